@@ -1,0 +1,140 @@
+//! Message rows: the paid user message and paging through history.
+
+use super::{page_size, title_from_message, ChatMessage, ChatStore, MessagePage, MessageStatus, Role, MESSAGE_COLUMNS};
+use crate::error::{Error, Result};
+use crate::ids::RecordRef;
+use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
+use crate::validate::{required_text, MAX_MESSAGE_CHARS};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+/// A message to append to a session.
+pub(crate) struct NewMessage<'a> {
+    pub session_id: i64,
+    pub role: Role,
+    pub content: &'a str,
+    pub status: MessageStatus,
+    pub credits_used: i64,
+    pub spend_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Appends a message; the first user message also titles an untitled session.
+pub(crate) async fn insert_message(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    m: NewMessage<'_>,
+) -> Result<ChatMessage> {
+    let sql = format!(
+        "INSERT INTO chat_messages
+            (session_id, user_id, role, content, status, credits_used, spend_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+    );
+    let message: ChatMessage = sqlx::query_as(&sql)
+        .bind(m.session_id)
+        .bind(user_id)
+        .bind(m.role)
+        .bind(m.content)
+        .bind(m.status)
+        .bind(m.credits_used)
+        .bind(m.spend_id)
+        .bind(m.at)
+        .bind(m.at)
+        .fetch_one(&mut *conn)
+        .await?;
+    if m.role == Role::User {
+        sqlx::query("UPDATE chat_sessions SET title = ? WHERE id = ? AND title IS NULL")
+            .bind(title_from_message(m.content))
+            .bind(m.session_id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(message)
+}
+
+impl ChatStore {
+    /// Pays for a chat message and saves it, atomically: the balance check,
+    /// the charge, its ledger row and the message commit together or not at
+    /// all. Retrying with the same `idempotency_key` returns the first
+    /// message and charges nothing.
+    pub async fn record_user_message(
+        &self,
+        session: &RecordRef,
+        content: &str,
+        idempotency_key: &str,
+    ) -> Result<(ChatMessage, LedgerEntry)> {
+        let content = required_text("message", content, MAX_MESSAGE_CHARS)?;
+        let session = self.get_session(session).await?;
+        let user_id = self.user_id.clone();
+        let now = self.clock.now();
+        let request = SpendRequest {
+            user_id: self.user_id.clone(),
+            action: Action::ChatMessage,
+            idempotency_key: idempotency_key.to_string(),
+            reference: Some(session.display_id.clone()),
+        };
+        let spent = self
+            .ledger
+            .spend_with(request, move |conn, spend_id| {
+                Box::pin(async move {
+                    let charged: i64 = sqlx::query_scalar("SELECT -amount FROM credit_transactions WHERE id = ?")
+                        .bind(spend_id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let message = NewMessage {
+                        session_id: session.id,
+                        role: Role::User,
+                        content: &content,
+                        status: MessageStatus::Complete,
+                        credits_used: charged,
+                        spend_id: Some(spend_id),
+                        at: now,
+                    };
+                    insert_message(conn, &user_id, message).await
+                })
+            })
+            .await?;
+        match spent {
+            Spent::New { entry, value } => Ok((value, entry)),
+            Spent::Replayed { entry } => {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE spend_id = ?");
+                let message = sqlx::query_as(&sql)
+                    .bind(entry.id)
+                    .fetch_optional(self.db.pool())
+                    .await?
+                    .ok_or_else(|| Error::not_found("message paid by ledger entry", entry.id))?;
+                Ok((message, entry))
+            }
+        }
+    }
+
+    /// A page of messages in chronological order: the newest `limit`, or the
+    /// `limit` just before message id `before`.
+    pub async fn list_messages(
+        &self,
+        session: &RecordRef,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<MessagePage> {
+        let session = self.get_session(session).await?;
+        let limit = page_size(limit);
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages
+              WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+        );
+        let mut messages: Vec<ChatMessage> = sqlx::query_as(&sql)
+            .bind(session.id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.db.pool())
+            .await?;
+        let older_cursor = if messages.len() > limit as usize {
+            messages.truncate(limit as usize);
+            messages.last().map(|m| m.id)
+        } else {
+            None
+        };
+        messages.reverse();
+        Ok(MessagePage { messages, older_cursor })
+    }
+}

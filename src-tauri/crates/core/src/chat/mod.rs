@@ -1,0 +1,112 @@
+//! Chat sessions and their messages. Sending to a model (issue 3) builds on
+//! these stores; this module owns the rows and their invariants.
+
+mod messages;
+mod sessions;
+mod title;
+
+pub use title::title_from_message;
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::ledger::Ledger;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Default and largest page sizes for listings.
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSession {
+    pub id: i64,
+    pub display_id: String,
+    /// `None` until the first message names the session.
+    pub title: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub message_count: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+    System,
+}
+
+/// Where a message is in its life: assistant replies start `streaming`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Complete,
+    Streaming,
+    /// The app stopped (crash, quit) mid-reply; the text so far is kept.
+    Interrupted,
+    /// The user stopped the reply.
+    Stopped,
+    /// The provider's content filter ended the reply.
+    Filtered,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: i64,
+    pub session_id: i64,
+    pub role: Role,
+    pub content: String,
+    pub tokens: Option<i64>,
+    pub credits_used: i64,
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of sessions, most recently active first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionPage {
+    pub sessions: Vec<ChatSession>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of a session's messages in chronological order, ending at the
+/// newest (first page) or just before `before`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub messages: Vec<ChatMessage>,
+    /// Message id to pass as `before` for older messages; `None` at the start.
+    pub older_cursor: Option<i64>,
+}
+
+/// Sessions and messages of one user.
+#[derive(Debug, Clone)]
+pub struct ChatStore {
+    db: Db,
+    clock: SharedClock,
+    ledger: Ledger,
+    user_id: String,
+}
+
+impl ChatStore {
+    pub(crate) fn new(db: Db, clock: SharedClock, ledger: Ledger, user_id: String) -> Self {
+        Self { db, clock, ledger, user_id }
+    }
+}
+
+pub(crate) const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at, message_count";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at";
+
+fn page_size(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+}

@@ -1,0 +1,95 @@
+//! The core's error type and its serializable form for the shells.
+//!
+//! Each module owns a `thiserror` enum for its own failures; [`Error`] gathers
+//! them so callers handle one type, and [`ApiError`] is what crosses into the
+//! UI or the CLI's `--json` output: a stable `code` to branch on, a readable
+//! `message`, and the few fields a screen needs (e.g. `needed`/`available`).
+
+use crate::db::DbError;
+use crate::ledger::LedgerError;
+use crate::validate::ValidationError;
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{kind} not found: {id}")]
+    NotFound { kind: &'static str, id: String },
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+}
+
+impl Error {
+    pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
+        Self::NotFound { kind, id: id.to_string() }
+    }
+
+    /// A stable, machine-readable code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Db(e) => e.code(),
+            Self::Ledger(e) => e.code(),
+            Self::Invalid(_) => "invalid_input",
+            Self::NotFound { .. } => "not_found",
+            Self::Sqlx(e) if is_busy(e) => "database_busy",
+            Self::Sqlx(_) => "database",
+        }
+    }
+
+    /// True when the user can fix it (bad input, not enough credits, unknown
+    /// id); false for failures of the machine or of the program.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            Self::Db(e) => e.is_user_error(),
+            Self::Ledger(e) => e.is_user_error(),
+            Self::Invalid(_) | Self::NotFound { .. } => true,
+            Self::Sqlx(_) => false,
+        }
+    }
+
+    pub fn to_api(&self) -> ApiError {
+        let (needed, available) = match self {
+            Self::Ledger(LedgerError::InsufficientCredits { needed, available }) => {
+                (Some(*needed), Some(*available))
+            }
+            _ => (None, None),
+        };
+        let field = match self {
+            Self::Invalid(v) => Some(v.field().to_string()),
+            _ => None,
+        };
+        ApiError { code: self.code().to_string(), message: self.to_string(), needed, available, field }
+    }
+}
+
+/// SQLITE_BUSY / SQLITE_LOCKED: another writer held the database too long.
+fn is_busy(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("6")))
+}
+
+/// The serializable error handed to the UI and printed by the CLI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        e.to_api()
+    }
+}

@@ -1,0 +1,38 @@
+//! Domain events the core broadcasts after a change commits. The desktop shell
+//! forwards them to every window; the CLI ignores them.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// How many events a slow subscriber may fall behind before it misses some.
+const CAPACITY: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// The balance changed (spend, refund, reset, purchase).
+    CreditsChanged { remaining: i64, total: i64 },
+    /// A change took the balance from 20 or more to below 20.
+    CreditsLow { remaining: i64 },
+}
+
+/// A cheap-to-clone broadcast sender; sending with no subscriber is fine.
+#[derive(Debug, Clone)]
+pub struct EventBus(broadcast::Sender<DomainEvent>);
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self(broadcast::channel(CAPACITY).0)
+    }
+}
+
+impl EventBus {
+    pub fn emit(&self, event: DomainEvent) {
+        // An error only means nobody is listening right now.
+        let _ = self.0.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+        self.0.subscribe()
+    }
+}

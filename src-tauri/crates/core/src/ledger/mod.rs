@@ -1,0 +1,376 @@
+//! The credit ledger: balances, spends, refunds, purchases and monthly resets.
+//!
+//! Every change happens in one `BEGIN IMMEDIATE` transaction that (1) applies
+//! a due monthly reset, (2) changes the buckets with a conditional UPDATE,
+//! (3) appends one row to the append-only `credit_transactions`, and — for a
+//! spend — (4) writes the action's own first row. Idempotency keys make a
+//! retried command a no-op. See `docs/architecture.md` for the rules.
+
+mod costs;
+pub(crate) mod ops;
+mod period;
+
+pub use costs::{
+    crossed_low, Action, Band, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD, LOW_BALANCE_THRESHOLD,
+};
+pub use period::{next_reset, reset_due, Period};
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::Result;
+use crate::events::{DomainEvent, EventBus};
+use chrono::{DateTime, Utc};
+use ops::Usage;
+use serde::Serialize;
+use sqlx::SqliteConnection;
+use std::future::Future;
+use std::pin::Pin;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("not enough credits: this needs {needed}, you have {available}")]
+    InsufficientCredits { needed: i64, available: i64 },
+    #[error("idempotency key {key:?} was already used for a different operation")]
+    IdempotencyConflict { key: String },
+    #[error("ledger entry {id} cannot be refunded: {reason}")]
+    NotRefundable { id: i64, reason: &'static str },
+    #[error("invalid credit amount {amount}: {reason}")]
+    InvalidAmount { amount: i64, reason: &'static str },
+    #[error("the credit ledger of {user_id} does not add up: {detail}")]
+    Inconsistent { user_id: String, detail: String },
+}
+
+impl LedgerError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InsufficientCredits { .. } => "insufficient_credits",
+            Self::IdempotencyConflict { .. } => "idempotency_conflict",
+            Self::NotRefundable { .. } => "not_refundable",
+            Self::InvalidAmount { .. } => "invalid_amount",
+            Self::Inconsistent { .. } => "ledger_inconsistent",
+        }
+    }
+
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, Self::InsufficientCredits { .. } | Self::InvalidAmount { .. })
+    }
+}
+
+/// What a ledger row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum EntryKind {
+    SignupGrant,
+    MonthlyReset,
+    Spend,
+    Refund,
+    Purchase,
+}
+
+/// One row of the append-only ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub user_id: String,
+    pub kind: EntryKind,
+    pub action: Option<Action>,
+    /// The change to the balance (negative for spends).
+    pub amount: i64,
+    pub free_delta: i64,
+    pub purchased_delta: i64,
+    /// The action's price on the free plan (also recorded for Pro, who pay 0).
+    pub nominal_cost: Option<i64>,
+    pub balance_after: i64,
+    /// What it paid for: a message id, a purchase id, ...
+    pub reference: Option<String>,
+    pub refund_of: Option<i64>,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The balance as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    /// Free plus purchased: the PRD's `creditsRemaining`.
+    pub remaining: i64,
+    pub free_remaining: i64,
+    pub purchased_remaining: i64,
+    /// Available at the start of the period plus purchases since ("of N").
+    pub total: i64,
+    pub last_reset: DateTime<Utc>,
+    pub next_reset: DateTime<Utc>,
+    pub pro: bool,
+    pub pro_until: Option<DateTime<Utc>>,
+    pub band: Band,
+    pub low: bool,
+}
+
+impl Balance {
+    fn from_usage(u: &Usage, now: DateTime<Utc>) -> Self {
+        let remaining = u.remaining();
+        Self {
+            remaining,
+            free_remaining: u.free_remaining,
+            purchased_remaining: u.purchased_remaining,
+            total: u.credits_total,
+            last_reset: u.last_credit_reset,
+            next_reset: next_reset(u.last_credit_reset),
+            pro: u.pro_active(now),
+            pro_until: u.pro_until,
+            band: Band::of(remaining),
+            low: remaining < LOW_BALANCE_THRESHOLD,
+        }
+    }
+}
+
+/// A request to pay for one action.
+#[derive(Debug, Clone)]
+pub struct SpendRequest {
+    pub user_id: String,
+    pub action: Action,
+    /// Same key, same charge: a retry with this key never charges twice.
+    pub idempotency_key: String,
+    pub reference: Option<String>,
+}
+
+/// The result of a ledger change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub entry: LedgerEntry,
+    /// True when the idempotency key had been used: nothing changed now.
+    pub replayed: bool,
+}
+
+/// The outcome of [`Ledger::spend_with`].
+#[derive(Debug)]
+pub enum Spent<T> {
+    /// Charged now; the action's first row was written in the same transaction.
+    New { entry: LedgerEntry, value: T },
+    /// The key was used before; nothing was charged or written.
+    Replayed { entry: LedgerEntry },
+}
+
+/// What `verify` checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub entries: i64,
+    pub ledger_sum: i64,
+    pub balance: i64,
+    pub free_remaining: i64,
+    pub purchased_remaining: i64,
+}
+
+/// A future borrowed from a transaction's connection.
+pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
+
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    db: Db,
+    clock: SharedClock,
+    events: EventBus,
+}
+
+impl Ledger {
+    pub(crate) fn new(db: Db, clock: SharedClock, events: EventBus) -> Self {
+        Self { db, clock, events }
+    }
+
+    /// The balance. Reading it counts as a credit-touching action: the first
+    /// read in a new month applies that month's reset.
+    pub async fn balance(&self, user_id: &str) -> Result<Balance> {
+        let now = self.clock.now();
+        let usage = ops::load_usage(&mut *self.db.pool().acquire().await?, user_id).await?;
+        if !reset_due(usage.last_credit_reset, now) {
+            return Ok(Balance::from_usage(&usage, now));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let reset = ops::apply_reset_if_due(&mut tx, user_id, now).await?;
+        let usage = ops::load_usage(&mut tx, user_id).await?;
+        tx.commit().await?;
+        if let Some(entry) = reset {
+            self.announce(&entry, usage.credits_total);
+        }
+        Ok(Balance::from_usage(&usage, now))
+    }
+
+    /// Pays for `req.action` alone.
+    pub async fn spend(&self, req: SpendRequest) -> Result<Receipt> {
+        Ok(match self.spend_with(req, |_, _| Box::pin(async { Ok(()) })).await? {
+            Spent::New { entry, .. } => Receipt { entry, replayed: false },
+            Spent::Replayed { entry } => Receipt { entry, replayed: true },
+        })
+    }
+
+    /// Pays for `req.action` and runs `first_row` — the action's own first
+    /// write, given the spend's ledger id — in the same transaction. If
+    /// `first_row` fails, nothing is charged.
+    pub async fn spend_with<T, F>(&self, req: SpendRequest, first_row: F) -> Result<Spent<T>>
+    where
+        F: for<'c> FnOnce(&'c mut SqliteConnection, i64) -> TxFuture<'c, T>,
+    {
+        let now = self.clock.now();
+        let mut tx = self.db.begin_write().await?;
+        if let Some(entry) = ops::find_by_key(&mut tx, &req.idempotency_key).await? {
+            ensure_same(&entry, &req.user_id, EntryKind::Spend, Some(req.action))?;
+            return Ok(Spent::Replayed { entry });
+        }
+        ops::apply_reset_if_due(&mut tx, &req.user_id, now).await?;
+        let entry = ops::spend(
+            &mut tx,
+            &req.user_id,
+            req.action,
+            &req.idempotency_key,
+            req.reference.as_deref(),
+            now,
+        )
+        .await?;
+        let value = first_row(&mut tx, entry.id).await?;
+        let total = ops::load_usage(&mut tx, &req.user_id).await?.credits_total;
+        tx.commit().await?;
+        self.announce(&entry, total);
+        Ok(Spent::New { entry, value })
+    }
+
+    /// Refunds spend `spend_id` once; a second call replays the first refund.
+    pub async fn refund(&self, spend_id: i64) -> Result<Receipt> {
+        let mut tx = self.db.begin_write().await?;
+        let receipt = self.refund_in(&mut tx, spend_id).await?;
+        let total = ops::load_usage(&mut tx, &receipt.entry.user_id).await?.credits_total;
+        tx.commit().await?;
+        if !receipt.replayed {
+            self.announce(&receipt.entry, total);
+        }
+        Ok(receipt)
+    }
+
+    /// Refunds inside the caller's transaction, for a failed action that also
+    /// has rows of its own to mark. The caller announces after committing.
+    pub(crate) async fn refund_in(&self, conn: &mut SqliteConnection, spend_id: i64) -> Result<Receipt> {
+        let now = self.clock.now();
+        let key = format!("refund:{spend_id}");
+        if let Some(entry) = ops::find_by_key(conn, &key).await? {
+            return Ok(Receipt { entry, replayed: true });
+        }
+        let spend = ops::find_by_id(conn, spend_id).await?;
+        ops::apply_reset_if_due(conn, &spend.user_id, now).await?;
+        let entry = ops::refund(conn, &spend, &key, now).await?;
+        Ok(Receipt { entry, replayed: false })
+    }
+
+    /// Adds `credits` purchased credits, once per `idempotency_key` (the
+    /// billing provider's stable purchase id).
+    pub async fn credit_purchase(
+        &self,
+        user_id: &str,
+        credits: i64,
+        idempotency_key: &str,
+        reference: Option<&str>,
+    ) -> Result<Receipt> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin_write().await?;
+        if let Some(entry) = ops::find_by_key(&mut tx, idempotency_key).await? {
+            ensure_same(&entry, user_id, EntryKind::Purchase, None)?;
+            return Ok(Receipt { entry, replayed: true });
+        }
+        ops::apply_reset_if_due(&mut tx, user_id, now).await?;
+        let entry = ops::purchase(&mut tx, user_id, credits, idempotency_key, reference, now).await?;
+        let total = ops::load_usage(&mut tx, user_id).await?.credits_total;
+        tx.commit().await?;
+        self.announce(&entry, total);
+        Ok(Receipt { entry, replayed: false })
+    }
+
+    /// Sets (or clears) the end of the verified Pro period.
+    pub async fn set_pro_until(&self, user_id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
+        let done = sqlx::query("UPDATE user_usage SET pro_until = ?, updated_at = ? WHERE user_id = ?")
+            .bind(until)
+            .bind(self.clock.now())
+            .bind(user_id)
+            .execute(self.db.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(crate::Error::not_found("profile", user_id));
+        }
+        Ok(())
+    }
+
+    /// Ledger rows, newest first, before row id `before` when given.
+    pub async fn history(&self, user_id: &str, before: Option<i64>, limit: u32) -> Result<Vec<LedgerEntry>> {
+        let sql = format!(
+            "SELECT {} FROM credit_transactions
+              WHERE user_id = ? AND id < ?
+              ORDER BY id DESC LIMIT ?",
+            ops::ENTRY_COLUMNS
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(self.db.pool())
+            .await?)
+    }
+
+    /// Proves the ledger adds up: the rows sum to the balance, bucket by
+    /// bucket, and every row's `balance_after` equals the running sum.
+    pub async fn verify(&self, user_id: &str) -> Result<VerifyReport> {
+        let mut conn = self.db.pool().begin().await?;
+        let usage = ops::load_usage(&mut conn, user_id).await?;
+        let (entries, sum, free_sum, purchased_sum): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(free_delta), 0),
+                    COALESCE(SUM(purchased_delta), 0)
+               FROM credit_transactions WHERE user_id = ?",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let broken_row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, balance_after, running FROM (
+                 SELECT id, balance_after,
+                        SUM(amount) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
+                   FROM credit_transactions WHERE user_id = ?)
+              WHERE running != balance_after ORDER BY id LIMIT 1",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let inconsistent = |detail: String| LedgerError::Inconsistent { user_id: user_id.to_string(), detail };
+        if let Some((id, after, running)) = broken_row {
+            return Err(inconsistent(format!("row {id} says balance {after}, running sum is {running}")).into());
+        }
+        if free_sum != usage.free_remaining || purchased_sum != usage.purchased_remaining {
+            return Err(inconsistent(format!(
+                "ledger free/purchased {free_sum}/{purchased_sum}, buckets {}/{}",
+                usage.free_remaining, usage.purchased_remaining
+            ))
+            .into());
+        }
+        Ok(VerifyReport {
+            entries,
+            ledger_sum: sum,
+            balance: usage.remaining(),
+            free_remaining: usage.free_remaining,
+            purchased_remaining: usage.purchased_remaining,
+        })
+    }
+
+    /// Tells subscribers about a committed change (and a drop below 20).
+    pub(crate) fn announce(&self, entry: &LedgerEntry, total: i64) {
+        let after = entry.balance_after;
+        self.events.emit(DomainEvent::CreditsChanged { remaining: after, total });
+        if crossed_low(after - entry.amount, after) {
+            self.events.emit(DomainEvent::CreditsLow { remaining: after });
+        }
+    }
+}
+
+/// A reused idempotency key must name the same kind of operation.
+fn ensure_same(entry: &LedgerEntry, user_id: &str, kind: EntryKind, action: Option<Action>) -> Result<()> {
+    if entry.user_id != user_id || entry.kind != kind || (action.is_some() && entry.action != action) {
+        return Err(LedgerError::IdempotencyConflict { key: entry.idempotency_key.clone() }.into());
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The user's projects and their tasks (PRD: existing features that the chat
+//! can take as context and that AI generation creates).
+
+mod store;
+mod tasks;
+
+pub use tasks::TaskFilter;
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum ProjectStatus {
+    Active,
+    Archived,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: i64,
+    pub display_id: String,
+    pub name: String,
+    pub description: String,
+    pub status: ProjectStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Tasks not yet done.
+    pub open_tasks: i64,
+    pub total_tasks: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Todo,
+    InProgress,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: i64,
+    pub project_id: i64,
+    pub display_id: String,
+    pub title: String,
+    pub description: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub due_date: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Fields for a new task; `None` takes the default.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NewTask {
+    pub title: String,
+    pub description: Option<String>,
+    pub priority: Option<Priority>,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// A partial update: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskUpdate {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub priority: Option<Priority>,
+    /// `Some(None)` clears the due date.
+    pub due_date: Option<Option<NaiveDate>>,
+}
+
+/// A partial project update.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<ProjectStatus>,
+}
+
+/// Projects and tasks of one user.
+#[derive(Debug, Clone)]
+pub struct ProjectStore {
+    db: Db,
+    clock: SharedClock,
+    user_id: String,
+}
+
+impl ProjectStore {
+    pub(crate) fn new(db: Db, clock: SharedClock, user_id: String) -> Self {
+        Self { db, clock, user_id }
+    }
+}

@@ -1,0 +1,64 @@
+//! Input limits shared by the stores: trimmed text with a minimum and maximum
+//! length, counted in characters (not bytes) so non-Latin text is treated fairly.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is too long: {actual} characters (at most {max})")]
+    TooLong { field: &'static str, max: usize, actual: usize },
+    #[error("{field} is invalid: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl ValidationError {
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Empty { field } | Self::TooLong { field, .. } | Self::Invalid { field, .. } => field,
+        }
+    }
+}
+
+/// Longest session, project or task title.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest project or task description.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+/// Longest chat message.
+pub const MAX_MESSAGE_CHARS: usize = 32_000;
+
+/// Trims `value` and checks it holds 1..=`max` characters.
+pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ValidationError::Empty { field });
+    }
+    optional_text(field, trimmed, max)
+}
+
+/// Trims `value` and checks it holds at most `max` characters (empty allowed).
+pub fn optional_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let trimmed = value.trim();
+    let actual = trimmed.chars().count();
+    if actual > max {
+        return Err(ValidationError::TooLong { field, max, actual });
+    }
+    Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_bounds() {
+        assert_eq!(required_text("title", "  hi  ", 5).unwrap(), "hi");
+        assert_eq!(required_text("title", " \n\t ", 5), Err(ValidationError::Empty { field: "title" }));
+        assert_eq!(
+            required_text("title", "héllo!", 5),
+            Err(ValidationError::TooLong { field: "title", max: 5, actual: 6 })
+        );
+        // Characters, not bytes: five two-byte characters fit in five.
+        assert!(required_text("title", "ééééé", 5).is_ok());
+        assert_eq!(optional_text("description", "  ", 5).unwrap(), "");
+    }
+}
