@@ -1,1 +1,16 @@
-fn main(){}
+//! Tauri's build step: embeds tauri.conf.json, compiles the capability files
+//! in src-tauri/capabilities/, and declares the app's own commands so each
+//! window may call only those its capability allows.
+
+/// Every `#[tauri::command]` of the shell; keep in step with `bindings.rs`.
+const COMMANDS: &[&str] = &["get_credits"];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        eprintln!("tauri build step failed: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -28,7 +28,10 @@ pub enum Error {
 
 impl Error {
     pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
-        Self::NotFound { kind, id: id.to_string() }
+        Self::NotFound {
+            kind,
+            id: id.to_string(),
+        }
     }
 
     /// A stable, machine-readable code for this error.
@@ -65,7 +68,13 @@ impl Error {
             Self::Invalid(v) => Some(v.field().to_string()),
             _ => None,
         };
-        ApiError { code: self.code().to_string(), message: self.to_string(), needed, available, field }
+        ApiError {
+            code: self.code().to_string(),
+            message: self.to_string(),
+            needed,
+            available,
+            field,
+        }
     }
 }
 

@@ -76,7 +76,10 @@ impl RecordRef {
             Ok(id) if id > 0 => Ok(Self::Id(id)),
             _ => Err(crate::validate::ValidationError::Invalid {
                 field: "id",
-                reason: format!("{s:?} is neither a number nor a {}-000000 id", kind.prefix()),
+                reason: format!(
+                    "{s:?} is neither a number nor a {}-000000 id",
+                    kind.prefix()
+                ),
             }),
         }
     }

@@ -50,10 +50,13 @@ pub struct Core {
 
 impl Core {
     pub async fn open(options: CoreOptions) -> Result<Self> {
-        let data_dir = paths::resolve_data_dir(options.data_dir.as_deref()).ok_or_else(|| DbError::Io {
-            path: PathBuf::from("~"),
-            source: std::io::Error::other("no home directory; pass --data-dir or set BANTER_DATA_DIR"),
-        })?;
+        let data_dir =
+            paths::resolve_data_dir(options.data_dir.as_deref()).ok_or_else(|| DbError::Io {
+                path: PathBuf::from("~"),
+                source: std::io::Error::other(
+                    "no home directory; pass --data-dir or set BANTER_DATA_DIR",
+                ),
+            })?;
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         Self::open_file(&paths::db_path(&data_dir), clock).await
     }
@@ -64,9 +67,22 @@ impl Core {
         let profile = users::ensure_local_profile(&db, &clock).await?;
         let events = EventBus::default();
         let ledger = Ledger::new(db.clone(), clock.clone(), events.clone());
-        let chat = ChatStore::new(db.clone(), clock.clone(), ledger.clone(), profile.id.clone());
+        let chat = ChatStore::new(
+            db.clone(),
+            clock.clone(),
+            ledger.clone(),
+            profile.id.clone(),
+        );
         let projects = ProjectStore::new(db.clone(), clock.clone(), profile.id.clone());
-        Ok(Self { db, clock, events, profile, ledger, chat, projects })
+        Ok(Self {
+            db,
+            clock,
+            events,
+            profile,
+            ledger,
+            chat,
+            projects,
+        })
     }
 
     pub fn profile(&self) -> &Profile {

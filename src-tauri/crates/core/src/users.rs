@@ -21,12 +21,16 @@ pub struct Profile {
 /// the first run. Safe when several processes start at once: the check and
 /// the creation share one write transaction.
 pub async fn ensure_local_profile(db: &Db, clock: &SharedClock) -> Result<Profile> {
-    let existing = sqlx::query_as("SELECT id, display_name, email, created_at FROM users ORDER BY created_at, rowid LIMIT 1");
+    let existing = sqlx::query_as(
+        "SELECT id, display_name, email, created_at FROM users ORDER BY created_at, rowid LIMIT 1",
+    );
     if let Some(profile) = existing.fetch_optional(db.pool()).await? {
         return Ok(profile);
     }
     let mut tx = db.begin_write().await?;
-    let again = sqlx::query_as("SELECT id, display_name, email, created_at FROM users ORDER BY created_at, rowid LIMIT 1");
+    let again = sqlx::query_as(
+        "SELECT id, display_name, email, created_at FROM users ORDER BY created_at, rowid LIMIT 1",
+    );
     if let Some(profile) = again.fetch_optional(&mut *tx).await? {
         return Ok(profile);
     }

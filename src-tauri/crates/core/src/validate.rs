@@ -6,7 +6,11 @@ pub enum ValidationError {
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
     #[error("{field} is too long: {actual} characters (at most {max})")]
-    TooLong { field: &'static str, max: usize, actual: usize },
+    TooLong {
+        field: &'static str,
+        max: usize,
+        actual: usize,
+    },
     #[error("{field} is invalid: {reason}")]
     Invalid { field: &'static str, reason: String },
 }
@@ -14,7 +18,9 @@ pub enum ValidationError {
 impl ValidationError {
     pub fn field(&self) -> &'static str {
         match self {
-            Self::Empty { field } | Self::TooLong { field, .. } | Self::Invalid { field, .. } => field,
+            Self::Empty { field } | Self::TooLong { field, .. } | Self::Invalid { field, .. } => {
+                field
+            }
         }
     }
 }
@@ -27,7 +33,11 @@ pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 pub const MAX_MESSAGE_CHARS: usize = 32_000;
 
 /// Trims `value` and checks it holds 1..=`max` characters.
-pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+pub fn required_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(ValidationError::Empty { field });
@@ -36,7 +46,11 @@ pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<Str
 }
 
 /// Trims `value` and checks it holds at most `max` characters (empty allowed).
-pub fn optional_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+pub fn optional_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
     let trimmed = value.trim();
     let actual = trimmed.chars().count();
     if actual > max {
@@ -52,10 +66,17 @@ mod tests {
     #[test]
     fn trims_and_bounds() {
         assert_eq!(required_text("title", "  hi  ", 5).unwrap(), "hi");
-        assert_eq!(required_text("title", " \n\t ", 5), Err(ValidationError::Empty { field: "title" }));
+        assert_eq!(
+            required_text("title", " \n\t ", 5),
+            Err(ValidationError::Empty { field: "title" })
+        );
         assert_eq!(
             required_text("title", "héllo!", 5),
-            Err(ValidationError::TooLong { field: "title", max: 5, actual: 6 })
+            Err(ValidationError::TooLong {
+                field: "title",
+                max: 5,
+                actual: 6
+            })
         );
         // Characters, not bytes: five two-byte characters fit in five.
         assert!(required_text("title", "ééééé", 5).is_ok());

@@ -1,6 +1,9 @@
 //! Message rows: the paid user message and paging through history.
 
-use super::{page_size, title_from_message, ChatMessage, ChatStore, MessagePage, MessageStatus, Role, MESSAGE_COLUMNS};
+use super::{
+    page_size, title_from_message, ChatMessage, ChatStore, MessagePage, MessageStatus, Role,
+    MESSAGE_COLUMNS,
+};
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
@@ -77,10 +80,11 @@ impl ChatStore {
             .ledger
             .spend_with(request, move |conn, spend_id| {
                 Box::pin(async move {
-                    let charged: i64 = sqlx::query_scalar("SELECT -amount FROM credit_transactions WHERE id = ?")
-                        .bind(spend_id)
-                        .fetch_one(&mut *conn)
-                        .await?;
+                    let charged: i64 =
+                        sqlx::query_scalar("SELECT -amount FROM credit_transactions WHERE id = ?")
+                            .bind(spend_id)
+                            .fetch_one(&mut *conn)
+                            .await?;
                     let message = NewMessage {
                         session_id: session.id,
                         role: Role::User,
@@ -135,6 +139,9 @@ impl ChatStore {
             None
         };
         messages.reverse();
-        Ok(MessagePage { messages, older_cursor })
+        Ok(MessagePage {
+            messages,
+            older_cursor,
+        })
     }
 }

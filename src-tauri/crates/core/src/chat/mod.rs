@@ -99,11 +99,17 @@ pub struct ChatStore {
 
 impl ChatStore {
     pub(crate) fn new(db: Db, clock: SharedClock, ledger: Ledger, user_id: String) -> Self {
-        Self { db, clock, ledger, user_id }
+        Self {
+            db,
+            clock,
+            ledger,
+            user_id,
+        }
     }
 }
 
-pub(crate) const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at, message_count";
+pub(crate) const SESSION_COLUMNS: &str =
+    "id, display_id, title, created_at, updated_at, message_count";
 pub(crate) const MESSAGE_COLUMNS: &str =
     "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at";
 

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 impl ChatStore {
     /// Starts a session; without a title it is named by its first message.
     pub async fn create_session(&self, title: Option<&str>) -> Result<ChatSession> {
-        let title = title.map(|t| required_text("title", t, MAX_TITLE_CHARS)).transpose()?;
+        let title = title
+            .map(|t| required_text("title", t, MAX_TITLE_CHARS))
+            .transpose()?;
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
         let display_id = next_display_id(&mut tx, IdKind::ChatSession).await?;
@@ -30,7 +32,11 @@ impl ChatStore {
     }
 
     /// Sessions by most recent activity. `cursor` comes from the previous page.
-    pub async fn list_sessions(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<SessionPage> {
+    pub async fn list_sessions(
+        &self,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<SessionPage> {
         let limit = page_size(limit);
         let (after_time, after_id) = match cursor {
             Some(c) => parse_cursor(c)?,
@@ -54,7 +60,10 @@ impl ChatStore {
         } else {
             None
         };
-        Ok(SessionPage { sessions, next_cursor })
+        Ok(SessionPage {
+            sessions,
+            next_cursor,
+        })
     }
 
     pub async fn get_session(&self, session: &RecordRef) -> Result<ChatSession> {
@@ -110,11 +119,17 @@ impl ChatStore {
 }
 
 fn make_cursor(updated_at: DateTime<Utc>, id: i64) -> String {
-    format!("{}|{id}", updated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+    format!(
+        "{}|{id}",
+        updated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+    )
 }
 
 fn parse_cursor(cursor: &str) -> Result<(String, i64), ValidationError> {
-    let invalid = || ValidationError::Invalid { field: "cursor", reason: "not a cursor from a previous page".into() };
+    let invalid = || ValidationError::Invalid {
+        field: "cursor",
+        reason: "not a cursor from a previous page".into(),
+    };
     let (time, id) = cursor.rsplit_once('|').ok_or_else(invalid)?;
     DateTime::parse_from_rfc3339(time).map_err(|_| invalid())?;
     Ok((time.to_string(), id.parse().map_err(|_| invalid())?))

@@ -6,7 +6,11 @@ const MAX_AUTO_TITLE: usize = 60;
 /// The first non-blank line of `message`, whitespace collapsed, cut at a word
 /// boundary near 60 characters with an ellipsis.
 pub fn title_from_message(message: &str) -> String {
-    let line = message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.chars().count() <= MAX_AUTO_TITLE {
         return collapsed;
@@ -25,7 +29,10 @@ mod tests {
 
     #[test]
     fn titles() {
-        assert_eq!(title_from_message("\n\n  How do   I sort a Vec?\nMore"), "How do I sort a Vec?");
+        assert_eq!(
+            title_from_message("\n\n  How do   I sort a Vec?\nMore"),
+            "How do I sort a Vec?"
+        );
         let long = "word ".repeat(30);
         let t = title_from_message(&long);
         assert!(t.chars().count() <= 60, "{t}");

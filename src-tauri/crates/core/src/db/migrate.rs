@@ -24,8 +24,16 @@ pub struct MigrationReport {
 pub(super) async fn run(db: &Db, clock: &SharedClock) -> Result<MigrationReport> {
     let _lock = lock_for(db.path())?;
     let applied = applied_versions(db).await?;
-    if let Some(version) = applied.iter().copied().find(|v| !MIGRATOR.version_exists(*v)) {
-        return Err(DbError::NewerSchema { path: db.path().to_path_buf(), version }.into());
+    if let Some(version) = applied
+        .iter()
+        .copied()
+        .find(|v| !MIGRATOR.version_exists(*v))
+    {
+        return Err(DbError::NewerSchema {
+            path: db.path().to_path_buf(),
+            version,
+        }
+        .into());
     }
     let pending: Vec<i64> = MIGRATOR
         .iter()
@@ -36,14 +44,24 @@ pub(super) async fn run(db: &Db, clock: &SharedClock) -> Result<MigrationReport>
         return Ok(MigrationReport::default());
     }
     let backup_dir = backup_dir_for(db.path());
-    let backup = if holds_data(db).await? { Some(backup(db, &backup_dir, clock).await?) } else { None };
-    MIGRATOR.run(db.pool()).await.map_err(|e| DbError::Migration {
-        path: db.path().to_path_buf(),
-        backup_dir: backup_dir.clone(),
-        detail: e.to_string(),
-    })?;
+    let backup = if holds_data(db).await? {
+        Some(backup(db, &backup_dir, clock).await?)
+    } else {
+        None
+    };
+    MIGRATOR
+        .run(db.pool())
+        .await
+        .map_err(|e| DbError::Migration {
+            path: db.path().to_path_buf(),
+            backup_dir: backup_dir.clone(),
+            detail: e.to_string(),
+        })?;
     tracing::info!(?pending, ?backup, "database migrated");
-    Ok(MigrationReport { applied: pending, backup })
+    Ok(MigrationReport {
+        applied: pending,
+        backup,
+    })
 }
 
 fn backup_dir_for(db_path: &Path) -> PathBuf {
@@ -60,7 +78,10 @@ fn lock_for(db_path: &Path) -> Result<File, DbError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|source| DbError::Io { path: path.clone(), source })?;
+        .map_err(|source| DbError::Io {
+            path: path.clone(),
+            source,
+        })?;
     file.lock().map_err(|source| DbError::Io { path, source })?;
     Ok(file)
 }
@@ -83,17 +104,25 @@ async fn applied_versions(db: &Db) -> Result<HashSet<i64>> {
 
 /// True when the file holds any table: a database worth backing up.
 async fn holds_data(db: &Db) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table'")
-        .fetch_one(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table'")
+            .fetch_one(db.pool())
+            .await?,
+    )
 }
 
 async fn backup(db: &Db, dir: &Path, clock: &SharedClock) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let stamp = clock.now().format("%Y%m%dT%H%M%S%.3fZ");
     let target = dir.join(format!("banter-{stamp}.db"));
     let target_str = target.to_string_lossy().into_owned();
-    sqlx::query("VACUUM INTO ?").bind(&target_str).execute(db.pool()).await?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(&target_str)
+        .execute(db.pool())
+        .await?;
     tracing::info!(backup = %target.display(), "database backed up before migrating");
     Ok(target)
 }

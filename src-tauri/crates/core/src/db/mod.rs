@@ -27,14 +27,23 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 pub enum DbError {
     #[error("the database file {path} is read-only; Banter needs to write to it")]
     ReadOnly { path: PathBuf },
-    #[error("the database file {path} is not a valid Banter database ({detail}); it was left untouched")]
+    #[error(
+        "the database file {path} is not a valid Banter database ({detail}); it was left untouched"
+    )]
     Corrupt { path: PathBuf, detail: String },
     #[error("the database {path} was written by a newer Banter (schema version {version}); update Banter to open it")]
     NewerSchema { path: PathBuf, version: i64 },
     #[error("could not upgrade the database {path}: {detail} (a backup is kept in {backup_dir})")]
-    Migration { path: PathBuf, backup_dir: PathBuf, detail: String },
+    Migration {
+        path: PathBuf,
+        backup_dir: PathBuf,
+        detail: String,
+    },
     #[error("cannot use {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the database {path}: {source}")]
     Open { path: PathBuf, source: sqlx::Error },
 }
@@ -70,8 +79,10 @@ impl Db {
     pub async fn open(path: &Path, clock: &SharedClock) -> Result<Self> {
         preflight(path)?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -87,7 +98,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| classify_open_error(path, e))?;
-        let mut db = Self { pool, path: path.to_path_buf(), migration: MigrationReport::default() };
+        let mut db = Self {
+            pool,
+            path: path.to_path_buf(),
+            migration: MigrationReport::default(),
+        };
         db.migration = migrate::run(&db, clock).await?;
         Ok(db)
     }
@@ -124,7 +139,12 @@ fn preflight(path: &Path) -> Result<(), DbError> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(DbError::Io { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(DbError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
     if !meta.is_file() {
         return Err(DbError::Io {
@@ -134,7 +154,9 @@ fn preflight(path: &Path) -> Result<(), DbError> {
     }
     // Root ignores permission bits, so honour the read-only flag ourselves.
     if meta.permissions().readonly() {
-        return Err(DbError::ReadOnly { path: path.to_path_buf() });
+        return Err(DbError::ReadOnly {
+            path: path.to_path_buf(),
+        });
     }
     if meta.len() == 0 {
         return Ok(());
@@ -147,7 +169,10 @@ fn preflight(path: &Path) -> Result<(), DbError> {
                 path: path.to_path_buf(),
                 detail: "file is shorter than a database header".into(),
             },
-            _ => DbError::Io { path: path.to_path_buf(), source: e },
+            _ => DbError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
         });
     read?;
     if &header != SQLITE_HEADER {
@@ -167,8 +192,16 @@ pub(crate) fn classify_open_error(path: &Path, e: sqlx::Error) -> DbError {
     };
     // Extended result codes carry the primary code in their low byte.
     match code.map(|c| c & 0xff) {
-        Some(8) => DbError::ReadOnly { path: path.to_path_buf() },
-        Some(11) | Some(26) => DbError::Corrupt { path: path.to_path_buf(), detail: e.to_string() },
-        _ => DbError::Open { path: path.to_path_buf(), source: e },
+        Some(8) => DbError::ReadOnly {
+            path: path.to_path_buf(),
+        },
+        Some(11) | Some(26) => DbError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+        _ => DbError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        },
     }
 }

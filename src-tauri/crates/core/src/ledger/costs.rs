@@ -11,7 +11,9 @@ pub const LOW_BALANCE_THRESHOLD: i64 = 20;
 pub const HEALTHY_BALANCE_THRESHOLD: i64 = 50;
 
 /// An AI action that is metered by the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, specta::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, specta::Type,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(rename_all = "snake_case")]
 pub enum Action {
@@ -21,7 +23,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::ChatMessage, Action::ProjectGeneration, Action::UrlScrape];
+    pub const ALL: [Action; 3] = [
+        Action::ChatMessage,
+        Action::ProjectGeneration,
+        Action::UrlScrape,
+    ];
 
     /// The nominal price in credits on the free plan.
     pub const fn cost(self) -> i64 {

@@ -11,7 +11,8 @@ pub(crate) mod ops;
 mod period;
 
 pub use costs::{
-    crossed_low, Action, Band, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD, LOW_BALANCE_THRESHOLD,
+    crossed_low, Action, Band, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD,
+    LOW_BALANCE_THRESHOLD,
 };
 pub use period::{next_reset, reset_due, Period};
 
@@ -52,7 +53,10 @@ impl LedgerError {
     }
 
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Self::InsufficientCredits { .. } | Self::InvalidAmount { .. })
+        matches!(
+            self,
+            Self::InsufficientCredits { .. } | Self::InvalidAmount { .. }
+        )
     }
 }
 
@@ -199,10 +203,21 @@ impl Ledger {
 
     /// Pays for `req.action` alone.
     pub async fn spend(&self, req: SpendRequest) -> Result<Receipt> {
-        Ok(match self.spend_with(req, |_, _| Box::pin(async { Ok(()) })).await? {
-            Spent::New { entry, .. } => Receipt { entry, replayed: false },
-            Spent::Replayed { entry } => Receipt { entry, replayed: true },
-        })
+        Ok(
+            match self
+                .spend_with(req, |_, _| Box::pin(async { Ok(()) }))
+                .await?
+            {
+                Spent::New { entry, .. } => Receipt {
+                    entry,
+                    replayed: false,
+                },
+                Spent::Replayed { entry } => Receipt {
+                    entry,
+                    replayed: true,
+                },
+            },
+        )
     }
 
     /// Pays for `req.action` and runs `first_row` — the action's own first
@@ -239,7 +254,9 @@ impl Ledger {
     pub async fn refund(&self, spend_id: i64) -> Result<Receipt> {
         let mut tx = self.db.begin_write().await?;
         let receipt = self.refund_in(&mut tx, spend_id).await?;
-        let total = ops::load_usage(&mut tx, &receipt.entry.user_id).await?.credits_total;
+        let total = ops::load_usage(&mut tx, &receipt.entry.user_id)
+            .await?
+            .credits_total;
         tx.commit().await?;
         if !receipt.replayed {
             self.announce(&receipt.entry, total);
@@ -249,16 +266,26 @@ impl Ledger {
 
     /// Refunds inside the caller's transaction, for a failed action that also
     /// has rows of its own to mark. The caller announces after committing.
-    pub(crate) async fn refund_in(&self, conn: &mut SqliteConnection, spend_id: i64) -> Result<Receipt> {
+    pub(crate) async fn refund_in(
+        &self,
+        conn: &mut SqliteConnection,
+        spend_id: i64,
+    ) -> Result<Receipt> {
         let now = self.clock.now();
         let key = format!("refund:{spend_id}");
         if let Some(entry) = ops::find_by_key(conn, &key).await? {
-            return Ok(Receipt { entry, replayed: true });
+            return Ok(Receipt {
+                entry,
+                replayed: true,
+            });
         }
         let spend = ops::find_by_id(conn, spend_id).await?;
         ops::apply_reset_if_due(conn, &spend.user_id, now).await?;
         let entry = ops::refund(conn, &spend, &key, now).await?;
-        Ok(Receipt { entry, replayed: false })
+        Ok(Receipt {
+            entry,
+            replayed: false,
+        })
     }
 
     /// Adds `credits` purchased credits, once per `idempotency_key` (the
@@ -274,24 +301,32 @@ impl Ledger {
         let mut tx = self.db.begin_write().await?;
         if let Some(entry) = ops::find_by_key(&mut tx, idempotency_key).await? {
             ensure_same(&entry, user_id, EntryKind::Purchase, None)?;
-            return Ok(Receipt { entry, replayed: true });
+            return Ok(Receipt {
+                entry,
+                replayed: true,
+            });
         }
         ops::apply_reset_if_due(&mut tx, user_id, now).await?;
-        let entry = ops::purchase(&mut tx, user_id, credits, idempotency_key, reference, now).await?;
+        let entry =
+            ops::purchase(&mut tx, user_id, credits, idempotency_key, reference, now).await?;
         let total = ops::load_usage(&mut tx, user_id).await?.credits_total;
         tx.commit().await?;
         self.announce(&entry, total);
-        Ok(Receipt { entry, replayed: false })
+        Ok(Receipt {
+            entry,
+            replayed: false,
+        })
     }
 
     /// Sets (or clears) the end of the verified Pro period.
     pub async fn set_pro_until(&self, user_id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
-        let done = sqlx::query("UPDATE user_usage SET pro_until = ?, updated_at = ? WHERE user_id = ?")
-            .bind(until)
-            .bind(self.clock.now())
-            .bind(user_id)
-            .execute(self.db.pool())
-            .await?;
+        let done =
+            sqlx::query("UPDATE user_usage SET pro_until = ?, updated_at = ? WHERE user_id = ?")
+                .bind(until)
+                .bind(self.clock.now())
+                .bind(user_id)
+                .execute(self.db.pool())
+                .await?;
         if done.rows_affected() == 0 {
             return Err(crate::Error::not_found("profile", user_id));
         }
@@ -299,7 +334,12 @@ impl Ledger {
     }
 
     /// Ledger rows, newest first, before row id `before` when given.
-    pub async fn history(&self, user_id: &str, before: Option<i64>, limit: u32) -> Result<Vec<LedgerEntry>> {
+    pub async fn history(
+        &self,
+        user_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>> {
         let sql = format!(
             "SELECT {} FROM credit_transactions
               WHERE user_id = ? AND id < ?
@@ -337,9 +377,15 @@ impl Ledger {
         .bind(user_id)
         .fetch_optional(&mut *conn)
         .await?;
-        let inconsistent = |detail: String| LedgerError::Inconsistent { user_id: user_id.to_string(), detail };
+        let inconsistent = |detail: String| LedgerError::Inconsistent {
+            user_id: user_id.to_string(),
+            detail,
+        };
         if let Some((id, after, running)) = broken_row {
-            return Err(inconsistent(format!("row {id} says balance {after}, running sum is {running}")).into());
+            return Err(inconsistent(format!(
+                "row {id} says balance {after}, running sum is {running}"
+            ))
+            .into());
         }
         if free_sum != usage.free_remaining || purchased_sum != usage.purchased_remaining {
             return Err(inconsistent(format!(
@@ -360,17 +406,32 @@ impl Ledger {
     /// Tells subscribers about a committed change (and a drop below 20).
     pub(crate) fn announce(&self, entry: &LedgerEntry, total: i64) {
         let after = entry.balance_after;
-        self.events.emit(DomainEvent::CreditsChanged { remaining: after, total });
+        self.events.emit(DomainEvent::CreditsChanged {
+            remaining: after,
+            total,
+        });
         if crossed_low(after - entry.amount, after) {
-            self.events.emit(DomainEvent::CreditsLow { remaining: after });
+            self.events
+                .emit(DomainEvent::CreditsLow { remaining: after });
         }
     }
 }
 
 /// A reused idempotency key must name the same kind of operation.
-fn ensure_same(entry: &LedgerEntry, user_id: &str, kind: EntryKind, action: Option<Action>) -> Result<()> {
-    if entry.user_id != user_id || entry.kind != kind || (action.is_some() && entry.action != action) {
-        return Err(LedgerError::IdempotencyConflict { key: entry.idempotency_key.clone() }.into());
+fn ensure_same(
+    entry: &LedgerEntry,
+    user_id: &str,
+    kind: EntryKind,
+    action: Option<Action>,
+) -> Result<()> {
+    if entry.user_id != user_id
+        || entry.kind != kind
+        || (action.is_some() && entry.action != action)
+    {
+        return Err(LedgerError::IdempotencyConflict {
+            key: entry.idempotency_key.clone(),
+        }
+        .into());
     }
     Ok(())
 }

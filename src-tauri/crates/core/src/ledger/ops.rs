@@ -44,7 +44,8 @@ pub(crate) struct NewEntry<'a> {
     pub at: DateTime<Utc>,
 }
 
-pub(crate) const ENTRY_COLUMNS: &str = "id, user_id, kind, action, amount, free_delta, purchased_delta, \
+pub(crate) const ENTRY_COLUMNS: &str =
+    "id, user_id, kind, action, amount, free_delta, purchased_delta, \
      nominal_cost, balance_after, reference, refund_of, idempotency_key, created_at";
 
 pub(crate) async fn load_usage(conn: &mut SqliteConnection, user_id: &str) -> Result<Usage> {
@@ -58,7 +59,10 @@ pub(crate) async fn load_usage(conn: &mut SqliteConnection, user_id: &str) -> Re
     .ok_or_else(|| Error::not_found("profile", user_id))
 }
 
-pub(crate) async fn insert_entry(conn: &mut SqliteConnection, e: NewEntry<'_>) -> Result<LedgerEntry> {
+pub(crate) async fn insert_entry(
+    conn: &mut SqliteConnection,
+    e: NewEntry<'_>,
+) -> Result<LedgerEntry> {
     let sql = format!(
         "INSERT INTO credit_transactions
             (user_id, kind, action, amount, free_delta, purchased_delta, nominal_cost,
@@ -83,7 +87,10 @@ pub(crate) async fn insert_entry(conn: &mut SqliteConnection, e: NewEntry<'_>) -
         .await?)
 }
 
-pub(crate) async fn find_by_key(conn: &mut SqliteConnection, key: &str) -> Result<Option<LedgerEntry>> {
+pub(crate) async fn find_by_key(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<LedgerEntry>> {
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_transactions WHERE idempotency_key = ?");
     Ok(sqlx::query_as(&sql).bind(key).fetch_optional(conn).await?)
 }
@@ -253,9 +260,17 @@ pub(crate) async fn refund(
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry> {
     if spend.kind != EntryKind::Spend {
-        return Err(LedgerError::NotRefundable { id: spend.id, reason: "only spends can be refunded" }.into());
+        return Err(LedgerError::NotRefundable {
+            id: spend.id,
+            reason: "only spends can be refunded",
+        }
+        .into());
     }
-    let free_back = if Period::of(spend.created_at) == Period::of(now) { -spend.free_delta } else { 0 };
+    let free_back = if Period::of(spend.created_at) == Period::of(now) {
+        -spend.free_delta
+    } else {
+        0
+    };
     let purchased_back = -spend.purchased_delta;
     let balance_after: i64 = sqlx::query_scalar(
         "UPDATE user_usage
@@ -299,7 +314,11 @@ pub(crate) async fn purchase(
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry> {
     if credits <= 0 {
-        return Err(LedgerError::InvalidAmount { amount: credits, reason: "a purchase adds credits" }.into());
+        return Err(LedgerError::InvalidAmount {
+            amount: credits,
+            reason: "a purchase adds credits",
+        }
+        .into());
     }
     let balance_after: Option<i64> = sqlx::query_scalar(
         "UPDATE user_usage

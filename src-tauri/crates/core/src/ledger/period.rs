@@ -11,14 +11,23 @@ pub struct Period {
 
 impl Period {
     pub fn of(at: DateTime<Utc>) -> Self {
-        Self { year: at.year(), month: at.month() }
+        Self {
+            year: at.year(),
+            month: at.month(),
+        }
     }
 
     pub fn next(self) -> Self {
         if self.month == 12 {
-            Self { year: self.year + 1, month: 1 }
+            Self {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Self { year: self.year, month: self.month + 1 }
+            Self {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
 
@@ -58,9 +67,18 @@ mod tests {
         let jan = at("2026-01-31T23:59:59Z");
         assert!(!reset_due(at("2026-01-01T00:00:00Z"), jan));
         assert!(reset_due(jan, at("2026-02-01T00:00:00Z")));
-        assert!(!reset_due(at("2026-02-01T00:00:00Z"), jan), "backwards clock");
-        assert!(reset_due(at("2025-12-31T23:59:59Z"), at("2026-01-01T00:00:00Z")), "year wrap");
+        assert!(
+            !reset_due(at("2026-02-01T00:00:00Z"), jan),
+            "backwards clock"
+        );
+        assert!(
+            reset_due(at("2025-12-31T23:59:59Z"), at("2026-01-01T00:00:00Z")),
+            "year wrap"
+        );
         assert_eq!(next_reset(jan), at("2026-02-01T00:00:00Z"));
-        assert_eq!(next_reset(at("2026-12-15T10:00:00Z")), at("2027-01-01T00:00:00Z"));
+        assert_eq!(
+            next_reset(at("2026-12-15T10:00:00Z")),
+            at("2027-01-01T00:00:00Z")
+        );
     }
 }

@@ -14,14 +14,19 @@ const PROJECT_SELECT: &str = "SELECT p.id, p.display_id, p.name, p.description, 
 impl ProjectStore {
     pub async fn create_project(&self, name: &str, description: &str) -> Result<Project> {
         let mut tx = self.db.begin_write().await?;
-        let id = insert_project(&mut tx, &self.user_id, name, description, self.clock.now()).await?;
+        let id =
+            insert_project(&mut tx, &self.user_id, name, description, self.clock.now()).await?;
         let project = fetch_project(&mut tx, &self.user_id, &RecordRef::Id(id)).await?;
         tx.commit().await?;
         Ok(project)
     }
 
     /// Projects by recent activity; archived ones only when asked.
-    pub async fn list_projects(&self, include_archived: bool, limit: Option<u32>) -> Result<Vec<Project>> {
+    pub async fn list_projects(
+        &self,
+        include_archived: bool,
+        limit: Option<u32>,
+    ) -> Result<Vec<Project>> {
         let sql = format!(
             "{PROJECT_SELECT} WHERE p.user_id = ? AND (? OR p.status = 'active')
               ORDER BY p.updated_at DESC, p.id DESC LIMIT ?"
@@ -35,11 +40,23 @@ impl ProjectStore {
     }
 
     pub async fn get_project(&self, project: &RecordRef) -> Result<Project> {
-        fetch_project(&mut *self.db.pool().acquire().await?, &self.user_id, project).await
+        fetch_project(
+            &mut *self.db.pool().acquire().await?,
+            &self.user_id,
+            project,
+        )
+        .await
     }
 
-    pub async fn update_project(&self, project: &RecordRef, update: ProjectUpdate) -> Result<Project> {
-        let name = update.name.map(|n| required_text("name", &n, MAX_TITLE_CHARS)).transpose()?;
+    pub async fn update_project(
+        &self,
+        project: &RecordRef,
+        update: ProjectUpdate,
+    ) -> Result<Project> {
+        let name = update
+            .name
+            .map(|n| required_text("name", &n, MAX_TITLE_CHARS))
+            .transpose()?;
         let description = update
             .description
             .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
@@ -60,19 +77,31 @@ impl ProjectStore {
     }
 
     pub async fn set_archived(&self, project: &RecordRef, archived: bool) -> Result<Project> {
-        let status = if archived { ProjectStatus::Archived } else { ProjectStatus::Active };
-        self.update_project(project, ProjectUpdate { status: Some(status), ..Default::default() }).await
+        let status = if archived {
+            ProjectStatus::Archived
+        } else {
+            ProjectStatus::Active
+        };
+        self.update_project(
+            project,
+            ProjectUpdate {
+                status: Some(status),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// Deletes a project and its tasks.
     pub async fn delete_project(&self, project: &RecordRef) -> Result<()> {
         let (id, display) = project.binds();
-        let done = sqlx::query("DELETE FROM projects WHERE user_id = ? AND (id = ? OR display_id = ?)")
-            .bind(&self.user_id)
-            .bind(id)
-            .bind(display)
-            .execute(self.db.pool())
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM projects WHERE user_id = ? AND (id = ? OR display_id = ?)")
+                .bind(&self.user_id)
+                .bind(id)
+                .bind(display)
+                .execute(self.db.pool())
+                .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("project", project));
         }
@@ -106,7 +135,11 @@ pub(crate) async fn insert_project(
     .await?)
 }
 
-pub(crate) async fn fetch_project(conn: &mut SqliteConnection, user_id: &str, project: &RecordRef) -> Result<Project> {
+pub(crate) async fn fetch_project(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    project: &RecordRef,
+) -> Result<Project> {
     let (id, display) = project.binds();
     let sql = format!("{PROJECT_SELECT} WHERE p.user_id = ? AND (p.id = ? OR p.display_id = ?)");
     sqlx::query_as(&sql)

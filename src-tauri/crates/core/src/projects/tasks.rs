@@ -60,7 +60,10 @@ impl ProjectStore {
     }
 
     pub async fn update_task(&self, task: &RecordRef, update: TaskUpdate) -> Result<Task> {
-        let title = update.title.map(|t| required_text("title", &t, MAX_TITLE_CHARS)).transpose()?;
+        let title = update
+            .title
+            .map(|t| required_text("title", &t, MAX_TITLE_CHARS))
+            .transpose()?;
         let description = update
             .description
             .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
@@ -92,17 +95,25 @@ impl ProjectStore {
     }
 
     pub async fn set_task_status(&self, task: &RecordRef, status: TaskStatus) -> Result<Task> {
-        self.update_task(task, TaskUpdate { status: Some(status), ..Default::default() }).await
+        self.update_task(
+            task,
+            TaskUpdate {
+                status: Some(status),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     pub async fn delete_task(&self, task: &RecordRef) -> Result<()> {
         let (id, display) = task.binds();
-        let done = sqlx::query("DELETE FROM tasks WHERE user_id = ? AND (id = ? OR display_id = ?)")
-            .bind(&self.user_id)
-            .bind(id)
-            .bind(display)
-            .execute(self.db.pool())
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM tasks WHERE user_id = ? AND (id = ? OR display_id = ?)")
+                .bind(&self.user_id)
+                .bind(id)
+                .bind(display)
+                .execute(self.db.pool())
+                .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("task", task));
         }
@@ -119,7 +130,11 @@ pub(crate) async fn insert_task(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64> {
     let title = required_text("title", &task.title, MAX_TITLE_CHARS)?;
-    let description = optional_text("description", task.description.as_deref().unwrap_or(""), MAX_DESCRIPTION_CHARS)?;
+    let description = optional_text(
+        "description",
+        task.description.as_deref().unwrap_or(""),
+        MAX_DESCRIPTION_CHARS,
+    )?;
     let display_id = next_display_id(conn, IdKind::Task).await?;
     Ok(sqlx::query_scalar(
         "INSERT INTO tasks (project_id, user_id, display_id, title, description, priority, due_date, created_at, updated_at)
@@ -140,7 +155,9 @@ pub(crate) async fn insert_task(
 
 async fn fetch_task(conn: &mut SqliteConnection, user_id: &str, task: &RecordRef) -> Result<Task> {
     let (id, display) = task.binds();
-    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND (id = ? OR display_id = ?)");
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND (id = ? OR display_id = ?)"
+    );
     sqlx::query_as(&sql)
         .bind(user_id)
         .bind(id)

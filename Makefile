@@ -1,0 +1,73 @@
+# Banter — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what a fresh Debian 12 / Ubuntu machine lacks first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.).
+APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
+	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev xvfb xauth dbus
+NODE_MIN_MAJOR := 20
+
+.PHONY: help deps deps-system deps-rust deps-node ui bindings run test test-rust test-ui lint bench clean
+
+help:
+	@echo "make run    build the UI and launch the desktop app"
+	@echo "make test   format check, clippy, all Rust tests, bindings check, UI tests"
+	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
+
+deps: deps-system deps-rust deps-node
+
+# Installs only what is missing, so repeated runs stay fast.
+deps-system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+deps-rust:
+	@command -v cargo >/dev/null || { echo "Rust is required: install it with rustup (stable)"; exit 1; }
+	@if command -v rustup >/dev/null; then rustup component add rustfmt clippy >/dev/null 2>&1 || true; fi
+
+deps-node:
+	@command -v node >/dev/null || { echo "Node.js $(NODE_MIN_MAJOR)+ is required"; exit 1; }
+	@major=$$(node -p 'process.versions.node.split(".")[0]'); \
+	[ "$$major" -ge $(NODE_MIN_MAJOR) ] || { echo "Node.js $(NODE_MIN_MAJOR)+ is required (found $$major)"; exit 1; }
+	@cd ui && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund; fi
+
+# The app embeds ui/dist at compile time, so the UI is built before any cargo step.
+ui: deps-node
+	cd ui && npm run build
+
+# Regenerates ui/src/bindings.ts from the Rust commands.
+bindings: ui
+	UPDATE_BINDINGS=1 cargo test -p banter --lib bindings_are_fresh
+	cd ui && npm run build
+
+run: deps ui
+	cargo run -p banter
+
+lint: deps ui
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-rust: deps ui
+	cargo test --workspace
+
+test-ui: deps-node
+	cd ui && npm run check && npm test
+
+test: lint test-rust test-ui
+	@echo "make test: all checks passed"
+
+bench: deps ui
+	cargo bench -p banter-core --bench ledger
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules

@@ -1,0 +1,22 @@
+//! The core as managed Tauri state. If the database cannot be opened the app
+//! still starts, and every command answers with the typed error, so the
+//! window can say what is wrong instead of silently starting empty.
+
+use banter_core::{ApiError, Core, CoreOptions};
+
+pub struct AppCore(Result<Core, ApiError>);
+
+impl AppCore {
+    /// Opens the profile in `BANTER_DATA_DIR` or the OS data directory.
+    pub fn open() -> Self {
+        let opened = tauri::async_runtime::block_on(Core::open(CoreOptions::default()));
+        if let Err(error) = &opened {
+            tracing::error!(code = error.code(), %error, "could not open the Banter database");
+        }
+        Self(opened.map_err(ApiError::from))
+    }
+
+    pub fn get(&self) -> Result<&Core, ApiError> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+}
