@@ -41,7 +41,12 @@ impl Error {
             Self::Ledger(e) => e.code(),
             Self::Invalid(_) => "invalid_input",
             Self::NotFound { .. } => "not_found",
-            Self::Sqlx(e) if is_busy(e) => "database_busy",
+            Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
+                "database_busy"
+            }
+            Self::Sqlx(e) if sqlite_code(e) == Some(11) || sqlite_code(e) == Some(26) => {
+                "database_corrupt"
+            }
             Self::Sqlx(_) => "database",
         }
     }
@@ -78,9 +83,16 @@ impl Error {
     }
 }
 
-/// SQLITE_BUSY / SQLITE_LOCKED: another writer held the database too long.
-fn is_busy(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("6")))
+/// SQLite's primary result code (5 busy, 6 locked, 11 corrupt, 26 not a
+/// database), from the low byte of an extended code.
+pub(crate) fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
+    match e {
+        sqlx::Error::Database(d) => d
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .map(|c| c & 0xff),
+        _ => None,
+    }
 }
 
 /// The serializable error handed to the UI and printed by the CLI.

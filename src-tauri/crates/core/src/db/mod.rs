@@ -186,12 +186,7 @@ fn preflight(path: &Path) -> Result<(), DbError> {
 
 /// Maps SQLite's result codes at open time onto our typed errors.
 pub(crate) fn classify_open_error(path: &Path, e: sqlx::Error) -> DbError {
-    let code = match &e {
-        sqlx::Error::Database(d) => d.code().and_then(|c| c.parse::<i32>().ok()),
-        _ => None,
-    };
-    // Extended result codes carry the primary code in their low byte.
-    match code.map(|c| c & 0xff) {
+    match crate::error::sqlite_code(&e) {
         Some(8) => DbError::ReadOnly {
             path: path.to_path_buf(),
         },

@@ -70,6 +70,8 @@ pub enum Priority {
 pub struct Task {
     pub id: i64,
     pub project_id: i64,
+    /// The project's `PR-…` id, for showing tasks outside their project.
+    pub project_display_id: String,
     pub display_id: String,
     pub title: String,
     pub description: String,

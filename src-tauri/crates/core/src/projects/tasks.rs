@@ -6,8 +6,11 @@ use crate::ids::{next_display_id, IdKind, RecordRef};
 use crate::validate::{optional_text, required_text, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use sqlx::SqliteConnection;
 
-const TASK_COLUMNS: &str =
-    "id, project_id, display_id, title, description, status, priority, due_date, created_at, updated_at";
+/// Task rows joined with their project's display id.
+const TASK_SELECT: &str =
+    "SELECT t.id, t.project_id, p.display_id AS project_display_id, t.display_id, t.title,
+        t.description, t.status, t.priority, t.due_date, t.created_at, t.updated_at
+   FROM tasks t JOIN projects p ON p.id = t.project_id";
 
 /// Which tasks to list.
 #[derive(Debug, Clone, Default)]
@@ -40,11 +43,11 @@ impl ProjectStore {
             None => None,
         };
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks
-              WHERE user_id = ? AND (?2 IS NULL OR project_id = ?2) AND (?3 IS NULL OR status = ?3)
-                AND (NOT ?4 OR status != 'done')
-              ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
-                       due_date IS NULL, due_date, id"
+            "{TASK_SELECT}
+              WHERE t.user_id = ?1 AND (?2 IS NULL OR t.project_id = ?2) AND (?3 IS NULL OR t.status = ?3)
+                AND (NOT ?4 OR t.status != 'done')
+              ORDER BY CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+                       t.due_date IS NULL, t.due_date, t.id"
         );
         Ok(sqlx::query_as(&sql)
             .bind(&self.user_id)
@@ -155,9 +158,7 @@ pub(crate) async fn insert_task(
 
 async fn fetch_task(conn: &mut SqliteConnection, user_id: &str, task: &RecordRef) -> Result<Task> {
     let (id, display) = task.binds();
-    let sql = format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND (id = ? OR display_id = ?)"
-    );
+    let sql = format!("{TASK_SELECT} WHERE t.user_id = ? AND (t.id = ? OR t.display_id = ?)");
     sqlx::query_as(&sql)
         .bind(user_id)
         .bind(id)

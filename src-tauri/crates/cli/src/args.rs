@@ -1,0 +1,238 @@
+//! The command line, declared with clap derive. Only shapes live here: what
+//! each command accepts. Ids stay strings until the command parses them with
+//! the core's `RecordRef::parse`, so a bad id gets the core's error code.
+
+use banter_core::chat::MAX_PAGE;
+use banter_core::db::paths::DATA_DIR_ENV;
+use banter_core::projects::{Priority, TaskStatus};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Most ledger rows one call returns (the core's own cap).
+const MAX_LEDGER_ROWS: i64 = 1000;
+
+/// Banter from a terminal: credits, the ledger, chat sessions, projects and tasks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "banter-cli",
+    version,
+    after_help = "Exit status: 0 success, 1 something you can fix (bad input, unknown id), \
+                  2 anything else (e.g. a corrupt database). With --json, errors are printed \
+                  to stderr as one JSON object with a stable `code`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after the command name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory holding banter.db [default: the OS data directory]
+    #[arg(long, global = true, value_name = "DIR", env = DATA_DIR_ENV)]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON instead of text (errors go to stderr as JSON too)
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the local profile and where its data lives
+    Profile,
+    /// Show the credit balance and the next monthly reset
+    Credits,
+    /// List credit ledger rows, newest first, or check that they add up
+    Ledger(LedgerArgs),
+    /// Create, list, show, rename and delete chat sessions
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Create, list and show projects
+    #[command(subcommand)]
+    Projects(ProjectsCommand),
+    /// Add, list and complete tasks
+    #[command(subcommand)]
+    Tasks(TasksCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// How many rows to show
+    #[arg(long, value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_LEDGER_ROWS))]
+    pub limit: u32,
+    /// Only rows older than this ledger row id (for paging)
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
+    pub before: Option<i64>,
+    /// Check that the rows sum to the balance instead of listing them
+    #[arg(long, conflicts_with_all = ["limit", "before"])]
+    pub verify: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List sessions, most recently active first
+    List {
+        /// Sessions per page
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PAGE)))]
+        limit: Option<u32>,
+        /// The cursor printed at the end of the previous page
+        #[arg(long, value_name = "C")]
+        cursor: Option<String>,
+    },
+    /// Start a session (untitled ones are named by their first message)
+    New {
+        /// Title [default: none until the first message]
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+    },
+    /// Show a session and all its messages
+    Show {
+        /// Session id: CH-000001 or its number
+        id: String,
+    },
+    /// Rename a session
+    Rename {
+        /// Session id: CH-000001 or its number
+        id: String,
+        /// The new title (1 to 200 characters)
+        title: String,
+    },
+    /// Delete a session and its messages (the ledger keeps what they cost)
+    Delete {
+        /// Session id: CH-000001 or its number
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// List projects, most recently active first
+    List {
+        /// Include archived projects
+        #[arg(long)]
+        all: bool,
+    },
+    /// Create a project
+    New {
+        /// The project's name (1 to 200 characters)
+        name: String,
+        /// What the project is about
+        #[arg(long, value_name = "D")]
+        description: Option<String>,
+    },
+    /// Show a project and its tasks
+    Show {
+        /// Project id: PR-000001 or its number
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// Add a task to a project
+    Add {
+        /// Project id: PR-000001 or its number
+        project: String,
+        /// What to do (1 to 200 characters)
+        title: String,
+        /// How urgent it is [default: medium]
+        #[arg(long, value_enum)]
+        priority: Option<PriorityArg>,
+        /// Due date
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        due: Option<NaiveDate>,
+        /// Details
+        #[arg(long, value_name = "D")]
+        description: Option<String>,
+    },
+    /// List tasks, most urgent first
+    List {
+        /// Only this project's tasks (PR-000001 or its number)
+        #[arg(long, value_name = "ID")]
+        project: Option<String>,
+        /// Only tasks with this status
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// Only tasks that are not done
+        #[arg(long)]
+        open: bool,
+    },
+    /// Mark a task done
+    Done {
+        /// Task id: TK-000001 or its number
+        id: String,
+    },
+}
+
+/// Task priority as typed on the command line; mirrors the core's `Priority`,
+/// which does not depend on clap.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PriorityArg {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+impl From<PriorityArg> for Priority {
+    fn from(p: PriorityArg) -> Self {
+        match p {
+            PriorityArg::Low => Self::Low,
+            PriorityArg::Medium => Self::Medium,
+            PriorityArg::High => Self::High,
+            PriorityArg::Urgent => Self::Urgent,
+        }
+    }
+}
+
+/// Task status as typed on the command line, spelled as in the JSON output.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum StatusArg {
+    Todo,
+    #[value(alias = "in-progress")]
+    InProgress,
+    Done,
+}
+
+impl From<StatusArg> for TaskStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Todo => Self::Todo,
+            StatusArg::InProgress => Self::InProgress,
+            StatusArg::Done => Self::Done,
+        }
+    }
+}
+
+/// Parses a calendar date; clap turns the error into a usage error (exit 1).
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("expected a date like 2026-12-31 ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("2026-12-01"),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+        );
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("tomorrow").is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! One module per top-level command. Each takes the open [`Core`], asks it
+//! for what the user wants, and prints through [`Output`]; no business rules
+//! live here (costs, validation and ids belong to the core).
+
+mod credits;
+mod ledger;
+mod profile;
+mod projects;
+mod sessions;
+mod tasks;
+
+use crate::args::Command;
+use crate::error::CliError;
+use crate::output::Output;
+use banter_core::ids::{IdKind, RecordRef};
+use banter_core::Core;
+
+pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), CliError> {
+    match command {
+        Command::Profile => profile::run(core, out).await,
+        Command::Credits => credits::run(core, out).await,
+        Command::Ledger(args) => ledger::run(core, args, out).await,
+        Command::Sessions(cmd) => sessions::run(core, cmd, out).await,
+        Command::Projects(cmd) => projects::run(core, cmd, out).await,
+        Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
+    }
+}
+
+/// Parses an id the user typed (`CH-000001` or `1`) with the core's rules.
+fn record(kind: IdKind, typed: &str) -> Result<RecordRef, CliError> {
+    Ok(RecordRef::parse(kind, typed)?)
+}

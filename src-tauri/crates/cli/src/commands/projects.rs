@@ -1,0 +1,95 @@
+//! `projects`: the user's projects (the chat can take them as context).
+
+use super::{record, tasks};
+use crate::args::ProjectsCommand;
+use crate::error::CliError;
+use crate::output::{cell, fields, label, table, when, Output};
+use banter_core::ids::IdKind;
+use banter_core::projects::{Project, Task, TaskFilter};
+use banter_core::Core;
+use serde::Serialize;
+use std::io::{self, Write};
+
+#[derive(Serialize)]
+struct ProjectView {
+    project: Project,
+    tasks: Vec<Task>,
+}
+
+pub async fn run(core: &Core, cmd: ProjectsCommand, out: &mut Output) -> Result<(), CliError> {
+    let store = core.projects();
+    match cmd {
+        ProjectsCommand::List { all } => {
+            let projects = store.list_projects(all, None).await?;
+            out.emit(&projects, |w| {
+                if projects.is_empty() {
+                    return writeln!(w, "no projects yet: banter-cli projects new NAME");
+                }
+                let rows: Vec<Vec<String>> = projects
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.display_id.clone(),
+                            label(&p.status),
+                            format!("{}/{}", p.open_tasks, p.total_tasks),
+                            when(p.updated_at),
+                            cell(&p.name),
+                        ]
+                    })
+                    .collect();
+                table(
+                    w,
+                    &["ID", "STATUS", "OPEN/ALL", "UPDATED (UTC)", "NAME"],
+                    &rows,
+                )
+            })
+        }
+        ProjectsCommand::New { name, description } => {
+            let p = store
+                .create_project(&name, description.as_deref().unwrap_or(""))
+                .await?;
+            out.emit(&p, |w| {
+                writeln!(w, "created {} {}", p.display_id, cell(&p.name))
+            })
+        }
+        ProjectsCommand::Show { id } => {
+            let id = record(IdKind::Project, &id)?;
+            let project = store.get_project(&id).await?;
+            let filter = TaskFilter {
+                project: Some(id),
+                ..Default::default()
+            };
+            let tasks = store.list_tasks(&filter).await?;
+            let view = ProjectView { project, tasks };
+            out.emit(&view, |w| show(w, &view))
+        }
+    }
+}
+
+fn show(w: &mut dyn Write, view: &ProjectView) -> io::Result<()> {
+    let p = &view.project;
+    let mut pairs = vec![
+        ("project", format!("{} {}", p.display_id, cell(&p.name))),
+        ("status", label(&p.status)),
+        (
+            "tasks",
+            format!("{} open of {}", p.open_tasks, p.total_tasks),
+        ),
+        ("created", format!("{} UTC", when(p.created_at))),
+        ("updated", format!("{} UTC", when(p.updated_at))),
+    ];
+    if !p.description.is_empty() {
+        pairs.push(("description", cell(&p.description)));
+    }
+    fields(w, &pairs)?;
+    if view.tasks.is_empty() {
+        return writeln!(
+            w,
+            "\nno tasks yet: banter-cli tasks add {} TITLE",
+            p.display_id
+        );
+    }
+    writeln!(w)?;
+    let rows: Vec<Vec<String>> = view.tasks.iter().map(|t| tasks::row(t, false)).collect();
+    table(w, tasks::HEADERS_WITHOUT_PROJECT, &rows)
+}

@@ -1,0 +1,149 @@
+//! Printing results: one JSON document per command with `--json`, readable
+//! text otherwise. Commands build a value once and hand both forms to
+//! [`Output::emit`], so the two can't drift apart. Times are shown in UTC,
+//! the zone credit periods are defined in.
+
+use crate::error::CliError;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::io::{self, StdoutLock, Write};
+
+pub struct Output {
+    json: bool,
+    out: StdoutLock<'static>,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self {
+            json,
+            out: io::stdout().lock(),
+        }
+    }
+
+    /// Prints `value` as one line of JSON with `--json`, else runs `human`.
+    pub fn emit<T, F>(&mut self, value: &T, human: F) -> Result<(), CliError>
+    where
+        T: Serialize + ?Sized,
+        F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    {
+        if self.json {
+            let text = serde_json::to_string(value).map_err(|e| {
+                CliError::Internal(format!("cannot encode the output as JSON: {e}"))
+            })?;
+            writeln!(self.out, "{text}")?;
+        } else {
+            human(&mut self.out)?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// Writes rows under headers in aligned columns (the last one is not padded).
+pub fn table(w: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(cell.chars().count());
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Writes `key  value` lines with the values aligned.
+pub fn fields(w: &mut dyn Write, pairs: &[(&str, String)]) -> io::Result<()> {
+    let width = pairs
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (key, value) in pairs {
+        writeln!(w, "{key:<width$}  {value}")?;
+    }
+    Ok(())
+}
+
+/// `2026-11-25 06:02` (UTC).
+pub fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `2026-12-01` (UTC).
+pub fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+pub fn date(d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "-".to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+/// The core's own name for an enum value (`in_progress`, `signup_grant`, …),
+/// taken from its serde form so the text and JSON outputs agree.
+pub fn label<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".to_string(),
+    }
+}
+
+/// Makes user or model text safe to print in a table cell: one line, no
+/// control characters (which could drive the terminal).
+pub fn cell(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Like [`cell`] but keeps line breaks and tabs, for message bodies.
+pub fn text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns() {
+        let mut buf = Vec::new();
+        let rows = vec![vec!["CH-000001".to_string(), "hello".to_string()]];
+        table(&mut buf, &["ID", "TITLE"], &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "ID         TITLE\nCH-000001  hello\n"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_neutralised() {
+        assert_eq!(cell("a\nb\x1b[31m"), "a b [31m");
+        assert_eq!(text("a\nb\x1b"), "a\nb\u{fffd}");
+    }
+}
