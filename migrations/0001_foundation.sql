@@ -9,8 +9,9 @@ CREATE TABLE users (
     created_at    TEXT NOT NULL
 );
 
--- One row per user: the two credit buckets and the period bookkeeping.
--- credits_remaining is derived, never written, so it cannot drift from the buckets.
+-- One row per user: the two credit buckets and the period bookkeeping, kept
+-- by the credit_transactions_apply trigger below (never written directly,
+-- except pro_until). credits_remaining is derived from the buckets.
 CREATE TABLE user_usage (
     user_id             TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     free_remaining      INTEGER NOT NULL CHECK (free_remaining >= 0),
@@ -41,6 +42,28 @@ CREATE TABLE credit_transactions (
     CHECK (amount = free_delta + purchased_delta)
 );
 CREATE INDEX credit_transactions_by_user ON credit_transactions(user_id, id);
+
+-- The buckets move only through the ledger: each new row applies its deltas
+-- to user_usage. The CHECK constraints there reject a row that would
+-- overdraw, and a row whose balance_after disagrees with the result aborts.
+CREATE TRIGGER credit_transactions_apply AFTER INSERT ON credit_transactions
+BEGIN
+    UPDATE user_usage
+       SET free_remaining = free_remaining + NEW.free_delta,
+           purchased_remaining = purchased_remaining + NEW.purchased_delta,
+           credits_total = CASE
+               WHEN NEW.kind IN ('signup_grant', 'monthly_reset') THEN NEW.balance_after
+               WHEN NEW.kind = 'purchase' THEN credits_total + NEW.purchased_delta
+               ELSE credits_total END,
+           last_credit_reset = CASE
+               WHEN NEW.kind IN ('signup_grant', 'monthly_reset') THEN NEW.created_at
+               ELSE last_credit_reset END,
+           updated_at = NEW.created_at
+     WHERE user_id = NEW.user_id;
+    SELECT RAISE(ABORT, 'ledger row does not match the balance')
+     WHERE NEW.balance_after IS NOT
+           (SELECT free_remaining + purchased_remaining FROM user_usage WHERE user_id = NEW.user_id);
+END;
 
 CREATE TRIGGER credit_transactions_no_update BEFORE UPDATE ON credit_transactions
 BEGIN SELECT RAISE(ABORT, 'credit_transactions is append-only'); END;

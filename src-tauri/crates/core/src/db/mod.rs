@@ -9,10 +9,13 @@ pub mod paths;
 use crate::clock::SharedClock;
 use crate::error::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::io::Read;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use migrate::MigrationReport;
 
@@ -71,6 +74,10 @@ pub struct Db {
     pool: SqlitePool,
     path: PathBuf,
     migration: MigrationReport,
+    /// One writer at a time within this process: waiters queue here instead
+    /// of spinning in SQLite's sleeping busy handler. Other processes are
+    /// still kept out by SQLite's own lock and the busy timeout.
+    write_lock: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -92,18 +99,35 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .disable_statement_logging();
-        let pool = SqlitePoolOptions::new()
+        let sidecars = Sidecars::before_open(path);
+        let pool = match SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(BUSY_TIMEOUT)
+            // A local file has no connection to lose: skip the ping per acquire.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
-            .map_err(|e| classify_open_error(path, e))?;
+        {
+            Ok(pool) => pool,
+            Err(error) => {
+                sidecars.remove_new();
+                return Err(classify_open_error(path, error).into());
+            }
+        };
         let mut db = Self {
             pool,
             path: path.to_path_buf(),
             migration: MigrationReport::default(),
+            write_lock: Arc::new(Mutex::new(())),
         };
-        db.migration = migrate::run(&db, clock).await?;
+        match migrate::run(&db, clock).await {
+            Ok(report) => db.migration = report,
+            Err(error) => {
+                db.pool.close().await;
+                sidecars.remove_new();
+                return Err(error);
+            }
+        }
         Ok(db)
     }
 
@@ -123,13 +147,82 @@ impl Db {
     /// Starts a write transaction that takes SQLite's write lock up front, so a
     /// read-then-write sequence (check balance, then spend) cannot interleave
     /// with another writer — in this process or another one.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let guard = self.write_lock.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _guard: guard })
     }
 
     /// Closes every connection (checkpointing the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A write transaction holding this process's writer slot. It derefs to the
+/// connection; dropping it without `commit` rolls back.
+pub struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _guard: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+/// SQLite's `-wal` and `-shm` files beside the database. Opening in WAL mode
+/// creates them; when the open then fails (say, on a damaged file) SQLite
+/// leaves them behind, so we remove the ones this attempt created — and only
+/// while the `-wal` is still empty, so no pending write is ever discarded.
+struct Sidecars {
+    wal: PathBuf,
+    shm: PathBuf,
+    wal_existed: bool,
+    shm_existed: bool,
+}
+
+impl Sidecars {
+    fn before_open(db: &Path) -> Self {
+        let with_suffix = |suffix: &str| {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let (wal, shm) = (with_suffix("-wal"), with_suffix("-shm"));
+        Self {
+            wal_existed: wal.exists(),
+            shm_existed: shm.exists(),
+            wal,
+            shm,
+        }
+    }
+
+    fn remove_new(&self) {
+        let wal_empty = std::fs::metadata(&self.wal)
+            .map(|m| m.len() == 0)
+            .unwrap_or(true);
+        if self.wal_existed || !wal_empty {
+            return;
+        }
+        let _ = std::fs::remove_file(&self.wal);
+        if !self.shm_existed {
+            let _ = std::fs::remove_file(&self.shm);
+        }
     }
 }
 

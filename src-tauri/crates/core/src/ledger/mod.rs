@@ -72,6 +72,25 @@ pub enum EntryKind {
     Purchase,
 }
 
+impl EntryKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignupGrant => "signup_grant",
+            Self::MonthlyReset => "monthly_reset",
+            Self::Spend => "spend",
+            Self::Refund => "refund",
+            Self::Purchase => "purchase",
+        }
+    }
+
+    /// The stored idempotency key: `<kind>:<key>`. Each kind has its own
+    /// namespace, so a caller's key can never collide with the keys the
+    /// ledger makes for itself (refunds, resets, the signup grant).
+    pub fn key(self, key: &str) -> String {
+        format!("{}:{key}", self.as_str())
+    }
+}
+
 /// One row of the append-only ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -192,8 +211,9 @@ impl Ledger {
             return Ok(Balance::from_usage(&usage, now));
         }
         let mut tx = self.db.begin_write().await?;
-        let reset = ops::apply_reset_if_due(&mut tx, user_id, now).await?;
+        // Re-read under the write lock: another writer may have reset already.
         let usage = ops::load_usage(&mut tx, user_id).await?;
+        let (usage, reset) = ops::apply_reset_if_due(&mut tx, user_id, usage, now).await?;
         tx.commit().await?;
         if let Some(entry) = reset {
             self.announce(&entry, usage.credits_total);
@@ -203,21 +223,19 @@ impl Ledger {
 
     /// Pays for `req.action` alone.
     pub async fn spend(&self, req: SpendRequest) -> Result<Receipt> {
-        Ok(
-            match self
-                .spend_with(req, |_, _| Box::pin(async { Ok(()) }))
-                .await?
-            {
-                Spent::New { entry, .. } => Receipt {
-                    entry,
-                    replayed: false,
-                },
-                Spent::Replayed { entry } => Receipt {
-                    entry,
-                    replayed: true,
-                },
+        let spent = self
+            .spend_with(req, |_, _| Box::pin(async { Ok(()) }))
+            .await?;
+        Ok(match spent {
+            Spent::New { entry, .. } => Receipt {
+                entry,
+                replayed: false,
             },
-        )
+            Spent::Replayed { entry } => Receipt {
+                entry,
+                replayed: true,
+            },
+        })
     }
 
     /// Pays for `req.action` and runs `first_row` — the action's own first
@@ -228,64 +246,76 @@ impl Ledger {
         F: for<'c> FnOnce(&'c mut SqliteConnection, i64) -> TxFuture<'c, T>,
     {
         let now = self.clock.now();
+        let key = EntryKind::Spend.key(&req.idempotency_key);
         let mut tx = self.db.begin_write().await?;
-        if let Some(entry) = ops::find_by_key(&mut tx, &req.idempotency_key).await? {
+        let loaded = ops::load_for_change(&mut tx, &req.user_id, &key).await?;
+        if let Some(id) = loaded.used_by {
+            let entry = ops::find_by_id(&mut tx, id).await?;
             ensure_same(&entry, &req.user_id, EntryKind::Spend, Some(req.action))?;
             return Ok(Spent::Replayed { entry });
         }
-        ops::apply_reset_if_due(&mut tx, &req.user_id, now).await?;
+        let (usage, _) = ops::apply_reset_if_due(&mut tx, &req.user_id, loaded.usage, now).await?;
         let entry = ops::spend(
             &mut tx,
             &req.user_id,
+            &usage,
             req.action,
-            &req.idempotency_key,
+            &key,
             req.reference.as_deref(),
             now,
         )
         .await?;
         let value = first_row(&mut tx, entry.id).await?;
-        let total = ops::load_usage(&mut tx, &req.user_id).await?.credits_total;
         tx.commit().await?;
-        self.announce(&entry, total);
+        // A spend leaves the period total as it was.
+        self.announce(&entry, usage.credits_total);
         Ok(Spent::New { entry, value })
     }
 
     /// Refunds spend `spend_id` once; a second call replays the first refund.
     pub async fn refund(&self, spend_id: i64) -> Result<Receipt> {
         let mut tx = self.db.begin_write().await?;
-        let receipt = self.refund_in(&mut tx, spend_id).await?;
-        let total = ops::load_usage(&mut tx, &receipt.entry.user_id)
-            .await?
-            .credits_total;
+        let (receipt, total) = self.refund_in(&mut tx, spend_id).await?;
         tx.commit().await?;
-        if !receipt.replayed {
+        if let Some(total) = total {
             self.announce(&receipt.entry, total);
         }
         Ok(receipt)
     }
 
     /// Refunds inside the caller's transaction, for a failed action that also
-    /// has rows of its own to mark. The caller announces after committing.
+    /// has rows of its own to mark. Returns the new period total when a
+    /// refund was written (not replayed), for the caller to announce after
+    /// committing.
     pub(crate) async fn refund_in(
         &self,
         conn: &mut SqliteConnection,
         spend_id: i64,
-    ) -> Result<Receipt> {
+    ) -> Result<(Receipt, Option<i64>)> {
         let now = self.clock.now();
-        let key = format!("refund:{spend_id}");
-        if let Some(entry) = ops::find_by_key(conn, &key).await? {
-            return Ok(Receipt {
-                entry,
-                replayed: true,
-            });
-        }
+        let key = EntryKind::Refund.key(&spend_id.to_string());
         let spend = ops::find_by_id(conn, spend_id).await?;
-        ops::apply_reset_if_due(conn, &spend.user_id, now).await?;
-        let entry = ops::refund(conn, &spend, &key, now).await?;
-        Ok(Receipt {
-            entry,
-            replayed: false,
-        })
+        let loaded = ops::load_for_change(conn, &spend.user_id, &key).await?;
+        if let Some(id) = loaded.used_by {
+            let entry = ops::find_by_id(conn, id).await?;
+            ensure_same(&entry, &spend.user_id, EntryKind::Refund, spend.action)?;
+            return Ok((
+                Receipt {
+                    entry,
+                    replayed: true,
+                },
+                None,
+            ));
+        }
+        let (usage, _) = ops::apply_reset_if_due(conn, &spend.user_id, loaded.usage, now).await?;
+        let entry = ops::refund(conn, &usage, &spend, &key, now).await?;
+        Ok((
+            Receipt {
+                entry,
+                replayed: false,
+            },
+            Some(usage.credits_total),
+        ))
     }
 
     /// Adds `credits` purchased credits, once per `idempotency_key` (the
@@ -298,17 +328,19 @@ impl Ledger {
         reference: Option<&str>,
     ) -> Result<Receipt> {
         let now = self.clock.now();
+        let key = EntryKind::Purchase.key(idempotency_key);
         let mut tx = self.db.begin_write().await?;
-        if let Some(entry) = ops::find_by_key(&mut tx, idempotency_key).await? {
+        let loaded = ops::load_for_change(&mut tx, user_id, &key).await?;
+        if let Some(id) = loaded.used_by {
+            let entry = ops::find_by_id(&mut tx, id).await?;
             ensure_same(&entry, user_id, EntryKind::Purchase, None)?;
             return Ok(Receipt {
                 entry,
                 replayed: true,
             });
         }
-        ops::apply_reset_if_due(&mut tx, user_id, now).await?;
-        let entry =
-            ops::purchase(&mut tx, user_id, credits, idempotency_key, reference, now).await?;
+        let (usage, _) = ops::apply_reset_if_due(&mut tx, user_id, loaded.usage, now).await?;
+        let entry = ops::purchase(&mut tx, &usage, user_id, credits, &key, reference, now).await?;
         let total = ops::load_usage(&mut tx, user_id).await?.credits_total;
         tx.commit().await?;
         self.announce(&entry, total);

@@ -1,6 +1,8 @@
 //! Ledger primitives that run inside a caller's write transaction. Each one
-//! changes the buckets with a conditional UPDATE and appends exactly one
-//! ledger row, so the two can never disagree once the transaction commits.
+//! decides a change from the current buckets and appends exactly one ledger
+//! row; the `credit_transactions_apply` trigger (migrations/) applies the
+//! row's deltas to `user_usage`, whose `CHECK (… >= 0)` constraints refuse an
+//! overdraft. The buckets therefore never move without a ledger row.
 
 use super::costs::{Action, FREE_MONTHLY_CREDITS};
 use super::period::{reset_due, Period};
@@ -59,40 +61,72 @@ pub(crate) async fn load_usage(conn: &mut SqliteConnection, user_id: &str) -> Re
     .ok_or_else(|| Error::not_found("profile", user_id))
 }
 
+/// A user's usage and, in the same round trip, the id of the ledger row that
+/// already used `idempotency_key` (if any).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UsageAndKey {
+    #[sqlx(flatten)]
+    pub usage: Usage,
+    pub used_by: Option<i64>,
+}
+
+pub(crate) async fn load_for_change(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    idempotency_key: &str,
+) -> Result<UsageAndKey> {
+    sqlx::query_as(
+        "SELECT free_remaining, purchased_remaining, credits_total, last_credit_reset, pro_until,
+                (SELECT id FROM credit_transactions WHERE idempotency_key = ?2) AS used_by
+           FROM user_usage WHERE user_id = ?1",
+    )
+    .bind(user_id)
+    .bind(idempotency_key)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("profile", user_id))
+}
+
 pub(crate) async fn insert_entry(
     conn: &mut SqliteConnection,
     e: NewEntry<'_>,
 ) -> Result<LedgerEntry> {
-    let sql = format!(
+    let amount = e.free_delta + e.purchased_delta;
+    let done = sqlx::query(
         "INSERT INTO credit_transactions
             (user_id, kind, action, amount, free_delta, purchased_delta, nominal_cost,
              balance_after, reference, refund_of, idempotency_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING {ENTRY_COLUMNS}"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(e.user_id)
-        .bind(e.kind)
-        .bind(e.action)
-        .bind(e.free_delta + e.purchased_delta)
-        .bind(e.free_delta)
-        .bind(e.purchased_delta)
-        .bind(e.nominal_cost)
-        .bind(e.balance_after)
-        .bind(e.reference)
-        .bind(e.refund_of)
-        .bind(e.idempotency_key)
-        .bind(e.at)
-        .fetch_one(conn)
-        .await?)
-}
-
-pub(crate) async fn find_by_key(
-    conn: &mut SqliteConnection,
-    key: &str,
-) -> Result<Option<LedgerEntry>> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_transactions WHERE idempotency_key = ?");
-    Ok(sqlx::query_as(&sql).bind(key).fetch_optional(conn).await?)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.user_id)
+    .bind(e.kind)
+    .bind(e.action)
+    .bind(amount)
+    .bind(e.free_delta)
+    .bind(e.purchased_delta)
+    .bind(e.nominal_cost)
+    .bind(e.balance_after)
+    .bind(e.reference)
+    .bind(e.refund_of)
+    .bind(e.idempotency_key)
+    .bind(e.at)
+    .execute(conn)
+    .await?;
+    Ok(LedgerEntry {
+        id: done.last_insert_rowid(),
+        user_id: e.user_id.to_string(),
+        kind: e.kind,
+        action: e.action,
+        amount,
+        free_delta: e.free_delta,
+        purchased_delta: e.purchased_delta,
+        nominal_cost: e.nominal_cost,
+        balance_after: e.balance_after,
+        reference: e.reference.map(str::to_string),
+        refund_of: e.refund_of,
+        idempotency_key: e.idempotency_key.to_string(),
+        created_at: e.at,
+    })
 }
 
 pub(crate) async fn find_by_id(conn: &mut SqliteConnection, id: i64) -> Result<LedgerEntry> {
@@ -104,7 +138,7 @@ pub(crate) async fn find_by_id(conn: &mut SqliteConnection, id: i64) -> Result<L
         .ok_or_else(|| Error::not_found("ledger entry", id))
 }
 
-/// Creates the usage row with the signup grant of free credits.
+/// Creates the (empty) usage row and the signup grant of free credits.
 pub(crate) async fn signup_grant(
     conn: &mut SqliteConnection,
     user_id: &str,
@@ -113,16 +147,14 @@ pub(crate) async fn signup_grant(
     sqlx::query(
         "INSERT INTO user_usage
             (user_id, free_remaining, purchased_remaining, credits_total, last_credit_reset, updated_at)
-         VALUES (?, ?, 0, ?, ?, ?)",
+         VALUES (?, 0, 0, 0, ?, ?)",
     )
     .bind(user_id)
-    .bind(FREE_MONTHLY_CREDITS)
-    .bind(FREE_MONTHLY_CREDITS)
     .bind(now)
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    let key = format!("signup:{user_id}");
+    let key = EntryKind::SignupGrant.key(user_id);
     insert_entry(
         conn,
         NewEntry {
@@ -143,35 +175,19 @@ pub(crate) async fn signup_grant(
 }
 
 /// Refills the free bucket when `now` is in a later month than the last
-/// refill. Runs under the write lock, so racing callers see the first one's
-/// refill and do nothing; the per-month idempotency key backs that up.
+/// refill, and returns the buckets as they now are. Runs under the write
+/// lock, so racing callers see the first one's refill and do nothing; the
+/// per-month idempotency key backs that up.
 pub(crate) async fn apply_reset_if_due(
     conn: &mut SqliteConnection,
     user_id: &str,
+    usage: Usage,
     now: DateTime<Utc>,
-) -> Result<Option<LedgerEntry>> {
-    let usage = load_usage(conn, user_id).await?;
+) -> Result<(Usage, Option<LedgerEntry>)> {
     if !reset_due(usage.last_credit_reset, now) {
-        return Ok(None);
+        return Ok((usage, None));
     }
-    let updated = sqlx::query(
-        "UPDATE user_usage
-            SET free_remaining = ?, credits_total = ? + purchased_remaining,
-                last_credit_reset = ?, updated_at = ?
-          WHERE user_id = ? AND last_credit_reset = ?",
-    )
-    .bind(FREE_MONTHLY_CREDITS)
-    .bind(FREE_MONTHLY_CREDITS)
-    .bind(now)
-    .bind(now)
-    .bind(user_id)
-    .bind(usage.last_credit_reset)
-    .execute(&mut *conn)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Ok(None);
-    }
-    let key = format!("monthly_reset:{user_id}:{}", Period::of(now).key());
+    let key = EntryKind::MonthlyReset.key(&format!("{user_id}:{}", Period::of(now).key()));
     let entry = insert_entry(
         conn,
         NewEntry {
@@ -190,7 +206,7 @@ pub(crate) async fn apply_reset_if_due(
     )
     .await?;
     tracing::info!(user_id, period = %Period::of(now).key(), "monthly credits reset");
-    Ok(Some(entry))
+    Ok((load_usage(conn, user_id).await?, Some(entry)))
 }
 
 /// Takes `action`'s cost, free bucket first. Pro users pay 0 but the row
@@ -198,39 +214,25 @@ pub(crate) async fn apply_reset_if_due(
 pub(crate) async fn spend(
     conn: &mut SqliteConnection,
     user_id: &str,
+    usage: &Usage,
     action: Action,
     idempotency_key: &str,
     reference: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry> {
-    let usage = load_usage(conn, user_id).await?;
     let cost = action.cost();
     let (free_take, purchased_take) = if usage.pro_active(now) {
         (0, 0)
-    } else {
-        if usage.remaining() < cost {
-            return Err(insufficient(cost, usage.remaining()));
+    } else if usage.remaining() < cost {
+        return Err(LedgerError::InsufficientCredits {
+            needed: cost,
+            available: usage.remaining(),
         }
+        .into());
+    } else {
         let free_take = usage.free_remaining.min(cost);
         (free_take, cost - free_take)
     };
-    // The WHERE clause is the guard: it never lets a bucket go below zero,
-    // whatever happened since `usage` was read.
-    let balance_after: Option<i64> = sqlx::query_scalar(
-        "UPDATE user_usage
-            SET free_remaining = free_remaining - ?1,
-                purchased_remaining = purchased_remaining - ?2,
-                updated_at = ?3
-          WHERE user_id = ?4 AND free_remaining >= ?1 AND purchased_remaining >= ?2
-          RETURNING free_remaining + purchased_remaining",
-    )
-    .bind(free_take)
-    .bind(purchased_take)
-    .bind(now)
-    .bind(user_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let balance_after = balance_after.ok_or_else(|| insufficient(cost, usage.remaining()))?;
     insert_entry(
         conn,
         NewEntry {
@@ -240,7 +242,7 @@ pub(crate) async fn spend(
             free_delta: -free_take,
             purchased_delta: -purchased_take,
             nominal_cost: Some(cost),
-            balance_after,
+            balance_after: usage.remaining() - free_take - purchased_take,
             reference,
             refund_of: None,
             idempotency_key,
@@ -251,10 +253,12 @@ pub(crate) async fn spend(
 }
 
 /// Gives back what `spend` took, to the buckets it came from. Free credits
-/// taken in an earlier month are not restored: they would have expired at
-/// the reset anyway, and restoring them would roll them over.
+/// are restored only if no monthly reset came after the spend in the ledger:
+/// otherwise they expired at that reset, and restoring them would roll them
+/// over. Ledger order decides, not clocks, so a clock that moved is harmless.
 pub(crate) async fn refund(
     conn: &mut SqliteConnection,
+    usage: &Usage,
     spend: &LedgerEntry,
     idempotency_key: &str,
     now: DateTime<Utc>,
@@ -266,25 +270,16 @@ pub(crate) async fn refund(
         }
         .into());
     }
-    let free_back = if Period::of(spend.created_at) == Period::of(now) {
-        -spend.free_delta
-    } else {
-        0
-    };
-    let purchased_back = -spend.purchased_delta;
-    let balance_after: i64 = sqlx::query_scalar(
-        "UPDATE user_usage
-            SET free_remaining = free_remaining + ?, purchased_remaining = purchased_remaining + ?,
-                updated_at = ?
-          WHERE user_id = ?
-          RETURNING free_remaining + purchased_remaining",
+    let reset_since: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM credit_transactions
+                         WHERE user_id = ? AND kind = 'monthly_reset' AND id > ?)",
     )
-    .bind(free_back)
-    .bind(purchased_back)
-    .bind(now)
     .bind(&spend.user_id)
+    .bind(spend.id)
     .fetch_one(&mut *conn)
     .await?;
+    let free_back = if reset_since { 0 } else { -spend.free_delta };
+    let purchased_back = -spend.purchased_delta;
     insert_entry(
         conn,
         NewEntry {
@@ -294,7 +289,7 @@ pub(crate) async fn refund(
             free_delta: free_back,
             purchased_delta: purchased_back,
             nominal_cost: spend.nominal_cost,
-            balance_after,
+            balance_after: usage.remaining() + free_back + purchased_back,
             reference: spend.reference.as_deref(),
             refund_of: Some(spend.id),
             idempotency_key,
@@ -304,9 +299,11 @@ pub(crate) async fn refund(
     .await
 }
 
-/// Adds purchased credits (they never expire) and raises the period total.
+/// Adds purchased credits (they never expire); the trigger also raises the
+/// period total by the same amount.
 pub(crate) async fn purchase(
     conn: &mut SqliteConnection,
+    usage: &Usage,
     user_id: &str,
     credits: i64,
     idempotency_key: &str,
@@ -320,19 +317,6 @@ pub(crate) async fn purchase(
         }
         .into());
     }
-    let balance_after: Option<i64> = sqlx::query_scalar(
-        "UPDATE user_usage
-            SET purchased_remaining = purchased_remaining + ?1, credits_total = credits_total + ?1,
-                updated_at = ?2
-          WHERE user_id = ?3
-          RETURNING free_remaining + purchased_remaining",
-    )
-    .bind(credits)
-    .bind(now)
-    .bind(user_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let balance_after = balance_after.ok_or_else(|| Error::not_found("profile", user_id))?;
     insert_entry(
         conn,
         NewEntry {
@@ -342,7 +326,7 @@ pub(crate) async fn purchase(
             free_delta: 0,
             purchased_delta: credits,
             nominal_cost: None,
-            balance_after,
+            balance_after: usage.remaining() + credits,
             reference,
             refund_of: None,
             idempotency_key,
@@ -350,8 +334,4 @@ pub(crate) async fn purchase(
         },
     )
     .await
-}
-
-fn insufficient(needed: i64, available: i64) -> Error {
-    LedgerError::InsufficientCredits { needed, available }.into()
 }
