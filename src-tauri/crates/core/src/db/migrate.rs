@@ -1,15 +1,15 @@
-//! Forward-only schema migrations from `migrations/`, applied at start-up.
+//! Forward-only schema migrations from `migrations/`, applied at start-up
+//! (under the open lock that `Db::open` holds, so two processes starting at
+//! once never migrate together).
 //!
 //! Before a pending migration touches a database that already holds data, a
 //! consistent copy is written to `backups/` (`VACUUM INTO`, safe under WAL).
-//! A file lock keeps two processes starting at once from migrating together.
 
 use super::{paths, Db, DbError};
 use crate::clock::SharedClock;
 use crate::error::Result;
 use sqlx::migrate::Migrator;
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../../migrations");
@@ -22,7 +22,6 @@ pub struct MigrationReport {
 }
 
 pub(super) async fn run(db: &Db, clock: &SharedClock) -> Result<MigrationReport> {
-    let _lock = lock_for(db.path())?;
     let applied = applied_versions(db).await?;
     if let Some(version) = applied
         .iter()
@@ -66,24 +65,6 @@ pub(super) async fn run(db: &Db, clock: &SharedClock) -> Result<MigrationReport>
 
 fn backup_dir_for(db_path: &Path) -> PathBuf {
     paths::backup_dir(db_path.parent().unwrap_or_else(|| Path::new(".")))
-}
-
-/// An exclusive lock beside the database, held while migrations run.
-fn lock_for(db_path: &Path) -> Result<File, DbError> {
-    let mut name = db_path.as_os_str().to_owned();
-    name.push(".migrate-lock");
-    let path = PathBuf::from(name);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| DbError::Io {
-            path: path.clone(),
-            source,
-        })?;
-    file.lock().map_err(|source| DbError::Io { path, source })?;
-    Ok(file)
 }
 
 async fn applied_versions(db: &Db) -> Result<HashSet<i64>> {

@@ -99,6 +99,10 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .disable_statement_logging();
+        // Held until the database is open and migrated: a fresh file's switch
+        // to WAL needs an exclusive lock that SQLite's busy timeout does not
+        // wait for, and two processes must not migrate at once.
+        let _open_lock = open_lock(path).await?;
         let sidecars = Sidecars::before_open(path);
         let pool = match SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
@@ -153,8 +157,15 @@ impl Db {
         Ok(WriteTx { tx, _guard: guard })
     }
 
-    /// Closes every connection (checkpointing the WAL).
+    /// Folds the WAL back into the database file and closes every
+    /// connection, so `banter.db` alone holds all the data afterwards.
     pub async fn close(&self) {
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(%error, "could not checkpoint the database before closing");
+        }
         self.pool.close().await;
     }
 }
@@ -183,6 +194,30 @@ impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         &mut self.tx
     }
+}
+
+/// An exclusive lock on `<db>.open-lock`, taken off the async workers
+/// (`flock` blocks) and released when the returned file is dropped.
+async fn open_lock(db_path: &Path) -> Result<std::fs::File, DbError> {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(".open-lock");
+    let path = PathBuf::from(name);
+    let locking = path.clone();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&locking)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|join| DbError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(join),
+    })?;
+    locked.map_err(|source| DbError::Io { path, source })
 }
 
 /// SQLite's `-wal` and `-shm` files beside the database. Opening in WAL mode

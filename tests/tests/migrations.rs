@@ -1,0 +1,231 @@
+//! Start-up migrations: a fresh database is migrated with no backup; a file
+//! that already holds data is copied to `backups/` before pending migrations
+//! run (and the copy holds that data); a failed migration reports
+//! `database_migration_failed` and leaves the data as it was; a schema version
+//! this build does not know is `database_too_new` and the file is left intact.
+
+use banter_tests::{at, dir_entries, new_raw_db, raw_conn, settled_copy, Env};
+use sqlx::Connection;
+use std::collections::BTreeSet;
+
+/// The migration versions this build ships (`migrations/0001_foundation.sql`).
+const KNOWN: [i64; 1] = [1];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fresh_database_is_migrated_without_a_backup() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let report = core.db().migration();
+    assert_eq!(report.applied, KNOWN.to_vec());
+    assert_eq!(report.backup, None);
+    assert!(!env.data_dir().join("backups").exists());
+    core.close().await;
+    drop(core);
+
+    // Reopening an up-to-date database applies nothing and copies nothing.
+    let again = env.open().await;
+    assert!(again.db().migration().applied.is_empty());
+    assert_eq!(again.db().migration().backup, None);
+    assert!(!env.data_dir().join("backups").exists());
+
+    let mut conn = raw_conn(&env.db_path()).await;
+    let versions: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(versions, vec![(1, true)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_database_with_data_is_backed_up_before_pending_migrations() {
+    // A file that holds data but none of this build's migrations: everything
+    // is pending, so the data must be copied before the schema is touched.
+    let env = Env::new("2026-03-10T09:00:00Z");
+    {
+        let mut conn = new_raw_db(&env.db_path()).await;
+        sqlx::query("CREATE TABLE notes (body TEXT NOT NULL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO notes (body) VALUES ('keep me'), ('me too')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    let core = env.open().await;
+    let report = core.db().migration().clone();
+    assert_eq!(report.applied, KNOWN.to_vec());
+    let backups = env.data_dir().join("backups");
+    let expected = backups.join("banter-20260310T090000.000Z.db");
+    assert_eq!(report.backup.as_deref(), Some(expected.as_path()));
+    assert_eq!(
+        dir_entries(&backups),
+        BTreeSet::from(["banter-20260310T090000.000Z.db".to_string()])
+    );
+
+    // The backup is a database holding the old data and not the new schema.
+    let mut copy = raw_conn(&expected).await;
+    let notes: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY rowid")
+        .fetch_all(&mut copy)
+        .await
+        .unwrap();
+    assert_eq!(notes, ["keep me", "me too"]);
+    let new_tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('users', 'credit_transactions')",
+    )
+    .fetch_one(&mut copy)
+    .await
+    .unwrap();
+    assert_eq!(new_tables, 0);
+
+    // The migrated database kept the data and gained the profile.
+    let mut live = raw_conn(&env.db_path()).await;
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+        .fetch_one(&mut live)
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+    assert_eq!(core.balance().await.unwrap().remaining, 100);
+    assert_eq!(core.profile().created_at, at("2026-03-10T09:00:00Z"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_migration_is_reported_and_leaves_the_data_alone() {
+    // A foreign `users` table makes the foundation migration's CREATE fail.
+    let env = Env::new("2026-03-10T09:00:00Z");
+    {
+        let mut conn = new_raw_db(&env.db_path()).await;
+        sqlx::query("CREATE TABLE users (name TEXT)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO users (name) VALUES ('ada')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    let err = env.try_open().await.unwrap_err();
+    assert_eq!(err.code(), "database_migration_failed", "{err}");
+    let backups = env.data_dir().join("backups");
+    assert!(
+        err.to_string().contains(&backups.display().to_string()),
+        "the message says where the backup is: {err}"
+    );
+    assert_eq!(dir_entries(&backups).len(), 1, "one backup was taken");
+
+    let mut conn = raw_conn(&env.db_path()).await;
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM users")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(names, ["ada"]);
+    let half_done: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('user_usage', 'credit_transactions')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(half_done, 0, "the failed migration was rolled back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_schema_from_a_newer_build_is_refused_and_left_intact() {
+    // Work on a settled copy (no connection of the first core left on it), so
+    // the file's bytes can be compared before and after.
+    let source = Env::new("2026-03-10T09:00:00Z");
+    let core = source.open().await;
+    let user = core.user_id().to_string();
+    let env = Env::new("2026-03-10T09:00:00Z");
+    settled_copy(&source.db_path(), &env.db_path()).await;
+    core.close().await;
+
+    let mut conn = raw_conn(&env.db_path()).await;
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('_sqlx_migrations') ORDER BY cid")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        columns,
+        [
+            "version",
+            "description",
+            "installed_on",
+            "success",
+            "checksum",
+            "execution_time"
+        ]
+    );
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations
+            (version, description, installed_on, success, checksum, execution_time)
+         VALUES (99999999999999, 'from the future', '2027-01-01 00:00:00', 1, x'00', 1)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let tables_before = table_names(&env).await;
+    let bytes_before = std::fs::read(env.db_path()).unwrap();
+    assert_eq!(
+        dir_entries(env.data_dir()),
+        BTreeSet::from(["banter.db".to_string()])
+    );
+
+    let err = env.try_open().await.unwrap_err();
+    assert_eq!(
+        std::fs::read(env.db_path()).unwrap(),
+        bytes_before,
+        "file bytes changed"
+    );
+    // Only the core's migrate lock file may appear; no -wal/-shm, no backup.
+    assert_eq!(
+        dir_entries(env.data_dir()),
+        BTreeSet::from(["banter.db".to_string(), "banter.db.open-lock".to_string()]),
+        "files left beside it"
+    );
+    assert_eq!(err.code(), "database_too_new", "{err}");
+    assert!(err.to_string().contains("99999999999999"), "{err}");
+    assert!(!env.data_dir().join("backups").exists());
+
+    assert_eq!(
+        table_names(&env).await,
+        tables_before,
+        "no table was dropped"
+    );
+    let mut conn = raw_conn(&env.db_path()).await;
+    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(users, [user]);
+    let ledger: (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), SUM(amount) FROM credit_transactions")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(ledger, (1, 100));
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(versions, [1, 99_999_999_999_999]);
+}
+
+async fn table_names(env: &Env) -> Vec<String> {
+    let mut conn = raw_conn(&env.db_path()).await;
+    let names =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut conn)
+            .await
+            .expect("list the tables");
+    // Closed (not just dropped) so its -wal/-shm are gone before the caller looks.
+    conn.close().await.expect("close the raw connection");
+    names
+}
