@@ -12,6 +12,7 @@ pub mod events;
 pub mod ids;
 pub mod ledger;
 pub mod projects;
+pub mod providers;
 pub mod users;
 pub mod validate;
 

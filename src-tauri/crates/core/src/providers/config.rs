@@ -1,0 +1,120 @@
+//! Provider settings. Everything here but the key may be stored and shown;
+//! the key is a [`Secret`] that never prints, serialises or reaches the UI.
+
+use serde::{Deserialize, Serialize};
+
+/// An API key. `Debug` prints `Secret(***)`; there is no `Serialize`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The key itself, for the one header that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Which request shape a deployment takes. Azure deployment names are free
+/// text, so the user says which family a deployment runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFamily {
+    /// o1, o3-mini, o3, o4-mini…: `developer` role, `max_completion_tokens`,
+    /// `reasoning_effort`, no `temperature`.
+    #[default]
+    OSeries,
+    /// gpt-4o, gpt-4.1…: `system` role.
+    Gpt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningEffort {
+    Low,
+    Medium,
+    High,
+}
+
+/// An Azure OpenAI deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureConfig {
+    /// `https://{resource}.openai.azure.com` (a trailing `/` is fine).
+    pub endpoint: String,
+    pub deployment: String,
+    /// `Some` uses the classic `/openai/deployments/{d}/chat/completions
+    /// ?api-version=…` form; `None` the v1 form `/openai/v1/chat/completions`.
+    pub api_version: Option<String>,
+    pub family: ModelFamily,
+    /// Whether this deployment streams (o1 does not).
+    pub streams: bool,
+    pub reasoning_effort: Option<ReasoningEffort>,
+    pub max_completion_tokens: Option<u32>,
+}
+
+/// An OpenAI-compatible server (Ollama, llama.cpp server, LM Studio).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenAiCompatConfig {
+    /// e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended.
+    pub base_url: String,
+    pub model: String,
+    pub streams: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProviderConfig {
+    Azure(AzureConfig),
+    OpenAiCompatible(OpenAiCompatConfig),
+}
+
+/// Environment variables for the Azure provider.
+pub const ENV_ENDPOINT: &str = "AZURE_OPENAI_ENDPOINT";
+pub const ENV_KEY: &str = "AZURE_OPENAI_KEY";
+pub const ENV_DEPLOYMENT: &str = "AZURE_OPENAI_DEPLOYMENT";
+pub const ENV_API_VERSION: &str = "AZURE_OPENAI_API_VERSION";
+
+impl AzureConfig {
+    /// The deployment named by `AZURE_OPENAI_ENDPOINT` and
+    /// `AZURE_OPENAI_DEPLOYMENT` (both required), with o-series defaults.
+    pub fn from_env() -> Option<Self> {
+        let var = |k| std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Some(Self {
+            endpoint: var(ENV_ENDPOINT)?,
+            deployment: var(ENV_DEPLOYMENT)?,
+            api_version: var(ENV_API_VERSION),
+            family: ModelFamily::OSeries,
+            streams: true,
+            reasoning_effort: None,
+            max_completion_tokens: None,
+        })
+    }
+}
+
+/// The Azure key from `AZURE_OPENAI_KEY`, if set.
+pub fn azure_key_from_env() -> Option<Secret> {
+    std::env::var(ENV_KEY).ok().filter(|k| !k.trim().is_empty()).map(|k| Secret::new(k.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Secret;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let key = Secret::new("am_sk_very_secret");
+        assert_eq!(format!("{key:?}"), "Secret(***)");
+        assert_eq!(key.expose(), "am_sk_very_secret");
+    }
+}

@@ -1,0 +1,58 @@
+//! What can go wrong talking to a model, as the UI needs to tell it apart.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("no chat model is configured: {0}")]
+    NotConfigured(String),
+    #[error("the provider rejected the API key (check the key and the endpoint)")]
+    Unauthorized,
+    #[error("the deployment {deployment:?} does not exist on this resource")]
+    DeploymentNotFound { deployment: String },
+    #[error("the provider is rate limiting requests; try again in {} s", retry_after.map_or(0, |d| d.as_secs().max(1)))]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the provider's content filter blocked this {what}")]
+    ContentFiltered { what: &'static str },
+    #[error("the provider did not answer in time ({phase})")]
+    Timeout { phase: &'static str },
+    #[error("could not reach the provider: {0}")]
+    Network(String),
+    #[error("the provider refused the request ({code}): {message}")]
+    BadRequest { code: String, message: String },
+    #[error("the provider sent something unexpected: {0}")]
+    BadResponse(String),
+}
+
+impl ProviderError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotConfigured(_) => "provider_not_configured",
+            Self::Unauthorized => "unauthorized",
+            Self::DeploymentNotFound { .. } => "deployment_not_found",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::ContentFiltered { .. } => "content_filtered",
+            Self::Timeout { .. } => "timeout",
+            Self::Network(_) => "network",
+            Self::BadRequest { .. } => "bad_request",
+            Self::BadResponse(_) => "bad_response",
+        }
+    }
+
+    /// Worth another attempt before any text reached the user.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::Timeout { .. } | Self::Network(_))
+    }
+
+    /// The user can fix it (settings, key, their message).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Self::NotConfigured(_)
+                | Self::Unauthorized
+                | Self::DeploymentNotFound { .. }
+                | Self::ContentFiltered { .. }
+                | Self::BadRequest { .. }
+        )
+    }
+}

@@ -1,0 +1,94 @@
+//! Chat model providers behind one trait: Azure OpenAI (primary) and any
+//! OpenAI-compatible server (Ollama, llama.cpp, LM Studio).
+//!
+//! A provider turns a [`ChatRequest`] into a stream of [`ProviderEvent`]s.
+//! Retries happen only while opening the stream (before any text exists);
+//! once events flow, a failure ends the stream with an error and the chat
+//! layer decides what the user is charged. A deployment that does not stream
+//! yields its whole reply as one `Delta`, through the same events.
+
+pub mod config;
+mod error;
+
+pub use config::{
+    azure_key_from_env, AzureConfig, ModelFamily, OpenAiCompatConfig, ProviderConfig, ReasoningEffort,
+    Secret,
+};
+pub use error::ProviderError;
+
+use futures_util::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Who said a prompt message. `Developer` is the app's instructions: sent as
+/// `developer` to o-series deployments and as `system` elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptRole {
+    Developer,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptMessage {
+    pub role: PromptRole,
+    pub content: String,
+}
+
+/// What is sent to the model for one reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRequest {
+    pub messages: Vec<PromptMessage>,
+    /// Cap on the reply, reasoning included (`max_completion_tokens`).
+    pub max_completion_tokens: Option<u32>,
+}
+
+/// Token counts as the provider reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    pub prompt_tokens: i64,
+    /// Includes reasoning tokens, as the provider bills them.
+    pub completion_tokens: i64,
+    pub reasoning_tokens: i64,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    /// Hit `max_completion_tokens`.
+    Length,
+    /// The content filter ended (or withdrew) the reply.
+    ContentFilter,
+    Other(String),
+}
+
+/// One thing that happened on the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderEvent {
+    /// Reply text, in order; never empty.
+    Delta(String),
+    Usage(TokenUsage),
+    Finished(FinishReason),
+}
+
+/// The events of one reply. Ends after `Finished` (and a trailing `Usage`,
+/// if the provider sends one), or with an error if the stream breaks.
+pub type EventStream = BoxStream<'static, Result<ProviderEvent, ProviderError>>;
+
+/// A boxed future, so providers can live behind `dyn ChatProvider`.
+pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A chat model endpoint.
+pub trait ChatProvider: Send + Sync + std::fmt::Debug {
+    /// Opens a reply stream, retrying throttling and transient failures
+    /// (honouring `retry-after-ms`, then `Retry-After`) before it returns.
+    fn stream_chat(&self, request: ChatRequest) -> ProviderFuture<'_, Result<EventStream, ProviderError>>;
+
+    /// A label for the UI and logs (e.g. "Azure OpenAI · o3-mini"); no secrets.
+    fn label(&self) -> String;
+}
