@@ -36,12 +36,15 @@ CREATE TABLE credit_transactions (
     nominal_cost     INTEGER,                         -- what the action costs on the free plan
     balance_after    INTEGER NOT NULL CHECK (balance_after >= 0),
     reference        TEXT,                            -- what it paid for (message id, purchase id, ...)
-    refund_of        INTEGER UNIQUE REFERENCES credit_transactions(id),
+    refund_of        INTEGER REFERENCES credit_transactions(id),
     idempotency_key  TEXT NOT NULL UNIQUE,
     created_at       TEXT NOT NULL,
     CHECK (amount = free_delta + purchased_delta)
 );
 CREATE INDEX credit_transactions_by_user ON credit_transactions(user_id, id);
+-- A spend is refunded at most once; partial, so spends add no index entry.
+CREATE UNIQUE INDEX credit_transactions_refund_once ON credit_transactions(refund_of)
+    WHERE refund_of IS NOT NULL;
 
 -- The buckets move only through the ledger: each new row applies its deltas
 -- to user_usage. The CHECK constraints there reject a row that would

@@ -8,8 +8,9 @@ use banter_tests::{at, dir_entries, new_raw_db, raw_conn, settled_copy, Env};
 use sqlx::Connection;
 use std::collections::BTreeSet;
 
-/// The migration versions this build ships (`migrations/0001_foundation.sql`).
-const KNOWN: [i64; 1] = [1];
+/// The migration versions this build ships (`migrations/0001_foundation.sql`,
+/// `migrations/0002_chat_streaming.sql`).
+const KNOWN: [i64; 2] = [1, 2];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_fresh_database_is_migrated_without_a_backup() {
@@ -34,7 +35,7 @@ async fn a_fresh_database_is_migrated_without_a_backup() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, vec![(1, true)]);
+    assert_eq!(versions, vec![(1, true), (2, true)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -215,7 +216,7 @@ async fn a_schema_from_a_newer_build_is_refused_and_left_intact() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, [1, 99_999_999_999_999]);
+    assert_eq!(versions, [1, 2, 99_999_999_999_999]);
 }
 
 async fn table_names(env: &Env) -> Vec<String> {

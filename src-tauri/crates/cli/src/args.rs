@@ -56,6 +56,26 @@ pub enum Command {
     /// Add, list and complete tasks
     #[command(subcommand)]
     Tasks(TasksCommand),
+    /// Send a message and stream the reply (model from AZURE_OPENAI_* variables)
+    Chat(ChatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Continue this session (CH-000001 or its number)
+    #[arg(long, value_name = "ID", conflicts_with = "new")]
+    pub session: Option<String>,
+    /// Start a new session (the default without --session)
+    #[arg(long)]
+    pub new: bool,
+    /// Include your recent projects and active tasks
+    #[arg(long)]
+    pub context: bool,
+    /// Same key, same send: a retry never charges twice
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// The message
+    pub message: String,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,10 @@ impl Output {
         }
     }
 
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// Prints `value` as one line of JSON with `--json`, else runs `human`.
     pub fn emit<T, F>(&mut self, value: &T, human: F) -> Result<(), CliError>
     where

@@ -5,8 +5,10 @@
 //! UI or the CLI's `--json` output: a stable `code` to branch on, a readable
 //! `message`, and the few fields a screen needs (e.g. `needed`/`available`).
 
+use crate::chat::ChatError;
 use crate::db::DbError;
 use crate::ledger::LedgerError;
+use crate::providers::ProviderError;
 use crate::validate::ValidationError;
 use serde::Serialize;
 
@@ -20,6 +22,10 @@ pub enum Error {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Chat(#[from] ChatError),
     #[error("{kind} not found: {id}")]
     NotFound { kind: &'static str, id: String },
     #[error("database error: {0}")]
@@ -40,6 +46,8 @@ impl Error {
             Self::Db(e) => e.code(),
             Self::Ledger(e) => e.code(),
             Self::Invalid(_) => "invalid_input",
+            Self::Provider(e) => e.code(),
+            Self::Chat(e) => e.code(),
             Self::NotFound { .. } => "not_found",
             Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
                 "database_busy"
@@ -57,7 +65,8 @@ impl Error {
         match self {
             Self::Db(e) => e.is_user_error(),
             Self::Ledger(e) => e.is_user_error(),
-            Self::Invalid(_) | Self::NotFound { .. } => true,
+            Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) => true,
+            Self::Provider(e) => e.is_user_error(),
             Self::Sqlx(_) => false,
         }
     }

@@ -1,6 +1,8 @@
 //! Domain events the core broadcasts after a change commits. The desktop shell
 //! forwards them to every window; the CLI ignores them.
 
+use crate::chat::MessageStatus;
+use crate::providers::TokenUsage;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -14,6 +16,40 @@ pub enum DomainEvent {
     CreditsChanged { remaining: i64, total: i64 },
     /// A change took the balance from 20 or more to below 20.
     CreditsLow { remaining: i64 },
+    /// An assistant reply was opened (empty, `streaming`).
+    #[serde(rename_all = "camelCase")]
+    ReplyStarted { session_id: i64, message_id: i64 },
+    /// More reply text, batched (at most every 50 ms or 10 tokens).
+    #[serde(rename_all = "camelCase")]
+    ReplyDelta {
+        session_id: i64,
+        message_id: i64,
+        delta: String,
+    },
+    /// The provider's token counts for the reply.
+    #[serde(rename_all = "camelCase")]
+    ReplyUsage {
+        session_id: i64,
+        message_id: i64,
+        usage: TokenUsage,
+    },
+    /// The reply ended with text: complete, stopped, filtered or cut short.
+    #[serde(rename_all = "camelCase")]
+    ReplyFinished {
+        session_id: i64,
+        message_id: i64,
+        status: MessageStatus,
+        tokens: i64,
+    },
+    /// The reply failed before any text; `refunded` says the send was refunded.
+    #[serde(rename_all = "camelCase")]
+    ReplyFailed {
+        session_id: i64,
+        message_id: i64,
+        code: String,
+        message: String,
+        refunded: bool,
+    },
 }
 
 /// A cheap-to-clone broadcast sender; sending with no subscriber is fine.

@@ -6,23 +6,27 @@
 
 pub mod chat;
 pub mod clock;
+pub mod context;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod ids;
 pub mod ledger;
+pub mod liveness;
 pub mod projects;
 pub mod providers;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 
 pub use error::{ApiError, Error, Result};
 
-use chat::ChatStore;
+use chat::{ChatEngine, ChatStore};
 use clock::{SharedClock, SystemClock};
 use db::{paths, Db, DbError};
 use events::EventBus;
 use ledger::{Balance, Ledger};
+use liveness::OwnerLock;
 use projects::ProjectStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,6 +51,7 @@ pub struct Core {
     ledger: Ledger,
     chat: ChatStore,
     projects: ProjectStore,
+    engine: ChatEngine,
 }
 
 impl Core {
@@ -75,6 +80,18 @@ impl Core {
             profile.id.clone(),
         );
         let projects = ProjectStore::new(db.clone(), clock.clone(), profile.id.clone());
+        // Claim this process before looking for crashed replies, so no other
+        // process can mistake our streams for stranded ones.
+        let run_dir = path.parent().unwrap_or_else(|| Path::new(".")).join("run");
+        let owner = Arc::new(OwnerLock::acquire(&run_dir)?);
+        chat::recover_interrupted(&db, &ledger, &run_dir, clock.now()).await?;
+        let engine = ChatEngine::new(
+            chat.clone(),
+            projects.clone(),
+            events.clone(),
+            owner,
+            run_dir,
+        );
         Ok(Self {
             db,
             clock,
@@ -83,6 +100,7 @@ impl Core {
             ledger,
             chat,
             projects,
+            engine,
         })
     }
 
@@ -106,6 +124,11 @@ impl Core {
         &self.projects
     }
 
+    /// Sending messages and streaming replies.
+    pub fn engine(&self) -> &ChatEngine {
+        &self.engine
+    }
+
     pub fn events(&self) -> &EventBus {
         &self.events
     }
@@ -116,6 +139,23 @@ impl Core {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Uses the Azure OpenAI deployment named by the environment
+    /// (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`, `AZURE_OPENAI_KEY`,
+    /// optional `AZURE_OPENAI_API_VERSION`). Errors if none is configured.
+    pub fn use_provider_from_env(&self) -> Result<()> {
+        let config = providers::AzureConfig::from_env()?.ok_or_else(|| {
+            providers::ProviderError::NotConfigured(
+                "set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_KEY".into(),
+            )
+        })?;
+        let provider = providers::build(
+            &providers::ProviderConfig::Azure(config),
+            providers::azure_key_from_env(),
+        )?;
+        self.engine.set_provider(Some(provider));
+        Ok(())
     }
 
     /// The local user's balance (applies a due monthly reset).

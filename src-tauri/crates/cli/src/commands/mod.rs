@@ -2,6 +2,7 @@
 //! for what the user wants, and prints through [`Output`]; no business rules
 //! live here (costs, validation and ids belong to the core).
 
+mod chat;
 mod credits;
 mod ledger;
 mod profile;
@@ -23,6 +24,7 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Sessions(cmd) => sessions::run(core, cmd, out).await,
         Command::Projects(cmd) => projects::run(core, cmd, out).await,
         Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
+        Command::Chat(args) => chat::run(core, args, out).await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Message rows: the paid user message and paging through history.
 
+use super::replies::MESSAGE_SELECT;
 use super::{
     page_size, title_from_message, ChatMessage, ChatStore, MessagePage, MessageStatus, Role,
     MESSAGE_COLUMNS,
@@ -18,6 +19,7 @@ pub(crate) struct NewMessage<'a> {
     pub content: &'a str,
     pub status: MessageStatus,
     pub credits_used: i64,
+    pub tokens: Option<i64>,
     pub spend_id: Option<i64>,
     pub at: DateTime<Utc>,
 }
@@ -30,8 +32,8 @@ pub(crate) async fn insert_message(
 ) -> Result<ChatMessage> {
     let sql = format!(
         "INSERT INTO chat_messages
-            (session_id, user_id, role, content, status, credits_used, spend_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+            (session_id, user_id, role, content, status, credits_used, tokens, spend_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
     );
     let message: ChatMessage = sqlx::query_as(&sql)
         .bind(m.session_id)
@@ -40,6 +42,7 @@ pub(crate) async fn insert_message(
         .bind(m.content)
         .bind(m.status)
         .bind(m.credits_used)
+        .bind(m.tokens)
         .bind(m.spend_id)
         .bind(m.at)
         .bind(m.at)
@@ -66,6 +69,19 @@ impl ChatStore {
         content: &str,
         idempotency_key: &str,
     ) -> Result<(ChatMessage, LedgerEntry)> {
+        let (message, entry, _) = self
+            .pay_and_record(session, content, idempotency_key)
+            .await?;
+        Ok((message, entry))
+    }
+
+    /// [`Self::record_user_message`], also saying whether the key was a replay.
+    pub(crate) async fn pay_and_record(
+        &self,
+        session: &RecordRef,
+        content: &str,
+        idempotency_key: &str,
+    ) -> Result<(ChatMessage, LedgerEntry, bool)> {
         let content = required_text("message", content, MAX_MESSAGE_CHARS)?;
         let session = self.get_session(session).await?;
         let user_id = self.user_id.clone();
@@ -91,6 +107,7 @@ impl ChatStore {
                         content: &content,
                         status: MessageStatus::Complete,
                         credits_used: charged,
+                        tokens: Some(crate::tokens::count(&content)),
                         spend_id: Some(spend_id),
                         at: now,
                     };
@@ -99,15 +116,15 @@ impl ChatStore {
             })
             .await?;
         match spent {
-            Spent::New { entry, value } => Ok((value, entry)),
+            Spent::New { entry, value } => Ok((value, entry, false)),
             Spent::Replayed { entry } => {
-                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE spend_id = ?");
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE spend_id = ? AND role = 'user'");
                 let message = sqlx::query_as(&sql)
                     .bind(entry.id)
                     .fetch_optional(self.db.pool())
                     .await?
                     .ok_or_else(|| Error::not_found("message paid by ledger entry", entry.id))?;
-                Ok((message, entry))
+                Ok((message, entry, true))
             }
         }
     }
@@ -123,8 +140,7 @@ impl ChatStore {
         let session = self.get_session(session).await?;
         let limit = page_size(limit);
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages
-              WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+            "{MESSAGE_SELECT} WHERE m.session_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"
         );
         let mut messages: Vec<ChatMessage> = sqlx::query_as(&sql)
             .bind(session.id)

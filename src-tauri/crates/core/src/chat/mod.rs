@@ -1,9 +1,16 @@
 //! Chat sessions and their messages. Sending to a model (issue 3) builds on
 //! these stores; this module owns the rows and their invariants.
 
+mod engine;
 mod messages;
+mod prompt;
+mod replies;
 mod sessions;
 mod title;
+
+pub use engine::{ChatEngine, ChatError, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
+pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
+pub use replies::recover_interrupted;
 
 pub use title::title_from_message;
 

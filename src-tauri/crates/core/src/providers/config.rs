@@ -84,27 +84,58 @@ pub const ENV_ENDPOINT: &str = "AZURE_OPENAI_ENDPOINT";
 pub const ENV_KEY: &str = "AZURE_OPENAI_KEY";
 pub const ENV_DEPLOYMENT: &str = "AZURE_OPENAI_DEPLOYMENT";
 pub const ENV_API_VERSION: &str = "AZURE_OPENAI_API_VERSION";
+/// `o-series` (default) or `gpt`: which request shape the deployment takes.
+pub const ENV_FAMILY: &str = "BANTER_AZURE_MODEL_FAMILY";
+/// `false` for deployments that do not stream (o1).
+pub const ENV_STREAM: &str = "BANTER_AZURE_STREAM";
 
 impl AzureConfig {
     /// The deployment named by `AZURE_OPENAI_ENDPOINT` and
-    /// `AZURE_OPENAI_DEPLOYMENT` (both required), with o-series defaults.
-    pub fn from_env() -> Option<Self> {
-        let var = |k| std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        Some(Self {
-            endpoint: var(ENV_ENDPOINT)?,
-            deployment: var(ENV_DEPLOYMENT)?,
+    /// `AZURE_OPENAI_DEPLOYMENT` (both required); `None` when either is
+    /// unset. A malformed optional setting is an error, never a silent default.
+    pub fn from_env() -> Result<Option<Self>, super::ProviderError> {
+        let var = |k| {
+            std::env::var(k)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(endpoint), Some(deployment)) = (var(ENV_ENDPOINT), var(ENV_DEPLOYMENT)) else {
+            return Ok(None);
+        };
+        let bad = |name: &str, value: &str, expected: &str| {
+            super::ProviderError::NotConfigured(format!(
+                "{name}={value:?} is not valid; use {expected}"
+            ))
+        };
+        let family = match var(ENV_FAMILY).as_deref() {
+            None | Some("o-series") | Some("o_series") => ModelFamily::OSeries,
+            Some("gpt") => ModelFamily::Gpt,
+            Some(other) => return Err(bad(ENV_FAMILY, other, "o-series or gpt")),
+        };
+        let streams = match var(ENV_STREAM).as_deref() {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(other) => return Err(bad(ENV_STREAM, other, "true or false")),
+        };
+        Ok(Some(Self {
+            endpoint,
+            deployment,
             api_version: var(ENV_API_VERSION),
-            family: ModelFamily::OSeries,
-            streams: true,
+            family,
+            streams,
             reasoning_effort: None,
             max_completion_tokens: None,
-        })
+        }))
     }
 }
 
 /// The Azure key from `AZURE_OPENAI_KEY`, if set.
 pub fn azure_key_from_env() -> Option<Secret> {
-    std::env::var(ENV_KEY).ok().filter(|k| !k.trim().is_empty()).map(|k| Secret::new(k.trim()))
+    std::env::var(ENV_KEY)
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| Secret::new(k.trim()))
 }
 
 #[cfg(test)]

@@ -41,7 +41,10 @@ impl ProviderError {
 
     /// Worth another attempt before any text reached the user.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Timeout { .. } | Self::Network(_))
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Timeout { .. } | Self::Network(_)
+        )
     }
 
     /// The user can fix it (settings, key, their message).

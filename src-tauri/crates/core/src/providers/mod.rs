@@ -7,19 +7,28 @@
 //! layer decides what the user is charged. A deployment that does not stream
 //! yields its whole reply as one `Delta`, through the same events.
 
+mod azure;
 pub mod config;
+mod endpoint;
 mod error;
+mod http;
+mod openai_compat;
+mod retry;
+mod sse;
+mod wire;
 
 pub use config::{
-    azure_key_from_env, AzureConfig, ModelFamily, OpenAiCompatConfig, ProviderConfig, ReasoningEffort,
-    Secret,
+    azure_key_from_env, AzureConfig, ModelFamily, OpenAiCompatConfig, ProviderConfig,
+    ReasoningEffort, Secret,
 };
 pub use error::ProviderError;
+pub use http::Timeouts;
 
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// Who said a prompt message. `Developer` is the app's instructions: sent as
 /// `developer` to o-series deployments and as `system` elsewhere.
@@ -87,8 +96,43 @@ pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait ChatProvider: Send + Sync + std::fmt::Debug {
     /// Opens a reply stream, retrying throttling and transient failures
     /// (honouring `retry-after-ms`, then `Retry-After`) before it returns.
-    fn stream_chat(&self, request: ChatRequest) -> ProviderFuture<'_, Result<EventStream, ProviderError>>;
+    fn stream_chat(
+        &self,
+        request: ChatRequest,
+    ) -> ProviderFuture<'_, Result<EventStream, ProviderError>>;
 
     /// A label for the UI and logs (e.g. "Azure OpenAI · o3-mini"); no secrets.
     fn label(&self) -> String;
+}
+
+/// The provider for `config`. Azure needs a key; an OpenAI-compatible local
+/// server may not.
+pub fn build(
+    config: &ProviderConfig,
+    key: Option<Secret>,
+) -> Result<Arc<dyn ChatProvider>, ProviderError> {
+    build_with(config, key, Timeouts::default())
+}
+
+/// [`build`] with other timeouts (tests shrink them).
+pub fn build_with(
+    config: &ProviderConfig,
+    key: Option<Secret>,
+    timeouts: Timeouts,
+) -> Result<Arc<dyn ChatProvider>, ProviderError> {
+    let endpoint = match config {
+        ProviderConfig::Azure(azure) => {
+            let key = key.ok_or_else(|| {
+                ProviderError::NotConfigured(format!(
+                    "no key for Azure OpenAI; set {}",
+                    config::ENV_KEY
+                ))
+            })?;
+            azure::endpoint(azure, key)
+        }
+        ProviderConfig::OpenAiCompatible(compat) => openai_compat::endpoint(compat, key),
+    };
+    Ok(Arc::new(endpoint::CompletionsProvider::new(
+        endpoint, timeouts,
+    )?))
 }

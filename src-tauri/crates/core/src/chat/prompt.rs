@@ -1,0 +1,71 @@
+//! What the model is sent for a reply: the developer prompt (with the
+//! user's projects and tasks when context is on), the last messages of the
+//! conversation, and the new message.
+
+use super::{ChatStore, Role};
+use crate::error::Result;
+use crate::providers::{ChatRequest, PromptMessage, PromptRole};
+
+/// How many earlier messages go with each new one.
+pub const HISTORY_MESSAGES: i64 = 10;
+
+/// The app's instructions. "Formatting re-enabled" turns Markdown back on
+/// for o-series models, which avoid it by default.
+pub const DEVELOPER_PROMPT: &str =
+    "Formatting re-enabled. You are Banter, a helpful assistant in a \
+desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
+
+impl ChatStore {
+    /// Builds the request for a reply to message `new_message_id`.
+    pub(crate) async fn build_request(
+        &self,
+        session_id: i64,
+        new_message_id: i64,
+        context: Option<String>,
+        max_completion_tokens: Option<u32>,
+    ) -> Result<ChatRequest> {
+        // Earlier user and assistant messages that carry text; failed and
+        // withdrawn (filtered) replies are not part of the conversation.
+        let mut history: Vec<(Role, String)> = sqlx::query_as(
+            "SELECT role, content FROM chat_messages
+              WHERE session_id = ? AND id < ? AND role IN ('user', 'assistant') AND content != ''
+                AND status IN ('complete', 'stopped', 'interrupted')
+              ORDER BY id DESC LIMIT ?",
+        )
+        .bind(session_id)
+        .bind(new_message_id)
+        .bind(HISTORY_MESSAGES)
+        .fetch_all(self.db.pool())
+        .await?;
+        history.reverse();
+        let new_message: String =
+            sqlx::query_scalar("SELECT content FROM chat_messages WHERE id = ?")
+                .bind(new_message_id)
+                .fetch_one(self.db.pool())
+                .await?;
+        let developer = match context {
+            Some(block) => format!("{DEVELOPER_PROMPT}\n\n{block}"),
+            None => DEVELOPER_PROMPT.to_string(),
+        };
+        let mut messages = vec![PromptMessage {
+            role: PromptRole::Developer,
+            content: developer,
+        }];
+        messages.extend(history.into_iter().map(|(role, content)| PromptMessage {
+            role: if role == Role::User {
+                PromptRole::User
+            } else {
+                PromptRole::Assistant
+            },
+            content,
+        }));
+        messages.push(PromptMessage {
+            role: PromptRole::User,
+            content: new_message,
+        });
+        Ok(ChatRequest {
+            messages,
+            max_completion_tokens,
+        })
+    }
+}

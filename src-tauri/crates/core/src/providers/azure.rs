@@ -1,0 +1,145 @@
+//! Azure OpenAI: the classic `/openai/deployments/{d}/chat/completions
+//! ?api-version=…` form or the v1 `/openai/v1/chat/completions` form, the
+//! `api-key` header, and the request shape of the deployment's family.
+
+use super::endpoint::{Endpoint, LengthCap};
+use super::{AzureConfig, ModelFamily, Secret};
+
+pub(super) fn endpoint(config: &AzureConfig, key: Secret) -> Endpoint {
+    let base = config.endpoint.trim().trim_end_matches('/');
+    let (url, model) = match &config.api_version {
+        Some(version) => (
+            format!(
+                "{base}/openai/deployments/{}/chat/completions?api-version={version}",
+                config.deployment
+            ),
+            None,
+        ),
+        None => (
+            format!("{base}/openai/v1/chat/completions"),
+            Some(config.deployment.clone()),
+        ),
+    };
+    let o_series = config.family == ModelFamily::OSeries;
+    Endpoint {
+        url,
+        auth: Some(("api-key", key)),
+        model,
+        instructions_role: if o_series { "developer" } else { "system" },
+        length_cap: if o_series {
+            LengthCap::MaxCompletionTokens
+        } else {
+            LengthCap::MaxTokens
+        },
+        default_cap: config.max_completion_tokens,
+        reasoning_effort: if o_series {
+            config.reasoning_effort
+        } else {
+            None
+        },
+        streams: config.streams,
+        label: format!("Azure OpenAI · {}", config.deployment),
+        deployment: config.deployment.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::endpoint::CompletionsProvider;
+    use crate::providers::http::Timeouts;
+    use crate::providers::{ChatRequest, PromptMessage, PromptRole, ReasoningEffort};
+    use serde_json::json;
+
+    fn config(api_version: Option<&str>, family: ModelFamily) -> AzureConfig {
+        AzureConfig {
+            endpoint: "https://res.openai.azure.com/".into(),
+            deployment: "my-o3".into(),
+            api_version: api_version.map(str::to_string),
+            family,
+            streams: true,
+            reasoning_effort: Some(ReasoningEffort::Medium),
+            max_completion_tokens: Some(8000),
+        }
+    }
+
+    fn request() -> ChatRequest {
+        ChatRequest {
+            messages: vec![
+                PromptMessage {
+                    role: PromptRole::Developer,
+                    content: "Be brief.".into(),
+                },
+                PromptMessage {
+                    role: PromptRole::User,
+                    content: "hi".into(),
+                },
+            ],
+            max_completion_tokens: None,
+        }
+    }
+
+    #[test]
+    fn both_url_forms() {
+        let classic = endpoint(
+            &config(Some("2025-04-01-preview"), ModelFamily::OSeries),
+            Secret::new("k"),
+        );
+        assert_eq!(
+            classic.url,
+            "https://res.openai.azure.com/openai/deployments/my-o3/chat/completions?api-version=2025-04-01-preview"
+        );
+        assert_eq!(classic.model, None);
+        let v1 = endpoint(&config(None, ModelFamily::OSeries), Secret::new("k"));
+        assert_eq!(
+            v1.url,
+            "https://res.openai.azure.com/openai/v1/chat/completions"
+        );
+        assert_eq!(v1.model.as_deref(), Some("my-o3"));
+    }
+
+    #[test]
+    fn o_series_body_uses_developer_and_max_completion_tokens() {
+        let e = endpoint(&config(None, ModelFamily::OSeries), Secret::new("k"));
+        let body = CompletionsProvider::new(e, Timeouts::default())
+            .unwrap()
+            .body(&request());
+        assert_eq!(
+            body,
+            json!({
+                "model": "my-o3",
+                "messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "max_completion_tokens": 8000,
+                "reasoning_effort": "medium"
+            })
+        );
+    }
+
+    #[test]
+    fn gpt_body_uses_system_and_max_tokens() {
+        let mut c = config(Some("2024-10-21"), ModelFamily::Gpt);
+        c.streams = false;
+        let body = CompletionsProvider::new(endpoint(&c, Secret::new("k")), Timeouts::default())
+            .unwrap()
+            .body(&request());
+        assert_eq!(
+            body,
+            json!({
+                "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+                "stream": false,
+                "max_tokens": 8000
+            })
+        );
+    }
+
+    #[test]
+    fn the_key_never_prints() {
+        let e = endpoint(
+            &config(None, ModelFamily::OSeries),
+            Secret::new("super-secret"),
+        );
+        assert!(!format!("{e:?}").contains("super-secret"));
+    }
+}

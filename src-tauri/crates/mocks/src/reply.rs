@@ -1,0 +1,77 @@
+//! The mock's answers: deterministic text from the request (so tests can
+//! assert it exactly) and token counts shaped like Azure's.
+
+use serde_json::Value;
+
+/// The text of the last user message.
+pub fn last_user_message(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The reply as chunks of one word each (with the space after it).
+pub fn reply_chunks(body: &Value, filler_words: usize) -> Vec<String> {
+    let last = last_user_message(body);
+    let directive = parse_words_directive(&last);
+    let mut text = format!("Mock reply to: {last}");
+    for i in 1..=directive.unwrap_or(filler_words) {
+        text.push_str(&format!(" word{i}"));
+    }
+    let mut chunks: Vec<String> = text.split_inclusive(' ').map(str::to_string).collect();
+    if chunks.is_empty() {
+        chunks.push(text);
+    }
+    chunks
+}
+
+/// `[[words:N]]` in the message asks for N filler words (long replies).
+fn parse_words_directive(text: &str) -> Option<usize> {
+    let start = text.find("[[words:")? + "[[words:".len();
+    let end = text[start..].find("]]")? + start;
+    text[start..end].trim().parse().ok()
+}
+
+/// Prompt tokens: words plus 4 per message, deterministic.
+pub fn prompt_tokens(body: &Value) -> u64 {
+    body["messages"].as_array().map_or(0, |messages| {
+        messages
+            .iter()
+            .map(|m| {
+                m["content"]
+                    .as_str()
+                    .map_or(0, |c| c.split_whitespace().count() as u64)
+                    + 4
+            })
+            .sum()
+    })
+}
+
+/// Reasoning deployments think before they answer.
+pub fn reasoning_tokens(reasoning: bool) -> u64 {
+    if reasoning {
+        16
+    } else {
+        0
+    }
+}
+
+pub fn usage(body: &Value, chunks: usize, reasoning: bool) -> Value {
+    let prompt = prompt_tokens(body);
+    let completion = chunks as u64 + reasoning_tokens(reasoning);
+    serde_json::json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning_tokens(reasoning),
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0
+        },
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0}
+    })
+}

@@ -1,0 +1,65 @@
+//! What a deployment does, read from its name (so a test picks behaviour by
+//! pointing at a deployment: `o3-mini-slow`, `gpt-4o-cut`, …).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    Normal,
+    Slow,
+    RateLimitedOnce,
+    RateLimited,
+    NotFound,
+    PromptFilter,
+    FilterMidStream,
+    Cut,
+    NoStream,
+    Utf8Split,
+    KeepAlive,
+}
+
+impl Scenario {
+    /// The first keyword found in the deployment name; `Normal` otherwise.
+    pub fn of(deployment: &str) -> Self {
+        let d = deployment.to_ascii_lowercase();
+        let table = [
+            ("rate-limited-once", Self::RateLimitedOnce),
+            ("rate-limited", Self::RateLimited),
+            ("does-not-exist", Self::NotFound),
+            ("not-found", Self::NotFound),
+            ("prompt-filter", Self::PromptFilter),
+            ("filter-mid-stream", Self::FilterMidStream),
+            ("nostream", Self::NoStream),
+            ("utf8-split", Self::Utf8Split),
+            ("keepalive", Self::KeepAlive),
+            ("slow", Self::Slow),
+            ("cut", Self::Cut),
+        ];
+        table
+            .iter()
+            .find(|(k, _)| d.contains(k))
+            .map_or(Self::Normal, |(_, s)| *s)
+    }
+}
+
+/// gpt-4o / gpt-4.1 deployments take the chat shape; every other name is a
+/// reasoning (o-series) deployment with its stricter rules.
+pub fn is_reasoning(deployment: &str) -> bool {
+    let d = deployment.to_ascii_lowercase();
+    !(d.contains("gpt-4o") || d.contains("gpt-4.1"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_pick_scenarios() {
+        assert_eq!(Scenario::of("o3-mini"), Scenario::Normal);
+        assert_eq!(
+            Scenario::of("o3-mini-rate-limited-once"),
+            Scenario::RateLimitedOnce
+        );
+        assert_eq!(Scenario::of("gpt-4o-cut"), Scenario::Cut);
+        assert!(is_reasoning("o1-nostream"));
+        assert!(!is_reasoning("gpt-4o-mini"));
+    }
+}
