@@ -81,7 +81,34 @@ export type DomainEvent =
 /**  The balance changed (spend, refund, reset, purchase). */
 { type: "credits_changed"; remaining: number; total: number } | 
 /**  A change took the balance from 20 or more to below 20. */
-{ type: "credits_low"; remaining: number };
+{ type: "credits_low"; remaining: number } | 
+/**  An assistant reply was opened (empty, `streaming`). */
+{ type: "reply_started"; sessionId: number; messageId: number } | 
+/**  More reply text, batched (at most every 50 ms or 10 tokens). */
+{ type: "reply_delta"; sessionId: number; messageId: number; delta: string } | 
+/**  The provider's token counts for the reply. */
+{ type: "reply_usage"; sessionId: number; messageId: number; usage: TokenUsage } | 
+/**  The reply ended with text: complete, stopped, filtered or cut short. */
+{ type: "reply_finished"; sessionId: number; messageId: number; status: MessageStatus; tokens: number } | 
+/**  The reply failed before any text; `refunded` says the send was refunded. */
+{ type: "reply_failed"; sessionId: number; messageId: number; code: string; message: string; refunded: boolean };
+
+/**  Where a message is in its life: assistant replies start `streaming`. */
+export type MessageStatus = "complete" | "streaming" | 
+/**  The app stopped (crash, quit) mid-reply; the text so far is kept. */
+"interrupted" | 
+/**  The user stopped the reply. */
+"stopped" | 
+/**  The provider's content filter ended the reply. */
+"filtered" | "error";
+
+/**  Token counts as the provider reported them. */
+export type TokenUsage = {
+	promptTokens: number,
+	/**  Includes reasoning tokens, as the provider bills them. */
+	completionTokens: number,
+	reasoningTokens: number,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
