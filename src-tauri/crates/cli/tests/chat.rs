@@ -1,0 +1,215 @@
+//! `banter-cli chat` as real processes against the mock Azure server (real
+//! HTTP on 127.0.0.1): the streamed and `--json` outputs, a process killed
+//! with SIGKILL mid-reply (the partial text survives as `interrupted`,
+//! charged once), and 40 sends racing from separate processes on a fresh
+//! profile (exactly 33 are answered, balance 1, the ledger adds up).
+
+use banter_mocks::{MockConfig, MockServer};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The CLI pointed at the mock's `deployment`, with its data in `dir`.
+fn chat_cmd(dir: &Path, mock: &MockServer, deployment: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_banter-cli"));
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .env_remove("BANTER_DATA_DIR")
+        .env_remove("RUST_LOG")
+        .env("AZURE_OPENAI_ENDPOINT", mock.base_url())
+        .env("AZURE_OPENAI_DEPLOYMENT", deployment)
+        .env("AZURE_OPENAI_KEY", "test-key")
+        .env("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
+        .env_remove("BANTER_AZURE_MODEL_FAMILY")
+        .env_remove("BANTER_AZURE_STREAM");
+    cmd
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("run banter-cli"))
+        .await
+        .expect("join")
+}
+
+async fn mock(slow_ms: u64) -> MockServer {
+    banter_mocks::start(MockConfig {
+        slow_ms,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("start mock")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_streams_the_reply_and_reports_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(10).await;
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["chat", "hello there"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Mock reply to: hello there\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CH-000001") && stderr.contains("97 credits left"),
+        "{stderr}"
+    );
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "chat", "--session", "CH-000001", "again"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["session"], "CH-000001");
+    assert_eq!(v["reply"], "Mock reply to: again");
+    assert_eq!(v["status"], "complete");
+    assert_eq!(v["creditsUsed"], 3);
+    assert_eq!(v["balance"], 94);
+    assert!(v["tokens"].as_i64().unwrap() > 0);
+    // The second send carried the first exchange as history.
+    let last = mock.requests().last().cloned().unwrap();
+    assert_eq!(last.body["messages"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_error_is_a_clear_failure_and_costs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(10).await;
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini-not-found");
+    cmd.args(["--json", "chat", "hello"]);
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a wrong deployment is the user's to fix"
+    );
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "deployment_not_found");
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "credits"]);
+    assert_eq!(json_of(&run(cmd).await)["remaining"], 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_killed_mid_stream_survives_as_interrupted_and_is_charged_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(40).await;
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini-slow");
+    cmd.args(["chat", "go slowly"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("spawn banter-cli");
+    let stdout = child.stdout.take().expect("stdout");
+    // Wait until several batches have been printed (each is on disk first).
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut text = Vec::new();
+        let mut byte = [0u8; 1];
+        while text.len() < 60 {
+            if reader.read(&mut byte).expect("read") == 0 {
+                break;
+            }
+            text.push(byte[0]);
+        }
+        let _ = reader.fill_buf();
+        String::from_utf8_lossy(&text).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(seen.starts_with("Mock reply to: go slowly"), "{seen}");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+
+    // The next start finds the reply without a live owner.
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "sessions", "show", "CH-000001"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let messages = v["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    let reply = &messages[1];
+    assert_eq!(reply["status"], "interrupted");
+    let text = reply["content"].as_str().unwrap();
+    assert!(text.starts_with("Mock reply to: go slowly word1"), "{text}");
+    assert!(
+        text.len() >= 40,
+        "the saved text covers what was shown: {text}"
+    );
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "ledger", "--verify"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["balance"], 97, "charged once, not refunded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_sends_from_separate_processes_answer_exactly_33() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(10).await;
+    let runs: Vec<_> = (0..40)
+        .map(|i| {
+            let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+            cmd.args(["--json", "chat", &format!("race {i}")]);
+            tokio::spawn(run(cmd))
+        })
+        .collect();
+    let mut answered = 0;
+    let mut refused = 0;
+    for handle in runs {
+        let out = handle.await.unwrap();
+        if out.status.success() {
+            assert_eq!(json_of(&out)["status"], "complete");
+            answered += 1;
+        } else {
+            let err: Value = serde_json::from_slice(&out.stderr)
+                .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+            assert_eq!(err["code"], "insufficient_credits", "{err}");
+            assert_eq!(out.status.code(), Some(1));
+            refused += 1;
+        }
+    }
+    assert_eq!((answered, refused), (33, 7));
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "ledger", "--verify"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    assert_eq!(report["balance"], 1);
+    assert_eq!(report["entries"], 34);
+}
