@@ -353,3 +353,128 @@ async fn one_generation_per_session_but_several_sessions_at_once() {
     // Two sends charged; the refused one was not.
     assert_eq!(chat.balance().await, 94);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regenerating_replaces_the_last_reply_for_three_more_credits() {
+    let chat = chat_with("o3-mini", true, "test-key").await;
+    let first = chat.send(None, "tell me").await.unwrap();
+    let session = RecordRef::Id(first.session.id);
+    let again = chat
+        .core
+        .engine()
+        .regenerate(&session, false)
+        .await
+        .unwrap();
+    assert_eq!(again.reply.content, "Mock reply to: tell me");
+    assert_ne!(again.reply.id, first.reply.id);
+    // The model saw the question again, without the reply being replaced.
+    let request = chat.mock.requests().last().cloned().unwrap();
+    let messages = request.body["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert_eq!(messages[1]["content"], "tell me");
+    let page = chat
+        .core
+        .chat()
+        .list_messages(&session, None, None)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = page.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [first.user_message.id, again.reply.id]);
+    assert_eq!(chat.balance().await, 94);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_regeneration_keeps_the_old_reply_and_is_refunded() {
+    let chat = chat_with("o3-mini", true, "test-key").await;
+    let first = chat.send(None, "tell me").await.unwrap();
+    let broken = ProviderConfig::Azure(AzureConfig {
+        endpoint: chat.mock.base_url(),
+        deployment: "o3-mini-not-found".into(),
+        api_version: Some("2025-04-01-preview".into()),
+        family: ModelFamily::OSeries,
+        streams: true,
+        reasoning_effort: None,
+        max_completion_tokens: None,
+    });
+    chat.core.engine().set_provider(Some(
+        providers::build(&broken, Some(Secret::new("test-key"))).unwrap(),
+    ));
+    let session = RecordRef::Id(first.session.id);
+    let err = chat
+        .core
+        .engine()
+        .regenerate(&session, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "deployment_not_found");
+    let page = chat
+        .core
+        .chat()
+        .list_messages(&session, None, None)
+        .await
+        .unwrap();
+    assert!(page
+        .messages
+        .iter()
+        .any(|m| m.id == first.reply.id && m.content == first.reply.content));
+    assert_eq!(chat.balance().await, 97, "only the first send is charged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn there_is_nothing_to_regenerate_without_a_reply() {
+    let chat = chat_with("o3-mini", true, "test-key").await;
+    let session = chat.core.chat().create_session(None).await.unwrap();
+    let err = chat
+        .core
+        .engine()
+        .regenerate(&RecordRef::Id(session.id), false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(chat.balance().await, 100);
+}
+
+/// A process that died after paying but before any text left an empty
+/// `streaming` reply: the next start marks it interrupted and refunds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranded_reply_without_text_is_refunded_at_the_next_start() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let session = core.chat().create_session(None).await.unwrap();
+    let (_, spend) = core
+        .chat()
+        .record_user_message(&RecordRef::Id(session.id), "hello", "k1")
+        .await
+        .unwrap();
+    let dead_owner = "00000000-0000-4000-8000-000000000000";
+    sqlx::query(
+        "INSERT INTO chat_messages (session_id, user_id, role, content, status, spend_id,
+                                    stream_owner, created_at, updated_at)
+         VALUES (?, ?, 'assistant', '', 'streaming', ?, ?, '2026-03-10T09:00:00Z', '2026-03-10T09:00:00Z')",
+    )
+    .bind(session.id)
+    .bind(core.user_id())
+    .bind(spend.id)
+    .bind(dead_owner)
+    .execute(core.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(core.balance().await.unwrap().remaining, 97);
+    core.close().await;
+    drop(core);
+
+    let core = env.open().await;
+    let page = core
+        .chat()
+        .list_messages(&RecordRef::Id(session.id), None, None)
+        .await
+        .unwrap();
+    let reply = page.messages.last().unwrap();
+    assert_eq!(reply.status, MessageStatus::Interrupted);
+    assert_eq!(
+        core.balance().await.unwrap().remaining,
+        100,
+        "nothing was delivered"
+    );
+    core.ledger().verify(core.user_id()).await.unwrap();
+}

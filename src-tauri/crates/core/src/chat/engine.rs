@@ -7,13 +7,13 @@
 //! A failure before any text refunds the send; a reply that had text when it
 //! was stopped or cut off is kept and charged once.
 
-use super::replies::ReplyEnd;
+use super::replies::{insert_reply, ReplyEnd};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, MESSAGE_COLUMNS};
 use crate::context::{context_block, CONTEXT_TOKEN_BUDGET};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
-use crate::ledger::LedgerEntry;
+use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
 use crate::liveness::{self, OwnerLock};
 use crate::projects::ProjectStore;
 use crate::providers::{ChatProvider, FinishReason, ProviderError, ProviderEvent, TokenUsage};
@@ -131,34 +131,122 @@ impl ChatEngine {
     /// as it comes). See the module docs for the steps and the charging rules.
     pub async fn send(&self, request: SendRequest) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
-        let provider = self.current_provider().ok_or_else(|| {
-            ProviderError::NotConfigured(
-                "set an Azure OpenAI deployment in Settings or the environment".into(),
-            )
-        })?;
+        let provider = self.provider()?;
         let session = self.store.get_session(&request.session).await?;
-        let (claim, mut stop) = self.claim(&session).await?;
+        let (claim, stop) = self.claim(&session).await?;
         let key = request
             .idempotency_key
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let (user_message, spend, replayed) = self
+        let paid = self
             .store
-            .pay_and_record(&RecordRef::Id(session.id), &content, &key)
+            .pay_and_record(
+                &RecordRef::Id(session.id),
+                &content,
+                &key,
+                Some(self.owner.id()),
+            )
             .await?;
-        if replayed {
+        let Some(reply) = paid.reply else {
             drop(claim);
-            return self.replayed(session, user_message, spend).await;
-        }
-        let reply = self
+            return self.replayed(session, paid.user_message, paid.spend).await;
+        };
+        let turn = Turn {
+            session,
+            user_message: paid.user_message,
+            reply,
+            spend: paid.spend,
+        };
+        let outcome = self
+            .answer(provider, turn, request.include_context, stop)
+            .await;
+        drop(claim);
+        outcome
+    }
+
+    /// Answers the last message of `session` again, for another 3 credits.
+    /// The earlier reply is replaced only once the new one has text; if the
+    /// new one fails before any, it is refunded and the earlier one stays.
+    pub async fn regenerate(
+        &self,
+        session: &RecordRef,
+        include_context: bool,
+    ) -> Result<SendOutcome> {
+        let provider = self.provider()?;
+        let session = self.store.get_session(session).await?;
+        let (claim, stop) = self.claim(&session).await?;
+        let (user_message, previous) = self.store.last_exchange(session.id).await?;
+        let request = SpendRequest {
+            user_id: self.store.user_id.clone(),
+            action: Action::ChatMessage,
+            idempotency_key: format!("regenerate:{}:{}", previous.id, uuid::Uuid::new_v4()),
+            reference: Some(session.display_id.clone()),
+        };
+        let (user_id, session_id, owner, now) = (
+            self.store.user_id.clone(),
+            session.id,
+            self.owner.id().to_string(),
+            self.store.clock.now(),
+        );
+        let spent = self
             .store
-            .open_reply(session.id, spend.id, self.owner.id())
+            .ledger
+            .spend_with(request, move |conn, spend_id| {
+                Box::pin(async move {
+                    insert_reply(conn, &user_id, session_id, spend_id, &owner, now).await
+                })
+            })
             .await?;
+        let Spent::New {
+            entry: spend,
+            value: reply,
+        } = spent
+        else {
+            return Err(Error::not_found("regeneration", previous.id));
+        };
+        let turn = Turn {
+            session,
+            user_message,
+            reply,
+            spend,
+        };
+        let outcome = self.answer(provider, turn, include_context, stop).await;
+        drop(claim);
+        let outcome = outcome?;
+        if !outcome.reply.content.is_empty() {
+            self.store.delete_message(previous.id).await?;
+        }
+        Ok(outcome)
+    }
+
+    fn provider(&self) -> Result<Arc<dyn ChatProvider>> {
+        self.current_provider().ok_or_else(|| {
+            ProviderError::NotConfigured(
+                "set an Azure OpenAI deployment in Settings or the environment".into(),
+            )
+            .into()
+        })
+    }
+
+    /// Streams the reply of a paid turn into its opened reply row.
+    async fn answer(
+        &self,
+        provider: Arc<dyn ChatProvider>,
+        turn: Turn,
+        include_context: bool,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<SendOutcome> {
+        let Turn {
+            session,
+            user_message,
+            reply,
+            spend,
+        } = turn;
         self.events.emit(DomainEvent::ReplyStarted {
             session_id: session.id,
             message_id: reply.id,
         });
-        let context = if request.include_context {
+        let context = if include_context {
             context_block(&self.projects, CONTEXT_TOKEN_BUDGET).await?
         } else {
             None
@@ -176,15 +264,12 @@ impl ChatEngine {
             Some(Ok(stream)) => stream,
             Some(Err(error)) => return Err(self.fail(&session, reply.id, spend.id, error).await),
             None => {
-                let outcome = self
+                return self
                     .finish_unanswered(&session, &user_message, &spend, reply.id)
-                    .await;
-                drop(claim);
-                return outcome;
+                    .await
             }
         };
         let streamed = self.pump(&session, reply.id, stream, &mut stop).await?;
-        drop(claim);
         if streamed.text.is_empty() {
             return match streamed.error {
                 Some(error) => Err(self.fail(&session, reply.id, spend.id, error).await),
@@ -192,14 +277,10 @@ impl ChatEngine {
                     self.finish_unanswered(&session, &user_message, &spend, reply.id)
                         .await
                 }
-                None => Err(self
-                    .fail(
-                        &session,
-                        reply.id,
-                        spend.id,
-                        ProviderError::BadResponse("the reply was empty".into()),
-                    )
-                    .await),
+                None => {
+                    let empty = ProviderError::BadResponse("the reply was empty".into());
+                    Err(self.fail(&session, reply.id, spend.id, empty).await)
+                }
             };
         }
         let status = if streamed.error.is_some() {
@@ -215,19 +296,14 @@ impl ChatEngine {
             .usage
             .map_or_else(|| tokens::count(&streamed.text), |u| u.completion_tokens);
         let error = streamed.error.as_ref().map(ToString::to_string);
-        let reply = self
-            .store
-            .finish_reply(
-                reply.id,
-                ReplyEnd {
-                    content: &streamed.text,
-                    status,
-                    tokens,
-                    usage: streamed.usage,
-                    error: error.as_deref(),
-                },
-            )
-            .await?;
+        let end = ReplyEnd {
+            content: &streamed.text,
+            status,
+            tokens,
+            usage: streamed.usage,
+            error: error.as_deref(),
+        };
+        let reply = self.store.finish_reply(reply.id, end).await?;
         self.events.emit(DomainEvent::ReplyFinished {
             session_id: session.id,
             message_id: reply.id,
@@ -449,6 +525,14 @@ impl ChatEngine {
             rx,
         ))
     }
+}
+
+/// A paid exchange: the user's message and the reply row opened for it.
+struct Turn {
+    session: ChatSession,
+    user_message: ChatMessage,
+    reply: ChatMessage,
+    spend: LedgerEntry,
 }
 
 /// Releases a session's claim when the send ends, however it ends.

@@ -1,6 +1,6 @@
 //! Message rows: the paid user message and paging through history.
 
-use super::replies::MESSAGE_SELECT;
+use super::replies::{insert_reply, MESSAGE_SELECT};
 use super::{
     page_size, title_from_message, ChatMessage, ChatStore, MessagePage, MessageStatus, Role,
     MESSAGE_COLUMNS,
@@ -11,6 +11,15 @@ use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
+
+/// What [`ChatStore::pay_and_record`] wrote (or found, on a replay).
+pub(crate) struct Paid {
+    pub user_message: ChatMessage,
+    /// The opened reply, when one was asked for; `None` on a replay (the
+    /// key was used before and nothing new was written).
+    pub reply: Option<ChatMessage>,
+    pub spend: LedgerEntry,
+}
 
 /// A message to append to a session.
 pub(crate) struct NewMessage<'a> {
@@ -69,22 +78,26 @@ impl ChatStore {
         content: &str,
         idempotency_key: &str,
     ) -> Result<(ChatMessage, LedgerEntry)> {
-        let (message, entry, _) = self
-            .pay_and_record(session, content, idempotency_key)
+        let paid = self
+            .pay_and_record(session, content, idempotency_key, None)
             .await?;
-        Ok((message, entry))
+        Ok((paid.user_message, paid.spend))
     }
 
-    /// [`Self::record_user_message`], also saying whether the key was a replay.
+    /// [`Self::record_user_message`]; with `reply_owner`, the same
+    /// transaction also opens the `streaming` reply. Says whether the key
+    /// was a replay.
     pub(crate) async fn pay_and_record(
         &self,
         session: &RecordRef,
         content: &str,
         idempotency_key: &str,
-    ) -> Result<(ChatMessage, LedgerEntry, bool)> {
+        reply_owner: Option<&str>,
+    ) -> Result<Paid> {
         let content = required_text("message", content, MAX_MESSAGE_CHARS)?;
         let session = self.get_session(session).await?;
         let user_id = self.user_id.clone();
+        let owner = reply_owner.map(str::to_string);
         let now = self.clock.now();
         let request = SpendRequest {
             user_id: self.user_id.clone(),
@@ -111,12 +124,26 @@ impl ChatStore {
                         spend_id: Some(spend_id),
                         at: now,
                     };
-                    insert_message(conn, &user_id, message).await
+                    let user_message = insert_message(&mut *conn, &user_id, message).await?;
+                    let reply = match owner {
+                        Some(owner) => Some(
+                            insert_reply(conn, &user_id, session.id, spend_id, &owner, now).await?,
+                        ),
+                        None => None,
+                    };
+                    Ok((user_message, reply))
                 })
             })
             .await?;
         match spent {
-            Spent::New { entry, value } => Ok((value, entry, false)),
+            Spent::New {
+                entry,
+                value: (user_message, reply),
+            } => Ok(Paid {
+                user_message,
+                reply,
+                spend: entry,
+            }),
             Spent::Replayed { entry } => {
                 let sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE spend_id = ? AND role = 'user'");
                 let message = sqlx::query_as(&sql)
@@ -124,7 +151,11 @@ impl ChatStore {
                     .fetch_optional(self.db.pool())
                     .await?
                     .ok_or_else(|| Error::not_found("message paid by ledger entry", entry.id))?;
-                Ok((message, entry, true))
+                Ok(Paid {
+                    user_message: message,
+                    reply: None,
+                    spend: entry,
+                })
             }
         }
     }

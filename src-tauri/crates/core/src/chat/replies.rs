@@ -34,29 +34,38 @@ pub(crate) struct ReplyEnd<'a> {
 }
 
 impl ChatStore {
-    /// Opens an empty `streaming` assistant reply paid for by `spend_id`.
-    pub(crate) async fn open_reply(
+    /// Removes a message (a reply replaced by a regenerated one). Its ledger
+    /// rows stay: the ledger is append-only.
+    pub(crate) async fn delete_message(&self, message_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM chat_messages WHERE id = ?")
+            .bind(message_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The last user message and the reply after it, for regenerating.
+    pub(crate) async fn last_exchange(
         &self,
         session_id: i64,
-        spend_id: i64,
-        owner: &str,
-    ) -> Result<ChatMessage> {
-        let now = self.clock.now();
-        let sql = format!(
-            "INSERT INTO chat_messages
-                (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
-             VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
-        );
-        Ok(sqlx::query_as(&sql)
+    ) -> Result<(ChatMessage, ChatMessage)> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.session_id = ? ORDER BY m.id DESC LIMIT 2");
+        let mut last: Vec<ChatMessage> = sqlx::query_as(&sql)
             .bind(session_id)
-            .bind(&self.user_id)
-            .bind(Role::Assistant)
-            .bind(spend_id)
-            .bind(owner)
-            .bind(now)
-            .bind(now)
-            .fetch_one(self.db.pool())
-            .await?)
+            .fetch_all(self.db.pool())
+            .await?;
+        match (last.pop(), last.pop()) {
+            (Some(user), Some(reply))
+                if user.role == Role::User && reply.role == Role::Assistant =>
+            {
+                Ok((user, reply))
+            }
+            _ => Err(crate::validate::ValidationError::Invalid {
+                field: "session",
+                reason: "there is no reply to regenerate: the last message is not a reply".into(),
+            }
+            .into()),
+        }
     }
 
     /// Appends one batch of reply text as chunk `seq`.
@@ -144,7 +153,38 @@ impl ChatStore {
     }
 }
 
-async fn fetch_message(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<ChatMessage> {
+/// Opens an empty `streaming` assistant reply paid for by `spend_id`, in the
+/// caller's transaction (the one that pays), so a crash can never leave a
+/// charge without a reply for recovery to find.
+pub(crate) async fn insert_reply(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: &str,
+    session_id: i64,
+    spend_id: i64,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<ChatMessage> {
+    let sql = format!(
+        "INSERT INTO chat_messages
+            (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
+         VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(session_id)
+        .bind(user_id)
+        .bind(Role::Assistant)
+        .bind(spend_id)
+        .bind(owner)
+        .bind(now)
+        .bind(now)
+        .fetch_one(conn)
+        .await?)
+}
+
+pub(crate) async fn fetch_message(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+) -> Result<ChatMessage> {
     let sql = format!("{MESSAGE_SELECT} WHERE m.id = ?");
     sqlx::query_as(&sql)
         .bind(id)
