@@ -10,11 +10,12 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libg
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev xvfb xauth dbus
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps deps-system deps-rust deps-node ui bindings run test test-rust test-ui lint bench clean
+.PHONY: help deps deps-system deps-rust deps-node ui bindings run demo test test-rust test-ui lint bench clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
 	@echo "make test   format check, clippy, all Rust tests, bindings check, UI tests"
+	@echo "make demo   launch the app against the mock Azure OpenAI server (no key needed)"
 	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
 
 deps: deps-system deps-rust deps-node
@@ -51,6 +52,19 @@ bindings: ui
 
 run: deps ui
 	cargo run -p banter
+
+# The app against the mock Azure OpenAI server on 127.0.0.1, with its own data.
+DEMO_DATA := $(CURDIR)/target/demo-data
+demo: deps ui
+	cargo build -p banter-mocks -p banter
+	@rm -f target/mock.out; \
+	target/debug/mock-azure-openai --port 0 --slow-ms 60 > target/mock.out & mock=$$!; \
+	trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do grep -q '^listening on ' target/mock.out && break; sleep 0.1; done; \
+	url=$$(sed -n 's/^listening on //p' target/mock.out); \
+	echo "Demo: the model is a mock (deployment o3-mini-demo-mock at $$url); data in $(DEMO_DATA)"; \
+	AZURE_OPENAI_ENDPOINT=$$url AZURE_OPENAI_DEPLOYMENT=o3-mini-demo-mock AZURE_OPENAI_KEY=test-key \
+	AZURE_OPENAI_API_VERSION=2025-04-01-preview BANTER_DATA_DIR=$(DEMO_DATA) target/debug/banter
 
 lint: deps ui
 	cargo fmt --all -- --check

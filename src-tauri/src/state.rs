@@ -10,8 +10,12 @@ impl AppCore {
     /// Opens the profile in `BANTER_DATA_DIR` or the OS data directory.
     pub fn open() -> Self {
         let opened = tauri::async_runtime::block_on(Core::open(CoreOptions::default()));
-        if let Err(error) = &opened {
-            tracing::error!(code = error.code(), %error, "could not open the Banter database");
+        match &opened {
+            Err(error) => tracing::error!(code = error.code(), %error, "could not open the Banter database"),
+            Ok(core) => match core.use_provider_from_env() {
+                Ok(()) => tracing::info!(model = ?core.engine().provider_label(), "chat model configured"),
+                Err(error) => tracing::info!(code = error.code(), "no chat model configured yet"),
+            },
         }
         Self(opened.map_err(ApiError::from))
     }
