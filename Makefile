@@ -81,6 +81,7 @@ test: lint test-rust test-ui
 
 bench: deps ui
 	cargo bench -p banter-core --bench ledger
+	cargo bench -p banter-core --bench streaming
 
 clean:
 	cargo clean
