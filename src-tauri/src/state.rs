@@ -11,9 +11,13 @@ impl AppCore {
     pub fn open() -> Self {
         let opened = tauri::async_runtime::block_on(Core::open(CoreOptions::default()));
         match &opened {
-            Err(error) => tracing::error!(code = error.code(), %error, "could not open the Banter database"),
+            Err(error) => {
+                tracing::error!(code = error.code(), %error, "could not open the Banter database")
+            }
             Ok(core) => match core.use_provider_from_env() {
-                Ok(()) => tracing::info!(model = ?core.engine().provider_label(), "chat model configured"),
+                Ok(()) => {
+                    tracing::info!(model = ?core.engine().provider_label(), "chat model configured")
+                }
                 Err(error) => tracing::info!(code = error.code(), "no chat model configured yet"),
             },
         }
