@@ -9,17 +9,18 @@ pub struct AppCore(Result<Core, ApiError>);
 impl AppCore {
     /// Opens the profile in `BANTER_DATA_DIR` or the OS data directory.
     pub fn open() -> Self {
-        let opened = tauri::async_runtime::block_on(Core::open(CoreOptions::default()));
+        let opened = tauri::async_runtime::block_on(async {
+            let core = Core::open(CoreOptions::default()).await?;
+            if let Err(error) = core.use_configured_provider().await {
+                tracing::info!(code = error.code(), "no chat model configured yet");
+            }
+            Ok::<_, banter_core::Error>(core)
+        });
         match &opened {
             Err(error) => {
                 tracing::error!(code = error.code(), %error, "could not open the Banter database")
             }
-            Ok(core) => match core.use_provider_from_env() {
-                Ok(()) => {
-                    tracing::info!(model = ?core.engine().provider_label(), "chat model configured")
-                }
-                Err(error) => tracing::info!(code = error.code(), "no chat model configured yet"),
-            },
+            Ok(core) => tracing::info!(model = ?core.engine().provider_label(), "chat model"),
         }
         Self(opened.map_err(ApiError::from))
     }

@@ -478,3 +478,39 @@ async fn a_stranded_reply_without_text_is_refunded_at_the_next_start() {
     );
     core.ledger().verify(core.user_id()).await.unwrap();
 }
+
+/// Settings hold the model when the environment does not; a damaged
+/// setting is a clear error, never a silent default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_can_come_from_settings_and_a_damaged_setting_is_reported() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let bad = ProviderConfig::Azure(AzureConfig {
+        endpoint: "ftp://example".into(),
+        deployment: "x".into(),
+        api_version: None,
+        family: ModelFamily::OSeries,
+        streams: true,
+        reasoning_effort: None,
+        max_completion_tokens: None,
+    });
+    assert_eq!(
+        core.settings().set_provider(&bad).await.unwrap_err().code(),
+        "invalid_input"
+    );
+    let good = ProviderConfig::OpenAiCompatible(providers::OpenAiCompatConfig {
+        base_url: "http://127.0.0.1:11434/v1".into(),
+        model: "llama3".into(),
+        streams: true,
+    });
+    core.settings().set_provider(&good).await.unwrap();
+    assert_eq!(core.settings().provider().await.unwrap(), Some(good));
+
+    sqlx::query("UPDATE settings SET value = '{\"kind\": \"azure\", \"endpoint\": 7' WHERE key = 'provider'")
+        .execute(core.db().pool())
+        .await
+        .unwrap();
+    let err = core.settings().provider().await.unwrap_err();
+    assert_eq!(err.code(), "setting_corrupt");
+    assert!(err.to_string().contains("provider"), "{err}");
+}

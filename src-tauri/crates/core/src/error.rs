@@ -26,6 +26,8 @@ pub enum Error {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Chat(#[from] ChatError),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
     #[error("{kind} not found: {id}")]
     NotFound { kind: &'static str, id: String },
     #[error("database error: {0}")]
@@ -48,6 +50,7 @@ impl Error {
             Self::Invalid(_) => "invalid_input",
             Self::Provider(e) => e.code(),
             Self::Chat(e) => e.code(),
+            Self::Settings(e) => e.code(),
             Self::NotFound { .. } => "not_found",
             Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
                 "database_busy"
@@ -67,6 +70,7 @@ impl Error {
             Self::Ledger(e) => e.is_user_error(),
             Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) => true,
             Self::Provider(e) => e.is_user_error(),
+            Self::Settings(_) => true,
             Self::Sqlx(_) => false,
         }
     }

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod liveness;
 pub mod projects;
 pub mod providers;
+pub mod settings;
 pub mod tokens;
 pub mod users;
 pub mod validate;
@@ -52,6 +53,7 @@ pub struct Core {
     chat: ChatStore,
     projects: ProjectStore,
     engine: ChatEngine,
+    settings: settings::Settings,
 }
 
 impl Core {
@@ -92,6 +94,7 @@ impl Core {
             owner,
             run_dir,
         );
+        let settings = settings::Settings::new(db.clone(), clock.clone());
         Ok(Self {
             db,
             clock,
@@ -101,6 +104,7 @@ impl Core {
             chat,
             projects,
             engine,
+            settings,
         })
     }
 
@@ -141,19 +145,27 @@ impl Core {
         &self.db
     }
 
-    /// Uses the Azure OpenAI deployment named by the environment
-    /// (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`, `AZURE_OPENAI_KEY`,
-    /// optional `AZURE_OPENAI_API_VERSION`). Errors if none is configured.
-    pub fn use_provider_from_env(&self) -> Result<()> {
-        let config = providers::AzureConfig::from_env()?.ok_or_else(|| {
-            providers::ProviderError::NotConfigured(
-                "set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_KEY".into(),
-            )
-        })?;
-        let provider = providers::build(
-            &providers::ProviderConfig::Azure(config),
-            providers::azure_key_from_env(),
-        )?;
+    /// Typed settings (the chat model, …).
+    pub fn settings(&self) -> &settings::Settings {
+        &self.settings
+    }
+
+    /// Uses the configured chat model: the Azure deployment named by the
+    /// environment (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`,
+    /// optional `AZURE_OPENAI_API_VERSION`) if set, else the one saved in
+    /// settings. The key comes from `AZURE_OPENAI_KEY`. Errors if there is
+    /// none, or if a setting is damaged.
+    pub async fn use_configured_provider(&self) -> Result<()> {
+        let config = match providers::AzureConfig::from_env()? {
+            Some(azure) => providers::ProviderConfig::Azure(azure),
+            None => self.settings.provider().await?.ok_or_else(|| {
+                providers::ProviderError::NotConfigured(
+                    "choose a model in Settings, or set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_KEY"
+                        .into(),
+                )
+            })?,
+        };
+        let provider = providers::build(&config, providers::azure_key_from_env())?;
         self.engine.set_provider(Some(provider));
         Ok(())
     }

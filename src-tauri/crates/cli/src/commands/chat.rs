@@ -29,7 +29,7 @@ struct ChatResult<'a> {
 }
 
 pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), CliError> {
-    core.use_provider_from_env()?;
+    core.use_configured_provider().await?;
     let session = match &args.session {
         Some(id) => record(IdKind::ChatSession, id)?,
         None => RecordRef::Id(core.chat().create_session(None).await?.id),

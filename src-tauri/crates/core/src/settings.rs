@@ -1,0 +1,119 @@
+//! Typed settings stored as JSON in the `settings` table. Secrets never go
+//! here (keys live in the environment or the OS keyring). A value that does
+//! not parse is reported as `setting_corrupt`, never replaced by a default.
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::Result;
+use crate::providers::{AzureConfig, ProviderConfig};
+use crate::validate::ValidationError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The chat model configuration (provider, endpoint, deployment, family).
+pub const PROVIDER: &str = "provider";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the saved setting {key:?} is damaged ({detail}); fix or clear it in Settings")]
+    Corrupt { key: String, detail: String },
+}
+
+impl SettingsError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Corrupt { .. } => "setting_corrupt",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Settings {
+    pub(crate) fn new(db: Db, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.db.pool())
+            .await?;
+        raw.map(|raw| {
+            serde_json::from_str(&raw).map_err(|e| {
+                SettingsError::Corrupt {
+                    key: key.to_string(),
+                    detail: e.to_string(),
+                }
+                .into()
+            })
+        })
+        .transpose()
+    }
+
+    async fn set<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        let json = serde_json::to_string(value).map_err(|e| ValidationError::Invalid {
+            field: "setting",
+            reason: e.to_string(),
+        })?;
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(json)
+        .bind(self.clock.now())
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The saved chat model, if any.
+    pub async fn provider(&self) -> Result<Option<ProviderConfig>> {
+        self.get(PROVIDER).await
+    }
+
+    /// Saves the chat model after checking it can be used.
+    pub async fn set_provider(&self, config: &ProviderConfig) -> Result<()> {
+        validate_provider(config)?;
+        self.set(PROVIDER, config).await
+    }
+
+    pub async fn clear_provider(&self) -> Result<()> {
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(PROVIDER)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+/// An http(s) base URL and a non-empty deployment or model name.
+fn validate_provider(config: &ProviderConfig) -> Result<(), ValidationError> {
+    let (url, name, name_field) = match config {
+        ProviderConfig::Azure(AzureConfig {
+            endpoint,
+            deployment,
+            ..
+        }) => (endpoint, deployment, "deployment"),
+        ProviderConfig::OpenAiCompatible(c) => (&c.base_url, &c.model, "model"),
+    };
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| ValidationError::Invalid {
+        field: "endpoint",
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ValidationError::Invalid {
+            field: "endpoint",
+            reason: "use an http or https URL".into(),
+        });
+    }
+    if name.trim().is_empty() {
+        return Err(ValidationError::Empty { field: name_field });
+    }
+    Ok(())
+}
