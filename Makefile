@@ -7,14 +7,14 @@ SHELL := /bin/bash
 
 # Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
-	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev xvfb xauth dbus
+	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev xvfb xauth dbus python3 python3-venv
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps deps-system deps-rust deps-node ui bindings run demo test test-rust test-ui lint bench clean
+.PHONY: help deps deps-system deps-rust deps-node ui bindings run demo test test-rust test-ui test-python lint bench clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
-	@echo "make test   format check, clippy, all Rust tests, bindings check, UI tests"
+	@echo "make test   format check, clippy, all Rust tests, bindings check, UI tests, openai-client check"
 	@echo "make demo   launch the app against the mock Azure OpenAI server (no key needed)"
 	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
 
@@ -76,7 +76,12 @@ test-rust: deps ui
 test-ui: deps-node
 	cd ui && npm run check && npm test
 
-test: lint test-rust test-ui
+# The mock checked by a real client: the official `openai` Python package.
+test-python: deps-system deps-rust
+	cargo build -p banter-mocks
+	bash tests/python/run.sh
+
+test: lint test-rust test-ui test-python
 	@echo "make test: all checks passed"
 
 bench: deps ui
