@@ -316,11 +316,26 @@ async fn stopping_after_text_keeps_it_and_charges_once() {
             break;
         }
     }
+    // Another reader (a second window) sees the text saved so far.
+    let page = chat
+        .core
+        .chat()
+        .list_messages(&RecordRef::Id(session.id), None, None)
+        .await
+        .unwrap();
+    let live = &page.messages[1];
+    assert_eq!(live.status, MessageStatus::Streaming);
+    assert!(live.content.starts_with("Mock reply"), "{}", live.content);
+    let journals = chat._env.data_dir().join("streams");
+    assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 1);
+
     assert!(chat.core.engine().stop(session.id));
     let out = sending.await.unwrap().unwrap();
     assert_eq!(out.reply.status, MessageStatus::Stopped);
-    assert!(out.reply.content.starts_with("Mock reply"));
+    assert!(out.reply.content.starts_with(&live.content));
     assert_eq!(chat.balance().await, 97);
+    // The text is in the message now; its journal is gone.
+    assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,8 +9,8 @@ use sqlx::Connection;
 use std::collections::BTreeSet;
 
 /// The migration versions this build ships (`migrations/0001_foundation.sql`,
-/// `migrations/0002_chat_streaming.sql`).
-const KNOWN: [i64; 2] = [1, 2];
+/// `migrations/0002_chat_streaming.sql`, `migrations/0003_reply_journal.sql`).
+const KNOWN: [i64; 3] = [1, 2, 3];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_fresh_database_is_migrated_without_a_backup() {
@@ -35,7 +35,8 @@ async fn a_fresh_database_is_migrated_without_a_backup() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, vec![(1, true), (2, true)]);
+    let expected: Vec<(i64, bool)> = KNOWN.iter().map(|&v| (v, true)).collect();
+    assert_eq!(versions, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -216,7 +217,59 @@ async fn a_schema_from_a_newer_build_is_refused_and_left_intact() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, [1, 2, 99_999_999_999_999]);
+    let expected: Vec<i64> = KNOWN.iter().copied().chain([99_999_999_999_999]).collect();
+    assert_eq!(versions, expected);
+}
+
+/// A database from a build whose streaming replies kept their text in chunk
+/// rows (`0002`): upgrading folds a crashed reply's chunks into the message,
+/// and start-up recovery then keeps that text as an `interrupted` reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn upgrading_keeps_the_text_of_a_reply_that_was_streaming_in_chunk_rows() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let old = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    for file in ["0001_foundation.sql", "0002_chat_streaming.sql"] {
+        std::fs::copy(root.join(file), old.path().join(file)).unwrap();
+    }
+    let mut conn = new_raw_db(&env.db_path()).await;
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    let now = "2026-03-10T08:00:00Z";
+    for sql in [
+        "INSERT INTO users (id, display_name, created_at) VALUES ('u1', 'Old', ?1)",
+        "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at, message_count)
+              VALUES ('u1', 'CHAT-1', 'Old chat', ?1, ?1, 2)",
+        "INSERT INTO chat_messages (session_id, user_id, role, content, status, created_at, updated_at)
+              VALUES (1, 'u1', 'user', 'Tell me a story', 'complete', ?1, ?1)",
+        "INSERT INTO chat_messages (session_id, user_id, role, content, status, stream_owner, created_at, updated_at)
+              VALUES (1, 'u1', 'assistant', '', 'streaming', 'a-process-long-gone', ?1, ?1)",
+        "INSERT INTO chat_message_chunks (message_id, seq, content)
+              VALUES (2, 1, ' upon a time'), (2, 0, 'Once')",
+    ] {
+        sqlx::query(sql).bind(now).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let core = env.open().await;
+    assert_eq!(core.db().migration().applied, vec![3]);
+    assert!(core.db().migration().backup.is_some());
+    let page = core
+        .chat()
+        .list_messages(&banter_core::ids::RecordRef::Id(1), None, None)
+        .await
+        .unwrap();
+    let reply = &page.messages[1];
+    assert_eq!(reply.content, "Once upon a time");
+    assert_eq!(reply.status, banter_core::chat::MessageStatus::Interrupted);
+    core.close().await;
+    assert!(!table_names(&env)
+        .await
+        .contains(&"chat_message_chunks".to_string()));
 }
 
 async fn table_names(env: &Env) -> Vec<String> {

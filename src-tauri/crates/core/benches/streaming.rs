@@ -38,10 +38,16 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // BANTER_BENCH_ONLY=bytes runs just the bytes-written measure.
+    let only_bytes = std::env::var("BANTER_BENCH_ONLY").is_ok_and(|v| v == "bytes");
     rt.block_on(async {
-        chunk_overhead().await;
+        if !only_bytes {
+            chunk_overhead().await;
+        }
         let mock = MockProcess::start();
-        time_to_last_token(&mock.url).await;
+        if !only_bytes {
+            time_to_last_token(&mock.url).await;
+        }
         bytes_per_reply_byte(&mock.url).await;
     });
 }
@@ -308,32 +314,95 @@ fn bytes_written() -> u64 {
         .unwrap_or(0)
 }
 
-async fn bytes_per_reply_byte(url: &str) {
+/// What one send wrote, in bytes.
+struct SendWrites {
+    /// The reply's journal: every batch appended once (the reply's bytes).
+    journal: u64,
+    /// WAL frames committed by the send (spend, user message, reply row,
+    /// finish), from the WAL's growth after a truncating checkpoint.
+    wal: u64,
+    /// What the checkpoint at close copied into `bench.db`: at most the WAL.
+    checkpoint: u64,
+    /// All `write` syscalls of this process (`/proc/self/io` wchar), which
+    /// also counts the async runtime's 8-byte eventfd wake-ups.
+    wchar: u64,
+    reply_bytes: u64,
+    reply_tokens: i64,
+}
+
+impl SendWrites {
+    fn per_byte(&self, bytes: u64) -> f64 {
+        bytes as f64 / self.reply_bytes as f64
+    }
+}
+
+/// One send of `words` words on a fresh profile, with everything before it
+/// (migrations, profile) checkpointed away so only the send is counted.
+async fn bytes_for_send(url: &str, words: u32) -> SendWrites {
     let dir = tempfile::tempdir().expect("dir");
-    let core = Core::open_file(&dir.path().join("bench.db"), Arc::new(SystemClock))
+    let db_path = dir.path().join("bench.db");
+    let wal_path = dir.path().join("bench.db-wal");
+    let core = Core::open_file(&db_path, Arc::new(SystemClock))
         .await
         .expect("core");
     let provider =
         providers::build(&azure(url, "o3-mini"), Some(Secret::new("test-key"))).expect("provider");
     core.engine().set_provider(Some(provider));
     let session = core.chat().create_session(None).await.expect("session");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(core.db().pool())
+        .await
+        .expect("checkpoint");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(size(&wal_path), 0, "the WAL starts empty");
+    let db_before = size(&db_path);
     let before = bytes_written();
     let outcome = core
         .engine()
         .send(SendRequest {
             session: RecordRef::Id(session.id),
-            content: "[[words:8000]]".into(),
+            content: format!("[[words:{words}]]"),
             include_context: false,
             idempotency_key: None,
         })
         .await
         .expect("send");
+    let wal = size(&wal_path);
     core.close().await;
-    let written = bytes_written() - before;
-    let reply = outcome.reply.content.len() as u64;
-    println!(
-        "database bytes written per reply byte: {:.2} ({written} bytes for a {reply}-byte, {}-token reply)",
-        written as f64 / reply as f64,
-        banter_core::tokens::count(&outcome.reply.content)
-    );
+    let wchar = bytes_written() - before;
+    let reply = &outcome.reply.content;
+    // The checkpoint writes each page in the WAL once; pages past the old
+    // end of the file are the file's growth, the rest overwrite in place.
+    let frames = wal.saturating_sub(32) / (4096 + 24);
+    let checkpoint = (frames * 4096).max(size(&db_path) - db_before);
+    SendWrites {
+        journal: reply.len() as u64,
+        wal,
+        checkpoint,
+        wchar,
+        reply_bytes: reply.len() as u64,
+        reply_tokens: banter_core::tokens::count(reply),
+    }
+}
+
+async fn bytes_per_reply_byte(url: &str) {
+    for words in [1, 8000] {
+        let w = bytes_for_send(url, words).await;
+        println!(
+            "reply of {} bytes / {} tokens: journal {} ({:.2}/byte) + WAL {} ({:.2}/byte) = {:.2} per reply byte; \
+             with the checkpoint copy {} ({:.2}/byte): {:.2}; wchar {} ({:.2}/byte)",
+            w.reply_bytes,
+            w.reply_tokens,
+            w.journal,
+            w.per_byte(w.journal),
+            w.wal,
+            w.per_byte(w.wal),
+            w.per_byte(w.journal + w.wal),
+            w.checkpoint,
+            w.per_byte(w.checkpoint),
+            w.per_byte(w.journal + w.wal + w.checkpoint),
+            w.wchar,
+            w.per_byte(w.wchar),
+        );
+    }
 }

@@ -75,18 +75,20 @@ impl Core {
         let profile = users::ensure_local_profile(&db, &clock).await?;
         let events = EventBus::default();
         let ledger = Ledger::new(db.clone(), clock.clone(), events.clone());
+        let journal = chat::ReplyJournal::beside(path);
         let chat = ChatStore::new(
             db.clone(),
             clock.clone(),
             ledger.clone(),
             profile.id.clone(),
+            journal.clone(),
         );
         let projects = ProjectStore::new(db.clone(), clock.clone(), profile.id.clone());
         // Claim this process before looking for crashed replies, so no other
         // process can mistake our streams for stranded ones.
         let run_dir = path.parent().unwrap_or_else(|| Path::new(".")).join("run");
         let owner = Arc::new(OwnerLock::acquire(&run_dir)?);
-        chat::recover_interrupted(&db, &ledger, &run_dir, clock.now()).await?;
+        chat::recover_interrupted(&db, &ledger, &journal, &run_dir, clock.now()).await?;
         let engine = ChatEngine::new(
             chat.clone(),
             projects.clone(),

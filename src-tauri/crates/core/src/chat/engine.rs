@@ -7,6 +7,7 @@
 //! A failure before any text refunds the send; a reply that had text when it
 //! was stopped or cut off is kept and charged once.
 
+use super::journal::JournalWriter;
 use super::replies::{insert_reply, ReplyEnd};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, MESSAGE_COLUMNS};
 use crate::context::{context_block, CONTEXT_TOKEN_BUDGET};
@@ -330,6 +331,7 @@ impl ChatEngine {
     ) -> Result<Streamed> {
         let mut out = Streamed::default();
         let mut batch = Batch::default();
+        let mut journal = self.store.open_journal(message_id).await?;
         loop {
             let deadline = batch.deadline;
             tokio::select! {
@@ -339,18 +341,18 @@ impl ChatEngine {
                     break;
                 }
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    self.flush(session, message_id, &mut batch, &mut out).await?;
+                    self.flush(session, message_id, &mut batch, &mut out, &mut journal).await?;
                 }
                 event = stream.next() => match event {
                     Some(Ok(ProviderEvent::Delta(text))) => {
                         batch.push(&text);
                         if batch.tokens >= BATCH_TOKENS {
-                            self.flush(session, message_id, &mut batch, &mut out).await?;
+                            self.flush(session, message_id, &mut batch, &mut out, &mut journal).await?;
                         }
                     }
                     Some(Ok(ProviderEvent::Usage(usage))) => {
                         // Keep events in stream order: text first.
-                        self.flush(session, message_id, &mut batch, &mut out).await?;
+                        self.flush(session, message_id, &mut batch, &mut out, &mut journal).await?;
                         out.usage = Some(usage);
                         self.events.emit(DomainEvent::ReplyUsage { session_id: session.id, message_id, usage });
                     }
@@ -363,7 +365,7 @@ impl ChatEngine {
                 },
             }
         }
-        self.flush(session, message_id, &mut batch, &mut out)
+        self.flush(session, message_id, &mut batch, &mut out, &mut journal)
             .await?;
         if out.finish.is_none() && !out.stopped && out.error.is_none() {
             out.error = Some(ProviderError::Network(
@@ -373,22 +375,20 @@ impl ChatEngine {
         Ok(out)
     }
 
-    /// Saves the pending batch as one chunk row and announces it.
+    /// Appends the pending batch to the reply's journal and announces it.
     async fn flush(
         &self,
         session: &ChatSession,
         message_id: i64,
         batch: &mut Batch,
         out: &mut Streamed,
+        journal: &mut JournalWriter,
     ) -> Result<()> {
         if batch.text.is_empty() {
             batch.deadline = None;
             return Ok(());
         }
-        self.store
-            .append_chunk(message_id, out.chunks, &batch.text)
-            .await?;
-        out.chunks += 1;
+        journal.append(&batch.text).await?;
         out.text.push_str(&batch.text);
         let delta = std::mem::take(&mut batch.text);
         self.events.emit(DomainEvent::ReplyDelta {
@@ -571,7 +571,6 @@ impl Batch {
 #[derive(Default)]
 struct Streamed {
     text: String,
-    chunks: i64,
     usage: Option<TokenUsage>,
     finish: Option<FinishReason>,
     stopped: bool,

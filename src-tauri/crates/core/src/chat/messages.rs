@@ -173,12 +173,13 @@ impl ChatStore {
         let sql = format!(
             "{MESSAGE_SELECT} WHERE m.session_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"
         );
-        let mut messages: Vec<ChatMessage> = sqlx::query_as(&sql)
+        let messages: Vec<ChatMessage> = sqlx::query_as(&sql)
             .bind(session.id)
             .bind(before.unwrap_or(i64::MAX))
             .bind(i64::from(limit) + 1)
             .fetch_all(self.db.pool())
             .await?;
+        let mut messages = self.with_streamed_text(messages).await?;
         let older_cursor = if messages.len() > limit as usize {
             messages.truncate(limit as usize);
             messages.last().map(|m| m.id)

@@ -2,6 +2,7 @@
 //! these stores; this module owns the rows and their invariants.
 
 mod engine;
+mod journal;
 mod messages;
 mod prompt;
 mod replies;
@@ -9,8 +10,9 @@ mod sessions;
 mod title;
 
 pub use engine::{ChatEngine, ChatError, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
+pub(crate) use journal::ReplyJournal;
 pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
-pub use replies::recover_interrupted;
+pub(crate) use replies::recover_interrupted;
 
 pub use title::title_from_message;
 
@@ -102,15 +104,23 @@ pub struct ChatStore {
     clock: SharedClock,
     ledger: Ledger,
     user_id: String,
+    journal: ReplyJournal,
 }
 
 impl ChatStore {
-    pub(crate) fn new(db: Db, clock: SharedClock, ledger: Ledger, user_id: String) -> Self {
+    pub(crate) fn new(
+        db: Db,
+        clock: SharedClock,
+        ledger: Ledger,
+        user_id: String,
+        journal: ReplyJournal,
+    ) -> Self {
         Self {
             db,
             clock,
             ledger,
             user_id,
+            journal,
         }
     }
 }

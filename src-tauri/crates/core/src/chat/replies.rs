@@ -1,11 +1,12 @@
 //! Assistant replies on disk while they stream.
 //!
 //! A reply starts as an empty `streaming` row stamped with its writer's
-//! owner id. Text is appended as chunk rows, one per batch, so each write
-//! costs the batch, not the whole reply; finishing folds the chunks into the
-//! message and deletes them. After a crash the chunks are still there, and
-//! [`recover_interrupted`] turns them into an `interrupted` reply.
+//! owner id. Its text is appended to the reply's journal file, one write per
+//! batch (see [`super::journal`]); finishing writes the text into the
+//! message once and deletes the journal. After a crash the journal is still
+//! there, and [`recover_interrupted`] turns it into an `interrupted` reply.
 
+use super::journal::{JournalWriter, ReplyJournal};
 use super::{ChatMessage, ChatStore, MessageStatus, Role, MESSAGE_COLUMNS};
 use crate::db::Db;
 use crate::error::Result;
@@ -15,12 +16,9 @@ use crate::providers::TokenUsage;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 
-/// Reads a message with the text streamed so far for a `streaming` reply.
-pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role,
-        CASE WHEN m.status = 'streaming'
-             THEN COALESCE((SELECT group_concat(c.content, '' ORDER BY c.seq)
-                              FROM chat_message_chunks c WHERE c.message_id = m.id), '')
-             ELSE m.content END AS content,
+/// Reads messages; a `streaming` reply's text is in its journal, so readers
+/// pass what they fetch through [`ChatStore::with_streamed_text`].
+pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
         m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at
    FROM chat_messages m";
 
@@ -50,10 +48,11 @@ impl ChatStore {
         session_id: i64,
     ) -> Result<(ChatMessage, ChatMessage)> {
         let sql = format!("{MESSAGE_SELECT} WHERE m.session_id = ? ORDER BY m.id DESC LIMIT 2");
-        let mut last: Vec<ChatMessage> = sqlx::query_as(&sql)
+        let last: Vec<ChatMessage> = sqlx::query_as(&sql)
             .bind(session_id)
             .fetch_all(self.db.pool())
             .await?;
+        let mut last = self.with_streamed_text(last).await?;
         match (last.pop(), last.pop()) {
             (Some(user), Some(reply))
                 if user.role == Role::User && reply.role == Role::Assistant =>
@@ -68,18 +67,26 @@ impl ChatStore {
         }
     }
 
-    /// Appends one batch of reply text as chunk `seq`.
-    pub(crate) async fn append_chunk(&self, message_id: i64, seq: i64, text: &str) -> Result<()> {
-        sqlx::query("INSERT INTO chat_message_chunks (message_id, seq, content) VALUES (?, ?, ?)")
-            .bind(message_id)
-            .bind(seq)
-            .bind(text)
-            .execute(self.db.pool())
-            .await?;
-        Ok(())
+    /// Fills in the text streamed so far of `streaming` replies.
+    pub(crate) async fn with_streamed_text(
+        &self,
+        mut messages: Vec<ChatMessage>,
+    ) -> Result<Vec<ChatMessage>> {
+        for message in &mut messages {
+            if message.status == MessageStatus::Streaming {
+                let streamed = self.journal.read(message.id).await?;
+                message.content.push_str(&streamed);
+            }
+        }
+        Ok(messages)
     }
 
-    /// Writes the final text and status, and drops the chunks, at once.
+    /// Starts the journal a new reply's text is appended to.
+    pub(crate) async fn open_journal(&self, message_id: i64) -> Result<JournalWriter> {
+        self.journal.create(message_id).await
+    }
+
+    /// Writes the final text and status at once, then drops the journal.
     pub(crate) async fn finish_reply(
         &self,
         message_id: i64,
@@ -102,12 +109,9 @@ impl ChatStore {
         .bind(message_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM chat_message_chunks WHERE message_id = ?")
-            .bind(message_id)
-            .execute(&mut *tx)
-            .await?;
         let message = fetch_message(&mut tx, message_id).await?;
         tx.commit().await?;
+        self.journal.remove(message_id).await;
         Ok(message)
     }
 
@@ -132,10 +136,6 @@ impl ChatStore {
         .bind(message_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM chat_message_chunks WHERE message_id = ?")
-            .bind(message_id)
-            .execute(&mut *tx)
-            .await?;
         let (receipt, total) = self.ledger.refund_in(&mut tx, spend_id).await?;
         // The user's message no longer cost anything.
         sqlx::query(
@@ -146,6 +146,7 @@ impl ChatStore {
         .await?;
         let message = fetch_message(&mut tx, message_id).await?;
         tx.commit().await?;
+        self.journal.remove(message_id).await;
         if let Some(total) = total {
             self.ledger.announce(&receipt.entry, total);
         }
@@ -181,6 +182,7 @@ pub(crate) async fn insert_reply(
         .await?)
 }
 
+/// Reads one message as stored (a `streaming` reply's text is not filled in).
 pub(crate) async fn fetch_message(
     conn: &mut sqlx::SqliteConnection,
     id: i64,
@@ -196,9 +198,10 @@ pub(crate) async fn fetch_message(
 /// At start-up: replies left `streaming` by a process that is gone become
 /// `interrupted` with the text they had. One that had no text yet delivered
 /// nothing, so its send is refunded. Returns how many replies were recovered.
-pub async fn recover_interrupted(
+pub(crate) async fn recover_interrupted(
     db: &Db,
     ledger: &Ledger,
+    journal: &ReplyJournal,
     run_dir: &Path,
     now: DateTime<Utc>,
 ) -> Result<u32> {
@@ -216,20 +219,16 @@ pub async fn recover_interrupted(
             continue;
         }
         let mut tx = db.begin_write().await?;
-        let stranded: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, spend_id FROM chat_messages WHERE status = 'streaming' AND stream_owner IS ?",
+        let stranded: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, spend_id, content FROM chat_messages
+              WHERE status = 'streaming' AND stream_owner IS ?",
         )
         .bind(&owner)
         .fetch_all(&mut *tx)
         .await?;
-        for (id, spend_id) in stranded {
-            let text: String = sqlx::query_scalar(
-                "SELECT COALESCE(group_concat(content, '' ORDER BY seq), '')
-                   FROM chat_message_chunks WHERE message_id = ?",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let mut done = Vec::new();
+        for (id, spend_id, mut text) in stranded {
+            text.push_str(&journal.read(id).await?);
             sqlx::query(
                 "UPDATE chat_messages SET content = ?, status = 'interrupted', tokens = ?,
                         error = 'Banter stopped before the reply finished', stream_owner = NULL,
@@ -242,10 +241,6 @@ pub async fn recover_interrupted(
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM chat_message_chunks WHERE message_id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
             if let (true, Some(spend_id)) = (text.is_empty(), spend_id) {
                 ledger.refund_in(&mut tx, spend_id).await?;
                 sqlx::query("UPDATE chat_messages SET credits_used = 0 WHERE spend_id = ? AND role = 'user'")
@@ -254,9 +249,14 @@ pub async fn recover_interrupted(
                     .await?;
             }
             recovered += 1;
+            done.push(id);
         }
         tx.commit().await?;
+        for id in done {
+            journal.remove(id).await;
+        }
     }
+    remove_orphan_journals(db, journal).await?;
     if recovered > 0 {
         tracing::info!(
             recovered,
@@ -264,4 +264,20 @@ pub async fn recover_interrupted(
         );
     }
     Ok(recovered)
+}
+
+/// Deletes journals whose reply is no longer streaming (a crash between
+/// finishing a reply and deleting its journal leaves one behind).
+async fn remove_orphan_journals(db: &Db, journal: &ReplyJournal) -> Result<()> {
+    for id in journal.ids().await {
+        let streaming: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'")
+                .bind(id)
+                .fetch_optional(db.pool())
+                .await?;
+        if streaming.is_none() {
+            journal.remove(id).await;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,163 @@
+//! The text of replies while they stream, one append-only file per reply.
+//!
+//! Each batch (50 ms or 10 tokens) is appended to `<data>/streams/<id>.reply`
+//! instead of being committed to SQLite: a SQLite commit writes whole 4 KB
+//! pages, so a few dozen bytes of text would cost ~190× their size. The file
+//! costs the text itself. Finishing a reply copies the text into the message
+//! row once and deletes the file; after a crash the file is still there and
+//! start-up recovery turns it into an `interrupted` reply.
+
+use crate::db::DbError;
+use crate::error::Result;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::time::Instant;
+
+/// How often an open journal is pushed to the disk (`fdatasync`). Between
+/// syncs a killed process loses nothing (the text is in the OS page cache);
+/// only a power cut can lose up to this much.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+const EXTENSION: &str = "reply";
+
+/// Where streaming replies keep their text.
+#[derive(Debug, Clone)]
+pub(crate) struct ReplyJournal {
+    dir: PathBuf,
+}
+
+impl ReplyJournal {
+    /// The journal directory beside the database file.
+    pub(crate) fn beside(db_path: &Path) -> Self {
+        let data_dir = db_path.parent().unwrap_or_else(|| Path::new("."));
+        Self {
+            dir: data_dir.join("streams"),
+        }
+    }
+
+    fn path(&self, message_id: i64) -> PathBuf {
+        self.dir.join(format!("{message_id}.{EXTENSION}"))
+    }
+
+    /// Starts an empty journal for a new reply (replacing any leftover with
+    /// the same id, e.g. from a database restored from a backup).
+    pub(crate) async fn create(&self, message_id: i64) -> Result<JournalWriter> {
+        let path = self.path(message_id);
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(io(&self.dir))?;
+        let file = tokio::fs::File::create(&path).await.map_err(io(&path))?;
+        Ok(JournalWriter {
+            file,
+            path,
+            synced_at: Instant::now(),
+        })
+    }
+
+    /// The text saved so far for a reply; empty if it has no journal. A write
+    /// cut inside a character by a crash loses only that character.
+    pub(crate) async fn read(&self, message_id: i64) -> Result<String> {
+        let path = self.path(message_id);
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(complete_utf8(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) => Err(io(&path)(e).into()),
+        }
+    }
+
+    /// Deletes a reply's journal once its text is in the database.
+    pub(crate) async fn remove(&self, message_id: i64) {
+        let path = self.path(message_id);
+        if let Err(e) = tokio::fs::remove_file(&path).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), error = %e, "could not delete a reply journal");
+            }
+        }
+    }
+
+    /// The message ids that have a journal on disk.
+    pub(crate) async fn ids(&self) -> Vec<i64> {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else {
+            return Vec::new();
+        };
+        let mut ids = Vec::new();
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name();
+            let id = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(&format!(".{EXTENSION}")))
+                .and_then(|n| n.parse::<i64>().ok());
+            ids.extend(id);
+        }
+        ids
+    }
+}
+
+/// The open journal of one streaming reply.
+#[derive(Debug)]
+pub(crate) struct JournalWriter {
+    file: tokio::fs::File,
+    path: PathBuf,
+    synced_at: Instant,
+}
+
+impl JournalWriter {
+    /// Appends one batch; returns once the OS has it.
+    pub(crate) async fn append(&mut self, text: &str) -> Result<()> {
+        self.file
+            .write_all(text.as_bytes())
+            .await
+            .map_err(io(&self.path))?;
+        self.file.flush().await.map_err(io(&self.path))?;
+        if self.synced_at.elapsed() >= SYNC_EVERY {
+            self.file.sync_data().await.map_err(io(&self.path))?;
+            self.synced_at = Instant::now();
+        }
+        Ok(())
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DbError + '_ {
+    move |source| DbError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Decodes UTF-8, dropping an incomplete character at the end.
+fn complete_utf8(mut bytes: Vec<u8>) -> String {
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => {}
+        Err(e) => bytes.truncate(e.valid_up_to()),
+    }
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_character_cut_by_a_crash_is_dropped() {
+        let mut bytes = "héllo wörld".as_bytes().to_vec();
+        bytes.pop(); // "d"
+        assert_eq!(complete_utf8(bytes.clone()), "héllo wörl");
+        let cut = "ab€".as_bytes()[..3].to_vec(); // "ab" + first byte of "€"
+        assert_eq!(complete_utf8(cut), "ab");
+    }
+
+    #[tokio::test]
+    async fn appends_survive_and_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = ReplyJournal::beside(&dir.path().join("banter.db"));
+        let mut writer = journal.create(7).await.unwrap();
+        writer.append("Hello, ").await.unwrap();
+        writer.append("wörld").await.unwrap();
+        drop(writer);
+        assert_eq!(journal.read(7).await.unwrap(), "Hello, wörld");
+        assert_eq!(journal.ids().await, vec![7]);
+        journal.remove(7).await;
+        assert_eq!(journal.read(7).await.unwrap(), "");
+        assert!(journal.ids().await.is_empty());
+    }
+}
