@@ -7,7 +7,7 @@ SHELL := /bin/bash
 
 # Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
-	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev xvfb xauth dbus python3 python3-venv
+	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus python3 python3-venv
 NODE_MIN_MAJOR := 20
 
 .PHONY: help deps deps-system deps-rust deps-node ui bindings run demo test test-rust test-ui test-python lint bench clean

@@ -3,7 +3,28 @@
 //! window may call only those its capability allows.
 
 /// Every `#[tauri::command]` of the shell; keep in step with `bindings.rs`.
-const COMMANDS: &[&str] = &["get_credits"];
+const COMMANDS: &[&str] = &[
+    "get_credits",
+    "get_costs",
+    "ledger_history",
+    "list_sessions",
+    "create_session",
+    "rename_session",
+    "delete_session",
+    "list_messages",
+    "search_messages",
+    "export_session",
+    "save_export",
+    "send_message",
+    "stop_generation",
+    "regenerate_reply",
+    "get_provider_settings",
+    "save_provider_settings",
+    "test_connection",
+    "get_shortcut",
+    "set_shortcut",
+    "open_link",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

@@ -7,9 +7,31 @@ use crate::{commands, events};
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
-            commands::credits::get_credits
+            commands::credits::get_credits,
+            commands::credits::get_costs,
+            commands::credits::ledger_history,
+            commands::sessions::list_sessions,
+            commands::sessions::create_session,
+            commands::sessions::rename_session,
+            commands::sessions::delete_session,
+            commands::sessions::list_messages,
+            commands::sessions::search_messages,
+            commands::sessions::export_session,
+            commands::sessions::save_export,
+            commands::chat::send_message,
+            commands::chat::stop_generation,
+            commands::chat::regenerate_reply,
+            commands::settings::get_provider_settings,
+            commands::settings::save_provider_settings,
+            commands::settings::test_connection,
+            commands::settings::get_shortcut,
+            commands::settings::set_shortcut,
+            commands::links::open_link,
         ])
-        .events(tauri_specta::collect_events![events::CoreEvent])
+        .events(tauri_specta::collect_events![
+            events::CoreEvent,
+            events::NewChatRequested
+        ])
         // Row ids and credit amounts are far below 2^53.
         .dangerously_cast_bigints_to_number()
 }

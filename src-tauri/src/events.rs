@@ -1,4 +1,4 @@
-//! Core events forwarded to the web UI as one typed Tauri event.
+//! Events the shell sends to the web UI.
 
 use banter_core::events::DomainEvent;
 use banter_core::Core;
@@ -7,9 +7,14 @@ use tauri::AppHandle;
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
-/// A domain event from the core (credits changed, credits low, ...).
+/// A domain event from the core (credits changed, credits low, reply text…),
+/// sent to every window so they stay in sync.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct CoreEvent(pub DomainEvent);
+
+/// The tray's "New chat": the main window opens an empty chat.
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct NewChatRequested;
 
 /// Relays every core event to all windows until the app exits.
 pub fn forward(app: AppHandle, core: &Core) {

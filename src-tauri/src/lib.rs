@@ -7,23 +7,46 @@
 mod bindings;
 mod commands;
 mod events;
+mod shortcut;
 mod state;
+mod tray;
+mod windows;
 
 use tauri::Manager;
+use tauri_plugin_window_state::StateFlags;
 
 /// Builds and runs the app until the last window closes.
 pub fn run() {
     init_logging();
     let specta = bindings::builder();
     let result = tauri::Builder::default()
+        .plugin(shortcut::plugin())
+        .plugin(
+            // Size and position, but never "visible": quick chat starts hidden.
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(StateFlags::all() - StateFlags::VISIBLE)
+                .build(),
+        )
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(specta.invoke_handler())
+        .on_window_event(windows::on_window_event)
         .setup(move |app| {
             specta.mount_events(app);
             let core = state::AppCore::open();
             if let Ok(core) = core.get() {
                 events::forward(app.handle().clone(), core);
+                let saved = tauri::async_runtime::block_on(core.settings().quick_chat_shortcut());
+                match saved {
+                    Ok(shortcut) => shortcut::register_saved(app.handle(), &shortcut),
+                    Err(error) => {
+                        tracing::warn!(code = error.code(), "quick-chat shortcut unreadable")
+                    }
+                }
             }
             app.manage(core);
+            if let Err(error) = tray::create(app) {
+                tracing::warn!(%error, "no tray icon (the desktop has no tray)");
+            }
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -7,6 +7,7 @@
 use banter_core::clock::ManualClock;
 use banter_core::db::paths;
 use banter_core::ledger::{Action, EntryKind, LedgerEntry, Receipt, SpendRequest, VerifyReport};
+use banter_core::secrets::MemorySecrets;
 use banter_core::{Core, CoreOptions, Error};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -30,6 +31,8 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
 pub struct Env {
     pub dir: TempDir,
     pub clock: ManualClock,
+    /// The profile's key store (memory: tests never touch the OS keyring).
+    pub secrets: Arc<MemorySecrets>,
 }
 
 impl Env {
@@ -38,6 +41,7 @@ impl Env {
         Self {
             dir: tempfile::tempdir().expect("create a temporary data directory"),
             clock: ManualClock::new(at(start)),
+            secrets: Arc::new(MemorySecrets::default()),
         }
     }
 
@@ -59,6 +63,7 @@ impl Env {
         CoreOptions {
             data_dir: Some(self.dir.path().to_path_buf()),
             clock: Some(Arc::new(self.clock.clone())),
+            secrets: Some(self.secrets.clone()),
         }
     }
 

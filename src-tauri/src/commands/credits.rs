@@ -1,7 +1,7 @@
-//! Credit balance.
+//! Credit balance, prices and history.
 
 use crate::state::AppCore;
-use banter_core::ledger::Balance;
+use banter_core::ledger::{Balance, Costs, LedgerPage};
 use banter_core::ApiError;
 use tauri::State;
 
@@ -10,4 +10,26 @@ use tauri::State;
 #[specta::specta]
 pub async fn get_credits(core: State<'_, AppCore>) -> Result<Balance, ApiError> {
     Ok(core.get()?.balance().await?)
+}
+
+/// What each action costs and when the balance counts as low.
+#[tauri::command]
+#[specta::specta]
+pub fn get_costs() -> Result<Costs, ApiError> {
+    Ok(Costs::current())
+}
+
+/// Ledger rows, newest first, before row `before`.
+#[tauri::command]
+#[specta::specta]
+pub async fn ledger_history(
+    core: State<'_, AppCore>,
+    before: Option<i64>,
+    limit: Option<u32>,
+) -> Result<LedgerPage, ApiError> {
+    let core = core.get()?;
+    Ok(core
+        .ledger()
+        .history_page(core.user_id(), before, limit)
+        .await?)
 }

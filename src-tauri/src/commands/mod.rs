@@ -1,4 +1,9 @@
 //! Typed commands the web UI calls through the generated `ui/src/bindings.ts`.
 //! Each one forwards to the core and turns its error into an `ApiError`.
+//! Which window may call which command is set in `src-tauri/capabilities/`.
 
+pub mod chat;
 pub mod credits;
+pub mod links;
+pub mod sessions;
+pub mod settings;

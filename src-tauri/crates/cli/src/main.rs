@@ -81,6 +81,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         let core = Core::open(CoreOptions {
             data_dir,
             clock: None,
+            secrets: None,
         })
         .await?;
         tracing::debug!(db = %core.db().path().display(), "opened");

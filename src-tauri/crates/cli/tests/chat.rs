@@ -16,6 +16,7 @@ fn chat_cmd(dir: &Path, mock: &MockServer, deployment: &str) -> Command {
     cmd.arg("--data-dir")
         .arg(dir)
         .env_remove("BANTER_DATA_DIR")
+        .env("BANTER_KEYRING", "off")
         .env_remove("RUST_LOG")
         .env("AZURE_OPENAI_ENDPOINT", mock.base_url())
         .env("AZURE_OPENAI_DEPLOYMENT", deployment)

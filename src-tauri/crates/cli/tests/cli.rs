@@ -48,7 +48,9 @@ impl Run {
 
 fn cli() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_banter-cli"));
-    cmd.env_remove("BANTER_DATA_DIR").env_remove("RUST_LOG");
+    cmd.env_remove("BANTER_DATA_DIR")
+        .env("BANTER_KEYRING", "off")
+        .env_remove("RUST_LOG");
     cmd
 }
 
@@ -303,6 +305,7 @@ fn show_pages_through_every_message() {
         let options = banter_core::CoreOptions {
             data_dir: Some(dir.path().into()),
             clock: None,
+            secrets: Some(std::sync::Arc::new(banter_core::secrets::NoSecrets)),
         };
         let core = banter_core::Core::open(options).await.unwrap();
         core.ledger()
@@ -403,6 +406,7 @@ fn data_dir_from_the_environment() {
     let dir = TempDir::new().unwrap();
     let output = cli()
         .env("BANTER_DATA_DIR", dir.path())
+        .env("BANTER_KEYRING", "off")
         .args(["profile", "--json"])
         .output();
     let output = output.unwrap();
@@ -420,6 +424,7 @@ fn data_dir_from_the_environment() {
     let other = TempDir::new().unwrap();
     let output = cli()
         .env("BANTER_DATA_DIR", dir.path())
+        .env("BANTER_KEYRING", "off")
         .arg("--data-dir")
         .arg(other.path())
         .args(["profile", "--json"])

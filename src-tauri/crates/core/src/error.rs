@@ -28,6 +28,8 @@ pub enum Error {
     Chat(#[from] ChatError),
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("{kind} not found: {id}")]
     NotFound { kind: &'static str, id: String },
     #[error("database error: {0}")]
@@ -51,6 +53,7 @@ impl Error {
             Self::Provider(e) => e.code(),
             Self::Chat(e) => e.code(),
             Self::Settings(e) => e.code(),
+            Self::Secret(e) => e.code(),
             Self::NotFound { .. } => "not_found",
             Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
                 "database_busy"
@@ -70,7 +73,7 @@ impl Error {
             Self::Ledger(e) => e.is_user_error(),
             Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) => true,
             Self::Provider(e) => e.is_user_error(),
-            Self::Settings(_) => true,
+            Self::Settings(_) | Self::Secret(_) => true,
             Self::Sqlx(_) => false,
         }
     }
@@ -120,6 +123,19 @@ pub struct ApiError {
     pub available: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+impl ApiError {
+    /// An error of the shell's own (a file it could not write, …).
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            needed: None,
+            available: None,
+            field: None,
+        }
+    }
 }
 
 impl From<Error> for ApiError {

@@ -13,8 +13,10 @@ pub mod events;
 pub mod ids;
 pub mod ledger;
 pub mod liveness;
+pub mod model_settings;
 pub mod projects;
 pub mod providers;
+pub mod secrets;
 pub mod settings;
 pub mod tokens;
 pub mod users;
@@ -40,6 +42,8 @@ pub struct CoreOptions {
     pub data_dir: Option<PathBuf>,
     /// The clock; `None` means the system clock.
     pub clock: Option<SharedClock>,
+    /// Where API keys are kept; `None` means the OS keyring (see [`secrets`]).
+    pub secrets: Option<secrets::SharedSecrets>,
 }
 
 /// An open Banter profile: the database and the stores over it.
@@ -54,6 +58,7 @@ pub struct Core {
     projects: ProjectStore,
     engine: ChatEngine,
     settings: settings::Settings,
+    secrets: secrets::SharedSecrets,
 }
 
 impl Core {
@@ -66,11 +71,21 @@ impl Core {
                 ),
             })?;
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        Self::open_file(&paths::db_path(&data_dir), clock).await
+        let secrets = options.secrets.unwrap_or_else(secrets::default_store);
+        Self::open_file_with(&paths::db_path(&data_dir), clock, secrets).await
     }
 
-    /// Opens the database file at `path` directly.
+    /// Opens the database file at `path` directly, keys in the OS keyring.
     pub async fn open_file(path: &Path, clock: SharedClock) -> Result<Self> {
+        Self::open_file_with(path, clock, secrets::default_store()).await
+    }
+
+    /// Opens the database file at `path` with `secrets` as the key store.
+    pub async fn open_file_with(
+        path: &Path,
+        clock: SharedClock,
+        secrets: secrets::SharedSecrets,
+    ) -> Result<Self> {
         let db = Db::open(path, &clock).await?;
         let profile = users::ensure_local_profile(&db, &clock).await?;
         let events = EventBus::default();
@@ -107,6 +122,7 @@ impl Core {
             projects,
             engine,
             settings,
+            secrets,
         })
     }
 
@@ -155,7 +171,7 @@ impl Core {
     /// Uses the configured chat model: the Azure deployment named by the
     /// environment (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`,
     /// optional `AZURE_OPENAI_API_VERSION`) if set, else the one saved in
-    /// settings. The key comes from `AZURE_OPENAI_KEY`. Errors if there is
+    /// settings. The key comes from the OS keyring, else `AZURE_OPENAI_KEY`. Errors if there is
     /// none, or if a setting is damaged.
     pub async fn use_configured_provider(&self) -> Result<()> {
         let config = match providers::AzureConfig::from_env()? {
@@ -167,7 +183,8 @@ impl Core {
                 )
             })?,
         };
-        let provider = providers::build(&config, providers::azure_key_from_env())?;
+        let (key, _) = self.provider_key();
+        let provider = providers::build(&config, key)?;
         self.engine.set_provider(Some(provider));
         Ok(())
     }

@@ -12,6 +12,9 @@ use serde::Serialize;
 
 /// The chat model configuration (provider, endpoint, deployment, family).
 pub const PROVIDER: &str = "provider";
+/// The global shortcut that shows the quick-chat window.
+pub const QUICK_CHAT_SHORTCUT: &str = "quick_chat_shortcut";
+pub const DEFAULT_QUICK_CHAT_SHORTCUT: &str = "CommandOrControl+Shift+Space";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -81,6 +84,32 @@ impl Settings {
     pub async fn set_provider(&self, config: &ProviderConfig) -> Result<()> {
         validate_provider(config)?;
         self.set(PROVIDER, config).await
+    }
+
+    /// The quick-chat shortcut (an accelerator such as `Alt+Space`).
+    pub async fn quick_chat_shortcut(&self) -> Result<String> {
+        Ok(self
+            .get(QUICK_CHAT_SHORTCUT)
+            .await?
+            .unwrap_or_else(|| DEFAULT_QUICK_CHAT_SHORTCUT.to_string()))
+    }
+
+    /// Saves the quick-chat shortcut. The shell checks that the OS accepts
+    /// it before calling this; here only its shape is checked.
+    pub async fn set_quick_chat_shortcut(&self, shortcut: &str) -> Result<String> {
+        let shortcut = crate::validate::required_text("shortcut", shortcut, 64)?;
+        if !shortcut
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+')
+        {
+            return Err(ValidationError::Invalid {
+                field: "shortcut",
+                reason: "use keys joined by +, e.g. CommandOrControl+Shift+Space".into(),
+            }
+            .into());
+        }
+        self.set(QUICK_CHAT_SHORTCUT, &shortcut).await?;
+        Ok(shortcut)
     }
 
     pub async fn clear_provider(&self) -> Result<()> {

@@ -59,6 +59,27 @@ pub fn optional_text(
     Ok(trimmed.to_string())
 }
 
+/// Longest link the app opens in the system browser.
+pub const MAX_LINK_CHARS: usize = 4_096;
+
+/// A link from a reply that may be opened in the system browser: http,
+/// https or mailto only (never `javascript:`, `file:`, `data:` or a custom
+/// scheme such as our own `banter:`).
+pub fn external_link(url: &str) -> Result<String, ValidationError> {
+    let url = required_text("link", url, MAX_LINK_CHARS)?;
+    let parsed = reqwest::Url::parse(&url).map_err(|e| ValidationError::Invalid {
+        field: "link",
+        reason: e.to_string(),
+    })?;
+    match parsed.scheme() {
+        "http" | "https" | "mailto" => Ok(parsed.to_string()),
+        other => Err(ValidationError::Invalid {
+            field: "link",
+            reason: format!("{other}: links are not opened; only http, https and mailto"),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +102,25 @@ mod tests {
         // Characters, not bytes: five two-byte characters fit in five.
         assert!(required_text("title", "ééééé", 5).is_ok());
         assert_eq!(optional_text("description", "  ", 5).unwrap(), "");
+    }
+
+    #[test]
+    fn only_web_and_mail_links_open() {
+        assert_eq!(
+            super::external_link(" https://example.com/a?b=1 ").unwrap(),
+            "https://example.com/a?b=1"
+        );
+        assert!(super::external_link("mailto:me@example.com").is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,<script>",
+            "file:///etc/passwd",
+            "banter://purchase/complete",
+            "/relative",
+            "",
+        ] {
+            assert!(super::external_link(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -220,7 +220,7 @@ impl ChatEngine {
         Ok(outcome)
     }
 
-    fn provider(&self) -> Result<Arc<dyn ChatProvider>> {
+    pub(crate) fn provider(&self) -> Result<Arc<dyn ChatProvider>> {
         self.current_provider().ok_or_else(|| {
             ProviderError::NotConfigured(
                 "set an Azure OpenAI deployment in Settings or the environment".into(),

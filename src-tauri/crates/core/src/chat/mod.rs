@@ -2,17 +2,21 @@
 //! these stores; this module owns the rows and their invariants.
 
 mod engine;
+mod export;
 mod journal;
 mod messages;
 mod prompt;
 mod replies;
+mod search;
 mod sessions;
 mod title;
 
 pub use engine::{ChatEngine, ChatError, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
+pub use export::{ExportFormat, ExportedFile};
 pub(crate) use journal::ReplyJournal;
 pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
 pub(crate) use replies::recover_interrupted;
+pub use search::{SearchHit, MATCH_END, MATCH_START, MAX_QUERY_CHARS};
 
 pub use title::title_from_message;
 

@@ -100,3 +100,24 @@ mod tests {
         assert!(!crossed_low(23, 20));
     }
 }
+
+/// The prices and thresholds the UI shows, from the one place they are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Costs {
+    pub chat_message: i64,
+    pub project_generation: i64,
+    pub url_scrape: i64,
+    pub low_balance_threshold: i64,
+}
+
+impl Costs {
+    pub const fn current() -> Self {
+        Self {
+            chat_message: Action::ChatMessage.cost(),
+            project_generation: Action::ProjectGeneration.cost(),
+            url_scrape: Action::UrlScrape.cost(),
+            low_balance_threshold: LOW_BALANCE_THRESHOLD,
+        }
+    }
+}

@@ -11,7 +11,7 @@ pub(crate) mod ops;
 mod period;
 
 pub use costs::{
-    crossed_low, Action, Band, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD,
+    crossed_low, Action, Band, Costs, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD,
     LOW_BALANCE_THRESHOLD,
 };
 pub use period::{next_reset, reset_due, Period};
@@ -111,6 +111,15 @@ pub struct LedgerEntry {
     pub refund_of: Option<i64>,
     pub idempotency_key: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// Ledger rows, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerPage {
+    pub entries: Vec<LedgerEntry>,
+    /// Row id to pass as `before` for older rows; `None` at the first row.
+    pub older_cursor: Option<i64>,
 }
 
 /// The balance as the UI shows it.
@@ -384,6 +393,27 @@ impl Ledger {
             .bind(i64::from(limit.clamp(1, 1000)))
             .fetch_all(self.db.pool())
             .await?)
+    }
+
+    /// A page of [`Ledger::history`] for the credit history screen.
+    pub async fn history_page(
+        &self,
+        user_id: &str,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<LedgerPage> {
+        let limit = limit.unwrap_or(50).clamp(1, 500);
+        let mut entries = self.history(user_id, before, limit + 1).await?;
+        let older_cursor = if entries.len() > limit as usize {
+            entries.truncate(limit as usize);
+            entries.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok(LedgerPage {
+            entries,
+            older_cursor,
+        })
     }
 
     /// Proves the ledger adds up: the rows sum to the balance, bucket by

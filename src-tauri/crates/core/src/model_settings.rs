@@ -1,0 +1,152 @@
+//! The chat model as the Settings screen sees it: which configuration is in
+//! force and where it came from, whether a key is configured (never the key),
+//! saving a new one, and a connection check.
+
+use crate::error::Result;
+use crate::providers::{
+    self, ChatRequest, PromptMessage, PromptRole, ProviderConfig, ProviderError, ProviderEvent,
+    Secret,
+};
+use crate::secrets::SecretName;
+use crate::Core;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Where the configuration in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    /// `AZURE_OPENAI_*` variables; they override saved settings.
+    Environment,
+    Settings,
+    None,
+}
+
+/// Where the key comes from: the keyring first, then the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    Keyring,
+    Environment,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSettings {
+    pub source: ConfigSource,
+    pub config: Option<ProviderConfig>,
+    pub key_configured: bool,
+    pub key_source: KeySource,
+    /// The model in use, e.g. "Azure OpenAI · o3-mini"; `None` if none is.
+    pub label: Option<String>,
+}
+
+/// What the Settings screen saves.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSettingsInput {
+    pub config: ProviderConfig,
+    /// A new key for the keyring; `None` keeps the current one.
+    pub api_key: Option<String>,
+    /// Removes the key from the keyring.
+    pub clear_key: bool,
+}
+
+/// A successful connection check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCheck {
+    pub label: String,
+    /// From sending the request to the first reply event.
+    pub latency_ms: u32,
+}
+
+impl Core {
+    /// The provider key: the keyring first, then `AZURE_OPENAI_KEY`. A
+    /// keyring that cannot be reached is logged and skipped.
+    pub(crate) fn provider_key(&self) -> (Option<Secret>, KeySource) {
+        match self.secrets.get(SecretName::ProviderKey) {
+            Ok(Some(key)) => return (Some(key), KeySource::Keyring),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "keyring unavailable; using the environment"),
+        }
+        match providers::azure_key_from_env() {
+            Some(key) => (Some(key), KeySource::Environment),
+            None => (None, KeySource::None),
+        }
+    }
+
+    /// The configuration in force and where it came from.
+    pub async fn provider_settings(&self) -> Result<ProviderSettings> {
+        let (source, config) = match providers::AzureConfig::from_env()? {
+            Some(azure) => (
+                ConfigSource::Environment,
+                Some(ProviderConfig::Azure(azure)),
+            ),
+            None => match self.settings.provider().await? {
+                Some(saved) => (ConfigSource::Settings, Some(saved)),
+                None => (ConfigSource::None, None),
+            },
+        };
+        let (key, key_source) = self.provider_key();
+        Ok(ProviderSettings {
+            source,
+            config,
+            key_configured: key.is_some(),
+            key_source,
+            label: self.engine.provider_label(),
+        })
+    }
+
+    /// Saves the model (and the key, to the keyring), then switches to what
+    /// is now in force. A model that cannot be built yet (no key) is saved
+    /// and reported by the next send or check, not here.
+    pub async fn save_provider_settings(
+        &self,
+        input: ProviderSettingsInput,
+    ) -> Result<ProviderSettings> {
+        self.settings.set_provider(&input.config).await?;
+        if input.clear_key {
+            self.secrets.delete(SecretName::ProviderKey)?;
+        }
+        if let Some(key) = input.api_key.as_deref().map(str::trim) {
+            if !key.is_empty() {
+                self.secrets
+                    .set(SecretName::ProviderKey, &Secret::new(key))?;
+            }
+        }
+        if let Err(error) = self.use_configured_provider().await {
+            tracing::info!(code = error.code(), "saved model is not usable yet");
+            self.engine.set_provider(None);
+        }
+        self.provider_settings().await
+    }
+
+    /// Sends a one-line request to the model in use and waits for its first
+    /// event. Costs no credits (it is a settings check, not a chat).
+    pub async fn check_connection(&self) -> Result<ConnectionCheck> {
+        self.use_configured_provider().await?;
+        let provider = self.engine.provider()?;
+        let request = ChatRequest {
+            messages: vec![PromptMessage {
+                role: PromptRole::User,
+                content: "Reply with the single word: ok".into(),
+            }],
+            max_completion_tokens: None,
+        };
+        let started = Instant::now();
+        let mut stream = provider.stream_chat(request).await?;
+        match stream.next().await {
+            Some(Ok(
+                ProviderEvent::Delta(_) | ProviderEvent::Finished(_) | ProviderEvent::Usage(_),
+            )) => Ok(ConnectionCheck {
+                label: provider.label(),
+                latency_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            }),
+            Some(Err(error)) => Err(error.into()),
+            None => Err(ProviderError::BadResponse("the model sent nothing".into()).into()),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Chat sessions and their messages: list, rename, delete, search, export.
+
+use crate::state::AppCore;
+use banter_core::chat::{
+    ChatSession, ExportFormat, ExportedFile, MessagePage, SearchHit, SessionPage,
+};
+use banter_core::ids::RecordRef;
+use banter_core::ApiError;
+use std::path::{Path, PathBuf};
+use tauri::{AppHandle, Manager, State};
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sessions(
+    core: State<'_, AppCore>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Result<SessionPage, ApiError> {
+    Ok(core
+        .get()?
+        .chat()
+        .list_sessions(cursor.as_deref(), limit)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_session(
+    core: State<'_, AppCore>,
+    title: Option<String>,
+) -> Result<ChatSession, ApiError> {
+    Ok(core.get()?.chat().create_session(title.as_deref()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rename_session(
+    core: State<'_, AppCore>,
+    session_id: i64,
+    title: String,
+) -> Result<ChatSession, ApiError> {
+    Ok(core
+        .get()?
+        .chat()
+        .rename_session(&RecordRef::Id(session_id), &title)
+        .await?)
+}
+
+/// Deletes a session and its messages (the ledger keeps its rows).
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_session(
+    core: State<'_, AppCore>,
+    session_id: i64,
+) -> Result<ChatSession, ApiError> {
+    Ok(core
+        .get()?
+        .chat()
+        .delete_session(&RecordRef::Id(session_id))
+        .await?)
+}
+
+/// A page of messages, oldest first, ending before message `before`.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_messages(
+    core: State<'_, AppCore>,
+    session_id: i64,
+    before: Option<i64>,
+    limit: Option<u32>,
+) -> Result<MessagePage, ApiError> {
+    Ok(core
+        .get()?
+        .chat()
+        .list_messages(&RecordRef::Id(session_id), before, limit)
+        .await?)
+}
+
+/// Full-text search over every message.
+#[tauri::command]
+#[specta::specta]
+pub async fn search_messages(
+    core: State<'_, AppCore>,
+    query: String,
+    limit: Option<u32>,
+) -> Result<Vec<SearchHit>, ApiError> {
+    Ok(core.get()?.chat().search(&query, limit).await?)
+}
+
+/// A session as a Markdown or JSON document.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_session(
+    core: State<'_, AppCore>,
+    session_id: i64,
+    format: ExportFormat,
+) -> Result<ExportedFile, ApiError> {
+    Ok(core
+        .get()?
+        .chat()
+        .export(&RecordRef::Id(session_id), format)
+        .await?)
+}
+
+/// Exports a session into the Downloads folder; returns the file's path.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_export(
+    app: AppHandle,
+    core: State<'_, AppCore>,
+    session_id: i64,
+    format: ExportFormat,
+) -> Result<String, ApiError> {
+    let file = core
+        .get()?
+        .chat()
+        .export(&RecordRef::Id(session_id), format)
+        .await?;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().document_dir())
+        .map_err(|e| io_error("no Downloads folder", &e))?;
+    let path = free_path(&dir, &file.file_name);
+    tokio::fs::write(&path, file.content.as_bytes())
+        .await
+        .map_err(|e| io_error(&format!("could not write {}", path.display()), &e))?;
+    Ok(path.display().to_string())
+}
+
+/// `name`, or `name (2)`, `name (3)`… if taken: an export never overwrites.
+fn free_path(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    (2..)
+        .map(|n| dir.join(format!("{stem} ({n}).{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
+fn io_error(what: &str, e: &dyn std::fmt::Display) -> ApiError {
+    ApiError::new("export_failed", format!("{what}: {e}"))
+}

@@ -1,0 +1,44 @@
+//! The global shortcut that shows quick chat, saved in the core's settings.
+
+use crate::windows;
+use banter_core::ApiError;
+use tauri::AppHandle;
+use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
+
+/// The plugin, calling quick chat on every press of a registered shortcut
+/// (ours is the only one).
+pub fn plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_global_shortcut::Builder::new()
+        .with_handler(|app, _shortcut, event| {
+            if event.state == ShortcutState::Pressed {
+                windows::toggle_quick_chat(app);
+            }
+        })
+        .build()
+}
+
+/// Registers the saved shortcut at start-up; a failure (taken by another
+/// app, no display) is logged, and the tray still opens quick chat.
+pub fn register_saved(app: &AppHandle, shortcut: &str) {
+    if let Err(error) = app.global_shortcut().register(shortcut) {
+        tracing::warn!(shortcut, %error, "could not register the quick-chat shortcut");
+    }
+}
+
+/// Moves quick chat from `old` to `new`; on failure `old` stays in force.
+pub fn replace(app: &AppHandle, old: &str, new: &str) -> Result<(), ApiError> {
+    let parsed: Shortcut = new
+        .parse()
+        .map_err(|e| ApiError::new("invalid_input", format!("{new:?} is not a shortcut: {e}")))?;
+    let shortcuts = app.global_shortcut();
+    if let Err(error) = shortcuts.unregister(old) {
+        tracing::debug!(%error, "the old shortcut was not registered");
+    }
+    shortcuts.register(parsed).map_err(|e| {
+        let _ = shortcuts.register(old);
+        ApiError::new(
+            "shortcut_unavailable",
+            format!("{new} could not be registered ({e}); another app may use it"),
+        )
+    })
+}
