@@ -7,10 +7,11 @@ SHELL := /bin/bash
 
 # Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
-	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus python3 python3-venv
+	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
+	python3 python3-venv webkit2gtk-driver chromium
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps deps-system deps-rust deps-node ui bindings run demo test test-rust test-ui test-python lint bench clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e ui bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
@@ -33,6 +34,12 @@ deps-system:
 deps-rust:
 	@command -v cargo >/dev/null || { echo "Rust is required: install it with rustup (stable)"; exit 1; }
 	@if command -v rustup >/dev/null; then rustup component add rustfmt clippy >/dev/null 2>&1 || true; fi
+
+# tauri-driver bridges WebDriver clients to Debian's WebKitWebDriver.
+TAURI_DRIVER_VERSION := 2.1.0
+deps-e2e: deps-system deps-rust
+	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || \
+		cargo install tauri-driver --version $(TAURI_DRIVER_VERSION) --locked
 
 deps-node:
 	@command -v node >/dev/null || { echo "Node.js $(NODE_MIN_MAJOR)+ is required"; exit 1; }
@@ -58,13 +65,13 @@ DEMO_DATA := $(CURDIR)/target/demo-data
 demo: deps ui
 	cargo build -p banter-mocks -p banter
 	@rm -f target/mock.out; \
-	target/debug/mock-azure-openai --port 0 --slow-ms 60 > target/mock.out & mock=$$!; \
+	target/debug/mock-azure-openai --port 0 --slow-ms 25 > target/mock.out & mock=$$!; \
 	trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 100); do grep -q '^listening on ' target/mock.out && break; sleep 0.1; done; \
 	url=$$(sed -n 's/^listening on //p' target/mock.out); \
-	echo "Demo: the model is a mock (deployment o3-mini-demo-mock at $$url); data in $(DEMO_DATA)"; \
-	AZURE_OPENAI_ENDPOINT=$$url AZURE_OPENAI_DEPLOYMENT=o3-mini-demo-mock AZURE_OPENAI_KEY=test-key \
-	AZURE_OPENAI_API_VERSION=2025-04-01-preview BANTER_DATA_DIR=$(DEMO_DATA) target/debug/banter
+	echo "Demo: the model is a mock (deployment o3-mini-demo-mock-slow at $$url); data in $(DEMO_DATA)"; \
+	AZURE_OPENAI_ENDPOINT=$$url AZURE_OPENAI_DEPLOYMENT=o3-mini-demo-mock-slow AZURE_OPENAI_KEY=test-key \
+	AZURE_OPENAI_API_VERSION=2025-04-01-preview BANTER_KEYRING=off BANTER_DATA_DIR=$(DEMO_DATA) target/debug/banter
 
 lint: deps ui
 	cargo fmt --all -- --check
@@ -81,7 +88,17 @@ test-python: deps-system deps-rust
 	cargo build -p banter-mocks
 	bash tests/python/run.sh
 
-test: lint test-rust test-ui test-python
+# The built UI in Debian's Chromium (playwright-core) with the IPC mocked.
+test-browser: deps-system deps-node
+	cd ui && npm run build && npm run test:browser
+
+# The real app under Xvfb (and a D-Bus session), over WebDriver, against the mock.
+test-e2e: deps-e2e ui
+	cargo build -p banter -p banter-mocks
+	PATH="$$HOME/.cargo/bin:$$PATH" dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+		bash tests/python/run.sh tests/e2e
+
+test: lint test-rust test-ui test-python test-browser test-e2e
 	@echo "make test: all checks passed"
 
 bench: deps ui

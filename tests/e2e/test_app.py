@@ -1,0 +1,94 @@
+"""The real app end to end: launch, send "hello", watch the reply stream in,
+see the balance go 100 → 97, restart and find the conversation again."""
+
+from __future__ import annotations
+
+import time
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from conftest import SHOTS
+
+TIMEOUT = 30.0
+
+
+def wait_until(what, check, timeout: float = TIMEOUT):
+    """Polls `check` until it returns something truthy; fails with `what`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except Exception as error:  # the page may be mid-render
+            last = error
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def use_main_window(driver: WebDriver) -> None:
+    """The app has two webviews (main and the hidden quick chat)."""
+
+    def found():
+        for handle in driver.window_handles:
+            driver.switch_to.window(handle)
+            if "window=quick" not in driver.current_url:
+                return True
+        return False
+
+    wait_until("the main window", found)
+
+
+def page_text(driver: WebDriver) -> str:
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def badge(driver: WebDriver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, "[data-testid=credit-badge]").text
+
+
+def open_chat(driver: WebDriver) -> None:
+    link = wait_until(
+        "the Chat AI link",
+        lambda: driver.find_element(By.XPATH, "//nav//*[self::a or self::button][contains(., 'Chat AI')]"),
+    )
+    link.click()
+    wait_until("the message box", lambda: driver.find_element(By.TAG_NAME, "textarea"))
+
+
+def test_send_hello_stream_charge_and_find_it_after_a_restart(app):
+    driver = app.launch()
+    use_main_window(driver)
+    wait_until("a balance of 100", lambda: "100" in badge(driver))
+    open_chat(driver)
+
+    box = driver.find_element(By.TAG_NAME, "textarea")
+    box.send_keys("hello")
+    box.send_keys(Keys.ENTER)
+
+    # The reply streams in: seen part-way before it is whole (200 paced words).
+    partial = wait_until(
+        "the first words of the reply",
+        lambda: (t := page_text(driver)) if "Mock reply to: hello word1" in t else None,
+    )
+    assert "word200" not in partial, "the reply arrived all at once"
+    wait_until("the whole reply", lambda: "word200" in page_text(driver))
+    wait_until("a balance of 97", lambda: "97" in badge(driver))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / "app-chat-after-hello.png"))
+
+    # Restart on the same data: the conversation and the balance are there.
+    driver = app.launch()
+    use_main_window(driver)
+    wait_until("a balance of 97 after restart", lambda: "97" in badge(driver))
+    open_chat(driver)
+    session = wait_until(
+        "the session titled hello",
+        lambda: driver.find_element(By.XPATH, "//*[@data-testid='session-item'][contains(., 'hello')]"),
+    )
+    session.click()
+    wait_until("the saved reply", lambda: "Mock reply to: hello word1" in page_text(driver))
+    assert "word200" in page_text(driver)
