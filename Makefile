@@ -11,7 +11,7 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libg
 	python3 python3-venv webkit2gtk-driver chromium
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps deps-system deps-rust deps-node deps-e2e ui bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e ui bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
@@ -104,6 +104,18 @@ test: lint test-rust test-ui test-python test-browser test-e2e
 bench: deps ui
 	cargo bench -p banter-core --bench ledger
 	cargo bench -p banter-core --bench streaming
+
+# The real app: start to first paint, idle memory, .deb size (release build).
+bench-app: deps-e2e ui
+	ui/node_modules/.bin/tauri build --bundles deb
+	cargo build -p banter-mocks
+	python=$$(bash tests/python/venv.sh); \
+	PATH="$$HOME/.cargo/bin:$$PATH" BANTER_APP=target/release/banter dbus-run-session -- \
+		xvfb-run -a -s "-screen 0 1280x800x24" "$$python" tests/e2e/bench_app.py
+
+# Streaming into a long conversation in Chromium: frame times.
+bench-ui: deps-node
+	cd ui && npm run build && npm run bench:stream
 
 clean:
 	cargo clean
