@@ -90,7 +90,7 @@ test-python: deps-system deps-rust
 
 # The built UI in Debian's Chromium (playwright-core) with the IPC mocked.
 test-browser: deps-system deps-node
-	cd ui && npm run build && npm run test:browser
+	cd ui && npm run test:browser
 
 # The real app under Xvfb (and a D-Bus session), over WebDriver, against the mock.
 test-e2e: deps-e2e ui
@@ -115,7 +115,7 @@ bench-app: deps-e2e ui
 
 # Streaming into a long conversation in Chromium: frame times.
 bench-ui: deps-node
-	cd ui && npm run build && npm run bench:stream
+	cd ui && npm run bench:stream
 
 clean:
 	cargo clean

@@ -70,10 +70,11 @@ def test_send_hello_stream_charge_and_find_it_after_a_restart(app):
     box.send_keys(Keys.ENTER)
 
     # The reply streams in: seen part-way before it is whole (200 paced words).
-    partial = wait_until(
-        "the first words of the reply",
-        lambda: (t := page_text(driver)) if "Mock reply to: hello word1" in t else None,
-    )
+    def partial_reply():
+        text = page_text(driver)
+        return text if "Mock reply to: hello word1" in text else None
+
+    partial = wait_until("the first words of the reply", partial_reply)
     assert "word200" not in partial, "the reply arrived all at once"
     wait_until("the whole reply", lambda: "word200" in page_text(driver))
     wait_until("a balance of 97", lambda: "97" in badge(driver))

@@ -19,3 +19,53 @@ describe("credit badge helpers", () => {
     expect(resetLabel("not a date")).toBe("");
   });
 });
+
+import { LowBalanceWatch, canAfford, ledgerLabel, shortDate, signedAmount } from "./credits";
+
+describe("low balance toast", () => {
+  it("warns once when the balance drops below the threshold", () => {
+    const watch = new LowBalanceWatch();
+    expect(watch.observe(100, 20, false)).toBe(false);
+    expect(watch.observe(22, 20, false)).toBe(false);
+    expect(watch.observe(20, 20, false)).toBe(false);
+    expect(watch.observe(17, 20, false)).toBe(true);
+    expect(watch.observe(14, 20, false)).toBe(false);
+    // The core's event for the same drop does not toast again.
+    expect(watch.lowEvent(14)).toBe(false);
+  });
+
+  it("re-arms after a top-up and honours the event first", () => {
+    const watch = new LowBalanceWatch();
+    watch.observe(50, 20, false);
+    expect(watch.lowEvent(19)).toBe(true);
+    expect(watch.observe(19, 20, false)).toBe(false);
+    expect(watch.observe(519, 20, false)).toBe(false);
+    expect(watch.observe(10, 20, false)).toBe(true);
+  });
+
+  it("never warns Pro users", () => {
+    const watch = new LowBalanceWatch();
+    expect(watch.observe(0, 20, true)).toBe(false);
+  });
+
+  it("warns at start when already low", () => {
+    expect(new LowBalanceWatch().observe(5, 20, false)).toBe(true);
+  });
+});
+
+describe("affordability and ledger labels", () => {
+  it("checks the cost against the balance", () => {
+    expect(canAfford({ remaining: 3, pro: false }, 3)).toBe(true);
+    expect(canAfford({ remaining: 2, pro: false }, 3)).toBe(false);
+    expect(canAfford({ remaining: 0, pro: true }, 3)).toBe(true);
+    expect(canAfford(null, 3)).toBe(true);
+  });
+
+  it("formats ledger rows", () => {
+    expect(signedAmount(500)).toBe("+500");
+    expect(signedAmount(-3)).toBe("−3");
+    expect(ledgerLabel({ kind: "spend", action: "chat_message" })).toBe("Spent · Chat message");
+    expect(ledgerLabel({ kind: "monthly_reset", action: null })).toBe("Monthly reset");
+    expect(shortDate("2026-12-01T00:00:00Z")).toBe("Dec 1, 2026");
+  });
+});

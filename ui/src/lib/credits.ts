@@ -20,3 +20,75 @@ export function resetLabel(nextReset: string): string {
   const day = date.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
   return `Resets ${day}`;
 }
+
+/** Whether a balance covers an action costing `cost` (Pro pays nothing). */
+export function canAfford(balance: Pick<Balance, "remaining" | "pro"> | null, cost: number): boolean {
+  if (!balance) return true; // unknown yet: let the core decide
+  return balance.pro || balance.remaining >= cost;
+}
+
+/**
+ * Decides when to show the "running low" toast: once per drop below the
+ * threshold, whether the news comes from a `credits_low` event, a send
+ * result or both; it re-arms when the balance is back at or above it.
+ */
+export class LowBalanceWatch {
+  private last: number | null = null;
+  private warned = false;
+
+  /** A new balance; true when the toast should be shown now. */
+  observe(remaining: number, threshold: number, pro: boolean): boolean {
+    const prev = this.last;
+    this.last = remaining;
+    if (pro || remaining >= threshold) {
+      this.warned = false;
+      return false;
+    }
+    if (this.warned) return false;
+    // Crossing below, or the first balance seen is low already: say so once.
+    this.warned = true;
+    return prev === null || prev >= threshold || remaining < threshold;
+  }
+
+  /** The core's `credits_low` event; true when the toast should be shown now. */
+  lowEvent(remaining: number): boolean {
+    this.last = remaining;
+    if (this.warned) return false;
+    this.warned = true;
+    return true;
+  }
+}
+
+/** "+500", "−3" for ledger amounts. */
+export function signedAmount(n: number): string {
+  if (n > 0) return `+${n.toLocaleString("en-US")}`;
+  if (n < 0) return `−${Math.abs(n).toLocaleString("en-US")}`;
+  return "0";
+}
+
+const KIND_LABELS: Record<string, string> = {
+  signup_grant: "Welcome credits",
+  monthly_reset: "Monthly reset",
+  spend: "Spent",
+  refund: "Refund",
+  purchase: "Purchase",
+};
+const ACTION_LABELS: Record<string, string> = {
+  chat_message: "Chat message",
+  project_generation: "Project generation",
+  url_scrape: "URL scrape",
+};
+
+/** What a ledger row was for, in words: "Spent · Chat message". */
+export function ledgerLabel(entry: { kind: string; action?: string | null }): string {
+  const kind = KIND_LABELS[entry.kind] ?? entry.kind;
+  const action = entry.action ? (ACTION_LABELS[entry.action] ?? entry.action) : null;
+  return action ? `${kind} · ${action}` : kind;
+}
+
+/** "Dec 1, 2026" in UTC, as the core stores dates. */
+export function shortDate(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleDateString("en-US", { month: "short", day: "numeric", year: "numeric", timeZone: "UTC" });
+}

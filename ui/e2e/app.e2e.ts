@@ -1,0 +1,372 @@
+// Browser tests: the built UI in Chromium against the fake core
+// (e2e/fake/backend.ts). Screenshots of each screen go to target/screenshots/.
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain JS helper shared with the benchmark
+import { buildFake, distDir, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
+
+let browser: Browser;
+let server: { url: string; close: () => Promise<void> };
+let fakePath: string;
+
+const WIDE = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+const HISTORY = {
+  sessions: [
+    {
+      title: "Rust lifetimes",
+      messages: [
+        { role: "user" as const, content: "How do lifetimes work in Rust?" },
+        { role: "assistant" as const, content: "Lifetimes tell the **borrow checker** how long references live.\n\n```rust\nfn longest<'a>(a: &'a str, b: &'a str) -> &'a str { if a.len() > b.len() { a } else { b } }\n```" },
+      ],
+    },
+    {
+      title: "Trip to Lisbon",
+      messages: [
+        { role: "user" as const, content: "Plan a weekend in Lisbon" },
+        { role: "assistant" as const, content: "Day 1: Alfama and the tram 28. Day 2: Belém and pastéis de nata." },
+      ],
+    },
+  ],
+};
+
+async function open(opts: { seed?: object; viewport?: { width: number; height: number }; hash?: string; path?: string } = {}) {
+  return openApp(browser, { url: server.url, fakePath, ...opts });
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
+
+/** Waits for a reply to start streaming and then to finish. */
+async function replyDone(page: Page) {
+  await page.getByTestId("typing-indicator").waitFor();
+  await page.getByTestId("typing-indicator").waitFor({ state: "detached" });
+}
+
+async function badge(page: Page) {
+  const el = page.getByTestId("credit-badge");
+  return { text: (await el.textContent())?.trim(), band: await el.getAttribute("data-band") };
+}
+
+beforeAll(async () => {
+  await mkdir(screenshotDir, { recursive: true });
+  fakePath = await buildFake();
+  server = await serveDist();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe("the built bundle", () => {
+  it("does not ship the IPC mock", async () => {
+    const assets = await readdir(join(distDir, "assets"));
+    for (const file of assets.filter((f) => f.endsWith(".js"))) {
+      const code = await readFile(join(distDir, "assets", file), "utf8");
+      expect(code).not.toContain("mockIPC");
+      expect(code).not.toContain("Couldn't find callback id");
+      expect(code).not.toContain("__fake");
+    }
+  });
+});
+
+describe("chat", () => {
+  it("sends a message and streams the reply progressively", async () => {
+    const { page, context, errors } = await open({ hash: "#/chat" });
+    expect(await badge(page)).toEqual({ text: "100 credits", band: "green" });
+    await expect.poll(() => page.getByTestId("cost").textContent()).toBe("3 credits");
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__fake.state.delayMs = 40;
+      w.__fake.queueReply("Streaming works. ".repeat(12) + "\n\n- done");
+    });
+    const input = page.getByTestId("composer-input");
+    await input.fill("Hello there");
+    await input.press("Enter");
+
+    await page.getByTestId("typing-indicator").waitFor();
+    await expect.poll(() => page.url()).toMatch(/#\/chat\/\d+$/);
+    const reply = page.locator('[data-testid="message"].assistant').last();
+    // Progressive: a partial text is seen before the whole reply.
+    await expect.poll(async () => ((await reply.textContent()) ?? "").length).toBeGreaterThan(10);
+    const partial = ((await reply.textContent()) ?? "").length;
+    expect(partial).toBeLessThan(200);
+    await expect(page.getByTestId("stop").isVisible()).resolves.toBe(true);
+    await page.getByTestId("typing-indicator").waitFor({ state: "detached" });
+    expect(await reply.locator("li").textContent()).toBe("done");
+    await expect.poll(() => badge(page)).toEqual({ text: "97 credits", band: "green" });
+    expect(await page.locator('[data-testid="message"].user').textContent()).toContain("Hello there");
+    // The session shows up in the sidebar with its title.
+    await expect.poll(() => page.getByTestId("session-item").count()).toBe(1);
+    expect(errors).toEqual([]);
+    await shot(page, "chat-1280");
+    await context.close();
+  });
+
+  it("stops a streaming reply with Escape", async () => {
+    const { page, context } = await open({ hash: "#/chat", seed: { delayMs: 60, chunk: 3 } });
+    await page.getByTestId("composer-input").fill("Tell me a long story");
+    await page.getByTestId("composer-input").press("Enter");
+    await page.getByTestId("typing-indicator").waitFor();
+    await page.waitForTimeout(400);
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByTestId("status-badge").textContent()).toBe("Stopped");
+    expect(await page.evaluate(() => (window as any).__fake.calls("stop_generation").length)).toBe(1);
+    await context.close();
+  });
+
+  it("colours the badge by band at 51, 50, 20 and 19 and warns below 20", async () => {
+    const { page, context } = await open();
+    const cases: [number, string, string][] = [
+      [51, "green", "51 credits"],
+      [50, "yellow", "50 credits"],
+      [20, "yellow", "20 credits"],
+      [19, "red", "19 credits"],
+    ];
+    for (const [n, band, text] of cases) {
+      await page.evaluate((x) => (window as any).__fake.setBalance(x), n);
+      await expect.poll(() => badge(page)).toEqual({ text, band });
+    }
+    const colours = await page.getByTestId("credit-badge").evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(colours).toBe("rgb(254, 226, 226)");
+    // Dropping to 19 warned once.
+    const toasts = page.getByTestId("toast");
+    await expect.poll(() => toasts.allTextContents()).toEqual(["Running low: 19 credits left. "]);
+    // Back above the line re-arms; a send that crosses it warns once more,
+    // though the core's event and the send result both report the drop.
+    await page.evaluate(() => (window as any).__fake.setBalance(21));
+    await expect.poll(() => badge(page)).toEqual({ text: "21 credits", band: "yellow" });
+    await page.locator('a[href="#/chat"]').first().click();
+    await page.getByTestId("composer-input").fill("cross the line");
+    await page.getByTestId("composer-input").press("Enter");
+    await expect.poll(() => page.getByTestId("typing-indicator").count()).toBe(1);
+    await page.getByTestId("typing-indicator").waitFor({ state: "detached" });
+    expect((await toasts.allTextContents()).filter((t) => t.includes("18 credits"))).toHaveLength(1);
+    await shot(page, "toast-low-1280");
+    await context.close();
+  });
+
+  it("blocks sends without credits and offers Buy more", async () => {
+    const { page, context } = await open({ hash: "#/chat", seed: { balance: 2 } });
+    await expect.poll(() => badge(page)).toEqual({ text: "2 credits", band: "red" });
+    await page.getByTestId("composer-input").fill("Am I out?");
+    await page.getByTestId("composer-input").press("Enter");
+    const dialog = page.getByTestId("out-of-credits");
+    await dialog.getByText("You're out of credits").waitFor();
+    // The draft stays in the box.
+    expect(await page.getByTestId("composer-input").inputValue()).toBe("Am I out?");
+    await dialog.getByRole("button", { name: "Buy more" }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/pricing$/);
+    await page.getByTestId("product").first().waitFor();
+    expect(await page.getByTestId("product").count()).toBe(4);
+    await context.close();
+  });
+
+  it("shows the dialog when the core refuses for credits", async () => {
+    const { page, context } = await open({ hash: "#/chat", seed: { balance: 5 } });
+    await expect.poll(() => badge(page)).toEqual({ text: "5 credits", band: "red" });
+    // The core's balance drops behind the UI's back (another window spent it).
+    await page.evaluate(() => ((window as any).__fake.state.remaining = 1));
+    await page.getByTestId("composer-input").fill("race");
+    await page.getByTestId("composer-input").press("Enter");
+    await page.getByTestId("out-of-credits").getByText("You're out of credits").waitFor();
+    expect(await page.locator('[data-testid="message"]').count()).toBe(0);
+    await context.close();
+  });
+
+  it("renames and deletes a session with a confirm", async () => {
+    const { page, context } = await open({ hash: "#/chat/1", seed: HISTORY });
+    const first = page.locator('[data-testid="session-item"][data-session-id="1"]');
+    await first.waitFor();
+    await first.getByTestId("rename").click();
+    const input = first.getByTestId("rename-input");
+    await input.fill("Borrowing and lifetimes");
+    await input.press("Enter");
+    await expect.poll(() => first.locator(".title").textContent()).toBe("Borrowing and lifetimes");
+    expect(await page.evaluate(() => (window as any).__fake.calls("rename_session")[0].args)).toEqual({ sessionId: 1, title: "Borrowing and lifetimes" });
+
+    const second = page.locator('[data-testid="session-item"][data-session-id="2"]');
+    await second.hover();
+    await second.getByTestId("delete").click();
+    const confirm = page.getByTestId("confirm-dialog");
+    await confirm.getByText("Delete this chat?").waitFor();
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    expect(await page.getByTestId("session-item").count()).toBe(2);
+    await second.hover();
+    await second.getByTestId("delete").click();
+    await confirm.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.getByTestId("session-item").count()).toBe(1);
+    expect(await page.evaluate(() => (window as any).__fake.calls("delete_session").length)).toBe(1);
+    await context.close();
+  });
+
+  it("searches with highlighted snippets and jumps to the message", async () => {
+    const { page, context } = await open({ seed: HISTORY });
+    await page.getByTestId("balance").waitFor();
+    await page.keyboard.press("Control+k");
+    const dialog = page.getByTestId("search-dialog");
+    await dialog.getByRole("searchbox").fill("tram");
+    const hit = dialog.getByTestId("search-hit").first();
+    await hit.waitFor();
+    expect(await hit.locator("mark").textContent()).toBe("tram");
+    await shot(page, "search-1280");
+    await hit.click();
+    await expect.poll(() => page.url()).toMatch(/#\/chat\/2\?m=4$/);
+    const target = page.locator('[data-message-id="4"]');
+    await target.waitFor();
+    expect(await target.getAttribute("class")).toContain("highlighted");
+    expect(await target.isVisible()).toBe(true);
+    const call = await page.evaluate(() => (window as any).__fake.calls("list_messages").at(-1).args);
+    expect(call).toEqual({ sessionId: 2, before: 5, limit: 50 });
+    await context.close();
+  });
+
+  it("never runs script from a reply and opens only safe links", async () => {
+    const { page, context } = await open({ hash: "#/chat" });
+    await page.evaluate(() => {
+      (window as any).__fake.queueReply(
+        'Careful <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script>\n\n' +
+          "[click](javascript:window.__xss=3) and [docs](https://example.com/docs)",
+      );
+    });
+    await page.getByTestId("composer-input").fill("be evil");
+    await page.getByTestId("composer-input").press("Enter");
+    await replyDone(page);
+    const reply = page.locator('[data-testid="message"].assistant').last();
+    expect(await reply.locator("img, script").count()).toBe(0);
+    await reply.getByText("click").click();
+    await page.waitForTimeout(200);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await reply.getByText("docs").click();
+    await expect.poll(() => page.evaluate(() => (window as any).__fake.calls("open_link").map((c: any) => c.args.url))).toEqual(["https://example.com/docs"]);
+    expect(page.url()).toContain(server.url);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await context.close();
+  });
+
+  it("regenerates the last reply in place", async () => {
+    const { page, context } = await open({ hash: "#/chat/1", seed: HISTORY });
+    await page.locator('[data-message-id="2"]').waitFor();
+    await page.evaluate(() => (window as any).__fake.queueReply("A **fresh** take."));
+    await page.getByTestId("regenerate").click();
+    await expect.poll(() => page.locator('[data-testid="message"].assistant').textContent()).toContain("A fresh take.");
+    await page.getByTestId("typing-indicator").waitFor({ state: "detached" });
+    expect(await page.locator('[data-testid="message"]').count()).toBe(2);
+    await expect.poll(() => badge(page)).toEqual({ text: "97 credits", band: "green" });
+    await context.close();
+  });
+
+  it("exports a session and shows where it went", async () => {
+    const { page, context } = await open({ hash: "#/chat/1", seed: HISTORY });
+    await page.getByTestId("export").click();
+    await page.getByRole("menuitem", { name: "Markdown (.md)" }).click();
+    await expect.poll(() => page.getByTestId("toast").first().textContent()).toContain("Saved to /home/user/Downloads/CH-000001.md");
+    await context.close();
+  });
+
+  it("starts a new chat from the dashboard's Quick Chat card", async () => {
+    const { page, context } = await open({ seed: HISTORY });
+    await page.getByTestId("quick-input").fill("Quick question");
+    await page.getByTestId("quick-input").press("Enter");
+    await expect.poll(() => page.url()).toMatch(/#\/chat\/3$/);
+    await replyDone(page);
+    expect(await page.locator('[data-testid="message"].user').textContent()).toContain("Quick question");
+    await context.close();
+  });
+});
+
+describe("narrow window", () => {
+  it("uses a drawer for sessions at 390×844", async () => {
+    const { page, context } = await open({ viewport: PHONE, hash: "#/chat/1", seed: HISTORY });
+    await page.locator('[data-message-id="2"]').waitFor();
+    const sidebar = page.getByTestId("session-sidebar");
+    const hidden = await sidebar.boundingBox();
+    expect((hidden?.x ?? 0) + (hidden?.width ?? 0)).toBeLessThanOrEqual(1);
+    await shot(page, "chat-390");
+    await page.getByTestId("drawer-toggle").click();
+    await expect.poll(async () => (await sidebar.boundingBox())?.x).toBe(0);
+    await shot(page, "chat-drawer-390");
+    // Touch targets are at least 44 px tall.
+    const sizes = await page.locator(".sessions button, .sessions a, .composer button").evaluateAll((els) =>
+      els.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => e.getBoundingClientRect().height),
+    );
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(44);
+    await page.locator('[data-testid="session-item"][data-session-id="2"] a').click();
+    await expect.poll(() => page.url()).toMatch(/#\/chat\/2$/);
+    await expect.poll(async () => ((await sidebar.boundingBox())?.x ?? 0) < 0).toBe(true);
+    await context.close();
+  });
+});
+
+describe("screens", () => {
+  for (const [size, viewport] of [["1280", WIDE], ["390", PHONE]] as const) {
+    it(`renders each screen at ${size}`, async () => {
+      const { page, context, errors } = await open({ viewport, seed: HISTORY });
+      await page.getByTestId("balance").waitFor();
+      await page.getByText("Rust lifetimes").first().waitFor();
+      await shot(page, `dashboard-${size}`);
+      if (size === "390") {
+        await page.goto(`${server.url}/#/chat/1`);
+        await page.locator('[data-message-id="2"]').waitFor();
+        await shot(page, "chat-390");
+      }
+      await page.goto(`${server.url}/#/credits`);
+      await page.getByTestId("ledger-row").first().waitFor();
+      expect(await page.getByTestId("next-reset").textContent()).toBe("Dec 1, 2026");
+      await shot(page, `credits-${size}`);
+      await page.goto(`${server.url}/#/settings`);
+      await expect.poll(() => page.getByTestId("key-status").textContent()).toBe("Key configured: yes (from keyring)");
+      expect(await page.getByTestId("api-key").inputValue()).toBe("");
+      await page.getByTestId("test-connection").click();
+      await expect.poll(() => page.getByTestId("test-result").textContent()).toContain("412 ms");
+      await shot(page, `settings-${size}`);
+      await page.goto(`${server.url}/#/pricing`);
+      await page.getByTestId("product").first().waitFor();
+      await shot(page, `pricing-${size}`);
+      await page.goto(`${server.url}/#/projects`);
+      await page.getByText("Projects arrive with AI generation").first().waitFor();
+      await shot(page, `projects-${size}`);
+      await page.goto(`${server.url}/#/`);
+      await page.getByTestId("open-search").click();
+      await page.getByTestId("search-dialog").getByRole("searchbox").fill("Lisbon");
+      await page.getByTestId("search-hit").first().waitFor();
+      await shot(page, `search-${size}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
+
+  it("runs the quick-chat window with only its commands", async () => {
+    for (const [size, viewport] of [["1280", WIDE], ["390", PHONE]] as const) {
+      const { page, context, errors } = await open({ viewport, path: "/?window=quick", hash: "" });
+      await page.getByTestId("credit-badge").waitFor();
+      await page.getByTestId("composer-input").fill("Quick hello");
+      await page.getByTestId("composer-input").press("Enter");
+      await replyDone(page);
+      await page.getByTestId("composer-input").fill("And a follow-up");
+      await page.getByTestId("composer-input").press("Enter");
+      await page.getByTestId("typing-indicator").waitFor();
+      await page.getByTestId("typing-indicator").waitFor({ state: "detached" });
+      expect(await page.locator('[data-testid="message"]').count()).toBe(4);
+      expect((await badge(page)).text).toBe("94 credits");
+      await shot(page, `quick-chat-${size}`);
+      await page.keyboard.press("Escape");
+      const calls: { cmd: string; args: any }[] = await page.evaluate(() => (window as any).__fake.calls());
+      const sends = calls.filter((c) => c.cmd === "send_message");
+      expect(sends[0].args.request.sessionId).toBe(null);
+      expect(sends[1].args.request.sessionId).toBe(1);
+      const allowed = new Set(["send_message", "stop_generation", "get_credits", "get_costs", "plugin:window|hide"]);
+      const used = new Set(calls.map((c) => c.cmd).filter((c) => !c.startsWith("plugin:event|")));
+      expect([...used].filter((c) => !allowed.has(c))).toEqual([]);
+      expect(used.has("plugin:window|hide")).toBe(true);
+      expect(errors).toEqual([]);
+      await context.close();
+    }
+  });
+});

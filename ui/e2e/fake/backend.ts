@@ -1,0 +1,269 @@
+// A fake Banter core for browser tests: Tauri IPC is mocked with
+// @tauri-apps/api/mocks, state lives in memory, and replies stream through
+// the caller's Channel with small delays. Bundled on its own (e2e/harness.mjs)
+// and injected with page.addInitScript; the app bundle never contains it.
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+
+type Role = "user" | "assistant" | "system";
+type Message = {
+  id: number; sessionId: number; role: Role; content: string; tokens: number | null; creditsUsed: number;
+  status: string; error: string | null; createdAt: string; updatedAt: string;
+};
+type Session = { id: number; displayId: string; title: string | null; createdAt: string; updatedAt: string; messageCount: number };
+type Ledger = {
+  id: number; userId: string; kind: string; action: string | null; amount: number; freeDelta: number; purchasedDelta: number;
+  nominalCost: number | null; balanceAfter: number; reference: string | null; refundOf: number | null; idempotencyKey: string; createdAt: string;
+};
+export type Seed = {
+  balance?: number;
+  sessions?: { title: string | null; messages: { role: Role; content: string }[] }[];
+  /** Characters per delta and the pause between deltas. */
+  chunk?: number;
+  delayMs?: number;
+  /** Delay before the first delta. */
+  firstDelayMs?: number;
+};
+type Channel = { id: number };
+
+const seed: Seed = (window as unknown as { __FAKE_SEED__?: Seed }).__FAKE_SEED__ ?? {};
+const T0 = Date.parse("2026-11-25T09:00:00Z");
+let clock = 0;
+const now = () => new Date(T0 + 1000 * clock++).toISOString();
+
+const state = {
+  remaining: seed.balance ?? 100,
+  total: 100,
+  sessions: [] as Session[],
+  messages: [] as Message[],
+  ledger: [] as Ledger[],
+  nextSession: 1,
+  nextMessage: 1,
+  nextLedger: 1,
+  replies: [] as string[],
+  chunk: seed.chunk ?? 6,
+  delayMs: seed.delayMs ?? 25,
+  firstDelayMs: seed.firstDelayMs ?? 150,
+  calls: [] as { cmd: string; args: unknown }[],
+  streaming: new Map<number, { stop: boolean }>(),
+  shortcut: "CommandOrControl+Shift+Space",
+};
+
+function band(n: number) {
+  return n > 50 ? "green" : n >= 20 ? "yellow" : "red";
+}
+function balance() {
+  return {
+    remaining: state.remaining, freeRemaining: state.remaining, purchasedRemaining: 0, total: state.total,
+    lastReset: "2026-11-01T00:00:00Z", nextReset: "2026-12-01T00:00:00Z", pro: false, proUntil: null,
+    band: band(state.remaining), low: state.remaining < 20,
+  };
+}
+function ledger(kind: string, action: string | null, amount: number, reference: string | null) {
+  state.ledger.push({
+    id: state.nextLedger++, userId: "local", kind, action, amount, freeDelta: amount, purchasedDelta: 0,
+    nominalCost: action ? 3 : null, balanceAfter: state.remaining, reference, refundOf: null,
+    idempotencyKey: `k${state.nextLedger}`, createdAt: now(),
+  });
+}
+function newSession(title: string | null): Session {
+  const id = state.nextSession++;
+  const t = now();
+  const s = { id, displayId: `CH-${String(id).padStart(6, "0")}`, title, createdAt: t, updatedAt: t, messageCount: 0 };
+  state.sessions.push(s);
+  return s;
+}
+function addMessage(sessionId: number, role: Role, content: string, status = "complete"): Message {
+  const t = now();
+  const m = { id: state.nextMessage++, sessionId, role, content, tokens: role === "assistant" ? Math.ceil(content.length / 4) : null,
+    creditsUsed: role === "user" ? 3 : 0, status, error: null, createdAt: t, updatedAt: t };
+  state.messages.push(m);
+  const s = state.sessions.find((x) => x.id === sessionId)!;
+  s.messageCount += 1;
+  s.updatedAt = t;
+  return m;
+}
+
+// Seed data: a monthly reset, then the given sessions.
+ledger("monthly_reset", null, state.remaining, null);
+for (const s of seed.sessions ?? []) {
+  const session = newSession(s.title);
+  for (const m of s.messages) addMessage(session.id, m.role, m.content);
+}
+
+const internals = () => (window as unknown as { __TAURI_INTERNALS__: { invoke: Function; runCallback: Function } }).__TAURI_INTERNALS__;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function emitCore(payload: unknown) {
+  return internals().invoke("plugin:event|emit", { event: "core-event", payload });
+}
+function channelSender(channel: Channel) {
+  let index = 0;
+  return (message: unknown) => internals().runCallback(channel.id, { index: index++, message });
+}
+const fail = (code: string, message: string, extra: object = {}) => Promise.reject({ code, message, ...extra });
+
+function defaultReply(content: string): string {
+  return `You asked: **${content.slice(0, 60)}**\n\nHere is a short answer with a list:\n\n- first point\n- second point\n\n\`\`\`js\nconsole.log("hello");\n\`\`\`\n\nThat is all.`;
+}
+
+async function stream(sessionId: number, send: (m: unknown) => void, reply: Message, text: string) {
+  const control = { stop: false };
+  state.streaming.set(sessionId, control);
+  const both = async (ev: object) => {
+    send(ev);
+    await emitCore(ev);
+  };
+  await both({ type: "reply_started", sessionId, messageId: reply.id });
+  await sleep(state.firstDelayMs);
+  let status = "complete";
+  for (let i = 0; i < text.length; i += state.chunk) {
+    if (control.stop) {
+      status = "stopped";
+      break;
+    }
+    const delta = text.slice(i, i + state.chunk);
+    reply.content += delta;
+    await both({ type: "reply_delta", sessionId, messageId: reply.id, delta });
+    await sleep(state.delayMs);
+  }
+  reply.status = status;
+  reply.tokens = Math.ceil(reply.content.length / 4);
+  await both({ type: "reply_finished", sessionId, messageId: reply.id, status, tokens: reply.tokens });
+  state.streaming.delete(sessionId);
+}
+
+async function spend(): Promise<void> {
+  if (state.remaining < 3) return fail("insufficient_credits", "Not enough credits", { needed: 3, available: state.remaining });
+  const before = state.remaining;
+  state.remaining -= 3;
+  ledger("spend", "chat_message", -3, null);
+  await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
+  if (before >= 20 && state.remaining < 20) await emitCore({ type: "credits_low", remaining: state.remaining });
+}
+
+function snippet(content: string, q: string): string {
+  const at = content.toLowerCase().indexOf(q.toLowerCase());
+  const start = Math.max(0, at - 30);
+  const end = Math.min(content.length, at + q.length + 30);
+  return `${start > 0 ? "…" : ""}${content.slice(start, at)}\u0002${content.slice(at, at + q.length)}\u0003${content.slice(at + q.length, end)}${end < content.length ? "…" : ""}`;
+}
+
+async function handle(cmd: string, args: Record<string, any>): Promise<unknown> {
+  state.calls.push({ cmd, args: cmd === "send_message" || cmd === "regenerate_reply" ? { ...args, onEvent: "channel" } : args });
+  switch (cmd) {
+    case "get_credits":
+      return balance();
+    case "get_costs":
+      return { chatMessage: 3, projectGeneration: 10, urlScrape: 5, lowBalanceThreshold: 20 };
+    case "list_sessions": {
+      const sorted = [...state.sessions].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+      const offset = args.cursor ? Number(args.cursor) : 0;
+      const limit = args.limit ?? 50;
+      const page = sorted.slice(offset, offset + limit);
+      return { sessions: page, nextCursor: offset + limit < sorted.length ? String(offset + limit) : null };
+    }
+    case "create_session":
+      return newSession(args.title);
+    case "rename_session": {
+      const s = state.sessions.find((x) => x.id === args.sessionId);
+      if (!s) return fail("not_found", "No such session");
+      s.title = args.title;
+      s.updatedAt = now();
+      return s;
+    }
+    case "delete_session": {
+      const s = state.sessions.find((x) => x.id === args.sessionId);
+      if (!s) return fail("not_found", "No such session");
+      state.sessions = state.sessions.filter((x) => x !== s);
+      state.messages = state.messages.filter((m) => m.sessionId !== s.id);
+      return s;
+    }
+    case "list_messages": {
+      const all = state.messages.filter((m) => m.sessionId === args.sessionId && (args.before == null || m.id < args.before));
+      const limit = args.limit ?? 50;
+      const page = all.slice(-limit);
+      return { messages: page, olderCursor: all.length > page.length ? page[0].id : null };
+    }
+    case "search_messages": {
+      const q = String(args.query).trim();
+      return state.messages
+        .filter((m) => q && m.content.toLowerCase().includes(q.toLowerCase()))
+        .slice(0, args.limit ?? 20)
+        .map((m) => {
+          const s = state.sessions.find((x) => x.id === m.sessionId)!;
+          return { messageId: m.id, sessionId: s.id, sessionDisplayId: s.displayId, sessionTitle: s.title, role: m.role,
+            snippet: snippet(m.content, q), createdAt: m.createdAt };
+        });
+    }
+    case "send_message": {
+      const req = args.request;
+      if (req.sessionId != null && state.streaming.has(req.sessionId)) return fail("session_busy", "A reply is streaming");
+      await spend();
+      const session = req.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === req.sessionId)!;
+      if (!session.title) session.title = req.content.slice(0, 40);
+      const user = addMessage(session.id, "user", req.content);
+      const reply = addMessage(session.id, "assistant", "", "streaming");
+      await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content));
+      return { session, userMessage: user, reply, balance: balance() };
+    }
+    case "regenerate_reply": {
+      await spend();
+      const session = state.sessions.find((x) => x.id === args.sessionId)!;
+      const last = [...state.messages].reverse().find((m) => m.sessionId === session.id);
+      if (last?.role === "assistant") state.messages = state.messages.filter((m) => m !== last);
+      const user = [...state.messages].reverse().find((m) => m.sessionId === session.id && m.role === "user")!;
+      const reply = addMessage(session.id, "assistant", "", "streaming");
+      await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? "A regenerated answer.");
+      return { session, userMessage: user, reply, balance: balance() };
+    }
+    case "stop_generation": {
+      const control = state.streaming.get(args.sessionId);
+      if (control) control.stop = true;
+      return Boolean(control);
+    }
+    case "ledger_history": {
+      const all = [...state.ledger].reverse().filter((e) => args.before == null || e.id < args.before);
+      const page = all.slice(0, args.limit ?? 50);
+      return { entries: page, olderCursor: all.length > page.length ? page[page.length - 1].id : null };
+    }
+    case "get_provider_settings":
+      return {
+        source: "settings",
+        config: { kind: "azure", endpoint: "https://example.openai.azure.com", deployment: "o3-mini", apiVersion: null,
+          family: "o_series", streams: true, reasoningEffort: "medium", maxCompletionTokens: null },
+        keyConfigured: true, keySource: "keyring", label: "Azure OpenAI · o3-mini",
+      };
+    case "save_provider_settings":
+      return { source: "settings", config: args.input.config, keyConfigured: true, keySource: "keyring", label: "Azure OpenAI" };
+    case "test_connection":
+      return { label: "Azure OpenAI · o3-mini", latencyMs: 412 };
+    case "get_shortcut":
+      return state.shortcut;
+    case "set_shortcut":
+      state.shortcut = args.shortcut;
+      return state.shortcut;
+    case "save_export":
+      return `/home/user/Downloads/CH-${String(args.sessionId).padStart(6, "0")}.${args.format === "json" ? "json" : "md"}`;
+    case "open_link":
+      return null;
+    case "plugin:window|hide":
+      return null;
+    default:
+      return fail("bad_request", `fake core: unknown command ${cmd}`);
+  }
+}
+
+mockWindows(new URLSearchParams(location.search).get("window") === "quick" ? "quick-chat" : "main");
+mockIPC((cmd, args) => handle(cmd, (args ?? {}) as Record<string, any>), { shouldMockEvents: true });
+
+// Test controls.
+const fake = {
+  state,
+  setBalance: async (n: number) => {
+    state.remaining = n;
+    await emitCore({ type: "credits_changed", remaining: n, total: state.total });
+  },
+  queueReply: (text: string) => state.replies.push(text),
+  calls: (cmd?: string) => state.calls.filter((c) => !cmd || c.cmd === cmd),
+  emit: emitCore,
+};
+(window as unknown as { __fake: typeof fake }).__fake = fake;

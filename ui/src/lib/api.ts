@@ -1,0 +1,87 @@
+// The one door to the Rust core. Every component and store goes through
+// these wrappers (never `invoke` directly), so unit tests can replace this
+// module and the generated `bindings.ts` stays the single source of types.
+import { Channel } from "@tauri-apps/api/core";
+import {
+  commands,
+  events,
+  type ApiError,
+  type DomainEvent,
+  type ExportFormat,
+  type ProviderSettingsInput,
+  type SendMessageRequest,
+} from "../bindings";
+
+/** A command answered with an `ApiError`; `code` is what the UI branches on. */
+export class ApiFailure extends Error {
+  readonly error: ApiError;
+  constructor(error: ApiError) {
+    super(error.message);
+    this.error = error;
+  }
+  get code(): string {
+    return this.error.code;
+  }
+}
+
+type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ApiError };
+
+async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+  const result = await call;
+  if (result.status === "error") throw new ApiFailure(result.error);
+  return result.data;
+}
+
+/** The `ApiError` behind any thrown value (IPC faults become `ipc`). */
+export function asApiError(e: unknown): ApiError {
+  if (e instanceof ApiFailure) return e.error;
+  return { code: "ipc", message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Errors that mean the local data cannot be trusted: show them as fatal. */
+export function isFatal(code: string): boolean {
+  return code.startsWith("database");
+}
+
+function channel(onEvent: (event: DomainEvent) => void): Channel<DomainEvent> {
+  const ch = new Channel<DomainEvent>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+export const api = {
+  getCredits: () => unwrap(commands.getCredits()),
+  getCosts: () => unwrap(commands.getCosts()),
+  ledgerHistory: (before: number | null, limit: number | null) => unwrap(commands.ledgerHistory(before, limit)),
+  listSessions: (cursor: string | null, limit: number | null) => unwrap(commands.listSessions(cursor, limit)),
+  createSession: (title: string | null) => unwrap(commands.createSession(title)),
+  renameSession: (sessionId: number, title: string) => unwrap(commands.renameSession(sessionId, title)),
+  deleteSession: (sessionId: number) => unwrap(commands.deleteSession(sessionId)),
+  listMessages: (sessionId: number, before: number | null, limit: number | null) =>
+    unwrap(commands.listMessages(sessionId, before, limit)),
+  searchMessages: (query: string, limit: number | null) => unwrap(commands.searchMessages(query, limit)),
+  saveExport: (sessionId: number, format: ExportFormat) => unwrap(commands.saveExport(sessionId, format)),
+  sendMessage: (request: SendMessageRequest, onEvent: (event: DomainEvent) => void) =>
+    unwrap(commands.sendMessage(request, channel(onEvent))),
+  stopGeneration: (sessionId: number) => unwrap(commands.stopGeneration(sessionId)),
+  regenerateReply: (sessionId: number, includeContext: boolean, onEvent: (event: DomainEvent) => void) =>
+    unwrap(commands.regenerateReply(sessionId, includeContext, channel(onEvent))),
+  getProviderSettings: () => unwrap(commands.getProviderSettings()),
+  saveProviderSettings: (input: ProviderSettingsInput) => unwrap(commands.saveProviderSettings(input)),
+  testConnection: () => unwrap(commands.testConnection()),
+  getShortcut: () => unwrap(commands.getShortcut()),
+  setShortcut: (shortcut: string) => unwrap(commands.setShortcut(shortcut)),
+  openLink: (url: string) => unwrap(commands.openLink(url)),
+};
+
+/** Core events (credits, replies) reach every window; returns an unsubscribe. */
+export function onCoreEvent(cb: (event: DomainEvent) => void): () => void {
+  const pending = events.coreEvent.listen((e) => cb(e.payload));
+  return () => void pending.then((stop) => stop());
+}
+
+/** The tray's "New chat" item. */
+export function onNewChatRequested(cb: () => void): () => void {
+  const pending = events.newChatRequested.listen(() => cb());
+  return () => void pending.then((stop) => stop());
+}

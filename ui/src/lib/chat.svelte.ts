@@ -1,0 +1,210 @@
+// One open conversation: its messages (paged), the reply streaming into it,
+// and the send / stop / regenerate actions. Used by the chat screen and the
+// quick-chat window alike.
+import type { ApiError, ChatMessage, DomainEvent, SendResult } from "../bindings";
+import { api, ApiFailure, asApiError } from "./api";
+import { FrameBatcher, isReplyEvent, reduceReply, type Scheduler } from "./streaming";
+
+export const PAGE_SIZE = 50;
+
+export type SendHooks = {
+  /** The session is known (a new one is made by the first send). */
+  onSession?: (sessionId: number) => void;
+  onResult?: (result: SendResult) => void;
+};
+
+/** Errors raised before anything was saved: the draft goes back to the input. */
+const NOTHING_SAVED = new Set(["insufficient_credits", "session_busy", "invalid_input", "provider_not_configured"]);
+
+/** A failed send; `saved` says whether the message was kept (so the draft can be cleared). */
+export class SendFailure extends ApiFailure {
+  constructor(
+    error: ApiError,
+    readonly saved: boolean,
+  ) {
+    super(error);
+  }
+}
+
+export class ChatStore {
+  sessionId = $state<number | null>(null);
+  messages = $state.raw<ChatMessage[]>([]);
+  olderCursor = $state<number | null>(null);
+  /** False after jumping to an older message: newer ones are not loaded. */
+  atLatest = $state(true);
+  loading = $state(false);
+  loadingOlder = $state(false);
+  /** A send or regenerate from this window is in flight. */
+  sending = $state(false);
+  highlightId = $state<number | null>(null);
+  error = $state<ApiError | null>(null);
+  streaming = $derived(this.sending || this.messages.at(-1)?.status === "streaming");
+
+  private batcher: FrameBatcher<DomainEvent>;
+  private loadSeq = 0;
+  private tempId = 0;
+
+  constructor(schedule?: Scheduler) {
+    this.batcher = new FrameBatcher((events) => this.commit(events), schedule);
+  }
+
+  private commit(events: DomainEvent[]): void {
+    let next = this.messages;
+    for (const event of events) {
+      if (this.sessionId === null && event.type === "reply_started") this.sessionId = event.sessionId;
+      next = reduceReply(next, this.sessionId, event);
+    }
+    this.messages = next;
+  }
+
+  /** Shows a session (null: a new, empty chat); `jumpTo` loads the page ending at that message. */
+  async open(sessionId: number | null, jumpTo: number | null = null): Promise<void> {
+    if (sessionId === this.sessionId && jumpTo === null && (this.loading || this.messages.length > 0 || this.sending)) return;
+    const seq = ++this.loadSeq;
+    this.batcher.flush();
+    this.sessionId = sessionId;
+    this.highlightId = jumpTo;
+    this.error = null;
+    this.messages = [];
+    this.olderCursor = null;
+    this.atLatest = true;
+    this.sending = false;
+    if (sessionId === null) return;
+    this.loading = true;
+    try {
+      const page = await api.listMessages(sessionId, jumpTo === null ? null : jumpTo + 1, PAGE_SIZE);
+      if (seq !== this.loadSeq) return;
+      this.messages = page.messages;
+      this.olderCursor = page.olderCursor ?? null;
+      // A page ending at the jump target may not reach the newest message.
+      this.atLatest = jumpTo === null;
+    } catch (e) {
+      if (seq === this.loadSeq) this.error = asApiError(e);
+    } finally {
+      if (seq === this.loadSeq) this.loading = false;
+    }
+  }
+
+  async loadOlder(): Promise<boolean> {
+    const id = this.sessionId;
+    if (id === null || this.olderCursor === null || this.loadingOlder) return false;
+    const seq = this.loadSeq;
+    this.loadingOlder = true;
+    try {
+      const page = await api.listMessages(id, this.olderCursor, PAGE_SIZE);
+      if (seq !== this.loadSeq) return false;
+      const known = new Set(this.messages.map((m) => m.id));
+      this.messages = [...page.messages.filter((m) => !known.has(m.id)), ...this.messages];
+      this.olderCursor = page.olderCursor ?? null;
+      return true;
+    } catch (e) {
+      this.error = asApiError(e);
+      return false;
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  /** Reloads the newest page (after a jump, or when the saved state is the truth). */
+  async reloadLatest(): Promise<void> {
+    const id = this.sessionId;
+    this.sessionId = null;
+    this.messages = [];
+    await this.open(id);
+  }
+
+  /** Events from other windows (the quick chat) for the open session. */
+  onCoreEvent(event: DomainEvent): void {
+    if (this.sending || !isReplyEvent(event) || event.sessionId !== this.sessionId) return;
+    if (!this.atLatest) return;
+    this.batcher.push(event);
+  }
+
+  /**
+   * Sends a message; resolves with the result, or rejects with an
+   * `ApiFailure` after restoring the list (the caller restores the draft).
+   */
+  async send(content: string, includeContext: boolean, hooks: SendHooks = {}): Promise<SendResult> {
+    if (!this.atLatest) await this.reloadLatest();
+    const seq = this.loadSeq;
+    const startedIn = this.sessionId;
+    const temp: ChatMessage = {
+      id: -++this.tempId, sessionId: startedIn ?? 0, role: "user", content, tokens: null, creditsUsed: 0,
+      status: "complete", error: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+    };
+    this.messages = [...this.messages, temp];
+    this.sending = true;
+    let started = false;
+    let saved = false;
+    try {
+      const result = await api.sendMessage(
+        { sessionId: startedIn, content, includeContext, idempotencyKey: newKey() },
+        (event) => {
+          if (seq !== this.loadSeq) return;
+          if (event.type === "reply_started" && !started) {
+            started = true;
+            if (this.sessionId === null) this.sessionId = event.sessionId;
+            hooks.onSession?.(event.sessionId);
+          }
+          this.batcher.push(event);
+        },
+      );
+      if (seq === this.loadSeq) this.settle(result, temp.id);
+      hooks.onResult?.(result);
+      return result;
+    } catch (e) {
+      if (seq === this.loadSeq) {
+        this.batcher.flush();
+        if (!started || NOTHING_SAVED.has(asApiError(e).code)) {
+          this.messages = this.messages.filter((m) => m.id !== temp.id);
+        } else {
+          // Something was saved (the message, maybe a failed reply): show what the core has.
+          saved = true;
+          this.sending = false;
+          await this.reloadLatest();
+        }
+      }
+      throw new SendFailure(asApiError(e), saved);
+    } finally {
+      if (seq === this.loadSeq) this.sending = false;
+    }
+  }
+
+  async regenerate(includeContext: boolean, hooks: SendHooks = {}): Promise<SendResult> {
+    const id = this.sessionId;
+    if (id === null) throw new ApiFailure({ code: "not_found", message: "No conversation to regenerate." });
+    const seq = this.loadSeq;
+    this.sending = true;
+    try {
+      const result = await api.regenerateReply(id, includeContext, (event) => {
+        if (seq === this.loadSeq) this.batcher.push(event);
+      });
+      if (seq === this.loadSeq) this.settle(result, null);
+      hooks.onResult?.(result);
+      return result;
+    } finally {
+      if (seq === this.loadSeq) this.sending = false;
+    }
+  }
+
+  async stop(): Promise<boolean> {
+    if (this.sessionId === null || !this.streaming) return false;
+    return api.stopGeneration(this.sessionId);
+  }
+
+  /** The saved messages replace the optimistic and streamed ones. */
+  private settle(result: SendResult, tempId: number | null): void {
+    this.batcher.flush();
+    this.sessionId = result.session.id;
+    const saved = [result.userMessage, result.reply];
+    const savedIds = new Set(saved.map((m) => m.id));
+    const kept = this.messages.filter((m) => m.id !== tempId && !savedIds.has(m.id));
+    this.messages = [...kept, ...saved];
+  }
+}
+
+function newKey(): string {
+  return typeof crypto !== "undefined" && "randomUUID" in crypto
+    ? crypto.randomUUID()
+    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}

@@ -1,0 +1,67 @@
+// The balance and prices every screen shows, kept fresh from core events.
+import type { ApiError, Balance, Costs, DomainEvent } from "../bindings";
+import { api, asApiError } from "./api";
+import { LowBalanceWatch, canAfford } from "./credits";
+import { toasts } from "./toasts.svelte";
+
+const DEFAULT_THRESHOLD = 20;
+
+class CreditsStore {
+  balance = $state<Balance | null>(null);
+  costs = $state<Costs | null>(null);
+  error = $state<ApiError | null>(null);
+  /** The blocking "You're out of credits" dialog. */
+  outOfCredits = $state(false);
+  private watch = new LowBalanceWatch();
+
+  get threshold(): number {
+    return this.costs?.lowBalanceThreshold ?? DEFAULT_THRESHOLD;
+  }
+
+  get chatCost(): number {
+    return this.costs?.chatMessage ?? 3;
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [balance, costs] = await Promise.all([api.getCredits(), api.getCosts()]);
+      this.costs = costs;
+      this.set(balance);
+      this.error = null;
+    } catch (e) {
+      this.error = asApiError(e);
+    }
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.set(await api.getCredits());
+    } catch (e) {
+      this.error = asApiError(e);
+    }
+  }
+
+  /** A balance from the core (fetch or send result). */
+  set(balance: Balance): void {
+    this.balance = balance;
+    if (this.watch.observe(balance.remaining, this.threshold, balance.pro)) this.warnLow(balance.remaining);
+  }
+
+  onEvent(event: DomainEvent): void {
+    if (event.type === "credits_changed") void this.refresh();
+    if (event.type === "credits_low" && this.watch.lowEvent(event.remaining)) this.warnLow(event.remaining);
+  }
+
+  /** Checked before a send; opens the dialog when the balance cannot cover it. */
+  affordsChat(): boolean {
+    if (canAfford(this.balance, this.chatCost)) return true;
+    this.outOfCredits = true;
+    return false;
+  }
+
+  private warnLow(remaining: number): void {
+    toasts.show(`Running low: ${remaining} ${remaining === 1 ? "credit" : "credits"} left.`, "warning");
+  }
+}
+
+export const credits = new CreditsStore();

@@ -1,0 +1,37 @@
+// Hash routes: the page is a file inside the app bundle, so history-API
+// routing has no server to fall back on.
+export type Route =
+  | { name: "dashboard" }
+  | { name: "chat"; sessionId: number | null; messageId: number | null }
+  | { name: "credits" }
+  | { name: "settings" }
+  | { name: "projects" }
+  | { name: "pricing" }
+  | { name: "not-found"; path: string };
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = raw.split("?", 2);
+  const parts = path.split("/").filter(Boolean);
+  const params = new URLSearchParams(query);
+  const id = (s: string | null | undefined) => (s && /^\d+$/.test(s) ? Number(s) : null);
+  switch (parts[0]) {
+    case undefined:
+      return { name: "dashboard" };
+    case "chat":
+      if (parts.length > 2 || (parts[1] !== undefined && id(parts[1]) === null)) break;
+      return { name: "chat", sessionId: id(parts[1]), messageId: id(params.get("m")) };
+    case "credits":
+    case "settings":
+    case "projects":
+    case "pricing":
+      if (parts.length === 1) return { name: parts[0] };
+      break;
+  }
+  return { name: "not-found", path };
+}
+
+export function chatHref(sessionId: number | null, messageId?: number): string {
+  if (sessionId === null) return "#/chat";
+  return messageId === undefined ? `#/chat/${sessionId}` : `#/chat/${sessionId}?m=${messageId}`;
+}
