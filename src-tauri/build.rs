@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "get_shortcut",
     "set_shortcut",
     "open_link",
+    "open_quick_chat",
 ];
 
 fn main() {

@@ -27,6 +27,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::settings::get_shortcut,
             commands::settings::set_shortcut,
             commands::links::open_link,
+            commands::windows::open_quick_chat,
         ])
         .events(tauri_specta::collect_events![
             events::CoreEvent,

@@ -1,8 +1,10 @@
-//! The two windows: `main`, and `quick-chat` (small, always on top, hidden
-//! until asked for). Both are declared in `tauri.conf.json`; the window-state
-//! plugin remembers their size and position.
+//! The two windows: `main` (declared in `tauri.conf.json`) and `quick-chat`
+//! (small, always on top), which is only created the first time it is asked
+//! for: a webview costs ~90 MB, too much to keep for a window that may never
+//! open. Closing it hides it. The window-state plugin remembers the size and
+//! position of both.
 
-use tauri::{AppHandle, Manager, WebviewWindow, WindowEvent};
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder, WindowEvent};
 
 pub const MAIN: &str = "main";
 pub const QUICK_CHAT: &str = "quick-chat";
@@ -14,9 +16,10 @@ pub fn show_main(app: &AppHandle) {
     }
 }
 
-/// Shows the quick-chat window, or hides it if it is already in front.
+/// Shows the quick-chat window (the tray item, the shortcut), or hides it if
+/// it is already in front.
 pub fn toggle_quick_chat(app: &AppHandle) {
-    let Some(window) = app.get_webview_window(QUICK_CHAT) else {
+    let Some(window) = quick_chat(app) else {
         return;
     };
     let in_front = window.is_visible().unwrap_or(false) && window.is_focused().unwrap_or(false);
@@ -27,6 +30,39 @@ pub fn toggle_quick_chat(app: &AppHandle) {
     } else {
         reveal(&window);
     }
+}
+
+/// Shows and focuses the quick-chat window.
+pub fn show_quick_chat(app: &AppHandle) {
+    if let Some(window) = quick_chat(app) {
+        reveal(&window);
+    }
+}
+
+/// The quick-chat window, created the first time it is needed.
+fn quick_chat(app: &AppHandle) -> Option<WebviewWindow> {
+    if let Some(window) = app.get_webview_window(QUICK_CHAT) {
+        return Some(window);
+    }
+    create_quick_chat(app)
+        .map_err(|error| tracing::warn!(%error, "could not open quick chat"))
+        .ok()
+}
+
+fn create_quick_chat(app: &AppHandle) -> tauri::Result<WebviewWindow> {
+    WebviewWindowBuilder::new(
+        app,
+        QUICK_CHAT,
+        WebviewUrl::App("index.html?window=quick".into()),
+    )
+    .title("Banter quick chat")
+    .inner_size(420.0, 560.0)
+    .min_inner_size(320.0, 360.0)
+    .always_on_top(true)
+    .skip_taskbar(true)
+    .center()
+    .visible(false)
+    .build()
 }
 
 fn reveal(window: &WebviewWindow) {

@@ -43,7 +43,9 @@ def use_main_window(driver: WebDriver) -> None:
 
 
 def page_text(driver: WebDriver) -> str:
-    return driver.find_element(By.TAG_NAME, "body").text
+    # textContent, not WebDriver's visible text: WebKitWebDriver leaves out
+    # some ellipsised flex items that are plainly on screen.
+    return driver.execute_script("return document.body.textContent")
 
 
 def badge(driver: WebDriver) -> str:
@@ -93,3 +95,33 @@ def test_send_hello_stream_charge_and_find_it_after_a_restart(app):
     session.click()
     wait_until("the saved reply", lambda: "Mock reply to: hello word1" in page_text(driver))
     assert "word200" in page_text(driver)
+
+
+def test_quick_chat_window_sends_into_the_shared_history(app):
+    driver = app.launch()
+    use_main_window(driver)
+    main = driver.current_window_handle
+    wait_until("a balance of 100", lambda: "100" in badge(driver))
+    wait_until(
+        "the floating window button",
+        lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=open-quick-window]"),
+    ).click()
+    quick = wait_until(
+        "the quick-chat window",
+        lambda: next((h for h in driver.window_handles if h != main), None),
+    )
+    driver.switch_to.window(quick)
+    assert "window=quick" in driver.current_url
+    box = wait_until("the quick-chat box", lambda: driver.find_element(By.TAG_NAME, "textarea"))
+    box.send_keys("hi from quick chat")
+    box.send_keys(Keys.ENTER)
+    wait_until("the reply in quick chat", lambda: "word200" in page_text(driver))
+    wait_until("quick chat's balance", lambda: "97" in badge(driver))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / "app-quick-chat.png"))
+
+    # The main window followed along: same balance, the session in its history.
+    driver.switch_to.window(main)
+    wait_until("the main window's balance", lambda: "97" in badge(driver))
+    driver.save_screenshot(str(SHOTS / "app-main-after-quick-chat.png"))
+    wait_until("the quick chat in recent chats", lambda: "hi from quick chat" in page_text(driver))

@@ -42,6 +42,8 @@ export const commands = {
 	 *  other scheme (`javascript:`, `file:`, `banter:`…) is refused.
 	 */
 	openLink: (url: string) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("open_link", { url })),
+	/**  Shows the quick-chat window (the same as the tray item and the shortcut). */
+	openQuickChat: () => __TAURI_INVOKE<void>("open_quick_chat"),
 };
 
 /** Events */

@@ -7,3 +7,4 @@ pub mod credits;
 pub mod links;
 pub mod sessions;
 pub mod settings;
+pub mod windows;

@@ -244,6 +244,7 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "save_export":
       return `/home/user/Downloads/CH-${String(args.sessionId).padStart(6, "0")}.${args.format === "json" ? "json" : "md"}`;
     case "open_link":
+    case "open_quick_chat":
       return null;
     case "plugin:window|hide":
       return null;

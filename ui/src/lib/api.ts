@@ -72,6 +72,7 @@ export const api = {
   getShortcut: () => unwrap(commands.getShortcut()),
   setShortcut: (shortcut: string) => unwrap(commands.setShortcut(shortcut)),
   openLink: (url: string) => unwrap(commands.openLink(url)),
+  openQuickChat: () => commands.openQuickChat(),
 };
 
 /** Core events (credits, replies) reach every window; returns an unsubscribe. */
