@@ -4,6 +4,7 @@
 //! hands out the stores. The desktop shell, the CLI and the tests are its
 //! clients; a rule such as "a chat message costs 3 credits" lives here once.
 
+pub mod billing;
 pub mod chat;
 pub mod clock;
 pub mod context;
