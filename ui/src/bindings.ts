@@ -25,11 +25,11 @@ export const commands = {
 	/**  Exports a session into the Downloads folder; returns the file's path. */
 	saveExport: (sessionId: number, format: ExportFormat) => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("save_export", { sessionId, format })),
 	/**  Sends a message (3 credits) and streams the reply into `on_event`. */
-	sendMessage: (request: SendMessageRequest_Deserialize, onEvent: Channel<DomainEvent>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("send_message", { request, onEvent })),
+	sendMessage: (request: SendMessageRequest_Deserialize, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("send_message", { request, onEvent })),
 	/**  Stops the reply streaming in a session; false if none is. */
 	stopGeneration: (sessionId: number) => typedError<boolean, ApiError_Serialize>(__TAURI_INVOKE("stop_generation", { sessionId })),
 	/**  Replaces the session's last reply with a new one (3 credits). */
-	regenerateReply: (sessionId: number, includeContext: boolean, onEvent: Channel<DomainEvent>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("regenerate_reply", { sessionId, includeContext, onEvent })),
+	regenerateReply: (sessionId: number, includeContext: boolean, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("regenerate_reply", { sessionId, includeContext, onEvent })),
 	getProviderSettings: () => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_provider_settings")),
 	saveProviderSettings: (input: ProviderSettingsInput_Deserialize) => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_provider_settings", { input })),
 	/**  A one-line request to the model in use (costs no credits). */
@@ -48,7 +48,7 @@ export const commands = {
 
 /** Events */
 export const events = {
-	coreEvent: makeEvent<CoreEvent, CoreEvent>("core-event"),
+	coreEvent: makeEvent<CoreEvent_Serialize, CoreEvent_Deserialize>("core-event"),
 	newChatRequested: makeEvent<NewChatRequested, NewChatRequested>("new-chat-requested"),
 };
 
@@ -218,7 +218,19 @@ export type ConnectionCheck = {
  *  A domain event from the core (credits changed, credits low, reply text…),
  *  sent to every window so they stay in sync.
  */
-export type CoreEvent = DomainEvent;
+export type CoreEvent = CoreEvent_Serialize | CoreEvent_Deserialize;
+
+/**
+ *  A domain event from the core (credits changed, credits low, reply text…),
+ *  sent to every window so they stay in sync.
+ */
+export type CoreEvent_Deserialize = DomainEvent_Deserialize;
+
+/**
+ *  A domain event from the core (credits changed, credits low, reply text…),
+ *  sent to every window so they stay in sync.
+ */
+export type CoreEvent_Serialize = DomainEvent_Serialize;
 
 /**  The prices and thresholds the UI shows, from the one place they are set. */
 export type Costs = {
@@ -228,7 +240,9 @@ export type Costs = {
 	lowBalanceThreshold: number,
 };
 
-export type DomainEvent = 
+export type DomainEvent = DomainEvent_Serialize | DomainEvent_Deserialize;
+
+export type DomainEvent_Deserialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
 { type: "credits_changed"; remaining: number; total: number } | 
 /**  A change took the balance from 20 or more to below 20. */
@@ -242,7 +256,33 @@ export type DomainEvent =
 /**  The reply ended with text: complete, stopped, filtered or cut short. */
 { type: "reply_finished"; sessionId: number; messageId: number; status: MessageStatus; tokens: number } | 
 /**  The reply failed before any text; `refunded` says the send was refunded. */
-{ type: "reply_failed"; sessionId: number; messageId: number; code: string; message: string; refunded: boolean };
+{ type: "reply_failed"; sessionId: number; messageId: number; code: string; message: string; refunded: boolean } | 
+/**
+ *  A purchase Autumn reported as paid was fulfilled (credits added, or
+ *  Pro switched on when `credits` is `None`).
+ */
+{ type: "purchase_fulfilled"; product: string; credits?: number | null };
+
+export type DomainEvent_Serialize = 
+/**  The balance changed (spend, refund, reset, purchase). */
+{ type: "credits_changed"; remaining: number; total: number } | 
+/**  A change took the balance from 20 or more to below 20. */
+{ type: "credits_low"; remaining: number } | 
+/**  An assistant reply was opened (empty, `streaming`). */
+{ type: "reply_started"; sessionId: number; messageId: number } | 
+/**  More reply text, batched (at most every 50 ms or 10 tokens). */
+{ type: "reply_delta"; sessionId: number; messageId: number; delta: string } | 
+/**  The provider's token counts for the reply. */
+{ type: "reply_usage"; sessionId: number; messageId: number; usage: TokenUsage } | 
+/**  The reply ended with text: complete, stopped, filtered or cut short. */
+{ type: "reply_finished"; sessionId: number; messageId: number; status: MessageStatus; tokens: number } | 
+/**  The reply failed before any text; `refunded` says the send was refunded. */
+{ type: "reply_failed"; sessionId: number; messageId: number; code: string; message: string; refunded: boolean } | 
+/**
+ *  A purchase Autumn reported as paid was fulfilled (credits added, or
+ *  Pro switched on when `credits` is `None`).
+ */
+{ type: "purchase_fulfilled"; product: string; credits: number | null };
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";

@@ -170,7 +170,9 @@ fn forward(channel: &Channel<DomainEvent>, session_id: i64, event: DomainEvent) 
         | DomainEvent::ReplyUsage { session_id: s, .. }
         | DomainEvent::ReplyFinished { session_id: s, .. }
         | DomainEvent::ReplyFailed { session_id: s, .. } => *s == session_id,
-        DomainEvent::CreditsChanged { .. } | DomainEvent::CreditsLow { .. } => false,
+        DomainEvent::CreditsChanged { .. }
+        | DomainEvent::CreditsLow { .. }
+        | DomainEvent::PurchaseFulfilled { .. } => false,
     };
     if ours {
         if let Err(error) = channel.send(event) {

@@ -30,6 +30,8 @@ pub enum Error {
     Settings(#[from] crate::settings::SettingsError),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Billing(#[from] crate::billing::BillingError),
     #[error("{kind} not found: {id}")]
     NotFound { kind: &'static str, id: String },
     #[error("database error: {0}")]
@@ -54,6 +56,7 @@ impl Error {
             Self::Chat(e) => e.code(),
             Self::Settings(e) => e.code(),
             Self::Secret(e) => e.code(),
+            Self::Billing(e) => e.code(),
             Self::NotFound { .. } => "not_found",
             Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
                 "database_busy"
@@ -74,6 +77,7 @@ impl Error {
             Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) => true,
             Self::Provider(e) => e.is_user_error(),
             Self::Settings(_) | Self::Secret(_) => true,
+            Self::Billing(e) => !e.is_transient(),
             Self::Sqlx(_) => false,
         }
     }

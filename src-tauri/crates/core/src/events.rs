@@ -50,6 +50,12 @@ pub enum DomainEvent {
         message: String,
         refunded: bool,
     },
+    /// A purchase Autumn reported as paid was fulfilled (credits added, or
+    /// Pro switched on when `credits` is `None`).
+    PurchaseFulfilled {
+        product: String,
+        credits: Option<i64>,
+    },
 }
 
 /// A cheap-to-clone broadcast sender; sending with no subscriber is fine.

@@ -60,6 +60,7 @@ pub struct Core {
     engine: ChatEngine,
     settings: settings::Settings,
     secrets: secrets::SharedSecrets,
+    billing: billing::Billing,
 }
 
 impl Core {
@@ -113,6 +114,14 @@ impl Core {
             run_dir,
         );
         let settings = settings::Settings::new(db.clone(), clock.clone());
+        let billing = billing::Billing::new(
+            db.clone(),
+            ledger.clone(),
+            clock.clone(),
+            events.clone(),
+            profile.clone(),
+            secrets.clone(),
+        );
         Ok(Self {
             db,
             clock,
@@ -124,6 +133,7 @@ impl Core {
             engine,
             settings,
             secrets,
+            billing,
         })
     }
 
@@ -162,6 +172,11 @@ impl Core {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Purchases through Autumn: checkout, reconcile, Pro.
+    pub fn billing(&self) -> &billing::Billing {
+        &self.billing
     }
 
     /// Typed settings (the chat model, …).

@@ -20,12 +20,15 @@ pub const ENV_KEYRING: &str = "BANTER_KEYRING";
 pub enum SecretName {
     /// The chat model's API key (Azure OpenAI, or an OpenAI-compatible server).
     ProviderKey,
+    /// Autumn's secret key (an operator secret; see docs/threat-model.md).
+    AutumnKey,
 }
 
 impl SecretName {
     fn account(self) -> &'static str {
         match self {
             Self::ProviderKey => "provider-api-key",
+            Self::AutumnKey => "autumn-secret-key",
         }
     }
 }

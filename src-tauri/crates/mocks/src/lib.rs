@@ -5,6 +5,7 @@
 //! (`Mock reply to: <your message>`), and every request is logged — without
 //! its key — at `GET /__mock/requests` and through [`MockServer::requests`].
 
+pub mod autumn;
 pub mod errors;
 pub mod reply;
 pub mod scenario;

@@ -132,7 +132,10 @@ mod tests {
             ("banter://purchase/complete", complete(None)),
             ("  banter://purchase/complete\n", complete(None)),
             ("BANTER://purchase/complete", complete(None)),
-            ("banter://purchase/complete?ref=ck_123-abc", complete(Some("ck_123-abc"))),
+            (
+                "banter://purchase/complete?ref=ck_123-abc",
+                complete(Some("ck_123-abc")),
+            ),
             ("banter://purchase/complete?", complete(None)),
             (
                 "banter://purchase/cancel?ref=x",
@@ -167,7 +170,10 @@ mod tests {
             ("banter://purchase/complete/../complete", "Unexpected"),
             ("banter://purchase/complete?credits=5000", "Unexpected"),
             ("banter://purchase/complete?amount=1&ref=a", "Unexpected"),
-            ("banter://purchase/complete?product=credits_5000", "Unexpected"),
+            (
+                "banter://purchase/complete?product=credits_5000",
+                "Unexpected",
+            ),
             ("banter://purchase/complete?ref=a&ref=b", "Unexpected"),
             ("banter://purchase/complete?ref=%3Cscript%3E", "Unexpected"),
             ("banter://purchase/complete?ref=", "Unexpected"),

@@ -1,0 +1,173 @@
+//! A small client for Autumn's REST API, pinned to `x-api-version: 1.2`
+//! (response shapes differ by version; 1.2 is what `autumn-js` speaks).
+//! Only the calls Banter needs: get-or-create a customer, open a checkout,
+//! and read the customer with its products and invoices.
+
+use super::error::BillingError;
+use crate::providers::Secret;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+pub const API_VERSION: &str = "1.2";
+pub const DEFAULT_BASE_URL: &str = "https://api.useautumn.com";
+
+/// A customer as far as Banter reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    #[serde(default)]
+    pub products: Vec<CustomerProduct>,
+    #[serde(default)]
+    pub invoices: Vec<Invoice>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomerProduct {
+    pub id: String,
+    pub status: String,
+    /// Milliseconds since the epoch.
+    pub current_period_end: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Invoice {
+    #[serde(default)]
+    pub product_ids: Vec<String>,
+    /// The Stripe invoice id: the stable key a purchase is fulfilled by.
+    pub stripe_id: String,
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+struct CheckoutResponse {
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    message: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AutumnClient {
+    http: reqwest::Client,
+    base_url: String,
+    key: Secret,
+}
+
+impl AutumnClient {
+    pub fn new(base_url: &str, key: Secret) -> Result<Self, BillingError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| BillingError::Network(e.to_string()))?;
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(self.key.expose())
+            .header("x-api-version", API_VERSION)
+    }
+
+    async fn send<T: for<'de> Deserialize<'de>>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, BillingError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| BillingError::Network(e.without_url().to_string()))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| BillingError::Network(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body)
+                .map_err(|e| BillingError::BadResponse(e.to_string()));
+        }
+        let detail: Option<ErrorBody> = serde_json::from_slice(&body).ok();
+        let message = detail
+            .map(|d| {
+                format!(
+                    "{} ({})",
+                    d.message.unwrap_or_default(),
+                    d.code.unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| status.to_string());
+        Err(match status.as_u16() {
+            401 | 403 => BillingError::Unauthorized,
+            429 | 500..=599 => BillingError::Unavailable {
+                status: status.as_u16(),
+            },
+            _ => BillingError::Rejected(message),
+        })
+    }
+
+    /// `POST /v1/customers`: the customer with this id, created if new.
+    pub async fn get_or_create_customer(
+        &self,
+        id: &str,
+        name: &str,
+        email: Option<&str>,
+    ) -> Result<Customer, BillingError> {
+        let body = json!({"id": id, "name": name, "email": email});
+        self.send(
+            self.request(reqwest::Method::POST, "/v1/customers")
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `GET /v1/customers/{id}?expand=invoices`.
+    pub async fn customer(&self, id: &str) -> Result<Customer, BillingError> {
+        let path = format!("/v1/customers/{}?expand=invoices", urlencode(id));
+        self.send(self.request(reqwest::Method::GET, &path)).await
+    }
+
+    /// `POST /v1/checkout`: the payment page for `product_id`, returning to
+    /// `success_url`. `None` when Autumn charged a saved card at once.
+    pub async fn checkout(
+        &self,
+        customer_id: &str,
+        product_id: &str,
+        success_url: &str,
+    ) -> Result<Option<String>, BillingError> {
+        let body = json!({
+            "customer_id": customer_id,
+            "product_id": product_id,
+            "success_url": success_url,
+        });
+        let response: CheckoutResponse = self
+            .send(
+                self.request(reqwest::Method::POST, "/v1/checkout")
+                    .json(&body),
+            )
+            .await?;
+        Ok(response.url)
+    }
+}
+
+/// Customer ids are UUIDs we made; encode anyway so a path can never change.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,46 @@
+//! What can go wrong buying credits, by stable code.
+
+use super::deep_link::DeepLinkError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    #[error("purchases are not set up: {0}")]
+    NotConfigured(String),
+    #[error("Autumn refused the billing key")]
+    Unauthorized,
+    #[error("Autumn is unavailable right now (HTTP {status}); your purchase is kept and will be checked again")]
+    Unavailable { status: u16 },
+    #[error("could not reach Autumn: {0}; your purchase is kept and will be checked again")]
+    Network(String),
+    #[error("Autumn answered something unexpected: {0}")]
+    BadResponse(String),
+    #[error("Autumn refused the request: {0}")]
+    Rejected(String),
+    #[error("unknown product {0:?}")]
+    UnknownProduct(String),
+    #[error("refused to open the checkout page {0:?}: not an https page of the payment provider")]
+    UnsafeCheckoutUrl(String),
+    #[error(transparent)]
+    DeepLink(#[from] DeepLinkError),
+}
+
+impl BillingError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotConfigured(_) => "billing_not_configured",
+            Self::Unauthorized => "billing_unauthorized",
+            Self::Unavailable { .. } => "billing_unavailable",
+            Self::Network(_) => "billing_network",
+            Self::BadResponse(_) => "billing_bad_response",
+            Self::Rejected(_) => "billing_rejected",
+            Self::UnknownProduct(_) => "unknown_product",
+            Self::UnsafeCheckoutUrl(_) => "unsafe_checkout_url",
+            Self::DeepLink(e) => e.code(),
+        }
+    }
+
+    /// Failures worth retrying later (the purchase stays pending).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Network(_))
+    }
+}

@@ -1,0 +1,410 @@
+//! Buying credits and Pro: open a checkout, and reconcile — the only way
+//! credits are granted. Reconcile asks Autumn what the customer has paid for
+//! and fulfils each paid invoice exactly once (the ledger's idempotency key
+//! is the Stripe invoice id). A deep link, start-up and a pending checkout
+//! all just trigger a reconcile; none of them carries anything trusted.
+
+use super::autumn::{AutumnClient, Customer, DEFAULT_BASE_URL};
+use super::checkouts::{self, PendingCheckout};
+use super::deep_link::{self, DeepLink};
+use super::error::BillingError;
+use super::products::Product;
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::Result;
+use crate::events::{DomainEvent, EventBus};
+use crate::ledger::Ledger;
+use crate::providers::Secret;
+use crate::secrets::{SecretName, SharedSecrets};
+use crate::users::Profile;
+use chrono::{DateTime, Duration as Span, Utc};
+use serde::Serialize;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+pub const ENV_SECRET_KEY: &str = "AUTUMN_SECRET_KEY";
+pub const ENV_API_URL: &str = "AUTUMN_API_URL";
+/// Where the checkout returns; a custom scheme by default, or an https page
+/// that forwards to it (Stripe may refuse custom schemes).
+pub const ENV_RETURN_URL: &str = "BANTER_PURCHASE_RETURN_URL";
+pub const DEFAULT_RETURN_URL: &str = "banter://purchase/complete";
+/// Pro stays on this long past the paid period when Autumn cannot be asked.
+pub const PRO_OFFLINE_GRACE: Span = Span::days(3);
+/// Hosts a checkout page may be on (https only).
+pub const CHECKOUT_HOSTS: [&str; 4] = [
+    "checkout.stripe.com",
+    "billing.stripe.com",
+    "invoice.stripe.com",
+    "checkout.useautumn.com",
+];
+
+/// How a deep link polls: Autumn may learn of a payment after the redirect.
+#[derive(Debug, Clone, Copy)]
+pub struct PollPolicy {
+    pub every: Duration,
+    pub for_at_most: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(2),
+            for_at_most: Duration::from_secs(60),
+        }
+    }
+}
+
+/// An opened checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkout {
+    /// The payment page, checked: https on a payment host (or the local mock).
+    pub url: Option<String>,
+    pub reference: String,
+    pub product: Product,
+}
+
+/// One purchase fulfilled by a reconcile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Fulfilled {
+    pub invoice_id: String,
+    pub product: Product,
+    pub credits: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    /// Purchases fulfilled by this reconcile (none when all were already).
+    pub fulfilled: Vec<Fulfilled>,
+    pub pro_until: Option<DateTime<Utc>>,
+    /// Checkouts still waiting for a payment to show up.
+    pub pending: Vec<PendingCheckout>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Billing {
+    db: Db,
+    ledger: Ledger,
+    clock: SharedClock,
+    events: EventBus,
+    profile: Profile,
+    secrets: SharedSecrets,
+    client: Arc<RwLock<Option<AutumnClient>>>,
+    poll: Arc<RwLock<PollPolicy>>,
+}
+
+impl Billing {
+    pub(crate) fn new(
+        db: Db,
+        ledger: Ledger,
+        clock: SharedClock,
+        events: EventBus,
+        profile: Profile,
+        secrets: SharedSecrets,
+    ) -> Self {
+        let billing = Self {
+            db,
+            ledger,
+            clock,
+            events,
+            profile,
+            secrets,
+            client: Arc::default(),
+            poll: Arc::default(),
+        };
+        billing.connect_configured();
+        billing
+    }
+
+    /// Autumn from `AUTUMN_API_URL` (default the real API) with the key from
+    /// the keyring, else `AUTUMN_SECRET_KEY`. Without a key, purchases are
+    /// off and say so.
+    pub fn connect_configured(&self) {
+        let key = match self.secrets.get(SecretName::AutumnKey) {
+            Ok(Some(key)) => Some(key),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "keyring unavailable for the Autumn key");
+                None
+            }
+        }
+        .or_else(|| {
+            std::env::var(ENV_SECRET_KEY)
+                .ok()
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| Secret::new(k.trim()))
+        });
+        let base = std::env::var(ENV_API_URL).unwrap_or_else(|_| DEFAULT_BASE_URL.into());
+        match key {
+            Some(key) => {
+                if let Err(error) = self.connect(&base, key) {
+                    tracing::warn!(code = error.code(), "Autumn client not set up");
+                }
+            }
+            None => self.set_client(None),
+        }
+    }
+
+    /// Uses the Autumn API at `base_url` with `key`.
+    pub fn connect(&self, base_url: &str, key: Secret) -> Result<(), BillingError> {
+        let client = AutumnClient::new(base_url, key)?;
+        self.set_client(Some(client));
+        Ok(())
+    }
+
+    fn set_client(&self, client: Option<AutumnClient>) {
+        *self.client.write().unwrap_or_else(PoisonError::into_inner) = client;
+    }
+
+    /// Changes how deep links poll (tests shorten it).
+    pub fn set_poll_policy(&self, policy: PollPolicy) {
+        *self.poll.write().unwrap_or_else(PoisonError::into_inner) = policy;
+    }
+
+    fn client(&self) -> Result<AutumnClient, BillingError> {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                BillingError::NotConfigured(format!(
+                    "set {ENV_SECRET_KEY} (and {ENV_API_URL} for a test server)"
+                ))
+            })
+    }
+
+    async fn customer(&self, client: &AutumnClient) -> Result<Customer, BillingError> {
+        client
+            .get_or_create_customer(
+                &self.profile.id,
+                &self.profile.display_name,
+                self.profile.email.as_deref(),
+            )
+            .await?;
+        client.customer(&self.profile.id).await
+    }
+
+    /// Opens a checkout for `product` and remembers it as pending. The
+    /// returned URL has been checked and may be opened in the browser.
+    pub async fn checkout(&self, product: Product) -> Result<Checkout> {
+        let client = self.client()?;
+        self.customer(&client).await?;
+        let reference = format!("ck_{}", uuid::Uuid::new_v4().simple());
+        let return_url =
+            std::env::var(ENV_RETURN_URL).unwrap_or_else(|_| DEFAULT_RETURN_URL.into());
+        let success_url = with_reference(&return_url, &reference);
+        let url = client
+            .checkout(&self.profile.id, product.id(), &success_url)
+            .await?;
+        if let Some(url) = &url {
+            check_checkout_url(url, client.base_url())?;
+        }
+        checkouts::open(
+            &self.db,
+            &self.profile.id,
+            &reference,
+            product.id(),
+            self.clock.now(),
+        )
+        .await?;
+        Ok(Checkout {
+            url,
+            reference,
+            product,
+        })
+    }
+
+    /// Checkouts still waiting for their payment.
+    pub async fn pending(&self) -> Result<Vec<PendingCheckout>> {
+        checkouts::pending(&self.db, &self.profile.id, self.clock.now()).await
+    }
+
+    /// Asks Autumn what was paid and fulfils what is not yet fulfilled.
+    pub async fn reconcile(&self) -> Result<ReconcileReport> {
+        let client = self.client()?;
+        let customer = self.customer(&client).await?;
+        let now = self.clock.now();
+        let mut fulfilled = Vec::new();
+        for invoice in customer.invoices.iter().filter(|i| i.status == "paid") {
+            for id in &invoice.product_ids {
+                let Some(product) = Product::from_id(id) else {
+                    tracing::warn!(product = %id, "a paid invoice for a product Banter does not sell");
+                    continue;
+                };
+                let Some(credits) = product.credits() else {
+                    continue; // Pro: see below.
+                };
+                let key = format!("autumn:{}:{}", invoice.stripe_id, product.id());
+                let receipt = self
+                    .ledger
+                    .credit_purchase(&self.profile.id, credits, &key, Some(&invoice.stripe_id))
+                    .await?;
+                if !receipt.replayed {
+                    checkouts::fulfil(
+                        &self.db,
+                        &self.profile.id,
+                        id,
+                        Some(&invoice.stripe_id),
+                        now,
+                    )
+                    .await?;
+                    tracing::info!(invoice = %invoice.stripe_id, credits, "purchase fulfilled");
+                    self.events.emit(DomainEvent::PurchaseFulfilled {
+                        product: product.id().to_string(),
+                        credits: Some(credits),
+                    });
+                    fulfilled.push(Fulfilled {
+                        invoice_id: invoice.stripe_id.clone(),
+                        product,
+                        credits,
+                    });
+                }
+            }
+        }
+        let pro_until = self.sync_pro(&customer, now).await?;
+        Ok(ReconcileReport {
+            fulfilled,
+            pro_until,
+            pending: self.pending().await?,
+        })
+    }
+
+    /// Pro while Autumn lists it active; cached until the paid period ends
+    /// plus a grace period, so a day offline does not cost the user Pro.
+    async fn sync_pro(
+        &self,
+        customer: &Customer,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let active = customer.products.iter().find(|p| {
+            p.id == Product::Pro.id() && matches!(p.status.as_str(), "active" | "trialing")
+        });
+        let until = active.map(|p| {
+            p.current_period_end
+                .and_then(DateTime::<Utc>::from_timestamp_millis)
+                .unwrap_or(now)
+                .max(now)
+                + PRO_OFFLINE_GRACE
+        });
+        let was = self.ledger.balance(&self.profile.id).await?.pro;
+        self.ledger.set_pro_until(&self.profile.id, until).await?;
+        if until.is_some() && !was {
+            checkouts::fulfil(&self.db, &self.profile.id, Product::Pro.id(), None, now).await?;
+            self.events.emit(DomainEvent::PurchaseFulfilled {
+                product: Product::Pro.id().to_string(),
+                credits: None,
+            });
+        }
+        Ok(until)
+    }
+
+    /// A `banter://` link arrived. Anything but a known link is refused and
+    /// changes nothing; `purchase/complete` reconciles, polling while a
+    /// checkout is pending and nothing new has shown up.
+    pub async fn handle_deep_link(&self, raw: &str) -> Result<ReconcileReport> {
+        let link = deep_link::parse(raw).map_err(BillingError::from)?;
+        match link {
+            DeepLink::PurchaseCancelled { reference } => {
+                if let Some(reference) = reference {
+                    checkouts::cancel(&self.db, &self.profile.id, &reference, self.clock.now())
+                        .await?;
+                }
+                self.reconcile().await
+            }
+            DeepLink::PurchaseComplete { .. } => self.reconcile_until_settled().await,
+        }
+    }
+
+    async fn reconcile_until_settled(&self) -> Result<ReconcileReport> {
+        let policy = *self.poll.read().unwrap_or_else(PoisonError::into_inner);
+        let started = tokio::time::Instant::now();
+        loop {
+            let outcome = self.reconcile().await;
+            let out_of_time = started.elapsed() + policy.every > policy.for_at_most;
+            match outcome {
+                Ok(report) if !report.fulfilled.is_empty() || report.pending.is_empty() => {
+                    return Ok(report)
+                }
+                Ok(report) if out_of_time => return Ok(report),
+                Err(crate::Error::Billing(e)) if e.is_transient() && !out_of_time => {
+                    tracing::info!(code = e.code(), "Autumn not reachable yet; polling");
+                }
+                Err(error) => return Err(error),
+                Ok(_) => {}
+            }
+            tokio::time::sleep(policy.every).await;
+        }
+    }
+}
+
+/// `url` with `ref=<reference>` added.
+fn with_reference(url: &str, reference: &str) -> String {
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}ref={reference}")
+}
+
+/// Only https pages of the payment provider — or, when Autumn itself is a
+/// local test server, that server's own pages.
+fn check_checkout_url(url: &str, autumn_base: &str) -> Result<(), BillingError> {
+    let refuse = || BillingError::UnsafeCheckoutUrl(url.chars().take(200).collect());
+    let parsed = reqwest::Url::parse(url).map_err(|_| refuse())?;
+    let host = parsed.host_str().unwrap_or_default();
+    if parsed.scheme() == "https"
+        && CHECKOUT_HOSTS.contains(&host)
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+    {
+        return Ok(());
+    }
+    let base = reqwest::Url::parse(autumn_base).map_err(|_| refuse())?;
+    let local = base.host_str().is_some_and(|h| {
+        h == "localhost"
+            || h.trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    if local && parsed.origin() == base.origin() {
+        return Ok(());
+    }
+    Err(refuse())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_payment_pages_are_opened() {
+        let real = "https://api.useautumn.com";
+        assert!(check_checkout_url("https://checkout.stripe.com/c/pay/cs_test_1", real).is_ok());
+        assert!(check_checkout_url("https://checkout.useautumn.com/x", real).is_ok());
+        for bad in [
+            "http://checkout.stripe.com/c/pay",
+            "https://checkout.stripe.com.evil.example/pay",
+            "https://evil.example/?checkout.stripe.com",
+            "https://user@checkout.stripe.com/pay",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "http://127.0.0.1:9/pay/co_1",
+        ] {
+            assert!(check_checkout_url(bad, real).is_err(), "{bad}");
+        }
+        let mock = "http://127.0.0.1:4100";
+        assert!(check_checkout_url("http://127.0.0.1:4100/pay/co_1", mock).is_ok());
+        assert!(check_checkout_url("http://127.0.0.1:4101/pay/co_1", mock).is_err());
+    }
+
+    #[test]
+    fn the_reference_rides_on_the_return_url() {
+        assert_eq!(
+            with_reference("banter://purchase/complete", "ck_1"),
+            "banter://purchase/complete?ref=ck_1"
+        );
+        assert_eq!(
+            with_reference("https://example.com/return?app=banter", "ck_1"),
+            "https://example.com/return?app=banter&ref=ck_1"
+        );
+    }
+}

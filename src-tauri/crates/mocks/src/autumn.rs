@@ -1,0 +1,464 @@
+//! A mock Autumn billing server: the legacy REST API at `x-api-version: 1.2`
+//! (what `autumn-js` speaks), over real HTTP on 127.0.0.1.
+//!
+//! - `POST /v1/customers` get-or-create, `GET /v1/customers/{id}[?expand=invoices]`
+//! - `POST /v1/checkout` → `{url}` pointing at this server's own "pay" page
+//! - `GET /pay/{id}` shows the page; `POST /pay/{id}` pays and redirects to
+//!   the checkout's `success_url`. The invoice becomes visible only after
+//!   `payment_lag` — Stripe's webhook reaching Autumn after the redirect.
+//! - `POST /__mock/pro {customer_id, active}` switches a Pro subscription;
+//!   `POST /__mock/outage {on}` makes every `/v1` call a 503.
+//!
+//! Errors use Autumn's body `{message, code, env}`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The API version the mock speaks (and requires).
+pub const API_VERSION: &str = "1.2";
+
+/// The products Banter sells: id, name, price in cents, credits (0 = Pro).
+pub const PRODUCTS: [(&str, &str, i64, i64); 4] = [
+    ("credits_500", "500 credits", 500, 500),
+    ("credits_1000", "1,000 credits", 900, 1000),
+    ("credits_5000", "5,000 credits", 4000, 5000),
+    ("pro", "Pro", 2000, 0),
+];
+
+#[derive(Debug, Clone)]
+pub struct AutumnConfig {
+    /// The secret key the mock accepts (`Authorization: Bearer …`).
+    pub secret_key: String,
+    /// How long after paying the invoice shows up in the customer.
+    pub payment_lag: Duration,
+}
+
+impl Default for AutumnConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: "am_sk_test_mock".into(),
+            payment_lag: Duration::ZERO,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    customers: HashMap<String, Value>,
+    checkouts: HashMap<String, Checkout>,
+    next_id: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Checkout {
+    customer_id: String,
+    product_id: String,
+    success_url: Option<String>,
+    paid: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: AutumnConfig,
+    store: Mutex<Store>,
+    outage: AtomicBool,
+    base_url: String,
+}
+
+type AppState = Arc<Shared>;
+
+/// A running mock Autumn; shuts down when dropped.
+#[derive(Debug)]
+pub struct AutumnServer {
+    addr: SocketAddr,
+    shared: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl AutumnServer {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Makes every `/v1` call answer 503 (or stops doing so).
+    pub fn set_outage(&self, on: bool) {
+        self.shared.outage.store(on, Ordering::SeqCst);
+    }
+
+    /// Starts or ends a Pro subscription for a customer.
+    pub fn set_pro(&self, customer_id: &str, active: bool) {
+        set_pro(&self.shared, customer_id, active);
+    }
+}
+
+impl Drop for AutumnServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the mock on `addr` (loopback only; port 0 picks a free one).
+pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Result<AutumnServer> {
+    if !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(
+            "the mock listens on loopback addresses only",
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        config,
+        store: Mutex::default(),
+        outage: AtomicBool::new(false),
+        base_url: format!("http://{addr}"),
+    });
+    let app = Router::new()
+        .route("/v1/customers", post(get_or_create))
+        .route("/v1/customers/{id}", get(get_customer))
+        .route("/v1/checkout", post(checkout))
+        .route("/pay/{id}", get(pay_page).post(pay))
+        .route("/__mock/pro", post(mock_pro))
+        .route("/__mock/outage", post(mock_outage))
+        .with_state(shared.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let server = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(error) = server.await {
+            tracing::warn!(%error, "mock Autumn stopped");
+        }
+    });
+    Ok(AutumnServer {
+        addr,
+        shared,
+        shutdown: Some(tx),
+    })
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"message": message, "code": code, "env": "sandbox"})),
+    )
+        .into_response()
+}
+
+/// Auth, version and outage checks shared by every `/v1` route: the error
+/// response, or `None` to go on.
+fn gate(state: &Shared, headers: &HeaderMap) -> Option<Response> {
+    if state.outage.load(Ordering::SeqCst) {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service temporarily unavailable",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return Some(response);
+    }
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match auth.and_then(|a| a.strip_prefix("Bearer ")) {
+        None => {
+            return Some(error(
+                StatusCode::UNAUTHORIZED,
+                "no_secret_key",
+                "Secret key not found",
+            ))
+        }
+        Some(key) if key != state.config.secret_key => {
+            return Some(error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_secret_key",
+                "Invalid secret key",
+            ))
+        }
+        Some(_) => {}
+    }
+    match headers.get("x-api-version").and_then(|v| v.to_str().ok()) {
+        Some(API_VERSION) => None,
+        _ => Some(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_api_version",
+            "this mock speaks x-api-version 1.2 only",
+        )),
+    }
+}
+
+fn new_customer(id: &str, name: Option<&str>, email: Option<&str>) -> Value {
+    json!({
+        "id": id, "created_at": now_ms(), "name": name, "email": email,
+        "fingerprint": null, "stripe_id": format!("cus_mock_{id}"), "env": "sandbox",
+        "metadata": {}, "products": [], "features": {}, "invoices": []
+    })
+}
+
+/// The customer as Autumn shows it: invoices only with `expand=invoices`.
+fn render(customer: &Value, expand_invoices: bool) -> Value {
+    let mut out = customer.clone();
+    if !expand_invoices {
+        if let Some(map) = out.as_object_mut() {
+            map.remove("invoices");
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct CreateCustomer {
+    id: String,
+    name: Option<String>,
+    email: Option<String>,
+}
+
+async fn get_or_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<CreateCustomer>,
+) -> Response {
+    if let Some(response) = gate(&state, &headers) {
+        return response;
+    }
+    let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let customer = store
+        .customers
+        .entry(body.id.clone())
+        .or_insert_with(|| new_customer(&body.id, body.name.as_deref(), body.email.as_deref()));
+    Json(render(customer, false)).into_response()
+}
+
+#[derive(Deserialize)]
+struct Expand {
+    expand: Option<String>,
+}
+
+async fn get_customer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<Expand>,
+) -> Response {
+    if let Some(response) = gate(&state, &headers) {
+        return response;
+    }
+    let store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    match store.customers.get(&id) {
+        Some(customer) => {
+            let invoices = query
+                .expand
+                .is_some_and(|e| e.split(',').any(|x| x.trim() == "invoices"));
+            Json(render(customer, invoices)).into_response()
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            "customer_not_found",
+            "Customer not found",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckoutBody {
+    customer_id: String,
+    product_id: Option<String>,
+    success_url: Option<String>,
+}
+
+async fn checkout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<CheckoutBody>,
+) -> Response {
+    if let Some(response) = gate(&state, &headers) {
+        return response;
+    }
+    let Some(product_id) = body.product_id else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "product_id is required",
+        );
+    };
+    let Some(&(_, name, price, _)) = PRODUCTS.iter().find(|p| p.0 == product_id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "product_not_found",
+            "Product not found",
+        );
+    };
+    let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    if !store.customers.contains_key(&body.customer_id) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "customer_not_found",
+            "Customer not found",
+        );
+    }
+    store.next_id += 1;
+    let id = format!("co_mock_{}", store.next_id);
+    store.checkouts.insert(
+        id.clone(),
+        Checkout {
+            customer_id: body.customer_id.clone(),
+            product_id: product_id.clone(),
+            success_url: body.success_url,
+            paid: false,
+        },
+    );
+    Json(json!({
+        "url": format!("{}/pay/{id}", state.base_url),
+        "customer_id": body.customer_id,
+        "product": {"id": product_id, "name": name},
+        "total": price as f64 / 100.0,
+        "currency": "usd",
+    }))
+    .into_response()
+}
+
+async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(checkout) = store.checkouts.get(&id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "checkout_not_found",
+            "Checkout not found",
+        );
+    };
+    let (name, price) = PRODUCTS
+        .iter()
+        .find(|p| p.0 == checkout.product_id)
+        .map_or(("?", 0), |p| (p.1, p.2));
+    Html(format!(
+        "<!doctype html><title>Mock checkout</title><h1>Pay ${}.{:02} for {name}</h1>\
+         <form method=post><button id=pay>Pay</button></form>",
+        price / 100,
+        price % 100
+    ))
+    .into_response()
+}
+
+/// Paying: the browser is sent back at once; the invoice appears after the lag.
+async fn pay(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let checkout = {
+        let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(checkout) = store.checkouts.get_mut(&id) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "checkout_not_found",
+                "Checkout not found",
+            );
+        };
+        if checkout.paid {
+            return error(
+                StatusCode::CONFLICT,
+                "already_paid",
+                "This checkout was paid",
+            );
+        }
+        checkout.paid = true;
+        checkout.clone()
+    };
+    let lag = state.config.payment_lag;
+    let shared = state.clone();
+    let invoice_id = format!("in_mock_{id}");
+    let success_url = checkout.success_url.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(lag).await;
+        record_payment(&shared, &checkout, &invoice_id);
+    });
+    match success_url {
+        Some(url) => Redirect::to(&url).into_response(),
+        None => Html("<!doctype html><p>Paid. You can return to Banter.</p>").into_response(),
+    }
+}
+
+fn record_payment(state: &Shared, checkout: &Checkout, invoice_id: &str) {
+    let price = PRODUCTS
+        .iter()
+        .find(|p| p.0 == checkout.product_id)
+        .map_or(0, |p| p.2);
+    if checkout.product_id == "pro" {
+        set_pro(state, &checkout.customer_id, true);
+    }
+    let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(invoices) = store
+        .customers
+        .get_mut(&checkout.customer_id)
+        .and_then(|c| c["invoices"].as_array_mut())
+    {
+        invoices.push(json!({
+            "product_ids": [checkout.product_id],
+            "stripe_id": invoice_id,
+            "status": "paid",
+            "total": price as f64 / 100.0,
+            "currency": "usd",
+            "created_at": now_ms(),
+            "hosted_invoice_url": null,
+        }));
+    }
+}
+
+fn set_pro(state: &Shared, customer_id: &str, active: bool) {
+    let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(products) = store
+        .customers
+        .get_mut(customer_id)
+        .and_then(|c| c["products"].as_array_mut())
+    else {
+        return;
+    };
+    products.retain(|p| p["id"] != "pro");
+    if active {
+        let start = now_ms();
+        products.push(json!({
+            "id": "pro", "name": "Pro", "group": null, "status": "active",
+            "started_at": start, "canceled_at": null, "version": 1,
+            "subscription_ids": ["sub_mock_pro"],
+            "current_period_start": start,
+            "current_period_end": start + 30 * 24 * 3600 * 1000,
+            "trial_ends_at": null, "is_add_on": false, "is_default": false, "items": []
+        }));
+    }
+}
+
+#[derive(Deserialize)]
+struct ProSwitch {
+    customer_id: String,
+    active: bool,
+}
+
+async fn mock_pro(State(state): State<AppState>, Json(body): Json<ProSwitch>) -> StatusCode {
+    set_pro(&state, &body.customer_id, body.active);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct OutageSwitch {
+    on: bool,
+}
+
+async fn mock_outage(State(state): State<AppState>, Json(body): Json<OutageSwitch>) -> StatusCode {
+    state.outage.store(body.on, Ordering::SeqCst);
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,255 @@
+//! Buying credits through the mock Autumn over real HTTP: checkout → pay →
+//! the `banter://` return → reconcile, which alone grants credits, exactly
+//! once per paid invoice — also when the link comes twice, comes before the
+//! payment is visible, never comes, or is forged; Autumn down; Pro.
+
+use banter_core::billing::{PollPolicy, Product};
+use banter_core::ledger::{Action, EntryKind};
+use banter_core::providers::Secret;
+use banter_core::Core;
+use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
+use banter_tests::{ledger_rows, rows_of_kind, verify, Env};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const KEY: &str = "am_sk_test_mock";
+
+async fn autumn(lag_ms: u64) -> AutumnServer {
+    let config = AutumnConfig {
+        secret_key: KEY.into(),
+        payment_lag: Duration::from_millis(lag_ms),
+    };
+    start_autumn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("start mock Autumn")
+}
+
+async fn shop(env: &Env, server: &AutumnServer) -> Core {
+    let core = env.open().await;
+    core.billing()
+        .connect(&server.base_url(), Secret::new(KEY))
+        .expect("connect");
+    core.billing().set_poll_policy(PollPolicy {
+        every: Duration::from_millis(50),
+        for_at_most: Duration::from_secs(10),
+    });
+    core
+}
+
+/// Pays like the browser does; returns where the mock sends the browser.
+async fn pay(checkout_url: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let page = browser
+        .get(checkout_url)
+        .send()
+        .await
+        .expect("the pay page");
+    assert!(page.status().is_success());
+    assert!(page.text().await.expect("its text").contains("Pay $"));
+    let paid = browser.post(checkout_url).send().await.expect("paying");
+    assert_eq!(paid.status().as_u16(), 303);
+    paid.headers()["location"]
+        .to_str()
+        .expect("a text location")
+        .to_string()
+}
+
+async fn remaining(core: &Core) -> i64 {
+    core.balance().await.expect("balance").remaining
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkout_pay_and_return_grant_500_once_even_when_the_link_comes_twice() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(0).await;
+    let core = shop(&env, &server).await;
+
+    let checkout = core.billing().checkout(Product::Credits500).await.unwrap();
+    let url = checkout.url.clone().expect("a payment page");
+    assert!(url.starts_with(&server.base_url()), "{url}");
+    assert_eq!(core.billing().pending().await.unwrap().len(), 1);
+    assert_eq!(
+        remaining(&core).await,
+        100,
+        "nothing is granted before paying"
+    );
+
+    let link = pay(&url).await;
+    assert_eq!(
+        link,
+        format!("banter://purchase/complete?ref={}", checkout.reference)
+    );
+    let report = core.billing().handle_deep_link(&link).await.unwrap();
+    assert_eq!(report.fulfilled.len(), 1);
+    assert_eq!(report.fulfilled[0].credits, 500);
+    assert!(report.pending.is_empty());
+    assert_eq!(remaining(&core).await, 600);
+
+    // The same link again (double click, second instance): nothing more.
+    let again = core.billing().handle_deep_link(&link).await.unwrap();
+    assert!(again.fulfilled.is_empty());
+    assert_eq!(remaining(&core).await, 600);
+    let purchases = rows_of_kind(&core, EntryKind::Purchase).await;
+    assert_eq!(purchases.len(), 1);
+    assert_eq!(purchases[0].purchased_delta, 500);
+    assert_eq!(
+        purchases[0].reference.as_deref(),
+        Some(report.fulfilled[0].invoice_id.as_str())
+    );
+    verify(&core).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_that_beats_the_payment_polls_until_autumn_knows() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(700).await;
+    let core = shop(&env, &server).await;
+    let checkout = core.billing().checkout(Product::Credits1000).await.unwrap();
+    let link = pay(checkout.url.as_deref().unwrap()).await;
+    // Autumn learns of the payment 700 ms after the browser came back.
+    let report = core.billing().handle_deep_link(&link).await.unwrap();
+    assert_eq!(report.fulfilled.len(), 1);
+    assert_eq!(remaining(&core).await, 1100);
+    verify(&core).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_link_is_made_good_by_the_next_start() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(0).await;
+    let core = shop(&env, &server).await;
+    let checkout = core.billing().checkout(Product::Credits5000).await.unwrap();
+    let _never_delivered = pay(checkout.url.as_deref().unwrap()).await;
+    core.close().await;
+    drop(core);
+
+    // Start-up reconcile (the app runs it at every start).
+    let core = shop(&env, &server).await;
+    assert_eq!(core.billing().pending().await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let report = core.billing().reconcile().await.unwrap();
+    assert_eq!(report.fulfilled.len(), 1);
+    assert_eq!(remaining(&core).await, 5100);
+    assert!(core.billing().pending().await.unwrap().is_empty());
+    verify(&core).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_links_grant_nothing() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(0).await;
+    let core = shop(&env, &server).await;
+    core.billing().set_poll_policy(PollPolicy {
+        every: Duration::from_millis(20),
+        for_at_most: Duration::from_millis(200),
+    });
+    let rows = ledger_rows(&core).await.len();
+    let huge = format!("banter://purchase/complete?ref={}", "a".repeat(100_000));
+    for forged in [
+        "banter://purchase/complete?credits=5000",
+        "banter://purchase/complete?product=credits_5000&amount=5000",
+        "banter://purchase/grant?credits=500",
+        "banter://admin/complete",
+        "https://evil.example/purchase/complete",
+        "banter://purchase/%63omplete",
+        "banter://purchase/complete#credits=500",
+        huge.as_str(),
+    ] {
+        let err = core.billing().handle_deep_link(forged).await.unwrap_err();
+        assert_eq!(err.code(), "bad_deep_link", "{forged}");
+    }
+    // A well-formed link with no payment behind it finds nothing to grant.
+    let report = core
+        .billing()
+        .handle_deep_link("banter://purchase/complete?ref=ck_made_up")
+        .await
+        .unwrap();
+    assert!(report.fulfilled.is_empty());
+    // A checkout opened but never paid: polling gives up and keeps it pending.
+    core.billing().checkout(Product::Credits500).await.unwrap();
+    let report = core
+        .billing()
+        .handle_deep_link("banter://purchase/complete")
+        .await
+        .unwrap();
+    assert!(report.fulfilled.is_empty());
+    assert_eq!(report.pending.len(), 1);
+    assert_eq!(ledger_rows(&core).await.len(), rows);
+    assert_eq!(remaining(&core).await, 100);
+    verify(&core).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autumn_down_is_a_clear_error_and_the_purchase_waits() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(0).await;
+    let core = shop(&env, &server).await;
+    core.billing().set_poll_policy(PollPolicy {
+        every: Duration::from_millis(20),
+        for_at_most: Duration::from_millis(200),
+    });
+    let checkout = core.billing().checkout(Product::Credits500).await.unwrap();
+    let link = pay(checkout.url.as_deref().unwrap()).await;
+    server.set_outage(true);
+    let err = core.billing().handle_deep_link(&link).await.unwrap_err();
+    assert_eq!(err.code(), "billing_unavailable");
+    assert!(err.to_string().contains("kept"), "{err}");
+    assert_eq!(core.billing().pending().await.unwrap().len(), 1);
+    assert_eq!(remaining(&core).await, 100);
+
+    server.set_outage(false);
+    let report = core.billing().reconcile().await.unwrap();
+    assert_eq!(report.fulfilled.len(), 1);
+    assert_eq!(remaining(&core).await, 600);
+    verify(&core).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pro_makes_actions_free_and_recorded_until_it_lapses() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(0).await;
+    let core = shop(&env, &server).await;
+    core.billing().reconcile().await.unwrap(); // creates the customer
+    server.set_pro(core.user_id(), true);
+    let report = core.billing().reconcile().await.unwrap();
+    assert!(report.pro_until.is_some());
+    assert!(core.balance().await.unwrap().pro);
+
+    let free = banter_tests::spend(&core, Action::ChatMessage, "pro-1")
+        .await
+        .unwrap();
+    assert_eq!(free.entry.amount, 0);
+    assert_eq!(free.entry.nominal_cost, Some(3));
+    assert_eq!(remaining(&core).await, 100);
+
+    server.set_pro(core.user_id(), false);
+    let report = core.billing().reconcile().await.unwrap();
+    assert_eq!(report.pro_until, None);
+    let paid = banter_tests::spend(&core, Action::ChatMessage, "pro-2")
+        .await
+        .unwrap();
+    assert_eq!(paid.entry.amount, -3);
+    assert_eq!(remaining(&core).await, 97);
+    verify(&core).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_key_or_with_a_wrong_one_purchases_say_why() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let server = autumn(0).await;
+    let core = env.open().await;
+    let err = core.billing().checkout(Product::Pro).await.unwrap_err();
+    assert!(
+        std::env::var_os("AUTUMN_SECRET_KEY").is_some() || err.code() == "billing_not_configured",
+        "{err}"
+    );
+    core.billing()
+        .connect(&server.base_url(), Secret::new("am_sk_test_wrong"))
+        .unwrap();
+    let err = core.billing().checkout(Product::Pro).await.unwrap_err();
+    assert_eq!(err.code(), "billing_unauthorized");
+    assert!(core.billing().pending().await.unwrap().is_empty());
+}
