@@ -25,6 +25,10 @@ const COMMANDS: &[&str] = &[
     "set_shortcut",
     "open_link",
     "open_quick_chat",
+    "list_products",
+    "purchase_status",
+    "start_checkout",
+    "sync_purchases",
 ];
 
 fn main() {

@@ -28,10 +28,15 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::settings::set_shortcut,
             commands::links::open_link,
             commands::windows::open_quick_chat,
+            commands::purchases::list_products,
+            commands::purchases::purchase_status,
+            commands::purchases::start_checkout,
+            commands::purchases::sync_purchases,
         ])
         .events(tauri_specta::collect_events![
             events::CoreEvent,
-            events::NewChatRequested
+            events::NewChatRequested,
+            events::PurchaseCheck
         ])
         // Row ids and credit amounts are far below 2^53.
         .dangerously_cast_bigints_to_number()

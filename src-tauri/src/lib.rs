@@ -6,6 +6,7 @@
 
 mod bindings;
 mod commands;
+mod deep_link;
 mod events;
 mod shortcut;
 mod state;
@@ -20,6 +21,13 @@ pub fn run() {
     init_logging();
     let specta = bindings::builder();
     let result = tauri::Builder::default()
+        // First, so a second launch (e.g. with a banter:// link) hands its
+        // arguments to this instance and exits; the deep-link feature turns
+        // a forwarded link into an `on_open_url` event here.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            windows::show_main(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(shortcut::plugin())
         .plugin(
             // Size and position, but never "visible": quick chat starts hidden.
@@ -44,6 +52,7 @@ pub fn run() {
                 }
             }
             app.manage(core);
+            deep_link::setup(app);
             if let Err(error) = tray::create(app) {
                 tracing::warn!(%error, "no tray icon (the desktop has no tray)");
             }

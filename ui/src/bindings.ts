@@ -44,12 +44,23 @@ export const commands = {
 	openLink: (url: string) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("open_link", { url })),
 	/**  Shows the quick-chat window (the same as the tray item and the shortcut). */
 	openQuickChat: () => __TAURI_INVOKE<void>("open_quick_chat"),
+	/**  The packs and Pro, with prices and credits. */
+	listProducts: () => __TAURI_INVOKE<ProductInfo_Serialize[]>("list_products"),
+	purchaseStatus: () => typedError<PurchaseStatus, ApiError_Serialize>(__TAURI_INVOKE("purchase_status")),
+	/**
+	 *  Opens a checkout for `product` in the system browser; credits come when
+	 *  Autumn reports the payment (the return link, start-up, or polling).
+	 */
+	startCheckout: (product: Product) => typedError<Checkout_Serialize, ApiError_Serialize>(__TAURI_INVOKE("start_checkout", { product })),
+	/**  Asks Autumn now what has been paid (the "I've paid" button). */
+	syncPurchases: () => typedError<ReconcileReport_Serialize, ApiError_Serialize>(__TAURI_INVOKE("sync_purchases")),
 };
 
 /** Events */
 export const events = {
 	coreEvent: makeEvent<CoreEvent_Serialize, CoreEvent_Deserialize>("core-event"),
 	newChatRequested: makeEvent<NewChatRequested, NewChatRequested>("new-chat-requested"),
+	purchaseCheck: makeEvent<PurchaseCheck_Serialize, PurchaseCheck_Deserialize>("purchase-check"),
 };
 
 /* Types */
@@ -202,6 +213,25 @@ export type ChatSession_Serialize = {
 	messageCount: number,
 };
 
+/**  An opened checkout. */
+export type Checkout = Checkout_Serialize | Checkout_Deserialize;
+
+/**  An opened checkout. */
+export type Checkout_Deserialize = {
+	/**  The payment page, checked: https on a payment host (or the local mock). */
+	url?: string | null,
+	reference: string,
+	product: Product,
+};
+
+/**  An opened checkout. */
+export type Checkout_Serialize = {
+	/**  The payment page, checked: https on a payment host (or the local mock). */
+	url: string | null,
+	reference: string,
+	product: Product,
+};
+
 /**  Where the configuration in force comes from. */
 export type ConfigSource = 
 /**  `AZURE_OPENAI_*` variables; they override saved settings. */
@@ -293,6 +323,13 @@ export type ExportFormat = "markdown" | "json";
 export type ExportedFile = {
 	fileName: string,
 	content: string,
+};
+
+/**  One purchase fulfilled by a reconcile. */
+export type Fulfilled = {
+	invoiceId: string,
+	product: Product,
+	credits: number,
 };
 
 /**  Where the key comes from: the keyring first, then the environment. */
@@ -417,6 +454,45 @@ export type OpenAiCompatConfig = {
 	streams: boolean,
 };
 
+export type PendingCheckout = {
+	reference: string,
+	product: string,
+	createdAt: string,
+};
+
+export type Product = "credits500" | "credits1000" | "credits5000" | 
+/**  Subscription: unlimited credits while active. */
+"pro";
+
+/**  A product as the pricing page shows it. */
+export type ProductInfo = ProductInfo_Serialize | ProductInfo_Deserialize;
+
+/**  A product as the pricing page shows it. */
+export type ProductInfo_Deserialize = {
+	product: Product,
+	/**  Autumn's product id. */
+	id: string,
+	name: string,
+	/**  US cents. */
+	priceCents: number,
+	/**  Credits granted once paid; `None` for Pro (unlimited while active). */
+	credits?: number | null,
+	monthly: boolean,
+};
+
+/**  A product as the pricing page shows it. */
+export type ProductInfo_Serialize = {
+	product: Product,
+	/**  Autumn's product id. */
+	id: string,
+	name: string,
+	/**  US cents. */
+	priceCents: number,
+	/**  Credits granted once paid; `None` for Pro (unlimited while active). */
+	credits: number | null,
+	monthly: boolean,
+};
+
 export type ProviderConfig = ProviderConfig_Serialize | ProviderConfig_Deserialize;
 
 export type ProviderConfig_Deserialize = {
@@ -472,7 +548,59 @@ export type ProviderSettings_Serialize = {
 	label: string | null,
 };
 
+/**
+ *  What became of a `banter://purchase/…` return: the UI shows a
+ *  "checking your purchase" state, then the outcome.
+ */
+export type PurchaseCheck = PurchaseCheck_Serialize | PurchaseCheck_Deserialize;
+
+export type PurchaseCheckState = "checking" | "done" | "failed";
+
+/**
+ *  What became of a `banter://purchase/…` return: the UI shows a
+ *  "checking your purchase" state, then the outcome.
+ */
+export type PurchaseCheck_Deserialize = {
+	state: PurchaseCheckState,
+	report?: ReconcileReport_Deserialize | null,
+	error?: ApiError_Deserialize | null,
+};
+
+/**
+ *  What became of a `banter://purchase/…` return: the UI shows a
+ *  "checking your purchase" state, then the outcome.
+ */
+export type PurchaseCheck_Serialize = {
+	state: PurchaseCheckState,
+	report: ReconcileReport_Serialize | null,
+	error: ApiError_Serialize | null,
+};
+
+export type PurchaseStatus = {
+	/**  False when no Autumn key is set: the pricing page says so. */
+	configured: boolean,
+	pending: PendingCheckout[],
+};
+
 export type ReasoningEffort = "low" | "medium" | "high";
+
+export type ReconcileReport = ReconcileReport_Serialize | ReconcileReport_Deserialize;
+
+export type ReconcileReport_Deserialize = {
+	/**  Purchases fulfilled by this reconcile (none when all were already). */
+	fulfilled: Fulfilled[],
+	proUntil?: string | null,
+	/**  Checkouts still waiting for a payment to show up. */
+	pending: PendingCheckout[],
+};
+
+export type ReconcileReport_Serialize = {
+	/**  Purchases fulfilled by this reconcile (none when all were already). */
+	fulfilled: Fulfilled[],
+	proUntil: string | null,
+	/**  Checkouts still waiting for a payment to show up. */
+	pending: PendingCheckout[],
+};
 
 export type Role = "user" | "assistant" | "system";
 

@@ -170,6 +170,7 @@ async fn chunk_overhead() {
             content: "go".into(),
         }],
         max_completion_tokens: None,
+        response_format: None,
     };
     let mut stream = provider.stream_chat(request).await.expect("stream");
     let mut parsed = Vec::new();

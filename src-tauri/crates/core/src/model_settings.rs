@@ -135,6 +135,7 @@ impl Core {
                 content: "Reply with the single word: ok".into(),
             }],
             max_completion_tokens: None,
+            response_format: None,
         };
         let started = Instant::now();
         let mut stream = provider.stream_chat(request).await?;

@@ -158,6 +158,11 @@ impl Billing {
         *self.client.write().unwrap_or_else(PoisonError::into_inner) = client;
     }
 
+    /// Whether an Autumn key is set (purchases are possible).
+    pub fn is_configured(&self) -> bool {
+        self.client.read().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
     /// Changes how deep links poll (tests shorten it).
     pub fn set_poll_policy(&self, policy: PollPolicy) {
         *self.poll.write().unwrap_or_else(PoisonError::into_inner) = policy;

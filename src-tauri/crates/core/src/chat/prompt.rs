@@ -66,6 +66,7 @@ impl ChatStore {
         Ok(ChatRequest {
             messages,
             max_completion_tokens,
+            response_format: None,
         })
     }
 }

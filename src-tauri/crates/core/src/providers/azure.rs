@@ -38,8 +38,18 @@ pub(super) fn endpoint(config: &AzureConfig, key: Secret) -> Endpoint {
             None
         },
         streams: config.streams,
+        json_schema: structured_outputs(config.api_version.as_deref()),
         label: format!("Azure OpenAI · {}", config.deployment),
         deployment: config.deployment.clone(),
+    }
+}
+
+/// Azure accepts a `json_schema` response format from API version
+/// `2024-08-01-preview` on (and on the v1 form). Dated versions sort as text.
+fn structured_outputs(api_version: Option<&str>) -> bool {
+    match api_version {
+        None => true,
+        Some(v) => v.get(..10).is_some_and(|date| date >= "2024-08-01"),
     }
 }
 
@@ -76,6 +86,7 @@ mod tests {
                 },
             ],
             max_completion_tokens: None,
+            response_format: None,
         }
     }
 
@@ -131,6 +142,33 @@ mod tests {
                 "stream": false,
                 "max_tokens": 8000
             })
+        );
+    }
+
+    #[test]
+    fn structured_outputs_from_2024_08_01_preview_and_on_v1() {
+        assert!(structured_outputs(None));
+        assert!(structured_outputs(Some("2024-08-01-preview")));
+        assert!(structured_outputs(Some("2024-10-21")));
+        assert!(structured_outputs(Some("2025-04-01-preview")));
+        assert!(!structured_outputs(Some("2024-06-01")));
+        assert!(!structured_outputs(Some("preview")));
+    }
+
+    #[test]
+    fn a_response_format_is_sent_only_when_asked() {
+        let e = endpoint(&config(None, ModelFamily::OSeries), Secret::new("k"));
+        let provider = CompletionsProvider::new(e, Timeouts::default()).unwrap();
+        assert!(provider.body(&request()).get("response_format").is_none());
+        let mut asked = request();
+        asked.response_format = Some(crate::providers::ResponseFormat::JsonSchema {
+            name: "plan".into(),
+            strict: true,
+            schema: json!({"type": "object"}),
+        });
+        assert_eq!(
+            provider.body(&asked)["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "plan", "strict": true, "schema": {"type": "object"}}})
         );
     }
 

@@ -33,6 +33,8 @@ pub(super) struct Endpoint {
     pub default_cap: Option<u32>,
     pub reasoning_effort: Option<ReasoningEffort>,
     pub streams: bool,
+    /// Whether `response_format: json_schema` is accepted (structured outputs).
+    pub json_schema: bool,
     pub label: String,
     /// Named in "deployment not found".
     pub deployment: String,
@@ -77,6 +79,11 @@ impl CompletionsProvider {
             max_completion_tokens: cap.filter(|_| e.length_cap == LengthCap::MaxCompletionTokens),
             max_tokens: cap.filter(|_| e.length_cap == LengthCap::MaxTokens),
             reasoning_effort: e.reasoning_effort,
+            response_format: request
+                .response_format
+                .as_ref()
+                .filter(|_| e.json_schema)
+                .map(super::ResponseFormat::to_wire),
         };
         serde_json::to_value(body).unwrap_or_default()
     }
@@ -138,5 +145,9 @@ impl ChatProvider for CompletionsProvider {
 
     fn label(&self) -> String {
         self.endpoint.label.clone()
+    }
+
+    fn supports_json_schema(&self) -> bool {
+        self.endpoint.json_schema
     }
 }

@@ -52,6 +52,36 @@ pub struct ChatRequest {
     pub messages: Vec<PromptMessage>,
     /// Cap on the reply, reasoning included (`max_completion_tokens`).
     pub max_completion_tokens: Option<u32>,
+    /// Structured output; `None` (chat) sends no `response_format` at all.
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// Asks the model for output of a fixed shape (OpenAI structured outputs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseFormat {
+    /// `{"type":"json_schema","json_schema":{"name","strict","schema"}}`:
+    /// with `strict`, the deployment guarantees output matching `schema`.
+    JsonSchema {
+        name: String,
+        strict: bool,
+        schema: serde_json::Value,
+    },
+}
+
+impl ResponseFormat {
+    /// The request body's `response_format` value.
+    pub fn to_wire(&self) -> serde_json::Value {
+        match self {
+            Self::JsonSchema {
+                name,
+                strict,
+                schema,
+            } => serde_json::json!({
+                "type": "json_schema",
+                "json_schema": {"name": name, "strict": strict, "schema": schema}
+            }),
+        }
+    }
 }
 
 /// Token counts as the provider reported them.
@@ -103,6 +133,13 @@ pub trait ChatProvider: Send + Sync + std::fmt::Debug {
 
     /// A label for the UI and logs (e.g. "Azure OpenAI · o3-mini"); no secrets.
     fn label(&self) -> String;
+
+    /// Whether requests may carry a JSON-schema `response_format`. Callers
+    /// that ask for structured output fall back to instructions otherwise
+    /// (and when the deployment refuses the field anyway).
+    fn supports_json_schema(&self) -> bool {
+        false
+    }
 }
 
 /// The provider for `config`. Azure needs a key; an OpenAI-compatible local

@@ -20,6 +20,8 @@ pub(super) fn endpoint(config: &OpenAiCompatConfig, key: Option<Secret>) -> Endp
         default_cap: None,
         reasoning_effort: None,
         streams: config.streams,
+        // Ollama and llama.cpp's server take a JSON-schema response format.
+        json_schema: true,
         label: format!("{} · {}", base, config.model),
         deployment: config.model.clone(),
     }

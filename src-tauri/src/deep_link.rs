@@ -1,0 +1,91 @@
+//! `banter://` links: from the OS (a first launch with the link), and from a
+//! second launch, which tauri-plugin-single-instance forwards to this one.
+//! The core parses each link strictly and only ever reconciles with Autumn;
+//! the raw URL never reaches the web UI or an opener.
+
+use crate::events::PurchaseCheck;
+use crate::state::AppCore;
+use crate::windows;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_specta::Event;
+
+/// While a pending checkout exists, Autumn is asked this often.
+const PENDING_POLL: Duration = Duration::from_secs(10);
+
+/// Listens for links and reconciles at start-up and while a checkout is
+/// pending, so a lost return link loses no credits.
+pub fn setup(app: &tauri::App) {
+    let handle = app.handle().clone();
+    #[cfg(any(target_os = "linux", windows))]
+    if let Err(error) = app.deep_link().register_all() {
+        tracing::info!(%error, "could not register the banter:// scheme");
+    }
+    let busy = Arc::new(AtomicBool::new(false));
+    {
+        let handle = handle.clone();
+        let busy = busy.clone();
+        app.deep_link().on_open_url(move |event| {
+            for url in event.urls() {
+                handle_link(&handle, url.as_str(), &busy);
+            }
+        });
+    }
+    if let Ok(Some(urls)) = app.deep_link().get_current() {
+        for url in urls {
+            handle_link(&handle, url.as_str(), &busy);
+        }
+    }
+    tauri::async_runtime::spawn(reconcile_while_pending(handle));
+}
+
+fn handle_link(app: &AppHandle, raw: &str, busy: &Arc<AtomicBool>) {
+    windows::show_main(app);
+    // A burst of the same link (double clicks) runs one check.
+    if busy.swap(true, Ordering::SeqCst) {
+        tracing::info!("a purchase check is already running");
+        return;
+    }
+    let app = app.clone();
+    let raw = raw.to_string();
+    let busy = busy.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = PurchaseCheck::checking().emit(&app);
+        let state = app.state::<AppCore>();
+        let result = match state.get() {
+            Ok(core) => core.billing().handle_deep_link(&raw).await.map_err(Into::into),
+            Err(error) => Err(error),
+        };
+        busy.store(false, Ordering::SeqCst);
+        let event = match result {
+            Ok(report) => PurchaseCheck::done(report),
+            Err(error) => {
+                tracing::warn!(code = %error.code, "a banter:// link was refused or failed");
+                PurchaseCheck::failed(error)
+            }
+        };
+        let _ = event.emit(&app);
+    });
+}
+
+async fn reconcile_while_pending(app: AppHandle) {
+    let mut first = true;
+    loop {
+        let state = app.state::<AppCore>();
+        let Ok(core) = state.get() else { return };
+        if !core.billing().is_configured() {
+            return;
+        }
+        let pending = core.billing().pending().await.map(|p| !p.is_empty());
+        if first || pending.unwrap_or(false) {
+            if let Err(error) = core.billing().reconcile().await {
+                tracing::info!(code = error.code(), "purchase check failed; will retry");
+            }
+        }
+        first = false;
+        tokio::time::sleep(PENDING_POLL).await;
+    }
+}
