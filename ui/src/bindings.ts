@@ -45,7 +45,7 @@ export const commands = {
 	/**  Shows the quick-chat window (the same as the tray item and the shortcut). */
 	openQuickChat: () => __TAURI_INVOKE<void>("open_quick_chat"),
 	/**  The packs and Pro, with prices and credits. */
-	listProducts: () => __TAURI_INVOKE<ProductInfo_Serialize[]>("list_products"),
+	listProducts: () => typedError<ProductInfo_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_products")),
 	purchaseStatus: () => typedError<PurchaseStatus, ApiError_Serialize>(__TAURI_INVOKE("purchase_status")),
 	/**
 	 *  Opens a checkout for `product` in the system browser; credits come when
