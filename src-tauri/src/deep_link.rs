@@ -56,7 +56,11 @@ fn handle_link(app: &AppHandle, raw: &str, busy: &Arc<AtomicBool>) {
         let _ = PurchaseCheck::checking().emit(&app);
         let state = app.state::<AppCore>();
         let result = match state.get() {
-            Ok(core) => core.billing().handle_deep_link(&raw).await.map_err(Into::into),
+            Ok(core) => core
+                .billing()
+                .handle_deep_link(&raw)
+                .await
+                .map_err(Into::into),
             Err(error) => Err(error),
         };
         busy.store(false, Ordering::SeqCst);

@@ -460,7 +460,8 @@ export type PendingCheckout = {
 	createdAt: string,
 };
 
-export type Product = "credits500" | "credits1000" | "credits5000" | 
+/**  Serialised as Autumn's product ids. */
+export type Product = "credits_500" | "credits_1000" | "credits_5000" | 
 /**  Subscription: unlimited credits while active. */
 "pro";
 

@@ -47,7 +47,10 @@ pub async fn start_checkout(
     let checkout = core.get()?.billing().checkout(product).await?;
     if let Some(url) = &checkout.url {
         app.opener().open_url(url, None::<&str>).map_err(|e| {
-            ApiError::new("open_failed", format!("could not open the checkout page: {e}"))
+            ApiError::new(
+                "open_failed",
+                format!("could not open the checkout page: {e}"),
+            )
         })?;
     }
     Ok(checkout)

@@ -58,6 +58,31 @@ pub enum Command {
     Tasks(TasksCommand),
     /// Send a message and stream the reply (model from AZURE_OPENAI_* variables)
     Chat(ChatArgs),
+    /// Open a checkout for a pack or Pro and print its payment page
+    Buy(BuyArgs),
+    /// Handle a banter:// link exactly as the app does
+    DeepLink(DeepLinkArgs),
+    /// Purchases through Autumn (AUTUMN_SECRET_KEY, AUTUMN_API_URL)
+    #[command(subcommand)]
+    Billing(BillingCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct BuyArgs {
+    /// credits_500, credits_1000, credits_5000 or pro
+    pub pack: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeepLinkArgs {
+    /// The link, e.g. banter://purchase/complete
+    pub url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BillingCommand {
+    /// Ask Autumn what has been paid and add what is not yet added
+    Sync,
 }
 
 #[derive(Debug, Args)]

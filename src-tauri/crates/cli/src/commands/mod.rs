@@ -2,6 +2,7 @@
 //! for what the user wants, and prints through [`Output`]; no business rules
 //! live here (costs, validation and ids belong to the core).
 
+mod billing;
 mod chat;
 mod credits;
 mod ledger;
@@ -25,6 +26,9 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Projects(cmd) => projects::run(core, cmd, out).await,
         Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
         Command::Chat(args) => chat::run(core, args, out).await,
+        Command::Buy(args) => billing::buy(core, args, out).await,
+        Command::DeepLink(args) => billing::deep_link(core, args, out).await,
+        Command::Billing(cmd) => billing::run(core, cmd, out).await,
     }
 }
 

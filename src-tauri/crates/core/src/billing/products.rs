@@ -4,13 +4,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Serialised as Autumn's product ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
 pub enum Product {
+    #[serde(rename = "credits_500")]
     Credits500,
+    #[serde(rename = "credits_1000")]
     Credits1000,
+    #[serde(rename = "credits_5000")]
     Credits5000,
     /// Subscription: unlimited credits while active.
+    #[serde(rename = "pro")]
     Pro,
 }
 
@@ -82,5 +86,19 @@ impl Product {
             credits: self.credits(),
             monthly: self == Self::Pro,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Product;
+
+    #[test]
+    fn ids_round_trip_and_match_serde() {
+        for p in Product::ALL {
+            assert_eq!(Product::from_id(p.id()), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.id());
+        }
+        assert_eq!(Product::from_id("credits_999"), None);
     }
 }

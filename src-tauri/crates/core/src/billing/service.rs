@@ -160,7 +160,10 @@ impl Billing {
 
     /// Whether an Autumn key is set (purchases are possible).
     pub fn is_configured(&self) -> bool {
-        self.client.read().unwrap_or_else(PoisonError::into_inner).is_some()
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
     }
 
     /// Changes how deep links poll (tests shorten it).
