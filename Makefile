@@ -8,7 +8,7 @@ SHELL := /bin/bash
 # Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
-	python3 python3-venv webkit2gtk-driver chromium
+	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils
 NODE_MIN_MAJOR := 20
 
 .PHONY: help deps deps-system deps-rust deps-node deps-e2e ui bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
@@ -88,13 +88,15 @@ test-python: deps-system deps-rust
 	cargo build -p banter-mocks
 	bash tests/python/run.sh
 
-# The built UI in Debian's Chromium (playwright-core) with the IPC mocked.
-test-browser: deps-system deps-node
+# The built UI in Debian's Chromium (playwright-core) with the IPC mocked,
+# and the official autumn-js client against mock-autumn.
+test-browser: deps-system deps-node deps-rust
+	cargo build -p banter-mocks
 	cd ui && npm run test:browser
 
 # The real app under Xvfb (and a D-Bus session), over WebDriver, against the mock.
 test-e2e: deps-e2e ui
-	cargo build -p banter -p banter-mocks
+	cargo build -p banter -p banter-mocks -p banter-cli
 	PATH="$$HOME/.cargo/bin:$$PATH" dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
 		bash tests/python/run.sh tests/e2e
 

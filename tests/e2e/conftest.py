@@ -22,6 +22,9 @@ from selenium.webdriver.common.options import ArgOptions
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "target" / "debug" / "banter"
 MOCK = ROOT / "target" / "debug" / "mock-azure-openai"
+MOCK_AUTUMN = ROOT / "target" / "debug" / "mock-autumn"
+CLI = ROOT / "target" / "debug" / "banter-cli"
+AUTUMN_KEY = "am_sk_test_mock"
 SHOTS = ROOT / "target" / "screenshots"
 
 
@@ -41,15 +44,10 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"nothing listening on {port}")
 
 
-@pytest.fixture(scope="session")
-def mock_url():
-    """The mock Azure OpenAI server, paced so a reply visibly streams."""
-    assert MOCK.exists(), f"build it first: {MOCK}"
-    proc = subprocess.Popen(
-        [str(MOCK), "--port", "0", "--slow-ms", "15"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def serve(*command: str):
+    """Starts a mock that prints `listening on URL`; yields the URL."""
+    assert Path(command[0]).exists(), f"build it first: {command[0]}"
+    proc = subprocess.Popen(list(command), stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip() if proc.stdout else ""
     assert line.startswith("listening on "), line
     yield line.removeprefix("listening on ")
@@ -57,12 +55,25 @@ def mock_url():
     proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def mock_url():
+    """The mock Azure OpenAI server, paced so a reply visibly streams."""
+    yield from serve(str(MOCK), "--port", "0", "--slow-ms", "15")
+
+
+@pytest.fixture(scope="session")
+def autumn_url():
+    """The mock Autumn server; the payment shows up 500 ms after paying."""
+    yield from serve(str(MOCK_AUTUMN), "--port", "0", "--payment-lag-ms", "500")
+
+
 class App:
     """Launches the app (through tauri-driver) on one data directory."""
 
-    def __init__(self, data_dir: Path, mock_url: str):
+    def __init__(self, data_dir: Path, mock_url: str, autumn_url: str | None = None):
         self.data_dir = data_dir
         self.mock_url = mock_url
+        self.autumn_url = autumn_url
         self.driver: webdriver.Remote | None = None
         self.tauri_driver: subprocess.Popen | None = None
 
@@ -77,6 +88,8 @@ class App:
             BANTER_KEYRING="off",
             RUST_LOG="info",
         )
+        if self.autumn_url:
+            env.update(AUTUMN_API_URL=self.autumn_url, AUTUMN_SECRET_KEY=AUTUMN_KEY)
         return env
 
     def launch(self) -> webdriver.Remote:
@@ -109,11 +122,27 @@ class App:
             except subprocess.TimeoutExpired:
                 self.tauri_driver.kill()
             self.tauri_driver = None
+        wait_until_gone(APP)
+
+
+def app_pids(app: Path) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"^{app}"], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def wait_until_gone(app: Path, timeout: float = 10.0) -> None:
+    """Banter is single-instance: the next launch must not find this one
+    still exiting, or it would hand its arguments over and quit."""
+    deadline = time.monotonic() + timeout
+    while app_pids(app) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in app_pids(app):
+        os.kill(pid, 9)
 
 
 @pytest.fixture
-def app(tmp_path, mock_url):
+def app(tmp_path, mock_url, autumn_url):
     assert APP.exists(), f"build it first: {APP}"
-    the_app = App(tmp_path / "data", mock_url)
+    the_app = App(tmp_path / "data", mock_url, autumn_url)
     yield the_app
     the_app.close()

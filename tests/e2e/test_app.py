@@ -123,5 +123,4 @@ def test_quick_chat_window_sends_into_the_shared_history(app):
     # The main window followed along: same balance, the session in its history.
     driver.switch_to.window(main)
     wait_until("the main window's balance", lambda: "97" in badge(driver))
-    driver.save_screenshot(str(SHOTS / "app-main-after-quick-chat.png"))
     wait_until("the quick chat in recent chats", lambda: "hi from quick chat" in page_text(driver))

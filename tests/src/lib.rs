@@ -7,6 +7,7 @@
 use banter_core::clock::ManualClock;
 use banter_core::db::paths;
 use banter_core::ledger::{Action, EntryKind, LedgerEntry, Receipt, SpendRequest, VerifyReport};
+use banter_core::providers::{self, AzureConfig, ModelFamily, ProviderConfig, Secret};
 use banter_core::secrets::MemorySecrets;
 use banter_core::{Core, CoreOptions, Error};
 use chrono::{DateTime, Utc};
@@ -242,4 +243,55 @@ pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
             (state >> 56) as u8
         })
         .collect()
+}
+
+/// Points `core`'s chat model (also used by project generation) at the mock
+/// Azure server's `deployment`, with the mock's default key.
+pub fn use_mock_model(core: &Core, mock_base_url: &str, deployment: &str) {
+    let config = ProviderConfig::Azure(AzureConfig {
+        endpoint: mock_base_url.to_string(),
+        deployment: deployment.to_string(),
+        api_version: Some("2025-04-01-preview".into()),
+        family: if deployment.contains("gpt-4o") {
+            ModelFamily::Gpt
+        } else {
+            ModelFamily::OSeries
+        },
+        streams: !deployment.contains("nostream"),
+        reasoning_effort: None,
+        max_completion_tokens: None,
+    });
+    let provider =
+        providers::build(&config, Some(Secret::new("test-key"))).expect("build the mock provider");
+    core.engine().set_provider(Some(provider));
+}
+
+/// `SELECT COUNT(*) FROM <table>` on the core's own pool (table names are
+/// the test's constants, never input).
+pub async fn count_rows(core: &Core, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(core.db().pool())
+        .await
+        .expect("count rows")
+}
+
+/// Spends credits down to exactly `balance` with URL-scrape (5) and chat
+/// (3) spends paid straight to the ledger.
+pub async fn spend_down_to(core: &Core, balance: i64) {
+    let diff = core.balance().await.expect("balance").remaining - balance;
+    let chats = (0..5)
+        .find(|b| diff - 3 * b >= 0 && (diff - 3 * b) % 5 == 0)
+        .unwrap_or_else(|| panic!("cannot spend exactly {diff} in steps of 5 and 3"));
+    let scrapes = (diff - 3 * chats) / 5;
+    for i in 0..scrapes {
+        spend(core, Action::UrlScrape, &format!("spend-down-s{i}"))
+            .await
+            .expect("spend down");
+    }
+    for i in 0..chats {
+        spend(core, Action::ChatMessage, &format!("spend-down-c{i}"))
+            .await
+            .expect("spend down");
+    }
+    assert_eq!(core.balance().await.expect("balance").remaining, balance);
 }

@@ -281,6 +281,123 @@ describe("chat", () => {
   });
 });
 
+describe("purchases", () => {
+  const products = (page: Page) => page.getByTestId("product");
+
+  it("lists the four products with prices from the core", async () => {
+    const { page, context, errors } = await open({ hash: "#/pricing" });
+    await products(page).first().waitFor();
+    expect(await products(page).evaluateAll((els) => els.map((e) => e.getAttribute("data-product")))).toEqual([
+      "credits_500", "credits_1000", "credits_5000", "pro",
+    ]);
+    expect(await page.getByTestId("price").allTextContents()).toEqual(["$5", "$9", "$40", "$20/month"]);
+    expect(await products(page).first().textContent()).toContain("About 166 chat messages");
+    expect(await page.getByTestId("buy").evaluateAll((els) => els.map((e) => (e as HTMLButtonElement).disabled))).toEqual([
+      false, false, false, false,
+    ]);
+    const height = (await page.getByTestId("buy").first().boundingBox())?.height ?? 0;
+    expect(height).toBeGreaterThanOrEqual(44);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("Buy → pending dialog → fulfilled: success toast and 100 → 600", async () => {
+    const { page, context, errors } = await open({ hash: "#/pricing" });
+    expect(await badge(page)).toEqual({ text: "100 credits", band: "green" });
+    await products(page).first().getByTestId("buy").click();
+    const dialog = page.getByTestId("purchase-dialog");
+    await expect.poll(() => dialog.getByTestId("purchase-phase").getAttribute("data-phase")).toBe("pending");
+    expect(await dialog.textContent()).toContain("Complete the payment in your browser");
+    expect(await page.evaluate(() => (window as any).__fake.calls("start_checkout").map((c: any) => c.args.product))).toEqual([
+      "credits_500",
+    ]);
+    await shot(page, "purchase-pending-1280");
+    // "I've paid" before Autumn knows: still pending, with a note.
+    await dialog.getByTestId("purchase-check").click();
+    await expect.poll(() => dialog.getByTestId("purchase-note").textContent()).toContain("hasn't confirmed");
+    // Autumn confirms; the core's reconcile sends purchase_fulfilled and credits_changed.
+    await page.evaluate(() => (window as any).__fake.fulfil("credits_500"));
+    await expect.poll(() => page.getByTestId("toast").allTextContents()).toContain("+500 credits added ");
+    await expect.poll(() => badge(page)).toEqual({ text: "600 credits", band: "green" });
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    // The return link's report of the same purchase does not toast twice.
+    await page.evaluate(() =>
+      (window as any).__fake.emitPurchaseCheck({
+        state: "done", error: null,
+        report: { fulfilled: [{ invoiceId: "in_x", product: "credits_500", credits: 500 }], proUntil: null, pending: [] },
+      }),
+    );
+    await page.waitForTimeout(200);
+    expect((await page.getByTestId("toast").allTextContents()).filter((t) => t.includes("+500"))).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("check now in the dialog fulfils a paid purchase; Pro shows its end date", async () => {
+    const { page, context } = await open({ hash: "#/pricing" });
+    await products(page).last().getByTestId("buy").click();
+    const dialog = page.getByTestId("purchase-dialog");
+    await expect.poll(() => dialog.getByTestId("purchase-phase").getAttribute("data-phase")).toBe("pending");
+    await page.evaluate(() => (window as any).__fake.pay("pro"));
+    await dialog.getByTestId("purchase-check").click();
+    await expect.poll(() => page.getByTestId("toast").allTextContents()).toContain("Pro is active ");
+    await expect.poll(() => page.getByTestId("pro-active").textContent()).toBe("Active until Dec 25, 2026");
+    expect(await page.getByTestId("toast").allTextContents()).toEqual(["Pro is active "]);
+    await context.close();
+  });
+
+  it("not configured: Buy is off and says why", async () => {
+    const { page, context } = await open({ hash: "#/pricing", seed: { billingConfigured: false } });
+    await page.getByTestId("billing-not-configured").waitFor();
+    expect(await page.getByTestId("billing-not-configured").textContent()).toContain("Purchases are not set up on this machine");
+    expect(await page.getByTestId("buy").evaluateAll((els) => els.every((e) => (e as HTMLButtonElement).disabled))).toBe(true);
+    await context.close();
+  });
+
+  it("a checkout that cannot start says nothing was charged", async () => {
+    const { page, context } = await open({ hash: "#/pricing" });
+    await page.evaluate(() => ((window as any).__fake.state.checkoutError = { code: "billing_network", message: "connection refused" }));
+    await products(page).first().getByTestId("buy").click();
+    const error = page.getByTestId("purchase-dialog").getByTestId("purchase-error");
+    await expect.poll(() => error.textContent()).toContain("Autumn can't be reached; nothing was charged");
+    await context.close();
+  });
+
+  it("lists pending checkouts; a failed check shows the error", async () => {
+    const { page, context } = await open({ hash: "#/pricing", seed: { pending: [{ product: "credits_1000" }] } });
+    await page.getByTestId("pending-item").first().waitFor();
+    expect(await page.getByTestId("pending-item").textContent()).toContain("1,000 credits");
+    await page.evaluate(() => ((window as any).__fake.state.syncError = { code: "billing_unavailable", message: "Autumn answered 503" }));
+    await page.getByTestId("pending-check").click();
+    await expect.poll(() => page.getByTestId("toast").allTextContents()).toEqual(["The check failed: Autumn answered 503 "]);
+    // A return link whose check fails: "checking", then the error.
+    await page.evaluate(() => (window as any).__fake.emitPurchaseCheck({ state: "checking", report: null, error: null }));
+    await expect.poll(() => page.getByTestId("toast").allTextContents()).toContain("Checking your purchase… ");
+    await page.evaluate(() =>
+      (window as any).__fake.emitPurchaseCheck({ state: "failed", report: null, error: { code: "billing_network", message: "Autumn can't be reached" } }),
+    );
+    await expect.poll(() => page.getByTestId("toast").allTextContents()).toContain("Checking your purchase failed: Autumn can't be reached ");
+    await context.close();
+  });
+
+  it("shows the pending dialog on a phone", async () => {
+    const { page, context } = await open({ hash: "#/pricing", viewport: PHONE });
+    await products(page).first().getByTestId("buy").click();
+    const dialog = page.getByTestId("purchase-dialog");
+    await expect.poll(() => dialog.getByTestId("purchase-phase").getAttribute("data-phase")).toBe("pending");
+    const heights = await dialog.locator("button").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+    expect(Math.min(...heights)).toBeGreaterThanOrEqual(44);
+    await shot(page, "purchase-pending-390");
+    await dialog.getByTestId("purchase-cancel").click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await page.getByTestId("pending-item").first().waitFor();
+    expect(await page.getByTestId("toast").allTextContents()).toEqual([
+      "Purchase still pending: if you complete the payment, the credits are added automatically. ",
+    ]);
+    await context.close();
+  });
+});
+
 describe("narrow window", () => {
   it("uses a drawer for sessions at 390×844", async () => {
     const { page, context } = await open({ viewport: PHONE, hash: "#/chat/1", seed: HISTORY });

@@ -42,7 +42,11 @@ export const commands = {
 	 *  other scheme (`javascript:`, `file:`, `banter:`…) is refused.
 	 */
 	openLink: (url: string) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("open_link", { url })),
-	/**  Shows the quick-chat window (the same as the tray item and the shortcut). */
+	/**
+	 *  Shows the quick-chat window (the same as the tray item and the shortcut).
+	 *  Async so it runs off the main thread: creating a window from a
+	 *  synchronous command (which runs on the main thread) can deadlock.
+	 */
 	openQuickChat: () => __TAURI_INVOKE<void>("open_quick_chat"),
 	/**  The packs and Pro, with prices and credits. */
 	listProducts: () => typedError<ProductInfo_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_products")),

@@ -22,6 +22,11 @@ export type Seed = {
   delayMs?: number;
   /** Delay before the first delta. */
   firstDelayMs?: number;
+  /** False: no Autumn key, purchases are off (default true). */
+  billingConfigured?: boolean;
+  /** Checkouts already waiting for a payment. */
+  pending?: { product: string }[];
+  pro?: { until: string };
 };
 type Channel = { id: number };
 
@@ -46,7 +51,26 @@ const state = {
   calls: [] as { cmd: string; args: unknown }[],
   streaming: new Map<number, { stop: boolean }>(),
   shortcut: "CommandOrControl+Shift+Space",
+  billingConfigured: seed.billingConfigured ?? true,
+  pending: [] as { reference: string; product: string; createdAt: string }[],
+  nextRef: 1,
+  proUntil: seed.pro?.until ?? null as string | null,
+  /** The next start_checkout / sync_purchases fails with this error. */
+  checkoutError: null as { code: string; message: string } | null,
+  syncError: null as { code: string; message: string } | null,
+  /** Products paid in the browser that the next sync fulfils. */
+  paid: [] as string[],
 };
+
+const PRODUCTS = [
+  { product: "credits_500", id: "credits_500", name: "500 credits", priceCents: 500, credits: 500, monthly: false },
+  { product: "credits_1000", id: "credits_1000", name: "1,000 credits", priceCents: 900, credits: 1000, monthly: false },
+  { product: "credits_5000", id: "credits_5000", name: "5,000 credits", priceCents: 4000, credits: 5000, monthly: false },
+  { product: "pro", id: "pro", name: "Pro", priceCents: 2000, credits: null, monthly: true },
+];
+for (const p of seed.pending ?? []) {
+  state.pending.push({ reference: `ref_${state.nextRef++}`, product: p.product, createdAt: "2026-11-24T18:00:00Z" });
+}
 
 function band(n: number) {
   return n > 50 ? "green" : n >= 20 ? "yellow" : "red";
@@ -54,7 +78,7 @@ function band(n: number) {
 function balance() {
   return {
     remaining: state.remaining, freeRemaining: state.remaining, purchasedRemaining: 0, total: state.total,
-    lastReset: "2026-11-01T00:00:00Z", nextReset: "2026-12-01T00:00:00Z", pro: false, proUntil: null,
+    lastReset: "2026-11-01T00:00:00Z", nextReset: "2026-12-01T00:00:00Z", pro: state.proUntil !== null, proUntil: state.proUntil,
     band: band(state.remaining), low: state.remaining < 20,
   };
 }
@@ -94,6 +118,26 @@ const internals = () => (window as unknown as { __TAURI_INTERNALS__: { invoke: F
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function emitCore(payload: unknown) {
   return internals().invoke("plugin:event|emit", { event: "core-event", payload });
+}
+function emitPurchaseCheck(payload: unknown) {
+  return internals().invoke("plugin:event|emit", { event: "purchase-check", payload });
+}
+
+/** Reconcile: fulfil what was paid, as the core does (events, then the report). */
+async function fulfil(product: string) {
+  const info = PRODUCTS.find((p) => p.product === product)!;
+  const i = state.pending.findIndex((p) => p.product === product);
+  if (i >= 0) state.pending.splice(i, 1);
+  if (info.credits === null) {
+    state.proUntil = "2026-12-25T09:00:00Z";
+  } else {
+    state.remaining += info.credits;
+    state.total += info.credits;
+    ledger("purchase", null, info.credits, `in_fake_${state.nextLedger}`);
+  }
+  await emitCore({ type: "purchase_fulfilled", product, credits: info.credits });
+  await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
+  return { invoiceId: `in_fake_${state.nextLedger}`, product, credits: info.credits ?? 0 };
 }
 function channelSender(channel: Channel) {
   let index = 0;
@@ -248,6 +292,32 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return null;
     case "plugin:window|hide":
       return null;
+    case "list_products":
+      return structuredClone(PRODUCTS);
+    case "purchase_status":
+      // Copies: the real IPC hands the UI fresh objects.
+      return structuredClone({ configured: state.billingConfigured, pending: state.pending });
+    case "start_checkout": {
+      if (!state.billingConfigured) return fail("billing_not_configured", "No Autumn secret key is configured");
+      if (state.checkoutError) {
+        const e = state.checkoutError;
+        state.checkoutError = null;
+        return fail(e.code, e.message);
+      }
+      const reference = `ref_${state.nextRef++}`;
+      state.pending.push({ reference, product: args.product, createdAt: now() });
+      return { url: `https://checkout.example.com/pay/${reference}`, reference, product: args.product };
+    }
+    case "sync_purchases": {
+      if (state.syncError) {
+        const e = state.syncError;
+        state.syncError = null;
+        return fail(e.code, e.message);
+      }
+      const fulfilled = [];
+      for (const product of state.paid.splice(0)) fulfilled.push(await fulfil(product));
+      return structuredClone({ fulfilled, proUntil: state.proUntil, pending: state.pending });
+    }
     default:
       return fail("bad_request", `fake core: unknown command ${cmd}`);
   }
@@ -266,5 +336,10 @@ const fake = {
   queueReply: (text: string) => state.replies.push(text),
   calls: (cmd?: string) => state.calls.filter((c) => !cmd || c.cmd === cmd),
   emit: emitCore,
+  emitPurchaseCheck,
+  /** The payment reaches Autumn and a reconcile (start-up, polling) fulfils it. */
+  fulfil,
+  /** The payment is made; the next sync_purchases fulfils it. */
+  pay: (product: string) => state.paid.push(product),
 };
 (window as unknown as { __fake: typeof fake }).__fake = fake;

@@ -8,6 +8,8 @@ import {
   type ApiError,
   type DomainEvent,
   type ExportFormat,
+  type Product,
+  type PurchaseCheck,
   type ProviderSettingsInput,
   type SendMessageRequest,
 } from "../bindings";
@@ -73,6 +75,10 @@ export const api = {
   setShortcut: (shortcut: string) => unwrap(commands.setShortcut(shortcut)),
   openLink: (url: string) => unwrap(commands.openLink(url)),
   openQuickChat: () => commands.openQuickChat(),
+  listProducts: () => unwrap(commands.listProducts()),
+  purchaseStatus: () => unwrap(commands.purchaseStatus()),
+  startCheckout: (product: Product) => unwrap(commands.startCheckout(product)),
+  syncPurchases: () => unwrap(commands.syncPurchases()),
 };
 
 /** Core events (credits, replies) reach every window; returns an unsubscribe. */
@@ -84,5 +90,11 @@ export function onCoreEvent(cb: (event: DomainEvent) => void): () => void {
 /** The tray's "New chat" item. */
 export function onNewChatRequested(cb: () => void): () => void {
   const pending = events.newChatRequested.listen(() => cb());
+  return () => void pending.then((stop) => stop());
+}
+
+/** What became of a `banter://purchase/…` return link (checking, done, failed). */
+export function onPurchaseCheck(cb: (check: PurchaseCheck) => void): () => void {
+  const pending = events.purchaseCheck.listen((e) => cb(e.payload));
   return () => void pending.then((stop) => stop());
 }

@@ -58,6 +58,10 @@ pub enum Command {
     Tasks(TasksCommand),
     /// Send a message and stream the reply (model from AZURE_OPENAI_* variables)
     Chat(ChatArgs),
+    /// Describe a project; the model creates it with its tasks (15 credits)
+    Generate(GenerateArgs),
+    /// Save a web page's title and main text on a project (5 credits)
+    Scrape(ScrapeArgs),
     /// Open a checkout for a pack or Pro and print its payment page
     Buy(BuyArgs),
     /// Handle a banter:// link exactly as the app does
@@ -101,6 +105,27 @@ pub struct ChatArgs {
     pub idempotency_key: Option<String>,
     /// The message
     pub message: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Same key, same generation: a retry never charges twice
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// What the project is about (1 to 4,000 characters)
+    pub prompt: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ScrapeArgs {
+    /// Add the page to this project (PR-000001 or its number) [default: a new project]
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
+    /// Same key, same scrape: a retry never charges twice
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// The page's http:// or https:// address
+    pub url: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,11 @@
 //! The user's recent projects and active tasks as a compact block for the
 //! model, when they turn context on. Bounded by a token budget so a large
 //! workspace never crowds out the conversation.
+//!
+//! Scraped pages can be megabytes, so they enter only as a title, address
+//! and a short excerpt (at most [`SOURCE_EXCERPT_CHARS`] characters, cut in
+//! SQL so the page is never loaded), for the few newest pages, after the
+//! projects and tasks — the budget cuts them first.
 
 use crate::error::Result;
 use crate::projects::{ProjectStore, TaskFilter};
@@ -9,6 +14,10 @@ use crate::tokens;
 /// Most tokens the context block may take.
 pub const CONTEXT_TOKEN_BUDGET: i64 = 1_500;
 const RECENT_PROJECTS: u32 = 10;
+/// How many scraped pages the block mentions at most.
+const RECENT_SOURCES: u32 = 3;
+/// Characters of a scraped page's text the block quotes at most.
+pub const SOURCE_EXCERPT_CHARS: usize = 200;
 
 /// The block, or `None` when the user has no projects or open tasks.
 pub async fn context_block(projects: &ProjectStore, budget: i64) -> Result<Option<String>> {
@@ -19,6 +28,7 @@ pub async fn context_block(projects: &ProjectStore, budget: i64) -> Result<Optio
             ..Default::default()
         })
         .await?;
+    let sources = projects.recent_source_excerpts(RECENT_SOURCES).await?;
     if recent.is_empty() && open.is_empty() {
         return Ok(None);
     }
@@ -57,6 +67,18 @@ pub async fn context_block(projects: &ProjectStore, budget: i64) -> Result<Optio
                 t.display_id,
                 one_line(&t.title, 120),
                 t.project_display_id
+            )
+        }));
+    }
+    if !sources.is_empty() {
+        lines.push("Saved web pages (excerpts):".into());
+        lines.extend(sources.iter().map(|s| {
+            format!(
+                "- {} \"{}\" <{}>: {}",
+                s.project_display_id,
+                one_line(&s.title, 80),
+                one_line(&s.url, 120),
+                one_line(&s.excerpt, SOURCE_EXCERPT_CHARS)
             )
         }));
     }

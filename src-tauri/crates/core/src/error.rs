@@ -32,6 +32,12 @@ pub enum Error {
     Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Billing(#[from] crate::billing::BillingError),
+    #[error(transparent)]
+    Generation(#[from] crate::projects::GenerationError),
+    #[error(transparent)]
+    Scrape(#[from] crate::scrape::ScrapeError),
+    #[error(transparent)]
+    Job(#[from] crate::jobs::JobError),
     #[error("{kind} not found: {id}")]
     NotFound { kind: &'static str, id: String },
     #[error("database error: {0}")]
@@ -57,6 +63,9 @@ impl Error {
             Self::Settings(e) => e.code(),
             Self::Secret(e) => e.code(),
             Self::Billing(e) => e.code(),
+            Self::Generation(e) => e.code(),
+            Self::Scrape(e) => e.code(),
+            Self::Job(e) => e.code(),
             Self::NotFound { .. } => "not_found",
             Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
                 "database_busy"
@@ -78,6 +87,10 @@ impl Error {
             Self::Provider(e) => e.is_user_error(),
             Self::Settings(_) | Self::Secret(_) => true,
             Self::Billing(e) => !e.is_transient(),
+            // The model's fault, not the user's: they can only try again.
+            Self::Generation(_) => false,
+            Self::Scrape(e) => e.is_user_error(),
+            Self::Job(_) => true,
             Self::Sqlx(_) => false,
         }
     }

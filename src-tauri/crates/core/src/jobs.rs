@@ -71,6 +71,34 @@ const JOB_COLUMNS: &str =
 /// Error code of a job whose process died while it ran.
 pub const INTERRUPTED: &str = "interrupted";
 
+/// A retried action (same idempotency key) whose first run did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    #[error("this request is still running")]
+    InProgress,
+    #[error("this request failed earlier ({code}) and was refunded; send it with a new key")]
+    FailedEarlier { code: String },
+}
+
+impl JobError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InProgress => "job_in_progress",
+            Self::FailedEarlier { .. } => "job_failed",
+        }
+    }
+
+    /// The outcome of a replay of `job` that did not succeed.
+    pub(crate) fn of(job: &Job) -> Self {
+        match job.status {
+            JobStatus::Failed => Self::FailedEarlier {
+                code: job.error_code.clone().unwrap_or_default(),
+            },
+            _ => Self::InProgress,
+        }
+    }
+}
+
 /// The outcome of [`Jobs::open`].
 #[derive(Debug)]
 pub(crate) enum Opened {
@@ -188,7 +216,15 @@ impl Jobs {
     /// transaction. Returns whether a refund was written now.
     pub(crate) async fn fail(&self, job: &Job, code: &str) -> Result<bool> {
         tracing::info!(job = job.id, kind = ?job.kind, code, "paid job failed; refunding");
-        fail_and_refund(&self.db, &self.ledger, job.id, job.spend_id, code, self.clock.now()).await
+        fail_and_refund(
+            &self.db,
+            &self.ledger,
+            job.id,
+            job.spend_id,
+            code,
+            self.clock.now(),
+        )
+        .await
     }
 }
 
@@ -250,7 +286,12 @@ async fn fail_and_refund(
 
 /// At start-up: jobs left `running` by a process that is gone are failed as
 /// `interrupted` and refunded. Returns how many.
-pub(crate) async fn recover(db: &Db, ledger: &Ledger, run_dir: &Path, now: DateTime<Utc>) -> Result<usize> {
+pub(crate) async fn recover(
+    db: &Db,
+    ledger: &Ledger,
+    run_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     let running: Vec<(i64, i64, String)> =
         sqlx::query_as("SELECT id, spend_id, owner FROM project_jobs WHERE status = 'running'")
             .fetch_all(db.pool())
@@ -268,15 +309,4 @@ pub(crate) async fn recover(db: &Db, ledger: &Ledger, run_dir: &Path, now: DateT
         tracing::info!(recovered, "refunded paid jobs interrupted by a crash");
     }
     Ok(recovered)
-}
-
-/// A job of the local profile, by id.
-pub(crate) async fn get(db: &Db, user_id: &str, job_id: i64) -> Result<Job> {
-    let sql = format!("SELECT {JOB_COLUMNS} FROM project_jobs WHERE id = ? AND user_id = ?");
-    sqlx::query_as(&sql)
-        .bind(job_id)
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| Error::not_found("job", job_id))
 }

@@ -12,11 +12,13 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod jobs;
 pub mod ledger;
 pub mod liveness;
 pub mod model_settings;
 pub mod projects;
 pub mod providers;
+pub mod scrape;
 pub mod secrets;
 pub mod settings;
 pub mod tokens;
@@ -31,7 +33,7 @@ use db::{paths, Db, DbError};
 use events::EventBus;
 use ledger::{Balance, Ledger};
 use liveness::OwnerLock;
-use projects::ProjectStore;
+use projects::{ProjectGenerator, ProjectStore};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use users::Profile;
@@ -58,6 +60,8 @@ pub struct Core {
     chat: ChatStore,
     projects: ProjectStore,
     engine: ChatEngine,
+    generator: ProjectGenerator,
+    scraper: scrape::Scraper,
     settings: settings::Settings,
     secrets: secrets::SharedSecrets,
     billing: billing::Billing,
@@ -106,6 +110,14 @@ impl Core {
         let run_dir = path.parent().unwrap_or_else(|| Path::new(".")).join("run");
         let owner = Arc::new(OwnerLock::acquire(&run_dir)?);
         chat::recover_interrupted(&db, &ledger, &journal, &run_dir, clock.now()).await?;
+        jobs::recover(&db, &ledger, &run_dir, clock.now()).await?;
+        let jobs = jobs::Jobs::new(
+            db.clone(),
+            ledger.clone(),
+            clock.clone(),
+            profile.id.clone(),
+            owner.id().to_string(),
+        );
         let engine = ChatEngine::new(
             chat.clone(),
             projects.clone(),
@@ -113,6 +125,8 @@ impl Core {
             owner,
             run_dir,
         );
+        let generator = ProjectGenerator::new(engine.clone(), projects.clone(), jobs.clone());
+        let scraper = scrape::Scraper::new(jobs, projects.clone())?;
         let settings = settings::Settings::new(db.clone(), clock.clone());
         let billing = billing::Billing::new(
             db.clone(),
@@ -131,6 +145,8 @@ impl Core {
             chat,
             projects,
             engine,
+            generator,
+            scraper,
             settings,
             secrets,
             billing,
@@ -160,6 +176,16 @@ impl Core {
     /// Sending messages and streaming replies.
     pub fn engine(&self) -> &ChatEngine {
         &self.engine
+    }
+
+    /// AI project generation (15 credits).
+    pub fn generator(&self) -> &ProjectGenerator {
+        &self.generator
+    }
+
+    /// URL scraping onto projects (5 credits).
+    pub fn scraper(&self) -> &scrape::Scraper {
+        &self.scraper
     }
 
     pub fn events(&self) -> &EventBus {

@@ -3,19 +3,26 @@
 //!
 //! - `POST /v1/customers` get-or-create, `GET /v1/customers/{id}[?expand=invoices]`
 //! - `POST /v1/checkout` → `{url}` pointing at this server's own "pay" page
+//! - `POST /v1/check` (alias `/v1/entitled`): the product form
+//!   (`product_id: "pro"`) and the feature form (`feature_id: "credits"`,
+//!   allowed and unlimited while Pro is active)
 //! - `GET /pay/{id}` shows the page; `POST /pay/{id}` pays and redirects to
 //!   the checkout's `success_url`. The invoice becomes visible only after
 //!   `payment_lag` — Stripe's webhook reaching Autumn after the redirect.
 //! - `POST /__mock/pro {customer_id, active}` switches a Pro subscription;
 //!   `POST /__mock/outage {on}` makes every `/v1` call a 503.
 //!
-//! Errors use Autumn's body `{message, code, env}`.
+//! Errors use Autumn's body `{message, code, env}` — also for unknown routes
+//! and malformed bodies, which `autumn-js` parses as JSON whatever the status.
+//! Auth and version are checked before the body, as Autumn's middleware does.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -128,9 +135,12 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         .route("/v1/customers", post(get_or_create))
         .route("/v1/customers/{id}", get(get_customer))
         .route("/v1/checkout", post(checkout))
+        .route("/v1/check", post(check))
+        .route("/v1/entitled", post(check))
         .route("/pay/{id}", get(pay_page).post(pay))
         .route("/__mock/pro", post(mock_pro))
         .route("/__mock/outage", post(mock_outage))
+        .fallback(not_found)
         .with_state(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -160,6 +170,22 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         Json(json!({"message": message, "code": code, "env": "sandbox"})),
     )
         .into_response()
+}
+
+/// Autumn answers unknown routes with its JSON error body too.
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "not_found", "Route not found")
+}
+
+/// A JSON request body, or Autumn's 400 `invalid_inputs` error.
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_inputs",
+            &format!("Invalid request body: {e}"),
+        ))
+    })
 }
 
 /// Auth, version and outage checks shared by every `/v1` route: the error
@@ -232,14 +258,14 @@ struct CreateCustomer {
     email: Option<String>,
 }
 
-async fn get_or_create(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<CreateCustomer>,
-) -> Response {
+async fn get_or_create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(response) = gate(&state, &headers) {
         return response;
     }
+    let body: CreateCustomer = match parse_body(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
     let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
     let customer = store
         .customers
@@ -285,14 +311,14 @@ struct CheckoutBody {
     success_url: Option<String>,
 }
 
-async fn checkout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<CheckoutBody>,
-) -> Response {
+async fn checkout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(response) = gate(&state, &headers) {
         return response;
     }
+    let body: CheckoutBody = match parse_body(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
     let Some(product_id) = body.product_id else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -334,6 +360,92 @@ async fn checkout(
         "currency": "usd",
     }))
     .into_response()
+}
+
+#[derive(Deserialize)]
+struct CheckBody {
+    customer_id: String,
+    product_id: Option<String>,
+    feature_id: Option<String>,
+}
+
+/// `POST /v1/check`: may this customer use a product or a feature?
+async fn check(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(response) = gate(&state, &headers) {
+        return response;
+    }
+    let body: CheckBody = match parse_body(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    let store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(customer) = store.customers.get(&body.customer_id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "customer_not_found",
+            "Customer not found",
+        );
+    };
+    let product_status = |id: &str| {
+        customer["products"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["id"] == id))
+            .and_then(|p| p["status"].as_str())
+            .map(str::to_owned)
+    };
+    match (body.product_id, body.feature_id) {
+        (Some(product_id), None) => {
+            if !PRODUCTS.iter().any(|p| p.0 == product_id) {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "product_not_found",
+                    "Product not found",
+                );
+            }
+            let status = product_status(&product_id);
+            let mut out = json!({
+                "allowed": status.as_deref() == Some("active"),
+                "customer_id": body.customer_id,
+                "product_id": product_id,
+            });
+            if let Some(status) = status {
+                out["status"] = json!(status);
+            }
+            Json(out).into_response()
+        }
+        (None, Some(feature_id)) => {
+            if feature_id != "credits" {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "feature_not_found",
+                    "Feature not found",
+                );
+            }
+            // The mock keeps no credit balance (Banter's ledger does): only
+            // Pro's unlimited credits make the feature allowed.
+            let unlimited = product_status("pro").as_deref() == Some("active");
+            Json(json!({
+                "allowed": unlimited,
+                "customer_id": body.customer_id,
+                "feature_id": feature_id,
+                "required_balance": 1,
+                "unlimited": unlimited,
+                "balance": if unlimited { Value::Null } else { json!(0) },
+                "usage": 0,
+                "included_usage": 0,
+                "interval": null,
+                "next_reset_at": null,
+                "overage_allowed": false,
+                "usage_limit": null,
+            }))
+            .into_response()
+        }
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_inputs",
+            "Exactly one of product_id and feature_id is required",
+        ),
+    }
 }
 
 async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -419,13 +531,29 @@ fn record_payment(state: &Shared, checkout: &Checkout, invoice_id: &str) {
     }
 }
 
+/// Pro's `credits` feature as a 1.2 customer shows it: unlimited.
+fn unlimited_credits() -> Value {
+    json!({
+        "id": "credits", "name": "Credits", "type": "single_use", "unlimited": true,
+        "interval": null, "balance": null, "usage": 0, "included_usage": 0,
+        "next_reset_at": null, "overage_allowed": false, "usage_limit": null,
+        "breakdown": []
+    })
+}
+
 fn set_pro(state: &Shared, customer_id: &str, active: bool) {
     let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(products) = store
-        .customers
-        .get_mut(customer_id)
-        .and_then(|c| c["products"].as_array_mut())
-    else {
+    let Some(customer) = store.customers.get_mut(customer_id) else {
+        return;
+    };
+    if let Some(features) = customer["features"].as_object_mut() {
+        if active {
+            features.insert("credits".into(), unlimited_credits());
+        } else {
+            features.remove("credits");
+        }
+    }
+    let Some(products) = customer["products"].as_array_mut() else {
         return;
     };
     products.retain(|p| p["id"] != "pro");

@@ -4,11 +4,15 @@
 //! behaviour (see [`scenario::Scenario`]); replies are deterministic
 //! (`Mock reply to: <your message>`), and every request is logged — without
 //! its key — at `GET /__mock/requests` and through [`MockServer::requests`].
+//! Requests with a `response_format` (or a `[[project…]]` directive) get a
+//! project plan as JSON instead; see [`project`] for the scripted variants.
 
 pub mod autumn;
 pub mod errors;
+pub mod project;
 pub mod reply;
 pub mod scenario;
+pub mod site;
 pub mod stream;
 
 use axum::body::Bytes;
@@ -311,11 +315,27 @@ async fn complete(
         }
         _ => {}
     }
+    let generation = project::is_generation(&body);
+    if let Some((param, message)) = project::invalid_response_format(&body) {
+        return errors::invalid_request(param, "invalid_value", &message);
+    }
+    if scenario == Scenario::NoSchema && body["response_format"]["type"] == "json_schema" {
+        return errors::invalid_request(
+            "response_format",
+            "BadRequest",
+            "response_format value as json_schema is enabled only for api versions 2024-08-01-preview and later",
+        );
+    }
     let reasoning = is_reasoning(&deployment);
     let filler = if scenario == Scenario::Slow { 200 } else { 0 };
-    let chunks = reply::reply_chunks(&body, filler);
+    let (chunks, finish) = if generation {
+        let answer = project::answer(&body);
+        (project::pieces(&answer.text, 24), answer.finish_reason)
+    } else {
+        (reply::reply_chunks(&body, filler), "stop")
+    };
     if !streaming {
-        return whole_reply(&body, &chunks, reasoning);
+        return whole_reply(&body, &chunks, reasoning, finish);
     }
     let include_usage = body["stream_options"]["include_usage"]
         .as_bool()
@@ -323,7 +343,7 @@ async fn complete(
     let (steps, wire) = script(
         scenario,
         &body,
-        &chunks,
+        (&chunks, finish),
         include_usage,
         reasoning,
         state.config.slow_ms,
@@ -381,13 +401,13 @@ fn invalid(body: &Value, deployment: &str) -> Option<Response> {
 }
 
 /// A non-streamed `chat.completion`.
-fn whole_reply(body: &Value, chunks: &[String], reasoning: bool) -> Response {
+fn whole_reply(body: &Value, chunks: &[String], reasoning: bool, finish: &str) -> Response {
     let text: String = chunks.concat();
     Json(json!({
         "id": "chatcmpl-mock", "object": "chat.completion", "created": 1_736_407_895,
         "model": "o1-2024-12-17", "system_fingerprint": "fp_mock",
         "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": null,
+        "choices": [{"index": 0, "finish_reason": finish, "logprobs": null,
                      "message": {"role": "assistant", "content": text, "refusal": null},
                      "content_filter_results": {}}],
         "usage": reply::usage(body, chunks.len(), reasoning)
@@ -395,15 +415,17 @@ fn whole_reply(body: &Value, chunks: &[String], reasoning: bool) -> Response {
     .into_response()
 }
 
-/// The steps of a streamed reply for `scenario`.
+/// The steps of a streamed reply for `scenario`: `reply` is the text's
+/// chunks and the finish reason.
 fn script(
     scenario: Scenario,
     body: &Value,
-    chunks: &[String],
+    reply: (&[String], &str),
     include_usage: bool,
     reasoning: bool,
     slow_ms: u64,
 ) -> (Vec<Step>, Wire) {
+    let (chunks, finish) = reply;
     let mut steps = vec![Step::Event(stream::first_event(include_usage))];
     if scenario == Scenario::KeepAlive {
         steps.push(Step::Comment("keep-alive"));
@@ -440,7 +462,7 @@ fn script(
         }
         _ => {}
     }
-    steps.push(Step::Event(stream::stop_chunk(include_usage)));
+    steps.push(Step::Event(stream::finish_chunk(finish, include_usage)));
     steps.push(Step::Event(stream::annotation_chunk(shown, None)));
     if include_usage {
         steps.push(Step::Event(stream::usage_chunk(reply::usage(

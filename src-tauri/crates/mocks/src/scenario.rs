@@ -14,6 +14,8 @@ pub enum Scenario {
     NoStream,
     Utf8Split,
     KeepAlive,
+    /// Refuses a JSON-schema `response_format` like an old API version.
+    NoSchema,
 }
 
 impl Scenario {
@@ -30,6 +32,7 @@ impl Scenario {
             ("nostream", Self::NoStream),
             ("utf8-split", Self::Utf8Split),
             ("keepalive", Self::KeepAlive),
+            ("no-schema", Self::NoSchema),
             ("slow", Self::Slow),
             ("cut", Self::Cut),
         ];

@@ -76,8 +76,13 @@ pub fn text_chunk(text: &str, usage_field: bool) -> Value {
 }
 
 pub fn stop_chunk(usage_field: bool) -> Value {
+    finish_chunk("stop", usage_field)
+}
+
+/// The last content chunk: an empty delta and `reason` (`stop`, `length`).
+pub fn finish_chunk(reason: &str, usage_field: bool) -> Value {
     chunk(
-        json!([{"content_filter_results": {}, "delta": {}, "finish_reason": "stop", "index": 0, "logprobs": null}]),
+        json!([{"content_filter_results": {}, "delta": {}, "finish_reason": reason, "index": 0, "logprobs": null}]),
         usage_field,
     )
 }

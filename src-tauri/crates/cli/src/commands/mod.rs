@@ -5,9 +5,11 @@
 mod billing;
 mod chat;
 mod credits;
+mod generate;
 mod ledger;
 mod profile;
 mod projects;
+mod scrape;
 mod sessions;
 mod tasks;
 
@@ -26,6 +28,8 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Projects(cmd) => projects::run(core, cmd, out).await,
         Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
         Command::Chat(args) => chat::run(core, args, out).await,
+        Command::Generate(args) => generate::run(core, args, out).await,
+        Command::Scrape(args) => scrape::run(core, args, out).await,
         Command::Buy(args) => billing::buy(core, args, out).await,
         Command::DeepLink(args) => billing::deep_link(core, args, out).await,
         Command::Billing(cmd) => billing::run(core, cmd, out).await,

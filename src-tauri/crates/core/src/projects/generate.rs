@@ -13,7 +13,7 @@ use super::{store, tasks, Project, ProjectStore, Task, TaskFilter};
 use crate::chat::ChatEngine;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
-use crate::jobs::{Job, JobStatus, Jobs, Opened};
+use crate::jobs::{Job, JobError, JobStatus, Jobs, Opened};
 use crate::ledger::LedgerEntry;
 use crate::providers::{
     ChatProvider, ChatRequest, FinishReason, PromptMessage, PromptRole, ProviderError,
@@ -33,10 +33,6 @@ pub enum GenerationError {
     InvalidOutput { reason: String },
     #[error("the model's answer was cut off before the project was complete")]
     Truncated,
-    #[error("this generation is still running")]
-    InProgress,
-    #[error("this generation failed earlier ({code}) and was refunded")]
-    FailedEarlier { code: String },
 }
 
 impl GenerationError {
@@ -44,14 +40,7 @@ impl GenerationError {
         match self {
             Self::InvalidOutput { .. } => "invalid_model_output",
             Self::Truncated => "model_output_truncated",
-            Self::InProgress => "generation_in_progress",
-            Self::FailedEarlier { .. } => "generation_failed",
         }
-    }
-
-    /// Not the user's doing (they can only try again).
-    pub fn is_user_error(&self) -> bool {
-        matches!(self, Self::InProgress | Self::FailedEarlier { .. })
     }
 }
 
@@ -150,7 +139,11 @@ impl ProjectGenerator {
     }
 
     /// Asks for a plan; one repair request if the first answer is unusable.
-    async fn ask(&self, provider: Arc<dyn ChatProvider>, prompt: &str) -> Result<(ProjectPlan, bool)> {
+    async fn ask(
+        &self,
+        provider: Arc<dyn ChatProvider>,
+        prompt: &str,
+    ) -> Result<(ProjectPlan, bool)> {
         let today = self.jobs.now().date_naive();
         let mut structured = provider.supports_json_schema();
         let mut messages = first_messages(prompt, today, structured);
@@ -240,7 +233,10 @@ impl ProjectGenerator {
     }
 
     async fn project_with_tasks(&self, project_id: i64) -> Result<(Project, Vec<Task>)> {
-        let project = self.projects.get_project(&RecordRef::Id(project_id)).await?;
+        let project = self
+            .projects
+            .get_project(&RecordRef::Id(project_id))
+            .await?;
         let mut tasks = self
             .projects
             .list_tasks(&TaskFilter {
@@ -267,11 +263,7 @@ impl ProjectGenerator {
                 })
             }
             (JobStatus::Succeeded, None) => Err(Error::not_found("generated project", job.id)),
-            (JobStatus::Running, _) => Err(GenerationError::InProgress.into()),
-            (JobStatus::Failed, _) => Err(GenerationError::FailedEarlier {
-                code: job.error_code.unwrap_or_default(),
-            }
-            .into()),
+            _ => Err(JobError::of(&job).into()),
         }
     }
 }

@@ -1,9 +1,15 @@
 //! The user's projects and their tasks (PRD: existing features that the chat
 //! can take as context and that AI generation creates).
 
-mod store;
-mod tasks;
+pub mod generate;
+pub mod plan;
+mod sources;
+pub(crate) mod store;
+pub(crate) mod tasks;
 
+pub use generate::{GenerateRequest, GeneratedProject, GenerationError, ProjectGenerator};
+pub(crate) use sources::{insert_source, source_of_job};
+pub use sources::{ProjectSource, SourceExcerpt};
 pub use tasks::TaskFilter;
 
 use crate::clock::SharedClock;
@@ -83,7 +89,7 @@ pub struct Task {
 }
 
 /// Fields for a new task; `None` takes the default.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct NewTask {
     pub title: String,

@@ -8,6 +8,9 @@ use crate::validate::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
+/// The schema's name, as sent in `response_format` and the instructions.
+pub const SCHEMA_NAME: &str = "project_plan";
+
 /// A generated project has at least one task and at most this many.
 pub const MAX_GENERATED_TASKS: usize = 30;
 
@@ -76,7 +79,7 @@ pub fn schema() -> Value {
 /// The `response_format` for deployments that take one.
 pub fn response_format() -> ResponseFormat {
     ResponseFormat::JsonSchema {
-        name: "project_plan".into(),
+        name: SCHEMA_NAME.into(),
         strict: true,
         schema: schema(),
     }
@@ -93,10 +96,10 @@ pub fn instructions(today: NaiveDate, schema_enforced: bool) -> String {
          Answer with the JSON object only."
     );
     if !schema_enforced {
-        text.push_str(
-            " No prose, no code fences. Use exactly this JSON schema \
-             (null where a value is not known):\n",
-        );
+        text.push_str(&format!(
+            " No prose, no code fences. Use exactly this JSON schema, named \
+             {SCHEMA_NAME} (null where a value is not known):\n"
+        ));
         text.push_str(&schema().to_string());
     }
     text
@@ -111,7 +114,10 @@ pub fn repair_request(error: &PlanError) -> String {
 }
 
 /// Checks a finished reply and turns it into a plan.
-pub fn parse(text: &str, finish: Option<&crate::providers::FinishReason>) -> Result<ProjectPlan, PlanError> {
+pub fn parse(
+    text: &str,
+    finish: Option<&crate::providers::FinishReason>,
+) -> Result<ProjectPlan, PlanError> {
     use crate::providers::FinishReason;
     match finish {
         Some(FinishReason::Length) => return Err(PlanError::Truncated),
@@ -177,7 +183,10 @@ fn parse_task(index: usize, task: &Value) -> Result<NewTask, PlanError> {
         None | Some(Value::Null) => None,
         Some(Value::String(d)) if d.trim().is_empty() => None,
         Some(Value::String(d)) => Some(parse_date(d.trim()).ok_or_else(|| {
-            schema_error(&format!("{} is {d:?}; use YYYY-MM-DD or null", at("due_date")))
+            schema_error(&format!(
+                "{} is {d:?}; use YYYY-MM-DD or null",
+                at("due_date")
+            ))
         })?),
         Some(_) => {
             return Err(schema_error(&format!(
@@ -292,14 +301,20 @@ mod tests {
         let task = r#"{"title":"t","description":null,"priority":"low","due_date":null}"#;
         let tasks = vec![task; 31].join(",");
         let text = format!(r#"{{"name":"n","description":"d","tasks":[{tasks}]}}"#);
-        assert!(parse(&text, None).unwrap_err().to_string().contains("not 31"));
+        assert!(parse(&text, None)
+            .unwrap_err()
+            .to_string()
+            .contains("not 31"));
     }
 
     #[test]
     fn the_schema_is_strict() {
         let s = schema();
         assert_eq!(s["additionalProperties"], false);
-        assert_eq!(s["properties"]["tasks"]["items"]["additionalProperties"], false);
+        assert_eq!(
+            s["properties"]["tasks"]["items"]["additionalProperties"],
+            false
+        );
         assert_eq!(
             s["properties"]["tasks"]["items"]["required"],
             json!(["title", "description", "priority", "due_date"])

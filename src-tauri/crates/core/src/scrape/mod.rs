@@ -1,0 +1,189 @@
+//! URL scraping (5 credits): a web page's title and main text, stored on a
+//! project (or starting a new one).
+//!
+//! validate the address (http/https only; `bad_url` costs nothing) → pay,
+//! opening the job in the paying transaction → fetch within limits → decode
+//! → extract the main text → store it (and create the project, if asked)
+//! in one transaction that closes the job. Any failure after paying fails
+//! the job and refunds it in one transaction, with a typed reason.
+
+mod charset;
+mod error;
+mod extract;
+mod fetch;
+mod limits;
+mod url;
+
+pub use error::ScrapeError;
+pub use limits::{ScrapeLimits, MAX_PAGE_BYTES};
+pub use url::{validate as validate_url, MAX_URL_CHARS};
+
+use crate::error::{Error, Result};
+use crate::ids::RecordRef;
+use crate::jobs::{Job, JobError, JobKind, JobStatus, Jobs, Opened};
+use crate::ledger::LedgerEntry;
+use crate::projects::{self, store, Project, ProjectSource, ProjectStore};
+use serde::Serialize;
+
+/// A page to scrape.
+#[derive(Debug, Clone, Default)]
+pub struct ScrapeRequest {
+    pub url: String,
+    /// Store the page on this project; `None` starts a new project named
+    /// after the page.
+    pub project: Option<RecordRef>,
+    /// Same key, same scrape: a retry never charges twice.
+    pub idempotency_key: Option<String>,
+}
+
+/// What a scrape stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ScrapeResult {
+    /// The title, main text, address (after redirects) and fetch time.
+    pub source: ProjectSource,
+    pub project: Project,
+    /// True when this scrape started the project (false on a replay).
+    pub created_project: bool,
+    pub spend: LedgerEntry,
+    /// True when the key had been used: this is the earlier result.
+    pub replayed: bool,
+}
+
+/// Scrapes pages onto projects. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Scraper {
+    jobs: Jobs,
+    projects: ProjectStore,
+    limits: ScrapeLimits,
+    client: reqwest::Client,
+}
+
+impl Scraper {
+    pub(crate) fn new(jobs: Jobs, projects: ProjectStore) -> Result<Self> {
+        let limits = ScrapeLimits::default();
+        Ok(Self {
+            client: fetch::client(&limits)?,
+            jobs,
+            projects,
+            limits,
+        })
+    }
+
+    /// This scraper with other limits (tests shrink the timeouts).
+    pub fn with_limits(&self, limits: ScrapeLimits) -> Result<Self> {
+        Ok(Self {
+            client: fetch::client(&limits)?,
+            limits,
+            ..self.clone()
+        })
+    }
+
+    pub fn limits(&self) -> ScrapeLimits {
+        self.limits
+    }
+
+    /// Scrapes `request.url` for 5 credits. See the module docs.
+    pub async fn scrape(&self, request: ScrapeRequest) -> Result<ScrapeResult> {
+        let url = url::validate(&request.url)?;
+        // An unknown project is the user's mistake: found before paying.
+        let target = match &request.project {
+            Some(project) => Some(self.projects.get_project(project).await?.id),
+            None => None,
+        };
+        let key = request
+            .idempotency_key
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let (job, spend) = match self.jobs.open(JobKind::Scrape, url.as_str(), &key).await? {
+            Opened::New { job, spend } => (job, spend),
+            Opened::Replayed { job, spend } => return self.replayed(job, spend).await,
+        };
+        match self.fetch_and_store(&job, url, target).await {
+            Ok((source, project, created_project)) => Ok(ScrapeResult {
+                source,
+                project,
+                created_project,
+                spend,
+                replayed: false,
+            }),
+            Err(error) => {
+                self.jobs.fail(&job, error.code()).await?;
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch_and_store(
+        &self,
+        job: &Job,
+        url: reqwest::Url,
+        target: Option<i64>,
+    ) -> Result<(ProjectSource, Project, bool)> {
+        let page = fetch::fetch(&self.client, url, &self.limits).await?;
+        let final_url = page.url.to_string();
+        let extracted = tokio::task::spawn_blocking(move || extract::extract(&page))
+            .await
+            .map_err(|e| ScrapeError::Network(format!("text extraction stopped: {e}")))??;
+        tracing::info!(job = job.id, chars = extracted.text.len(), "page scraped");
+        let (user_id, now, job_id) = (self.jobs.user_id().to_string(), self.jobs.now(), job.id);
+        let source = self
+            .jobs
+            .succeed(job.id, move |conn| {
+                Box::pin(async move {
+                    let project_id = match target {
+                        // Re-read in the transaction: it may have been deleted.
+                        Some(id) => {
+                            store::fetch_project(conn, &user_id, &RecordRef::Id(id))
+                                .await?
+                                .id
+                        }
+                        None => {
+                            let about = format!("Started from {final_url}");
+                            store::insert_project(conn, &user_id, &extracted.title, &about, now)
+                                .await?
+                        }
+                    };
+                    let page = (
+                        final_url.as_str(),
+                        extracted.title.as_str(),
+                        extracted.text.as_str(),
+                    );
+                    let source =
+                        projects::insert_source(conn, &user_id, project_id, job_id, page, now)
+                            .await?;
+                    Ok((project_id, source))
+                })
+            })
+            .await?;
+        let project = self
+            .projects
+            .get_project(&RecordRef::Id(source.project_id))
+            .await?;
+        Ok((source, project, target.is_none()))
+    }
+
+    /// The earlier scrape for a reused idempotency key.
+    async fn replayed(&self, job: Job, spend: LedgerEntry) -> Result<ScrapeResult> {
+        match job.status {
+            JobStatus::Succeeded => {
+                let mut conn = self.jobs.db().pool().acquire().await?;
+                let source = projects::source_of_job(&mut conn, job.id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("scraped page", job.id))?;
+                drop(conn);
+                let project = self
+                    .projects
+                    .get_project(&RecordRef::Id(source.project_id))
+                    .await?;
+                Ok(ScrapeResult {
+                    source,
+                    project,
+                    created_project: false,
+                    spend,
+                    replayed: true,
+                })
+            }
+            _ => Err(JobError::of(&job).into()),
+        }
+    }
+}
