@@ -29,6 +29,17 @@ const COMMANDS: &[&str] = &[
     "purchase_status",
     "start_checkout",
     "sync_purchases",
+    "list_projects",
+    "get_project",
+    "create_project",
+    "update_project",
+    "set_project_archived",
+    "list_tasks",
+    "add_task",
+    "update_task",
+    "delete_task",
+    "generate_project",
+    "scrape_url",
 ];
 
 fn main() {

@@ -32,6 +32,17 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::purchases::purchase_status,
             commands::purchases::start_checkout,
             commands::purchases::sync_purchases,
+            commands::projects::list_projects,
+            commands::projects::get_project,
+            commands::projects::create_project,
+            commands::projects::update_project,
+            commands::projects::set_project_archived,
+            commands::projects::list_tasks,
+            commands::projects::add_task,
+            commands::projects::update_task,
+            commands::projects::delete_task,
+            commands::projects::generate_project,
+            commands::projects::scrape_url,
         ])
         .events(tauri_specta::collect_events![
             events::CoreEvent,

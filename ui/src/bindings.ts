@@ -58,6 +58,27 @@ export const commands = {
 	startCheckout: (product: Product) => typedError<Checkout_Serialize, ApiError_Serialize>(__TAURI_INVOKE("start_checkout", { product })),
 	/**  Asks Autumn now what has been paid (the "I've paid" button). */
 	syncPurchases: () => typedError<ReconcileReport_Serialize, ApiError_Serialize>(__TAURI_INVOKE("sync_purchases")),
+	listProjects: (includeArchived: boolean) => typedError<Project[], ApiError_Serialize>(__TAURI_INVOKE("list_projects", { includeArchived })),
+	getProject: (projectId: number) => typedError<ProjectDetail_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_project", { projectId })),
+	createProject: (name: string, description: string) => typedError<Project, ApiError_Serialize>(__TAURI_INVOKE("create_project", { name, description })),
+	updateProject: (projectId: number, update: ProjectUpdate_Deserialize) => typedError<Project, ApiError_Serialize>(__TAURI_INVOKE("update_project", { projectId, update })),
+	/**  Archives (hides from lists and chat context) or restores a project. */
+	setProjectArchived: (projectId: number, archived: boolean) => typedError<Project, ApiError_Serialize>(__TAURI_INVOKE("set_project_archived", { projectId, archived })),
+	/**  Tasks of one project, or of all projects; `open_only` leaves out done ones. */
+	listTasks: (projectId: number | null, openOnly: boolean) => typedError<Task_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_tasks", { projectId, openOnly })),
+	addTask: (projectId: number, task: NewTask_Deserialize) => typedError<Task_Serialize, ApiError_Serialize>(__TAURI_INVOKE("add_task", { projectId, task })),
+	updateTask: (taskId: number, update: TaskUpdate_Deserialize) => typedError<Task_Serialize, ApiError_Serialize>(__TAURI_INVOKE("update_task", { taskId, update })),
+	deleteTask: (taskId: number) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("delete_task", { taskId })),
+	/**
+	 *  Asks the model for a project plan and creates it (15 credits, refunded
+	 *  if the model gives no valid plan).
+	 */
+	generateProject: (prompt: string, idempotencyKey: string | null) => typedError<GeneratedProject_Serialize, ApiError_Serialize>(__TAURI_INVOKE("generate_project", { prompt, idempotencyKey })),
+	/**
+	 *  Saves a web page's main text on a project, or on a new one (5 credits,
+	 *  refunded if the page cannot be fetched).
+	 */
+	scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) => typedError<ScrapeResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("scrape_url", { url, projectId, idempotencyKey })),
 };
 
 /** Events */
@@ -336,6 +357,31 @@ export type Fulfilled = {
 	credits: number,
 };
 
+/**  What a generation created. */
+export type GeneratedProject = GeneratedProject_Serialize | GeneratedProject_Deserialize;
+
+/**  What a generation created. */
+export type GeneratedProject_Deserialize = {
+	project: Project,
+	tasks: Task_Deserialize[],
+	spend: LedgerEntry_Deserialize,
+	/**  True when the first answer was invalid and the repair request fixed it. */
+	repaired: boolean,
+	/**  True when the key had been used: this is the earlier result. */
+	replayed: boolean,
+};
+
+/**  What a generation created. */
+export type GeneratedProject_Serialize = {
+	project: Project,
+	tasks: Task_Serialize[],
+	spend: LedgerEntry_Serialize,
+	/**  True when the first answer was invalid and the repair request fixed it. */
+	repaired: boolean,
+	/**  True when the key had been used: this is the earlier result. */
+	replayed: boolean,
+};
+
 /**  Where the key comes from: the keyring first, then the environment. */
 export type KeySource = "keyring" | "environment" | "none";
 
@@ -450,6 +496,25 @@ export type ModelFamily =
 /**  The tray's "New chat": the main window opens an empty chat. */
 export type NewChatRequested = null;
 
+/**  Fields for a new task; `None` takes the default. */
+export type NewTask = NewTask_Serialize | NewTask_Deserialize;
+
+/**  Fields for a new task; `None` takes the default. */
+export type NewTask_Deserialize = {
+	title: string,
+	description?: string | null,
+	priority?: Priority | null,
+	dueDate?: string | null,
+};
+
+/**  Fields for a new task; `None` takes the default. */
+export type NewTask_Serialize = {
+	title: string,
+	description: string | null,
+	priority: Priority | null,
+	dueDate: string | null,
+};
+
 /**  An OpenAI-compatible server (Ollama, llama.cpp server, LM Studio). */
 export type OpenAiCompatConfig = {
 	/**  e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended. */
@@ -463,6 +528,8 @@ export type PendingCheckout = {
 	product: string,
 	createdAt: string,
 };
+
+export type Priority = "low" | "medium" | "high" | "urgent";
 
 /**  Serialised as Autumn's product ids. */
 export type Product = "credits_500" | "credits_1000" | "credits_5000" | 
@@ -496,6 +563,67 @@ export type ProductInfo_Serialize = {
 	/**  Credits granted once paid; `None` for Pro (unlimited while active). */
 	credits: number | null,
 	monthly: boolean,
+};
+
+export type Project = {
+	id: number,
+	displayId: string,
+	name: string,
+	description: string,
+	status: ProjectStatus,
+	createdAt: string,
+	updatedAt: string,
+	/**  Tasks not yet done. */
+	openTasks: number,
+	totalTasks: number,
+};
+
+/**  A project with its tasks and saved pages. */
+export type ProjectDetail = ProjectDetail_Serialize | ProjectDetail_Deserialize;
+
+/**  A project with its tasks and saved pages. */
+export type ProjectDetail_Deserialize = {
+	project: Project,
+	tasks: Task_Deserialize[],
+	sources: ProjectSource[],
+};
+
+/**  A project with its tasks and saved pages. */
+export type ProjectDetail_Serialize = {
+	project: Project,
+	tasks: Task_Serialize[],
+	sources: ProjectSource[],
+};
+
+/**  The main text of a web page, stored on a project: what a scrape yields. */
+export type ProjectSource = {
+	id: number,
+	projectId: number,
+	title: string,
+	/**  The main text (boilerplate dropped), paragraphs separated by a blank line. */
+	text: string,
+	/**  The page's address after redirects. */
+	sourceUrl: string,
+	fetchedAt: string,
+};
+
+export type ProjectStatus = "active" | "archived";
+
+/**  A partial project update. */
+export type ProjectUpdate = ProjectUpdate_Serialize | ProjectUpdate_Deserialize;
+
+/**  A partial project update. */
+export type ProjectUpdate_Deserialize = {
+	name?: string | null,
+	description?: string | null,
+	status?: ProjectStatus | null,
+};
+
+/**  A partial project update. */
+export type ProjectUpdate_Serialize = {
+	name: string | null,
+	description: string | null,
+	status: ProjectStatus | null,
 };
 
 export type ProviderConfig = ProviderConfig_Serialize | ProviderConfig_Deserialize;
@@ -609,6 +737,33 @@ export type ReconcileReport_Serialize = {
 
 export type Role = "user" | "assistant" | "system";
 
+/**  What a scrape stored. */
+export type ScrapeResult = ScrapeResult_Serialize | ScrapeResult_Deserialize;
+
+/**  What a scrape stored. */
+export type ScrapeResult_Deserialize = {
+	/**  The title, main text, address (after redirects) and fetch time. */
+	source: ProjectSource,
+	project: Project,
+	/**  True when this scrape started the project (false on a replay). */
+	createdProject: boolean,
+	spend: LedgerEntry_Deserialize,
+	/**  True when the key had been used: this is the earlier result. */
+	replayed: boolean,
+};
+
+/**  What a scrape stored. */
+export type ScrapeResult_Serialize = {
+	/**  The title, main text, address (after redirects) and fetch time. */
+	source: ProjectSource,
+	project: Project,
+	/**  True when this scrape started the project (false on a replay). */
+	createdProject: boolean,
+	spend: LedgerEntry_Serialize,
+	/**  True when the key had been used: this is the earlier result. */
+	replayed: boolean,
+};
+
 /**  One message that matched. */
 export type SearchHit = SearchHit_Serialize | SearchHit_Deserialize;
 
@@ -695,6 +850,63 @@ export type SessionPage_Serialize = {
 	sessions: ChatSession_Serialize[],
 	/**  Pass back to get the next page; `None` on the last page. */
 	nextCursor: string | null,
+};
+
+export type Task = Task_Serialize | Task_Deserialize;
+
+export type TaskStatus = "todo" | "in_progress" | "done";
+
+/**  A partial update: `None` leaves a field as it is. */
+export type TaskUpdate = TaskUpdate_Serialize | TaskUpdate_Deserialize;
+
+/**  A partial update: `None` leaves a field as it is. */
+export type TaskUpdate_Deserialize = {
+	title?: string | null,
+	description?: string | null,
+	status?: TaskStatus | null,
+	priority?: Priority | null,
+	/**  `Some(None)` clears the due date. */
+	dueDate?: string | null,
+};
+
+/**  A partial update: `None` leaves a field as it is. */
+export type TaskUpdate_Serialize = {
+	title: string | null,
+	description: string | null,
+	status: TaskStatus | null,
+	priority: Priority | null,
+	/**  `Some(None)` clears the due date. */
+	dueDate: string | null,
+};
+
+export type Task_Deserialize = {
+	id: number,
+	projectId: number,
+	/**  The project's `PR-…` id, for showing tasks outside their project. */
+	projectDisplayId: string,
+	displayId: string,
+	title: string,
+	description: string,
+	status: TaskStatus,
+	priority: Priority,
+	dueDate?: string | null,
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type Task_Serialize = {
+	id: number,
+	projectId: number,
+	/**  The project's `PR-…` id, for showing tasks outside their project. */
+	projectDisplayId: string,
+	displayId: string,
+	title: string,
+	description: string,
+	status: TaskStatus,
+	priority: Priority,
+	dueDate: string | null,
+	createdAt: string,
+	updatedAt: string,
 };
 
 /**  Token counts as the provider reported them. */

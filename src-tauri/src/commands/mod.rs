@@ -5,6 +5,7 @@
 pub mod chat;
 pub mod credits;
 pub mod links;
+pub mod projects;
 pub mod purchases;
 pub mod sessions;
 pub mod settings;
