@@ -64,14 +64,17 @@ run: deps ui
 DEMO_DATA := $(CURDIR)/target/demo-data
 demo: deps ui
 	cargo build -p banter-mocks -p banter
-	@rm -f target/mock.out; \
+	@rm -f target/mock.out target/mock-autumn.out; \
 	target/debug/mock-azure-openai --port 0 --slow-ms 25 > target/mock.out & mock=$$!; \
-	trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
-	for i in $$(seq 100); do grep -q '^listening on ' target/mock.out && break; sleep 0.1; done; \
+	target/debug/mock-autumn --port 0 --payment-lag-ms 1500 > target/mock-autumn.out & autumn=$$!; \
+	trap 'kill $$mock $$autumn 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do grep -q '^listening on ' target/mock.out && grep -q '^listening on ' target/mock-autumn.out && break; sleep 0.1; done; \
 	url=$$(sed -n 's/^listening on //p' target/mock.out); \
-	echo "Demo: the model is a mock (deployment o3-mini-demo-mock-slow at $$url); data in $(DEMO_DATA)"; \
+	autumn_url=$$(sed -n 's/^listening on //p' target/mock-autumn.out); \
+	echo "Demo: the model is a mock (deployment o3-mini-demo-mock-slow at $$url), billing is mock Autumn at $$autumn_url; data in $(DEMO_DATA)"; \
 	AZURE_OPENAI_ENDPOINT=$$url AZURE_OPENAI_DEPLOYMENT=o3-mini-demo-mock-slow AZURE_OPENAI_KEY=test-key \
-	AZURE_OPENAI_API_VERSION=2025-04-01-preview BANTER_KEYRING=off BANTER_DATA_DIR=$(DEMO_DATA) target/debug/banter
+	AZURE_OPENAI_API_VERSION=2025-04-01-preview AUTUMN_API_URL=$$autumn_url AUTUMN_SECRET_KEY=am_sk_test_mock \
+	BANTER_KEYRING=off BANTER_DATA_DIR=$(DEMO_DATA) target/debug/banter
 
 lint: deps ui
 	cargo fmt --all -- --check
