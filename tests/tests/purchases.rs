@@ -36,6 +36,14 @@ async fn shop(env: &Env, server: &AutumnServer) -> Core {
     core
 }
 
+/// Deep links stop polling after 200 ms (for links with nothing behind them).
+fn give_up_polling_soon(core: &Core) {
+    core.billing().set_poll_policy(PollPolicy {
+        every: Duration::from_millis(20),
+        for_at_most: Duration::from_millis(200),
+    });
+}
+
 /// Pays like the browser does; returns where the mock sends the browser.
 async fn pay(checkout_url: &str) -> String {
     let browser = reqwest::Client::builder()
@@ -142,10 +150,7 @@ async fn forged_links_grant_nothing() {
     let env = Env::new("2026-03-10T09:00:00Z");
     let server = autumn(0).await;
     let core = shop(&env, &server).await;
-    core.billing().set_poll_policy(PollPolicy {
-        every: Duration::from_millis(20),
-        for_at_most: Duration::from_millis(200),
-    });
+    give_up_polling_soon(&core);
     let rows = ledger_rows(&core).await.len();
     let huge = format!("banter://purchase/complete?ref={}", "a".repeat(100_000));
     for forged in [
@@ -187,10 +192,7 @@ async fn autumn_down_is_a_clear_error_and_the_purchase_waits() {
     let env = Env::new("2026-03-10T09:00:00Z");
     let server = autumn(0).await;
     let core = shop(&env, &server).await;
-    core.billing().set_poll_policy(PollPolicy {
-        every: Duration::from_millis(20),
-        for_at_most: Duration::from_millis(200),
-    });
+    give_up_polling_soon(&core);
     let checkout = core.billing().checkout(Product::Credits500).await.unwrap();
     let link = pay(checkout.url.as_deref().unwrap()).await;
     server.set_outage(true);

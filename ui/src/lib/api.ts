@@ -8,6 +8,9 @@ import {
   type ApiError,
   type DomainEvent,
   type ExportFormat,
+  type NewTask_Deserialize,
+  type ProjectUpdate_Deserialize,
+  type TaskUpdate_Deserialize,
   type Product,
   type PurchaseCheck,
   type ProviderSettingsInput,
@@ -79,6 +82,18 @@ export const api = {
   purchaseStatus: () => unwrap(commands.purchaseStatus()),
   startCheckout: (product: Product) => unwrap(commands.startCheckout(product)),
   syncPurchases: () => unwrap(commands.syncPurchases()),
+  listProjects: (includeArchived: boolean) => unwrap(commands.listProjects(includeArchived)),
+  getProject: (projectId: number) => unwrap(commands.getProject(projectId)),
+  createProject: (name: string, description: string) => unwrap(commands.createProject(name, description)),
+  updateProject: (projectId: number, update: ProjectUpdate_Deserialize) => unwrap(commands.updateProject(projectId, update)),
+  setProjectArchived: (projectId: number, archived: boolean) => unwrap(commands.setProjectArchived(projectId, archived)),
+  listTasks: (projectId: number | null, openOnly: boolean) => unwrap(commands.listTasks(projectId, openOnly)),
+  addTask: (projectId: number, task: NewTask_Deserialize) => unwrap(commands.addTask(projectId, task)),
+  updateTask: (taskId: number, update: TaskUpdate_Deserialize) => unwrap(commands.updateTask(taskId, update)),
+  deleteTask: (taskId: number) => unwrap(commands.deleteTask(taskId)),
+  generateProject: (prompt: string, idempotencyKey: string | null) => unwrap(commands.generateProject(prompt, idempotencyKey)),
+  scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) =>
+    unwrap(commands.scrapeUrl(url, projectId, idempotencyKey)),
 };
 
 /** Core events (credits, replies) reach every window; returns an unsubscribe. */

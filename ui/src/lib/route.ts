@@ -6,6 +6,7 @@ export type Route =
   | { name: "credits" }
   | { name: "settings" }
   | { name: "projects" }
+  | { name: "project"; projectId: number }
   | { name: "pricing" }
   | { name: "not-found"; path: string };
 
@@ -21,9 +22,12 @@ export function parseRoute(hash: string): Route {
     case "chat":
       if (parts.length > 2 || (parts[1] !== undefined && id(parts[1]) === null)) break;
       return { name: "chat", sessionId: id(parts[1]), messageId: id(params.get("m")) };
+    case "projects":
+      if (parts.length === 2 && id(parts[1]) !== null) return { name: "project", projectId: id(parts[1])! };
+      if (parts.length === 1) return { name: "projects" };
+      break;
     case "credits":
     case "settings":
-    case "projects":
     case "pricing":
       if (parts.length === 1) return { name: parts[0] };
       break;
@@ -34,4 +38,8 @@ export function parseRoute(hash: string): Route {
 export function chatHref(sessionId: number | null, messageId?: number): string {
   if (sessionId === null) return "#/chat";
   return messageId === undefined ? `#/chat/${sessionId}` : `#/chat/${sessionId}?m=${messageId}`;
+}
+
+export function projectHref(projectId: number): string {
+  return `#/projects/${projectId}`;
 }
