@@ -421,6 +421,174 @@ describe("narrow window", () => {
   });
 });
 
+const PROJECTS = {
+  projects: [
+    {
+      name: "Website relaunch",
+      description: "New pages and a faster checkout.",
+      tasks: [
+        { title: "Write the copy", status: "in_progress", priority: "high", dueDate: "2026-12-05" },
+        { title: "Pick the fonts", status: "done" },
+        { title: "Set up analytics", priority: "low" },
+      ],
+    },
+    { name: "Garden shed", tasks: [{ title: "Buy timber", priority: "urgent" }] },
+    { name: "Old archive", archived: true, tasks: [{ title: "Hidden task" }] },
+  ],
+};
+
+describe("projects", () => {
+  it("creates a project, adds a task and completes it", async () => {
+    const { page, context, errors } = await open({ hash: "#/projects" });
+    await page.getByText("No projects yet.").first().waitFor();
+    await page.getByTestId("new-project").click();
+    await page.getByTestId("new-project-name").fill("Move house");
+    await page.getByTestId("new-project-description").fill("Boxes, van, keys.");
+    await page.getByTestId("create-project").click();
+    await expect.poll(() => page.url()).toMatch(/#\/projects\/1$/);
+    await expect.poll(() => page.getByTestId("project-name").textContent()).toBe("Move house");
+    await page.getByTestId("new-task-title").fill("Book the van");
+    await page.getByTestId("new-task-priority").selectOption("high");
+    await page.getByTestId("new-task-due").fill("2026-12-10");
+    await page.getByTestId("add-task").click();
+    const row = page.getByTestId("task-row").first();
+    await expect.poll(() => row.getByTestId("task-title").textContent()).toBe("Book the van");
+    expect(await row.getByTestId("task-priority").inputValue()).toBe("high");
+    expect(await row.getByTestId("task-due").inputValue()).toBe("2026-12-10");
+    expect(await page.getByTestId("new-task-title").inputValue()).toBe("");
+    await row.getByTestId("task-status").selectOption("done");
+    await expect.poll(() => row.getAttribute("data-status")).toBe("done");
+    await expect.poll(() => page.getByText("0 of 1 open").count()).toBe(1);
+    const task = await page.evaluate(() => (window as any).__fake.state.tasks[0]);
+    expect(task).toMatchObject({ title: "Book the van", status: "done", priority: "high", dueDate: "2026-12-10" });
+    // Inline edit, then archive and restore.
+    await page.getByTestId("edit-project").click();
+    await page.getByTestId("edit-project-name").fill("Move flat");
+    await page.getByTestId("save-project").click();
+    await expect.poll(() => page.getByTestId("project-name").textContent()).toBe("Move flat");
+    await page.getByTestId("archive-project").click();
+    await page.getByTestId("archived-label").waitFor();
+    await page.getByTestId("archive-project").click();
+    await page.getByTestId("archived-label").waitFor({ state: "detached" });
+    // Delete asks first.
+    await row.getByTestId("delete-task").click();
+    await page.getByTestId("confirm-dialog").getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.getByTestId("task-row").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("generates a project with AI: 100 → 85 and its tasks shown", async () => {
+    const { page, context, errors } = await open({ hash: "#/projects" });
+    await expect.poll(() => page.getByTestId("generate-cost").textContent()).toBe("15 credits");
+    await page.getByTestId("generate-prompt").fill("Launch a bakery website");
+    await page.getByTestId("generate").click();
+    await page.getByTestId("generate-busy").waitFor();
+    await expect.poll(() => page.url()).toMatch(/#\/projects\/1$/);
+    await page.getByTestId("toast").getByText("Project created with 3 tasks").first().waitFor();
+    await expect.poll(() => page.getByTestId("task-row").count()).toBe(3);
+    expect(await page.getByTestId("project-name").textContent()).toBe("Launch a bakery website");
+    await expect.poll(() => badge(page)).toEqual({ text: "85 credits", band: "green" });
+    await shot(page, "project-detail-1280");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a failed generation says the credits were refunded and the balance stays", async () => {
+    const { page, context } = await open({ hash: "#/projects" });
+    await expect.poll(() => badge(page)).toEqual({ text: "100 credits", band: "green" });
+    await page.getByTestId("generate-prompt").fill("Something odd [[fail]]");
+    await page.getByTestId("generate").click();
+    await expect.poll(() => page.getByTestId("generate-error").textContent()).toContain("Your credits were refunded.");
+    expect(await page.getByTestId("generate-error").textContent()).toContain("not a usable project plan");
+    await expect.poll(() => badge(page)).toEqual({ text: "100 credits", band: "green" });
+    expect(await page.evaluate(() => (window as any).__fake.state.projects.length)).toBe(0);
+    expect(page.url()).toMatch(/#\/projects$/);
+    // The prompt stays so it can be edited and tried again.
+    expect(await page.getByTestId("generate-prompt").inputValue()).toBe("Something odd [[fail]]");
+    await context.close();
+  });
+
+  it("generation without enough credits opens the out-of-credits dialog", async () => {
+    const { page, context } = await open({ hash: "#/projects", seed: { balance: 10 } });
+    await expect.poll(() => badge(page)).toEqual({ text: "10 credits", band: "red" });
+    await page.getByTestId("generate-prompt").fill("A plan");
+    await page.getByTestId("generate").click();
+    await page.getByTestId("out-of-credits").getByText("Generating a project costs 15 credits").waitFor();
+    expect(await page.evaluate(() => (window as any).__fake.calls("generate_project").length)).toBe(0);
+    await context.close();
+  });
+
+  it("saves a web page onto a project and shows it as plain text", async () => {
+    const { page, context, errors } = await open({ hash: "#/projects", seed: PROJECTS });
+    await expect.poll(() => page.getByTestId("project-row").count()).toBe(2);
+    await expect.poll(() => page.getByTestId("scrape-cost").textContent()).toBe("5 credits");
+    await page.getByTestId("scrape-url").fill("https://example.com/article");
+    await page.getByTestId("scrape-target").selectOption({ label: "Garden shed (PR-000002)" });
+    await page.getByTestId("scrape").click();
+    await expect.poll(() => page.url()).toMatch(/#\/projects\/2$/);
+    const source = page.getByTestId("source");
+    await expect.poll(() => source.getByTestId("source-title").textContent()).toBe("An article on example.com");
+    expect(await source.getByTestId("source-url").textContent()).toBe("https://example.com/article");
+    expect(await source.locator("b").count()).toBe(0);
+    expect(await source.getByTestId("source-text").textContent()).toContain("<b>Markup stays text.</b>");
+    const short = ((await source.getByTestId("source-text").textContent()) ?? "").length;
+    await source.getByTestId("source-toggle").click();
+    await expect.poll(async () => ((await source.getByTestId("source-text").textContent()) ?? "").length).toBeGreaterThan(short);
+    await expect.poll(() => badge(page)).toEqual({ text: "95 credits", band: "green" });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("refuses file:// before any charge and explains a missing page", async () => {
+    const { page, context } = await open({ hash: "#/projects" });
+    await page.getByTestId("scrape-url").fill("file:///etc/passwd");
+    await page.getByTestId("scrape").click();
+    await expect.poll(() => page.getByTestId("scrape-error").textContent()).toContain("starting with http:// or https://");
+    expect(await page.getByTestId("scrape-error").textContent()).not.toContain("refunded");
+    expect(await page.evaluate(() => (window as any).__fake.state.ledger.length)).toBe(1);
+    await page.getByTestId("scrape-url").fill("https://example.com/missing");
+    await page.getByTestId("scrape").click();
+    await expect.poll(() => page.getByTestId("scrape-error").textContent()).toContain("not found (404)");
+    expect(await page.getByTestId("scrape-error").textContent()).toContain("Your credits were refunded.");
+    await expect.poll(() => badge(page)).toEqual({ text: "100 credits", band: "green" });
+    expect(await page.evaluate(() => (window as any).__fake.state.sources.length)).toBe(0);
+    await context.close();
+  });
+
+  it("lists projects, hides archived ones until asked", async () => {
+    for (const [size, viewport] of [["1280", WIDE], ["390", PHONE]] as const) {
+      const { page, context, errors } = await open({ hash: "#/projects", seed: PROJECTS, viewport });
+      await expect.poll(() => page.getByTestId("project-row").count()).toBe(2);
+      const first = page.getByTestId("project-row").first();
+      expect(await first.textContent()).toContain("PR-00000");
+      await expect.poll(() => page.locator('[data-project-id="1"] [data-testid="task-count"]').textContent()).toBe("2 of 3 open");
+      await shot(page, `projects-${size}`);
+      await page.getByTestId("show-archived").check();
+      await expect.poll(() => page.getByTestId("project-row").count()).toBe(3);
+      expect(errors).toEqual([]);
+      await context.close();
+    }
+  });
+
+  it("shows recent projects and active tasks on the dashboard", async () => {
+    const { page, context, errors } = await open({ seed: PROJECTS });
+    await expect.poll(() => page.getByTestId("recent-project").count()).toBe(2);
+    const tasks = page.getByTestId("active-task");
+    await expect.poll(() => tasks.count()).toBe(3);
+    const texts = await tasks.allTextContents();
+    expect(texts.some((t) => t.includes("Write the copy") && t.includes("PR-000001"))).toBe(true);
+    expect(texts.some((t) => t.includes("Buy timber") && t.includes("PR-000002"))).toBe(true);
+    expect(texts.join(" ")).not.toContain("Pick the fonts");
+    expect(texts.join(" ")).not.toContain("Hidden task");
+    await page.getByTestId("recent-project").getByText("Garden shed").click();
+    await expect.poll(() => page.url()).toMatch(/#\/projects\/2$/);
+    await expect.poll(() => page.getByTestId("project-name").textContent()).toBe("Garden shed");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
 describe("screens", () => {
   for (const [size, viewport] of [["1280", WIDE], ["390", PHONE]] as const) {
     it(`renders each screen at ${size}`, async () => {
@@ -447,8 +615,7 @@ describe("screens", () => {
       await page.getByTestId("product").first().waitFor();
       await shot(page, `pricing-${size}`);
       await page.goto(`${server.url}/#/projects`);
-      await page.getByText("Projects arrive with AI generation").first().waitFor();
-      await shot(page, `projects-${size}`);
+      await page.getByText("No projects yet.").first().waitFor();
       await page.goto(`${server.url}/#/`);
       await page.getByTestId("open-search").click();
       await page.getByTestId("search-dialog").getByRole("searchbox").fill("Lisbon");

@@ -865,7 +865,10 @@ export type TaskUpdate_Deserialize = {
 	description?: string | null,
 	status?: TaskStatus | null,
 	priority?: Priority | null,
-	/**  `Some(None)` clears the due date. */
+	/**
+	 *  `Some(None)` clears the due date: in JSON, `"dueDate": null` clears
+	 *  it and a missing `dueDate` leaves it as it is.
+	 */
 	dueDate?: string | null,
 };
 
@@ -875,8 +878,11 @@ export type TaskUpdate_Serialize = {
 	description: string | null,
 	status: TaskStatus | null,
 	priority: Priority | null,
-	/**  `Some(None)` clears the due date. */
-	dueDate: string | null,
+	/**
+	 *  `Some(None)` clears the due date: in JSON, `"dueDate": null` clears
+	 *  it and a missing `dueDate` leaves it as it is.
+	 */
+	dueDate?: string | null,
 };
 
 export type Task_Deserialize = {

@@ -27,7 +27,17 @@ export type Seed = {
   /** Checkouts already waiting for a payment. */
   pending?: { product: string }[];
   pro?: { until: string };
+  projects?: {
+    name: string; description?: string; archived?: boolean;
+    tasks?: { title: string; status?: string; priority?: string; dueDate?: string | null }[];
+  }[];
 };
+type Project = { id: number; displayId: string; name: string; description: string; status: "active" | "archived"; createdAt: string; updatedAt: string };
+type Task = {
+  id: number; projectId: number; displayId: string; title: string; description: string; status: string; priority: string;
+  dueDate: string | null; createdAt: string; updatedAt: string;
+};
+type Source = { id: number; projectId: number; title: string; text: string; sourceUrl: string; fetchedAt: string };
 type Channel = { id: number };
 
 const seed: Seed = (window as unknown as { __FAKE_SEED__?: Seed }).__FAKE_SEED__ ?? {};
@@ -60,7 +70,16 @@ const state = {
   syncError: null as { code: string; message: string } | null,
   /** Products paid in the browser that the next sync fulfils. */
   paid: [] as string[],
+  projects: [] as Project[],
+  tasks: [] as Task[],
+  sources: [] as Source[],
+  nextProject: 1,
+  nextTask: 1,
+  nextSource: 1,
+  /** How long generation and scraping "work" before answering. */
+  workMs: 300,
 };
+const COSTS = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
 
 const PRODUCTS = [
   { product: "credits_500", id: "credits_500", name: "500 credits", priceCents: 500, credits: 500, monthly: false },
@@ -107,7 +126,42 @@ function addMessage(sessionId: number, role: Role, content: string, status = "co
   return m;
 }
 
-// Seed data: a monthly reset, then the given sessions.
+function newProject(name: string, description: string): Project {
+  const id = state.nextProject++;
+  const t = now();
+  const p: Project = { id, displayId: `PR-${String(id).padStart(6, "0")}`, name, description, status: "active", createdAt: t, updatedAt: t };
+  state.projects.push(p);
+  return p;
+}
+function projectView(p: Project) {
+  const tasks = state.tasks.filter((t) => t.projectId === p.id);
+  return { ...p, openTasks: tasks.filter((t) => t.status !== "done").length, totalTasks: tasks.length };
+}
+function taskView(t: Task) {
+  const p = state.projects.find((x) => x.id === t.projectId)!;
+  return { ...t, projectDisplayId: p.displayId };
+}
+function newTask(projectId: number, task: { title: string; description?: string | null; status?: string; priority?: string | null; dueDate?: string | null }): Task {
+  const id = state.nextTask++;
+  const t = now();
+  const row: Task = {
+    id, projectId, displayId: `TK-${String(id).padStart(6, "0")}`, title: task.title, description: task.description ?? "",
+    status: task.status ?? "todo", priority: task.priority ?? "medium", dueDate: task.dueDate ?? null, createdAt: t, updatedAt: t,
+  };
+  state.tasks.push(row);
+  state.projects.find((p) => p.id === projectId)!.updatedAt = t;
+  return row;
+}
+function findProject(id: number): Project | undefined {
+  return state.projects.find((p) => p.id === id);
+}
+
+// Seed data: a monthly reset, then the given sessions and projects.
+for (const sp of seed.projects ?? []) {
+  const p = newProject(sp.name, sp.description ?? "");
+  for (const t of sp.tasks ?? []) newTask(p.id, t);
+  if (sp.archived) p.status = "archived";
+}
 ledger("monthly_reset", null, state.remaining, null);
 for (const s of seed.sessions ?? []) {
   const session = newSession(s.title);
@@ -175,6 +229,23 @@ async function stream(sessionId: number, send: (m: unknown) => void, reply: Mess
   state.streaming.delete(sessionId);
 }
 
+/** Charges a paid action; `refund` gives it back, as the core does on failure. */
+async function charge(action: string, cost: number): Promise<{ refund: () => Promise<void>; entry: Ledger }> {
+  if (state.remaining < cost) return fail("insufficient_credits", "Not enough credits", { needed: cost, available: state.remaining });
+  state.remaining -= cost;
+  ledger("spend", action, -cost, null);
+  const entry = state.ledger[state.ledger.length - 1];
+  await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
+  return {
+    entry,
+    refund: async () => {
+      state.remaining += cost;
+      ledger("refund", action, cost, null);
+      await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
+    },
+  };
+}
+
 async function spend(): Promise<void> {
   if (state.remaining < 3) return fail("insufficient_credits", "Not enough credits", { needed: 3, available: state.remaining });
   const before = state.remaining;
@@ -197,7 +268,7 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "get_credits":
       return balance();
     case "get_costs":
-      return { chatMessage: 3, projectGeneration: 10, urlScrape: 5, lowBalanceThreshold: 20 };
+      return COSTS;
     case "list_sessions": {
       const sorted = [...state.sessions].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
       const offset = args.cursor ? Number(args.cursor) : 0;
@@ -317,6 +388,102 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const fulfilled = [];
       for (const product of state.paid.splice(0)) fulfilled.push(await fulfil(product));
       return structuredClone({ fulfilled, proUntil: state.proUntil, pending: state.pending });
+    }
+    case "list_projects":
+      return state.projects
+        .filter((p) => args.includeArchived || p.status === "active")
+        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+        .map(projectView);
+    case "get_project": {
+      const p = findProject(args.projectId);
+      if (!p) return fail("not_found", "No such project");
+      return {
+        project: projectView(p),
+        tasks: state.tasks.filter((t) => t.projectId === p.id).map(taskView),
+        sources: state.sources.filter((x) => x.projectId === p.id).reverse(),
+      };
+    }
+    case "create_project": {
+      if (!String(args.name).trim()) return fail("validation", "A project needs a name", { field: "name" });
+      return projectView(newProject(args.name, args.description));
+    }
+    case "update_project": {
+      const p = findProject(args.projectId);
+      if (!p) return fail("not_found", "No such project");
+      const u = args.update ?? {};
+      if (u.name != null) p.name = u.name;
+      if (u.description != null) p.description = u.description;
+      if (u.status != null) p.status = u.status;
+      p.updatedAt = now();
+      return projectView(p);
+    }
+    case "set_project_archived": {
+      const p = findProject(args.projectId);
+      if (!p) return fail("not_found", "No such project");
+      p.status = args.archived ? "archived" : "active";
+      p.updatedAt = now();
+      return projectView(p);
+    }
+    case "list_tasks":
+      return state.tasks
+        .filter((t) => (args.projectId == null || t.projectId === args.projectId) && (!args.openOnly || t.status !== "done"))
+        .filter((t) => findProject(t.projectId)?.status === "active" || args.projectId != null)
+        .map(taskView);
+    case "add_task": {
+      if (!findProject(args.projectId)) return fail("not_found", "No such project");
+      if (!String(args.task?.title ?? "").trim()) return fail("validation", "A task needs a title", { field: "title" });
+      return taskView(newTask(args.projectId, args.task));
+    }
+    case "update_task": {
+      const t = state.tasks.find((x) => x.id === args.taskId);
+      if (!t) return fail("not_found", "No such task");
+      const u = args.update ?? {};
+      for (const k of ["title", "description", "status", "priority"] as const) if (u[k] != null) t[k] = u[k];
+      if ("dueDate" in u) t.dueDate = u.dueDate ?? null;
+      t.updatedAt = now();
+      findProject(t.projectId)!.updatedAt = t.updatedAt;
+      return taskView(t);
+    }
+    case "delete_task": {
+      const t = state.tasks.find((x) => x.id === args.taskId);
+      if (!t) return fail("not_found", "No such task");
+      state.tasks = state.tasks.filter((x) => x !== t);
+      return null;
+    }
+    case "generate_project": {
+      const prompt = String(args.prompt);
+      const paid = await charge("project_generation", COSTS.projectGeneration);
+      await sleep(state.workMs);
+      if (prompt.includes("[[fail]]")) {
+        await paid.refund();
+        return fail("invalid_model_output", "The model's answer was not a valid project");
+      }
+      const name = prompt.replace(/\s+/g, " ").trim().slice(0, 40);
+      const p = newProject(name, `Planned by AI from: ${prompt}`);
+      const tasks = ["Outline the scope", "Draft the first version", "Review and ship"].map((title, i) =>
+        newTask(p.id, { title, priority: i === 0 ? "high" : "medium" }),
+      );
+      return { project: projectView(p), tasks: tasks.map(taskView), spend: paid.entry, repaired: false, replayed: false };
+    }
+    case "scrape_url": {
+      const url = String(args.url);
+      if (!/^https?:\/\/[^/]+/i.test(url)) return fail("bad_url", "Only http and https addresses can be saved");
+      if (args.projectId != null && !findProject(args.projectId)) return fail("not_found", "No such project");
+      const paid = await charge("url_scrape", COSTS.urlScrape);
+      await sleep(state.workMs);
+      if (url.includes("/missing")) {
+        await paid.refund();
+        return fail("not_found", "The page was not found (404)");
+      }
+      const host = new URL(url).hostname;
+      const title = `An article on ${host}`;
+      const created = args.projectId == null;
+      const p = created ? newProject(title, `Started from ${url}`) : findProject(args.projectId)!;
+      const text = `This is the main text of the page at ${host}. <b>Markup stays text.</b>\n\n` + "Readable paragraph. ".repeat(30);
+      const source = { id: state.nextSource++, projectId: p.id, title, text, sourceUrl: url, fetchedAt: now() };
+      state.sources.push(source);
+      p.updatedAt = source.fetchedAt;
+      return { source, project: projectView(p), createdProject: created, spend: paid.entry, replayed: false };
     }
     default:
       return fail("bad_request", `fake core: unknown command ${cmd}`);

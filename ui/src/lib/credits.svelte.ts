@@ -12,6 +12,8 @@ class CreditsStore {
   error = $state<ApiError | null>(null);
   /** The blocking "You're out of credits" dialog. */
   outOfCredits = $state(false);
+  /** What the dialog says was refused; null means a chat message. */
+  outOfCreditsFor = $state<{ what: string; cost: number } | null>(null);
   private watch = new LowBalanceWatch();
 
   get threshold(): number {
@@ -55,7 +57,21 @@ class CreditsStore {
   /** Checked before a send; opens the dialog when the balance cannot cover it. */
   affordsChat(): boolean {
     if (canAfford(this.balance, this.chatCost)) return true;
+    this.outOfCreditsFor = null;
     this.outOfCredits = true;
+    return false;
+  }
+
+  /** The dialog for another paid action (`what` like "Generating a project"). */
+  showOutOfCredits(what: string, cost: number): void {
+    this.outOfCreditsFor = { what, cost };
+    this.outOfCredits = true;
+  }
+
+  /** Checked before a paid action other than chat; opens the dialog when short. */
+  affords(what: string, cost: number): boolean {
+    if (canAfford(this.balance, cost)) return true;
+    this.showOutOfCredits(what, cost);
     return false;
   }
 

@@ -19,8 +19,10 @@ export const fatal = new FatalState();
 export function reportError(e: unknown): void {
   const error = asApiError(e);
   const action = sendErrorAction(error);
-  if (action.kind === "out-of-credits") credits.outOfCredits = true;
-  else if (action.kind === "fatal") fatal.error = error;
+  if (action.kind === "out-of-credits") {
+    credits.outOfCreditsFor = null;
+    credits.outOfCredits = true;
+  } else if (action.kind === "fatal") fatal.error = error;
   else toasts.show(action.text, "error");
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ChatSession } from "../bindings";
 import { shortcutFor } from "./keyboard";
 import { isOpenableLink } from "./links";
-import { chatHref, parseRoute } from "./route";
+import { chatHref, parseRoute, projectHref } from "./route";
 import { appendPage, filterSessions, removeSession, sessionTitle, upsertSession } from "./sessions";
 import { snippetParts } from "./snippet";
 
@@ -62,6 +62,11 @@ describe("routes", () => {
     expect(parseRoute("#/chat/abc").name).toBe("not-found");
     expect(parseRoute("#/nope").name).toBe("not-found");
     expect(chatHref(5, 9)).toBe("#/chat/5?m=9");
+    expect(parseRoute("#/projects")).toEqual({ name: "projects" });
+    expect(parseRoute("#/projects/7")).toEqual({ name: "project", projectId: 7 });
+    expect(parseRoute("#/projects/x").name).toBe("not-found");
+    expect(parseRoute("#/projects/7/extra").name).toBe("not-found");
+    expect(projectHref(7)).toBe("#/projects/7");
   });
 });
 

@@ -106,8 +106,20 @@ pub struct TaskUpdate {
     pub description: Option<String>,
     pub status: Option<TaskStatus>,
     pub priority: Option<Priority>,
-    /// `Some(None)` clears the due date.
+    /// `Some(None)` clears the due date: in JSON, `"dueDate": null` clears
+    /// it and a missing `dueDate` leaves it as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[specta(type = Option<NaiveDate>, optional)]
     pub due_date: Option<Option<NaiveDate>>,
+}
+
+/// A field that is present (even as `null`) becomes `Some`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A partial project update.
@@ -130,5 +142,21 @@ pub struct ProjectStore {
 impl ProjectStore {
     pub(crate) fn new(db: Db, clock: SharedClock, user_id: String) -> Self {
         Self { db, clock, user_id }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskUpdate;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn a_null_due_date_clears_it_and_a_missing_one_keeps_it() {
+        let clear: TaskUpdate = serde_json::from_str(r#"{"dueDate": null}"#).unwrap();
+        assert_eq!(clear.due_date, Some(None));
+        let keep: TaskUpdate = serde_json::from_str(r#"{"title": "x"}"#).unwrap();
+        assert_eq!(keep.due_date, None);
+        let set: TaskUpdate = serde_json::from_str(r#"{"dueDate": "2026-12-01"}"#).unwrap();
+        assert_eq!(set.due_date, Some(NaiveDate::from_ymd_opt(2026, 12, 1)));
     }
 }
