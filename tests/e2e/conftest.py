@@ -92,7 +92,21 @@ class App:
             env.update(AUTUMN_API_URL=self.autumn_url, AUTUMN_SECRET_KEY=AUTUMN_KEY)
         return env
 
-    def launch(self) -> webdriver.Remote:
+    def launch(self, attempts: int = 3) -> webdriver.Remote:
+        """Starts the app. tauri-driver connects to WebKitWebDriver as soon
+        as it spawns it and gives up if that is not listening yet (seen on a
+        loaded 2-core machine), so a refused session is retried afresh."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._launch_once()
+            except Exception:  # noqa: BLE001 — the session never started
+                self.close()
+                if attempt == attempts:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
+
+    def _launch_once(self) -> webdriver.Remote:
         self.close()
         port, native = free_port(), free_port()
         driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
