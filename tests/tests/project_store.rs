@@ -115,6 +115,27 @@ async fn projects_and_tasks_round_trip_with_filters_and_counts() {
         titles(&open),
         ["fix bug", "ship", "write docs", "beta task"]
     );
+    // Archiving Beta takes its task out of the active tasks across projects,
+    // but not out of Beta's own list.
+    store.set_archived(&b, true).await.unwrap();
+    let open = store
+        .list_tasks(&TaskFilter {
+            open_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(titles(&open), ["fix bug", "ship", "write docs"]);
+    let in_beta = store
+        .list_tasks(&TaskFilter {
+            project: Some(b.clone()),
+            open_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(titles(&in_beta), ["beta task"]);
+    store.set_archived(&b, false).await.unwrap();
     let in_progress = store
         .list_tasks(&TaskFilter {
             status: Some(TaskStatus::InProgress),

@@ -17,7 +17,9 @@ const TASK_SELECT: &str =
 pub struct TaskFilter {
     pub project: Option<RecordRef>,
     pub status: Option<TaskStatus>,
-    /// Only tasks that are not done.
+    /// Only tasks that are not done — and, across projects, only those of
+    /// active projects: an archived project's tasks are not "active tasks"
+    /// on the dashboard or in the chat context.
     pub open_only: bool,
 }
 
@@ -45,7 +47,7 @@ impl ProjectStore {
         let sql = format!(
             "{TASK_SELECT}
               WHERE t.user_id = ?1 AND (?2 IS NULL OR t.project_id = ?2) AND (?3 IS NULL OR t.status = ?3)
-                AND (NOT ?4 OR t.status != 'done')
+                AND (NOT ?4 OR (t.status != 'done' AND (?2 IS NOT NULL OR p.status = 'active')))
               ORDER BY CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
                        t.due_date IS NULL, t.due_date, t.id"
         );
