@@ -245,10 +245,10 @@ pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Points `core`'s chat model (also used by project generation) at the mock
-/// Azure server's `deployment`, with the mock's default key.
-pub fn use_mock_model(core: &Core, mock_base_url: &str, deployment: &str) {
-    let config = ProviderConfig::Azure(AzureConfig {
+/// The mock Azure server's `deployment` as a chat model: the `gpt-4o…`
+/// deployments take the gpt request shape, the rest the o-series one.
+pub fn mock_azure_config(mock_base_url: &str, deployment: &str, streams: bool) -> ProviderConfig {
+    ProviderConfig::Azure(AzureConfig {
         endpoint: mock_base_url.to_string(),
         deployment: deployment.to_string(),
         api_version: Some("2025-04-01-preview".into()),
@@ -257,10 +257,16 @@ pub fn use_mock_model(core: &Core, mock_base_url: &str, deployment: &str) {
         } else {
             ModelFamily::OSeries
         },
-        streams: !deployment.contains("nostream"),
+        streams,
         reasoning_effort: None,
         max_completion_tokens: None,
-    });
+    })
+}
+
+/// Points `core`'s chat model (also used by project generation) at the mock
+/// Azure server's `deployment`, with the mock's default key.
+pub fn use_mock_model(core: &Core, mock_base_url: &str, deployment: &str) {
+    let config = mock_azure_config(mock_base_url, deployment, !deployment.contains("nostream"));
     let provider =
         providers::build(&config, Some(Secret::new("test-key"))).expect("build the mock provider");
     core.engine().set_provider(Some(provider));

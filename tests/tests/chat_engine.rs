@@ -9,7 +9,7 @@ use banter_core::ids::RecordRef;
 use banter_core::providers::{self, AzureConfig, ModelFamily, ProviderConfig, Secret};
 use banter_core::{Core, Error};
 use banter_mocks::{MockConfig, MockServer};
-use banter_tests::Env;
+use banter_tests::{mock_azure_config, Env};
 use std::sync::Arc;
 
 struct Chat {
@@ -28,19 +28,7 @@ async fn chat_with(deployment: &str, streams: bool, key: &str) -> Chat {
     })
     .await
     .expect("start mock");
-    let config = ProviderConfig::Azure(AzureConfig {
-        endpoint: mock.base_url(),
-        deployment: deployment.to_string(),
-        api_version: Some("2025-04-01-preview".into()),
-        family: if deployment.contains("gpt-4o") {
-            ModelFamily::Gpt
-        } else {
-            ModelFamily::OSeries
-        },
-        streams,
-        reasoning_effort: None,
-        max_completion_tokens: None,
-    });
+    let config = mock_azure_config(&mock.base_url(), deployment, streams);
     let provider = providers::build(&config, Some(Secret::new(key))).expect("build provider");
     core.engine().set_provider(Some(provider));
     Chat {

@@ -7,21 +7,13 @@
 
 use banter_core::ledger::{Action, Costs};
 use banter_core::model_settings::{ConfigSource, KeySource, ProviderSettingsInput};
-use banter_core::providers::{AzureConfig, ModelFamily, OpenAiCompatConfig, ProviderConfig};
+use banter_core::providers::{OpenAiCompatConfig, ProviderConfig};
 use banter_core::secrets::{SecretName, SecretStore};
 use banter_mocks::MockConfig;
-use banter_tests::{raw_conn, Env};
+use banter_tests::{mock_azure_config, raw_conn, Env};
 
 fn azure(endpoint: &str, deployment: &str) -> ProviderConfig {
-    ProviderConfig::Azure(AzureConfig {
-        endpoint: endpoint.into(),
-        deployment: deployment.into(),
-        api_version: Some("2025-04-01-preview".into()),
-        family: ModelFamily::OSeries,
-        streams: true,
-        reasoning_effort: None,
-        max_completion_tokens: None,
-    })
+    mock_azure_config(endpoint, deployment, true)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,6 @@
 
 use banter_core::chat::{ExportFormat, MessageStatus, SendRequest, MATCH_END, MATCH_START};
 use banter_core::ids::RecordRef;
-use banter_core::providers::{self, AzureConfig, ModelFamily, ProviderConfig, Secret};
 use banter_core::Core;
 use banter_mocks::{MockConfig, MockServer};
 use banter_tests::Env;
@@ -14,17 +13,7 @@ async fn profile() -> (Env, Core, MockServer) {
     let mock = banter_mocks::start(MockConfig::default())
         .await
         .expect("start mock");
-    let config = ProviderConfig::Azure(AzureConfig {
-        endpoint: mock.base_url(),
-        deployment: "o3-mini".into(),
-        api_version: Some("2025-04-01-preview".into()),
-        family: ModelFamily::OSeries,
-        streams: true,
-        reasoning_effort: None,
-        max_completion_tokens: None,
-    });
-    let provider = providers::build(&config, Some(Secret::new("test-key"))).expect("provider");
-    core.engine().set_provider(Some(provider));
+    banter_tests::use_mock_model(&core, &mock.base_url(), "o3-mini");
     (env, core, mock)
 }
 
