@@ -112,6 +112,22 @@ impl Drop for MockServer {
     }
 }
 
+/// For the mock binaries: prints exactly one line, `listening on URL` (a
+/// test reads the port from it), then serves until Ctrl-C. The server is
+/// shut down when the caller drops it.
+pub async fn announce_and_wait(base_url: &str) -> std::process::ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if writeln!(out, "listening on {base_url}")
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return std::process::ExitCode::from(2);
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    std::process::ExitCode::SUCCESS
+}
+
 /// Starts the mock on a free port of 127.0.0.1, on the current runtime.
 pub async fn start(config: MockConfig) -> std::io::Result<MockServer> {
     start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await

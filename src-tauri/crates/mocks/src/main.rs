@@ -3,7 +3,6 @@
 
 use banter_mocks::{start_on, MockConfig};
 use clap::Parser;
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 
 /// A mock Azure OpenAI server on a loopback address.
@@ -38,15 +37,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    // Exactly one line on stdout, so a test can read the port.
-    let mut out = std::io::stdout();
-    if writeln!(out, "listening on {}", server.base_url())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return std::process::ExitCode::from(2);
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    let code = banter_mocks::announce_and_wait(&server.base_url()).await;
     server.shutdown();
-    std::process::ExitCode::SUCCESS
+    code
 }

@@ -3,7 +3,6 @@
 
 use banter_mocks::autumn::{start_autumn, AutumnConfig};
 use clap::Parser;
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -38,13 +37,5 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let mut out = std::io::stdout();
-    if writeln!(out, "listening on {}", server.base_url())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return std::process::ExitCode::from(2);
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    std::process::ExitCode::SUCCESS
+    banter_mocks::announce_and_wait(&server.base_url()).await
 }
