@@ -19,6 +19,7 @@ use crate::secrets::{SecretName, SharedSecrets};
 use crate::users::Profile;
 use chrono::{DateTime, Duration as Span, Utc};
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -92,6 +93,10 @@ pub struct Billing {
     profile: Profile,
     secrets: SharedSecrets,
     client: Arc<RwLock<Option<AutumnClient>>>,
+    /// Whether `client` was set up: the key is looked up on first use, not
+    /// at every open (the CLI opens the core for every command, and a
+    /// keyring lookup is a D-Bus round trip).
+    resolved: Arc<AtomicBool>,
     poll: Arc<RwLock<PollPolicy>>,
 }
 
@@ -104,7 +109,7 @@ impl Billing {
         profile: Profile,
         secrets: SharedSecrets,
     ) -> Self {
-        let billing = Self {
+        Self {
             db,
             ledger,
             clock,
@@ -112,10 +117,9 @@ impl Billing {
             profile,
             secrets,
             client: Arc::default(),
+            resolved: Arc::default(),
             poll: Arc::default(),
-        };
-        billing.connect_configured();
-        billing
+        }
     }
 
     /// Autumn from `AUTUMN_API_URL` (default the real API) with the key from
@@ -141,6 +145,7 @@ impl Billing {
             Some(key) => {
                 if let Err(error) = self.connect(&base, key) {
                     tracing::warn!(code = error.code(), "Autumn client not set up");
+                    self.set_client(None);
                 }
             }
             None => self.set_client(None),
@@ -156,14 +161,23 @@ impl Billing {
 
     fn set_client(&self, client: Option<AutumnClient>) {
         *self.client.write().unwrap_or_else(PoisonError::into_inner) = client;
+        self.resolved.store(true, Ordering::SeqCst);
+    }
+
+    /// The configured client, looked up the first time it is needed.
+    fn current_client(&self) -> Option<AutumnClient> {
+        if !self.resolved.load(Ordering::SeqCst) {
+            self.connect_configured();
+        }
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Whether an Autumn key is set (purchases are possible).
     pub fn is_configured(&self) -> bool {
-        self.client
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.current_client().is_some()
     }
 
     /// Changes how deep links poll (tests shorten it).
@@ -172,15 +186,11 @@ impl Billing {
     }
 
     fn client(&self) -> Result<AutumnClient, BillingError> {
-        self.client
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                BillingError::NotConfigured(format!(
-                    "set {ENV_SECRET_KEY} (and {ENV_API_URL} for a test server)"
-                ))
-            })
+        self.current_client().ok_or_else(|| {
+            BillingError::NotConfigured(format!(
+                "set {ENV_SECRET_KEY} (and {ENV_API_URL} for a test server)"
+            ))
+        })
     }
 
     async fn customer(&self, client: &AutumnClient) -> Result<Customer, BillingError> {
