@@ -50,10 +50,8 @@ def memory_kib(pids: list[int]) -> tuple[int, int]:
 
 
 def app_pid(app_path: Path) -> int:
-    out = subprocess.run(
-        ["pgrep", "-n", "-f", f"^{app_path}"], capture_output=True, text=True, check=True
-    )
-    return int(out.stdout.split()[0])
+    """The newest running app process."""
+    return max(conftest.app_pids(app_path))
 
 
 def main() -> None:
