@@ -226,3 +226,40 @@ async fn after_close_the_database_file_alone_holds_the_data() {
         failures.len()
     );
 }
+
+/// The data directory Banter creates is the user's alone (`0700`), and so
+/// are the database, its WAL sidecars and the lock files (`0600`): chats and
+/// the ledger are nobody else's business on a shared machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_data_directory_and_its_files_are_private() {
+    use banter_core::db::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE};
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let data_dir = env.data_dir().join("profile").join("banter");
+    let mut options = env.options();
+    options.data_dir = Some(data_dir.clone());
+    let core = banter_core::Core::open(options).await.unwrap();
+    spend(&core, Action::ChatMessage, "m1").await.unwrap();
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for dir in [data_dir.clone(), data_dir.join("run")] {
+        assert_eq!(mode(&dir), PRIVATE_DIR_MODE, "{}", dir.display());
+    }
+    let mut files = 0;
+    for dir in [data_dir.clone(), data_dir.join("run")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), PRIVATE_FILE_MODE, "{}", path.display());
+                files += 1;
+            }
+        }
+    }
+    // banter.db, -wal, -shm, the open and write locks, this process's owner lock.
+    assert!(files >= 6, "{files} files checked");
+    core.close().await;
+}

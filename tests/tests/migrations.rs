@@ -68,6 +68,18 @@ async fn a_database_with_data_is_backed_up_before_pending_migrations() {
         BTreeSet::from(["banter-20260310T090000.000Z.db".to_string()])
     );
 
+    // Private like the database it copies.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&expected).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode,
+            banter_core::db::PRIVATE_FILE_MODE,
+            "backup mode {mode:o}"
+        );
+    }
+
     // The backup is a database holding the old data and not the new schema.
     let mut copy = raw_conn(&expected).await;
     let notes: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY rowid")

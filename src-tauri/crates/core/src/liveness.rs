@@ -26,13 +26,10 @@ impl OwnerLock {
             let path = path.to_path_buf();
             move |source| DbError::Io { path, source }
         };
-        std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+        crate::db::files::create_private_dir(run_dir)?;
         let id = uuid::Uuid::new_v4().to_string();
         let path = lock_path(run_dir, &id);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let file = crate::db::files::private_options()
             .open(&path)
             .map_err(io(&path))?;
         file.try_lock().map_err(|e| match e {

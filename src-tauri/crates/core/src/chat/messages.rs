@@ -99,6 +99,9 @@ impl ChatStore {
         let user_id = self.user_id.clone();
         let owner = reply_owner.map(str::to_string);
         let now = self.clock.now();
+        // Counted before paying: the first count in a process loads the
+        // tokenizer, far too slow to do while holding the write lock.
+        let tokens = crate::tokens::count(&content);
         let request = SpendRequest {
             user_id: self.user_id.clone(),
             action: Action::ChatMessage,
@@ -120,7 +123,7 @@ impl ChatStore {
                         content: &content,
                         status: MessageStatus::Complete,
                         credits_used: charged,
-                        tokens: Some(crate::tokens::count(&content)),
+                        tokens: Some(tokens),
                         spend_id: Some(spend_id),
                         at: now,
                     };

@@ -35,10 +35,8 @@ impl ChatStore {
     /// Removes a message (a reply replaced by a regenerated one). Its ledger
     /// rows stay: the ledger is append-only.
     pub(crate) async fn delete_message(&self, message_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM chat_messages WHERE id = ?")
-            .bind(message_id)
-            .execute(self.db.pool())
-            .await?;
+        let delete = sqlx::query("DELETE FROM chat_messages WHERE id = ?").bind(message_id);
+        self.db.write_one(delete).await?;
         Ok(())
     }
 
@@ -218,17 +216,34 @@ pub(crate) async fn recover_interrupted(
         {
             continue;
         }
-        let mut tx = db.begin_write().await?;
+        // Read the journals and count tokens first: nothing slow runs while
+        // the write lock is held. The owner is gone, so nobody appends now.
         let stranded: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
             "SELECT id, spend_id, content FROM chat_messages
               WHERE status = 'streaming' AND stream_owner IS ?",
         )
         .bind(&owner)
-        .fetch_all(&mut *tx)
+        .fetch_all(db.pool())
         .await?;
-        let mut done = Vec::new();
+        let mut texts = Vec::with_capacity(stranded.len());
         for (id, spend_id, mut text) in stranded {
             text.push_str(&journal.read(id).await?);
+            let tokens = crate::tokens::count(&text);
+            texts.push((id, spend_id, text, tokens));
+        }
+        let mut tx = db.begin_write().await?;
+        let mut done = Vec::new();
+        for (id, spend_id, text, tokens) in texts {
+            // Another process may have recovered this reply meanwhile.
+            let still: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if still.is_none() {
+                continue;
+            }
             sqlx::query(
                 "UPDATE chat_messages SET content = ?, status = 'interrupted', tokens = ?,
                         error = 'Banter stopped before the reply finished', stream_owner = NULL,
@@ -236,7 +251,7 @@ pub(crate) async fn recover_interrupted(
                   WHERE id = ?",
             )
             .bind(&text)
-            .bind(crate::tokens::count(&text))
+            .bind(tokens)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)

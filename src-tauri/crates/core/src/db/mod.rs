@@ -3,8 +3,10 @@
 //! Opening never "repairs" anything: a read-only, corrupt or newer-than-us
 //! file is reported with a typed error and left exactly as it was.
 
+pub(crate) mod files;
 mod migrate;
 pub mod paths;
+mod write_lock;
 
 use crate::clock::SharedClock;
 use crate::error::Result;
@@ -16,11 +18,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use write_lock::WriterSlot;
+pub use write_lock::WRITE_LOCK_TARGET;
 
+pub use files::{BACKUPS_KEPT, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE};
 pub use migrate::MigrationReport;
 
-/// How long a connection waits for another writer before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a write waits for the database before `database_busy` reaches
+/// the user. Writers queue on [`write_lock`] and SQLite's own busy handler
+/// backs that up, so this is only reached when a write truly cannot get in
+/// (another program holding the file, a stuck disk). Documented in
+/// `docs/architecture.md`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections per process; SQLite serialises writers anyway.
 const MAX_CONNECTIONS: u32 = 8;
 /// The first bytes of every SQLite 3 database file.
@@ -74,10 +83,14 @@ pub struct Db {
     pool: SqlitePool,
     path: PathBuf,
     migration: MigrationReport,
-    /// One writer at a time within this process: waiters queue here instead
-    /// of spinning in SQLite's sleeping busy handler. Other processes are
-    /// still kept out by SQLite's own lock and the busy timeout.
+    /// One writer at a time within this process: waiters queue here (tokio's
+    /// mutex is first come, first served) before taking [`Self::writer_slot`].
     write_lock: Arc<Mutex<()>>,
+    /// One writer at a time across processes (the app and any number of CLI
+    /// runs): a kernel file lock that wakes a waiter as soon as it is free,
+    /// instead of SQLite's busy handler, which sleeps up to 100 ms between
+    /// polls and can starve a writer for its whole timeout.
+    writer_slot: WriterSlot,
 }
 
 impl Db {
@@ -86,10 +99,7 @@ impl Db {
     pub async fn open(path: &Path, clock: &SharedClock) -> Result<Self> {
         preflight(path)?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            files::create_private_dir(dir)?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -103,9 +113,19 @@ impl Db {
         // to WAL needs an exclusive lock that SQLite's busy timeout does not
         // wait for, and two processes must not migrate at once.
         let _open_lock = open_lock(path).await?;
+        // SQLite gives its sidecar files (-wal, -shm) the database file's
+        // mode, so making the database private makes them private too.
+        files::make_private_file(path)?;
         let sidecars = Sidecars::before_open(path);
         let pool = match SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // Keep one connection for the life of the pool: while it is open
+            // this process holds a shared lock on the file, so no other
+            // process's close can delete the WAL under a connection we open
+            // later (see `close`).
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .acquire_timeout(BUSY_TIMEOUT)
             // A local file has no connection to lose: skip the ping per acquire.
             .test_before_acquire(false)
@@ -123,6 +143,7 @@ impl Db {
             path: path.to_path_buf(),
             migration: MigrationReport::default(),
             write_lock: Arc::new(Mutex::new(())),
+            writer_slot: WriterSlot::beside(path),
         };
         match migrate::run(&db, clock).await {
             Ok(report) => db.migration = report,
@@ -151,29 +172,76 @@ impl Db {
     /// Starts a write transaction that takes SQLite's write lock up front, so a
     /// read-then-write sequence (check balance, then spend) cannot interleave
     /// with another writer — in this process or another one.
+    ///
+    /// Writers queue in this process, then across processes, and only then
+    /// ask SQLite for its lock, which is by then free; keep what runs inside
+    /// short and free of network, file and CPU-heavy work. How long the wait
+    /// took is logged at debug level under [`WRITE_LOCK_TARGET`].
     pub async fn begin_write(&self) -> Result<WriteTx> {
+        let asked = std::time::Instant::now();
         let guard = self.write_lock.clone().lock_owned().await;
+        let slot = self.writer_slot.take().await?;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _guard: guard })
+        let waited = asked.elapsed();
+        tracing::debug!(
+            target: WRITE_LOCK_TARGET,
+            wait_us = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+            "write lock taken"
+        );
+        Ok(WriteTx {
+            tx,
+            _slot: slot,
+            _guard: guard,
+        })
+    }
+
+    /// Runs one write statement through the writers' queue, as its own
+    /// transaction (see [`Self::begin_write`]). Every write goes through the
+    /// queue: a lone statement left to SQLite's busy handler could poll past
+    /// its timeout while queued writers hand the lock to each other.
+    pub async fn write_one<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<sqlx::sqlite::SqliteQueryResult> {
+        let mut tx = self.begin_write().await?;
+        let done = query.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// Folds the WAL back into the database file and closes every
     /// connection, so `banter.db` alone holds all the data afterwards.
+    ///
+    /// The checkpoint is `PASSIVE`: it copies what it can without waiting
+    /// for other processes' readers and writers (a blocking checkpoint made
+    /// every closing CLI run stall the others). Closing holds the open lock:
+    /// when this is the last connection, SQLite briefly locks the file
+    /// exclusively to delete the WAL, and a process opening at that moment
+    /// would get `SQLITE_BUSY` without waiting
+    /// (sqlite.org/wal.html, "Sometimes Queries Return SQLITE_BUSY").
     pub async fn close(&self) {
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        let open_lock = open_lock(&self.path).await;
+        if let Err(error) = &open_lock {
+            tracing::warn!(%error, "closing the database without the open lock");
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&self.pool)
             .await
         {
             tracing::warn!(%error, "could not checkpoint the database before closing");
         }
         self.pool.close().await;
+        drop(open_lock);
     }
 }
 
 /// A write transaction holding this process's writer slot. It derefs to the
 /// connection; dropping it without `commit` rolls back.
 pub struct WriteTx {
+    // Field order is drop order: the transaction ends (or its rollback is
+    // queued) before the slot and the in-process queue are released.
     tx: Transaction<'static, Sqlite>,
+    _slot: write_lock::SlotGuard,
     _guard: OwnedMutexGuard<()>,
 }
 
@@ -199,16 +267,10 @@ impl DerefMut for WriteTx {
 /// An exclusive lock on `<db>.open-lock`, taken off the async workers
 /// (`flock` blocks) and released when the returned file is dropped.
 async fn open_lock(db_path: &Path) -> Result<std::fs::File, DbError> {
-    let mut name = db_path.as_os_str().to_owned();
-    name.push(".open-lock");
-    let path = PathBuf::from(name);
+    let path = files::beside(db_path, ".open-lock");
     let locking = path.clone();
     let locked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&locking)?;
+        let file = files::private_options().open(&locking)?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })
@@ -233,12 +295,7 @@ struct Sidecars {
 
 impl Sidecars {
     fn before_open(db: &Path) -> Self {
-        let with_suffix = |suffix: &str| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            PathBuf::from(name)
-        };
-        let (wal, shm) = (with_suffix("-wal"), with_suffix("-shm"));
+        let (wal, shm) = (files::beside(db, "-wal"), files::beside(db, "-shm"));
         Self {
             wal_existed: wal.exists(),
             shm_existed: shm.exists(),

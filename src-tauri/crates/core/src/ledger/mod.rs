@@ -361,13 +361,12 @@ impl Ledger {
 
     /// Sets (or clears) the end of the verified Pro period.
     pub async fn set_pro_until(&self, user_id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
-        let done =
+        let update =
             sqlx::query("UPDATE user_usage SET pro_until = ?, updated_at = ? WHERE user_id = ?")
                 .bind(until)
                 .bind(self.clock.now())
-                .bind(user_id)
-                .execute(self.db.pool())
-                .await?;
+                .bind(user_id);
+        let done = self.db.write_one(update).await?;
         if done.rows_affected() == 0 {
             return Err(crate::Error::not_found("profile", user_id));
         }
