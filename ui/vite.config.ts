@@ -1,6 +1,5 @@
 import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
-import "./node-polyfills";
 
 // The app's page is served from the Tauri bundle; keep the build small and
 // free of inline scripts so the strict CSP in tauri.conf.json holds.

@@ -1,5 +1,4 @@
 import { defineConfig } from "vitest/config";
-import "./node-polyfills";
 
 // Browser tests against the built app (run `vite build` first; npm run
 // test:browser does). One file at a time: the machine has two cores.
