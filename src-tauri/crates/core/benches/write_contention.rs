@@ -36,15 +36,20 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let child = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     match std::env::var(CHILD_ENV).as_deref() {
-        Ok("banter") => return rt.block_on(child_banter(sends)),
-        Ok("raw") => return rt.block_on(child_raw(sends)),
+        Ok("banter") => return child.block_on(child_banter(sends)),
+        Ok("raw") => return child.block_on(child_raw(sends)),
         _ => {}
     }
+    // The parent serves the mock model while it waits for the children.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let mock = banter_mocks::start(banter_mocks::MockConfig::default())
             .await
@@ -64,6 +69,8 @@ fn main() {
 struct Outcome {
     waits_us: Vec<u64>,
     failures: usize,
+    /// The last failure's code or message, to say what failed.
+    failure: Option<String>,
     wall_ms: u128,
 }
 
@@ -93,13 +100,17 @@ async fn race(mode: &str, sends: usize, mock_url: &str) -> Outcome {
         .collect();
     let mut outcome = Outcome::default();
     for child in children {
-        let out = child.wait_with_output().expect("child");
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("join")
+            .expect("child");
         for line in BufReader::new(&out.stdout[..]).lines() {
             let line = line.expect("line");
             if let Some(us) = line.strip_prefix("wait_us ") {
                 outcome.waits_us.push(us.parse().expect("number"));
-            } else if line.starts_with("failed ") {
+            } else if let Some(why) = line.strip_prefix("failed ") {
                 outcome.failures += 1;
+                outcome.failure = Some(why.to_string());
             }
         }
     }
@@ -249,4 +260,7 @@ fn report(label: &str, outcome: &Outcome) {
         outcome.failures,
         outcome.wall_ms
     );
+    if let Some(why) = &outcome.failure {
+        println!("  last failure: {why}");
+    }
 }
