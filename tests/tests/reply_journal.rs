@@ -38,10 +38,10 @@ async fn next_reply_journal(env: &Env, core: &Core) -> (i64, PathBuf) {
     )
     .fetch_one(core.db().pool())
     .await
-    .unwrap();
+    .expect("read the last message id");
     let id = last + 2;
     let streams = env.data_dir().join("streams");
-    std::fs::create_dir_all(&streams).unwrap();
+    std::fs::create_dir_all(&streams).expect("make the streams directory");
     (id, streams.join(format!("{id}.reply")))
 }
 
@@ -61,7 +61,7 @@ async fn messages(core: &Core, session: i64) -> Vec<ChatMessage> {
     core.chat()
         .list_messages(&RecordRef::Id(session), None, None)
         .await
-        .unwrap()
+        .expect("list messages")
         .messages
 }
 
@@ -192,12 +192,12 @@ async fn a_journal_that_cannot_be_created_fails_the_reply_and_refunds_it() {
 /// Inserts a `streaming` reply left by a process that is gone, paid by a
 /// new user message in a new session; returns (session, reply id).
 async fn stranded_reply(core: &Core, key: &str) -> (i64, i64) {
-    let session = core.chat().create_session(None).await.unwrap();
+    let session = core.chat().create_session(None).await.expect("new session");
     let (_, spend) = core
         .chat()
         .record_user_message(&RecordRef::Id(session.id), "tell me", key)
         .await
-        .unwrap();
+        .expect("pay for a message");
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO chat_messages (session_id, user_id, role, content, status, spend_id,
                                     stream_owner, created_at, updated_at)
@@ -210,7 +210,7 @@ async fn stranded_reply(core: &Core, key: &str) -> (i64, i64) {
     .bind(DEAD_OWNER)
     .fetch_one(core.db().pool())
     .await
-    .unwrap();
+    .expect("insert a stranded reply");
     (session.id, id)
 }
 

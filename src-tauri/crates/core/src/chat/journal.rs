@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn bad_bytes_in_the_middle_keep_the_text_around_them() {
         let mut bytes = b"Once \xFF\xFEupon".to_vec();
-        bytes.extend_from_slice(&"€ a time".as_bytes()[..]);
+        bytes.extend_from_slice("€ a time".as_bytes());
         bytes.extend_from_slice(&"€".as_bytes()[..2]);
         assert_eq!(decode(&bytes), "Once \u{FFFD}\u{FFFD}upon€ a time");
         assert_eq!(decode(b"\xC3("), "\u{FFFD}(");
