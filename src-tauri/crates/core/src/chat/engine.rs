@@ -5,7 +5,9 @@
 //! (if asked) the user's projects and tasks → stream, saving and announcing
 //! text in batches of at most 50 ms or 10 tokens → finish with token counts.
 //! A failure before any text refunds the send; a reply that had text when it
-//! was stopped or cut off is kept and charged once.
+//! was stopped or cut off is kept and charged once. A reply whose text
+//! cannot be saved to its journal ends at once, refunded, keeping the text
+//! already shown (see [`JournalError`]).
 
 use super::journal::{JournalError, JournalWriter};
 use super::replies::{insert_reply, ReplyEnd};
