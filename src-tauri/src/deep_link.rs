@@ -6,8 +6,6 @@
 use crate::events::PurchaseCheck;
 use crate::state::AppCore;
 use crate::windows;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -24,46 +22,44 @@ pub fn setup(app: &tauri::App) {
     if let Err(error) = app.deep_link().register_all() {
         tracing::info!(%error, "could not register the banter:// scheme");
     }
-    let busy = Arc::new(AtomicBool::new(false));
     {
         let handle = handle.clone();
-        let busy = busy.clone();
         app.deep_link().on_open_url(move |event| {
             for url in event.urls() {
-                handle_link(&handle, url.as_str(), &busy);
+                handle_link(&handle, url.as_str());
             }
         });
     }
     if let Ok(Some(urls)) = app.deep_link().get_current() {
         for url in urls {
-            handle_link(&handle, url.as_str(), &busy);
+            handle_link(&handle, url.as_str());
         }
     }
     tauri::async_runtime::spawn(reconcile_while_pending(handle));
 }
 
-fn handle_link(app: &AppHandle, raw: &str, busy: &Arc<AtomicBool>) {
+fn handle_link(app: &AppHandle, raw: &str) {
     windows::show_main(app);
-    // A burst of the same link (double clicks) runs one check.
-    if busy.swap(true, Ordering::SeqCst) {
-        tracing::info!("a purchase check is already running");
-        return;
-    }
+    // A burst of the same link (double clicks) runs one check; the core's
+    // claim is released when the check ends, however it ends.
+    let check = match app.state::<AppCore>().get() {
+        Ok(core) => match core.billing().begin_link_check() {
+            Some(check) => Ok(check),
+            None => {
+                tracing::info!("a purchase check is already running");
+                return;
+            }
+        },
+        Err(error) => Err(error),
+    };
     let app = app.clone();
     let raw = raw.to_string();
-    let busy = busy.clone();
     tauri::async_runtime::spawn(async move {
         let _ = PurchaseCheck::checking().emit(&app);
-        let state = app.state::<AppCore>();
-        let result = match state.get() {
-            Ok(core) => core
-                .billing()
-                .handle_deep_link(&raw)
-                .await
-                .map_err(Into::into),
+        let result = match check {
+            Ok(check) => check.run(&raw).await.map_err(Into::into),
             Err(error) => Err(error),
         };
-        busy.store(false, Ordering::SeqCst);
         let event = match result {
             Ok(report) => PurchaseCheck::done(report),
             Err(error) => {

@@ -224,3 +224,78 @@ async fn forty_sends_race(mock: &MockServer, round: u32) {
     assert_eq!(report["balance"], 1, "round {round}");
     assert_eq!(report["entries"], 34, "round {round}");
 }
+
+/// A reply's journal that cannot be read (here a directory where the file
+/// was) must not stop the CLI from opening: that reply alone becomes
+/// `interrupted`, and with nothing readable its send is refunded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_reply_journal_does_not_stop_the_cli_from_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(40).await;
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini-slow");
+    cmd.args(["chat", "go slowly"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("spawn banter-cli");
+    let stdout = child.stdout.take().expect("stdout");
+    // Wait until text has been printed (and so saved in the journal).
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut text = Vec::new();
+        let mut byte = [0u8; 1];
+        let mut stdout = stdout;
+        while text.len() < 30 && stdout.read(&mut byte).expect("read") == 1 {
+            text.push(byte[0]);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(seen.starts_with("Mock reply"), "{seen}");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+
+    let streams = dir.path().join("streams");
+    let journals: Vec<_> = std::fs::read_dir(&streams)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    std::fs::remove_file(&journals[0]).unwrap();
+    std::fs::create_dir(&journals[0]).unwrap();
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "credits"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json_of(&out)["remaining"],
+        100,
+        "nothing readable: refunded"
+    );
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "sessions", "show", "CH-000001"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let reply = &v["messages"][1];
+    assert_eq!(reply["status"], "interrupted");
+    assert_eq!(reply["content"], "");
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+    cmd.args(["--json", "ledger", "--verify"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -27,6 +27,8 @@ pub enum Error {
     #[error(transparent)]
     Chat(#[from] ChatError),
     #[error(transparent)]
+    Journal(#[from] crate::chat::JournalError),
+    #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
@@ -60,6 +62,7 @@ impl Error {
             Self::Invalid(_) => "invalid_input",
             Self::Provider(e) => e.code(),
             Self::Chat(e) => e.code(),
+            Self::Journal(e) => e.code(),
             Self::Settings(e) => e.code(),
             Self::Secret(e) => e.code(),
             Self::Billing(e) => e.code(),
@@ -84,6 +87,8 @@ impl Error {
             Self::Db(e) => e.is_user_error(),
             Self::Ledger(e) => e.is_user_error(),
             Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) => true,
+            // The disk's fault (full, read-only, removed): not the user's input.
+            Self::Journal(_) => false,
             Self::Provider(e) => e.is_user_error(),
             Self::Settings(_) | Self::Secret(_) => true,
             Self::Billing(e) => !e.is_transient(),

@@ -11,6 +11,12 @@
 //!   `payment_lag` — Stripe's webhook reaching Autumn after the redirect.
 //! - `POST /__mock/pro {customer_id, active}` switches a Pro subscription;
 //!   `POST /__mock/outage {on}` makes every `/v1` call a 503.
+//! - Odd data, as a real account can hold it: `POST /__mock/invoice
+//!   {customer_id, invoice}` adds any invoice JSON as is (a null or empty
+//!   `stripe_id`, a zero `quantity`, an unknown product);
+//!   `POST /__mock/pro_period_end {customer_id, current_period_end}` sets
+//!   any value as the Pro period end; `POST /__mock/answer_as {id}` makes
+//!   every customer answer carry that id (`null` to stop).
 //!
 //! Errors use Autumn's body `{message, code, env}` — also for unknown routes
 //! and malformed bodies, which `autumn-js` parses as JSON whatever the status.
@@ -79,6 +85,8 @@ struct Shared {
     config: AutumnConfig,
     store: Mutex<Store>,
     outage: AtomicBool,
+    /// When set, every customer answer carries this id instead of its own.
+    answer_as: Mutex<Option<String>>,
     base_url: String,
 }
 
@@ -106,6 +114,39 @@ impl AutumnServer {
     pub fn set_pro(&self, customer_id: &str, active: bool) {
         set_pro(&self.shared, customer_id, active);
     }
+
+    /// Adds `invoice` to the customer's invoices exactly as given.
+    pub fn add_invoice(&self, customer_id: &str, invoice: Value) {
+        add_invoice(&self.shared, customer_id, invoice);
+    }
+
+    /// Sets the active Pro subscription's `current_period_end` to any value.
+    pub fn set_pro_period_end(&self, customer_id: &str, end: Value) {
+        set_pro_period_end(&self.shared, customer_id, end);
+    }
+
+    /// Makes every customer answer carry `id` (`None`: its own id again).
+    pub fn answer_as(&self, id: Option<&str>) {
+        *self
+            .shared
+            .answer_as
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = id.map(str::to_owned);
+    }
+}
+
+/// A paid invoice as Autumn 1.2 lists it, with `stripe_id` as given (any
+/// JSON, e.g. `null`) — for tests that add odd invoices.
+pub fn paid_invoice(stripe_id: Value, product_ids: &[&str]) -> Value {
+    json!({
+        "product_ids": product_ids,
+        "stripe_id": stripe_id,
+        "status": "paid",
+        "total": 5.0,
+        "currency": "usd",
+        "created_at": now_ms(),
+        "hosted_invoice_url": null,
+    })
 }
 
 impl Drop for AutumnServer {
@@ -129,6 +170,7 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         config,
         store: Mutex::default(),
         outage: AtomicBool::new(false),
+        answer_as: Mutex::default(),
         base_url: format!("http://{addr}"),
     });
     let app = Router::new()
@@ -140,6 +182,9 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         .route("/pay/{id}", get(pay_page).post(pay))
         .route("/__mock/pro", post(mock_pro))
         .route("/__mock/outage", post(mock_outage))
+        .route("/__mock/invoice", post(mock_invoice))
+        .route("/__mock/pro_period_end", post(mock_pro_period_end))
+        .route("/__mock/answer_as", post(mock_answer_as))
         .fallback(not_found)
         .with_state(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -241,8 +286,16 @@ fn new_customer(id: &str, name: Option<&str>, email: Option<&str>) -> Value {
 }
 
 /// The customer as Autumn shows it: invoices only with `expand=invoices`.
-fn render(customer: &Value, expand_invoices: bool) -> Value {
+fn render(state: &Shared, customer: &Value, expand_invoices: bool) -> Value {
     let mut out = customer.clone();
+    if let Some(id) = state
+        .answer_as
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+    {
+        out["id"] = json!(id);
+    }
     if !expand_invoices {
         if let Some(map) = out.as_object_mut() {
             map.remove("invoices");
@@ -271,7 +324,7 @@ async fn get_or_create(State(state): State<AppState>, headers: HeaderMap, body: 
         .customers
         .entry(body.id.clone())
         .or_insert_with(|| new_customer(&body.id, body.name.as_deref(), body.email.as_deref()));
-    Json(render(customer, false)).into_response()
+    Json(render(&state, customer, false)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -294,7 +347,7 @@ async fn get_customer(
             let invoices = query
                 .expand
                 .is_some_and(|e| e.split(',').any(|x| x.trim() == "invoices"));
-            Json(render(customer, invoices)).into_response()
+            Json(render(&state, customer, invoices)).into_response()
         }
         None => error(
             StatusCode::NOT_FOUND,
@@ -588,5 +641,69 @@ struct OutageSwitch {
 
 async fn mock_outage(State(state): State<AppState>, Json(body): Json<OutageSwitch>) -> StatusCode {
     state.outage.store(body.on, Ordering::SeqCst);
+    StatusCode::NO_CONTENT
+}
+
+fn add_invoice(state: &Shared, customer_id: &str, invoice: Value) {
+    let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(invoices) = store
+        .customers
+        .get_mut(customer_id)
+        .and_then(|c| c["invoices"].as_array_mut())
+    {
+        invoices.push(invoice);
+    }
+}
+
+fn set_pro_period_end(state: &Shared, customer_id: &str, end: Value) {
+    let mut store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let pro = store
+        .customers
+        .get_mut(customer_id)
+        .and_then(|c| c["products"].as_array_mut())
+        .and_then(|ps| ps.iter_mut().find(|p| p["id"] == "pro"));
+    if let Some(pro) = pro {
+        pro["current_period_end"] = end;
+    }
+}
+
+#[derive(Deserialize)]
+struct InvoiceBody {
+    customer_id: String,
+    invoice: Value,
+}
+
+async fn mock_invoice(State(state): State<AppState>, Json(body): Json<InvoiceBody>) -> StatusCode {
+    add_invoice(&state, &body.customer_id, body.invoice);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct PeriodEndBody {
+    customer_id: String,
+    current_period_end: Value,
+}
+
+async fn mock_pro_period_end(
+    State(state): State<AppState>,
+    Json(body): Json<PeriodEndBody>,
+) -> StatusCode {
+    set_pro_period_end(&state, &body.customer_id, body.current_period_end);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct AnswerAsBody {
+    id: Option<String>,
+}
+
+async fn mock_answer_as(
+    State(state): State<AppState>,
+    Json(body): Json<AnswerAsBody>,
+) -> StatusCode {
+    *state
+        .answer_as
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = body.id;
     StatusCode::NO_CONTENT
 }

@@ -13,30 +13,71 @@ pub const API_VERSION: &str = "1.2";
 pub const DEFAULT_BASE_URL: &str = "https://api.useautumn.com";
 
 /// A customer as far as Banter reads it.
+///
+/// Every field Banter does not need to trust is optional and every list is
+/// read entry by entry: one odd invoice or product must not hide the others
+/// (reconcile skips what it cannot use, see `service::paid_invoice`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Customer {
-    pub id: String,
+    /// Checked against the id we asked for before anything is granted.
     #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "tolerant_list")]
     pub products: Vec<CustomerProduct>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "tolerant_list")]
     pub invoices: Vec<Invoice>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CustomerProduct {
-    pub id: String,
-    pub status: String,
-    /// Milliseconds since the epoch.
-    pub current_period_end: Option<i64>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Milliseconds since the epoch, as Autumn sent it: a number of any
+    /// size (or something else), checked where it is used.
+    #[serde(default)]
+    pub current_period_end: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Invoice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "tolerant_list")]
     pub product_ids: Vec<String>,
     /// The Stripe invoice id: the stable key a purchase is fulfilled by.
-    pub stripe_id: String,
-    pub status: String,
+    #[serde(default)]
+    pub stripe_id: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// How many of the product were bought, when Autumn says (absent means
+    /// one); anything but one is not a purchase Banter knows how to grant.
+    #[serde(default)]
+    pub quantity: Option<serde_json::Value>,
+}
+
+/// A JSON list read entry by entry: entries that do not parse as `T` are
+/// dropped with a warning instead of failing the whole response; `null` or
+/// a non-list reads as empty.
+fn tolerant_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let serde_json::Value::Array(items) = value else {
+        return Ok(Vec::new());
+    };
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, item)| match serde_json::from_value(item) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                tracing::warn!(index, %error, "skipped an entry Autumn sent that Banter cannot read");
+                None
+            }
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,8 @@ pub enum BillingError {
     BadResponse(String),
     #[error("Autumn refused the request: {0}")]
     Rejected(String),
+    #[error("Autumn answered for a different customer; nothing was granted")]
+    CustomerMismatch,
     #[error("unknown product {0:?}")]
     UnknownProduct(String),
     #[error("refused to open the checkout page {0:?}: not an https page of the payment provider")]
@@ -33,6 +35,7 @@ impl BillingError {
             Self::Network(_) => "billing_network",
             Self::BadResponse(_) => "billing_bad_response",
             Self::Rejected(_) => "billing_rejected",
+            Self::CustomerMismatch => "billing_customer_mismatch",
             Self::UnknownProduct(_) => "unknown_product",
             Self::UnsafeCheckoutUrl(_) => "unsafe_checkout_url",
             Self::DeepLink(e) => e.code(),

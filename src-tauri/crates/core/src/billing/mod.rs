@@ -5,9 +5,12 @@ pub mod autumn;
 pub mod checkouts;
 pub mod deep_link;
 pub mod error;
+pub mod link_check;
 pub mod products;
 pub mod service;
+pub mod validate;
 
 pub use error::BillingError;
+pub use link_check::LinkCheck;
 pub use products::{Product, ProductInfo};
 pub use service::{Billing, Checkout, Fulfilled, PollPolicy, ReconcileReport};

@@ -8,7 +8,9 @@ use super::autumn::{AutumnClient, Customer, DEFAULT_BASE_URL};
 use super::checkouts::{self, PendingCheckout};
 use super::deep_link::{self, DeepLink};
 use super::error::BillingError;
+use super::link_check::{LinkCheck, LinkCheckFlag};
 use super::products::Product;
+use super::validate;
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::error::Result;
@@ -17,7 +19,7 @@ use crate::ledger::Ledger;
 use crate::providers::Secret;
 use crate::secrets::{SecretName, SharedSecrets};
 use crate::users::Profile;
-use chrono::{DateTime, Duration as Span, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -29,8 +31,7 @@ pub const ENV_API_URL: &str = "AUTUMN_API_URL";
 /// that forwards to it (Stripe may refuse custom schemes).
 pub const ENV_RETURN_URL: &str = "BANTER_PURCHASE_RETURN_URL";
 pub const DEFAULT_RETURN_URL: &str = "banter://purchase/complete";
-/// Pro stays on this long past the paid period when Autumn cannot be asked.
-pub const PRO_OFFLINE_GRACE: Span = Span::days(3);
+pub use super::validate::PRO_OFFLINE_GRACE;
 /// Hosts a checkout page may be on (https only).
 pub const CHECKOUT_HOSTS: [&str; 4] = [
     "checkout.stripe.com",
@@ -98,6 +99,8 @@ pub struct Billing {
     /// keyring lookup is a D-Bus round trip).
     resolved: Arc<AtomicBool>,
     poll: Arc<RwLock<PollPolicy>>,
+    /// Set while a deep-link check runs (see [`LinkCheck`]).
+    link_check: LinkCheckFlag,
 }
 
 impl Billing {
@@ -119,6 +122,7 @@ impl Billing {
             client: Arc::default(),
             resolved: Arc::default(),
             poll: Arc::default(),
+            link_check: LinkCheckFlag::default(),
         }
     }
 
@@ -193,15 +197,29 @@ impl Billing {
         })
     }
 
+    /// Our customer at Autumn, created if new, with its invoices. An answer
+    /// about any other customer is refused: nothing may be granted from it.
     async fn customer(&self, client: &AutumnClient) -> Result<Customer, BillingError> {
-        client
+        let created = client
             .get_or_create_customer(
                 &self.profile.id,
                 &self.profile.display_name,
                 self.profile.email.as_deref(),
             )
             .await?;
-        client.customer(&self.profile.id).await
+        self.check_customer(&created)?;
+        let customer = client.customer(&self.profile.id).await?;
+        self.check_customer(&customer)?;
+        Ok(customer)
+    }
+
+    fn check_customer(&self, customer: &Customer) -> Result<(), BillingError> {
+        if customer.id.as_deref() == Some(self.profile.id.as_str()) {
+            return Ok(());
+        }
+        // The id Autumn sent is not logged: it is not ours to show.
+        tracing::warn!("Autumn answered for a different customer; reconcile refused");
+        Err(BillingError::CustomerMismatch)
     }
 
     /// Opens a checkout for `product` and remembers it as pending. The
@@ -245,36 +263,36 @@ impl Billing {
         let customer = self.customer(&client).await?;
         let now = self.clock.now();
         let mut fulfilled = Vec::new();
-        for invoice in customer.invoices.iter().filter(|i| i.status == "paid") {
-            for id in &invoice.product_ids {
-                let Some(product) = Product::from_id(id) else {
-                    tracing::warn!(product = %id, "a paid invoice for a product Banter does not sell");
-                    continue;
-                };
+        for (index, invoice) in customer.invoices.iter().enumerate() {
+            let Some(paid) = validate::paid_invoice(index, invoice) else {
+                continue;
+            };
+            for product in paid.products {
                 let Some(credits) = product.credits() else {
                     continue; // Pro: see below.
                 };
-                let key = format!("autumn:{}:{}", invoice.stripe_id, product.id());
+                let invoice_id = paid.stripe_id;
+                let key = format!("autumn:{invoice_id}:{}", product.id());
                 let receipt = self
                     .ledger
-                    .credit_purchase(&self.profile.id, credits, &key, Some(&invoice.stripe_id))
+                    .credit_purchase(&self.profile.id, credits, &key, Some(invoice_id))
                     .await?;
                 if !receipt.replayed {
                     checkouts::fulfil(
                         &self.db,
                         &self.profile.id,
-                        id,
-                        Some(&invoice.stripe_id),
+                        product.id(),
+                        Some(invoice_id),
                         now,
                     )
                     .await?;
-                    tracing::info!(invoice = %invoice.stripe_id, credits, "purchase fulfilled");
+                    tracing::info!(invoice = %invoice_id, credits, "purchase fulfilled");
                     self.events.emit(DomainEvent::PurchaseFulfilled {
                         product: product.id().to_string(),
                         credits: Some(credits),
                     });
                     fulfilled.push(Fulfilled {
-                        invoice_id: invoice.stripe_id.clone(),
+                        invoice_id: invoice_id.to_string(),
                         product,
                         credits,
                     });
@@ -290,22 +308,14 @@ impl Billing {
     }
 
     /// Pro while Autumn lists it active; cached until the paid period ends
-    /// plus a grace period, so a day offline does not cost the user Pro.
+    /// plus a grace period, so a day offline does not cost the user Pro
+    /// (see [`validate::pro_until`]).
     async fn sync_pro(
         &self,
         customer: &Customer,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>> {
-        let active = customer.products.iter().find(|p| {
-            p.id == Product::Pro.id() && matches!(p.status.as_str(), "active" | "trialing")
-        });
-        let until = active.map(|p| {
-            p.current_period_end
-                .and_then(DateTime::<Utc>::from_timestamp_millis)
-                .unwrap_or(now)
-                .max(now)
-                + PRO_OFFLINE_GRACE
-        });
+        let until = validate::pro_until(&customer.products, now);
         let was = self.ledger.balance(&self.profile.id).await?.pro;
         self.ledger.set_pro_until(&self.profile.id, until).await?;
         if until.is_some() && !was {
@@ -316,6 +326,17 @@ impl Billing {
             });
         }
         Ok(until)
+    }
+
+    /// Claims the one deep-link check that may run at a time; `None` while
+    /// another runs. The claim ends when the returned check is dropped.
+    pub fn begin_link_check(&self) -> Option<LinkCheck> {
+        LinkCheck::begin(self, &self.link_check)
+    }
+
+    /// Whether a deep-link check is running now.
+    pub fn link_check_running(&self) -> bool {
+        self.link_check.is_set()
     }
 
     /// A `banter://` link arrived. Anything but a known link is refused and

@@ -5,9 +5,11 @@
 //! (if asked) the user's projects and tasks → stream, saving and announcing
 //! text in batches of at most 50 ms or 10 tokens → finish with token counts.
 //! A failure before any text refunds the send; a reply that had text when it
-//! was stopped or cut off is kept and charged once.
+//! was stopped or cut off is kept and charged once. A reply whose text
+//! cannot be saved to its journal ends at once, refunded, keeping the text
+//! already shown (see [`JournalError`]).
 
-use super::journal::JournalWriter;
+use super::journal::{JournalError, JournalWriter};
 use super::replies::{insert_reply, ReplyEnd};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, MESSAGE_COLUMNS};
 use crate::context::{context_block, CONTEXT_TOKEN_BUDGET};
@@ -270,7 +272,13 @@ impl ChatEngine {
                     .await
             }
         };
-        let streamed = self.pump(&session, reply.id, stream, &mut stop).await?;
+        let streamed = self.pump(&session, reply.id, stream, &mut stop).await;
+        if let Some(error) = streamed.not_saved {
+            let refused = self
+                .fail_unsaved(&session, reply.id, spend.id, &streamed.text, error)
+                .await;
+            return Err(refused);
+        }
         if streamed.text.is_empty() {
             return match streamed.error {
                 Some(error) => Err(self.fail(&session, reply.id, spend.id, error).await),
@@ -321,17 +329,25 @@ impl ChatEngine {
         })
     }
 
-    /// Reads the stream, saving and announcing text in batches.
+    /// Reads the stream, saving and announcing text in batches. A journal
+    /// that cannot be opened or written ends the reply there
+    /// (`Streamed::not_saved`): text the user never saw is not announced.
     async fn pump(
         &self,
         session: &ChatSession,
         message_id: i64,
         mut stream: crate::providers::EventStream,
         stop: &mut watch::Receiver<bool>,
-    ) -> Result<Streamed> {
+    ) -> Streamed {
         let mut out = Streamed::default();
         let mut batch = Batch::default();
-        let mut journal = self.store.open_journal(message_id).await?;
+        let mut journal = match self.store.open_journal(message_id).await {
+            Ok(journal) => journal,
+            Err(error) => {
+                out.not_saved = Some(JournalError::not_saved(&error));
+                return out;
+            }
+        };
         loop {
             let deadline = batch.deadline;
             tokio::select! {
@@ -341,18 +357,24 @@ impl ChatEngine {
                     break;
                 }
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    self.flush(session, message_id, &mut batch, &mut out, &mut journal).await?;
+                    if !self.flush(session, message_id, &mut batch, &mut out, &mut journal).await {
+                        return out;
+                    }
                 }
                 event = stream.next() => match event {
                     Some(Ok(ProviderEvent::Delta(text))) => {
                         batch.push(&text);
-                        if batch.tokens >= BATCH_TOKENS {
-                            self.flush(session, message_id, &mut batch, &mut out, &mut journal).await?;
+                        if batch.tokens >= BATCH_TOKENS
+                            && !self.flush(session, message_id, &mut batch, &mut out, &mut journal).await
+                        {
+                            return out;
                         }
                     }
                     Some(Ok(ProviderEvent::Usage(usage))) => {
                         // Keep events in stream order: text first.
-                        self.flush(session, message_id, &mut batch, &mut out, &mut journal).await?;
+                        if !self.flush(session, message_id, &mut batch, &mut out, &mut journal).await {
+                            return out;
+                        }
                         out.usage = Some(usage);
                         self.events.emit(DomainEvent::ReplyUsage { session_id: session.id, message_id, usage });
                     }
@@ -365,17 +387,23 @@ impl ChatEngine {
                 },
             }
         }
-        self.flush(session, message_id, &mut batch, &mut out, &mut journal)
-            .await?;
+        if !self
+            .flush(session, message_id, &mut batch, &mut out, &mut journal)
+            .await
+        {
+            return out;
+        }
         if out.finish.is_none() && !out.stopped && out.error.is_none() {
             out.error = Some(ProviderError::Network(
                 "the reply stream ended before the model finished".into(),
             ));
         }
-        Ok(out)
+        out
     }
 
     /// Appends the pending batch to the reply's journal and announces it.
+    /// False, with `out.not_saved` set, when the journal could not be
+    /// written: that batch is neither kept nor announced.
     async fn flush(
         &self,
         session: &ChatSession,
@@ -383,12 +411,15 @@ impl ChatEngine {
         batch: &mut Batch,
         out: &mut Streamed,
         journal: &mut JournalWriter,
-    ) -> Result<()> {
+    ) -> bool {
         if batch.text.is_empty() {
             batch.deadline = None;
-            return Ok(());
+            return true;
         }
-        journal.append(&batch.text).await?;
+        if let Err(error) = journal.append(&batch.text).await {
+            out.not_saved = Some(JournalError::not_saved(&error));
+            return false;
+        }
         out.text.push_str(&batch.text);
         let delta = std::mem::take(&mut batch.text);
         self.events.emit(DomainEvent::ReplyDelta {
@@ -398,7 +429,41 @@ impl ChatEngine {
         });
         batch.tokens = 0;
         batch.deadline = None;
-        Ok(())
+        true
+    }
+
+    /// The journal could not be written: the reply ends now as `error`,
+    /// keeping the text already shown, and the send is refunded at once.
+    async fn fail_unsaved(
+        &self,
+        session: &ChatSession,
+        message_id: i64,
+        spend_id: i64,
+        shown: &str,
+        error: JournalError,
+    ) -> Error {
+        tracing::warn!(
+            message_id,
+            code = error.code(),
+            "a reply journal could not be written; reply refunded"
+        );
+        match self
+            .store
+            .fail_unsaved_reply(message_id, spend_id, shown, &error.to_string())
+            .await
+        {
+            Ok((_, refunded)) => {
+                self.events.emit(DomainEvent::ReplyFailed {
+                    session_id: session.id,
+                    message_id,
+                    code: error.code().to_string(),
+                    message: error.to_string(),
+                    refunded,
+                });
+                error.into()
+            }
+            Err(db) => db,
+        }
     }
 
     /// A failure before any text: the reply is marked failed, the send refunded.
@@ -575,4 +640,6 @@ struct Streamed {
     finish: Option<FinishReason>,
     stopped: bool,
     error: Option<ProviderError>,
+    /// Set when the journal could not be written: the reply must end now.
+    not_saved: Option<JournalError>,
 }

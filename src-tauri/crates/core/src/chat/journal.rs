@@ -6,6 +6,10 @@
 //! costs the text itself. Finishing a reply copies the text into the message
 //! row once and deletes the file; after a crash the file is still there and
 //! start-up recovery turns it into an `interrupted` reply.
+//!
+//! A journal that cannot be written ends its reply at once (the engine
+//! refunds it, see [`JournalError`]); one that cannot be read at start-up
+//! costs only its own text, never the start-up itself.
 
 use crate::db::DbError;
 use crate::error::Result;
@@ -19,6 +23,27 @@ use tokio::time::Instant;
 /// only a power cut can lose up to this much.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 const EXTENSION: &str = "reply";
+
+/// A reply whose text could not be written to its journal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JournalError {
+    #[error("the reply could not be saved on this computer ({reason}); it was stopped and its cost refunded")]
+    NotSaved { reason: String },
+}
+
+impl JournalError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotSaved { .. } => "reply_not_saved",
+        }
+    }
+
+    pub(crate) fn not_saved(error: &crate::Error) -> Self {
+        Self::NotSaved {
+            reason: error.to_string(),
+        }
+    }
+}
 
 /// Where streaming replies keep their text.
 #[derive(Debug, Clone)]
@@ -58,10 +83,35 @@ impl ReplyJournal {
     /// cut inside a character by a crash loses only that character.
     pub(crate) async fn read(&self, message_id: i64) -> Result<String> {
         let path = self.path(message_id);
+        // Only a regular file is read: opening a FIFO or device left in its
+        // place could block or never end.
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) if !meta.is_file() => {
+                let source =
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+                return Err(io(&path)(source).into());
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+            Err(e) => return Err(io(&path)(e).into()),
+        }
         match tokio::fs::read(&path).await {
-            Ok(bytes) => Ok(complete_utf8(bytes)),
+            Ok(bytes) => Ok(decode(&bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
             Err(e) => Err(io(&path)(e).into()),
+        }
+    }
+
+    /// Like [`Self::read`] for readers that must not fail (start-up
+    /// recovery, listing messages): `None`, logged, when the journal exists
+    /// but cannot be read.
+    pub(crate) async fn read_what_it_can(&self, message_id: i64) -> Option<String> {
+        match self.read(message_id).await {
+            Ok(text) => Some(text),
+            Err(error) => {
+                tracing::warn!(message_id, code = error.code(), %error, "a reply journal cannot be read");
+                None
+            }
         }
     }
 
@@ -124,13 +174,28 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DbError + '_ {
     }
 }
 
-/// Decodes UTF-8, dropping an incomplete character at the end.
-fn complete_utf8(mut bytes: Vec<u8>) -> String {
-    match std::str::from_utf8(&bytes) {
-        Ok(_) => {}
-        Err(e) => bytes.truncate(e.valid_up_to()),
+/// Decodes UTF-8: a character cut at the very end (by a crash mid-write)
+/// is dropped; invalid bytes anywhere else become U+FFFD, keeping the text
+/// around them.
+fn decode(mut bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(rest) => {
+                text.push_str(rest);
+                return text;
+            }
+            Err(e) => {
+                let (valid, after) = bytes.split_at(e.valid_up_to());
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let Some(bad) = e.error_len() else {
+                    return text; // an incomplete character at the end
+                };
+                text.push(char::REPLACEMENT_CHARACTER);
+                bytes = after.get(bad..).unwrap_or_default();
+            }
+        }
     }
-    String::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -141,9 +206,29 @@ mod tests {
     fn a_character_cut_by_a_crash_is_dropped() {
         let mut bytes = "héllo wörld".as_bytes().to_vec();
         bytes.pop(); // "d"
-        assert_eq!(complete_utf8(bytes.clone()), "héllo wörl");
-        let cut = "ab€".as_bytes()[..3].to_vec(); // "ab" + first byte of "€"
-        assert_eq!(complete_utf8(cut), "ab");
+        assert_eq!(decode(&bytes), "héllo wörl");
+        let cut = &"ab€".as_bytes()[..3]; // "ab" + first byte of "€"
+        assert_eq!(decode(cut), "ab");
+    }
+
+    #[test]
+    fn bad_bytes_in_the_middle_keep_the_text_around_them() {
+        let mut bytes = b"Once \xFF\xFEupon".to_vec();
+        bytes.extend_from_slice("€ a time".as_bytes());
+        bytes.extend_from_slice(&"€".as_bytes()[..2]);
+        assert_eq!(decode(&bytes), "Once \u{FFFD}\u{FFFD}upon€ a time");
+        assert_eq!(decode(b"\xC3("), "\u{FFFD}(");
+    }
+
+    #[tokio::test]
+    async fn a_directory_in_place_of_a_journal_is_unreadable_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = ReplyJournal::beside(&dir.path().join("banter.db"));
+        std::fs::create_dir_all(journal.path(3)).unwrap();
+        assert!(journal.read(3).await.is_err());
+        assert_eq!(journal.read_what_it_can(3).await, None);
+        assert_eq!(journal.read_what_it_can(4).await, Some(String::new()));
+        assert!(journal.create(3).await.is_err(), "cannot be written either");
     }
 
     #[tokio::test]

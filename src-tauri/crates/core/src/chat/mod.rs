@@ -13,6 +13,7 @@ mod title;
 
 pub use engine::{ChatEngine, ChatError, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
 pub use export::{ExportFormat, ExportedFile};
+pub use journal::JournalError;
 pub(crate) use journal::ReplyJournal;
 pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
 pub(crate) use replies::recover_interrupted;

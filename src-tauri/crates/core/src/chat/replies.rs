@@ -72,8 +72,11 @@ impl ChatStore {
     ) -> Result<Vec<ChatMessage>> {
         for message in &mut messages {
             if message.status == MessageStatus::Streaming {
-                let streamed = self.journal.read(message.id).await?;
-                message.content.push_str(&streamed);
+                // An unreadable journal shows what the row has rather than
+                // failing the whole listing; its writer ends the reply.
+                if let Some(streamed) = self.journal.read_what_it_can(message.id).await {
+                    message.content.push_str(&streamed);
+                }
             }
         }
         Ok(messages)
@@ -123,13 +126,50 @@ impl ChatStore {
         error: &str,
         status: MessageStatus,
     ) -> Result<(ChatMessage, bool)> {
+        self.end_refunded(message_id, spend_id, None, error, status)
+            .await
+    }
+
+    /// Ends a reply whose journal could not be written: it is marked
+    /// `error` keeping the text the user was already shown, and its send is
+    /// refunded at once (not at the next start), in one transaction.
+    pub(crate) async fn fail_unsaved_reply(
+        &self,
+        message_id: i64,
+        spend_id: i64,
+        shown: &str,
+        error: &str,
+    ) -> Result<(ChatMessage, bool)> {
+        self.end_refunded(
+            message_id,
+            spend_id,
+            Some(shown),
+            error,
+            MessageStatus::Error,
+        )
+        .await
+    }
+
+    /// Sets the reply's end (and its text, when given) and refunds its send.
+    async fn end_refunded(
+        &self,
+        message_id: i64,
+        spend_id: i64,
+        content: Option<&str>,
+        error: &str,
+        status: MessageStatus,
+    ) -> Result<(ChatMessage, bool)> {
         let mut tx = self.db.begin_write().await?;
         sqlx::query(
-            "UPDATE chat_messages SET status = ?, error = ?, stream_owner = NULL, updated_at = ?
+            "UPDATE chat_messages
+                SET status = ?, error = ?, content = COALESCE(?, content),
+                    tokens = COALESCE(?, tokens), stream_owner = NULL, updated_at = ?
               WHERE id = ?",
         )
         .bind(status)
         .bind(error)
+        .bind(content)
+        .bind(content.map(crate::tokens::count))
         .bind(self.clock.now())
         .bind(message_id)
         .execute(&mut *tx)
@@ -193,9 +233,18 @@ pub(crate) async fn fetch_message(
         .ok_or_else(|| crate::Error::not_found("message", id))
 }
 
+/// The error of a reply recovered at start-up.
+const STOPPED_EARLY: &str = "Banter stopped before the reply finished";
+/// …and of one whose saved text could not be read.
+const UNREADABLE: &str =
+    "Banter stopped before the reply finished, and the text saved for it could not be read";
+
 /// At start-up: replies left `streaming` by a process that is gone become
 /// `interrupted` with the text they had. One that had no text yet delivered
-/// nothing, so its send is refunded. Returns how many replies were recovered.
+/// nothing, so its send is refunded. A journal that cannot be read costs
+/// only its own text (the reply is kept with what the row has, and refunded
+/// if that is nothing), never the start-up. Returns how many replies were
+/// recovered.
 pub(crate) async fn recover_interrupted(
     db: &Db,
     ledger: &Ledger,
@@ -227,13 +276,19 @@ pub(crate) async fn recover_interrupted(
         .await?;
         let mut texts = Vec::with_capacity(stranded.len());
         for (id, spend_id, mut text) in stranded {
-            text.push_str(&journal.read(id).await?);
+            let error = match journal.read_what_it_can(id).await {
+                Some(saved) => {
+                    text.push_str(&saved);
+                    STOPPED_EARLY
+                }
+                None => UNREADABLE,
+            };
             let tokens = crate::tokens::count(&text);
-            texts.push((id, spend_id, text, tokens));
+            texts.push((id, spend_id, text, tokens, error));
         }
         let mut tx = db.begin_write().await?;
         let mut done = Vec::new();
-        for (id, spend_id, text, tokens) in texts {
+        for (id, spend_id, text, tokens, error) in texts {
             // Another process may have recovered this reply meanwhile.
             let still: Option<i64> = sqlx::query_scalar(
                 "SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'",
@@ -246,12 +301,12 @@ pub(crate) async fn recover_interrupted(
             }
             sqlx::query(
                 "UPDATE chat_messages SET content = ?, status = 'interrupted', tokens = ?,
-                        error = 'Banter stopped before the reply finished', stream_owner = NULL,
-                        updated_at = ?
+                        error = ?, stream_owner = NULL, updated_at = ?
                   WHERE id = ?",
             )
             .bind(&text)
             .bind(tokens)
+            .bind(error)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
