@@ -54,10 +54,14 @@ impl LedgerError {
         }
     }
 
+    /// A reused idempotency key counts as the user's to fix: keys come from
+    /// the caller (`--idempotency-key` in the CLI), and the fix is a new key.
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Self::InsufficientCredits { .. } | Self::InvalidAmount { .. }
+            Self::InsufficientCredits { .. }
+                | Self::InvalidAmount { .. }
+                | Self::IdempotencyConflict { .. }
         )
     }
 }
