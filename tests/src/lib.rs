@@ -90,6 +90,7 @@ pub fn spend_request(core: &Core, action: Action, key: &str) -> SpendRequest {
         action,
         idempotency_key: key.to_string(),
         reference: None,
+        fingerprint: None,
     }
 }
 

@@ -3,11 +3,26 @@
 //! kind of operation has its own key namespace (stored as `<kind>:<key>`, so
 //! a caller's key never collides with the ledger's own refund/reset keys),
 //! and a retried chat message is saved and paid for once.
+//!
+//! Keys are also bound to their request (a fingerprint of it is stored with
+//! the spend): the same key with another message, session, description, URL
+//! or target project is refused with `idempotency_conflict` and charges
+//! nothing, while the same key with the same request replays the first
+//! result. Rows without a fingerprint (written before the binding, or by a
+//! caller that binds nothing) keep the action-only rule.
 
+use banter_core::chat::SendRequest;
 use banter_core::ids::RecordRef;
-use banter_core::ledger::{Action, EntryKind, LedgerError};
+use banter_core::ledger::{Action, EntryKind, Fingerprint, LedgerError};
+use banter_core::projects::GenerateRequest;
+use banter_core::scrape::{ScrapeLimits, ScrapeRequest};
 use banter_core::Error;
-use banter_tests::{assert_ledger, rows_of_kind, spend, Env};
+use banter_mocks::site::{self, SiteConfig};
+use banter_mocks::MockConfig;
+use banter_tests::{
+    assert_ledger, count_rows, ledger_rows, rows_of_kind, spend, spend_request, use_mock_model, Env,
+};
+use std::time::Duration;
 
 fn assert_conflict(err: &Error, key: &str) {
     match err {
@@ -81,7 +96,8 @@ async fn a_spend_key_cannot_be_reused_for_a_different_action() {
     for other in [Action::ProjectGeneration, Action::UrlScrape] {
         let err = spend(&core, other, "k-spend").await.unwrap_err();
         assert_conflict(&err, "spend:k-spend");
-        assert!(!err.is_user_error());
+        // The caller chose the key; a new one fixes it (the CLI exits 1).
+        assert!(err.is_user_error());
     }
     assert_ledger(&core, 2, 97).await;
 }
@@ -257,4 +273,238 @@ async fn a_client_key_shaped_like_a_reset_key_does_not_block_the_month() {
         format!("monthly_reset:{user}:2026-04")
     );
     assert_ledger(&core, 3, 100).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_chat_key_reused_for_another_message_or_session_is_refused_and_charges_nothing() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let first = core.chat().create_session(None).await.unwrap();
+    let other = core.chat().create_session(None).await.unwrap();
+    let by_id = RecordRef::Id(first.id);
+    let (m1, e1) = core
+        .chat()
+        .record_user_message(&by_id, "Hello there", "msg-bound")
+        .await
+        .unwrap();
+    let rows_before = ledger_rows(&core).await;
+
+    let err = core
+        .chat()
+        .record_user_message(&by_id, "Something else entirely", "msg-bound")
+        .await
+        .unwrap_err();
+    assert_conflict(&err, "spend:msg-bound");
+    let err = core
+        .chat()
+        .record_user_message(&RecordRef::Id(other.id), "Hello there", "msg-bound")
+        .await
+        .unwrap_err();
+    assert_conflict(&err, "spend:msg-bound");
+
+    // Nothing was charged or saved by the refused attempts.
+    assert_eq!(ledger_rows(&core).await, rows_before);
+    assert_ledger(&core, 2, 97).await;
+    let other_page = core
+        .chat()
+        .list_messages(&RecordRef::Id(other.id), None, None)
+        .await
+        .unwrap();
+    assert!(other_page.messages.is_empty());
+    let page = core.chat().list_messages(&by_id, None, None).await.unwrap();
+    assert_eq!(page.messages, vec![m1.clone()]);
+
+    // The same request (surrounding space is trimmed, as when it was saved)
+    // still replays the first message and charge.
+    let (m2, e2) = core
+        .chat()
+        .record_user_message(&by_id, "  Hello there \n", "msg-bound")
+        .await
+        .unwrap();
+    assert_eq!((m2, e2), (m1, e1));
+    assert_ledger(&core, 2, 97).await;
+
+    // The session a key paid for can be found again (how the CLI replays a
+    // send that started its own session).
+    let found = core.chat().session_paid_with("msg-bound").await.unwrap();
+    assert_eq!(found.map(|s| s.id), Some(first.id));
+    assert!(core
+        .chat()
+        .session_paid_with("never-used")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_chat_key_replays_the_exchange_and_refuses_another_message() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let mock = banter_mocks::start(MockConfig {
+        slow_ms: 10,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("start mock");
+    use_mock_model(&core, &mock.base_url(), "o3-mini");
+    let session = core.chat().create_session(None).await.unwrap();
+    let send = |content: &str| SendRequest {
+        session: RecordRef::Id(session.id),
+        content: content.to_string(),
+        include_context: false,
+        idempotency_key: Some("send-bound".into()),
+    };
+
+    let first = core.engine().send(send("What is 2+2?")).await.unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.reply.content, "Mock reply to: What is 2+2?");
+
+    let err = core.engine().send(send("What is 3+3?")).await.unwrap_err();
+    assert_conflict(&err, "spend:send-bound");
+    assert_eq!(
+        mock.requests().len(),
+        1,
+        "the refused send reached no model"
+    );
+
+    let again = core.engine().send(send("What is 2+2?")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.user_message, first.user_message);
+    assert_eq!(again.reply.id, first.reply.id);
+    assert_eq!(again.reply.content, first.reply.content);
+    assert_eq!(again.spend, first.spend);
+    assert_eq!(mock.requests().len(), 1, "the replay reached no model");
+    assert_eq!(count_rows(&core, "chat_messages").await, 2);
+    assert_ledger(&core, 2, 97).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generation_key_reused_for_another_description_is_refused_and_charges_nothing() {
+    let env = Env::new("2026-11-25T09:00:00Z");
+    let core = env.open().await;
+    let mock = banter_mocks::start(MockConfig::default())
+        .await
+        .expect("start mock");
+    use_mock_model(&core, &mock.base_url(), "o3-mini");
+    let request = |prompt: &str| GenerateRequest {
+        prompt: prompt.into(),
+        idempotency_key: Some("gen-bound".into()),
+    };
+
+    let first = core
+        .generator()
+        .generate(request("Plan a trip"))
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    let err = core
+        .generator()
+        .generate(request("Plan a wedding"))
+        .await
+        .unwrap_err();
+    assert_conflict(&err, "spend:gen-bound");
+    assert_eq!(
+        mock.requests().len(),
+        1,
+        "the refused generation asked no model"
+    );
+    assert_eq!(count_rows(&core, "projects").await, 1);
+    assert_eq!(count_rows(&core, "project_jobs").await, 1);
+
+    let again = core
+        .generator()
+        .generate(request("Plan a trip"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.project, first.project);
+    assert_eq!(again.spend, first.spend);
+    assert_ledger(&core, 2, 85).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_key_reused_for_another_url_or_project_is_refused_and_charges_nothing() {
+    let env = Env::new("2026-11-25T09:00:00Z");
+    let core = env.open().await;
+    let site = site::start_site(SiteConfig {
+        slow: Duration::from_secs(20),
+    })
+    .await
+    .expect("start the fixture site");
+    let scraper = core
+        .scraper()
+        .with_limits(ScrapeLimits {
+            connect_timeout: Duration::from_secs(2),
+            total_timeout: Duration::from_secs(5),
+            ..ScrapeLimits::default()
+        })
+        .expect("limits");
+    let project = core.projects().create_project("Reading", "").await.unwrap();
+    let request = |path: &str, project: Option<RecordRef>| ScrapeRequest {
+        url: site.url(path),
+        project,
+        idempotency_key: Some("scrape-bound".into()),
+    };
+
+    let first = scraper.scrape(request("/article", None)).await.unwrap();
+    assert!(!first.replayed);
+    let sources = count_rows(&core, "project_sources").await;
+
+    for (path, target) in [
+        ("/plain", None),
+        ("/article", Some(RecordRef::Id(project.id))),
+    ] {
+        let err = scraper.scrape(request(path, target)).await.unwrap_err();
+        assert_conflict(&err, "spend:scrape-bound");
+    }
+    assert_eq!(count_rows(&core, "project_sources").await, sources);
+    assert_eq!(count_rows(&core, "project_jobs").await, 1);
+
+    let again = scraper.scrape(request("/article", None)).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.source, first.source);
+    assert_eq!(again.spend, first.spend);
+    assert_ledger(&core, 2, 95).await;
+}
+
+/// A spend row without a fingerprint (one written before keys were bound,
+/// or by a caller that binds nothing) keeps the earlier rule: the same key
+/// and action replay it, whatever the retry's fingerprint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_spend_without_a_fingerprint_keeps_the_action_only_rule() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let first = spend(&core, Action::ChatMessage, "legacy").await.unwrap();
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT request_fingerprint FROM credit_transactions WHERE id = ?")
+            .bind(first.entry.id)
+            .fetch_one(core.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, None);
+
+    let mut bound = spend_request(&core, Action::ChatMessage, "legacy");
+    bound.fingerprint = Some(Fingerprint::chat_message(1, "anything"));
+    let again = core.ledger().spend(bound).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.entry, first.entry);
+
+    // A bound spend stores its fingerprint; a retry with another is refused.
+    let mut bound = spend_request(&core, Action::ChatMessage, "bound");
+    bound.fingerprint = Some(Fingerprint::chat_message(1, "one"));
+    let paid = core.ledger().spend(bound.clone()).await.unwrap();
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT request_fingerprint FROM credit_transactions WHERE id = ?")
+            .bind(paid.entry.id)
+            .fetch_one(core.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        stored.as_deref(),
+        Some(Fingerprint::chat_message(1, "one").as_str())
+    );
+    bound.fingerprint = Some(Fingerprint::chat_message(1, "two"));
+    let err = core.ledger().spend(bound).await.unwrap_err();
+    assert_conflict(&err, "spend:bound");
+    assert_ledger(&core, 3, 94).await;
 }

@@ -78,7 +78,9 @@ impl CliError {
         }
     }
 
-    /// Prints the error as one line on stderr.
+    /// Prints the error as one line on stderr. The message may quote a
+    /// provider or web server, so in text form it is made inert; the JSON
+    /// form keeps it exact.
     pub fn report(&self, json: bool) {
         let api = self.to_api();
         let line = if json {
@@ -86,7 +88,7 @@ impl CliError {
                 format!(r#"{{"code":"{}","message":"unprintable error"}}"#, api.code)
             })
         } else {
-            format!("error: {}", one_line(&api.message))
+            format!("error: {}", crate::terminal::cell(&one_line(&api.message)))
         };
         // Nowhere left to report a failure to write to stderr.
         let _ = writeln!(io::stderr().lock(), "{line}");

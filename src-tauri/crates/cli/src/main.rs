@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod error;
 mod output;
+mod terminal;
 
 use args::Cli;
 use banter_core::{Core, CoreOptions};

@@ -2,8 +2,15 @@
 //! text otherwise. Commands build a value once and hand both forms to
 //! [`Output::emit`], so the two can't drift apart. Times are shown in UTC,
 //! the zone credit periods are defined in.
+//!
+//! Text output is made inert for the terminal ([`crate::terminal`]): tables
+//! and fields neutralise every cell, and [`Output::emit`] passes the whole
+//! text through [`text`] once more before it reaches stdout, so a command
+//! that forgets to neutralise a value still cannot print a control
+//! character. The JSON output is left exact (serde escapes controls).
 
 use crate::error::CliError;
+use crate::terminal::{cell, text};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::io::{self, StdoutLock, Write};
@@ -25,7 +32,8 @@ impl Output {
         self.json
     }
 
-    /// Prints `value` as one line of JSON with `--json`, else runs `human`.
+    /// Prints `value` as one line of JSON with `--json`, else runs `human`
+    /// and prints what it wrote with control characters neutralised.
     pub fn emit<T, F>(&mut self, value: &T, human: F) -> Result<(), CliError>
     where
         T: Serialize + ?Sized,
@@ -37,15 +45,26 @@ impl Output {
             })?;
             writeln!(self.out, "{text}")?;
         } else {
-            human(&mut self.out)?;
+            let mut written = Vec::new();
+            human(&mut written)?;
+            // Everything written here came from `format!` of `&str`s, so it
+            // is UTF-8; lossy decoding only guards against a future mistake.
+            let inert = text(&String::from_utf8_lossy(&written));
+            self.out.write_all(inert.as_bytes())?;
         }
         self.out.flush()?;
         Ok(())
     }
 }
 
-/// Writes rows under headers in aligned columns (the last one is not padded).
+/// Writes rows under headers in aligned columns (the last one is not
+/// padded). Every cell is neutralised with [`cell`] first.
 pub fn table(w: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| cell(c)).collect())
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -73,7 +92,8 @@ pub fn table(w: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io::R
     Ok(())
 }
 
-/// Writes `key  value` lines with the values aligned.
+/// Writes `key  value` lines with the values aligned; each value is
+/// neutralised with [`cell`].
 pub fn fields(w: &mut dyn Write, pairs: &[(&str, String)]) -> io::Result<()> {
     let width = pairs
         .iter()
@@ -81,7 +101,7 @@ pub fn fields(w: &mut dyn Write, pairs: &[(&str, String)]) -> io::Result<()> {
         .max()
         .unwrap_or(0);
     for (key, value) in pairs {
-        writeln!(w, "{key:<width$}  {value}")?;
+        writeln!(w, "{key:<width$}  {}", cell(value))?;
     }
     Ok(())
 }
@@ -109,27 +129,6 @@ pub fn label<T: Serialize>(value: &T) -> String {
     }
 }
 
-/// Makes user or model text safe to print in a table cell: one line, no
-/// control characters (which could drive the terminal).
-pub fn cell(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// Like [`cell`] but keeps line breaks and tabs, for message bodies.
-pub fn text(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,8 +145,14 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_neutralised() {
-        assert_eq!(cell("a\nb\x1b[31m"), "a b [31m");
-        assert_eq!(text("a\nb\x1b"), "a\nb\u{fffd}");
+    fn tables_and_fields_neutralise_their_cells() {
+        let mut buf = Vec::new();
+        let rows = vec![vec!["1".to_string(), "a\x1b]0;t\x07\nb".to_string()]];
+        table(&mut buf, &["ID", "TITLE"], &rows).unwrap();
+        fields(&mut buf, &[("name", "x\u{9b}2J".to_string())]).unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "ID  TITLE\n1   a\\x1b]0;t\\x07 b\nname  x\\x9b2J\n"
+        );
     }
 }

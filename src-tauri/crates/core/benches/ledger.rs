@@ -19,6 +19,7 @@ fn request(core: &Core) -> SpendRequest {
         action: Action::ChatMessage,
         idempotency_key: format!("bench-{}", NEXT_KEY.fetch_add(1, Ordering::Relaxed)),
         reference: None,
+        fingerprint: None,
     }
 }
 

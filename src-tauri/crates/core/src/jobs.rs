@@ -13,7 +13,7 @@
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::ledger::{Action, Ledger, LedgerEntry, SpendRequest, Spent, TxFuture};
+use crate::ledger::{Action, Fingerprint, Ledger, LedgerEntry, SpendRequest, Spent, TxFuture};
 use crate::liveness;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -148,13 +148,22 @@ impl Jobs {
     }
 
     /// Pays for `kind` and writes its `running` job row in the same
-    /// transaction; a reused key returns the earlier job and charges nothing.
-    pub(crate) async fn open(&self, kind: JobKind, input: &str, key: &str) -> Result<Opened> {
+    /// transaction; a reused key returns the earlier job and charges nothing
+    /// when `fingerprint` matches the first request, and is refused as
+    /// `idempotency_conflict` when it does not.
+    pub(crate) async fn open(
+        &self,
+        kind: JobKind,
+        input: &str,
+        key: &str,
+        fingerprint: Fingerprint,
+    ) -> Result<Opened> {
         let request = SpendRequest {
             user_id: self.user_id.clone(),
             action: kind.action(),
             idempotency_key: key.to_string(),
             reference: None,
+            fingerprint: Some(fingerprint),
         };
         let (user_id, input, owner, now) = (
             self.user_id.clone(),

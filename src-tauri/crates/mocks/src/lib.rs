@@ -347,6 +347,8 @@ async fn complete(
     let (chunks, finish) = if generation {
         let answer = project::answer(&body);
         (project::pieces(&answer.text, 24), answer.finish_reason)
+    } else if scenario == Scenario::Hostile {
+        (reply::hostile_chunks(), "stop")
     } else {
         (reply::reply_chunks(&body, filler), "stop")
     };

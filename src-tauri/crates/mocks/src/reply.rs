@@ -28,6 +28,29 @@ pub fn reply_chunks(body: &Value, filler_words: usize) -> Vec<String> {
     chunks
 }
 
+/// A reply that tries to drive the terminal it is printed on: OSC 0 (set
+/// the window title), OSC 52 (write the clipboard), CSI 2J (clear the
+/// screen), BEL, and the one-character C1 CSI (U+009B), around ordinary
+/// text, emoji, CJK and right-to-left text that must survive untouched.
+pub const HOSTILE_REPLY: &str = "Title: \u{1b}]0;pwned title\u{7} clipboard: \u{1b}]52;c;ZWNobyBwd25lZA==\u{7} clear: \u{1b}[2J bell: \u{7} c1: \u{9b}31m red. Kept: 🎉 日本語 שלום.";
+
+/// [`HOSTILE_REPLY`] in chunks cut inside its escape sequences, so a client
+/// that cleaned each chunk by looking for whole sequences would miss them.
+pub fn hostile_chunks() -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut rest = HOSTILE_REPLY;
+    // Cut right after every ESC and BEL: each sequence spans two chunks.
+    while let Some(at) = rest.find(['\u{1b}', '\u{7}']) {
+        let (head, tail) = rest.split_at(at + 1);
+        chunks.push(head.to_string());
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        chunks.push(rest.to_string());
+    }
+    chunks
+}
+
 /// `[[words:N]]` in the message asks for N filler words (long replies).
 fn parse_words_directive(text: &str) -> Option<usize> {
     let start = text.find("[[words:")? + "[[words:".len();

@@ -16,6 +16,9 @@ pub enum Scenario {
     KeepAlive,
     /// Refuses a JSON-schema `response_format` like an old API version.
     NoSchema,
+    /// Answers with [`crate::reply::HOSTILE_REPLY`], terminal escapes and
+    /// all, for tests that the text is printed inert.
+    Hostile,
 }
 
 impl Scenario {
@@ -33,6 +36,7 @@ impl Scenario {
             ("utf8-split", Self::Utf8Split),
             ("keepalive", Self::KeepAlive),
             ("no-schema", Self::NoSchema),
+            ("hostile", Self::Hostile),
             ("slow", Self::Slow),
             ("cut", Self::Cut),
         ];
@@ -62,6 +66,7 @@ mod tests {
             Scenario::RateLimitedOnce
         );
         assert_eq!(Scenario::of("gpt-4o-cut"), Scenario::Cut);
+        assert_eq!(Scenario::of("o3-mini-hostile"), Scenario::Hostile);
         assert!(is_reasoning("o1-nostream"));
         assert!(!is_reasoning("gpt-4o-mini"));
     }

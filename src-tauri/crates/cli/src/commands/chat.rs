@@ -1,11 +1,14 @@
 //! `chat`: send a message and stream the reply to stdout as it arrives.
 //! The remaining credits go to stderr, so stdout holds only the reply; with
-//! `--json`, one object is printed at the end instead.
+//! `--json`, one object is printed at the end instead. The streamed text is
+//! the model's, so each piece is made inert ([`text`]) before it is printed;
+//! the JSON keeps it exact.
 
 use super::record;
 use crate::args::ChatArgs;
 use crate::error::CliError;
 use crate::output::Output;
+use crate::terminal::{cell, text};
 use banter_core::chat::{SendOutcome, SendRequest};
 use banter_core::events::DomainEvent;
 use banter_core::ids::{IdKind, RecordRef};
@@ -30,10 +33,7 @@ struct ChatResult<'a> {
 
 pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), CliError> {
     core.use_configured_provider().await?;
-    let session = match &args.session {
-        Some(id) => record(IdKind::ChatSession, id)?,
-        None => RecordRef::Id(core.chat().create_session(None).await?.id),
-    };
+    let session = target_session(core, &args).await?;
     let session_id = core.chat().get_session(&session).await?.id;
     let request = SendRequest {
         session,
@@ -53,7 +53,7 @@ pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), Cl
         {
             if stream_text && s == session_id {
                 stdout
-                    .write_all(delta.as_bytes())
+                    .write_all(text(&delta).as_bytes())
                     .and_then(|()| stdout.flush())
                     .map_err(CliError::Output)?;
             }
@@ -93,13 +93,34 @@ pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), Cl
         out.emit(&result, |_| Ok(()))
     } else {
         if outcome.replayed {
-            print!("{}", outcome.reply.content);
+            print!("{}", text(&outcome.reply.content));
         }
         println!();
         eprintln!(
             "{} · {:?} · {} credits left",
-            outcome.session.display_id, outcome.reply.status, balance.remaining
+            cell(&outcome.session.display_id),
+            outcome.reply.status,
+            balance.remaining
         );
         Ok(())
     }
+}
+
+/// The session to send to. `--session` names it. Without it, a send starts
+/// a new session, except when `--idempotency-key` was already used for a
+/// message: the key is bound to its session and message (see
+/// `banter_core::ledger::Fingerprint`), so a retry of a send that started its
+/// own session goes back to that session. With the same message it replays
+/// the first exchange (nothing is charged or sent, no empty session is left
+/// behind); with another message it is refused as `idempotency_conflict`.
+async fn target_session(core: &Core, args: &ChatArgs) -> Result<RecordRef, CliError> {
+    if let Some(id) = &args.session {
+        return record(IdKind::ChatSession, id);
+    }
+    if let Some(key) = &args.idempotency_key {
+        if let Some(earlier) = core.chat().session_paid_with(key).await? {
+            return Ok(RecordRef::Id(earlier.id));
+        }
+    }
+    Ok(RecordRef::Id(core.chat().create_session(None).await?.id))
 }

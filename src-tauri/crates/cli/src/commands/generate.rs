@@ -3,7 +3,8 @@
 use super::tasks;
 use crate::args::GenerateArgs;
 use crate::error::CliError;
-use crate::output::{cell, table, Output};
+use crate::output::{table, Output};
+use crate::terminal::cell;
 use banter_core::projects::{GenerateRequest, Project, Task};
 use banter_core::Core;
 use serde::Serialize;

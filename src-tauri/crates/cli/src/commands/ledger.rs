@@ -4,7 +4,8 @@
 
 use crate::args::LedgerArgs;
 use crate::error::CliError;
-use crate::output::{cell, label, table, when, Output};
+use crate::output::{label, table, when, Output};
+use crate::terminal::cell;
 use banter_core::Core;
 
 pub async fn run(core: &Core, args: LedgerArgs, out: &mut Output) -> Result<(), CliError> {

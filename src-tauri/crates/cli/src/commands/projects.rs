@@ -3,7 +3,8 @@
 use super::{record, tasks};
 use crate::args::ProjectsCommand;
 use crate::error::CliError;
-use crate::output::{cell, fields, label, table, when, Output};
+use crate::output::{fields, label, table, when, Output};
+use crate::terminal::cell;
 use banter_core::ids::IdKind;
 use banter_core::projects::{Project, Task, TaskFilter};
 use banter_core::Core;

@@ -3,7 +3,8 @@
 use super::record;
 use crate::args::ScrapeArgs;
 use crate::error::CliError;
-use crate::output::{cell, text, when, Output};
+use crate::output::{when, Output};
+use crate::terminal::{cell, text};
 use banter_core::ids::IdKind;
 use banter_core::projects::Project;
 use banter_core::scrape::ScrapeRequest;

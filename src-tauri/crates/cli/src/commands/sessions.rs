@@ -4,7 +4,8 @@
 use super::record;
 use crate::args::SessionsCommand;
 use crate::error::CliError;
-use crate::output::{cell, label, table, text, when, Output};
+use crate::output::{label, table, when, Output};
+use crate::terminal::{cell, text};
 use banter_core::chat::{ChatMessage, ChatSession, MAX_PAGE};
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;

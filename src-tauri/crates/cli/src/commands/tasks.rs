@@ -3,7 +3,8 @@
 use super::record;
 use crate::args::TasksCommand;
 use crate::error::CliError;
-use crate::output::{cell, date, label, table, Output};
+use crate::output::{date, label, table, Output};
+use crate::terminal::cell;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::projects::{NewTask, Task, TaskFilter, TaskStatus};
 use banter_core::Core;

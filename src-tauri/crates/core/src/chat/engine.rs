@@ -184,6 +184,8 @@ impl ChatEngine {
             action: Action::ChatMessage,
             idempotency_key: format!("regenerate:{}:{}", previous.id, uuid::Uuid::new_v4()),
             reference: Some(session.display_id.clone()),
+            // A fresh key every time: there is no retry to bind.
+            fingerprint: None,
         };
         let (user_id, session_id, owner, now) = (
             self.store.user_id.clone(),

@@ -2,12 +2,12 @@
 
 use super::replies::{insert_reply, MESSAGE_SELECT};
 use super::{
-    page_size, title_from_message, ChatMessage, ChatStore, MessagePage, MessageStatus, Role,
-    MESSAGE_COLUMNS,
+    page_size, title_from_message, ChatMessage, ChatSession, ChatStore, MessagePage, MessageStatus,
+    Role, MESSAGE_COLUMNS,
 };
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
-use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
+use crate::ledger::{Action, EntryKind, Fingerprint, LedgerEntry, SpendRequest, Spent};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -71,7 +71,9 @@ impl ChatStore {
     /// Pays for a chat message and saves it, atomically: the balance check,
     /// the charge, its ledger row and the message commit together or not at
     /// all. Retrying with the same `idempotency_key` returns the first
-    /// message and charges nothing.
+    /// message and charges nothing; the key is bound to the session and the
+    /// (trimmed) text, so reusing it for another message or session is an
+    /// `idempotency_conflict`.
     pub async fn record_user_message(
         &self,
         session: &RecordRef,
@@ -107,6 +109,7 @@ impl ChatStore {
             action: Action::ChatMessage,
             idempotency_key: idempotency_key.to_string(),
             reference: Some(session.display_id.clone()),
+            fingerprint: Some(Fingerprint::chat_message(session.id, &content)),
         };
         let spent = self
             .ledger
@@ -160,6 +163,30 @@ impl ChatStore {
                     spend: entry,
                 })
             }
+        }
+    }
+
+    /// The session whose message was paid for with `idempotency_key` (as
+    /// given to [`Self::record_user_message`] or a send), if any.
+    ///
+    /// A key is bound to its session, so a retry must name the session of
+    /// the first attempt to be the same request. A client that starts a new
+    /// session per send (`banter-cli chat` without `--session`) looks the
+    /// session up here first, so its retry replays the first exchange instead
+    /// of opening another session and conflicting with the first.
+    pub async fn session_paid_with(&self, idempotency_key: &str) -> Result<Option<ChatSession>> {
+        let session_id: Option<i64> = sqlx::query_scalar(
+            "SELECT m.session_id FROM credit_transactions t
+               JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
+              WHERE t.idempotency_key = ? AND t.user_id = ? AND t.action = 'chat_message'",
+        )
+        .bind(EntryKind::Spend.key(idempotency_key))
+        .bind(&self.user_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        match session_id {
+            Some(id) => Ok(Some(self.get_session(&RecordRef::Id(id)).await?)),
+            None => Ok(None),
         }
     }
 

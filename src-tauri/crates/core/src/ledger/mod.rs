@@ -7,6 +7,7 @@
 //! retried command a no-op. See `docs/architecture.md` for the rules.
 
 mod costs;
+mod fingerprint;
 pub(crate) mod ops;
 mod period;
 
@@ -14,6 +15,7 @@ pub use costs::{
     crossed_low, Action, Band, Costs, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD,
     LOW_BALANCE_THRESHOLD,
 };
+pub use fingerprint::Fingerprint;
 pub use period::{next_reset, reset_due, Period};
 
 use crate::clock::SharedClock;
@@ -31,7 +33,7 @@ use std::pin::Pin;
 pub enum LedgerError {
     #[error("not enough credits: this needs {needed}, you have {available}")]
     InsufficientCredits { needed: i64, available: i64 },
-    #[error("idempotency key {key:?} was already used for a different operation")]
+    #[error("idempotency key {key:?} was already used for a different request; use a new key")]
     IdempotencyConflict { key: String },
     #[error("ledger entry {id} cannot be refunded: {reason}")]
     NotRefundable { id: i64, reason: &'static str },
@@ -52,10 +54,14 @@ impl LedgerError {
         }
     }
 
+    /// A reused idempotency key counts as the user's to fix: keys come from
+    /// the caller (`--idempotency-key` in the CLI), and the fix is a new key.
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Self::InsufficientCredits { .. } | Self::InvalidAmount { .. }
+            Self::InsufficientCredits { .. }
+                | Self::InvalidAmount { .. }
+                | Self::IdempotencyConflict { .. }
         )
     }
 }
@@ -166,6 +172,11 @@ pub struct SpendRequest {
     /// Same key, same charge: a retry with this key never charges twice.
     pub idempotency_key: String,
     pub reference: Option<String>,
+    /// The request the key is bound to (see [`Fingerprint`]): a retry with
+    /// the same key and another fingerprint is an `idempotency_conflict`.
+    /// `None` binds the key to the action only, as rows written before
+    /// fingerprints were; every product path passes one.
+    pub fingerprint: Option<Fingerprint>,
 }
 
 /// The result of a ledger change.
@@ -249,7 +260,9 @@ impl Ledger {
 
     /// Pays for `req.action` and runs `first_row` — the action's own first
     /// write, given the spend's ledger id — in the same transaction. If
-    /// `first_row` fails, nothing is charged.
+    /// `first_row` fails, nothing is charged. A reused key replays the first
+    /// spend when it was for the same request, and is refused as
+    /// `idempotency_conflict` (charging nothing) when it was not.
     pub async fn spend_with<T, F>(&self, req: SpendRequest, first_row: F) -> Result<Spent<T>>
     where
         F: for<'c> FnOnce(&'c mut SqliteConnection, i64) -> TxFuture<'c, T>,
@@ -261,19 +274,15 @@ impl Ledger {
         if let Some(id) = loaded.used_by {
             let entry = ops::find_by_id(&mut tx, id).await?;
             ensure_same(&entry, &req.user_id, EntryKind::Spend, Some(req.action))?;
+            ensure_same_request(
+                &entry,
+                loaded.used_fingerprint.as_deref(),
+                req.fingerprint.as_ref(),
+            )?;
             return Ok(Spent::Replayed { entry });
         }
         let (usage, _) = ops::apply_reset_if_due(&mut tx, &req.user_id, loaded.usage, now).await?;
-        let entry = ops::spend(
-            &mut tx,
-            &req.user_id,
-            &usage,
-            req.action,
-            &key,
-            req.reference.as_deref(),
-            now,
-        )
-        .await?;
+        let entry = ops::spend(&mut tx, &usage, &req, &key, now).await?;
         let value = first_row(&mut tx, entry.id).await?;
         tx.commit().await?;
         // A spend leaves the period total as it was.
@@ -495,4 +504,23 @@ fn ensure_same(
         .into());
     }
     Ok(())
+}
+
+/// A reused spend key must carry the fingerprint of the request it was first
+/// used for. Rows from before fingerprints (`stored` is `None`) and callers
+/// that bind no request (`asked` is `None`) keep the action-only rule above.
+fn ensure_same_request(
+    entry: &LedgerEntry,
+    stored: Option<&str>,
+    asked: Option<&Fingerprint>,
+) -> Result<()> {
+    match (stored, asked) {
+        (Some(stored), Some(asked)) if stored != asked.as_str() => {
+            Err(LedgerError::IdempotencyConflict {
+                key: entry.idempotency_key.clone(),
+            }
+            .into())
+        }
+        _ => Ok(()),
+    }
 }

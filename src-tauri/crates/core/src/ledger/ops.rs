@@ -6,7 +6,7 @@
 
 use super::costs::{Action, FREE_MONTHLY_CREDITS};
 use super::period::{reset_due, Period};
-use super::{EntryKind, LedgerEntry, LedgerError};
+use super::{EntryKind, Fingerprint, LedgerEntry, LedgerError, SpendRequest};
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -43,6 +43,9 @@ pub(crate) struct NewEntry<'a> {
     pub reference: Option<&'a str>,
     pub refund_of: Option<i64>,
     pub idempotency_key: &'a str,
+    /// The request a spend paid for (see `super::Fingerprint`); `None` for
+    /// the ledger's own rows.
+    pub fingerprint: Option<&'a str>,
     pub at: DateTime<Utc>,
 }
 
@@ -62,12 +65,13 @@ pub(crate) async fn load_usage(conn: &mut SqliteConnection, user_id: &str) -> Re
 }
 
 /// A user's usage and, in the same round trip, the id of the ledger row that
-/// already used `idempotency_key` (if any).
+/// already used `idempotency_key` (if any) and that row's request fingerprint.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct UsageAndKey {
     #[sqlx(flatten)]
     pub usage: Usage,
     pub used_by: Option<i64>,
+    pub used_fingerprint: Option<String>,
 }
 
 pub(crate) async fn load_for_change(
@@ -77,7 +81,9 @@ pub(crate) async fn load_for_change(
 ) -> Result<UsageAndKey> {
     sqlx::query_as(
         "SELECT free_remaining, purchased_remaining, credits_total, last_credit_reset, pro_until,
-                (SELECT id FROM credit_transactions WHERE idempotency_key = ?2) AS used_by
+                (SELECT id FROM credit_transactions WHERE idempotency_key = ?2) AS used_by,
+                (SELECT request_fingerprint FROM credit_transactions WHERE idempotency_key = ?2)
+                    AS used_fingerprint
            FROM user_usage WHERE user_id = ?1",
     )
     .bind(user_id)
@@ -95,8 +101,8 @@ pub(crate) async fn insert_entry(
     let done = sqlx::query(
         "INSERT INTO credit_transactions
             (user_id, kind, action, amount, free_delta, purchased_delta, nominal_cost,
-             balance_after, reference, refund_of, idempotency_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             balance_after, reference, refund_of, idempotency_key, request_fingerprint, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(e.user_id)
     .bind(e.kind)
@@ -109,6 +115,7 @@ pub(crate) async fn insert_entry(
     .bind(e.reference)
     .bind(e.refund_of)
     .bind(e.idempotency_key)
+    .bind(e.fingerprint)
     .bind(e.at)
     .execute(conn)
     .await?;
@@ -168,6 +175,7 @@ pub(crate) async fn signup_grant(
             reference: None,
             refund_of: None,
             idempotency_key: &key,
+            fingerprint: None,
             at: now,
         },
     )
@@ -201,6 +209,7 @@ pub(crate) async fn apply_reset_if_due(
             reference: None,
             refund_of: None,
             idempotency_key: &key,
+            fingerprint: None,
             at: now,
         },
     )
@@ -209,17 +218,17 @@ pub(crate) async fn apply_reset_if_due(
     Ok((load_usage(conn, user_id).await?, Some(entry)))
 }
 
-/// Takes `action`'s cost, free bucket first. Pro users pay 0 but the row
-/// still records the nominal cost.
+/// Takes `req.action`'s cost, free bucket first, under the stored key
+/// `idempotency_key`. Pro users pay 0 but the row still records the nominal
+/// cost.
 pub(crate) async fn spend(
     conn: &mut SqliteConnection,
-    user_id: &str,
     usage: &Usage,
-    action: Action,
+    req: &SpendRequest,
     idempotency_key: &str,
-    reference: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry> {
+    let action = req.action;
     let cost = action.cost();
     let (free_take, purchased_take) = if usage.pro_active(now) {
         (0, 0)
@@ -236,16 +245,17 @@ pub(crate) async fn spend(
     insert_entry(
         conn,
         NewEntry {
-            user_id,
+            user_id: &req.user_id,
             kind: EntryKind::Spend,
             action: Some(action),
             free_delta: -free_take,
             purchased_delta: -purchased_take,
             nominal_cost: Some(cost),
             balance_after: usage.remaining() - free_take - purchased_take,
-            reference,
+            reference: req.reference.as_deref(),
             refund_of: None,
             idempotency_key,
+            fingerprint: req.fingerprint.as_ref().map(Fingerprint::as_str),
             at: now,
         },
     )
@@ -293,6 +303,7 @@ pub(crate) async fn refund(
             reference: spend.reference.as_deref(),
             refund_of: Some(spend.id),
             idempotency_key,
+            fingerprint: None,
             at: now,
         },
     )
@@ -330,6 +341,7 @@ pub(crate) async fn purchase(
             reference,
             refund_of: None,
             idempotency_key,
+            fingerprint: None,
             at: now,
         },
     )

@@ -14,7 +14,7 @@ use crate::chat::ChatEngine;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::jobs::{Job, JobError, JobStatus, Jobs, Opened};
-use crate::ledger::LedgerEntry;
+use crate::ledger::{Fingerprint, LedgerEntry};
 use crate::providers::{
     ChatProvider, ChatRequest, FinishReason, PromptMessage, PromptRole, ProviderError,
     ProviderEvent,
@@ -61,6 +61,8 @@ pub struct GenerateRequest {
     /// What the user wants (1–4,000 characters).
     pub prompt: String,
     /// Same key, same generation: a retry never charges or creates twice.
+    /// The key is bound to the (trimmed) prompt: reused with another one it
+    /// is an `idempotency_conflict`.
     pub idempotency_key: Option<String>,
 }
 
@@ -110,7 +112,12 @@ impl ProjectGenerator {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let (job, spend) = match self
             .jobs
-            .open(crate::jobs::JobKind::Generation, &prompt, &key)
+            .open(
+                crate::jobs::JobKind::Generation,
+                &prompt,
+                &key,
+                Fingerprint::project_generation(&prompt),
+            )
             .await?
         {
             Opened::New { job, spend } => (job, spend),

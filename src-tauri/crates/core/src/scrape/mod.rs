@@ -21,7 +21,7 @@ pub use url::{validate as validate_url, MAX_URL_CHARS};
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::jobs::{Job, JobError, JobKind, JobStatus, Jobs, Opened};
-use crate::ledger::LedgerEntry;
+use crate::ledger::{Fingerprint, LedgerEntry};
 use crate::projects::{self, store, Project, ProjectSource, ProjectStore};
 use serde::Serialize;
 
@@ -94,7 +94,11 @@ impl Scraper {
         let key = request
             .idempotency_key
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let (job, spend) = match self.jobs.open(JobKind::Scrape, url.as_str(), &key).await? {
+        let fingerprint = Fingerprint::url_scrape(url.as_str(), target);
+        let opened = self
+            .jobs
+            .open(JobKind::Scrape, url.as_str(), &key, fingerprint);
+        let (job, spend) = match opened.await? {
             Opened::New { job, spend } => (job, spend),
             Opened::Replayed { job, spend } => return self.replayed(job, spend).await,
         };
