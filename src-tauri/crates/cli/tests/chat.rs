@@ -188,7 +188,7 @@ async fn forty_sends_from_separate_processes_answer_exactly_33() {
 }
 
 async fn forty_sends_race(mock: &MockServer, round: u32) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
     let runs: Vec<_> = (0..40)
         .map(|i| {
             let mut cmd = chat_cmd(dir.path(), mock, "o3-mini");
@@ -199,7 +199,7 @@ async fn forty_sends_race(mock: &MockServer, round: u32) {
     let mut answered = 0;
     let mut refused = 0;
     for handle in runs {
-        let out = handle.await.unwrap();
+        let out = handle.await.expect("join");
         if out.status.success() {
             assert_eq!(json_of(&out)["status"], "complete", "round {round}");
             answered += 1;

@@ -68,10 +68,14 @@ impl ReplyJournal {
     /// the same id, e.g. from a database restored from a backup).
     pub(crate) async fn create(&self, message_id: i64) -> Result<JournalWriter> {
         let path = self.path(message_id);
-        tokio::fs::create_dir_all(&self.dir)
+        // Private like the database: the journal holds the reply's text.
+        crate::db::files::create_private_dir(&self.dir)?;
+        let mut options = crate::db::files::private_options();
+        options.truncate(true);
+        let file = tokio::fs::OpenOptions::from(options)
+            .open(&path)
             .await
-            .map_err(io(&self.dir))?;
-        let file = tokio::fs::File::create(&path).await.map_err(io(&path))?;
+            .map_err(io(&path))?;
         Ok(JournalWriter {
             file,
             path,
@@ -236,6 +240,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = ReplyJournal::beside(&dir.path().join("banter.db"));
         let mut writer = journal.create(7).await.unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&journal.path(7)), crate::db::PRIVATE_FILE_MODE);
+            assert_eq!(mode(&journal.dir), crate::db::PRIVATE_DIR_MODE);
+        }
         writer.append("Hello, ").await.unwrap();
         writer.append("wörld").await.unwrap();
         drop(writer);
