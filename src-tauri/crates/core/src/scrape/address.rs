@@ -270,7 +270,11 @@ mod tests {
             assert_eq!(parsed.host_str(), Some(host), "{url}");
             assert!(!host_scope(url).is_public(), "{url}");
         }
-        for name in ["http://example.com/", "http://localhost/", "http://1.2.3.example/"] {
+        for name in [
+            "http://example.com/",
+            "http://localhost/",
+            "http://1.2.3.example/",
+        ] {
             let parsed = reqwest::Url::parse(name).expect(name);
             assert_eq!(literal_ip(&parsed), None, "{name}");
         }

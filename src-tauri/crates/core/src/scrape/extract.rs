@@ -51,12 +51,17 @@ pub async fn extract_within(page: Page, limits: &ScrapeLimits) -> Result<Extract
         .await
         .map_err(|e| ScrapeError::Network(format!("text extraction stopped: {e}")))?
     };
-    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
-        tracing::warn!(seconds = timeout.as_secs(), "text extraction passed its deadline");
-        Err(ScrapeError::ExtractionTimeout {
-            seconds: timeout.as_secs(),
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            tracing::warn!(
+                seconds = timeout.as_secs(),
+                "text extraction passed its deadline"
+            );
+            Err(ScrapeError::ExtractionTimeout {
+                seconds: timeout.as_secs(),
+            })
         })
-    })
 }
 
 /// Extracts the title and main text; CPU-bound, so [`extract_within`] runs
@@ -157,10 +162,7 @@ mod tests {
     #[test]
     fn plain_text_keeps_its_lines() {
         let got = extract(
-            &page(
-            PageKind::Text,
-                "\r\n  Notes  \r\nline two\r\n\r\n\r\nend",
-            ),
+            &page(PageKind::Text, "\r\n  Notes  \r\nline two\r\n\r\n\r\nend"),
             BOUNDS,
         )
         .unwrap();
@@ -221,7 +223,10 @@ mod tests {
             extract_timeout: std::time::Duration::from_millis(1),
             ..ScrapeLimits::default()
         };
-        let big = format!("<html><body>{}</body></html>", "<p>Some words in a paragraph.</p>".repeat(20_000));
+        let big = format!(
+            "<html><body>{}</body></html>",
+            "<p>Some words in a paragraph.</p>".repeat(20_000)
+        );
         let err = extract_within(page(PageKind::Html, &big), &limits)
             .await
             .unwrap_err();

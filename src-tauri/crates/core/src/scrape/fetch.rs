@@ -6,7 +6,7 @@
 //! XHTML or plain text.
 
 use super::charset;
-use super::network::{client_for, Network, Origin};
+use super::network::{Connector, Network, Origin};
 use super::url::validate;
 use super::{ScrapeError, ScrapeLimits};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
@@ -30,15 +30,23 @@ pub struct Page {
 
 /// Fetches `url` within `limits`, finding and judging addresses with
 /// `network`.
-pub async fn fetch(url: Url, limits: &ScrapeLimits, network: &Network) -> Result<Page, ScrapeError> {
-    // Each hop's client has reqwest's timeout too; this one bounds the
+pub async fn fetch(
+    url: Url,
+    limits: &ScrapeLimits,
+    network: &Network,
+) -> Result<Page, ScrapeError> {
+    // Setting up TLS is local work, done before the clock starts.
+    let connector = Connector::new(limits)?;
+    // reqwest's timeout holds for each request too; this one bounds the
     // whole chain, name lookups and our reading loop included.
-    tokio::time::timeout(limits.total_timeout, fetch_inner(url, limits, network))
+    let chain = fetch_inner(&connector, url, limits, network);
+    tokio::time::timeout(limits.total_timeout, chain)
         .await
         .map_err(|_| ScrapeError::Timeout)?
 }
 
 async fn fetch_inner(
+    connector: &Connector,
     url: Url,
     limits: &ScrapeLimits,
     network: &Network,
@@ -48,7 +56,8 @@ async fn fetch_inner(
     let mut redirects = 0;
     loop {
         let hop = network.hop(&current, origin).await?;
-        let response = client_for(&current, &hop, limits)?
+        let response = connector
+            .client_for(&current, &hop)
             .get(current.clone())
             .header(
                 ACCEPT,
@@ -76,7 +85,10 @@ async fn fetch_inner(
 
 /// Where a redirect response points, checked like a typed address
 /// (http/https, a host, no credentials); `None` if it is no redirect.
-fn redirect_target(current: &Url, response: &reqwest::Response) -> Result<Option<Url>, ScrapeError> {
+fn redirect_target(
+    current: &Url,
+    response: &reqwest::Response,
+) -> Result<Option<Url>, ScrapeError> {
     let status = response.status();
     if !matches!(
         status,
@@ -103,7 +115,10 @@ fn redirect_target(current: &Url, response: &reqwest::Response) -> Result<Option
 }
 
 /// Checks the final response and reads its body within `limits`.
-async fn read_page(mut response: reqwest::Response, limits: &ScrapeLimits) -> Result<Page, ScrapeError> {
+async fn read_page(
+    mut response: reqwest::Response,
+    limits: &ScrapeLimits,
+) -> Result<Page, ScrapeError> {
     let status = response.status();
     if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
         return Err(ScrapeError::NotFound {

@@ -2,10 +2,11 @@
 //! that connects to exactly those.
 //!
 //! A host name is resolved once per hop, here; the resolved addresses are
-//! checked, and the hop's client is pinned to them (reqwest's own resolver
-//! is replaced by one that refuses every lookup), so the address connected
-//! to is the address checked — a name that answers "public" to the check
-//! and "127.0.0.1" to the connection (DNS rebinding) gets nowhere.
+//! checked and pinned, and the scrape's client connects through a resolver
+//! that answers only with pinned addresses (and keeps no connection for
+//! reuse), so the address connected to is the address checked — a name that
+//! answers "public" to the check and "127.0.0.1" to the connection (DNS
+//! rebinding) gets nowhere.
 //!
 //! The rule: the address the user typed may be anything, loopback and
 //! private networks included (a desktop user may mean their own intranet
@@ -20,12 +21,13 @@
 use super::address::{literal_ip, scope_of, Scope};
 use super::{ScrapeError, ScrapeLimits};
 use reqwest::Url;
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A boxed lookup in flight.
 pub type Lookup<'a> = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'a>>;
@@ -130,43 +132,75 @@ impl Network {
     }
 }
 
-/// A client for one hop: it connects only to `hop.addrs`, follows no
-/// redirect itself and uses no proxy (a proxy would connect to addresses
-/// nobody checked).
-pub fn client_for(url: &Url, hop: &Hop, limits: &ScrapeLimits) -> Result<reqwest::Client, ScrapeError> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(limits.connect_timeout)
-        .timeout(limits.total_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(Arc::new(NoLookups))
-        .user_agent(concat!(
-            "Banter/",
-            env!("CARGO_PKG_VERSION"),
-            " (page import)"
-        ));
-    if literal_ip(url).is_none() {
-        if let Some(host) = url.host_str() {
-            builder = builder.resolve_to_addrs(host, &hop.addrs);
-        }
-    }
-    builder
-        .build()
-        .map_err(|e| ScrapeError::Network(format!("cannot set up HTTP: {e}")))
+/// Host name → the checked addresses of its latest hop.
+type Pins = Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>;
+
+/// The HTTP client of one scrape. It connects only to pinned addresses,
+/// opens a new connection for every request (a kept connection could lead
+/// to an address checked for another hop), follows no redirect itself and
+/// uses no proxy (a proxy would connect to addresses nobody checked).
+#[derive(Debug)]
+pub struct Connector {
+    client: reqwest::Client,
+    pins: Pins,
 }
 
-/// reqwest's resolver for scraping: every name was resolved and pinned
-/// before the request, so any lookup reqwest still tries is refused.
-#[derive(Debug)]
-struct NoLookups;
+impl Connector {
+    pub fn new(limits: &ScrapeLimits) -> Result<Self, ScrapeError> {
+        let pins = Pins::default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.total_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .dns_resolver(Arc::new(Pinned(pins.clone())))
+            .user_agent(concat!(
+                "Banter/",
+                env!("CARGO_PKG_VERSION"),
+                " (page import)"
+            ))
+            .build()
+            .map_err(|e| ScrapeError::Network(format!("cannot set up HTTP: {e}")))?;
+        Ok(Self { client, pins })
+    }
 
-impl reqwest::dns::Resolve for NoLookups {
+    /// The client, with `url`'s host pinned to `hop`'s addresses.
+    pub fn client_for(&self, url: &Url, hop: &Hop) -> &reqwest::Client {
+        if literal_ip(url).is_none() {
+            if let Some(host) = url.host_str() {
+                self.pins
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(host.to_ascii_lowercase(), hop.addrs.clone());
+            }
+        }
+        &self.client
+    }
+}
+
+/// reqwest's resolver for scraping: only pinned names resolve, to their
+/// pinned addresses; any other lookup is refused.
+#[derive(Debug)]
+struct Pinned(Pins);
+
+impl reqwest::dns::Resolve for Pinned {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let error = io::Error::other(format!(
-            "{} was not resolved and checked before connecting",
-            name.as_str()
-        ));
-        Box::pin(std::future::ready(Err(error.into())))
+        let host = name.as_str().to_ascii_lowercase();
+        let pinned = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&host)
+            .cloned();
+        let result = match pinned {
+            Some(addrs) => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+            None => Err(io::Error::other(format!(
+                "{host} was not resolved and checked before connecting"
+            ))
+            .into()),
+        };
+        Box::pin(std::future::ready(result))
     }
 }
 
@@ -203,7 +237,10 @@ mod tests {
 
     fn network() -> (Network, Arc<Fixed>) {
         let resolver = Arc::new(Fixed::default());
-        (Network::new(resolver.clone(), Arc::new(TwoIsPublic)), resolver)
+        (
+            Network::new(resolver.clone(), Arc::new(TwoIsPublic)),
+            resolver,
+        )
     }
 
     fn url(text: &str) -> Url {
@@ -230,7 +267,12 @@ mod tests {
         }
         // A public target is fine, and so is anything typed, or reached
         // from a non-public hop.
-        assert!(net.hop(&url("http://127.0.0.2/"), from_public).await.unwrap().public);
+        assert!(
+            net.hop(&url("http://127.0.0.2/"), from_public)
+                .await
+                .unwrap()
+                .public
+        );
         let typed = net.hop(&url("http://[::1]/"), Origin::Typed).await.unwrap();
         assert_eq!(typed.addrs, vec!["[::1]:80".parse().unwrap()]);
         assert!(!typed.public);
@@ -250,13 +292,15 @@ mod tests {
         assert!(hop.public);
         assert_eq!(resolver.0.load(Ordering::SeqCst), 1);
         // reqwest itself resolves nothing: a name that was not pinned fails.
-        let unpinned = client_for(&target, &Hop { addrs: vec![], public: true }, &ScrapeLimits::default())
-            .unwrap();
-        let err = unpinned
+        let connector = Connector::new(&ScrapeLimits::default()).unwrap();
+        let client = connector.client_for(&target, &hop);
+        let err = client
             .get(url("http://not-pinned.test/"))
             .send()
             .await
             .unwrap_err();
         assert!(err.is_connect() || err.is_request(), "{err:?}");
+        let pins = connector.pins.lock().unwrap().clone();
+        assert_eq!(pins.get("public.test"), Some(&hop.addrs));
     }
 }

@@ -357,13 +357,37 @@ fn too_complex(reason: String) -> ScrapeError {
 }
 
 const VOID: &[&[u8]] = &[
-    b"area", b"base", b"basefont", b"bgsound", b"br", b"col", b"embed", b"frame", b"hr", b"img",
-    b"image", b"input", b"keygen", b"link", b"meta", b"param", b"source", b"track", b"wbr",
+    b"area",
+    b"base",
+    b"basefont",
+    b"bgsound",
+    b"br",
+    b"col",
+    b"embed",
+    b"frame",
+    b"hr",
+    b"img",
+    b"image",
+    b"input",
+    b"keygen",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
 ];
 
 /// Their content is text up to the matching end tag.
 const RAW_TEXT: &[&[u8]] = &[
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes",
+    b"script",
+    b"style",
+    b"textarea",
+    b"title",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
     b"noscript",
 ];
 
@@ -373,7 +397,13 @@ const FORMATTING: &[&[u8]] = &[
 ];
 
 const MARKERS: &[&[u8]] = &[
-    b"td", b"th", b"caption", b"applet", b"object", b"marquee", b"template",
+    b"td",
+    b"th",
+    b"caption",
+    b"applet",
+    b"object",
+    b"marquee",
+    b"template",
 ];
 
 /// Tags that close an open tag of their own group nearby.
@@ -391,10 +421,50 @@ const IMPLIED_END: &[&[&[u8]]] = &[
 
 /// HTML tags that end `<svg>`/`<math>` content, where `/>` means nothing.
 const BREAKOUT: &[&[u8]] = &[
-    b"b", b"big", b"blockquote", b"body", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt",
-    b"em", b"embed", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"head", b"hr", b"i", b"img",
-    b"li", b"listing", b"menu", b"meta", b"nobr", b"ol", b"p", b"pre", b"ruby", b"s", b"small",
-    b"span", b"strong", b"strike", b"sub", b"sup", b"table", b"tt", b"u", b"ul", b"var",
+    b"b",
+    b"big",
+    b"blockquote",
+    b"body",
+    b"br",
+    b"center",
+    b"code",
+    b"dd",
+    b"div",
+    b"dl",
+    b"dt",
+    b"em",
+    b"embed",
+    b"h1",
+    b"h2",
+    b"h3",
+    b"h4",
+    b"h5",
+    b"h6",
+    b"head",
+    b"hr",
+    b"i",
+    b"img",
+    b"li",
+    b"listing",
+    b"menu",
+    b"meta",
+    b"nobr",
+    b"ol",
+    b"p",
+    b"pre",
+    b"ruby",
+    b"s",
+    b"small",
+    b"span",
+    b"strong",
+    b"strike",
+    b"sub",
+    b"sup",
+    b"table",
+    b"tt",
+    b"u",
+    b"ul",
+    b"var",
     b"font",
 ];
 
@@ -532,7 +602,11 @@ mod tests {
         page.push_str(&"<p>x</p>".repeat(3_000));
         assert_eq!(code(&page, BOUNDS), Some("page_too_complex"));
         // Closed properly, the same tags are harmless.
-        let closed = format!("<div>{}</div>{}", "<b>bold</b>".repeat(300), "<p>x</p>".repeat(3_000));
+        let closed = format!(
+            "<div>{}</div>{}",
+            "<b>bold</b>".repeat(300),
+            "<p>x</p>".repeat(3_000)
+        );
         assert_eq!(code(&closed, BOUNDS), None);
         // Formatting left open in table cells is forgotten at each cell's end.
         let cells = format!(
@@ -543,7 +617,11 @@ mod tests {
         );
         assert_eq!(code(&cells, BOUNDS), None);
         // Repeats of one tag are folded to three, as in the parser.
-        let repeats = format!("<div>{}</div>{}", "<i>".repeat(400), "<p>x</p>".repeat(3_000));
+        let repeats = format!(
+            "<div>{}</div>{}",
+            "<i>".repeat(400),
+            "<p>x</p>".repeat(3_000)
+        );
         assert_eq!(code(&repeats, BOUNDS), None);
     }
 }
