@@ -1,16 +1,26 @@
 //! URL scraping end to end against a fixture web site on 127.0.0.1: an
 //! article (title and main text, boilerplate dropped), 404/410, a slow
 //! server, 10 MB bodies, a PDF, redirect chains and a loop, windows-1252
-//! and Shift_JIS pages, and non-web addresses refused before any charge.
-//! Every failure after the charge is refunded; the ledger adds up.
+//! and Shift_JIS pages, non-web addresses refused before any charge,
+//! pathologically deep pages, and redirects from a "public" host into
+//! loopback. Every failure after the charge is refunded; the ledger adds up.
+//!
+//! "Public" here is 127.0.0.2: a second fixture site listens there, an
+//! injected resolver answers `public.test` with it, and an injected address
+//! policy calls it public. No test connects outside 127.0.0.0/8.
 
 use banter_core::context::{context_block, CONTEXT_TOKEN_BUDGET};
 use banter_core::ids::RecordRef;
 use banter_core::ledger::{Action, EntryKind};
-use banter_core::scrape::{ScrapeLimits, ScrapeRequest, ScrapeResult, Scraper};
+use banter_core::scrape::address::{scope_of, Scope};
+use banter_core::scrape::network::{AddressPolicy, HostResolver, Lookup};
+use banter_core::scrape::{Network, ScrapeLimits, ScrapeRequest, ScrapeResult, Scraper};
 use banter_core::{tokens, Core, Error};
 use banter_mocks::site::{self, Site, SiteConfig};
 use banter_tests::{count_rows, ledger_rows, rows_of_kind, verify, Env};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 struct Scrape {
@@ -47,6 +57,94 @@ async fn scraping() -> Scrape {
     }
 }
 
+/// The stand-in for a public address.
+const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
+/// Test names: `public.test` is [`PUBLIC_IP`] (after `flip_after` lookups
+/// it turns into 127.0.0.1, as a DNS-rebinding attacker would make it),
+/// `sneaky.test` and `localhost` are 127.0.0.1; nothing else resolves.
+#[derive(Debug)]
+struct TestResolver {
+    lookups: AtomicUsize,
+    flip_after: usize,
+}
+
+impl TestResolver {
+    fn new(flip_after: usize) -> Arc<Self> {
+        Arc::new(Self {
+            lookups: AtomicUsize::new(0),
+            flip_after,
+        })
+    }
+}
+
+impl HostResolver for TestResolver {
+    fn lookup<'a>(&'a self, host: &'a str, port: u16) -> Lookup<'a> {
+        let n = self.lookups.fetch_add(1, Ordering::SeqCst);
+        let ip = match host {
+            "public.test" if n < self.flip_after => Some(PUBLIC_IP),
+            "public.test" | "sneaky.test" | "localhost" => Some(Ipv4Addr::LOCALHOST),
+            _ => None,
+        };
+        Box::pin(async move {
+            match ip {
+                Some(ip) => Ok(vec![SocketAddr::from((ip, port))]),
+                None => Err(std::io::Error::other(format!("{host} is not a test name"))),
+            }
+        })
+    }
+}
+
+/// [`PUBLIC_IP`] is public; every other address as in the product.
+#[derive(Debug)]
+struct TestPolicy;
+
+impl AddressPolicy for TestPolicy {
+    fn scope(&self, ip: IpAddr) -> Scope {
+        if ip == IpAddr::V4(PUBLIC_IP) {
+            Scope::Public
+        } else {
+            scope_of(ip)
+        }
+    }
+}
+
+/// The fixtures plus a second site on [`PUBLIC_IP`], reached as
+/// `public.test`.
+struct Public {
+    s: Scrape,
+    public_site: Site,
+    resolver: Arc<TestResolver>,
+}
+
+async fn with_public_host(flip_after: usize) -> Public {
+    let mut s = scraping().await;
+    let public_site = site::start_site_on(PUBLIC_IP.into(), SiteConfig::default())
+        .await
+        .expect("start the fixture site on 127.0.0.2");
+    let resolver = TestResolver::new(flip_after);
+    s.scraper = s
+        .scraper
+        .with_network(Network::new(resolver.clone(), Arc::new(TestPolicy)));
+    Public {
+        s,
+        public_site,
+        resolver,
+    }
+}
+
+impl Public {
+    /// `http://public.test:<port><path>`.
+    fn public_url(&self, path: &str) -> String {
+        format!("http://public.test:{}{path}", self.public_site.port())
+    }
+
+    /// The public page redirecting to `target`.
+    fn redirect_to(&self, target: &str) -> String {
+        self.public_url(&format!("/redirect?to={target}"))
+    }
+}
+
 impl Scrape {
     async fn scrape(&self, path: &str) -> Result<ScrapeResult, Error> {
         self.scrape_url(&self.site.url(path), None).await
@@ -73,7 +171,17 @@ impl Scrape {
     /// The scrape of `path` failed with `code` and was refunded: balance
     /// 100, one spend of 5 and its refund, nothing stored.
     async fn assert_fails_refunded(&self, path: &str, code: &str) {
-        let err = self.scrape(path).await.expect_err("the scrape must fail");
+        self.assert_url_fails_refunded(&self.site.url(path), code)
+            .await;
+    }
+
+    /// [`Self::assert_fails_refunded`] for a whole address.
+    async fn assert_url_fails_refunded(&self, url: &str, code: &str) {
+        let path = url;
+        let err = self
+            .scrape_url(url, None)
+            .await
+            .expect_err("the scrape must fail");
         assert_eq!(err.code(), code, "{path}: {err}");
         assert_eq!(self.balance().await, 100, "{path}");
         let spends = rows_of_kind(&self.core, EntryKind::Spend).await;
@@ -299,4 +407,118 @@ async fn a_large_scraped_page_stays_out_of_the_chat_context_budget() {
         "only an excerpt: {} bytes",
         block.len()
     );
+}
+
+/// Issue 10, item 3: 20,000 nested `<div>`s used to take minutes of CPU
+/// after the charge. Now the page's shape is measured before parsing: the
+/// scrape ends at once with a typed error and is refunded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_20000_nested_divs_is_refused_and_refunded() {
+    let s = scraping().await;
+    s.assert_fails_refunded("/nested/20000", "page_too_complex")
+        .await;
+    let spends = rows_of_kind(&s.core, EntryKind::Spend).await;
+    assert_eq!(spends.len(), 1);
+    // The same shape within the bound is read, and charged.
+    let got = s.scrape("/nested/100").await.expect("100 levels");
+    assert!(
+        got.source.text.contains(site::NESTED_TEXT),
+        "{}",
+        got.source.text
+    );
+    assert_eq!(s.balance().await, 95);
+    let jobs: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, error_code FROM project_jobs ORDER BY id")
+            .fetch_all(s.core.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        jobs,
+        [
+            ("failed".to_string(), Some("page_too_complex".to_string())),
+            ("succeeded".to_string(), None)
+        ]
+    );
+    verify(&s.core).await;
+}
+
+/// A page that passes the shape check but takes longer than the
+/// extraction deadline fails typed and is refunded, without waiting for
+/// the extraction to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extraction_past_its_deadline_is_refunded() {
+    let mut s = scraping().await;
+    s.scraper = s
+        .scraper
+        .with_limits(ScrapeLimits {
+            extract_timeout: Duration::from_millis(20),
+            ..test_limits()
+        })
+        .expect("limits");
+    s.assert_fails_refunded("/nested/400", "extraction_timeout")
+        .await;
+}
+
+/// Issue 10, item 9: a page on a public host that redirects to
+/// `[::ffff:127.0.0.1]` (loopback, written as an IPv4-mapped IPv6
+/// address) is refused before anything connects there, and refunded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_redirect_to_mapped_loopback_is_refused_and_refunded() {
+    let p = with_public_host(usize::MAX).await;
+    let port = p.s.site.port();
+    let target = format!("http://[::ffff:127.0.0.1]:{port}/article");
+    p.s.assert_url_fails_refunded(&p.redirect_to(&target), "redirect_to_private_address")
+        .await;
+    // Other spellings of this machine, and a name that resolves to it.
+    for target in [
+        format!("http://[::1]:{port}/article"),
+        format!("http://2130706433:{port}/article"),
+        format!("http://0177.0.0.1:{port}/article"),
+        format!("http://127.1:{port}/article"),
+        format!("http://0.0.0.0:{port}/article"),
+        format!("http://sneaky.test:{port}/article"),
+        format!("http://localhost:{port}/article"),
+    ] {
+        p.s.assert_url_fails_refunded(&p.redirect_to(&target), "redirect_to_private_address")
+            .await;
+    }
+    assert_eq!(p.s.balance().await, 100);
+    verify(&p.s.core).await;
+}
+
+/// Redirects between public hosts are followed, each hop connecting to the
+/// address its name resolved to (`public.test` exists only in the test
+/// resolver, and only 127.0.0.2 serves it); the user's own typed loopback
+/// address still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_redirects_are_followed_and_typed_loopback_still_works() {
+    let p = with_public_host(usize::MAX).await;
+    let article = p.public_url("/article");
+    let got =
+        p.s.scrape_url(&p.redirect_to(&article), None)
+            .await
+            .expect("public to public");
+    assert_eq!(got.source.title, site::ARTICLE_TITLE);
+    assert_eq!(got.source.source_url, article);
+    assert_eq!(
+        p.resolver.lookups.load(Ordering::SeqCst),
+        2,
+        "one lookup per hop"
+    );
+    let typed = p.s.scrape("/article").await.expect("typed loopback");
+    assert_eq!(typed.source.title, site::ARTICLE_TITLE);
+    assert_eq!(p.s.balance().await, 90);
+    verify(&p.s.core).await;
+}
+
+/// DNS rebinding: `public.test` answers 127.0.0.2 to the first lookup and
+/// 127.0.0.1 afterwards. The redirect's hop is looked up afresh, checked
+/// and refused; nothing connects to an address that was not checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_rebinds_to_loopback_between_hops_is_refused() {
+    let p = with_public_host(1).await;
+    let again = p.public_url("/article");
+    p.s.assert_url_fails_refunded(&p.redirect_to(&again), "redirect_to_private_address")
+        .await;
+    assert_eq!(p.resolver.lookups.load(Ordering::SeqCst), 2);
 }

@@ -37,6 +37,9 @@ describe("scrape errors", () => {
       too_many_redirects: "redirected too many times",
       network: "Could not reach",
       empty_page: "no readable text",
+      redirect_to_private_address: "your own computer or network",
+      page_too_complex: "too complex",
+      extraction_timeout: "took too long",
     };
     for (const [code, words] of Object.entries(expected)) {
       const action = scrapeError(err(code));

@@ -49,6 +49,10 @@ const SCRAPE_TEXT: Record<string, string> = {
   too_many_redirects: "The website redirected too many times.",
   network: "Could not reach the website. Check the address and your connection.",
   empty_page: "The page had no readable text to save.",
+  redirect_to_private_address:
+    "The website tried to send Banter to an address on your own computer or network, so the page was not saved.",
+  page_too_complex: "The page is too complex to read (too deeply nested or too many elements).",
+  extraction_timeout: "Reading the page's text took too long.",
 };
 
 /** Codes whose credits the core gives back. */

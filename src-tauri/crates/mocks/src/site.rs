@@ -1,15 +1,17 @@
 //! A fixture web site over real HTTP on 127.0.0.1, for URL-scraping tests:
 //! a normal article with navigation and footer boilerplate, 404 and 410,
 //! a slow server, huge bodies, a PDF, redirect chains and a loop, pages in
-//! windows-1252 and Shift_JIS, plain text, an empty page.
+//! windows-1252 and Shift_JIS, plain text, an empty page, pathologically
+//! nested pages, and a redirect to any address (for redirect-safety tests).
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +29,10 @@ pub const LATIN1_TEXT: &str = "Crème brûlée à la carte, déjà vu, naïve fa
 pub const SJIS_TEXT: &str = "日本語のテキストは正しく読めるべきです。";
 /// The plain-text page.
 pub const PLAIN_TEXT: &str = "Release notes\n\nVersion 2 fixes the oven timer.\n";
+/// The text at the bottom of `/nested/{n}`.
+pub const NESTED_TEXT: &str = "The innermost paragraph of a very deep page.";
+/// Deepest `/nested/{n}` served.
+pub const MAX_NESTED: usize = 200_000;
 /// Size of the huge bodies: 10 MB.
 pub const HUGE_BYTES: usize = 10 * 1024 * 1024;
 
@@ -58,6 +64,11 @@ impl Site {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
 }
 
 impl Drop for Site {
@@ -70,7 +81,20 @@ impl Drop for Site {
 
 /// Starts the site on a free port of 127.0.0.1, on the current runtime.
 pub async fn start_site(config: SiteConfig) -> std::io::Result<Site> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    start_site_on(Ipv4Addr::LOCALHOST.into(), config).await
+}
+
+/// Starts the site on a free port of `ip`, which must be a loopback
+/// address (tests use 127.0.0.2 as a stand-in for a public host; Linux
+/// routes all of 127.0.0.0/8 to the loopback interface).
+pub async fn start_site_on(ip: IpAddr, config: SiteConfig) -> std::io::Result<Site> {
+    if !ip.is_loopback() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("the fixture site listens on loopback only, not {ip}"),
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0)).await?;
     let addr = listener.local_addr()?;
     let app = Router::new()
         .route("/article", get(article))
@@ -99,6 +123,8 @@ pub async fn start_site(config: SiteConfig) -> std::io::Result<Site> {
         .route("/sjis-meta", get(sjis_meta))
         .route("/plain", get(plain))
         .route("/empty", get(empty))
+        .route("/nested/{n}", get(nested))
+        .route("/redirect", get(redirect))
         .with_state(Arc::new(config));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -248,4 +274,26 @@ async fn plain() -> Response {
 
 async fn empty() -> Response {
     html("<!DOCTYPE html><html><head><title>Nothing</title></head><body><div></div></body></html>")
+}
+
+/// `n` nested `<div>`s (at most [`MAX_NESTED`]) around one paragraph.
+pub fn nested_html(n: usize) -> String {
+    let n = n.min(MAX_NESTED);
+    format!(
+        "<!DOCTYPE html><html><head><title>Deep</title></head><body>{}<p>{NESTED_TEXT}</p>{}</body></html>",
+        "<div>".repeat(n),
+        "</div>".repeat(n)
+    )
+}
+
+async fn nested(Path(n): Path<usize>) -> Response {
+    html(nested_html(n))
+}
+
+/// `/redirect?to=<address>`: a 302 to any address, as a hostile page might.
+async fn redirect(Query(query): Query<HashMap<String, String>>) -> Response {
+    match query.get("to") {
+        Some(to) => Redirect::temporary(to).into_response(),
+        None => (StatusCode::BAD_REQUEST, "?to= is missing").into_response(),
+    }
 }

@@ -1,5 +1,6 @@
 //! Why a scrape failed, as the UI tells it apart. Every failure after the
-//! charge is refunded; `bad_url` is found before any charge.
+//! charge is refunded; a typed `bad_url` is found before any charge (a
+//! redirect to a bad address is found after it, and refunded).
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScrapeError {
@@ -21,6 +22,18 @@ pub enum ScrapeError {
     Network(String),
     #[error("no readable text was found on the page")]
     EmptyPage,
+    /// A page on a public address redirected into this machine or a
+    /// private network (see `scrape::network`).
+    #[error(
+        "the page redirected to {url:?}, a {scope} address; a public page may not send Banter into your machine or network"
+    )]
+    RedirectToPrivate { url: String, scope: &'static str },
+    /// Found before parsing, by `scrape::structure`.
+    #[error("the page is too complex to read: {reason}")]
+    PageTooComplex { reason: String },
+    /// Reading the text took longer than `ScrapeLimits::extract_timeout`.
+    #[error("reading the page's text took longer than {seconds} seconds")]
+    ExtractionTimeout { seconds: u64 },
 }
 
 impl ScrapeError {
@@ -35,6 +48,9 @@ impl ScrapeError {
             Self::TooManyRedirects { .. } => "too_many_redirects",
             Self::Network(_) => "network",
             Self::EmptyPage => "empty_page",
+            Self::RedirectToPrivate { .. } => "redirect_to_private_address",
+            Self::PageTooComplex { .. } => "page_too_complex",
+            Self::ExtractionTimeout { .. } => "extraction_timeout",
         }
     }
 
@@ -47,7 +63,10 @@ impl ScrapeError {
             | Self::TooLarge { .. }
             | Self::NotAWebPage { .. }
             | Self::TooManyRedirects { .. }
-            | Self::EmptyPage => true,
+            | Self::EmptyPage
+            | Self::RedirectToPrivate { .. }
+            | Self::PageTooComplex { .. }
+            | Self::ExtractionTimeout { .. } => true,
             Self::HttpError { status } => (400..500).contains(status),
             Self::Timeout | Self::Network(_) => false,
         }

@@ -1,11 +1,25 @@
 //! The main text of a page: Mozilla's Readability algorithm (through
 //! `dom_smoothie`) for HTML, which drops navigation, footers and other
 //! boilerplate; plain text is taken as it is.
+//!
+//! Readability's time grows with the square of the nesting depth and with
+//! the element count, and it cannot be interrupted. So a page is measured
+//! first ([`structure::check`], linear, before parsing), the parsed tree is
+//! counted again, and the whole runs under a deadline on a blocking thread
+//! that holds [`EXTRACTIONS`]'s only permit until its work has really
+//! ended: a scrape past its deadline fails (and is refunded) at once, while
+//! the work it leaves behind — bounded by the checks to about a second in a
+//! release build — can never pile up with others.
 
 use super::fetch::{Page, PageKind};
-use super::ScrapeError;
+use super::structure::{self, Bounds};
+use super::{ScrapeError, ScrapeLimits};
 use crate::validate::MAX_TITLE_CHARS;
-use dom_smoothie::{Config, Readability, TextMode};
+use dom_smoothie::{Config, Readability, ReadabilityError, TextMode};
+use tokio::sync::Semaphore;
+
+/// One extraction at a time per process, abandoned ones included.
+static EXTRACTIONS: Semaphore = Semaphore::const_new(1);
 
 /// A page's title and main text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,15 +28,54 @@ pub struct Extracted {
     pub text: String,
 }
 
-/// Extracts the title and main text; CPU-bound, so callers run it on a
-/// blocking thread.
-pub fn extract(page: &Page) -> Result<Extracted, ScrapeError> {
+/// Extracts the title and main text within `limits`: a page too deep or
+/// too large is `page_too_complex`, one that takes longer than
+/// `extract_timeout` (waiting for another extraction included) is
+/// `extraction_timeout`.
+pub async fn extract_within(page: Page, limits: &ScrapeLimits) -> Result<Extracted, ScrapeError> {
+    let bounds = Bounds {
+        max_depth: limits.max_nesting_depth,
+        max_elements: limits.max_elements,
+    };
+    let timeout = limits.extract_timeout;
+    let work = async move {
+        let permit = EXTRACTIONS
+            .acquire()
+            .await
+            .map_err(|_| ScrapeError::Network("text extraction is shut down".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let result = extract(&page, bounds);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| ScrapeError::Network(format!("text extraction stopped: {e}")))?
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            tracing::warn!(
+                seconds = timeout.as_secs(),
+                "text extraction passed its deadline"
+            );
+            Err(ScrapeError::ExtractionTimeout {
+                seconds: timeout.as_secs(),
+            })
+        })
+}
+
+/// Extracts the title and main text; CPU-bound, so [`extract_within`] runs
+/// it on a blocking thread.
+pub fn extract(page: &Page, bounds: Bounds) -> Result<Extracted, ScrapeError> {
     let (title, text) = match page.kind {
         PageKind::Text => {
             let first = page.text.lines().map(str::trim).find(|l| !l.is_empty());
             (first.unwrap_or_default().to_string(), page.text.clone())
         }
-        PageKind::Html => readable(page)?,
+        PageKind::Html => {
+            structure::check(&page.text, bounds)?;
+            readable(page, bounds.max_elements)?
+        }
     };
     let text = tidy(&text);
     if text.is_empty() {
@@ -40,9 +93,11 @@ pub fn extract(page: &Page) -> Result<Extracted, ScrapeError> {
     })
 }
 
-fn readable(page: &Page) -> Result<(String, String), ScrapeError> {
+fn readable(page: &Page, max_elements: usize) -> Result<(String, String), ScrapeError> {
     let config = Config {
         text_mode: TextMode::Formatted,
+        // Counted again after parsing: the parser can add elements.
+        max_elements_to_parse: max_elements,
         ..Config::default()
     };
     let mut readability =
@@ -52,9 +107,14 @@ fn readable(page: &Page) -> Result<(String, String), ScrapeError> {
                 ScrapeError::EmptyPage
             },
         )?;
-    let article = readability.parse().map_err(|e| {
-        tracing::debug!(error = %e, "readability found no article");
-        ScrapeError::EmptyPage
+    let article = readability.parse().map_err(|e| match e {
+        ReadabilityError::TooManyElements(_, max) => ScrapeError::PageTooComplex {
+            reason: format!("it has more than {max} elements once parsed"),
+        },
+        e => {
+            tracing::debug!(error = %e, "readability found no article");
+            ScrapeError::EmptyPage
+        }
     })?;
     Ok((article.title, article.text_content.to_string()))
 }
@@ -94,12 +154,17 @@ mod tests {
         }
     }
 
+    const BOUNDS: Bounds = Bounds {
+        max_depth: super::super::limits::MAX_NESTING_DEPTH,
+        max_elements: super::super::limits::MAX_ELEMENTS,
+    };
+
     #[test]
     fn plain_text_keeps_its_lines() {
-        let got = extract(&page(
-            PageKind::Text,
-            "\r\n  Notes  \r\nline two\r\n\r\n\r\nend",
-        ))
+        let got = extract(
+            &page(PageKind::Text, "\r\n  Notes  \r\nline two\r\n\r\n\r\nend"),
+            BOUNDS,
+        )
         .unwrap();
         assert_eq!(got.title, "Notes");
         assert_eq!(got.text, "  Notes\nline two\n\nend");
@@ -108,12 +173,63 @@ mod tests {
     #[test]
     fn an_empty_page_is_refused() {
         assert_eq!(
-            extract(&page(PageKind::Html, "<html><body></body></html>")).unwrap_err(),
+            extract(&page(PageKind::Html, "<html><body></body></html>"), BOUNDS).unwrap_err(),
             ScrapeError::EmptyPage
         );
         assert_eq!(
-            extract(&page(PageKind::Text, " \n ")).unwrap_err(),
+            extract(&page(PageKind::Text, " \n "), BOUNDS).unwrap_err(),
             ScrapeError::EmptyPage
         );
+    }
+
+    /// 20,000 nested `<div>`s took minutes before the bound; now they are
+    /// refused before parsing, and the same shape within the bound still
+    /// reads.
+    #[test]
+    fn deep_pages_are_refused_before_parsing() {
+        let nested = |n: usize| {
+            format!(
+                "<html><body>{}<p>{}</p>{}</body></html>",
+                "<div>".repeat(n),
+                "Deep text, with enough words in it to count as an article. ".repeat(10),
+                "</div>".repeat(n)
+            )
+        };
+        let err = extract(&page(PageKind::Html, &nested(20_000)), BOUNDS).unwrap_err();
+        assert_eq!(err.code(), "page_too_complex");
+        let ok = extract(&page(PageKind::Html, &nested(100)), BOUNDS).unwrap();
+        assert!(ok.text.contains("Deep text"), "{}", ok.text);
+    }
+
+    /// The element count after parsing catches what the estimate missed.
+    #[test]
+    fn the_parsed_tree_is_counted_too() {
+        let tight = Bounds {
+            max_depth: 512,
+            max_elements: 3,
+        };
+        let err = readable(
+            &page(PageKind::Html, "<p>a</p><p>b</p>"),
+            tight.max_elements,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "page_too_complex");
+    }
+
+    /// Past its deadline an extraction fails at once, typed.
+    #[tokio::test]
+    async fn a_slow_extraction_hits_its_deadline() {
+        let limits = ScrapeLimits {
+            extract_timeout: std::time::Duration::from_millis(1),
+            ..ScrapeLimits::default()
+        };
+        let big = format!(
+            "<html><body>{}</body></html>",
+            "<p>Some words in a paragraph.</p>".repeat(20_000)
+        );
+        let err = extract_within(page(PageKind::Html, &big), &limits)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "extraction_timeout");
     }
 }

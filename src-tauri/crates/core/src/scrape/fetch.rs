@@ -1,13 +1,15 @@
-//! Fetching a page within limits: http(s) only (redirects too), a connect
-//! and a total timeout, at most `max_redirects` redirects, at most
-//! `max_bytes` of body (streamed, stopping early, and refused up front when
-//! Content-Length says so), and only HTML, XHTML or plain text.
+//! Fetching a page within limits: http(s) only, a connect and a total
+//! timeout, at most `max_redirects` redirects — followed here, one hop at a
+//! time, each checked like a typed address and against the address rules
+//! of [`super::network`] — at most `max_bytes` of body (streamed, stopping
+//! early, and refused up front when Content-Length says so), and only HTML,
+//! XHTML or plain text.
 
 use super::charset;
-use super::url::is_web_scheme;
+use super::network::{Connector, Network, Origin};
+use super::url::validate;
 use super::{ScrapeError, ScrapeLimits};
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::redirect::Policy;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::{StatusCode, Url};
 
 /// What kind of document a page is.
@@ -26,96 +28,102 @@ pub struct Page {
     pub text: String,
 }
 
-/// Marks a redirect-policy refusal in reqwest's error chain.
-#[derive(Debug)]
-enum RedirectRefused {
-    TooMany,
-    NotWeb,
-}
-
-impl std::fmt::Display for RedirectRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::TooMany => f.write_str("too many redirects"),
-            Self::NotWeb => f.write_str("redirected to an address that is not http or https"),
-        }
-    }
-}
-
-impl std::error::Error for RedirectRefused {}
-
-/// An HTTP client for scraping with `limits`.
-pub fn client(limits: &ScrapeLimits) -> Result<reqwest::Client, ScrapeError> {
-    let max = limits.max_redirects;
-    let policy = Policy::custom(move |attempt| {
-        if !is_web_scheme(attempt.url().scheme()) {
-            attempt.error(RedirectRefused::NotWeb)
-        } else if attempt.previous().len() > max {
-            attempt.error(RedirectRefused::TooMany)
-        } else {
-            attempt.follow()
-        }
-    });
-    reqwest::Client::builder()
-        .connect_timeout(limits.connect_timeout)
-        .timeout(limits.total_timeout)
-        .redirect(policy)
-        .user_agent(concat!(
-            "Banter/",
-            env!("CARGO_PKG_VERSION"),
-            " (page import)"
-        ))
-        .build()
-        .map_err(|e| ScrapeError::Network(format!("cannot set up HTTP: {e}")))
-}
-
-/// Fetches `url` within `limits`.
+/// Fetches `url` within `limits`, finding and judging addresses with
+/// `network`.
 pub async fn fetch(
-    client: &reqwest::Client,
     url: Url,
     limits: &ScrapeLimits,
+    network: &Network,
 ) -> Result<Page, ScrapeError> {
-    // reqwest's own timeout covers the body too; this one also bounds our
-    // reading loop, whatever the server does.
-    tokio::time::timeout(limits.total_timeout, fetch_inner(client, url, limits))
+    // Setting up TLS is local work, done before the clock starts.
+    let connector = Connector::new(limits)?;
+    // reqwest's timeout holds for each request too; this one bounds the
+    // whole chain, name lookups and our reading loop included.
+    let chain = fetch_inner(&connector, url, limits, network);
+    tokio::time::timeout(limits.total_timeout, chain)
         .await
         .map_err(|_| ScrapeError::Timeout)?
 }
 
 async fn fetch_inner(
-    client: &reqwest::Client,
+    connector: &Connector,
     url: Url,
     limits: &ScrapeLimits,
+    network: &Network,
 ) -> Result<Page, ScrapeError> {
-    let mut response = client
-        .get(url)
-        .header(
-            ACCEPT,
-            "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
-        )
-        .send()
-        .await
-        .map_err(|e| classify(&e, limits))?;
+    let mut current = url;
+    let mut origin = Origin::Typed;
+    let mut redirects = 0;
+    loop {
+        let hop = network.hop(&current, origin).await?;
+        let response = connector
+            .client_for(&current, &hop)
+            .get(current.clone())
+            .header(
+                ACCEPT,
+                "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
+            )
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        match redirect_target(&current, &response)? {
+            Some(next) => {
+                redirects += 1;
+                if redirects > limits.max_redirects {
+                    return Err(ScrapeError::TooManyRedirects {
+                        max: limits.max_redirects,
+                    });
+                }
+                tracing::debug!(redirects, "following a redirect");
+                origin = Origin::RedirectFrom { public: hop.public };
+                current = next;
+            }
+            None => return read_page(response, limits).await,
+        }
+    }
+}
+
+/// Where a redirect response points, checked like a typed address
+/// (http/https, a host, no credentials); `None` if it is no redirect.
+fn redirect_target(
+    current: &Url,
+    response: &reqwest::Response,
+) -> Result<Option<Url>, ScrapeError> {
+    let status = response.status();
+    if !matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    ) {
+        return Ok(None);
+    }
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ScrapeError::HttpError {
+            status: status.as_u16(),
+        })?;
+    let next = current.join(location).map_err(|e| ScrapeError::BadUrl {
+        url: location.chars().take(200).collect(),
+        reason: format!("the page redirected to an invalid address ({e})"),
+    })?;
+    validate(next.as_str()).map(Some)
+}
+
+/// Checks the final response and reads its body within `limits`.
+async fn read_page(
+    mut response: reqwest::Response,
+    limits: &ScrapeLimits,
+) -> Result<Page, ScrapeError> {
     let status = response.status();
     if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
         return Err(ScrapeError::NotFound {
             status: status.as_u16(),
         });
-    }
-    if status.is_redirection() {
-        // reqwest does not follow a redirect to another scheme (file:,
-        // ftp:, …); it hands back the redirect itself.
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if Url::parse(location).is_ok_and(|u| !is_web_scheme(u.scheme())) {
-            return Err(ScrapeError::BadUrl {
-                url: location.chars().take(200).collect(),
-                reason: RedirectRefused::NotWeb.to_string(),
-            });
-        }
     }
     if !status.is_success() {
         return Err(ScrapeError::HttpError {
@@ -142,7 +150,7 @@ async fn fetch_inner(
     }
     let final_url = response.url().clone();
     let mut body: Vec<u8> = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, limits))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
         if (body.len() + chunk.len()) as u64 > limits.max_bytes {
             return Err(too_large);
         }
@@ -198,29 +206,9 @@ fn sniff_kind(body: &[u8]) -> Result<PageKind, ScrapeError> {
 
 /// Maps a reqwest failure to a typed reason (without the URL's secrets:
 /// URLs with credentials are refused earlier).
-fn classify(e: &reqwest::Error, limits: &ScrapeLimits) -> ScrapeError {
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        if let Some(refused) = inner.downcast_ref::<RedirectRefused>() {
-            return match refused {
-                RedirectRefused::TooMany => ScrapeError::TooManyRedirects {
-                    max: limits.max_redirects,
-                },
-                RedirectRefused::NotWeb => ScrapeError::BadUrl {
-                    url: e.url().map(|u| u.to_string()).unwrap_or_default(),
-                    reason: refused.to_string(),
-                },
-            };
-        }
-        source = inner.source();
-    }
+fn classify(e: &reqwest::Error) -> ScrapeError {
     if e.is_timeout() {
         return ScrapeError::Timeout;
-    }
-    if e.is_redirect() {
-        return ScrapeError::TooManyRedirects {
-            max: limits.max_redirects,
-        };
     }
     let mut cause = String::new();
     let mut source = std::error::Error::source(e);

@@ -2,20 +2,26 @@
 //! project (or starting a new one).
 //!
 //! validate the address (http/https only; `bad_url` costs nothing) → pay,
-//! opening the job in the paying transaction → fetch within limits → decode
-//! → extract the main text → store it (and create the project, if asked)
-//! in one transaction that closes the job. Any failure after paying fails
-//! the job and refunds it in one transaction, with a typed reason.
+//! opening the job in the paying transaction → fetch within limits,
+//! following redirects hop by hop under the address rules of [`network`]
+//! → decode → check the page's shape and extract the main text under a
+//! deadline → store it (and create the project, if asked) in one
+//! transaction that closes the job. Any failure after paying fails the job
+//! and refunds it in one transaction, with a typed reason.
 
+pub mod address;
 mod charset;
 mod error;
 mod extract;
 mod fetch;
 mod limits;
+pub mod network;
+mod structure;
 mod url;
 
 pub use error::ScrapeError;
-pub use limits::{ScrapeLimits, MAX_PAGE_BYTES};
+pub use limits::{ScrapeLimits, MAX_ELEMENTS, MAX_NESTING_DEPTH, MAX_PAGE_BYTES};
+pub use network::Network;
 pub use url::{validate as validate_url, MAX_URL_CHARS};
 
 use crate::error::{Error, Result};
@@ -56,27 +62,34 @@ pub struct Scraper {
     jobs: Jobs,
     projects: ProjectStore,
     limits: ScrapeLimits,
-    client: reqwest::Client,
+    network: Network,
 }
 
 impl Scraper {
     pub(crate) fn new(jobs: Jobs, projects: ProjectStore) -> Result<Self> {
-        let limits = ScrapeLimits::default();
         Ok(Self {
-            client: fetch::client(&limits)?,
             jobs,
             projects,
-            limits,
+            limits: ScrapeLimits::default(),
+            network: Network::default(),
         })
     }
 
     /// This scraper with other limits (tests shrink the timeouts).
     pub fn with_limits(&self, limits: ScrapeLimits) -> Result<Self> {
         Ok(Self {
-            client: fetch::client(&limits)?,
             limits,
             ..self.clone()
         })
+    }
+
+    /// This scraper with another resolver and address policy (tests call a
+    /// loopback address "public" this way, without leaving 127.0.0.0/8).
+    pub fn with_network(&self, network: Network) -> Self {
+        Self {
+            network,
+            ..self.clone()
+        }
     }
 
     pub fn limits(&self) -> ScrapeLimits {
@@ -123,11 +136,9 @@ impl Scraper {
         url: reqwest::Url,
         target: Option<i64>,
     ) -> Result<(ProjectSource, Project, bool)> {
-        let page = fetch::fetch(&self.client, url, &self.limits).await?;
+        let page = fetch::fetch(url, &self.limits, &self.network).await?;
         let final_url = page.url.to_string();
-        let extracted = tokio::task::spawn_blocking(move || extract::extract(&page))
-            .await
-            .map_err(|e| ScrapeError::Network(format!("text extraction stopped: {e}")))??;
+        let extracted = extract::extract_within(page, &self.limits).await?;
         tracing::info!(job = job.id, chars = extracted.text.len(), "page scraped");
         let (user_id, now, job_id) = (self.jobs.user_id().to_string(), self.jobs.now(), job.id);
         let source = self

@@ -1,0 +1,306 @@
+//! Which addresses one hop of a scrape may connect to, and the HTTP client
+//! that connects to exactly those.
+//!
+//! A host name is resolved once per hop, here; the resolved addresses are
+//! checked and pinned, and the scrape's client connects through a resolver
+//! that answers only with pinned addresses (and keeps no connection for
+//! reuse), so the address connected to is the address checked — a name that
+//! answers "public" to the check and "127.0.0.1" to the connection (DNS
+//! rebinding) gets nowhere.
+//!
+//! The rule: the address the user typed may be anything, loopback and
+//! private networks included (a desktop user may mean their own intranet
+//! page). A redirect is checked like a typed address and more: a hop that
+//! came from a public address may only lead to public addresses
+//! ([`Scope::is_public`]). A hop that came from a non-public address (the
+//! user's own choice of network) may stay inside non-public addresses.
+//!
+//! Resolver and policy are injectable so tests can call a loopback address
+//! "public" without any test ever leaving 127.0.0.0/8.
+
+use super::address::{literal_ip, scope_of, Scope};
+use super::{ScrapeError, ScrapeLimits};
+use reqwest::Url;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A boxed lookup in flight.
+pub type Lookup<'a> = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'a>>;
+
+/// Turns a host name into addresses.
+pub trait HostResolver: Send + Sync + Debug {
+    fn lookup<'a>(&'a self, host: &'a str, port: u16) -> Lookup<'a>;
+}
+
+/// Says which network an address belongs to.
+pub trait AddressPolicy: Send + Sync + Debug {
+    fn scope(&self, ip: IpAddr) -> Scope;
+}
+
+/// The operating system's resolver (`getaddrinfo`, through tokio).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl HostResolver for SystemResolver {
+    fn lookup<'a>(&'a self, host: &'a str, port: u16) -> Lookup<'a> {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host, port)).await?.collect()) })
+    }
+}
+
+/// The IANA special-purpose ranges ([`scope_of`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StandardPolicy;
+
+impl AddressPolicy for StandardPolicy {
+    fn scope(&self, ip: IpAddr) -> Scope {
+        scope_of(ip)
+    }
+}
+
+/// How scrapes find and judge addresses. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Network {
+    resolver: Arc<dyn HostResolver>,
+    policy: Arc<dyn AddressPolicy>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self::new(Arc::new(SystemResolver), Arc::new(StandardPolicy))
+    }
+}
+
+/// Where a hop's address came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The address the user typed: any address is allowed.
+    Typed,
+    /// A redirect from a hop whose addresses were all public (`true`) or
+    /// not.
+    RedirectFrom { public: bool },
+}
+
+/// The checked addresses of one hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// Connect only to these.
+    pub addrs: Vec<SocketAddr>,
+    /// All of them are public.
+    pub public: bool,
+}
+
+impl Network {
+    pub fn new(resolver: Arc<dyn HostResolver>, policy: Arc<dyn AddressPolicy>) -> Self {
+        Self { resolver, policy }
+    }
+
+    /// Resolves `url`'s host once and checks the addresses for `origin`.
+    pub async fn hop(&self, url: &Url, origin: Origin) -> Result<Hop, ScrapeError> {
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addrs = match literal_ip(url) {
+            Some(ip) => vec![SocketAddr::new(ip, port)],
+            None => {
+                let host = url.host_str().unwrap_or_default();
+                let addrs = self.resolver.lookup(host, port).await.map_err(|e| {
+                    ScrapeError::Network(format!("cannot resolve the site's name: {e}"))
+                })?;
+                if addrs.is_empty() {
+                    return Err(ScrapeError::Network(
+                        "the site's name has no addresses".into(),
+                    ));
+                }
+                addrs
+            }
+        };
+        let scopes: Vec<Scope> = addrs.iter().map(|a| self.policy.scope(a.ip())).collect();
+        let public = scopes.iter().all(|s| s.is_public());
+        if origin == (Origin::RedirectFrom { public: true }) {
+            if let Some(scope) = scopes.iter().find(|s| !s.is_public()) {
+                tracing::info!(scope = scope.label(), "refused a redirect off the internet");
+                return Err(ScrapeError::RedirectToPrivate {
+                    url: url.as_str().chars().take(200).collect(),
+                    scope: scope.label(),
+                });
+            }
+        }
+        Ok(Hop { addrs, public })
+    }
+}
+
+/// Host name → the checked addresses of its latest hop.
+type Pins = Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>;
+
+/// The HTTP client of one scrape. It connects only to pinned addresses,
+/// opens a new connection for every request (a kept connection could lead
+/// to an address checked for another hop), follows no redirect itself and
+/// uses no proxy (a proxy would connect to addresses nobody checked).
+#[derive(Debug)]
+pub struct Connector {
+    client: reqwest::Client,
+    pins: Pins,
+}
+
+impl Connector {
+    pub fn new(limits: &ScrapeLimits) -> Result<Self, ScrapeError> {
+        let pins = Pins::default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.total_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .dns_resolver(Arc::new(Pinned(pins.clone())))
+            .user_agent(concat!(
+                "Banter/",
+                env!("CARGO_PKG_VERSION"),
+                " (page import)"
+            ))
+            .build()
+            .map_err(|e| ScrapeError::Network(format!("cannot set up HTTP: {e}")))?;
+        Ok(Self { client, pins })
+    }
+
+    /// The client, with `url`'s host pinned to `hop`'s addresses.
+    pub fn client_for(&self, url: &Url, hop: &Hop) -> &reqwest::Client {
+        if literal_ip(url).is_none() {
+            if let Some(host) = url.host_str() {
+                self.pins
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(host.to_ascii_lowercase(), hop.addrs.clone());
+            }
+        }
+        &self.client
+    }
+}
+
+/// reqwest's resolver for scraping: only pinned names resolve, to their
+/// pinned addresses; any other lookup is refused.
+#[derive(Debug)]
+struct Pinned(Pins);
+
+impl reqwest::dns::Resolve for Pinned {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        let pinned = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&host)
+            .cloned();
+        let result = match pinned {
+            Some(addrs) => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+            None => Err(io::Error::other(format!(
+                "{host} was not resolved and checked before connecting"
+            ))
+            .into()),
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Answers every name with 127.0.0.2 and counts the lookups.
+    #[derive(Debug, Default)]
+    struct Fixed(AtomicUsize);
+
+    impl HostResolver for Fixed {
+        fn lookup<'a>(&'a self, _host: &'a str, port: u16) -> Lookup<'a> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move { Ok(vec![SocketAddr::from(([127, 0, 0, 2], port))]) })
+        }
+    }
+
+    /// 127.0.0.2 is "public" for these tests; everything else as usual.
+    #[derive(Debug)]
+    struct TwoIsPublic;
+
+    impl AddressPolicy for TwoIsPublic {
+        fn scope(&self, ip: IpAddr) -> Scope {
+            if ip == IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)) {
+                Scope::Public
+            } else {
+                scope_of(ip)
+            }
+        }
+    }
+
+    fn network() -> (Network, Arc<Fixed>) {
+        let resolver = Arc::new(Fixed::default());
+        (
+            Network::new(resolver.clone(), Arc::new(TwoIsPublic)),
+            resolver,
+        )
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_public_hop_may_not_redirect_to_a_non_public_address() {
+        let (net, _) = network();
+        let from_public = Origin::RedirectFrom { public: true };
+        for target in [
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::1]:8080/",
+            "http://2130706433/",
+            "http://0177.0.0.1/",
+            "http://10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://0.0.0.0/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+        ] {
+            let err = net.hop(&url(target), from_public).await.unwrap_err();
+            assert_eq!(err.code(), "redirect_to_private_address", "{target}");
+        }
+        // A public target is fine, and so is anything typed, or reached
+        // from a non-public hop.
+        assert!(
+            net.hop(&url("http://127.0.0.2/"), from_public)
+                .await
+                .unwrap()
+                .public
+        );
+        let typed = net.hop(&url("http://[::1]/"), Origin::Typed).await.unwrap();
+        assert_eq!(typed.addrs, vec!["[::1]:80".parse().unwrap()]);
+        assert!(!typed.public);
+        let inside = Origin::RedirectFrom { public: false };
+        assert!(net.hop(&url("http://2130706433/"), inside).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_name_is_resolved_once_and_the_client_is_pinned_to_its_addresses() {
+        let (net, resolver) = network();
+        let target = url("http://public.test:8123/page");
+        let hop = net
+            .hop(&target, Origin::RedirectFrom { public: true })
+            .await
+            .unwrap();
+        assert_eq!(hop.addrs, vec!["127.0.0.2:8123".parse().unwrap()]);
+        assert!(hop.public);
+        assert_eq!(resolver.0.load(Ordering::SeqCst), 1);
+        // reqwest itself resolves nothing: a name that was not pinned fails.
+        let connector = Connector::new(&ScrapeLimits::default()).unwrap();
+        let client = connector.client_for(&target, &hop);
+        let err = client
+            .get(url("http://not-pinned.test/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_connect() || err.is_request(), "{err:?}");
+        let pins = connector.pins.lock().unwrap().clone();
+        assert_eq!(pins.get("public.test"), Some(&hop.addrs));
+    }
+}
