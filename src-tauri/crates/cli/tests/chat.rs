@@ -4,42 +4,17 @@
 //! charged once), and 40 sends racing from separate processes on a fresh
 //! profile (exactly 33 are answered, balance 1, the ledger adds up).
 
+mod common;
+
 use banter_mocks::{MockConfig, MockServer};
+use common::{cli as chat_cmd, run};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-/// The CLI pointed at the mock's `deployment`, with its data in `dir`.
-fn chat_cmd(dir: &Path, mock: &MockServer, deployment: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_banter-cli"));
-    cmd.arg("--data-dir")
-        .arg(dir)
-        .env_remove("BANTER_DATA_DIR")
-        .env("BANTER_KEYRING", "off")
-        .env_remove("RUST_LOG")
-        .env("AZURE_OPENAI_ENDPOINT", mock.base_url())
-        .env("AZURE_OPENAI_DEPLOYMENT", deployment)
-        .env("AZURE_OPENAI_KEY", "test-key")
-        .env("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
-        .env_remove("BANTER_AZURE_MODEL_FAMILY")
-        .env_remove("BANTER_AZURE_STREAM");
-    cmd
-}
+use std::process::{Output, Stdio};
 
 fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run banter-cli"))
-        .await
-        .expect("join")
+    common::json(&out.stdout)
 }
 
 async fn mock(slow_ms: u64) -> MockServer {
@@ -49,6 +24,36 @@ async fn mock(slow_ms: u64) -> MockServer {
     })
     .await
     .expect("start mock")
+}
+
+/// Starts `chat "go slowly"` against the slow mock, waits until `bytes` of
+/// the reply were printed (each batch is in its journal before it is
+/// printed), then kills the process with SIGKILL. Returns what was printed.
+async fn kill_mid_reply(dir: &Path, mock: &MockServer, bytes: usize) -> String {
+    let mut cmd = chat_cmd(dir, mock, "o3-mini-slow");
+    cmd.args(["chat", "go slowly"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("spawn banter-cli");
+    let stdout = child.stdout.take().expect("stdout");
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut text = Vec::new();
+        let mut byte = [0u8; 1];
+        while text.len() < bytes {
+            if reader.read(&mut byte).expect("read") == 0 {
+                break;
+            }
+            text.push(byte[0]);
+        }
+        let _ = reader.fill_buf();
+        String::from_utf8_lossy(&text).into_owned()
+    })
+    .await
+    .expect("join");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    seen
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,31 +122,9 @@ async fn a_provider_error_is_a_clear_failure_and_costs_nothing() {
 async fn a_reply_killed_mid_stream_survives_as_interrupted_and_is_charged_once() {
     let dir = tempfile::tempdir().unwrap();
     let mock = mock(40).await;
-    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini-slow");
-    cmd.args(["chat", "go slowly"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("spawn banter-cli");
-    let stdout = child.stdout.take().expect("stdout");
-    // Wait until several batches have been printed (each is on disk first).
-    let seen = tokio::task::spawn_blocking(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut text = Vec::new();
-        let mut byte = [0u8; 1];
-        while text.len() < 60 {
-            if reader.read(&mut byte).expect("read") == 0 {
-                break;
-            }
-            text.push(byte[0]);
-        }
-        let _ = reader.fill_buf();
-        String::from_utf8_lossy(&text).into_owned()
-    })
-    .await
-    .unwrap();
+    // Several batches printed, so several on disk.
+    let seen = kill_mid_reply(dir.path(), &mock, 60).await;
     assert!(seen.starts_with("Mock reply to: go slowly"), "{seen}");
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
 
     // The next start finds the reply without a live owner.
     let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
@@ -232,27 +215,9 @@ async fn forty_sends_race(mock: &MockServer, round: u32) {
 async fn an_unreadable_reply_journal_does_not_stop_the_cli_from_opening() {
     let dir = tempfile::tempdir().unwrap();
     let mock = mock(40).await;
-    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini-slow");
-    cmd.args(["chat", "go slowly"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("spawn banter-cli");
-    let stdout = child.stdout.take().expect("stdout");
-    // Wait until text has been printed (and so saved in the journal).
-    let seen = tokio::task::spawn_blocking(move || {
-        let mut text = Vec::new();
-        let mut byte = [0u8; 1];
-        let mut stdout = stdout;
-        while text.len() < 30 && stdout.read(&mut byte).expect("read") == 1 {
-            text.push(byte[0]);
-        }
-        String::from_utf8_lossy(&text).into_owned()
-    })
-    .await
-    .unwrap();
+    // Text printed, so saved in the journal.
+    let seen = kill_mid_reply(dir.path(), &mock, 30).await;
     assert!(seen.starts_with("Mock reply"), "{seen}");
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
 
     let streams = dir.path().join("streams");
     let journals: Vec<_> = std::fs::read_dir(&streams)

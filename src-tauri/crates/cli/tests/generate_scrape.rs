@@ -3,38 +3,18 @@
 //! 127.0.0.1): the `--json` results, the charges, and a failure of each
 //! that is refunded (exit code and one JSON error line on stderr).
 
+mod common;
+
 use banter_mocks::site::{self, Site, SiteConfig};
 use banter_mocks::{MockConfig, MockServer};
+use common::{json, run};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
 /// The CLI with its data in `dir`, its model the mock's `o3-mini`.
 fn cli(dir: &Path, mock: &MockServer) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_banter-cli"));
-    cmd.arg("--data-dir")
-        .arg(dir)
-        .env_remove("BANTER_DATA_DIR")
-        .env("BANTER_KEYRING", "off")
-        .env_remove("RUST_LOG")
-        .env("AZURE_OPENAI_ENDPOINT", mock.base_url())
-        .env("AZURE_OPENAI_DEPLOYMENT", "o3-mini")
-        .env("AZURE_OPENAI_KEY", "test-key")
-        .env("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
-        .env_remove("BANTER_AZURE_MODEL_FAMILY")
-        .env_remove("BANTER_AZURE_STREAM");
-    cmd
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run banter-cli"))
-        .await
-        .expect("join")
-}
-
-fn json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+    common::cli(dir, mock, "o3-mini")
 }
 
 #[track_caller]

@@ -449,20 +449,36 @@ impl ChatEngine {
             code = error.code(),
             "a reply journal could not be written; reply refunded"
         );
-        match self
+        let ended = self
             .store
             .fail_unsaved_reply(message_id, spend_id, shown, &error.to_string())
-            .await
-        {
+            .await;
+        let (code, message) = (error.code(), error.to_string());
+        self.announce_failure(session, message_id, ended, code, message, error.into())
+    }
+
+    /// Announces a reply that ended in `error` once its row was marked and
+    /// its send refunded (`ended`); if that failed, its error is the one
+    /// returned, and nothing is announced.
+    fn announce_failure(
+        &self,
+        session: &ChatSession,
+        message_id: i64,
+        ended: Result<(ChatMessage, bool)>,
+        code: &str,
+        message: String,
+        error: Error,
+    ) -> Error {
+        match ended {
             Ok((_, refunded)) => {
                 self.events.emit(DomainEvent::ReplyFailed {
                     session_id: session.id,
                     message_id,
-                    code: error.code().to_string(),
-                    message: error.to_string(),
+                    code: code.to_string(),
+                    message,
                     refunded,
                 });
-                error.into()
+                error
             }
             Err(db) => db,
         }
@@ -476,7 +492,7 @@ impl ChatEngine {
         spend_id: i64,
         error: ProviderError,
     ) -> Error {
-        match self
+        let ended = self
             .store
             .fail_reply(
                 message_id,
@@ -484,20 +500,9 @@ impl ChatEngine {
                 &error.to_string(),
                 MessageStatus::Error,
             )
-            .await
-        {
-            Ok((_, refunded)) => {
-                self.events.emit(DomainEvent::ReplyFailed {
-                    session_id: session.id,
-                    message_id,
-                    code: error.code().to_string(),
-                    message: error.to_string(),
-                    refunded,
-                });
-                error.into()
-            }
-            Err(db) => db,
-        }
+            .await;
+        let (code, message) = (error.code(), error.to_string());
+        self.announce_failure(session, message_id, ended, code, message, error.into())
     }
 
     /// Stopped before any text arrived: nothing was delivered, so refund.
