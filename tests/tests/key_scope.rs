@@ -49,7 +49,12 @@ async fn save(core: &Core, config: ProviderConfig, key: Option<&str>) -> Result<
 
 /// Sends `text` in a new session; the session id and the outcome.
 async fn send(core: &Core, text: &str) -> (i64, Result<(), Error>) {
-    let session = core.chat().create_session(None).await.unwrap().id;
+    let session = core
+        .chat()
+        .create_session(None)
+        .await
+        .expect("new session")
+        .id;
     let result = core
         .engine()
         .send(SendRequest {
@@ -64,7 +69,7 @@ async fn send(core: &Core, text: &str) -> (i64, Result<(), Error>) {
 }
 
 async fn remaining(core: &Core) -> i64 {
-    core.balance().await.unwrap().remaining
+    core.balance().await.expect("balance").remaining
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +226,9 @@ async fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_connecting(
         mock_azure_config("http://example.invalid", "o3-mini", true),
         compat("http://10.0.0.1:11434/v1"),
     ] {
-        let err = save(&core, config.clone(), Some("a-key")).await.unwrap_err();
+        let err = save(&core, config.clone(), Some("a-key"))
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "insecure_endpoint", "{config:?}: {err}");
         let err = providers::build(&config, Some(Secret::new("a-key"))).unwrap_err();
         assert_eq!(err.code(), "insecure_endpoint");
@@ -266,7 +273,10 @@ async fn an_autumn_redirect_is_an_error_and_is_not_followed() {
     let elsewhere = autumn().await;
     billing.redirect_to(Some(&elsewhere.base_url()));
     core.billing()
-        .connect(&billing.base_url(), Secret::new(AutumnConfig::default().secret_key))
+        .connect(
+            &billing.base_url(),
+            Secret::new(AutumnConfig::default().secret_key),
+        )
         .unwrap();
 
     let err = core

@@ -23,10 +23,7 @@ pub enum SecretName {
     /// key saved for one endpoint is never looked up for another, so the
     /// Azure key cannot reach an OpenAI-compatible server (or the other way
     /// round), and a changed host asks for its key again.
-    ProviderKey {
-        kind: &'static str,
-        origin: String,
-    },
+    ProviderKey { kind: &'static str, origin: String },
     /// Autumn's secret key (an operator secret; see docs/threat-model.md).
     AutumnKey,
 }
