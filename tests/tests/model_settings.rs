@@ -70,7 +70,7 @@ async fn a_saved_model_and_key_are_used_and_the_key_never_comes_back() {
     assert_eq!(check.label, "Azure OpenAI · o3-mini");
     assert_eq!(
         env.secrets
-            .get(SecretName::ProviderKey)
+            .get(SecretName::provider_key(&azure(&mock.base_url(), "o3-mini")).unwrap())
             .unwrap()
             .map(|k| k.expose().to_string()),
         Some("test-key".to_string())

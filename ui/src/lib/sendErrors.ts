@@ -15,6 +15,9 @@ export function sendErrorAction(error: ApiError): SendErrorAction {
     content_filtered: "The provider's content filter stopped this reply.",
     timeout: "The AI provider took too long to answer.",
     network: "Could not reach the AI provider. Check your connection.",
+    provider_redirected:
+      "The AI provider's endpoint answered with a redirect, which Banter does not follow. Check the endpoint in Settings.",
+    insecure_endpoint: "That endpoint uses plain http to another computer. Use https (plain http is allowed only for this computer).",
     keyring_unavailable: "The system keyring is not available, so the API key could not be read.",
   };
   return { kind: "toast", text: text[error.code] ?? error.message };

@@ -22,6 +22,7 @@ pub mod scrape;
 pub mod secrets;
 pub mod settings;
 pub mod tokens;
+pub mod transport;
 pub mod users;
 pub mod validate;
 
@@ -213,7 +214,8 @@ impl Core {
     /// Uses the configured chat model: the Azure deployment named by the
     /// environment (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`,
     /// optional `AZURE_OPENAI_API_VERSION`) if set, else the one saved in
-    /// settings. The key comes from the OS keyring, else `AZURE_OPENAI_KEY`. Errors if there is
+    /// settings. The key is the one stored for that endpoint in the OS
+    /// keyring, else (Azure only) `AZURE_OPENAI_KEY`. Errors if there is
     /// none, or if a setting is damaged.
     pub async fn use_configured_provider(&self) -> Result<()> {
         let config = match providers::AzureConfig::from_env()? {
@@ -225,7 +227,7 @@ impl Core {
                 )
             })?,
         };
-        let (key, _) = self.provider_key();
+        let (key, _) = self.provider_key(Some(&config));
         let provider = providers::build(&config, key)?;
         self.engine.set_provider(Some(provider));
         Ok(())

@@ -64,15 +64,31 @@ pub struct ConnectionCheck {
 }
 
 impl Core {
-    /// The provider key: the keyring first, then `AZURE_OPENAI_KEY`. A
-    /// keyring that cannot be reached is logged and skipped.
-    pub(crate) fn provider_key(&self) -> (Option<Secret>, KeySource) {
-        match self.secrets.get(SecretName::ProviderKey) {
+    /// The key for `config`'s endpoint: the keyring entry bound to that
+    /// endpoint (see [`SecretName::ProviderKey`]) first, then, for Azure
+    /// only, `AZURE_OPENAI_KEY`. No model, or an endpoint a key must not go
+    /// to, has no key. A keyring that cannot be reached is logged and skipped.
+    pub(crate) fn provider_key(
+        &self,
+        config: Option<&ProviderConfig>,
+    ) -> (Option<Secret>, KeySource) {
+        let Some(config) = config else {
+            return (None, KeySource::None);
+        };
+        let Ok(slot) = SecretName::provider_key(config) else {
+            return (None, KeySource::None);
+        };
+        match self.secrets.get(slot) {
             Ok(Some(key)) => return (Some(key), KeySource::Keyring),
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "keyring unavailable; using the environment"),
         }
-        match providers::azure_key_from_env() {
+        // The Azure variable is never offered to an OpenAI-compatible server.
+        let env_key = match config {
+            ProviderConfig::Azure(_) => providers::azure_key_from_env(),
+            ProviderConfig::OpenAiCompatible(_) => None,
+        };
+        match env_key {
             Some(key) => (Some(key), KeySource::Environment),
             None => (None, KeySource::None),
         }
@@ -90,7 +106,7 @@ impl Core {
                 None => (ConfigSource::None, None),
             },
         };
-        let (key, key_source) = self.provider_key();
+        let (key, key_source) = self.provider_key(config.as_ref());
         Ok(ProviderSettings {
             source,
             config,
@@ -100,7 +116,8 @@ impl Core {
         })
     }
 
-    /// Saves the model (and the key, to the keyring), then switches to what
+    /// Saves the model (and the key, to the keyring slot of this model's
+    /// endpoint: a new host starts with no key), then switches to what
     /// is now in force. A model that cannot be built yet (no key) is saved
     /// and reported by the next send or check, not here.
     pub async fn save_provider_settings(
@@ -108,13 +125,14 @@ impl Core {
         input: ProviderSettingsInput,
     ) -> Result<ProviderSettings> {
         self.settings.set_provider(&input.config).await?;
+        // The key belongs to this endpoint only; another host has its own.
+        let slot = SecretName::provider_key(&input.config)?;
         if input.clear_key {
-            self.secrets.delete(SecretName::ProviderKey)?;
+            self.secrets.delete(slot.clone())?;
         }
         if let Some(key) = input.api_key.as_deref().map(str::trim) {
             if !key.is_empty() {
-                self.secrets
-                    .set(SecretName::ProviderKey, &Secret::new(key))?;
+                self.secrets.set(slot, &Secret::new(key))?;
             }
         }
         if let Err(error) = self.use_configured_provider().await {

@@ -6,7 +6,7 @@
 //! `BANTER_KEYRING=off` turns the keyring off (headless machines, CI): keys
 //! then come from the environment only.
 
-use crate::providers::Secret;
+use crate::providers::{ProviderConfig, ProviderError, Secret};
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,19 +16,34 @@ const SERVICE: &str = "app.banter.desktop";
 pub const ENV_KEYRING: &str = "BANTER_KEYRING";
 
 /// The keys Banter keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SecretName {
-    /// The chat model's API key (Azure OpenAI, or an OpenAI-compatible server).
-    ProviderKey,
+    /// A chat model's API key, bound to the endpoint it was saved for: the
+    /// provider kind and the endpoint's origin (`scheme://host[:port]`). A
+    /// key saved for one endpoint is never looked up for another, so the
+    /// Azure key cannot reach an OpenAI-compatible server (or the other way
+    /// round), and a changed host asks for its key again.
+    ProviderKey { kind: &'static str, origin: String },
     /// Autumn's secret key (an operator secret; see docs/threat-model.md).
     AutumnKey,
 }
 
 impl SecretName {
-    fn account(self) -> &'static str {
+    /// The key slot for `config`'s endpoint. Fails, like building the
+    /// provider would, for an endpoint a key must not be sent to.
+    pub fn provider_key(config: &ProviderConfig) -> Result<Self, ProviderError> {
+        let origin = crate::providers::check_endpoint(config)?;
+        let kind = match config {
+            ProviderConfig::Azure(_) => "azure",
+            ProviderConfig::OpenAiCompatible(_) => "openai_compatible",
+        };
+        Ok(Self::ProviderKey { kind, origin })
+    }
+
+    fn account(&self) -> String {
         match self {
-            Self::ProviderKey => "provider-api-key",
-            Self::AutumnKey => "autumn-secret-key",
+            Self::ProviderKey { kind, origin } => format!("provider-api-key/{kind}/{origin}"),
+            Self::AutumnKey => "autumn-secret-key".to_string(),
         }
     }
 }
@@ -68,8 +83,8 @@ pub fn default_store() -> SharedSecrets {
 pub struct OsKeyring;
 
 impl OsKeyring {
-    fn entry(name: SecretName) -> Result<keyring::Entry, SecretError> {
-        keyring::Entry::new(SERVICE, name.account()).map_err(unavailable)
+    fn entry(name: &SecretName) -> Result<keyring::Entry, SecretError> {
+        keyring::Entry::new(SERVICE, &name.account()).map_err(unavailable)
     }
 }
 
@@ -79,7 +94,7 @@ fn unavailable(e: keyring::Error) -> SecretError {
 
 impl SecretStore for OsKeyring {
     fn get(&self, name: SecretName) -> Result<Option<Secret>, SecretError> {
-        match Self::entry(name)?.get_password() {
+        match Self::entry(&name)?.get_password() {
             Ok(value) => Ok(Some(Secret::new(value))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(unavailable(e)),
@@ -87,13 +102,13 @@ impl SecretStore for OsKeyring {
     }
 
     fn set(&self, name: SecretName, value: &Secret) -> Result<(), SecretError> {
-        Self::entry(name)?
+        Self::entry(&name)?
             .set_password(value.expose())
             .map_err(unavailable)
     }
 
     fn delete(&self, name: SecretName) -> Result<(), SecretError> {
-        match Self::entry(name)?.delete_credential() {
+        match Self::entry(&name)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable(e)),
         }

@@ -83,6 +83,7 @@ impl Settings {
     /// Saves the chat model after checking it can be used.
     pub async fn set_provider(&self, config: &ProviderConfig) -> Result<()> {
         validate_provider(config)?;
+        crate::providers::check_endpoint(config)?;
         self.set(PROVIDER, config).await
     }
 

@@ -87,6 +87,10 @@ struct Shared {
     outage: AtomicBool,
     /// When set, every customer answer carries this id instead of its own.
     answer_as: Mutex<Option<String>>,
+    /// When set, every `/v1` call answers `307` to this URL (plus the path).
+    redirect_to: Mutex<Option<String>>,
+    /// How many `/v1` calls arrived, redirected or not.
+    api_calls: std::sync::atomic::AtomicU64,
     base_url: String,
 }
 
@@ -123,6 +127,22 @@ impl AutumnServer {
     /// Sets the active Pro subscription's `current_period_end` to any value.
     pub fn set_pro_period_end(&self, customer_id: &str, end: Value) {
         set_pro_period_end(&self.shared, customer_id, end);
+    }
+
+    /// Makes every `/v1` call answer `307 Temporary Redirect` to `base`
+    /// with the same path (`None`: answer normally again), for tests that
+    /// a client does not follow it.
+    pub fn redirect_to(&self, base: Option<&str>) {
+        *self
+            .shared
+            .redirect_to
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = base.map(str::to_owned);
+    }
+
+    /// How many `/v1` calls the mock has received.
+    pub fn api_calls(&self) -> u64 {
+        self.shared.api_calls.load(Ordering::SeqCst)
     }
 
     /// Makes every customer answer carry `id` (`None`: its own id again).
@@ -171,6 +191,8 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         store: Mutex::default(),
         outage: AtomicBool::new(false),
         answer_as: Mutex::default(),
+        redirect_to: Mutex::default(),
+        api_calls: std::sync::atomic::AtomicU64::new(0),
         base_url: format!("http://{addr}"),
     });
     let app = Router::new()
@@ -186,6 +208,10 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         .route("/__mock/pro_period_end", post(mock_pro_period_end))
         .route("/__mock/answer_as", post(mock_answer_as))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            redirect_layer,
+        ))
         .with_state(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -201,6 +227,31 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         shared,
         shutdown: Some(tx),
     })
+}
+
+/// Answers `/v1` calls with a 307 while [`AutumnServer::redirect_to`] is set.
+async fn redirect_layer(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let target = state
+        .redirect_to
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    match target {
+        Some(base) if request.uri().path().starts_with("/v1/") => {
+            state.api_calls.fetch_add(1, Ordering::SeqCst);
+            let path = request
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            Redirect::temporary(&format!("{base}{path}")).into_response()
+        }
+        _ => next.run(request).await,
+    }
 }
 
 fn now_ms() -> i64 {
@@ -236,6 +287,7 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
 /// Auth, version and outage checks shared by every `/v1` route: the error
 /// response, or `None` to go on.
 fn gate(state: &Shared, headers: &HeaderMap) -> Option<Response> {
+    state.api_calls.fetch_add(1, Ordering::SeqCst);
     if state.outage.load(Ordering::SeqCst) {
         let mut response = error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -57,12 +57,18 @@ pub struct RecordedRequest {
     pub deployment: String,
     pub body: Value,
     pub auth_ok: bool,
+    /// Which credential headers (`api-key`, `authorization`) came, by name
+    /// only: tests check where a key went without the mock keeping it.
+    #[serde(default)]
+    pub credential_headers: Vec<String>,
 }
 
 #[derive(Debug, Default)]
 struct Shared {
     log: Mutex<Vec<RecordedRequest>>,
     hits: Mutex<HashMap<String, u32>>,
+    /// When set, every chat request is answered `307` to this base URL.
+    redirect_to: Mutex<Option<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +101,17 @@ impl MockServer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Makes every chat request answer `307 Temporary Redirect` to `base`
+    /// with the same path and query (`None`: answer normally again). The
+    /// request is still logged here first.
+    pub fn redirect_to(&self, base: Option<&str>) {
+        *self
+            .shared
+            .redirect_to
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = base.map(str::to_owned);
     }
 
     pub fn shutdown(mut self) {
@@ -200,7 +217,7 @@ async fn classic(
     if !has_version {
         return errors::resource_not_found();
     }
-    complete(&state, path, query, deployment, auth_ok, body).await
+    complete(&state, (path, query), &headers, deployment, auth_ok, body).await
 }
 
 /// `/openai/v1/chat/completions`: deployment in the body's `model`; key in
@@ -217,8 +234,8 @@ async fn v1(
     let deployment = model_of(&body);
     complete(
         &state,
-        "/openai/v1/chat/completions".into(),
-        query,
+        ("/openai/v1/chat/completions".into(), query),
+        &headers,
         deployment,
         auth_ok,
         body,
@@ -239,8 +256,8 @@ async fn compatible(
     let deployment = model_of(&body);
     complete(
         &state,
-        "/v1/chat/completions".into(),
-        query,
+        ("/v1/chat/completions".into(), query),
+        &headers,
         deployment,
         auth_ok,
         body,
@@ -279,13 +296,28 @@ async fn clear_requests(State(state): State<AppState>) -> StatusCode {
 /// Checks, logs and answers one chat request.
 async fn complete(
     state: &AppState,
-    path: String,
-    query: Option<String>,
+    (path, query): (String, Option<String>),
+    headers: &HeaderMap,
     deployment: String,
     auth_ok: bool,
     raw: Bytes,
 ) -> Response {
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let credential_headers = ["api-key", "authorization"]
+        .into_iter()
+        .filter(|name| headers.contains_key(*name))
+        .map(str::to_string)
+        .collect();
+    let redirect = state
+        .shared
+        .redirect_to
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .map(|base| match &query {
+            Some(q) => format!("{base}{path}?{q}"),
+            None => format!("{base}{path}"),
+        });
     state
         .shared
         .log
@@ -298,7 +330,11 @@ async fn complete(
             deployment: deployment.clone(),
             body: body.clone(),
             auth_ok,
+            credential_headers,
         });
+    if let Some(location) = redirect {
+        return axum::response::Redirect::temporary(&location).into_response();
+    }
     if !auth_ok {
         return errors::unauthorized();
     }

@@ -99,15 +99,19 @@ pub struct AutumnClient {
 }
 
 impl AutumnClient {
+    /// Refuses plain http to a non-loopback host before anything connects;
+    /// the client never follows redirects (see [`crate::transport`]).
     pub fn new(base_url: &str, key: Secret) -> Result<Self, BillingError> {
-        let http = reqwest::Client::builder()
+        crate::transport::check_endpoint(base_url)
+            .map_err(|e| BillingError::InsecureEndpoint(e.to_string()))?;
+        let http = crate::transport::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| BillingError::Network(e.to_string()))?;
         Ok(Self {
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url: base_url.trim().trim_end_matches('/').to_string(),
             key,
         })
     }
@@ -132,6 +136,12 @@ impl AutumnClient {
             .await
             .map_err(|e| BillingError::Network(e.without_url().to_string()))?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(BillingError::Redirected {
+                status: status.as_u16(),
+                location: crate::transport::redirect_location(response.headers()),
+            });
+        }
         let body = response
             .bytes()
             .await

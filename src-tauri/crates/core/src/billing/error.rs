@@ -22,6 +22,13 @@ pub enum BillingError {
     UnknownProduct(String),
     #[error("refused to open the checkout page {0:?}: not an https page of the payment provider")]
     UnsafeCheckoutUrl(String),
+    /// A 3xx from Autumn: never followed, so the billing key goes nowhere
+    /// but the configured API (see `crate::transport`).
+    #[error("Autumn answered HTTP {status} pointing to {location}; redirects are not followed")]
+    Redirected { status: u16, location: String },
+    /// An Autumn URL that would send the billing key in the clear.
+    #[error("refused the Autumn URL: {0}")]
+    InsecureEndpoint(String),
     #[error(transparent)]
     DeepLink(#[from] DeepLinkError),
 }
@@ -38,6 +45,8 @@ impl BillingError {
             Self::CustomerMismatch => "billing_customer_mismatch",
             Self::UnknownProduct(_) => "unknown_product",
             Self::UnsafeCheckoutUrl(_) => "unsafe_checkout_url",
+            Self::Redirected { .. } => "billing_redirected",
+            Self::InsecureEndpoint(_) => "billing_insecure_endpoint",
             Self::DeepLink(e) => e.code(),
         }
     }

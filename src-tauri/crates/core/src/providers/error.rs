@@ -22,6 +22,14 @@ pub enum ProviderError {
     BadRequest { code: String, message: String },
     #[error("the provider sent something unexpected: {0}")]
     BadResponse(String),
+    /// A 3xx answer. Redirects are never followed: the key and the prompt
+    /// go only to the configured endpoint (see `crate::transport`).
+    #[error("the provider answered HTTP {status} pointing to {location}; redirects are not followed, so check the endpoint in Settings")]
+    Redirected { status: u16, location: String },
+    /// An endpoint that would send the key in the clear, refused before
+    /// any connection.
+    #[error("refused the endpoint: {0}")]
+    InsecureEndpoint(String),
 }
 
 impl ProviderError {
@@ -36,6 +44,8 @@ impl ProviderError {
             Self::Network(_) => "network",
             Self::BadRequest { .. } => "bad_request",
             Self::BadResponse(_) => "bad_response",
+            Self::Redirected { .. } => "provider_redirected",
+            Self::InsecureEndpoint(_) => "insecure_endpoint",
         }
     }
 
@@ -56,6 +66,8 @@ impl ProviderError {
                 | Self::DeploymentNotFound { .. }
                 | Self::ContentFiltered { .. }
                 | Self::BadRequest { .. }
+                | Self::Redirected { .. }
+                | Self::InsecureEndpoint(_)
         )
     }
 }

@@ -1,6 +1,7 @@
 //! Sending a chat request: connect and first-byte timeouts, retries before
 //! any text exists, and HTTP errors mapped to [`ProviderError`]. The key is
-//! only ever put in a header, never in an error or a log line.
+//! only ever put in a header, never in an error or a log line. Redirects are
+//! never followed (see [`crate::transport`]): a 3xx is an error.
 
 use super::retry::{self, MAX_RETRIES, MAX_TOTAL_WAIT};
 use super::wire::ErrorEnvelope;
@@ -36,7 +37,7 @@ pub(super) struct Http {
 
 impl Http {
     pub fn new(timeouts: Timeouts) -> Result<Self, ProviderError> {
-        let client = reqwest::Client::builder()
+        let client = crate::transport::client_builder()
             .connect_timeout(timeouts.connect)
             .user_agent(concat!("Banter/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -125,6 +126,7 @@ fn describe(e: &reqwest::Error) -> String {
 async fn classify(response: Response, deployment: &str) -> ProviderError {
     let status = response.status();
     let hint = retry::retry_after(response.headers());
+    let location = crate::transport::redirect_location(response.headers());
     let text = response.text().await.unwrap_or_default();
     let envelope: ErrorEnvelope = serde_json::from_str(&text).unwrap_or_default();
     let (code, message) = match envelope.error {
@@ -132,6 +134,10 @@ async fn classify(response: Response, deployment: &str) -> ProviderError {
         None => (String::new(), text.chars().take(300).collect()),
     };
     match status {
+        s if s.is_redirection() => ProviderError::Redirected {
+            status: s.as_u16(),
+            location,
+        },
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::Unauthorized,
         StatusCode::NOT_FOUND => ProviderError::DeploymentNotFound {
             deployment: deployment.to_string(),

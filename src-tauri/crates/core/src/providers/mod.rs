@@ -157,6 +157,7 @@ pub fn build_with(
     key: Option<Secret>,
     timeouts: Timeouts,
 ) -> Result<Arc<dyn ChatProvider>, ProviderError> {
+    check_endpoint(config)?;
     let endpoint = match config {
         ProviderConfig::Azure(azure) => {
             let key = key.ok_or_else(|| {
@@ -172,4 +173,28 @@ pub fn build_with(
     Ok(Arc::new(endpoint::CompletionsProvider::new(
         endpoint, timeouts,
     )?))
+}
+
+/// The endpoint URL of `config`: the Azure resource or the compatible
+/// server's base URL, as the user wrote it.
+pub fn endpoint_url(config: &ProviderConfig) -> &str {
+    match config {
+        ProviderConfig::Azure(azure) => &azure.endpoint,
+        ProviderConfig::OpenAiCompatible(compat) => &compat.base_url,
+    }
+}
+
+/// Refuses an endpoint the key would travel to in the clear (plain http to
+/// a host that is not loopback), before anything connects. Returns the
+/// endpoint's origin, which a stored key is bound to.
+pub fn check_endpoint(config: &ProviderConfig) -> Result<String, ProviderError> {
+    use crate::transport::EndpointUrlError;
+    let url =
+        crate::transport::check_endpoint(endpoint_url(config)).map_err(|error| match error {
+            EndpointUrlError::PlainHttp(_) => ProviderError::InsecureEndpoint(error.to_string()),
+            EndpointUrlError::Unparsable(_) | EndpointUrlError::Scheme(_) => {
+                ProviderError::NotConfigured(error.to_string())
+            }
+        })?;
+    Ok(crate::transport::origin_of(&url))
 }
