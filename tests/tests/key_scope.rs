@@ -299,3 +299,42 @@ async fn an_autumn_redirect_is_an_error_and_is_not_followed() {
     assert!(checkout.url.is_some());
     assert_eq!(elsewhere.api_calls(), 0);
 }
+
+/// A key saved by a version before keys were bound to endpoints is moved to
+/// the endpoint saved in settings (where that version sent it), once: the
+/// upgrade asks for nothing again, and the old entry is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_saved_before_binding_moves_to_the_saved_endpoint() {
+    use banter_core::secrets::{SecretName, SecretStore};
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let mock = mock_with_key(AZURE_KEY).await;
+    let config = mock_azure_config(&mock.base_url(), "o3-mini", true);
+    save(&core, config.clone(), None).await.unwrap();
+    env.secrets
+        .set(SecretName::LegacyProviderKey, &Secret::new(AZURE_KEY))
+        .unwrap();
+
+    let shown = core.provider_settings().await.unwrap();
+    assert!(shown.key_configured, "{shown:?}");
+    assert_eq!(shown.key_source, KeySource::Keyring);
+    assert!(env
+        .secrets
+        .get(SecretName::LegacyProviderKey)
+        .unwrap()
+        .is_none());
+    let slot = SecretName::provider_key(&config).unwrap();
+    assert_eq!(
+        env.secrets
+            .get(slot)
+            .unwrap()
+            .map(|k| k.expose().to_string()),
+        Some(AZURE_KEY.to_string())
+    );
+    core.check_connection().await.unwrap();
+
+    // Bound now: another endpoint does not get it.
+    let other = mock_with_key(AZURE_KEY).await;
+    save(&core, compat(&other.base_url()), None).await.unwrap();
+    assert!(!core.provider_settings().await.unwrap().key_configured);
+}

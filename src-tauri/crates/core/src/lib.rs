@@ -220,12 +220,16 @@ impl Core {
     pub async fn use_configured_provider(&self) -> Result<()> {
         let config = match providers::AzureConfig::from_env()? {
             Some(azure) => providers::ProviderConfig::Azure(azure),
-            None => self.settings.provider().await?.ok_or_else(|| {
-                providers::ProviderError::NotConfigured(
-                    "choose a model in Settings, or set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_KEY"
-                        .into(),
-                )
-            })?,
+            None => {
+                let saved = self.settings.provider().await?.ok_or_else(|| {
+                    providers::ProviderError::NotConfigured(
+                        "choose a model in Settings, or set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_KEY"
+                            .into(),
+                    )
+                })?;
+                self.adopt_legacy_provider_key(&saved);
+                saved
+            }
         };
         let (key, _) = self.provider_key(Some(&config));
         let provider = providers::build(&config, key)?;

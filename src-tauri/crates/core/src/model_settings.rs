@@ -94,6 +94,33 @@ impl Core {
         }
     }
 
+    /// Moves a key saved by a version before keys were bound to endpoints
+    /// into the slot of `saved`, the endpoint in settings: that is where the
+    /// old version sent it, so upgrading keeps working without asking for
+    /// the key again. Nothing happens when the slot already has a key or
+    /// there is no old key; a keyring error is logged and skipped.
+    pub(crate) fn adopt_legacy_provider_key(&self, saved: &ProviderConfig) {
+        let Ok(slot) = SecretName::provider_key(saved) else {
+            return;
+        };
+        let moved = (|| {
+            if self.secrets.get(slot.clone())?.is_some() {
+                return Ok(false);
+            }
+            let Some(old) = self.secrets.get(SecretName::LegacyProviderKey)? else {
+                return Ok(false);
+            };
+            self.secrets.set(slot, &old)?;
+            self.secrets.delete(SecretName::LegacyProviderKey)?;
+            Ok::<_, crate::secrets::SecretError>(true)
+        })();
+        match moved {
+            Ok(true) => tracing::info!("the saved provider key is now bound to its endpoint"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "could not move the old provider key"),
+        }
+    }
+
     /// The configuration in force and where it came from.
     pub async fn provider_settings(&self) -> Result<ProviderSettings> {
         let (source, config) = match providers::AzureConfig::from_env()? {
@@ -102,7 +129,10 @@ impl Core {
                 Some(ProviderConfig::Azure(azure)),
             ),
             None => match self.settings.provider().await? {
-                Some(saved) => (ConfigSource::Settings, Some(saved)),
+                Some(saved) => {
+                    self.adopt_legacy_provider_key(&saved);
+                    (ConfigSource::Settings, Some(saved))
+                }
                 None => (ConfigSource::None, None),
             },
         };

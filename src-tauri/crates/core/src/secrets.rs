@@ -26,6 +26,10 @@ pub enum SecretName {
     ProviderKey { kind: &'static str, origin: String },
     /// Autumn's secret key (an operator secret; see docs/threat-model.md).
     AutumnKey,
+    /// The single provider key of versions before keys were bound to their
+    /// endpoint. Read once to move it into the slot of the endpoint saved in
+    /// settings (the one it was being sent to), then deleted.
+    LegacyProviderKey,
 }
 
 impl SecretName {
@@ -44,6 +48,7 @@ impl SecretName {
         match self {
             Self::ProviderKey { kind, origin } => format!("provider-api-key/{kind}/{origin}"),
             Self::AutumnKey => "autumn-secret-key".to_string(),
+            Self::LegacyProviderKey => "provider-api-key".to_string(),
         }
     }
 }
