@@ -56,6 +56,34 @@ describe("markdown rendering", () => {
     expect(out.match(/data-copy-code/g)).toHaveLength(2);
   });
 
+  it("wraps each code block with the copy button inside the sanitizer's pass", () => {
+    const out = renderMarkdown("```\nx\n```");
+    const block = new DOMParser().parseFromString(out, "text/html").querySelector("div.code-block");
+    expect(block?.children[0]?.outerHTML).toMatch(/^<button [^>]*data-copy-code=""[^>]*>Copy<\/button>$/);
+    expect(block?.children[1]?.tagName).toBe("PRE");
+    // A button the model writes, even one copying ours, is removed.
+    const forged = renderMarkdown('<button type="button" class="copy-code" data-copy-code="">Copy</button>');
+    expect(forged).not.toContain("<button");
+    expect(sanitize("<button data-copy-code>b</button><button>c</button>")).not.toContain("<button");
+  });
+
+  it("keeps hostile markdown and HTML inert", () => {
+    const hostile = [
+      "<button data-copy-code onclick=alert(1)>Claim credits</button>",
+      '<svg><script>alert(1)</script></svg><math><mi xlink:href="javascript:x">m</mi></math>',
+      "<style>body{display:none}</style><form><input name=p></form>",
+      '<iframe srcdoc="<script>x</script>"></iframe><object data="x"></object>',
+      '<img src=x onerror="alert(1)"><a href="javascript:alert(1)">j</a>',
+      '<a href="data:text/html,<script>x</script>">d</a><div style="position:fixed">s</div>',
+      "[link](  javascript:alert(1) ) ![img](https://evil.test/pixel.png)",
+    ].join("\n\n");
+    const out = renderMarkdown(hostile);
+    for (const bad of [/<script/i, /<svg/i, /<math/i, /<style/i, /<form/i, /<input/i, /<iframe/i, /<object/i,
+      /onerror|onclick/i, /javascript:/i, /data:text/i, /style=/i, /evil\.test/, /<button/i]) {
+      expect(out).not.toMatch(bad);
+    }
+  });
+
   it("renders raw HTML in code as text", () => {
     const out = renderMarkdown("```html\n<script>alert(1)</script>\n```");
     expect(out).not.toContain("<script>");
