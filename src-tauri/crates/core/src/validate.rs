@@ -72,11 +72,31 @@ pub fn external_link(url: &str) -> Result<String, ValidationError> {
         reason: e.to_string(),
     })?;
     match parsed.scheme() {
-        "http" | "https" | "mailto" => Ok(parsed.to_string()),
+        "http" | "https" => Ok(parsed.to_string()),
+        "mailto" => Ok(mail_link(&parsed)),
         other => Err(ValidationError::Invalid {
             field: "link",
             reason: format!("{other}: links are not opened; only http, https and mailto"),
         }),
+    }
+}
+
+/// A `mailto:` link reduced to its addresses and subject. A reply can make
+/// a link that pre-fills a message's body, copies (`cc`, `bcc`) or other
+/// headers (RFC 6068 allows any); a click would then hand the mail app a
+/// message the user did not write, to people they did not pick. Parameter
+/// names are matched without regard to case; the first `subject` is kept
+/// exactly as the parser normalised it (percent-encoded).
+fn mail_link(url: &reqwest::Url) -> String {
+    let subject = url.query().and_then(|query| {
+        query.split('&').find_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            name.eq_ignore_ascii_case("subject").then_some(value)
+        })
+    });
+    match subject {
+        Some(subject) if !subject.is_empty() => format!("mailto:{}?subject={subject}", url.path()),
+        _ => format!("mailto:{}", url.path()),
     }
 }
 
@@ -110,7 +130,10 @@ mod tests {
             super::external_link(" https://example.com/a?b=1 ").unwrap(),
             "https://example.com/a?b=1"
         );
-        assert!(super::external_link("mailto:me@example.com").is_ok());
+        assert_eq!(
+            super::external_link("mailto:me@example.com").unwrap(),
+            "mailto:me@example.com"
+        );
         for bad in [
             "javascript:alert(1)",
             "JaVaScRiPt:alert(1)",
@@ -121,6 +144,30 @@ mod tests {
             "",
         ] {
             assert!(super::external_link(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mail_links_keep_only_the_addresses_and_subject() {
+        let cases = [
+            (
+                "mailto:a@example.com?subject=Hello%20there&body=wire%20money&cc=b@evil.test",
+                "mailto:a@example.com?subject=Hello%20there",
+            ),
+            (
+                "mailto:a@example.com,b@example.com?BCC=x@evil.test&SUBJECT=Hi",
+                "mailto:a@example.com,b@example.com?subject=Hi",
+            ),
+            ("mailto:a@example.com?Body=x&In-Reply-To=y", "mailto:a@example.com"),
+            ("MAILTO:a@example.com?subject=&body=x", "mailto:a@example.com"),
+            ("mailto:a@example.com#frag", "mailto:a@example.com"),
+            (
+                "mailto:a@example.com?subject=caf%C3%A9%26tea",
+                "mailto:a@example.com?subject=caf%C3%A9%26tea",
+            ),
+        ];
+        for (link, kept) in cases {
+            assert_eq!(super::external_link(link).unwrap(), kept, "{link}");
         }
     }
 }
