@@ -8,9 +8,11 @@ mod bindings;
 mod commands;
 mod deep_link;
 mod events;
+mod navigation;
 mod shortcut;
 mod state;
 mod tray;
+mod window_scope;
 mod windows;
 
 use tauri::Manager;
@@ -28,6 +30,7 @@ pub fn run() {
             windows::show_main(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(navigation::guard())
         .plugin(shortcut::plugin())
         .plugin(
             // Size and position, but never "visible": quick chat starts hidden.
@@ -52,6 +55,7 @@ pub fn run() {
                 }
             }
             app.manage(core);
+            app.manage(window_scope::QuickChatSessions::default());
             deep_link::setup(app);
             if let Err(error) = tray::create(app) {
                 tracing::warn!(%error, "no tray icon (the desktop has no tray)");

@@ -3,6 +3,7 @@
 //! every window as `CoreEvent`s, so other windows stay in sync.
 
 use crate::state::AppCore;
+use crate::window_scope::QuickChatSessions;
 use banter_core::chat::{ChatMessage, ChatSession, SendOutcome, SendRequest};
 use banter_core::events::DomainEvent;
 use banter_core::ids::RecordRef;
@@ -11,7 +12,7 @@ use banter_core::validate::{required_text, MAX_MESSAGE_CHARS};
 use banter_core::{ApiError, Core};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{State, Window};
 use tokio::sync::{broadcast, oneshot};
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -40,6 +41,8 @@ pub struct SendResult {
 #[specta::specta]
 pub async fn send_message(
     core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
     request: SendMessageRequest,
     on_event: Channel<DomainEvent>,
 ) -> Result<SendResult, ApiError> {
@@ -48,8 +51,16 @@ pub async fn send_message(
     required_text("message", &request.content, MAX_MESSAGE_CHARS)
         .map_err(|e| banter_core::Error::from(e).to_api())?;
     let (session_id, is_new) = match request.session_id {
-        Some(id) => (id, false),
-        None => (core.chat().create_session(None).await?.id, true),
+        Some(id) => {
+            scope.check(window.label(), id)?;
+            (id, false)
+        }
+        None => {
+            let id = core.chat().create_session(None).await?.id;
+            // The window that started a session may go on with it.
+            scope.started(window.label(), id);
+            (id, true)
+        }
     };
     let relay = Relay::start(core, session_id, on_event);
     let sent = core
@@ -76,7 +87,13 @@ pub async fn send_message(
 /// Stops the reply streaming in a session; false if none is.
 #[tauri::command]
 #[specta::specta]
-pub fn stop_generation(core: State<'_, AppCore>, session_id: i64) -> Result<bool, ApiError> {
+pub fn stop_generation(
+    core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
+    session_id: i64,
+) -> Result<bool, ApiError> {
+    scope.check(window.label(), session_id)?;
     Ok(core.get()?.engine().stop(session_id))
 }
 
@@ -85,10 +102,13 @@ pub fn stop_generation(core: State<'_, AppCore>, session_id: i64) -> Result<bool
 #[specta::specta]
 pub async fn regenerate_reply(
     core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
     session_id: i64,
     include_context: bool,
     on_event: Channel<DomainEvent>,
 ) -> Result<SendResult, ApiError> {
+    scope.check(window.label(), session_id)?;
     let core = core.get()?;
     let relay = Relay::start(core, session_id, on_event);
     let outcome = core

@@ -158,8 +158,14 @@ mod tests {
                 "mailto:a@example.com,b@example.com?BCC=x@evil.test&SUBJECT=Hi",
                 "mailto:a@example.com,b@example.com?subject=Hi",
             ),
-            ("mailto:a@example.com?Body=x&In-Reply-To=y", "mailto:a@example.com"),
-            ("MAILTO:a@example.com?subject=&body=x", "mailto:a@example.com"),
+            (
+                "mailto:a@example.com?Body=x&In-Reply-To=y",
+                "mailto:a@example.com",
+            ),
+            (
+                "MAILTO:a@example.com?subject=&body=x",
+                "mailto:a@example.com",
+            ),
             ("mailto:a@example.com#frag", "mailto:a@example.com"),
             (
                 "mailto:a@example.com?subject=caf%C3%A9%26tea",
