@@ -65,7 +65,10 @@ mod tests {
             "the main window may act on any"
         );
         scope.started("main", 7);
-        assert!(scope.check(QUICK_CHAT, 7).is_err(), "the main window's session");
+        assert!(
+            scope.check(QUICK_CHAT, 7).is_err(),
+            "the main window's session"
+        );
         scope.started(QUICK_CHAT, 7);
         assert!(scope.check(QUICK_CHAT, 7).is_ok());
         assert!(scope.check(QUICK_CHAT, 8).is_err());
