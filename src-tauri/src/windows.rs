@@ -62,6 +62,9 @@ fn create_quick_chat(app: &AppHandle) -> tauri::Result<WebviewWindow> {
     .skip_taskbar(true)
     .center()
     .visible(false)
+    // `window.open` never opens a page in a new app window (navigation.rs
+    // covers navigations; this covers new windows).
+    .on_new_window(|_url, _features| tauri::webview::NewWindowResponse::Deny)
     .build()
 }
 
