@@ -51,6 +51,22 @@ fn give_up_polling_soon(core: &Core) {
     });
 }
 
+/// A shop on a fresh mock Autumn whose customer has just paid for a
+/// 500-credit pack in the browser; returns the return link it was sent to.
+/// Deep links give up polling soon (see [`give_up_polling_soon`]).
+async fn paid_500_pack(env: &Env) -> (AutumnServer, Core, String) {
+    let server = autumn(0).await;
+    let core = shop(env, &server).await;
+    give_up_polling_soon(&core);
+    let checkout = core
+        .billing()
+        .checkout(Product::Credits500)
+        .await
+        .expect("checkout");
+    let link = pay(checkout.url.as_deref().expect("a payment page")).await;
+    (server, core, link)
+}
+
 /// Pays like the browser does; returns where the mock sends the browser.
 async fn pay(checkout_url: &str) -> String {
     let browser = reqwest::Client::builder()
@@ -197,11 +213,7 @@ async fn forged_links_grant_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn autumn_down_is_a_clear_error_and_the_purchase_waits() {
     let env = Env::new("2026-03-10T09:00:00Z");
-    let server = autumn(0).await;
-    let core = shop(&env, &server).await;
-    give_up_polling_soon(&core);
-    let checkout = core.billing().checkout(Product::Credits500).await.unwrap();
-    let link = pay(checkout.url.as_deref().unwrap()).await;
+    let (server, core, link) = paid_500_pack(&env).await;
     server.set_outage(true);
     let err = core.billing().handle_deep_link(&link).await.unwrap_err();
     assert_eq!(err.code(), "billing_unavailable");
@@ -379,11 +391,7 @@ async fn each_kind_of_odd_invoice_is_skipped_while_a_good_one_is_granted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_about_another_customer_is_refused_and_grants_nothing() {
     let env = Env::new("2026-03-10T09:00:00Z");
-    let server = autumn(0).await;
-    let core = shop(&env, &server).await;
-    give_up_polling_soon(&core);
-    let checkout = core.billing().checkout(Product::Credits500).await.unwrap();
-    let link = pay(checkout.url.as_deref().unwrap()).await;
+    let (server, core, link) = paid_500_pack(&env).await;
     server.set_pro(core.user_id(), true);
     let rows = ledger_rows(&core).await.len();
 
@@ -448,12 +456,8 @@ async fn a_far_future_pro_period_end_is_clamped_without_a_panic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_link_check_busy_flag_is_cleared_however_a_check_ends() {
     let env = Env::new("2026-03-10T09:00:00Z");
-    let server = autumn(0).await;
-    let core = shop(&env, &server).await;
-    give_up_polling_soon(&core);
+    let (server, core, link) = paid_500_pack(&env).await;
     let billing = core.billing().clone();
-    let checkout = billing.checkout(Product::Credits500).await.unwrap();
-    let link = pay(checkout.url.as_deref().unwrap()).await;
 
     // One check at a time.
     let check = billing.begin_link_check().expect("the first check");
