@@ -74,6 +74,8 @@ ui: deps-node
 # feature set and recompiles ~40 crates; this way a fresh `make test` compiles
 # each crate once, and `make run` and `make test` share one build.
 CARGO_BUILD := cargo build --workspace --all-targets
+# Where that build's binaries are (cargo honours CARGO_TARGET_DIR).
+BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 
 build: deps ui
 	$(CARGO_BUILD)
@@ -84,14 +86,14 @@ bindings: build
 	cd ui && npm run build
 
 run: build
-	target/debug/banter
+	$(BIN)/banter
 
 # The app against the mock Azure OpenAI server on 127.0.0.1, with its own data.
 DEMO_DATA := $(CURDIR)/target/demo-data
 demo: build
 	@rm -f target/mock.out target/mock-autumn.out; \
-	target/debug/mock-azure-openai --port 0 --slow-ms 25 > target/mock.out & mock=$$!; \
-	target/debug/mock-autumn --port 0 --payment-lag-ms 1500 > target/mock-autumn.out & autumn=$$!; \
+	$(BIN)/mock-azure-openai --port 0 --slow-ms 25 > target/mock.out & mock=$$!; \
+	$(BIN)/mock-autumn --port 0 --payment-lag-ms 1500 > target/mock-autumn.out & autumn=$$!; \
 	trap 'kill $$mock $$autumn 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 100); do grep -q '^listening on ' target/mock.out && grep -q '^listening on ' target/mock-autumn.out && break; sleep 0.1; done; \
 	url=$$(sed -n 's/^listening on //p' target/mock.out); \
@@ -99,7 +101,7 @@ demo: build
 	echo "Demo: the model is a mock (deployment o3-mini-demo-mock-slow at $$url), billing is mock Autumn at $$autumn_url; data in $(DEMO_DATA)"; \
 	AZURE_OPENAI_ENDPOINT=$$url AZURE_OPENAI_DEPLOYMENT=o3-mini-demo-mock-slow AZURE_OPENAI_KEY=test-key \
 	AZURE_OPENAI_API_VERSION=2025-04-01-preview AUTUMN_API_URL=$$autumn_url AUTUMN_SECRET_KEY=am_sk_test_mock \
-	BANTER_KEYRING=off BANTER_DATA_DIR=$(DEMO_DATA) target/debug/banter
+	BANTER_KEYRING=off BANTER_DATA_DIR=$(DEMO_DATA) $(BIN)/banter
 
 lint: deps ui
 	cargo fmt --all -- --check
