@@ -120,3 +120,25 @@ fn opening_as_many_cores_as_worker_threads_at_once_does_not_deadlock() {
         Err(_) => panic!("4 concurrent Core::open calls on 2 worker threads deadlocked"),
     }
 }
+
+/// Regression: a pool told to keep a minimum of connections opens a second
+/// one in the background while the first may still be switching a brand-new
+/// file to WAL; once in a full `make test` on a loaded machine an open failed
+/// with "database is locked". A core alone on a fresh database must always
+/// open (the race is rare: this guards it, many rounds, not every run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_core_alone_on_a_fresh_database_always_opens() {
+    let mut failures = Vec::new();
+    for round in 0..300 {
+        let env = Env::new("2026-03-10T09:00:00Z");
+        match env.try_open().await {
+            Ok(core) => core.close().await,
+            Err(e) => failures.push(format!("round {round}: {}: {e}", e.code())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed opens: {failures:#?}",
+        failures.len()
+    );
+}

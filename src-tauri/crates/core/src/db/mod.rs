@@ -119,11 +119,13 @@ impl Db {
         let sidecars = Sidecars::before_open(path);
         let pool = match SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            // Keep one connection for the life of the pool: while it is open
-            // this process holds a shared lock on the file, so no other
-            // process's close can delete the WAL under a connection we open
-            // later (see `close`).
-            .min_connections(1)
+            // Connections are never retired, so the first one stays open for
+            // the life of the pool: while it is, this process holds a shared
+            // lock on the file, and no other process's close can delete the
+            // WAL under a connection we open later (see `close`). Not
+            // `min_connections`: its background task opens a second
+            // connection while the first may still be switching a new file
+            // to WAL, which fails at once with "database is locked".
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(BUSY_TIMEOUT)
