@@ -302,3 +302,20 @@ pub async fn spend_down_to(core: &Core, balance: i64) {
     }
     assert_eq!(core.balance().await.expect("balance").remaining, balance);
 }
+
+/// Sends `text` into `session` without context or idempotency key: the
+/// plain send most tests make.
+pub async fn send_text(
+    core: &Core,
+    session: i64,
+    text: &str,
+) -> Result<banter_core::chat::SendOutcome, Error> {
+    core.engine()
+        .send(banter_core::chat::SendRequest {
+            session: banter_core::ids::RecordRef::Id(session),
+            content: text.into(),
+            include_context: false,
+            idempotency_key: None,
+        })
+        .await
+}

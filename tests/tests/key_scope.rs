@@ -7,7 +7,7 @@
 //! No test here sets `AZURE_OPENAI_*`: the process environment is shared.
 
 use banter_core::billing::Product;
-use banter_core::chat::{MessageStatus, SendRequest};
+use banter_core::chat::MessageStatus;
 use banter_core::ids::RecordRef;
 use banter_core::model_settings::{KeySource, ProviderSettingsInput};
 use banter_core::providers::{self, OpenAiCompatConfig, ProviderConfig, Secret};
@@ -55,14 +55,7 @@ async fn send(core: &Core, text: &str) -> (i64, Result<(), Error>) {
         .await
         .expect("new session")
         .id;
-    let result = core
-        .engine()
-        .send(SendRequest {
-            session: RecordRef::Id(session),
-            content: text.into(),
-            include_context: false,
-            idempotency_key: None,
-        })
+    let result = banter_tests::send_text(core, session, text)
         .await
         .map(|_| ());
     (session, result)

@@ -9,7 +9,7 @@
 //! (the next write fails with `EPIPE`), invalid UTF-8 bytes in a journal.
 //! Permission bits are not used: tests may run as root, which ignores them.
 
-use banter_core::chat::{ChatMessage, MessageStatus, SendRequest};
+use banter_core::chat::{ChatMessage, MessageStatus};
 use banter_core::events::DomainEvent;
 use banter_core::ids::RecordRef;
 use banter_core::ledger::EntryKind;
@@ -46,13 +46,7 @@ async fn next_reply_journal(env: &Env, core: &Core) -> (i64, PathBuf) {
 }
 
 async fn send(core: &Core, session: i64, text: &str) -> banter_core::Result<ChatMessage> {
-    core.engine()
-        .send(SendRequest {
-            session: RecordRef::Id(session),
-            content: text.into(),
-            include_context: false,
-            idempotency_key: None,
-        })
+    banter_tests::send_text(core, session, text)
         .await
         .map(|out| out.reply)
 }

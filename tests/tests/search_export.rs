@@ -1,7 +1,7 @@
 //! Full-text search over messages (FTS5) and exporting a session, over real
 //! replies from the mock Azure server.
 
-use banter_core::chat::{ExportFormat, MessageStatus, SendRequest, MATCH_END, MATCH_START};
+use banter_core::chat::{ExportFormat, MessageStatus, MATCH_END, MATCH_START};
 use banter_core::ids::RecordRef;
 use banter_core::Core;
 use banter_mocks::{MockConfig, MockServer};
@@ -18,13 +18,7 @@ async fn profile() -> (Env, Core, MockServer) {
 }
 
 async fn send(core: &Core, session: i64, text: &str) {
-    core.engine()
-        .send(SendRequest {
-            session: RecordRef::Id(session),
-            content: text.into(),
-            include_context: false,
-            idempotency_key: None,
-        })
+    banter_tests::send_text(core, session, text)
         .await
         .expect("send");
 }
