@@ -9,6 +9,7 @@
 //! cannot be saved to its journal ends at once, refunded, keeping the text
 //! already shown (see [`JournalError`]).
 
+use super::error::ChatError;
 use super::journal::{JournalError, JournalWriter};
 use super::replies::{insert_reply, ReplyEnd};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, MESSAGE_COLUMNS};
@@ -34,20 +35,6 @@ use tokio::time::Instant;
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(50);
 /// …or once it holds this many tokens, whichever comes first.
 pub const BATCH_TOKENS: i64 = 10;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChatError {
-    #[error("{session} is still answering the previous message; stop it or wait")]
-    SessionBusy { session: String },
-}
-
-impl ChatError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::SessionBusy { .. } => "session_busy",
-        }
-    }
-}
 
 /// A message to send.
 #[derive(Debug, Clone)]

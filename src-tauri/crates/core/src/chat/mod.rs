@@ -2,6 +2,7 @@
 //! these stores; this module owns the rows and their invariants.
 
 mod engine;
+mod error;
 mod export;
 mod journal;
 mod messages;
@@ -11,7 +12,8 @@ mod search;
 mod sessions;
 mod title;
 
-pub use engine::{ChatEngine, ChatError, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
+pub use engine::{ChatEngine, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
+pub use error::ChatError;
 pub use export::{ExportFormat, ExportedFile};
 pub use journal::JournalError;
 pub(crate) use journal::ReplyJournal;
