@@ -16,7 +16,7 @@ const COMMANDS: &[&str] = &[
     "export_session",
     "save_export",
     "send_message",
-    "stop_generation",
+    "stop_reply",
     "regenerate_reply",
     "get_provider_settings",
     "save_provider_settings",

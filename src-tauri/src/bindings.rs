@@ -19,7 +19,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::sessions::export_session,
             commands::sessions::save_export,
             commands::chat::send_message,
-            commands::chat::stop_generation,
+            commands::chat::stop_reply,
             commands::chat::regenerate_reply,
             commands::settings::get_provider_settings,
             commands::settings::save_provider_settings,

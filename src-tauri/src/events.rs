@@ -1,10 +1,10 @@
 //! Events the shell sends to the web UI.
 
 use banter_core::billing::ReconcileReport;
-use banter_core::events::DomainEvent;
+use banter_core::events::{DomainEvent, Published};
 use banter_core::{ApiError, Core};
 use serde::Serialize;
-use tauri::AppHandle;
+use tauri::{AppHandle, EventTarget};
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -61,14 +61,24 @@ impl PurchaseCheck {
     }
 }
 
-/// Relays every core event to all windows until the app exits.
+/// Relays every core event to all windows until the app exits, except to
+/// the window that already received it over its own channel (the one that
+/// sent the message a reply event belongs to).
 pub fn forward(app: AppHandle, core: &Core) {
-    let mut events = core.events().subscribe();
+    let mut events = core.events().subscribe_published();
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(event) => {
-                    if let Err(error) = CoreEvent(event).emit(&app) {
+                Ok(Published {
+                    event,
+                    delivered_to,
+                }) => {
+                    let sent = match delivered_to {
+                        None => CoreEvent(event).emit(&app),
+                        Some(window) => CoreEvent(event)
+                            .emit_filter(&app, |target| not_delivered_to(target, &window)),
+                    };
+                    if let Err(error) = sent {
                         tracing::warn!(%error, "could not forward a core event");
                     }
                 }
@@ -79,4 +89,36 @@ pub fn forward(app: AppHandle, core: &Core) {
             }
         }
     });
+}
+
+/// False for a listener of the window `window` (the UI listens per window,
+/// see `onCoreEvent` in ui/src/lib/api.ts), true for every other one.
+fn not_delivered_to(target: &EventTarget, window: &str) -> bool {
+    !matches!(
+        target,
+        EventTarget::WebviewWindow { label }
+            | EventTarget::Window { label }
+            | EventTarget::Webview { label } if label == window
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_event_skips_only_the_window_that_has_it() {
+        let window = |label: &str| EventTarget::WebviewWindow {
+            label: label.into(),
+        };
+        assert!(!not_delivered_to(&window("main"), "main"));
+        assert!(not_delivered_to(&window("quick-chat"), "main"));
+        assert!(!not_delivered_to(
+            &EventTarget::Window {
+                label: "main".into()
+            },
+            "main"
+        ));
+        assert!(not_delivered_to(&EventTarget::App, "main"));
+    }
 }

@@ -20,7 +20,7 @@ impl AppCore {
             Err(error) => {
                 tracing::error!(code = error.code(), %error, "could not open the Banter database")
             }
-            Ok(core) => tracing::info!(model = ?core.engine().provider_label(), "chat model"),
+            Ok(core) => tracing::info!(model = ?core.chat_engine().provider_label(), "chat model"),
         }
         Self(opened.map_err(ApiError::from))
     }

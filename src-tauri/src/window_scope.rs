@@ -7,12 +7,13 @@
 use crate::windows::QUICK_CHAT;
 use banter_core::ApiError;
 use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// The sessions the quick-chat window owns, for this run of the app.
-#[derive(Debug, Default)]
+/// The sessions the quick-chat window owns, for this run of the app. Clones
+/// share the set (a send's event listener records the session it starts).
+#[derive(Debug, Default, Clone)]
 pub struct QuickChatSessions {
-    owned: Mutex<HashSet<i64>>,
+    owned: Arc<Mutex<HashSet<i64>>>,
 }
 
 impl QuickChatSessions {

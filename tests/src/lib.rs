@@ -270,7 +270,7 @@ pub fn use_mock_model(core: &Core, mock_base_url: &str, deployment: &str) {
     let config = mock_azure_config(mock_base_url, deployment, !deployment.contains("nostream"));
     let provider =
         providers::build(&config, Some(Secret::new("test-key"))).expect("build the mock provider");
-    core.engine().set_provider(Some(provider));
+    core.chat_engine().set_provider(Some(provider));
 }
 
 /// `SELECT COUNT(*) FROM <table>` on the core's own pool (table names are
@@ -310,9 +310,9 @@ pub async fn send_text(
     session: i64,
     text: &str,
 ) -> Result<banter_core::chat::SendOutcome, Error> {
-    core.engine()
+    core.chat_engine()
         .send(banter_core::chat::SendRequest {
-            session: banter_core::ids::RecordRef::Id(session),
+            session: Some(banter_core::ids::RecordRef::Id(session)),
             content: text.into(),
             include_context: false,
             idempotency_key: None,

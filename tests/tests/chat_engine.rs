@@ -30,7 +30,7 @@ async fn chat_with(deployment: &str, streams: bool, key: &str) -> Chat {
     .expect("start mock");
     let config = mock_azure_config(&mock.base_url(), deployment, streams);
     let provider = providers::build(&config, Some(Secret::new(key))).expect("build provider");
-    core.engine().set_provider(Some(provider));
+    core.chat_engine().set_provider(Some(provider));
     Chat {
         _env: env,
         core,
@@ -52,9 +52,9 @@ impl Chat {
             }
         };
         self.core
-            .engine()
+            .chat_engine()
             .send(SendRequest {
-                session: RecordRef::Id(session),
+                session: Some(RecordRef::Id(session)),
                 content: text.to_string(),
                 include_context: false,
                 idempotency_key: None,
@@ -267,9 +267,9 @@ async fn context_is_sent_only_when_asked() {
     assert!(!without.contains("Moon base") && !without.contains(&project.display_id));
 
     chat.core
-        .engine()
+        .chat_engine()
         .send(SendRequest {
-            session: RecordRef::Id(session.id),
+            session: Some(RecordRef::Id(session.id)),
             content: "with context".into(),
             include_context: true,
             idempotency_key: None,
@@ -317,7 +317,7 @@ async fn stopping_after_text_keeps_it_and_charges_once() {
     let journals = chat._env.data_dir().join("streams");
     assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 1);
 
-    assert!(chat.core.engine().stop(session.id));
+    assert!(chat.core.chat_engine().stop_reply(session.id));
     let out = sending.await.unwrap().unwrap();
     assert_eq!(out.reply.status, MessageStatus::Stopped);
     assert!(out.reply.content.starts_with(&live.content));
@@ -349,8 +349,8 @@ async fn one_generation_per_session_but_several_sessions_at_once() {
     }
     let busy = chat.send(Some(a.id), "second").await.unwrap_err();
     assert_eq!(busy.code(), "session_busy");
-    chat.core.engine().stop(a.id);
-    chat.core.engine().stop(b.id);
+    chat.core.chat_engine().stop_reply(a.id);
+    chat.core.chat_engine().stop_reply(b.id);
     first.await.unwrap().unwrap();
     other.await.unwrap().unwrap();
     // Two sends charged; the refused one was not.
@@ -364,7 +364,7 @@ async fn regenerating_replaces_the_last_reply_for_three_more_credits() {
     let session = RecordRef::Id(first.session.id);
     let again = chat
         .core
-        .engine()
+        .chat_engine()
         .regenerate(&session, false)
         .await
         .unwrap();
@@ -399,13 +399,13 @@ async fn a_failed_regeneration_keeps_the_old_reply_and_is_refunded() {
         reasoning_effort: None,
         max_completion_tokens: None,
     });
-    chat.core.engine().set_provider(Some(
+    chat.core.chat_engine().set_provider(Some(
         providers::build(&broken, Some(Secret::new("test-key"))).unwrap(),
     ));
     let session = RecordRef::Id(first.session.id);
     let err = chat
         .core
-        .engine()
+        .chat_engine()
         .regenerate(&session, false)
         .await
         .unwrap_err();
@@ -429,7 +429,7 @@ async fn there_is_nothing_to_regenerate_without_a_reply() {
     let session = chat.core.chat().create_session(None).await.unwrap();
     let err = chat
         .core
-        .engine()
+        .chat_engine()
         .regenerate(&RecordRef::Id(session.id), false)
         .await
         .unwrap_err();

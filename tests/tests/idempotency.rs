@@ -349,17 +349,21 @@ async fn a_sent_chat_key_replays_the_exchange_and_refuses_another_message() {
     use_mock_model(&core, &mock.base_url(), "o3-mini");
     let session = core.chat().create_session(None).await.unwrap();
     let send = |content: &str| SendRequest {
-        session: RecordRef::Id(session.id),
+        session: Some(RecordRef::Id(session.id)),
         content: content.to_string(),
         include_context: false,
         idempotency_key: Some("send-bound".into()),
     };
 
-    let first = core.engine().send(send("What is 2+2?")).await.unwrap();
+    let first = core.chat_engine().send(send("What is 2+2?")).await.unwrap();
     assert!(!first.replayed);
     assert_eq!(first.reply.content, "Mock reply to: What is 2+2?");
 
-    let err = core.engine().send(send("What is 3+3?")).await.unwrap_err();
+    let err = core
+        .chat_engine()
+        .send(send("What is 3+3?"))
+        .await
+        .unwrap_err();
     assert_conflict(&err, "spend:send-bound");
     assert_eq!(
         mock.requests().len(),
@@ -367,7 +371,7 @@ async fn a_sent_chat_key_replays_the_exchange_and_refuses_another_message() {
         "the refused send reached no model"
     );
 
-    let again = core.engine().send(send("What is 2+2?")).await.unwrap();
+    let again = core.chat_engine().send(send("What is 2+2?")).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.user_message, first.user_message);
     assert_eq!(again.reply.id, first.reply.id);

@@ -75,9 +75,9 @@ async fn chat_generation_and_scraping_race_for_the_last_20_credits() {
         let session = core.chat().create_session(None).await.unwrap().id;
         racers.push(tokio::spawn(async move {
             let sent = core
-                .engine()
+                .chat_engine()
                 .send(SendRequest {
-                    session: RecordRef::Id(session),
+                    session: Some(RecordRef::Id(session)),
                     content: format!("race {i}"),
                     include_context: false,
                     idempotency_key: None,

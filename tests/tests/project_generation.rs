@@ -264,7 +264,7 @@ async fn the_same_idempotency_key_never_charges_or_creates_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_charged_without_a_model_or_a_prompt_or_enough_credits() {
     let g = generator("o3-mini").await;
-    g.core.engine().set_provider(None);
+    g.core.chat_engine().set_provider(None);
     let err = g.generate("Plan a trip").await.unwrap_err();
     assert_eq!(err.code(), "provider_not_configured");
     use_mock_model(&g.core, &g.mock.base_url(), "o3-mini");

@@ -11,13 +11,13 @@
 
 use banter_core::chat::{ChatMessage, MessageStatus};
 use banter_core::events::DomainEvent;
+use banter_core::events::Subscription;
 use banter_core::ids::RecordRef;
 use banter_core::ledger::EntryKind;
 use banter_core::Core;
 use banter_mocks::{MockConfig, MockServer};
 use banter_tests::{rows_of_kind, use_mock_model, verify, Env};
 use std::path::PathBuf;
-use tokio::sync::broadcast::Receiver;
 
 const DEAD_OWNER: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -60,7 +60,7 @@ async fn messages(core: &Core, session: i64) -> Vec<ChatMessage> {
 }
 
 /// The text announced for `message_id` and its `ReplyFailed` (code, refunded).
-fn announced(events: &mut Receiver<DomainEvent>, id: i64) -> (String, Option<(String, bool)>) {
+fn announced(events: &mut Subscription, id: i64) -> (String, Option<(String, bool)>) {
     let mut text = String::new();
     let mut failed = None;
     while let Ok(event) = events.try_recv() {

@@ -4,15 +4,15 @@
 //! `insufficient_credits { needed, available }` error with its API form.
 
 use banter_core::events::DomainEvent;
+use banter_core::events::Subscription;
 use banter_core::ledger::{Action, Band, LedgerError};
 use banter_core::Error;
 use banter_tests::{assert_ledger, purchase, spend, spend_n, Env};
 use tokio::sync::broadcast::error::TryRecvError;
-use tokio::sync::broadcast::Receiver;
 
 /// Everything emitted so far. Events are sent before the call that caused
 /// them returns, so no waiting is needed.
-fn drain(rx: &mut Receiver<DomainEvent>) -> Vec<DomainEvent> {
+fn drain(rx: &mut Subscription) -> Vec<DomainEvent> {
     let mut events = Vec::new();
     loop {
         match rx.try_recv() {

@@ -117,7 +117,7 @@ describe("chat", () => {
     await page.waitForTimeout(400);
     await page.keyboard.press("Escape");
     await expect.poll(() => page.getByTestId("status-badge").textContent()).toBe("Stopped");
-    expect(await page.evaluate(() => (window as any).__fake.calls("stop_generation").length)).toBe(1);
+    expect(await page.evaluate(() => (window as any).__fake.calls("stop_reply").length)).toBe(1);
     await context.close();
   });
 
@@ -645,7 +645,7 @@ describe("screens", () => {
       const sends = calls.filter((c) => c.cmd === "send_message");
       expect(sends[0].args.request.sessionId).toBe(null);
       expect(sends[1].args.request.sessionId).toBe(1);
-      const allowed = new Set(["send_message", "stop_generation", "get_credits", "get_costs", "plugin:window|hide"]);
+      const allowed = new Set(["send_message", "stop_reply", "get_credits", "get_costs", "plugin:window|hide"]);
       const used = new Set(calls.map((c) => c.cmd).filter((c) => !c.startsWith("plugin:event|")));
       expect([...used].filter((c) => !allowed.has(c))).toEqual([]);
       expect(used.has("plugin:window|hide")).toBe(true);

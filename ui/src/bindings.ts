@@ -24,11 +24,11 @@ export const commands = {
 	exportSession: (sessionId: number, format: ExportFormat) => typedError<ExportedFile, ApiError_Serialize>(__TAURI_INVOKE("export_session", { sessionId, format })),
 	/**  Exports a session into the Downloads folder; returns the file's path. */
 	saveExport: (sessionId: number, format: ExportFormat) => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("save_export", { sessionId, format })),
-	/**  Sends a message (3 credits) and streams the reply into `on_event`. */
+	/**  Sends a message (priced by the core) and streams the reply into `on_event`. */
 	sendMessage: (request: SendMessageRequest_Deserialize, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("send_message", { request, onEvent })),
 	/**  Stops the reply streaming in a session; false if none is. */
-	stopGeneration: (sessionId: number) => typedError<boolean, ApiError_Serialize>(__TAURI_INVOKE("stop_generation", { sessionId })),
-	/**  Replaces the session's last reply with a new one (3 credits). */
+	stopReply: (sessionId: number) => typedError<boolean, ApiError_Serialize>(__TAURI_INVOKE("stop_reply", { sessionId })),
+	/**  Replaces the session's last reply with a new one (priced by the core). */
 	regenerateReply: (sessionId: number, includeContext: boolean, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("regenerate_reply", { sessionId, includeContext, onEvent })),
 	getProviderSettings: () => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_provider_settings")),
 	saveProviderSettings: (input: ProviderSettingsInput_Deserialize) => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_provider_settings", { input })),
@@ -300,11 +300,17 @@ export type DomainEvent = DomainEvent_Serialize | DomainEvent_Deserialize;
 export type DomainEvent_Deserialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
 { type: "credits_changed"; remaining: number; total: number } | 
-/**  A change took the balance from 20 or more to below 20. */
+/**
+ *  A change took the balance below
+ *  [`crate::ledger::LOW_BALANCE_THRESHOLD`] (see [`crate::ledger::crossed_low`]).
+ */
 { type: "credits_low"; remaining: number } | 
 /**  An assistant reply was opened (empty, `streaming`). */
 { type: "reply_started"; sessionId: number; messageId: number } | 
-/**  More reply text, batched (at most every 50 ms or 10 tokens). */
+/**
+ *  More reply text, batched (see [`crate::chat::BATCH_INTERVAL`] and
+ *  [`crate::chat::BATCH_TOKENS`]).
+ */
 { type: "reply_delta"; sessionId: number; messageId: number; delta: string } | 
 /**  The provider's token counts for the reply. */
 { type: "reply_usage"; sessionId: number; messageId: number; usage: TokenUsage } | 
@@ -321,11 +327,17 @@ export type DomainEvent_Deserialize =
 export type DomainEvent_Serialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
 { type: "credits_changed"; remaining: number; total: number } | 
-/**  A change took the balance from 20 or more to below 20. */
+/**
+ *  A change took the balance below
+ *  [`crate::ledger::LOW_BALANCE_THRESHOLD`] (see [`crate::ledger::crossed_low`]).
+ */
 { type: "credits_low"; remaining: number } | 
 /**  An assistant reply was opened (empty, `streaming`). */
 { type: "reply_started"; sessionId: number; messageId: number } | 
-/**  More reply text, batched (at most every 50 ms or 10 tokens). */
+/**
+ *  More reply text, batched (see [`crate::chat::BATCH_INTERVAL`] and
+ *  [`crate::chat::BATCH_TOKENS`]).
+ */
 { type: "reply_delta"; sessionId: number; messageId: number; delta: string } | 
 /**  The provider's token counts for the reply. */
 { type: "reply_usage"; sessionId: number; messageId: number; usage: TokenUsage } | 

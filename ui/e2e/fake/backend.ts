@@ -330,7 +330,7 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? "A regenerated answer.");
       return { session, userMessage: user, reply, balance: balance() };
     }
-    case "stop_generation": {
+    case "stop_reply": {
       const control = state.streaming.get(args.sessionId);
       if (control) control.stop = true;
       return Boolean(control);

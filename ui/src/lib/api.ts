@@ -2,6 +2,7 @@
 // these wrappers (never `invoke` directly), so unit tests can replace this
 // module and the generated `bindings.ts` stays the single source of types.
 import { Channel } from "@tauri-apps/api/core";
+import { getCurrentWebviewWindow } from "@tauri-apps/api/webviewWindow";
 import {
   commands,
   events,
@@ -68,7 +69,7 @@ export const api = {
   saveExport: (sessionId: number, format: ExportFormat) => unwrap(commands.saveExport(sessionId, format)),
   sendMessage: (request: SendMessageRequest, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.sendMessage(request, channel(onEvent))),
-  stopGeneration: (sessionId: number) => unwrap(commands.stopGeneration(sessionId)),
+  stopReply: (sessionId: number) => unwrap(commands.stopReply(sessionId)),
   regenerateReply: (sessionId: number, includeContext: boolean, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.regenerateReply(sessionId, includeContext, channel(onEvent))),
   getProviderSettings: () => unwrap(commands.getProviderSettings()),
@@ -96,9 +97,14 @@ export const api = {
     unwrap(commands.scrapeUrl(url, projectId, idempotencyKey)),
 };
 
-/** Core events (credits, replies) reach every window; returns an unsubscribe. */
+/**
+ * Core events (credits, replies) reach every window; returns an unsubscribe.
+ * Listened to on this window rather than app-wide: the shell skips the window
+ * that already receives a reply's events over its send's own channel, and it
+ * can only tell windows apart by the listener's target.
+ */
 export function onCoreEvent(cb: (event: DomainEvent) => void): () => void {
-  const pending = events.coreEvent.listen((e) => cb(e.payload));
+  const pending = events.coreEvent(getCurrentWebviewWindow()).listen((e) => cb(e.payload));
   return () => void pending.then((stop) => stop());
 }
 

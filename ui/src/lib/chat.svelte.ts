@@ -189,7 +189,7 @@ export class ChatStore {
 
   async stop(): Promise<boolean> {
     if (this.sessionId === null || !this.streaming) return false;
-    return api.stopGeneration(this.sessionId);
+    return api.stopReply(this.sessionId);
   }
 
   /** The saved messages replace the optimistic and streamed ones. */

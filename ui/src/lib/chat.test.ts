@@ -6,7 +6,7 @@ const mock = vi.hoisted(() => ({
   listMessages: vi.fn(),
   sendMessage: vi.fn(),
   regenerateReply: vi.fn(),
-  stopGeneration: vi.fn(),
+  stopReply: vi.fn(),
   listSessions: vi.fn(),
   renameSession: vi.fn(),
   deleteSession: vi.fn(),
@@ -122,9 +122,9 @@ describe("chat store", () => {
     expect(await chat.stop()).toBe(false);
     mock.listMessages.mockResolvedValueOnce({ messages: [{ ...msg(2, "assistant", "x"), status: "streaming" }], olderCursor: null });
     await chat.open(7);
-    mock.stopGeneration.mockResolvedValueOnce(true);
+    mock.stopReply.mockResolvedValueOnce(true);
     expect(await chat.stop()).toBe(true);
-    expect(mock.stopGeneration).toHaveBeenCalledWith(7);
+    expect(mock.stopReply).toHaveBeenCalledWith(7);
   });
 });
 

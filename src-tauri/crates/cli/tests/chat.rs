@@ -264,3 +264,54 @@ async fn an_unreadable_reply_journal_does_not_stop_the_cli_from_opening() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The sessions of the profile in `dir`, as `sessions list --json` shows them.
+async fn sessions_of(dir: &Path, mock: &MockServer) -> Vec<Value> {
+    let mut cmd = chat_cmd(dir, mock, "o3-mini");
+    cmd.args(["--json", "sessions", "list"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)["sessions"]
+        .as_array()
+        .expect("a list of sessions")
+        .clone()
+}
+
+/// `chat --new` behaves as the app's send: a send refused before anything is
+/// kept (bad text, too few credits) leaves no session behind, and one whose
+/// model failed keeps its session with the refunded message in it, never
+/// an empty one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_send_in_a_new_session_leaves_no_empty_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(10).await;
+    let too_long = "x".repeat(banter_core::validate::MAX_MESSAGE_CHARS + 1);
+    for (text, code) in [
+        ("   ", "invalid_input"),
+        (too_long.as_str(), "invalid_input"),
+    ] {
+        let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini");
+        cmd.args(["--json", "chat", "--new", text]);
+        let out = run(cmd).await;
+        assert_eq!(out.status.code(), Some(1), "{}", text.len());
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["code"], code, "{}", text.len());
+        assert_eq!(sessions_of(dir.path(), &mock).await, Vec::<Value>::new());
+    }
+
+    let mut cmd = chat_cmd(dir.path(), &mock, "o3-mini-prompt-filter");
+    cmd.args(["--json", "chat", "--new", "hello"]);
+    let out = run(cmd).await;
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "content_filtered");
+    let sessions = sessions_of(dir.path(), &mock).await;
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(
+        sessions[0]["messageCount"], 2,
+        "the refunded message and its failed reply stay, so it can be retried"
+    );
+}

@@ -189,11 +189,11 @@ async fn chunk_overhead() {
     let core = Core::open_file(&dir.path().join("bench.db"), Arc::new(SystemClock))
         .await
         .expect("core");
-    core.engine().set_provider(Some(provider));
+    core.chat_engine().set_provider(Some(provider));
     let session = core.chat().create_session(None).await.expect("session");
     let mut events = core.events().subscribe();
-    let send = core.engine().send(SendRequest {
-        session: RecordRef::Id(session.id),
+    let send = core.chat_engine().send(SendRequest {
+        session: Some(RecordRef::Id(session.id)),
         content: "go".into(),
         include_context: false,
         idempotency_key: None,
@@ -278,16 +278,16 @@ async fn time_to_last_token(url: &str) {
         .expect("fund");
     let provider = providers::build(&azure(url, "o3-mini-slow"), Some(Secret::new("test-key")))
         .expect("provider");
-    core.engine().set_provider(Some(provider));
+    core.chat_engine().set_provider(Some(provider));
     let content = format!("[[words:{CHUNKS}]]");
     let mut ratios = Vec::new();
     for _ in 0..3 {
         let bare = bare_read(url, &content).await;
         let session = core.chat().create_session(None).await.expect("session");
         let start = Instant::now();
-        core.engine()
+        core.chat_engine()
             .send(SendRequest {
-                session: RecordRef::Id(session.id),
+                session: Some(RecordRef::Id(session.id)),
                 content: content.clone(),
                 include_context: false,
                 idempotency_key: None,
@@ -348,7 +348,7 @@ async fn bytes_for_send(url: &str, words: u32) -> SendWrites {
         .expect("core");
     let provider =
         providers::build(&azure(url, "o3-mini"), Some(Secret::new("test-key"))).expect("provider");
-    core.engine().set_provider(Some(provider));
+    core.chat_engine().set_provider(Some(provider));
     let session = core.chat().create_session(None).await.expect("session");
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(core.db().pool())
@@ -359,9 +359,9 @@ async fn bytes_for_send(url: &str, words: u32) -> SendWrites {
     let db_before = size(&db_path);
     let before = bytes_written();
     let outcome = core
-        .engine()
+        .chat_engine()
         .send(SendRequest {
-            session: RecordRef::Id(session.id),
+            session: Some(RecordRef::Id(session.id)),
             content: format!("[[words:{words}]]"),
             include_context: false,
             idempotency_key: None,

@@ -173,14 +173,13 @@ async fn child_banter(sends: usize) {
     core.use_configured_provider().await.expect("provider");
     for i in 0..sends {
         let request = banter_core::chat::SendRequest {
-            session: banter_core::ids::RecordRef::Id(
-                core.chat().create_session(None).await.expect("session").id,
-            ),
+            // A new session per send, as the app's "new chat" does.
+            session: None,
             content: format!("contention {i}"),
             include_context: false,
             idempotency_key: None,
         };
-        if let Err(e) = core.engine().send(request).await {
+        if let Err(e) = core.chat_engine().send(request).await {
             println!("failed {}", e.code());
         }
     }

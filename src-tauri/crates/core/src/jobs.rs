@@ -13,7 +13,7 @@
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::ledger::{Action, Fingerprint, Ledger, LedgerEntry, SpendRequest, Spent, TxFuture};
+use crate::ledger::{Action, Fingerprint, Ledger, LedgerEntry, SpendRequest, TxFuture};
 use crate::liveness;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -171,28 +171,23 @@ impl Jobs {
             self.owner.clone(),
             self.clock.now(),
         );
-        let spent = self
+        let paid = self
             .ledger
-            .spend_with(request, move |conn, spend_id| {
-                Box::pin(async move {
-                    insert_job(conn, &user_id, kind, spend_id, &input, &owner, now).await
-                })
-            })
+            .pay(
+                request,
+                Box::new(move |conn, spend| {
+                    Box::pin(async move {
+                        insert_job(conn, &user_id, kind, spend.id, &input, &owner, now).await
+                    })
+                }),
+                Box::new(|conn, spend| Box::pin(job_paid_by(conn, spend.id))),
+            )
             .await?;
-        Ok(match spent {
-            Spent::New { entry, value } => Opened::New {
-                job: value,
-                spend: entry,
-            },
-            Spent::Replayed { entry } => {
-                let sql = format!("SELECT {JOB_COLUMNS} FROM project_jobs WHERE spend_id = ?");
-                let job: Job = sqlx::query_as(&sql)
-                    .bind(entry.id)
-                    .fetch_optional(self.db.pool())
-                    .await?
-                    .ok_or_else(|| Error::not_found("job paid by ledger entry", entry.id))?;
-                Opened::Replayed { job, spend: entry }
-            }
+        let (job, spend) = (paid.value, paid.entry);
+        Ok(if paid.replayed {
+            Opened::Replayed { job, spend }
+        } else {
+            Opened::New { job, spend }
         })
     }
 
@@ -225,16 +220,18 @@ impl Jobs {
     /// transaction. Returns whether a refund was written now.
     pub(crate) async fn fail(&self, job: &Job, code: &str) -> Result<bool> {
         tracing::info!(job = job.id, kind = ?job.kind, code, "paid job failed; refunding");
-        fail_and_refund(
-            &self.db,
-            &self.ledger,
-            job.id,
-            job.spend_id,
-            code,
-            self.clock.now(),
-        )
-        .await
+        fail_and_refund(&self.ledger, job.id, job.spend_id, code, self.clock.now()).await
     }
+}
+
+/// The job an earlier spend paid for.
+async fn job_paid_by(conn: &mut SqliteConnection, spend_id: i64) -> Result<Job> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM project_jobs WHERE spend_id = ?");
+    sqlx::query_as(&sql)
+        .bind(spend_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("job paid by ledger entry", spend_id))
 }
 
 async fn insert_job(
@@ -265,14 +262,13 @@ async fn insert_job(
 /// Fails a running job and refunds it; a job no longer running is left as
 /// it is (no second refund either way: refunds are once per spend).
 async fn fail_and_refund(
-    db: &Db,
     ledger: &Ledger,
     job_id: i64,
     spend_id: i64,
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let mut tx = db.begin_write().await?;
+    let mut refunds = ledger.begin_refunds().await?;
     let done = sqlx::query(
         "UPDATE project_jobs SET status = 'failed', error_code = ?, updated_at = ?
           WHERE id = ? AND status = 'running'",
@@ -280,16 +276,13 @@ async fn fail_and_refund(
     .bind(code)
     .bind(now)
     .bind(job_id)
-    .execute(&mut *tx)
+    .execute(refunds.conn())
     .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    let (receipt, total) = ledger.refund_in(&mut tx, spend_id).await?;
-    tx.commit().await?;
-    if let Some(total) = total {
-        ledger.announce(&receipt.entry, total);
-    }
+    let receipt = refunds.refund(spend_id).await?;
+    refunds.commit().await?;
     Ok(!receipt.replayed)
 }
 
@@ -310,7 +303,7 @@ pub(crate) async fn recover(
         if !liveness::owner_is_gone(run_dir, &owner) {
             continue;
         }
-        if fail_and_refund(db, ledger, id, spend_id, INTERRUPTED, now).await? {
+        if fail_and_refund(ledger, id, spend_id, INTERRUPTED, now).await? {
             recovered += 1;
         }
     }

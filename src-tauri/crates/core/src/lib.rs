@@ -61,6 +61,7 @@ pub struct Core {
     chat: ChatStore,
     projects: ProjectStore,
     engine: ChatEngine,
+    model: providers::ActiveModel,
     generator: ProjectGenerator,
     scraper: scrape::Scraper,
     settings: settings::Settings,
@@ -119,14 +120,16 @@ impl Core {
             profile.id.clone(),
             owner.id().to_string(),
         );
+        let model = providers::ActiveModel::default();
         let engine = ChatEngine::new(
             chat.clone(),
             projects.clone(),
             events.clone(),
+            model.clone(),
             owner,
             run_dir,
         );
-        let generator = ProjectGenerator::new(engine.clone(), projects.clone(), jobs.clone());
+        let generator = ProjectGenerator::new(model.clone(), projects.clone(), jobs.clone());
         let scraper = scrape::Scraper::new(jobs, projects.clone())?;
         let settings = settings::Settings::new(db.clone(), clock.clone());
         let billing = billing::Billing::new(
@@ -146,6 +149,7 @@ impl Core {
             chat,
             projects,
             engine,
+            model,
             generator,
             scraper,
             settings,
@@ -175,7 +179,7 @@ impl Core {
     }
 
     /// Sending messages and streaming replies.
-    pub fn engine(&self) -> &ChatEngine {
+    pub fn chat_engine(&self) -> &ChatEngine {
         &self.engine
     }
 
@@ -233,7 +237,7 @@ impl Core {
         };
         let (key, _) = self.provider_key(Some(&config));
         let provider = providers::build(&config, key)?;
-        self.engine.set_provider(Some(provider));
+        self.model.set(Some(provider));
         Ok(())
     }
 

@@ -142,7 +142,7 @@ impl Core {
             config,
             key_configured: key.is_some(),
             key_source,
-            label: self.engine.provider_label(),
+            label: self.model.label(),
         })
     }
 
@@ -167,7 +167,7 @@ impl Core {
         }
         if let Err(error) = self.use_configured_provider().await {
             tracing::info!(code = error.code(), "saved model is not usable yet");
-            self.engine.set_provider(None);
+            self.model.set(None);
         }
         self.provider_settings().await
     }
@@ -176,7 +176,7 @@ impl Core {
     /// event. Costs no credits (it is a settings check, not a chat).
     pub async fn check_connection(&self) -> Result<ConnectionCheck> {
         self.use_configured_provider().await?;
-        let provider = self.engine.provider()?;
+        let provider = self.model.require()?;
         let request = ChatRequest {
             messages: vec![PromptMessage {
                 role: PromptRole::User,

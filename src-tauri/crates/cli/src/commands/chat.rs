@@ -9,13 +9,13 @@ use crate::args::ChatArgs;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::terminal::{cell, text};
-use banter_core::chat::{SendOutcome, SendRequest};
+use banter_core::chat::{ChatEngine, ReplyListener, SendOutcome, SendRequest};
 use banter_core::events::DomainEvent;
-use banter_core::ids::{IdKind, RecordRef};
+use banter_core::ids::IdKind;
 use banter_core::Core;
 use serde::Serialize;
 use std::io::Write;
-use tokio::sync::broadcast::error::TryRecvError;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The `--json` result.
 #[derive(Serialize)]
@@ -33,52 +33,29 @@ struct ChatResult<'a> {
 
 pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), CliError> {
     core.use_configured_provider().await?;
-    let session = target_session(core, &args).await?;
-    let session_id = core.chat().get_session(&session).await?.id;
+    let session = args
+        .session
+        .as_deref()
+        .map(|id| record(IdKind::ChatSession, id))
+        .transpose()?;
     let request = SendRequest {
         session,
         content: args.message,
         include_context: args.context,
         idempotency_key: args.idempotency_key,
     };
-    let mut events = core.events().subscribe();
-    let stream_text = !out.is_json();
-    let mut stdout = std::io::stdout();
-    let mut print = |event: DomainEvent| -> Result<(), CliError> {
-        if let DomainEvent::ReplyDelta {
-            session_id: s,
-            delta,
-            ..
-        } = event
-        {
-            if stream_text && s == session_id {
-                stdout
-                    .write_all(text(&delta).as_bytes())
-                    .and_then(|()| stdout.flush())
-                    .map_err(CliError::Output)?;
-            }
-        }
-        Ok(())
-    };
-    let send = core.engine().send(request);
+    let printer = Printer::new(core.chat_engine().clone(), !out.is_json());
+    let send = core.chat_engine().send_to(request, printer.listener());
     tokio::pin!(send);
     let result = loop {
         tokio::select! {
             result = &mut send => break result,
-            event = events.recv() => if let Ok(event) = event { print(event)?; },
-            _ = tokio::signal::ctrl_c() => { core.engine().stop(session_id); }
+            _ = tokio::signal::ctrl_c() => printer.stop(),
         }
     };
-    // Everything the send announced is queued by now.
-    loop {
-        match events.try_recv() {
-            Ok(event) => print(event)?,
-            Err(TryRecvError::Lagged(_)) => continue,
-            Err(_) => break,
-        }
-    }
+    printer.finish()?;
     let outcome: SendOutcome = result?;
-    let balance = core.balance().await?;
+    let balance = &outcome.balance;
     if out.is_json() {
         let result = ChatResult {
             session: &outcome.session.display_id,
@@ -106,21 +83,76 @@ pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), Cl
     }
 }
 
-/// The session to send to. `--session` names it. Without it, a send starts
-/// a new session, except when `--idempotency-key` was already used for a
-/// message: the key is bound to its session and message (see
-/// `banter_core::ledger::Fingerprint`), so a retry of a send that started its
-/// own session goes back to that session. With the same message it replays
-/// the first exchange (nothing is charged or sent, no empty session is left
-/// behind); with another message it is refused as `idempotency_conflict`.
-async fn target_session(core: &Core, args: &ChatArgs) -> Result<RecordRef, CliError> {
-    if let Some(id) = &args.session {
-        return record(IdKind::ChatSession, id);
-    }
-    if let Some(key) = &args.idempotency_key {
-        if let Some(earlier) = core.chat().session_paid_with(key).await? {
-            return Ok(RecordRef::Id(earlier.id));
+/// Prints a reply's text to stdout as the send hands it over. Which
+/// session it is in is learnt from the reply's first event (a send without
+/// `--session` starts one), so Ctrl-C can stop it.
+#[derive(Clone)]
+struct Printer {
+    engine: ChatEngine,
+    stream_text: bool,
+    state: Arc<Mutex<PrintState>>,
+}
+
+#[derive(Default)]
+struct PrintState {
+    session_id: Option<i64>,
+    /// The first failure to write stdout; the reply is stopped then.
+    failed: Option<std::io::Error>,
+}
+
+impl Printer {
+    fn new(engine: ChatEngine, stream_text: bool) -> Self {
+        Self {
+            engine,
+            stream_text,
+            state: Arc::default(),
         }
     }
-    Ok(RecordRef::Id(core.chat().create_session(None).await?.id))
+
+    fn listener(&self) -> ReplyListener {
+        let printer = self.clone();
+        ReplyListener::new("cli", move |event| printer.on_event(event))
+    }
+
+    fn on_event(&self, event: DomainEvent) {
+        match event {
+            DomainEvent::ReplyStarted { session_id, .. } => {
+                self.lock().session_id = Some(session_id);
+            }
+            DomainEvent::ReplyDelta { delta, .. } if self.stream_text => {
+                let mut stdout = std::io::stdout();
+                let written = stdout
+                    .write_all(text(&delta).as_bytes())
+                    .and_then(|()| stdout.flush());
+                if let Err(error) = written {
+                    let first = self.lock().failed.is_none();
+                    if first {
+                        self.lock().failed = Some(error);
+                        self.stop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops the reply, if it has started.
+    fn stop(&self) {
+        let session_id = self.lock().session_id;
+        if let Some(id) = session_id {
+            self.engine.stop_reply(id);
+        }
+    }
+
+    /// The error of a failed stdout write, if one failed.
+    fn finish(&self) -> Result<(), CliError> {
+        match self.lock().failed.take() {
+            Some(error) => Err(CliError::Output(error)),
+            None => Ok(()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PrintState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }

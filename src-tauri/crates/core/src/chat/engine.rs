@@ -1,45 +1,39 @@
-//! Sending a chat message and streaming the reply.
+//! Sending a chat message and regenerating a reply: the one door every
+//! client (the app, the CLI, the server to come) goes through.
 //!
-//! validate → pay and save the user message (one transaction) → open the
-//! reply (`streaming`) → send the developer prompt, the last 10 messages and
-//! (if asked) the user's projects and tasks → stream, saving and announcing
-//! text in batches of at most 50 ms or 10 tokens → finish with token counts.
-//! A failure before any text refunds the send; a reply that had text when it
-//! was stopped or cut off is kept and charged once. A reply whose text
-//! cannot be saved to its journal ends at once, refunded, keeping the text
-//! already shown (see [`JournalError`]).
+//! A send: validate the text → find or start its session → claim the
+//! session → pay and save the user message and open the reply, in one
+//! transaction ([`ChatStore::pay_for_turn`]) → build the prompt → answer
+//! ([`Turn::answer`]: stream, save, announce, end). A session the send
+//! started is removed again if the send fails before anything is kept.
 
-use super::error::ChatError;
-use super::journal::{JournalError, JournalWriter};
-use super::replies::{insert_reply, ReplyEnd};
-use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, MESSAGE_COLUMNS};
+use super::claims::Claims;
+use super::listener::{Announcer, ReplyListener};
+use super::paying::{PaidTurn, Payment};
+use super::turn::Turn;
+use super::{ChatMessage, ChatSession, ChatStore};
 use crate::context::{context_block, CONTEXT_TOKEN_BUDGET};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
-use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
-use crate::liveness::{self, OwnerLock};
+use crate::ledger::{Balance, LedgerEntry};
+use crate::liveness::OwnerLock;
 use crate::projects::ProjectStore;
-use crate::providers::{ChatProvider, FinishReason, ProviderError, ProviderEvent, TokenUsage};
+use crate::providers::{ActiveModel, ChatProvider};
 use crate::tokens;
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
-use futures_util::StreamExt;
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::Arc;
 use tokio::sync::watch;
-use tokio::time::Instant;
-
-/// A batch of reply text is saved and announced after this long…
-pub const BATCH_INTERVAL: Duration = Duration::from_millis(50);
-/// …or once it holds this many tokens, whichever comes first.
-pub const BATCH_TOKENS: i64 = 10;
 
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct SendRequest {
-    pub session: RecordRef,
+    /// The session to send in; `None` starts a new one (or, when the
+    /// idempotency key already paid for a message, goes back to that
+    /// message's session: the key is bound to it, see
+    /// [`crate::ledger::Fingerprint`]).
+    pub session: Option<RecordRef>,
     pub content: String,
     /// Include the user's recent projects and active tasks.
     pub include_context: bool,
@@ -50,12 +44,15 @@ pub struct SendRequest {
 /// What a send produced.
 #[derive(Debug, Clone)]
 pub struct SendOutcome {
+    /// The session as it is after the reply.
     pub session: ChatSession,
     pub user_message: ChatMessage,
     pub reply: ChatMessage,
     pub spend: LedgerEntry,
     /// True when the key had been used: this is the earlier exchange.
     pub replayed: bool,
+    /// The balance once the reply ended.
+    pub balance: Balance,
 }
 
 /// Sends messages for one profile. Cheap to clone.
@@ -64,11 +61,8 @@ pub struct ChatEngine {
     store: ChatStore,
     projects: ProjectStore,
     events: EventBus,
-    provider: Arc<RwLock<Option<Arc<dyn ChatProvider>>>>,
-    /// Sessions streaming in this process, with their stop switch.
-    active: Arc<Mutex<HashMap<i64, watch::Sender<bool>>>>,
-    owner: Arc<OwnerLock>,
-    run_dir: PathBuf,
+    model: ActiveModel,
+    claims: Claims,
 }
 
 impl ChatEngine {
@@ -76,6 +70,7 @@ impl ChatEngine {
         store: ChatStore,
         projects: ProjectStore,
         events: EventBus,
+        model: ActiveModel,
         owner: Arc<OwnerLock>,
         run_dir: PathBuf,
     ) -> Self {
@@ -83,557 +78,186 @@ impl ChatEngine {
             store,
             projects,
             events,
-            provider: Arc::default(),
-            active: Arc::default(),
-            owner,
-            run_dir,
+            model,
+            claims: Claims::new(owner, run_dir),
         }
     }
 
-    /// Sets (or clears) the model used for replies.
+    /// Sets (or clears) the model used for replies and project generation.
     pub fn set_provider(&self, provider: Option<Arc<dyn ChatProvider>>) {
-        *self
-            .provider
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = provider;
+        self.model.set(provider);
     }
 
+    /// The model's label, if one is set.
     pub fn provider_label(&self) -> Option<String> {
-        self.current_provider().map(|p| p.label())
-    }
-
-    fn current_provider(&self) -> Option<Arc<dyn ChatProvider>> {
-        self.provider
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.model.label()
     }
 
     /// Asks the reply streaming in `session_id` to stop; false if none is.
-    pub fn stop(&self, session_id: i64) -> bool {
-        let active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-        active
-            .get(&session_id)
-            .is_some_and(|stop| stop.send(true).is_ok())
+    pub fn stop_reply(&self, session_id: i64) -> bool {
+        self.claims.stop(session_id)
     }
 
-    /// Sends a message and streams the reply to the end (events announce it
-    /// as it comes). See the module docs for the steps and the charging rules.
+    /// Sends a message and streams the reply to the end; its events go on
+    /// the bus. See the module docs for the steps.
     pub async fn send(&self, request: SendRequest) -> Result<SendOutcome> {
+        self.send_to(request, ReplyListener::none()).await
+    }
+
+    /// [`Self::send`], handing each reply event to `listener` as well.
+    pub async fn send_to(
+        &self,
+        request: SendRequest,
+        listener: ReplyListener,
+    ) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
-        let provider = self.provider()?;
-        let session = self.store.get_session(&request.session).await?;
-        let (claim, stop) = self.claim(&session).await?;
+        let provider = self.model.require()?;
         let key = request
             .idempotency_key
-            .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let paid = self
-            .store
-            .pay_and_record(
-                &RecordRef::Id(session.id),
-                &content,
-                &key,
-                Some(self.owner.id()),
-            )
-            .await?;
-        let Some(reply) = paid.reply else {
-            drop(claim);
-            return self.replayed(session, paid.user_message, paid.spend).await;
+        let (session, started) = match request.session {
+            Some(session) => (self.store.get_session(&session).await?, false),
+            None => match self.store.session_paid_with(&key).await? {
+                Some(earlier) => (earlier, false),
+                None => (self.store.create_session(None).await?, true),
+            },
         };
-        let turn = Turn {
+        let session_id = session.id;
+        let turn = Asked {
             session,
-            user_message: paid.user_message,
-            reply,
-            spend: paid.spend,
+            include_context: request.include_context,
+            listener,
         };
-        let outcome = self
-            .answer(provider, turn, request.include_context, stop)
-            .await;
-        drop(claim);
-        outcome
+        let sent = self.send_in(turn, &content, &key, provider).await;
+        if started && sent.is_err() {
+            self.store.discard_if_empty(session_id).await;
+        }
+        sent
     }
 
-    /// Answers the last message of `session` again, for another 3 credits.
-    /// The earlier reply is replaced only once the new one has text; if the
-    /// new one fails before any, it is refunded and the earlier one stays.
+    async fn send_in(
+        &self,
+        asked: Asked,
+        content: &str,
+        key: &str,
+        provider: Arc<dyn ChatProvider>,
+    ) -> Result<SendOutcome> {
+        let (_claim, stop) = self.claims.claim(&self.store, &asked.session).await?;
+        // Counted before paying: the first count in a process loads the
+        // tokenizer, far too slow to do while holding the write lock.
+        let payment = Payment::Message {
+            content,
+            tokens: tokens::count(content),
+            key,
+        };
+        let paid = self
+            .store
+            .pay_for_turn(&asked.session, payment, Some(self.claims.owner()))
+            .await?;
+        self.answer(asked, paid, content, provider, stop).await
+    }
+
+    /// Answers the last message of `session` again, for the price of a chat
+    /// message. The earlier reply is replaced only once the new one has
+    /// text; if the new one fails before any, it is refunded and the earlier
+    /// one stays.
     pub async fn regenerate(
         &self,
         session: &RecordRef,
         include_context: bool,
     ) -> Result<SendOutcome> {
-        let provider = self.provider()?;
+        self.regenerate_to(session, include_context, ReplyListener::none())
+            .await
+    }
+
+    /// [`Self::regenerate`], handing each reply event to `listener` as well.
+    pub async fn regenerate_to(
+        &self,
+        session: &RecordRef,
+        include_context: bool,
+        listener: ReplyListener,
+    ) -> Result<SendOutcome> {
+        let provider = self.model.require()?;
         let session = self.store.get_session(session).await?;
-        let (claim, stop) = self.claim(&session).await?;
+        let (_claim, stop) = self.claims.claim(&self.store, &session).await?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
-        let request = SpendRequest {
-            user_id: self.store.user_id.clone(),
-            action: Action::ChatMessage,
-            idempotency_key: format!("regenerate:{}:{}", previous.id, uuid::Uuid::new_v4()),
-            reference: Some(session.display_id.clone()),
-            // A fresh key every time: there is no retry to bind.
-            fingerprint: None,
-        };
-        let (user_id, session_id, owner, now) = (
-            self.store.user_id.clone(),
-            session.id,
-            self.owner.id().to_string(),
-            self.store.clock.now(),
-        );
-        let spent = self
+        let content = user_message.content.clone();
+        let payment = Payment::Regeneration { user_message };
+        let paid = self
             .store
-            .ledger
-            .spend_with(request, move |conn, spend_id| {
-                Box::pin(async move {
-                    insert_reply(conn, &user_id, session_id, spend_id, &owner, now).await
-                })
-            })
+            .pay_for_turn(&session, payment, Some(self.claims.owner()))
             .await?;
-        let Spent::New {
-            entry: spend,
-            value: reply,
-        } = spent
-        else {
-            return Err(Error::not_found("regeneration", previous.id));
-        };
-        let turn = Turn {
+        let asked = Asked {
             session,
-            user_message,
-            reply,
-            spend,
+            include_context,
+            listener,
         };
-        let outcome = self.answer(provider, turn, include_context, stop).await;
-        drop(claim);
-        let outcome = outcome?;
+        let outcome = self.answer(asked, paid, &content, provider, stop).await?;
         if !outcome.reply.content.is_empty() {
             self.store.delete_message(previous.id).await?;
         }
         Ok(outcome)
     }
 
-    pub(crate) fn provider(&self) -> Result<Arc<dyn ChatProvider>> {
-        self.current_provider().ok_or_else(|| {
-            ProviderError::NotConfigured(
-                "set an Azure OpenAI deployment in Settings or the environment".into(),
-            )
-            .into()
-        })
-    }
-
-    /// Streams the reply of a paid turn into its opened reply row.
+    /// Streams the reply of a paid turn; a replayed turn is the earlier
+    /// exchange, returned as it is.
     async fn answer(
         &self,
+        asked: Asked,
+        paid: PaidTurn,
+        content: &str,
         provider: Arc<dyn ChatProvider>,
-        turn: Turn,
-        include_context: bool,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
     ) -> Result<SendOutcome> {
-        let Turn {
-            session,
-            user_message,
-            reply,
-            spend,
-        } = turn;
-        self.events.emit(DomainEvent::ReplyStarted {
-            session_id: session.id,
+        let reply = paid
+            .reply
+            .ok_or_else(|| Error::not_found("reply paid by ledger entry", paid.spend.id))?;
+        if paid.replayed {
+            return Ok(SendOutcome {
+                session: paid.session,
+                user_message: paid.user_message,
+                reply,
+                spend: paid.spend,
+                replayed: true,
+                balance: paid.balance,
+            });
+        }
+        let announce = Announcer::new(self.events.clone(), asked.listener);
+        announce.emit(DomainEvent::ReplyStarted {
+            session_id: paid.session.id,
             message_id: reply.id,
         });
-        let context = if include_context {
+        let turn = Turn {
+            store: &self.store,
+            announce,
+            session: paid.session,
+            user_message: paid.user_message,
+            reply,
+            spend: paid.spend,
+            balance: paid.balance,
+        };
+        let context = if asked.include_context {
             context_block(&self.projects, CONTEXT_TOKEN_BUDGET).await?
         } else {
             None
         };
         let prompt = self
             .store
-            .build_request(session.id, user_message.id, context, None)
-            .await?;
-
-        let opened = tokio::select! {
-            opened = provider.stream_chat(prompt) => Some(opened),
-            _ = stop.changed() => None,
-        };
-        let stream = match opened {
-            Some(Ok(stream)) => stream,
-            Some(Err(error)) => return Err(self.fail(&session, reply.id, spend.id, error).await),
-            None => {
-                return self
-                    .finish_unanswered(&session, &user_message, &spend, reply.id)
-                    .await
-            }
-        };
-        let streamed = self.pump(&session, reply.id, stream, &mut stop).await;
-        if let Some(error) = streamed.not_saved {
-            let refused = self
-                .fail_unsaved(&session, reply.id, spend.id, &streamed.text, error)
-                .await;
-            return Err(refused);
-        }
-        if streamed.text.is_empty() {
-            return match streamed.error {
-                Some(error) => Err(self.fail(&session, reply.id, spend.id, error).await),
-                None if streamed.stopped => {
-                    self.finish_unanswered(&session, &user_message, &spend, reply.id)
-                        .await
-                }
-                None => {
-                    let empty = ProviderError::BadResponse("the reply was empty".into());
-                    Err(self.fail(&session, reply.id, spend.id, empty).await)
-                }
-            };
-        }
-        let status = if streamed.error.is_some() {
-            MessageStatus::Error
-        } else if streamed.stopped {
-            MessageStatus::Stopped
-        } else if streamed.finish == Some(FinishReason::ContentFilter) {
-            MessageStatus::Filtered
-        } else {
-            MessageStatus::Complete
-        };
-        let tokens = streamed
-            .usage
-            .map_or_else(|| tokens::count(&streamed.text), |u| u.completion_tokens);
-        let error = streamed.error.as_ref().map(ToString::to_string);
-        let end = ReplyEnd {
-            content: &streamed.text,
-            status,
-            tokens,
-            usage: streamed.usage,
-            error: error.as_deref(),
-        };
-        let reply = self.store.finish_reply(reply.id, end).await?;
-        self.events.emit(DomainEvent::ReplyFinished {
-            session_id: session.id,
-            message_id: reply.id,
-            status,
-            tokens,
-        });
-        let session = self.store.get_session(&RecordRef::Id(session.id)).await?;
-        Ok(SendOutcome {
-            session,
-            user_message,
-            reply,
-            spend,
-            replayed: false,
-        })
-    }
-
-    /// Reads the stream, saving and announcing text in batches. A journal
-    /// that cannot be opened or written ends the reply there
-    /// (`Streamed::not_saved`): text the user never saw is not announced.
-    async fn pump(
-        &self,
-        session: &ChatSession,
-        message_id: i64,
-        mut stream: crate::providers::EventStream,
-        stop: &mut watch::Receiver<bool>,
-    ) -> Streamed {
-        let mut out = Streamed::default();
-        let mut batch = Batch::default();
-        let mut journal = match self.store.open_journal(message_id).await {
-            Ok(journal) => journal,
-            Err(error) => {
-                out.not_saved = Some(JournalError::not_saved(&error));
-                return out;
-            }
-        };
-        loop {
-            let deadline = batch.deadline;
-            tokio::select! {
-                biased;
-                _ = stop.changed() => {
-                    out.stopped = true;
-                    break;
-                }
-                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    if !self.flush(session, message_id, &mut batch, &mut out, &mut journal).await {
-                        return out;
-                    }
-                }
-                event = stream.next() => match event {
-                    Some(Ok(ProviderEvent::Delta(text))) => {
-                        batch.push(&text);
-                        if batch.tokens >= BATCH_TOKENS
-                            && !self.flush(session, message_id, &mut batch, &mut out, &mut journal).await
-                        {
-                            return out;
-                        }
-                    }
-                    Some(Ok(ProviderEvent::Usage(usage))) => {
-                        // Keep events in stream order: text first.
-                        if !self.flush(session, message_id, &mut batch, &mut out, &mut journal).await {
-                            return out;
-                        }
-                        out.usage = Some(usage);
-                        self.events.emit(DomainEvent::ReplyUsage { session_id: session.id, message_id, usage });
-                    }
-                    Some(Ok(ProviderEvent::Finished(reason))) => out.finish = Some(reason),
-                    Some(Err(error)) => {
-                        out.error = Some(error);
-                        break;
-                    }
-                    None => break,
-                },
-            }
-        }
-        if !self
-            .flush(session, message_id, &mut batch, &mut out, &mut journal)
-            .await
-        {
-            return out;
-        }
-        if out.finish.is_none() && !out.stopped && out.error.is_none() {
-            out.error = Some(ProviderError::Network(
-                "the reply stream ended before the model finished".into(),
-            ));
-        }
-        out
-    }
-
-    /// Appends the pending batch to the reply's journal and announces it.
-    /// False, with `out.not_saved` set, when the journal could not be
-    /// written: that batch is neither kept nor announced.
-    async fn flush(
-        &self,
-        session: &ChatSession,
-        message_id: i64,
-        batch: &mut Batch,
-        out: &mut Streamed,
-        journal: &mut JournalWriter,
-    ) -> bool {
-        if batch.text.is_empty() {
-            batch.deadline = None;
-            return true;
-        }
-        if let Err(error) = journal.append(&batch.text).await {
-            out.not_saved = Some(JournalError::not_saved(&error));
-            return false;
-        }
-        out.text.push_str(&batch.text);
-        let delta = std::mem::take(&mut batch.text);
-        self.events.emit(DomainEvent::ReplyDelta {
-            session_id: session.id,
-            message_id,
-            delta,
-        });
-        batch.tokens = 0;
-        batch.deadline = None;
-        true
-    }
-
-    /// The journal could not be written: the reply ends now as `error`,
-    /// keeping the text already shown, and the send is refunded at once.
-    async fn fail_unsaved(
-        &self,
-        session: &ChatSession,
-        message_id: i64,
-        spend_id: i64,
-        shown: &str,
-        error: JournalError,
-    ) -> Error {
-        tracing::warn!(
-            message_id,
-            code = error.code(),
-            "a reply journal could not be written; reply refunded"
-        );
-        let ended = self
-            .store
-            .fail_unsaved_reply(message_id, spend_id, shown, &error.to_string())
-            .await;
-        let (code, message) = (error.code(), error.to_string());
-        self.announce_failure(session, message_id, ended, code, message, error.into())
-    }
-
-    /// Announces a reply that ended in `error` once its row was marked and
-    /// its send refunded (`ended`); if that failed, its error is the one
-    /// returned, and nothing is announced.
-    fn announce_failure(
-        &self,
-        session: &ChatSession,
-        message_id: i64,
-        ended: Result<(ChatMessage, bool)>,
-        code: &str,
-        message: String,
-        error: Error,
-    ) -> Error {
-        match ended {
-            Ok((_, refunded)) => {
-                self.events.emit(DomainEvent::ReplyFailed {
-                    session_id: session.id,
-                    message_id,
-                    code: code.to_string(),
-                    message,
-                    refunded,
-                });
-                error
-            }
-            Err(db) => db,
-        }
-    }
-
-    /// A failure before any text: the reply is marked failed, the send refunded.
-    async fn fail(
-        &self,
-        session: &ChatSession,
-        message_id: i64,
-        spend_id: i64,
-        error: ProviderError,
-    ) -> Error {
-        let ended = self
-            .store
-            .fail_reply(
-                message_id,
-                spend_id,
-                &error.to_string(),
-                MessageStatus::Error,
-            )
-            .await;
-        let (code, message) = (error.code(), error.to_string());
-        self.announce_failure(session, message_id, ended, code, message, error.into())
-    }
-
-    /// Stopped before any text arrived: nothing was delivered, so refund.
-    async fn finish_unanswered(
-        &self,
-        session: &ChatSession,
-        user_message: &ChatMessage,
-        spend: &LedgerEntry,
-        message_id: i64,
-    ) -> Result<SendOutcome> {
-        let (reply, _) = self
-            .store
-            .fail_reply(
-                message_id,
-                spend.id,
-                "stopped before any reply",
-                MessageStatus::Stopped,
+            .build_request(
+                turn.session.id,
+                turn.user_message.id,
+                content,
+                context,
+                None,
             )
             .await?;
-        self.events.emit(DomainEvent::ReplyFinished {
-            session_id: session.id,
-            message_id,
-            status: MessageStatus::Stopped,
-            tokens: 0,
-        });
-        let session = self.store.get_session(&RecordRef::Id(session.id)).await?;
-        Ok(SendOutcome {
-            session,
-            user_message: user_message.clone(),
-            reply,
-            spend: spend.clone(),
-            replayed: false,
-        })
-    }
-
-    /// The earlier exchange for a reused idempotency key.
-    async fn replayed(
-        &self,
-        session: ChatSession,
-        user_message: ChatMessage,
-        spend: LedgerEntry,
-    ) -> Result<SendOutcome> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE spend_id = ? AND role = 'assistant'"
-        );
-        let reply: ChatMessage = sqlx::query_as(&sql)
-            .bind(spend.id)
-            .fetch_optional(self.store.db.pool())
-            .await?
-            .ok_or_else(|| Error::not_found("reply paid by ledger entry", spend.id))?;
-        Ok(SendOutcome {
-            session,
-            user_message,
-            reply,
-            spend,
-            replayed: true,
-        })
-    }
-
-    /// One generation per session: in this process by the `active` map, and
-    /// across processes (app and CLI) by a live-owned `streaming` reply.
-    async fn claim(&self, session: &ChatSession) -> Result<(Claim, watch::Receiver<bool>)> {
-        let busy = || {
-            Error::from(ChatError::SessionBusy {
-                session: session.display_id.clone(),
-            })
-        };
-        let owners: Vec<Option<String>> = sqlx::query_scalar(
-            "SELECT stream_owner FROM chat_messages WHERE session_id = ? AND status = 'streaming'",
-        )
-        .bind(session.id)
-        .fetch_all(self.store.db.pool())
-        .await?;
-        if owners
-            .iter()
-            .flatten()
-            .any(|o| o != self.owner.id() && !liveness::owner_is_gone(&self.run_dir, o))
-        {
-            return Err(busy());
-        }
-        let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-        if active.contains_key(&session.id) {
-            return Err(busy());
-        }
-        let (tx, rx) = watch::channel(false);
-        active.insert(session.id, tx);
-        Ok((
-            Claim {
-                active: self.active.clone(),
-                session_id: session.id,
-            },
-            rx,
-        ))
+        turn.answer(provider, prompt, stop).await
     }
 }
 
-/// A paid exchange: the user's message and the reply row opened for it.
-struct Turn {
+/// What the caller asked of a turn, beside the text.
+struct Asked {
     session: ChatSession,
-    user_message: ChatMessage,
-    reply: ChatMessage,
-    spend: LedgerEntry,
-}
-
-/// Releases a session's claim when the send ends, however it ends.
-struct Claim {
-    active: Arc<Mutex<HashMap<i64, watch::Sender<bool>>>>,
-    session_id: i64,
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        self.active
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.session_id);
-    }
-}
-
-/// Text waiting to be saved and announced.
-#[derive(Default)]
-struct Batch {
-    text: String,
-    tokens: i64,
-    deadline: Option<Instant>,
-}
-
-impl Batch {
-    fn push(&mut self, text: &str) {
-        self.text.push_str(text);
-        self.tokens += tokens::count(text).max(1);
-        self.deadline
-            .get_or_insert_with(|| Instant::now() + BATCH_INTERVAL);
-    }
-}
-
-/// What the stream delivered.
-#[derive(Default)]
-struct Streamed {
-    text: String,
-    usage: Option<TokenUsage>,
-    finish: Option<FinishReason>,
-    stopped: bool,
-    error: Option<ProviderError>,
-    /// Set when the journal could not be written: the reply must end now.
-    not_saved: Option<JournalError>,
+    include_context: bool,
+    listener: ReplyListener,
 }

@@ -1,25 +1,15 @@
-//! Message rows: the paid user message and paging through history.
+//! Message rows: appending a message and paging through history.
 
-use super::replies::{insert_reply, MESSAGE_SELECT};
+use super::replies::MESSAGE_SELECT;
 use super::{
     page_size, title_from_message, ChatMessage, ChatSession, ChatStore, MessagePage, MessageStatus,
     Role, MESSAGE_COLUMNS,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::RecordRef;
-use crate::ledger::{Action, EntryKind, Fingerprint, LedgerEntry, SpendRequest, Spent};
-use crate::validate::{required_text, MAX_MESSAGE_CHARS};
+use crate::ledger::EntryKind;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
-
-/// What [`ChatStore::pay_and_record`] wrote (or found, on a replay).
-pub(crate) struct Paid {
-    pub user_message: ChatMessage,
-    /// The opened reply, when one was asked for; `None` on a replay (the
-    /// key was used before and nothing new was written).
-    pub reply: Option<ChatMessage>,
-    pub spend: LedgerEntry,
-}
 
 /// A message to append to a session.
 pub(crate) struct NewMessage<'a> {
@@ -68,104 +58,6 @@ pub(crate) async fn insert_message(
 }
 
 impl ChatStore {
-    /// Pays for a chat message and saves it, atomically: the balance check,
-    /// the charge, its ledger row and the message commit together or not at
-    /// all. Retrying with the same `idempotency_key` returns the first
-    /// message and charges nothing; the key is bound to the session and the
-    /// (trimmed) text, so reusing it for another message or session is an
-    /// `idempotency_conflict`.
-    pub async fn record_user_message(
-        &self,
-        session: &RecordRef,
-        content: &str,
-        idempotency_key: &str,
-    ) -> Result<(ChatMessage, LedgerEntry)> {
-        let paid = self
-            .pay_and_record(session, content, idempotency_key, None)
-            .await?;
-        Ok((paid.user_message, paid.spend))
-    }
-
-    /// [`Self::record_user_message`]; with `reply_owner`, the same
-    /// transaction also opens the `streaming` reply. Says whether the key
-    /// was a replay.
-    pub(crate) async fn pay_and_record(
-        &self,
-        session: &RecordRef,
-        content: &str,
-        idempotency_key: &str,
-        reply_owner: Option<&str>,
-    ) -> Result<Paid> {
-        let content = required_text("message", content, MAX_MESSAGE_CHARS)?;
-        let session = self.get_session(session).await?;
-        let user_id = self.user_id.clone();
-        let owner = reply_owner.map(str::to_string);
-        let now = self.clock.now();
-        // Counted before paying: the first count in a process loads the
-        // tokenizer, far too slow to do while holding the write lock.
-        let tokens = crate::tokens::count(&content);
-        let request = SpendRequest {
-            user_id: self.user_id.clone(),
-            action: Action::ChatMessage,
-            idempotency_key: idempotency_key.to_string(),
-            reference: Some(session.display_id.clone()),
-            fingerprint: Some(Fingerprint::chat_message(session.id, &content)),
-        };
-        let spent = self
-            .ledger
-            .spend_with(request, move |conn, spend_id| {
-                Box::pin(async move {
-                    let charged: i64 =
-                        sqlx::query_scalar("SELECT -amount FROM credit_transactions WHERE id = ?")
-                            .bind(spend_id)
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    let message = NewMessage {
-                        session_id: session.id,
-                        role: Role::User,
-                        content: &content,
-                        status: MessageStatus::Complete,
-                        credits_used: charged,
-                        tokens: Some(tokens),
-                        spend_id: Some(spend_id),
-                        at: now,
-                    };
-                    let user_message = insert_message(&mut *conn, &user_id, message).await?;
-                    let reply = match owner {
-                        Some(owner) => Some(
-                            insert_reply(conn, &user_id, session.id, spend_id, &owner, now).await?,
-                        ),
-                        None => None,
-                    };
-                    Ok((user_message, reply))
-                })
-            })
-            .await?;
-        match spent {
-            Spent::New {
-                entry,
-                value: (user_message, reply),
-            } => Ok(Paid {
-                user_message,
-                reply,
-                spend: entry,
-            }),
-            Spent::Replayed { entry } => {
-                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE spend_id = ? AND role = 'user'");
-                let message = sqlx::query_as(&sql)
-                    .bind(entry.id)
-                    .fetch_optional(self.db.pool())
-                    .await?
-                    .ok_or_else(|| Error::not_found("message paid by ledger entry", entry.id))?;
-                Ok(Paid {
-                    user_message: message,
-                    reply: None,
-                    spend: entry,
-                })
-            }
-        }
-    }
-
     /// The session whose message was paid for with `idempotency_key` (as
     /// given to [`Self::record_user_message`] or a send), if any.
     ///

@@ -1,25 +1,32 @@
-//! Chat sessions and their messages. Sending to a model (issue 3) builds on
-//! these stores; this module owns the rows and their invariants.
+//! Chat sessions and their messages: the rows and their invariants
+//! ([`ChatStore`]) and sending to a model ([`ChatEngine`]).
 
+mod claims;
 mod engine;
 mod error;
 mod export;
 mod journal;
+mod listener;
 mod messages;
+mod paying;
 mod prompt;
 mod replies;
 mod search;
 mod sessions;
+mod stream;
 mod title;
+mod turn;
 
-pub use engine::{ChatEngine, SendOutcome, SendRequest, BATCH_INTERVAL, BATCH_TOKENS};
+pub use engine::{ChatEngine, SendOutcome, SendRequest};
 pub use error::ChatError;
 pub use export::{ExportFormat, ExportedFile};
 pub use journal::JournalError;
 pub(crate) use journal::ReplyJournal;
+pub use listener::ReplyListener;
 pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
 pub(crate) use replies::recover_interrupted;
 pub use search::{SearchHit, MATCH_END, MATCH_START, MAX_QUERY_CHARS};
+pub use stream::{BATCH_INTERVAL, BATCH_TOKENS};
 
 pub use title::title_from_message;
 

@@ -16,11 +16,13 @@ pub const DEVELOPER_PROMPT: &str =
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
 
 impl ChatStore {
-    /// Builds the request for a reply to message `new_message_id`.
+    /// Builds the request for a reply to message `new_message_id`, whose
+    /// text the caller has (`new_message`).
     pub(crate) async fn build_request(
         &self,
         session_id: i64,
         new_message_id: i64,
+        new_message: &str,
         context: Option<String>,
         max_completion_tokens: Option<u32>,
     ) -> Result<ChatRequest> {
@@ -38,11 +40,6 @@ impl ChatStore {
         .fetch_all(self.db.pool())
         .await?;
         history.reverse();
-        let new_message: String =
-            sqlx::query_scalar("SELECT content FROM chat_messages WHERE id = ?")
-                .bind(new_message_id)
-                .fetch_one(self.db.pool())
-                .await?;
         let developer = match context {
             Some(block) => format!("{DEVELOPER_PROMPT}\n\n{block}"),
             None => DEVELOPER_PROMPT.to_string(),
@@ -61,7 +58,7 @@ impl ChatStore {
         }));
         messages.push(PromptMessage {
             role: PromptRole::User,
-            content: new_message,
+            content: new_message.to_string(),
         });
         Ok(ChatRequest {
             messages,

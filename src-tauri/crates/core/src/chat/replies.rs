@@ -7,10 +7,11 @@
 //! there, and [`recover_interrupted`] turns it into an `interrupted` reply.
 
 use super::journal::{JournalWriter, ReplyJournal};
-use super::{ChatMessage, ChatStore, MessageStatus, Role, MESSAGE_COLUMNS};
+use super::sessions::fetch_session;
+use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role, MESSAGE_COLUMNS};
 use crate::db::Db;
 use crate::error::Result;
-use crate::ledger::Ledger;
+use crate::ledger::{Balance, Ledger, Refunds};
 use crate::liveness;
 use crate::providers::TokenUsage;
 use chrono::{DateTime, Utc};
@@ -88,11 +89,8 @@ impl ChatStore {
     }
 
     /// Writes the final text and status at once, then drops the journal.
-    pub(crate) async fn finish_reply(
-        &self,
-        message_id: i64,
-        end: ReplyEnd<'_>,
-    ) -> Result<ChatMessage> {
+    /// Returns the reply, its session and the balance as they are now.
+    pub(crate) async fn finish_reply(&self, message_id: i64, end: ReplyEnd<'_>) -> Result<Ended> {
         let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "UPDATE chat_messages
@@ -110,10 +108,17 @@ impl ChatStore {
         .bind(message_id)
         .execute(&mut *tx)
         .await?;
-        let message = fetch_message(&mut tx, message_id).await?;
+        let reply = fetch_message(&mut tx, message_id).await?;
+        let session = fetch_session(&mut tx, reply.session_id).await?;
+        let balance = self.ledger.balance_in(&mut tx, &self.user_id).await?;
         tx.commit().await?;
         self.journal.remove(message_id).await;
-        Ok(message)
+        Ok(Ended {
+            reply,
+            session,
+            balance: Some(balance),
+            refunded: false,
+        })
     }
 
     /// Ends a reply that produced no text (`error`, or `stopped` before any
@@ -125,7 +130,7 @@ impl ChatStore {
         spend_id: i64,
         error: &str,
         status: MessageStatus,
-    ) -> Result<(ChatMessage, bool)> {
+    ) -> Result<Ended> {
         self.end_refunded(message_id, spend_id, None, error, status)
             .await
     }
@@ -139,7 +144,7 @@ impl ChatStore {
         spend_id: i64,
         shown: &str,
         error: &str,
-    ) -> Result<(ChatMessage, bool)> {
+    ) -> Result<Ended> {
         self.end_refunded(
             message_id,
             spend_id,
@@ -158,8 +163,10 @@ impl ChatStore {
         content: Option<&str>,
         error: &str,
         status: MessageStatus,
-    ) -> Result<(ChatMessage, bool)> {
-        let mut tx = self.db.begin_write().await?;
+    ) -> Result<Ended> {
+        // Counted before the write lock is taken (see `crate::tokens`).
+        let tokens = content.map(crate::tokens::count);
+        let mut refunds = self.ledger.begin_refunds().await?;
         sqlx::query(
             "UPDATE chat_messages
                 SET status = ?, error = ?, content = COALESCE(?, content),
@@ -169,27 +176,55 @@ impl ChatStore {
         .bind(status)
         .bind(error)
         .bind(content)
-        .bind(content.map(crate::tokens::count))
+        .bind(tokens)
         .bind(self.clock.now())
         .bind(message_id)
-        .execute(&mut *tx)
+        .execute(refunds.conn())
         .await?;
-        let (receipt, total) = self.ledger.refund_in(&mut tx, spend_id).await?;
-        // The user's message no longer cost anything.
-        sqlx::query(
-            "UPDATE chat_messages SET credits_used = 0 WHERE spend_id = ? AND role = 'user'",
-        )
-        .bind(spend_id)
-        .execute(&mut *tx)
-        .await?;
-        let message = fetch_message(&mut tx, message_id).await?;
-        tx.commit().await?;
+        let refunded = refund_turn(&mut refunds, spend_id).await?;
+        let reply = fetch_message(refunds.conn(), message_id).await?;
+        let session = fetch_session(refunds.conn(), reply.session_id).await?;
+        let balance = refunds.commit().await?;
         self.journal.remove(message_id).await;
-        if let Some(total) = total {
-            self.ledger.announce(&receipt.entry, total);
-        }
-        Ok((message, !receipt.replayed))
+        Ok(Ended {
+            reply,
+            session,
+            balance,
+            refunded,
+        })
     }
+
+    /// The `streaming` replies' owners in a session (the writers that hold it).
+    pub(crate) async fn stream_owners(&self, session_id: i64) -> Result<Vec<Option<String>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT stream_owner FROM chat_messages WHERE session_id = ? AND status = 'streaming'",
+        )
+        .bind(session_id)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+}
+
+/// How a reply ended, as stored.
+#[derive(Debug)]
+pub(crate) struct Ended {
+    pub reply: ChatMessage,
+    pub session: ChatSession,
+    /// The balance afterwards, when this end changed or read it.
+    pub balance: Option<Balance>,
+    /// True when the send was refunded now.
+    pub refunded: bool,
+}
+
+/// Refunds a turn's spend, and its user message no longer costs anything.
+/// True when the refund was written now (not replayed).
+async fn refund_turn(refunds: &mut Refunds<'_>, spend_id: i64) -> Result<bool> {
+    let receipt = refunds.refund(spend_id).await?;
+    sqlx::query("UPDATE chat_messages SET credits_used = 0 WHERE spend_id = ? AND role = 'user'")
+        .bind(spend_id)
+        .execute(refunds.conn())
+        .await?;
+    Ok(!receipt.replayed)
 }
 
 /// Opens an empty `streaming` assistant reply paid for by `spend_id`, in the
@@ -286,7 +321,7 @@ pub(crate) async fn recover_interrupted(
             let tokens = crate::tokens::count(&text);
             texts.push((id, spend_id, text, tokens, error));
         }
-        let mut tx = db.begin_write().await?;
+        let mut refunds = ledger.begin_refunds().await?;
         let mut done = Vec::new();
         for (id, spend_id, text, tokens, error) in texts {
             // Another process may have recovered this reply meanwhile.
@@ -294,7 +329,7 @@ pub(crate) async fn recover_interrupted(
                 "SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'",
             )
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(refunds.conn())
             .await?;
             if still.is_none() {
                 continue;
@@ -309,19 +344,15 @@ pub(crate) async fn recover_interrupted(
             .bind(error)
             .bind(now)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(refunds.conn())
             .await?;
             if let (true, Some(spend_id)) = (text.is_empty(), spend_id) {
-                ledger.refund_in(&mut tx, spend_id).await?;
-                sqlx::query("UPDATE chat_messages SET credits_used = 0 WHERE spend_id = ? AND role = 'user'")
-                    .bind(spend_id)
-                    .execute(&mut *tx)
-                    .await?;
+                refund_turn(&mut refunds, spend_id).await?;
             }
             recovered += 1;
             done.push(id);
         }
-        tx.commit().await?;
+        refunds.commit().await?;
         for id in done {
             journal.remove(id).await;
         }

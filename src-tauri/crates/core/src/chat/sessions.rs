@@ -31,6 +31,20 @@ impl ChatStore {
         Ok(session)
     }
 
+    /// Removes session `id` if it has no message: one started for a send
+    /// that then failed before anything was kept. A session that gained a
+    /// message meanwhile stays.
+    pub(crate) async fn discard_if_empty(&self, id: i64) {
+        let delete = sqlx::query(
+            "DELETE FROM chat_sessions WHERE id = ? AND user_id = ? AND message_count = 0",
+        )
+        .bind(id)
+        .bind(&self.user_id);
+        if let Err(error) = self.db.write_one(delete).await {
+            tracing::warn!(code = error.code(), "could not remove an empty session");
+        }
+    }
+
     /// Sessions by most recent activity. `cursor` comes from the previous page.
     pub async fn list_sessions(
         &self,
@@ -133,4 +147,18 @@ fn parse_cursor(cursor: &str) -> Result<(String, i64), ValidationError> {
     let (time, id) = cursor.rsplit_once('|').ok_or_else(invalid)?;
     DateTime::parse_from_rfc3339(time).map_err(|_| invalid())?;
     Ok((time.to_string(), id.parse().map_err(|_| invalid())?))
+}
+
+/// Reads one session by row id inside the caller's transaction (its message
+/// count and activity time as that transaction sees them).
+pub(crate) async fn fetch_session(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+) -> Result<ChatSession> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM chat_sessions WHERE id = ?");
+    sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("chat session", id))
 }

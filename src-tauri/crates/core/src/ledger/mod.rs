@@ -9,6 +9,7 @@
 mod costs;
 mod fingerprint;
 pub(crate) mod ops;
+mod paid;
 mod period;
 
 pub use costs::{
@@ -16,6 +17,7 @@ pub use costs::{
     LOW_BALANCE_THRESHOLD,
 };
 pub use fingerprint::Fingerprint;
+pub(crate) use paid::{Paid, Refunds};
 pub use period::{next_reset, reset_due, Period};
 
 use crate::clock::SharedClock;
@@ -187,15 +189,6 @@ pub struct Receipt {
     pub replayed: bool,
 }
 
-/// The outcome of [`Ledger::spend_with`].
-#[derive(Debug)]
-pub enum Spent<T> {
-    /// Charged now; the action's first row was written in the same transaction.
-    New { entry: LedgerEntry, value: T },
-    /// The key was used before; nothing was charged or written.
-    Replayed { entry: LedgerEntry },
-}
-
 /// What `verify` checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -241,99 +234,38 @@ impl Ledger {
         Ok(Balance::from_usage(&usage, now))
     }
 
-    /// Pays for `req.action` alone.
-    pub async fn spend(&self, req: SpendRequest) -> Result<Receipt> {
-        let spent = self
-            .spend_with(req, |_, _| Box::pin(async { Ok(()) }))
-            .await?;
-        Ok(match spent {
-            Spent::New { entry, .. } => Receipt {
-                entry,
-                replayed: false,
-            },
-            Spent::Replayed { entry } => Receipt {
-                entry,
-                replayed: true,
-            },
-        })
+    /// The balance as the caller's transaction sees it. No reset is applied
+    /// here; reads outside a write use [`Self::balance`], which applies one.
+    pub(crate) async fn balance_in(
+        &self,
+        conn: &mut SqliteConnection,
+        user_id: &str,
+    ) -> Result<Balance> {
+        let usage = ops::load_usage(conn, user_id).await?;
+        Ok(Balance::from_usage(&usage, self.clock.now()))
     }
 
-    /// Pays for `req.action` and runs `first_row` — the action's own first
-    /// write, given the spend's ledger id — in the same transaction. If
-    /// `first_row` fails, nothing is charged. A reused key replays the first
-    /// spend when it was for the same request, and is refused as
-    /// `idempotency_conflict` (charging nothing) when it was not.
-    pub async fn spend_with<T, F>(&self, req: SpendRequest, first_row: F) -> Result<Spent<T>>
-    where
-        F: for<'c> FnOnce(&'c mut SqliteConnection, i64) -> TxFuture<'c, T>,
-    {
-        let now = self.clock.now();
-        let key = EntryKind::Spend.key(&req.idempotency_key);
-        let mut tx = self.db.begin_write().await?;
-        let loaded = ops::load_for_change(&mut tx, &req.user_id, &key).await?;
-        if let Some(id) = loaded.used_by {
-            let entry = ops::find_by_id(&mut tx, id).await?;
-            ensure_same(&entry, &req.user_id, EntryKind::Spend, Some(req.action))?;
-            ensure_same_request(
-                &entry,
-                loaded.used_fingerprint.as_deref(),
-                req.fingerprint.as_ref(),
-            )?;
-            return Ok(Spent::Replayed { entry });
-        }
-        let (usage, _) = ops::apply_reset_if_due(&mut tx, &req.user_id, loaded.usage, now).await?;
-        let entry = ops::spend(&mut tx, &usage, &req, &key, now).await?;
-        let value = first_row(&mut tx, entry.id).await?;
-        tx.commit().await?;
-        // A spend leaves the period total as it was.
-        self.announce(&entry, usage.credits_total);
-        Ok(Spent::New { entry, value })
+    /// Pays for `req.action` alone.
+    pub async fn spend(&self, req: SpendRequest) -> Result<Receipt> {
+        let paid = self
+            .pay(
+                req,
+                Box::new(|_, _| Box::pin(async { Ok(()) })),
+                Box::new(|_, _| Box::pin(async { Ok(()) })),
+            )
+            .await?;
+        Ok(Receipt {
+            entry: paid.entry,
+            replayed: paid.replayed,
+        })
     }
 
     /// Refunds spend `spend_id` once; a second call replays the first refund.
     pub async fn refund(&self, spend_id: i64) -> Result<Receipt> {
-        let mut tx = self.db.begin_write().await?;
-        let (receipt, total) = self.refund_in(&mut tx, spend_id).await?;
-        tx.commit().await?;
-        if let Some(total) = total {
-            self.announce(&receipt.entry, total);
-        }
+        let mut refunds = self.begin_refunds().await?;
+        let receipt = refunds.refund(spend_id).await?;
+        refunds.commit().await?;
         Ok(receipt)
-    }
-
-    /// Refunds inside the caller's transaction, for a failed action that also
-    /// has rows of its own to mark. Returns the new period total when a
-    /// refund was written (not replayed), for the caller to announce after
-    /// committing.
-    pub(crate) async fn refund_in(
-        &self,
-        conn: &mut SqliteConnection,
-        spend_id: i64,
-    ) -> Result<(Receipt, Option<i64>)> {
-        let now = self.clock.now();
-        let key = EntryKind::Refund.key(&spend_id.to_string());
-        let spend = ops::find_by_id(conn, spend_id).await?;
-        let loaded = ops::load_for_change(conn, &spend.user_id, &key).await?;
-        if let Some(id) = loaded.used_by {
-            let entry = ops::find_by_id(conn, id).await?;
-            ensure_same(&entry, &spend.user_id, EntryKind::Refund, spend.action)?;
-            return Ok((
-                Receipt {
-                    entry,
-                    replayed: true,
-                },
-                None,
-            ));
-        }
-        let (usage, _) = ops::apply_reset_if_due(conn, &spend.user_id, loaded.usage, now).await?;
-        let entry = ops::refund(conn, &usage, &spend, &key, now).await?;
-        Ok((
-            Receipt {
-                entry,
-                replayed: false,
-            },
-            Some(usage.credits_total),
-        ))
     }
 
     /// Adds `credits` purchased credits, once per `idempotency_key` (the

@@ -29,6 +29,16 @@ impl Usage {
     pub fn pro_active(&self, now: DateTime<Utc>) -> bool {
         self.pro_until.is_some_and(|until| now < until)
     }
+
+    /// The buckets once `entry` (a spend or refund written against these
+    /// buckets) is applied; the period total does not move for either.
+    pub fn after(&self, entry: &LedgerEntry) -> Self {
+        Self {
+            free_remaining: self.free_remaining + entry.free_delta,
+            purchased_remaining: self.purchased_remaining + entry.purchased_delta,
+            ..self.clone()
+        }
+    }
 }
 
 /// One row to append to `credit_transactions`.

@@ -10,13 +10,12 @@
 
 use super::plan::{self, PlanError, ProjectPlan};
 use super::{store, tasks, Project, ProjectStore, Task, TaskFilter};
-use crate::chat::ChatEngine;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::jobs::{Job, JobError, JobStatus, Jobs, Opened};
 use crate::ledger::{Fingerprint, LedgerEntry};
 use crate::providers::{
-    ChatProvider, ChatRequest, FinishReason, PromptMessage, PromptRole, ProviderError,
+    ActiveModel, ChatProvider, ChatRequest, FinishReason, PromptMessage, PromptRole, ProviderError,
     ProviderEvent,
 };
 use crate::validate::required_text;
@@ -82,7 +81,7 @@ pub struct GeneratedProject {
 /// Generates projects with the chat model. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ProjectGenerator {
-    engine: ChatEngine,
+    model: ActiveModel,
     projects: ProjectStore,
     jobs: Jobs,
 }
@@ -94,9 +93,9 @@ struct Answer {
 }
 
 impl ProjectGenerator {
-    pub(crate) fn new(engine: ChatEngine, projects: ProjectStore, jobs: Jobs) -> Self {
+    pub(crate) fn new(model: ActiveModel, projects: ProjectStore, jobs: Jobs) -> Self {
         Self {
-            engine,
+            model,
             projects,
             jobs,
         }
@@ -106,7 +105,7 @@ impl ProjectGenerator {
     /// module docs for the steps and the charging rules.
     pub async fn generate(&self, request: GenerateRequest) -> Result<GeneratedProject> {
         let prompt = required_text("prompt", &request.prompt, MAX_PROMPT_CHARS)?;
-        let provider = self.engine.provider()?;
+        let provider = self.model.require()?;
         let key = request
             .idempotency_key
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());

@@ -7,6 +7,7 @@
 //! layer decides what the user is charged. A deployment that does not stream
 //! yields its whole reply as one `Delta`, through the same events.
 
+mod active;
 mod azure;
 pub mod config;
 mod endpoint;
@@ -17,6 +18,7 @@ mod retry;
 mod sse;
 mod wire;
 
+pub use active::ActiveModel;
 pub use config::{
     azure_key_from_env, AzureConfig, ModelFamily, OpenAiCompatConfig, ProviderConfig,
     ReasoningEffort, Secret,
