@@ -85,7 +85,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             secrets: None,
         })
         .await?;
-        tracing::debug!(db = %core.db().path().display(), "opened");
+        tracing::debug!(db = %core.db_path().display(), "opened");
         let result = commands::run(&core, cli.command, &mut out).await;
         core.close().await;
         result

@@ -20,6 +20,7 @@ use banter_core::providers::{
 };
 use banter_core::Core;
 use futures_util::StreamExt;
+use sqlx::ConnectOptions;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -350,10 +351,16 @@ async fn bytes_for_send(url: &str, words: u32) -> SendWrites {
         providers::build(&azure(url, "o3-mini"), Some(Secret::new("test-key"))).expect("provider");
     core.chat_engine().set_provider(Some(provider));
     let session = core.chat().create_session(None).await.expect("session");
+    let mut raw = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&db_path)
+        .connect()
+        .await
+        .expect("a second connection");
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(core.db().pool())
+        .execute(&mut raw)
         .await
         .expect("checkpoint");
+    drop(raw);
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     assert_eq!(size(&wal_path), 0, "the WAL starts empty");
     let db_before = size(&db_path);

@@ -9,12 +9,12 @@ pub mod chat;
 pub mod clock;
 pub mod context;
 pub mod db;
-pub mod error;
+mod error;
 pub mod events;
 pub mod ids;
 pub mod jobs;
 pub mod ledger;
-pub mod liveness;
+mod liveness;
 pub mod model_settings;
 pub mod projects;
 pub mod providers;
@@ -22,10 +22,12 @@ pub mod scrape;
 pub mod secrets;
 pub mod settings;
 pub mod tokens;
-pub mod transport;
+mod transport;
 pub mod users;
 pub mod validate;
 
+// What the doors (the shell, the CLI, the tests) use: the modules above
+// that are `pub`, [`Core`] and the error types. Everything else is internal.
 pub use error::{ApiError, Error, Result};
 
 use chat::{ChatEngine, ChatStore};
@@ -201,8 +203,15 @@ impl Core {
         &self.clock
     }
 
+    /// The database itself, for tests that inspect or damage rows.
+    #[cfg(feature = "test-support")]
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Where the database file is.
+    pub fn db_path(&self) -> &Path {
+        self.db.path()
     }
 
     /// Purchases through Autumn: checkout, reconcile, Pro.

@@ -17,7 +17,7 @@ struct ProfileView<'a> {
 }
 
 pub async fn run(core: &Core, out: &mut Output) -> Result<(), CliError> {
-    let db_path = core.db().path();
+    let db_path = core.db_path();
     let view = ProfileView {
         profile: core.profile(),
         data_dir: db_path.parent().unwrap_or(db_path),

@@ -85,6 +85,7 @@ impl Scraper {
 
     /// This scraper with another resolver and address policy (tests call a
     /// loopback address "public" this way, without leaving 127.0.0.0/8).
+    #[cfg(feature = "test-support")]
     pub fn with_network(&self, network: Network) -> Self {
         Self {
             network,
