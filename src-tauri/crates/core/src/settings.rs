@@ -63,15 +63,14 @@ impl Settings {
             field: "setting",
             reason: e.to_string(),
         })?;
-        sqlx::query(
+        let upsert = sqlx::query(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(key)
         .bind(json)
-        .bind(self.clock.now())
-        .execute(self.db.pool())
-        .await?;
+        .bind(self.clock.now());
+        self.db.write_one(upsert).await?;
         Ok(())
     }
 
@@ -114,10 +113,8 @@ impl Settings {
     }
 
     pub async fn clear_provider(&self) -> Result<()> {
-        sqlx::query("DELETE FROM settings WHERE key = ?")
-            .bind(PROVIDER)
-            .execute(self.db.pool())
-            .await?;
+        let delete = sqlx::query("DELETE FROM settings WHERE key = ?").bind(PROVIDER);
+        self.db.write_one(delete).await?;
         Ok(())
     }
 }

@@ -23,7 +23,7 @@ pub(crate) async fn open(
     product: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    let write = sqlx::query(
         "INSERT INTO purchase_checkouts (reference, user_id, product, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -31,9 +31,8 @@ pub(crate) async fn open(
     .bind(user_id)
     .bind(product)
     .bind(now)
-    .bind(now)
-    .execute(db.pool())
-    .await?;
+    .bind(now);
+    db.write_one(write).await?;
     Ok(())
 }
 
@@ -43,15 +42,14 @@ pub(crate) async fn pending(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<PendingCheckout>> {
-    sqlx::query(
+    let write = sqlx::query(
         "UPDATE purchase_checkouts SET status = 'expired', updated_at = ?
           WHERE user_id = ? AND status = 'pending' AND created_at < ?",
     )
     .bind(now)
     .bind(user_id)
-    .bind(now - PENDING_FOR)
-    .execute(db.pool())
-    .await?;
+    .bind(now - PENDING_FOR);
+    db.write_one(write).await?;
     Ok(sqlx::query_as(
         "SELECT reference, product, created_at FROM purchase_checkouts
           WHERE user_id = ? AND status = 'pending' ORDER BY created_at, reference",
@@ -69,7 +67,7 @@ pub(crate) async fn fulfil(
     invoice_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    let write = sqlx::query(
         "UPDATE purchase_checkouts SET status = 'fulfilled', invoice_id = ?, updated_at = ?
           WHERE reference = (SELECT reference FROM purchase_checkouts
                               WHERE user_id = ? AND product = ? AND status = 'pending'
@@ -78,9 +76,8 @@ pub(crate) async fn fulfil(
     .bind(invoice_id)
     .bind(now)
     .bind(user_id)
-    .bind(product)
-    .execute(db.pool())
-    .await?;
+    .bind(product);
+    db.write_one(write).await?;
     Ok(())
 }
 
@@ -91,14 +88,13 @@ pub(crate) async fn cancel(
     reference: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    let write = sqlx::query(
         "UPDATE purchase_checkouts SET status = 'cancelled', updated_at = ?
           WHERE user_id = ? AND reference = ? AND status = 'pending'",
     )
     .bind(now)
     .bind(user_id)
-    .bind(reference)
-    .execute(db.pool())
-    .await?;
+    .bind(reference);
+    db.write_one(write).await?;
     Ok(())
 }

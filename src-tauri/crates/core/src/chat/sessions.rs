@@ -103,13 +103,14 @@ impl ChatStore {
               WHERE user_id = ? AND (id = ? OR display_id = ?)
               RETURNING {SESSION_COLUMNS}"
         );
-        sqlx::query_as(&sql)
+        let rename = sqlx::query_as(&sql)
             .bind(title)
             .bind(self.clock.now())
             .bind(&self.user_id)
             .bind(id)
-            .bind(display)
-            .fetch_optional(self.db.pool())
+            .bind(display);
+        self.db
+            .write_returning(rename)
             .await?
             .ok_or_else(|| Error::not_found("chat session", session))
     }
@@ -122,11 +123,12 @@ impl ChatStore {
             "DELETE FROM chat_sessions WHERE user_id = ? AND (id = ? OR display_id = ?)
               RETURNING {SESSION_COLUMNS}"
         );
-        sqlx::query_as(&sql)
+        let delete = sqlx::query_as(&sql)
             .bind(&self.user_id)
             .bind(id)
-            .bind(display)
-            .fetch_optional(self.db.pool())
+            .bind(display);
+        self.db
+            .write_returning(delete)
             .await?
             .ok_or_else(|| Error::not_found("chat session", session))
     }

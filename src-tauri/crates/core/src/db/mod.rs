@@ -211,6 +211,21 @@ impl Db {
         Ok(done)
     }
 
+    /// [`Self::write_one`] for a statement that returns a row
+    /// (`UPDATE … RETURNING`): the row, or `None` when no row matched.
+    pub async fn write_returning<'q, T>(
+        &self,
+        query: sqlx::query::QueryAs<'q, Sqlite, T, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<Option<T>>
+    where
+        T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    {
+        let mut tx = self.begin_write().await?;
+        let row = query.fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
     /// Folds the WAL back into the database file and closes every
     /// connection, so `banter.db` alone holds all the data afterwards.
     ///

@@ -94,17 +94,7 @@ impl ProjectStore {
 
     /// Deletes a project and its tasks.
     pub async fn delete_project(&self, project: &RecordRef) -> Result<()> {
-        let (id, display) = project.binds();
-        let delete =
-            sqlx::query("DELETE FROM projects WHERE user_id = ? AND (id = ? OR display_id = ?)")
-                .bind(&self.user_id)
-                .bind(id)
-                .bind(display);
-        let done = self.db.write_one(delete).await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("project", project));
-        }
-        Ok(())
+        crate::ids::delete_owned(&self.db, IdKind::Project, &self.user_id, project).await
     }
 }
 

@@ -111,17 +111,7 @@ impl ProjectStore {
     }
 
     pub async fn delete_task(&self, task: &RecordRef) -> Result<()> {
-        let (id, display) = task.binds();
-        let delete =
-            sqlx::query("DELETE FROM tasks WHERE user_id = ? AND (id = ? OR display_id = ?)")
-                .bind(&self.user_id)
-                .bind(id)
-                .bind(display);
-        let done = self.db.write_one(delete).await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("task", task));
-        }
-        Ok(())
+        crate::ids::delete_owned(&self.db, IdKind::Task, &self.user_id, task).await
     }
 }
 
