@@ -1,4 +1,4 @@
-//! Keys go only where they belong (issue 10, item 4): provider and Autumn
+//! Keys go only where they belong: provider and Autumn
 //! calls never follow a redirect, plain http is refused for any host but
 //! loopback before anything connects, and a stored provider key is bound to
 //! the endpoint it was saved for. Two mocks on different ports of 127.0.0.1

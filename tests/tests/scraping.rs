@@ -409,7 +409,7 @@ async fn a_large_scraped_page_stays_out_of_the_chat_context_budget() {
     );
 }
 
-/// Issue 10, item 3: 20,000 nested `<div>`s used to take minutes of CPU
+/// 20,000 nested `<div>`s used to take minutes of CPU
 /// after the charge. Now the page's shape is measured before parsing: the
 /// scrape ends at once with a typed error and is refunded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,7 +459,7 @@ async fn an_extraction_past_its_deadline_is_refunded() {
         .await;
 }
 
-/// Issue 10, item 9: a page on a public host that redirects to
+/// A page on a public host that redirects to
 /// `[::ffff:127.0.0.1]` (loopback, written as an IPv4-mapped IPv6
 /// address) is refused before anything connects there, and refunded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,12 +70,12 @@ export const commands = {
 	updateTask: (taskId: number, update: TaskUpdate_Deserialize) => typedError<Task_Serialize, ApiError_Serialize>(__TAURI_INVOKE("update_task", { taskId, update })),
 	deleteTask: (taskId: number) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("delete_task", { taskId })),
 	/**
-	 *  Asks the model for a project plan and creates it (15 credits, refunded
+	 *  Asks the model for a project plan and creates it (priced by the core, refunded
 	 *  if the model gives no valid plan).
 	 */
 	generateProject: (prompt: string, idempotencyKey: string | null) => typedError<GeneratedProject_Serialize, ApiError_Serialize>(__TAURI_INVOKE("generate_project", { prompt, idempotencyKey })),
 	/**
-	 *  Saves a web page's main text on a project, or on a new one (5 credits,
+	 *  Saves a web page's main text on a project, or on a new one (priced by the core,
 	 *  refunded if the page cannot be fetched).
 	 */
 	scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) => typedError<ScrapeResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("scrape_url", { url, projectId, idempotencyKey })),
@@ -185,7 +185,11 @@ export type Balance_Serialize = {
 	low: boolean,
 };
 
-/**  The colour band of the credit badge: green > 50, yellow 20–50, red < 20. */
+/**
+ *  The colour band of the credit badge: green above
+ *  [`HEALTHY_BALANCE_THRESHOLD`], red below [`LOW_BALANCE_THRESHOLD`],
+ *  yellow between.
+ */
 export type Band = "green" | "yellow" | "red";
 
 export type ChatMessage = ChatMessage_Serialize | ChatMessage_Deserialize;

@@ -1,5 +1,5 @@
-//! Projects and tasks, AI project generation (15 credits) and URL scraping
-//! (5 credits). Costs, validation and refunds live in the core.
+//! Projects and tasks, AI project generation and URL scraping. Costs,
+//! validation and refunds live in the core (`banter_core::ledger::Costs`).
 
 use crate::state::AppCore;
 use banter_core::ids::RecordRef;
@@ -154,7 +154,7 @@ pub async fn delete_task(core: State<'_, AppCore>, task_id: i64) -> Result<(), A
         .await?)
 }
 
-/// Asks the model for a project plan and creates it (15 credits, refunded
+/// Asks the model for a project plan and creates it (priced by the core, refunded
 /// if the model gives no valid plan).
 #[tauri::command]
 #[specta::specta]
@@ -173,7 +173,7 @@ pub async fn generate_project(
         .await?)
 }
 
-/// Saves a web page's main text on a project, or on a new one (5 credits,
+/// Saves a web page's main text on a project, or on a new one (priced by the core,
 /// refunded if the page cannot be fetched).
 #[tauri::command]
 #[specta::specta]

@@ -1,4 +1,4 @@
-//! Streaming benchmarks (issue 3), figures in docs/benchmarks.md:
+//! Streaming benchmarks, figures in docs/benchmarks.md:
 //! 1. per-chunk overhead from the socket to the core's event at 200 chunks/s
 //!    (p50/p99), for the provider's parsed event and the engine's batched
 //!    `reply_delta` (measured from the chunk that completed the batch);

@@ -1,4 +1,4 @@
-//! Write contention across processes (issue 10), figures in
+//! Write contention across processes, figures in
 //! docs/benchmarks.md: time from asking for the write lock to holding it,
 //! p50 / p99 / max, for 40 processes each sending chat messages at once on
 //! one profile, and how many sends failed.

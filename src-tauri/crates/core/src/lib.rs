@@ -2,7 +2,8 @@
 //!
 //! [`Core`] opens the database, makes sure the local profile exists, and
 //! hands out the stores. The desktop shell, the CLI and the tests are its
-//! clients; a rule such as "a chat message costs 3 credits" lives here once.
+//! clients; a rule such as the price of a chat message lives here once
+//! ([`ledger::Costs`]).
 
 pub mod billing;
 pub mod chat;
@@ -185,12 +186,12 @@ impl Core {
         &self.engine
     }
 
-    /// AI project generation (15 credits).
+    /// AI project generation.
     pub fn generator(&self) -> &ProjectGenerator {
         &self.generator
     }
 
-    /// URL scraping onto projects (5 credits).
+    /// URL scraping onto projects.
     pub fn scraper(&self) -> &scrape::Scraper {
         &self.scraper
     }

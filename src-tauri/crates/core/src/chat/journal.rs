@@ -1,6 +1,6 @@
 //! The text of replies while they stream, one append-only file per reply.
 //!
-//! Each batch (50 ms or 10 tokens) is appended to `<data>/streams/<id>.reply`
+//! Each batch ([`super::BATCH_INTERVAL`] or [`super::BATCH_TOKENS`]) is appended to `<data>/streams/<id>.reply`
 //! instead of being committed to SQLite: a SQLite commit writes whole 4 KB
 //! pages, so a few dozen bytes of text would cost ~190× their size. The file
 //! costs the text itself. Finishing a reply copies the text into the message

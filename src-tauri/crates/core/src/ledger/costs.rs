@@ -47,7 +47,9 @@ impl Action {
     }
 }
 
-/// The colour band of the credit badge: green > 50, yellow 20–50, red < 20.
+/// The colour band of the credit badge: green above
+/// [`HEALTHY_BALANCE_THRESHOLD`], red below [`LOW_BALANCE_THRESHOLD`],
+/// yellow between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {

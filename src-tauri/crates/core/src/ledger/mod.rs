@@ -405,7 +405,8 @@ impl Ledger {
         })
     }
 
-    /// Tells subscribers about a committed change (and a drop below 20).
+    /// Tells subscribers about a committed change (and a drop below
+    /// [`LOW_BALANCE_THRESHOLD`]).
     pub(crate) fn announce(&self, entry: &LedgerEntry, total: i64) {
         let after = entry.balance_after;
         self.events.emit(DomainEvent::CreditsChanged {

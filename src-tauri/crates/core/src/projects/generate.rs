@@ -1,4 +1,4 @@
-//! AI project generation (15 credits): a description in, a project with its
+//! AI project generation (priced by [`crate::ledger::Action::ProjectGeneration`]): a description in, a project with its
 //! tasks out.
 //!
 //! validate → pay, opening the job in the paying transaction → ask the model
@@ -101,7 +101,8 @@ impl ProjectGenerator {
         }
     }
 
-    /// Generates a project from `request.prompt` for 15 credits. See the
+    /// Generates a project from `request.prompt`, for the price of
+    /// [`crate::ledger::Action::ProjectGeneration`]. See the
     /// module docs for the steps and the charging rules.
     pub async fn generate(&self, request: GenerateRequest) -> Result<GeneratedProject> {
         let prompt = required_text("prompt", &request.prompt, MAX_PROMPT_CHARS)?;

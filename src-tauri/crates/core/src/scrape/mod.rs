@@ -1,4 +1,4 @@
-//! URL scraping (5 credits): a web page's title and main text, stored on a
+//! URL scraping (priced by [`crate::ledger::Action::UrlScrape`]): a web page's title and main text, stored on a
 //! project (or starting a new one).
 //!
 //! validate the address (http/https only; `bad_url` costs nothing) → pay,
@@ -97,7 +97,8 @@ impl Scraper {
         self.limits
     }
 
-    /// Scrapes `request.url` for 5 credits. See the module docs.
+    /// Scrapes `request.url` for the price of
+    /// [`crate::ledger::Action::UrlScrape`]. See the module docs.
     pub async fn scrape(&self, request: ScrapeRequest) -> Result<ScrapeResult> {
         let url = url::validate(&request.url)?;
         // An unknown project is the user's mistake: found before paying.
