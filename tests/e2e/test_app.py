@@ -124,3 +124,61 @@ def test_quick_chat_window_sends_into_the_shared_history(app):
     driver.switch_to.window(main)
     wait_until("the main window's balance", lambda: "97" in badge(driver))
     wait_until("the quick chat in recent chats", lambda: "hi from quick chat" in page_text(driver))
+
+
+
+# Counts, in one window, the reply deltas it gets as app-wide core events,
+# listened to on the window's own target as the UI does. (The deltas of a
+# window's own send come over that send's channel, which a page script cannot
+# observe: Tauri's IPC internals are read-only. The core's tests count those.)
+COUNT_CORE_DELTAS = """
+const [label, done] = arguments;
+const tauri = window.__TAURI_INTERNALS__;
+const counts = (window.__deltaCounts = { deltas: 0, text: "" });
+const handler = tauri.transformCallback((event) => {
+  if (event.payload.type === "reply_delta") { counts.deltas += 1; counts.text += event.payload.delta; }
+});
+tauri.invoke("plugin:event|listen", { event: "core-event", target: { kind: "WebviewWindow", label }, handler })
+  .then(() => done(true), (e) => done(String(e)));
+"""
+
+
+def test_a_reply_reaches_the_sending_window_once_and_the_others_as_events(app):
+    # The window that sends gets its reply over its own channel and no
+    # second copy as core events; another window gets every delta once.
+    driver = app.launch()
+    use_main_window(driver)
+    main = driver.current_window_handle
+    wait_until("a balance of 100", lambda: "100" in badge(driver))
+    assert driver.execute_async_script(COUNT_CORE_DELTAS, "main") is True
+    wait_until(
+        "the floating window button",
+        lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=open-quick-window]"),
+    ).click()
+    quick = wait_until(
+        "the quick-chat window",
+        lambda: next((h for h in driver.window_handles if h != main), None),
+    )
+    driver.switch_to.window(quick)
+    box = wait_until("the quick-chat box", lambda: driver.find_element(By.TAG_NAME, "textarea"))
+    assert driver.execute_async_script(COUNT_CORE_DELTAS, "quick-chat") is True
+    box.send_keys("count the deltas")
+    box.send_keys(Keys.ENTER)
+    wait_until("the whole reply in quick chat", lambda: "word200" in page_text(driver))
+    wait_until("quick chat's balance", lambda: "97" in badge(driver))
+    sender = driver.execute_script("return window.__deltaCounts")
+    assert sender == {"deltas": 0, "text": ""}, "the sending window got its reply twice"
+
+    driver.switch_to.window(main)
+
+    def whole_reply():
+        counts = driver.execute_script("return window.__deltaCounts")
+        if "word200" not in counts["text"]:
+            raise AssertionError(f"so far: {counts['deltas']} deltas")
+        return counts
+
+    watcher = wait_until("every delta in the main window", whole_reply)
+    words = watcher["text"].split()
+    assert watcher["text"].startswith("Mock reply to: count the deltas word1 ")
+    assert words[-200:] == [f"word{i}" for i in range(1, 201)], "each delta once, in order"
+    assert watcher["deltas"] > 1, watcher
