@@ -135,7 +135,7 @@ async fn discard_if_empty(core: &Core, session_id: i64) {
     if let Ok(found) = core.chat().get_session(&session).await {
         if found.message_count == 0 {
             if let Err(error) = core.chat().delete_session(&session).await {
-                tracing::warn!(code = error.code(), "could not remove an empty session");
+                tracing::warn!(code = %error.code(), "could not remove an empty session");
             }
         }
     }

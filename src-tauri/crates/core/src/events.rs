@@ -2,6 +2,7 @@
 //! forwards them to every window; the CLI ignores them.
 
 use crate::chat::MessageStatus;
+use crate::error::ErrorCode;
 use crate::providers::TokenUsage;
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -46,7 +47,7 @@ pub enum DomainEvent {
     ReplyFailed {
         session_id: i64,
         message_id: i64,
-        code: String,
+        code: ErrorCode,
         message: String,
         refunded: bool,
     },

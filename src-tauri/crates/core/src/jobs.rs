@@ -12,6 +12,7 @@
 
 use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::error::ErrorCode;
 use crate::error::{Error, Result};
 use crate::ledger::{Action, Fingerprint, Ledger, LedgerEntry, SpendRequest, Spent, TxFuture};
 use crate::liveness;
@@ -81,10 +82,10 @@ pub enum JobError {
 }
 
 impl JobError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InProgress => "job_in_progress",
-            Self::FailedEarlier { .. } => "job_failed",
+            Self::InProgress => ErrorCode::JobInProgress,
+            Self::FailedEarlier { .. } => ErrorCode::JobFailed,
         }
     }
 
@@ -223,14 +224,14 @@ impl Jobs {
 
     /// Marks the job failed with `code` and refunds its spend, in one
     /// transaction. Returns whether a refund was written now.
-    pub(crate) async fn fail(&self, job: &Job, code: &str) -> Result<bool> {
-        tracing::info!(job = job.id, kind = ?job.kind, code, "paid job failed; refunding");
+    pub(crate) async fn fail(&self, job: &Job, code: ErrorCode) -> Result<bool> {
+        tracing::info!(job = job.id, kind = ?job.kind, %code, "paid job failed; refunding");
         fail_and_refund(
             &self.db,
             &self.ledger,
             job.id,
             job.spend_id,
-            code,
+            code.as_str(),
             self.clock.now(),
         )
         .await

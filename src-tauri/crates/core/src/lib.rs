@@ -10,6 +10,7 @@ pub mod clock;
 pub mod context;
 pub mod db;
 pub mod error;
+mod error_code;
 pub mod events;
 pub mod ids;
 pub mod jobs;
@@ -26,7 +27,7 @@ pub mod transport;
 pub mod users;
 pub mod validate;
 
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, Error, ErrorCode, Result};
 
 use chat::{ChatEngine, ChatStore};
 use clock::{SharedClock, SystemClock};

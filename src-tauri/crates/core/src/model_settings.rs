@@ -166,7 +166,7 @@ impl Core {
             }
         }
         if let Err(error) = self.use_configured_provider().await {
-            tracing::info!(code = error.code(), "saved model is not usable yet");
+            tracing::info!(code = %error.code(), "saved model is not usable yet");
             self.engine.set_provider(None);
         }
         self.provider_settings().await

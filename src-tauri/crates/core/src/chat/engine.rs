@@ -14,7 +14,7 @@ use super::journal::{JournalError, JournalWriter};
 use super::replies::{insert_reply, ReplyEnd};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, MESSAGE_COLUMNS};
 use crate::context::{context_block, CONTEXT_TOKEN_BUDGET};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Action, LedgerEntry, SpendRequest, Spent};
@@ -433,7 +433,7 @@ impl ChatEngine {
     ) -> Error {
         tracing::warn!(
             message_id,
-            code = error.code(),
+            code = %error.code(),
             "a reply journal could not be written; reply refunded"
         );
         let ended = self
@@ -452,7 +452,7 @@ impl ChatEngine {
         session: &ChatSession,
         message_id: i64,
         ended: Result<(ChatMessage, bool)>,
-        code: &str,
+        code: ErrorCode,
         message: String,
         error: Error,
     ) -> Error {
@@ -461,7 +461,7 @@ impl ChatEngine {
                 self.events.emit(DomainEvent::ReplyFailed {
                     session_id: session.id,
                     message_id,
-                    code: code.to_string(),
+                    code,
                     message,
                     refunded,
                 });
