@@ -375,12 +375,9 @@ export type ErrorCode =
 "insufficient_credits" | 
 /**  An idempotency key was reused for a different operation or amount. */
 "idempotency_conflict" | 
-/**
- *  A refund was asked for a spend that cannot be refunded (already
- *  refunded, or not a spend).
- */
+/**  A refund was asked for a ledger entry that is not a spend. */
 "not_refundable" | 
-/**  A credit amount was zero, negative or out of range. */
+/**  A purchase would add zero or fewer credits. */
 "invalid_amount" | 
 /**  The ledger's rows disagree with its cached balance. */
 "ledger_inconsistent" | 
@@ -463,9 +460,12 @@ export type ErrorCode =
 "page_too_complex" | 
 /**  Extracting the page's text took too long. */
 "extraction_timeout" | 
-/**  The same paid job is already running. */
+/**  A paid request with the same idempotency key is still running. */
 "job_in_progress" | 
-/**  The same paid job failed before; its earlier failure is returned. */
+/**
+ *  A paid request with the same idempotency key failed earlier and was
+ *  refunded; it needs a new key.
+ */
 "job_failed" | 
 /**
  *  The quick-chat shortcut could not be registered (another app may

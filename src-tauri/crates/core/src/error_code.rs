@@ -72,10 +72,9 @@ error_codes! {
     InsufficientCredits => "insufficient_credits",
     /// An idempotency key was reused for a different operation or amount.
     IdempotencyConflict => "idempotency_conflict",
-    /// A refund was asked for a spend that cannot be refunded (already
-    /// refunded, or not a spend).
+    /// A refund was asked for a ledger entry that is not a spend.
     NotRefundable => "not_refundable",
-    /// A credit amount was zero, negative or out of range.
+    /// A purchase would add zero or fewer credits.
     InvalidAmount => "invalid_amount",
     /// The ledger's rows disagree with its cached balance.
     LedgerInconsistent => "ledger_inconsistent",
@@ -170,9 +169,10 @@ error_codes! {
     ExtractionTimeout => "extraction_timeout",
 
     // ----- Jobs (core) -----
-    /// The same paid job is already running.
+    /// A paid request with the same idempotency key is still running.
     JobInProgress => "job_in_progress",
-    /// The same paid job failed before; its earlier failure is returned.
+    /// A paid request with the same idempotency key failed earlier and was
+    /// refunded; it needs a new key.
     JobFailed => "job_failed",
 
     // ----- Desktop shell -----
