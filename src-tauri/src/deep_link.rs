@@ -82,7 +82,7 @@ async fn reconcile_while_pending(app: AppHandle) {
         let pending = core.billing().pending().await.map(|p| !p.is_empty());
         if first || pending.unwrap_or(false) {
             if let Err(error) = core.billing().reconcile().await {
-                tracing::info!(code = error.code(), "purchase check failed; will retry");
+                tracing::info!(code = %error.code(), "purchase check failed; will retry");
             }
         }
         first = false;

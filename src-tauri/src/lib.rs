@@ -50,7 +50,7 @@ pub fn run() {
                 match saved {
                     Ok(shortcut) => shortcut::register_saved(app.handle(), &shortcut),
                     Err(error) => {
-                        tracing::warn!(code = error.code(), "quick-chat shortcut unreadable")
+                        tracing::warn!(code = %error.code(), "quick-chat shortcut unreadable")
                     }
                 }
             }

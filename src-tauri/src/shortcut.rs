@@ -1,7 +1,7 @@
 //! The global shortcut that shows quick chat, saved in the core's settings.
 
 use crate::windows;
-use banter_core::ApiError;
+use banter_core::{ApiError, ErrorCode};
 use tauri::AppHandle;
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 
@@ -27,9 +27,12 @@ pub fn register_saved(app: &AppHandle, shortcut: &str) {
 
 /// Moves quick chat from `old` to `new`; on failure `old` stays in force.
 pub fn replace(app: &AppHandle, old: &str, new: &str) -> Result<(), ApiError> {
-    let parsed: Shortcut = new
-        .parse()
-        .map_err(|e| ApiError::new("invalid_input", format!("{new:?} is not a shortcut: {e}")))?;
+    let parsed: Shortcut = new.parse().map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("{new:?} is not a shortcut: {e}"),
+        )
+    })?;
     let shortcuts = app.global_shortcut();
     if let Err(error) = shortcuts.unregister(old) {
         tracing::debug!(%error, "the old shortcut was not registered");
@@ -37,7 +40,7 @@ pub fn replace(app: &AppHandle, old: &str, new: &str) -> Result<(), ApiError> {
     shortcuts.register(parsed).map_err(|e| {
         let _ = shortcuts.register(old);
         ApiError::new(
-            "shortcut_unavailable",
+            ErrorCode::ShortcutUnavailable,
             format!("{new} could not be registered ({e}); another app may use it"),
         )
     })

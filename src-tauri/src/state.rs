@@ -12,13 +12,13 @@ impl AppCore {
         let opened = tauri::async_runtime::block_on(async {
             let core = Core::open(CoreOptions::default()).await?;
             if let Err(error) = core.use_configured_provider().await {
-                tracing::info!(code = error.code(), "no chat model configured yet");
+                tracing::info!(code = %error.code(), "no chat model configured yet");
             }
             Ok::<_, banter_core::Error>(core)
         });
         match &opened {
             Err(error) => {
-                tracing::error!(code = error.code(), %error, "could not open the Banter database")
+                tracing::error!(code = %error.code(), %error, "could not open the Banter database")
             }
             Ok(core) => tracing::info!(model = ?core.chat_engine().provider_label(), "chat model"),
         }

@@ -5,7 +5,7 @@
 //! main window by naming its id. The main window may act on any session.
 
 use crate::windows::QUICK_CHAT;
-use banter_core::ApiError;
+use banter_core::{ApiError, ErrorCode};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -46,7 +46,7 @@ impl QuickChatSessions {
             return Ok(());
         }
         Err(ApiError::new(
-            "session_not_in_window",
+            ErrorCode::SessionNotInWindow,
             "quick chat can only continue conversations it started; open this one in the main window",
         ))
     }
@@ -60,7 +60,7 @@ mod tests {
     fn quick_chat_acts_only_on_its_own_sessions() {
         let scope = QuickChatSessions::default();
         let refused = scope.check(QUICK_CHAT, 7).unwrap_err();
-        assert_eq!(refused.code, "session_not_in_window");
+        assert_eq!(refused.code, ErrorCode::SessionNotInWindow);
         assert!(
             scope.check("main", 7).is_ok(),
             "the main window may act on any"

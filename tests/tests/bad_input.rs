@@ -6,11 +6,12 @@
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::projects::{NewTask, ProjectUpdate, TaskFilter, TaskUpdate};
 use banter_core::validate::ValidationError;
+use banter_core::ErrorCode;
 use banter_core::{Core, Error};
 use banter_tests::{assert_ledger, Env};
 
 fn assert_not_found(err: Error, kind: &str, id: &str) {
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), ErrorCode::NotFound);
     assert!(err.is_user_error());
     let message = err.to_string();
     match err {
@@ -23,7 +24,7 @@ fn assert_not_found(err: Error, kind: &str, id: &str) {
 }
 
 fn assert_invalid(err: Error, expected: ValidationError) {
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     let api = err.to_api();
     assert_eq!(api.field.as_deref(), Some(expected.field()));
     match err {
@@ -179,7 +180,7 @@ fn malformed_ids_are_validation_errors() {
             matches!(err, ValidationError::Invalid { field: "id", .. }),
             "{input:?}: {err:?}"
         );
-        assert_eq!(Error::from(err).code(), "invalid_input");
+        assert_eq!(Error::from(err).code(), ErrorCode::InvalidInput);
     }
     assert_eq!(
         RecordRef::parse(IdKind::ChatSession, "42").unwrap(),
@@ -399,7 +400,7 @@ async fn purchases_of_zero_or_fewer_credits_are_refused() {
             .credit_purchase(&user, credits, key, None)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "invalid_amount");
+        assert_eq!(err.code(), ErrorCode::InvalidAmount);
         assert!(err.is_user_error());
     }
     assert_ledger(&core, 1, 100).await;

@@ -7,6 +7,7 @@ use banter_core::chat::{MessageStatus, SendOutcome, SendRequest};
 use banter_core::events::DomainEvent;
 use banter_core::ids::RecordRef;
 use banter_core::providers::{self, AzureConfig, ModelFamily, ProviderConfig, Secret};
+use banter_core::ErrorCode;
 use banter_core::{Core, Error};
 use banter_mocks::{MockConfig, MockServer};
 use banter_tests::{mock_azure_config, Env};
@@ -137,10 +138,18 @@ async fn a_throttled_request_is_retried_and_charged_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_before_any_text_are_refunded() {
     for (deployment, key, code) in [
-        ("o3-mini", "wrong-key", "unauthorized"),
-        ("o3-mini-not-found", "test-key", "deployment_not_found"),
-        ("o3-mini-prompt-filter", "test-key", "content_filtered"),
-        ("o3-mini-rate-limited", "test-key", "rate_limited"),
+        ("o3-mini", "wrong-key", ErrorCode::Unauthorized),
+        (
+            "o3-mini-not-found",
+            "test-key",
+            ErrorCode::DeploymentNotFound,
+        ),
+        (
+            "o3-mini-prompt-filter",
+            "test-key",
+            ErrorCode::ContentFiltered,
+        ),
+        ("o3-mini-rate-limited", "test-key", ErrorCode::RateLimited),
     ] {
         let chat = chat_with(deployment, true, key).await;
         let session = chat.core.chat().create_session(None).await.unwrap();
@@ -348,7 +357,7 @@ async fn one_generation_per_session_but_several_sessions_at_once() {
         }
     }
     let busy = chat.send(Some(a.id), "second").await.unwrap_err();
-    assert_eq!(busy.code(), "session_busy");
+    assert_eq!(busy.code(), ErrorCode::SessionBusy);
     chat.core.chat_engine().stop_reply(a.id);
     chat.core.chat_engine().stop_reply(b.id);
     first.await.unwrap().unwrap();
@@ -409,7 +418,7 @@ async fn a_failed_regeneration_keeps_the_old_reply_and_is_refunded() {
         .regenerate(&session, false)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "deployment_not_found");
+    assert_eq!(err.code(), ErrorCode::DeploymentNotFound);
     let page = chat
         .core
         .chat()
@@ -433,7 +442,7 @@ async fn there_is_nothing_to_regenerate_without_a_reply() {
         .regenerate(&RecordRef::Id(session.id), false)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(chat.balance().await, 100);
 }
 
@@ -499,7 +508,7 @@ async fn the_model_can_come_from_settings_and_a_damaged_setting_is_reported() {
     });
     assert_eq!(
         core.settings().set_provider(&bad).await.unwrap_err().code(),
-        "invalid_input"
+        ErrorCode::InvalidInput
     );
     let good = ProviderConfig::OpenAiCompatible(providers::OpenAiCompatConfig {
         base_url: "http://127.0.0.1:11434/v1".into(),
@@ -514,6 +523,6 @@ async fn the_model_can_come_from_settings_and_a_damaged_setting_is_reported() {
         .await
         .unwrap();
     let err = core.settings().provider().await.unwrap_err();
-    assert_eq!(err.code(), "setting_corrupt");
+    assert_eq!(err.code(), ErrorCode::SettingCorrupt);
     assert!(err.to_string().contains("provider"), "{err}");
 }

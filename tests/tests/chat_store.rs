@@ -8,6 +8,7 @@ use banter_core::chat::{ChatSession, Role};
 use banter_core::ids::RecordRef;
 use banter_core::ledger::EntryKind;
 use banter_core::Core;
+use banter_core::ErrorCode;
 use banter_tests::{assert_ledger, at, count_where, ledger_rows, raw_conn, Env};
 use chrono::Duration;
 
@@ -251,7 +252,7 @@ async fn deleting_a_session_removes_its_messages_but_not_its_ledger_rows() {
         .get_session(&RecordRef::Id(doomed.id))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), ErrorCode::NotFound);
 
     let mut conn = raw_conn(&env.db_path()).await;
     let sql = "SELECT COUNT(*) FROM chat_messages WHERE session_id = ?";

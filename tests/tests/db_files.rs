@@ -8,6 +8,7 @@
 use banter_core::ids::RecordRef;
 use banter_core::ledger::Action;
 use banter_core::Error;
+use banter_core::ErrorCode;
 use banter_tests::{
     assert_ledger, dir_entries, pseudo_random_bytes, raw_conn, settled_copy, spend, Env,
 };
@@ -27,7 +28,7 @@ fn files_beside(env: &Env) -> BTreeSet<String> {
 /// Opens the core on `env`'s existing `banter.db` and checks it fails with
 /// `code` naming the file, leaving the file's bytes and the directory as
 /// they were (no backup, no fresh database, no `-wal`/`-shm` left behind).
-async fn assert_refused_untouched(env: &Env, code: &str) -> Error {
+async fn assert_refused_untouched(env: &Env, code: ErrorCode) -> Error {
     let path = env.db_path();
     let before = std::fs::read(&path).expect("read the database file");
     let files_before = files_beside(env);
@@ -76,11 +77,11 @@ async fn a_read_only_database_is_refused_and_left_as_it_was() {
     let path = env.db_path();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
 
-    let err = assert_refused_untouched(&env, "database_read_only").await;
+    let err = assert_refused_untouched(&env, ErrorCode::DatabaseReadOnly).await;
     assert!(err.is_user_error());
     assert!(matches!(err, Error::Db(_)));
     // Still refused the second time (nothing was "fixed" in between).
-    assert_refused_untouched(&env, "database_read_only").await;
+    assert_refused_untouched(&env, ErrorCode::DatabaseReadOnly).await;
 
     // Made writable again, it opens with its data intact.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -92,9 +93,9 @@ async fn a_read_only_database_is_refused_and_left_as_it_was() {
 async fn random_bytes_are_refused_as_corrupt_and_left_as_they_were() {
     let env = Env::new("2026-03-10T09:00:00Z");
     write_db(&env, &pseudo_random_bytes(64 * 1024, 7));
-    let err = assert_refused_untouched(&env, "database_corrupt").await;
+    let err = assert_refused_untouched(&env, ErrorCode::DatabaseCorrupt).await;
     assert!(!err.is_user_error());
-    assert_eq!(err.to_api().code, "database_corrupt");
+    assert_eq!(err.to_api().code, ErrorCode::DatabaseCorrupt);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -103,7 +104,7 @@ async fn a_sqlite_header_over_garbage_is_refused_as_corrupt_and_left_as_it_was()
     let mut bytes = b"SQLite format 3\0".to_vec();
     bytes.extend(pseudo_random_bytes(64 * 1024 - 16, 11));
     write_db(&env, &bytes);
-    assert_refused_untouched(&env, "database_corrupt").await;
+    assert_refused_untouched(&env, ErrorCode::DatabaseCorrupt).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -115,14 +116,14 @@ async fn a_plausible_header_with_a_garbage_schema_is_refused_and_left_as_it_was(
     assert!(bytes.len() > 4096, "the copy has more than one page");
     bytes[100..4096].copy_from_slice(&pseudo_random_bytes(4096 - 100, 13));
     write_db(&env, &bytes);
-    assert_refused_untouched(&env, "database_corrupt").await;
+    assert_refused_untouched(&env, ErrorCode::DatabaseCorrupt).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_file_shorter_than_a_header_is_corrupt_but_an_empty_file_is_a_new_database() {
     let env = Env::new("2026-03-10T09:00:00Z");
     write_db(&env, b"SQLite");
-    assert_refused_untouched(&env, "database_corrupt").await;
+    assert_refused_untouched(&env, ErrorCode::DatabaseCorrupt).await;
 
     write_db(&env, b"");
     let core = env.open().await;
@@ -134,7 +135,7 @@ async fn a_directory_in_place_of_the_database_is_refused() {
     let env = Env::new("2026-03-10T09:00:00Z");
     std::fs::create_dir(env.db_path()).unwrap();
     let err = env.try_open().await.unwrap_err();
-    assert_eq!(err.code(), "database_unavailable");
+    assert_eq!(err.code(), ErrorCode::DatabaseUnavailable);
     assert!(env.db_path().is_dir());
     assert_eq!(
         files_beside(&env),

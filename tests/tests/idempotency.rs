@@ -17,6 +17,7 @@ use banter_core::ledger::{Action, EntryKind, Fingerprint, LedgerError};
 use banter_core::projects::GenerateRequest;
 use banter_core::scrape::{ScrapeLimits, ScrapeRequest};
 use banter_core::Error;
+use banter_core::ErrorCode;
 use banter_mocks::site::{self, SiteConfig};
 use banter_mocks::MockConfig;
 use banter_tests::{
@@ -29,7 +30,7 @@ fn assert_conflict(err: &Error, key: &str) {
         Error::Ledger(LedgerError::IdempotencyConflict { key: k }) => assert_eq!(k, key),
         other => panic!("expected idempotency_conflict for {key:?}, got {other:?}"),
     }
-    assert_eq!(err.code(), "idempotency_conflict");
+    assert_eq!(err.code(), ErrorCode::IdempotencyConflict);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

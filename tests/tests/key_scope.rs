@@ -11,6 +11,7 @@ use banter_core::chat::MessageStatus;
 use banter_core::ids::RecordRef;
 use banter_core::model_settings::{KeySource, ProviderSettingsInput};
 use banter_core::providers::{self, OpenAiCompatConfig, ProviderConfig, Secret};
+use banter_core::ErrorCode;
 use banter_core::{Core, Error};
 use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use banter_mocks::{MockConfig, MockServer};
@@ -82,7 +83,7 @@ async fn a_provider_redirect_to_another_host_is_not_followed_and_the_send_is_ref
 
     let (session, result) = send(&core, "a prompt for the configured host only").await;
     let err = result.unwrap_err();
-    assert_eq!(err.code(), "provider_redirected", "{err}");
+    assert_eq!(err.code(), ErrorCode::ProviderRedirected, "{err}");
     assert!(
         err.to_string().contains(&elsewhere.addr().to_string()),
         "the error names the new location: {err}"
@@ -110,7 +111,7 @@ async fn a_provider_redirect_to_another_host_is_not_followed_and_the_send_is_ref
 
     // The connection check says the same, and still nothing reaches it.
     let err = core.check_connection().await.unwrap_err();
-    assert_eq!(err.code(), "provider_redirected");
+    assert_eq!(err.code(), ErrorCode::ProviderRedirected);
     assert!(elsewhere.requests().is_empty());
 }
 
@@ -194,7 +195,7 @@ async fn a_new_host_asks_for_its_key_again() {
     assert!(!shown.key_configured, "{shown:?}");
     assert_eq!(shown.label, None, "no usable model without a key");
     let err = core.check_connection().await.unwrap_err();
-    assert_eq!(err.code(), "provider_not_configured");
+    assert_eq!(err.code(), ErrorCode::ProviderNotConfigured);
     assert!(moved.requests().is_empty());
 
     // A path change on the same host keeps the key (the origin is the same).
@@ -222,9 +223,9 @@ async fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_connecting(
         let err = save(&core, config.clone(), Some("a-key"))
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "insecure_endpoint", "{config:?}: {err}");
+        assert_eq!(err.code(), ErrorCode::InsecureEndpoint, "{config:?}: {err}");
         let err = providers::build(&config, Some(Secret::new("a-key"))).unwrap_err();
-        assert_eq!(err.code(), "insecure_endpoint");
+        assert_eq!(err.code(), ErrorCode::InsecureEndpoint);
     }
     let shown = core.provider_settings().await.unwrap();
     assert_eq!(shown.config, None, "nothing was saved");
@@ -246,7 +247,7 @@ async fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_connecting(
         .billing()
         .connect("http://example.invalid", Secret::new("am_sk_test"))
         .unwrap_err();
-    assert_eq!(err.code(), "billing_insecure_endpoint", "{err}");
+    assert_eq!(err.code(), ErrorCode::BillingInsecureEndpoint, "{err}");
 }
 
 async fn autumn() -> AutumnServer {
@@ -277,10 +278,10 @@ async fn an_autumn_redirect_is_an_error_and_is_not_followed() {
         .checkout(Product::Credits500)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "billing_redirected", "{err}");
+    assert_eq!(err.code(), ErrorCode::BillingRedirected, "{err}");
     assert!(err.to_string().contains(&elsewhere.base_url()), "{err}");
     let err = core.billing().reconcile().await.unwrap_err();
-    assert_eq!(err.code(), "billing_redirected", "{err}");
+    assert_eq!(err.code(), ErrorCode::BillingRedirected, "{err}");
     assert!(billing.api_calls() >= 2);
     assert_eq!(elsewhere.api_calls(), 0, "the billing key went elsewhere");
     assert_eq!(remaining(&core).await, 100);

@@ -4,6 +4,7 @@
 //! `database_migration_failed` and leaves the data as it was; a schema version
 //! this build does not know is `database_too_new` and the file is left intact.
 
+use banter_core::ErrorCode;
 use banter_tests::{at, dir_entries, new_raw_db, raw_conn, settled_copy, Env};
 use sqlx::Connection;
 use std::collections::BTreeSet;
@@ -124,7 +125,7 @@ async fn a_failed_migration_is_reported_and_leaves_the_data_alone() {
     }
 
     let err = env.try_open().await.unwrap_err();
-    assert_eq!(err.code(), "database_migration_failed", "{err}");
+    assert_eq!(err.code(), ErrorCode::DatabaseMigrationFailed, "{err}");
     let backups = env.data_dir().join("backups");
     assert!(
         err.to_string().contains(&backups.display().to_string()),
@@ -203,7 +204,7 @@ async fn a_schema_from_a_newer_build_is_refused_and_left_intact() {
         BTreeSet::from(["banter.db".to_string(), "banter.db.open-lock".to_string()]),
         "files left beside it"
     );
-    assert_eq!(err.code(), "database_too_new", "{err}");
+    assert_eq!(err.code(), ErrorCode::DatabaseTooNew, "{err}");
     assert!(err.to_string().contains("99999999999999"), "{err}");
     assert!(!env.data_dir().join("backups").exists());
 

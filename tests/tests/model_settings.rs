@@ -9,6 +9,7 @@ use banter_core::ledger::{Action, Costs};
 use banter_core::model_settings::{ConfigSource, KeySource, ProviderSettingsInput};
 use banter_core::providers::{OpenAiCompatConfig, ProviderConfig};
 use banter_core::secrets::{SecretName, SecretStore};
+use banter_core::ErrorCode;
 use banter_mocks::MockConfig;
 use banter_tests::{mock_azure_config, raw_conn, Env};
 
@@ -31,7 +32,7 @@ async fn a_saved_model_and_key_are_used_and_the_key_never_comes_back() {
     assert!(!none.key_configured);
     assert_eq!(none.label, None);
     let err = core.check_connection().await.unwrap_err();
-    assert_eq!(err.code(), "provider_not_configured");
+    assert_eq!(err.code(), ErrorCode::ProviderNotConfigured);
 
     // A wrong key: saved, then the check says unauthorized.
     let saved = core
@@ -46,7 +47,7 @@ async fn a_saved_model_and_key_are_used_and_the_key_never_comes_back() {
     assert!(saved.key_configured);
     assert_eq!(saved.key_source, KeySource::Keyring);
     let err = core.check_connection().await.unwrap_err();
-    assert_eq!(err.code(), "unauthorized");
+    assert_eq!(err.code(), ErrorCode::Unauthorized);
 
     // The right key; `None` later keeps it.
     core.save_provider_settings(ProviderSettingsInput {
@@ -101,7 +102,7 @@ async fn the_connection_check_reports_provider_errors_by_code() {
     .await
     .unwrap();
     let err = core.check_connection().await.unwrap_err();
-    assert_eq!(err.code(), "deployment_not_found");
+    assert_eq!(err.code(), ErrorCode::DeploymentNotFound);
 
     // Clearing the key: an Azure model without a key is not usable.
     let cleared = core
@@ -116,7 +117,7 @@ async fn the_connection_check_reports_provider_errors_by_code() {
     assert_eq!(cleared.label, None);
     assert_eq!(
         core.check_connection().await.unwrap_err().code(),
-        "provider_not_configured"
+        ErrorCode::ProviderNotConfigured
     );
 
     // A bad URL is refused and the saved model stays.
@@ -132,7 +133,7 @@ async fn the_connection_check_reports_provider_errors_by_code() {
         })
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     let still = core.provider_settings().await.unwrap();
     assert!(matches!(still.config, Some(ProviderConfig::Azure(_))));
 }
@@ -156,7 +157,7 @@ async fn the_quick_chat_shortcut_has_a_default_and_is_checked() {
     assert_eq!(settings.quick_chat_shortcut().await.unwrap(), "Alt+Shift+K");
     for bad in ["", "Alt+;DROP TABLE", &"A+".repeat(40)] {
         let err = settings.set_quick_chat_shortcut(bad).await.unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "{bad}");
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad}");
     }
     assert_eq!(settings.quick_chat_shortcut().await.unwrap(), "Alt+Shift+K");
 }

@@ -12,6 +12,7 @@ use banter_core::ledger::{Action, EntryKind, LedgerEntry, LedgerError};
 use banter_core::projects::GenerateRequest;
 use banter_core::scrape::{ScrapeLimits, ScrapeRequest};
 use banter_core::Error;
+use banter_core::ErrorCode;
 use banter_mocks::site::{self, SiteConfig};
 use banter_mocks::MockConfig;
 use banter_tests::{ledger_rows, spend_down_to, use_mock_model, verify, Env};
@@ -37,7 +38,12 @@ fn judge(action: Action, result: Result<LedgerEntry, Error>) -> Outcome {
             assert!(available < needed && available >= 0, "{available}");
             Outcome::Refused(action)
         }
-        Err(e) if matches!(e.code(), "invalid_model_output" | "not_found") => {
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::InvalidModelOutput | ErrorCode::NotFound
+            ) =>
+        {
             Outcome::Refunded(action)
         }
         Err(e) => panic!("{action:?} failed unexpectedly: {e} ({})", e.code()),

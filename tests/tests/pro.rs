@@ -6,6 +6,7 @@
 use banter_core::ids::RecordRef;
 use banter_core::ledger::{Action, LedgerError};
 use banter_core::Error;
+use banter_core::ErrorCode;
 use banter_tests::{assert_ledger, at, spend, spend_n, Env};
 use chrono::Duration;
 
@@ -105,7 +106,7 @@ async fn pro_works_on_an_empty_balance_and_a_chat_message_records_zero_credits()
     let err = spend(&core, Action::ChatMessage, "denied-again")
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "insufficient_credits");
+    assert_eq!(err.code(), ErrorCode::InsufficientCredits);
     assert_ledger(&core, 36, 1).await;
 }
 

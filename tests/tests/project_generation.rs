@@ -7,6 +7,7 @@
 use banter_core::jobs::JobStatus;
 use banter_core::ledger::{Action, EntryKind};
 use banter_core::projects::{GenerateRequest, GeneratedProject, Priority};
+use banter_core::ErrorCode;
 use banter_core::{Core, Error};
 use banter_mocks::project::valid_plan;
 use banter_mocks::{MockConfig, MockServer};
@@ -148,7 +149,7 @@ async fn output_that_is_not_json_is_repaired_once_then_refunded() {
         .generate("A birthday party [[project:invalid]]")
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_model_output", "{err}");
+    assert_eq!(err.code(), ErrorCode::InvalidModelOutput, "{err}");
     g.assert_refunded_and_empty().await;
 
     // Exactly one repair: the first answer and the error went back.
@@ -170,7 +171,7 @@ async fn output_that_breaks_the_schema_is_refunded() {
         .generate("A move [[project:wrong-schema]]")
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_model_output", "{err}");
+    assert_eq!(err.code(), ErrorCode::InvalidModelOutput, "{err}");
     assert!(err.to_string().contains("schema"), "{err}");
     g.assert_refunded_and_empty().await;
     assert_eq!(g.mock.requests().len(), 2);
@@ -180,7 +181,7 @@ async fn output_that_breaks_the_schema_is_refunded() {
 async fn too_many_tasks_are_refused_and_refunded() {
     let g = generator("o3-mini").await;
     let err = g.generate("Huge [[project:tasks:31]]").await.unwrap_err();
-    assert_eq!(err.code(), "invalid_model_output", "{err}");
+    assert_eq!(err.code(), ErrorCode::InvalidModelOutput, "{err}");
     g.assert_refunded_and_empty().await;
 }
 
@@ -191,7 +192,7 @@ async fn truncated_output_is_refunded_and_creates_nothing() {
         .generate("A novel [[project:truncated]]")
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "model_output_truncated", "{err}");
+    assert_eq!(err.code(), ErrorCode::ModelOutputTruncated, "{err}");
     g.assert_refunded_and_empty().await;
 }
 
@@ -256,7 +257,7 @@ async fn the_same_idempotency_key_never_charges_or_creates_twice() {
         .await
         .unwrap_err();
     let replay = g.core.generator().generate(failing).await.unwrap_err();
-    assert_eq!(replay.code(), "job_failed");
+    assert_eq!(replay.code(), ErrorCode::JobFailed);
     assert_eq!(g.balance().await, 85);
     verify(&g.core).await;
 }
@@ -266,10 +267,10 @@ async fn nothing_is_charged_without_a_model_or_a_prompt_or_enough_credits() {
     let g = generator("o3-mini").await;
     g.core.chat_engine().set_provider(None);
     let err = g.generate("Plan a trip").await.unwrap_err();
-    assert_eq!(err.code(), "provider_not_configured");
+    assert_eq!(err.code(), ErrorCode::ProviderNotConfigured);
     use_mock_model(&g.core, &g.mock.base_url(), "o3-mini");
     let err = g.generate("   ").await.unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     banter_tests::spend_down_to(&g.core, 14).await;
     let before = ledger_rows(&g.core).await.len();
     let err = g.generate("Plan a trip").await.unwrap_err();

@@ -6,6 +6,7 @@ use banter_core::ids::RecordRef;
 use banter_core::projects::{
     NewTask, Priority, ProjectStatus, ProjectUpdate, TaskFilter, TaskStatus, TaskUpdate,
 };
+use banter_core::ErrorCode;
 use banter_tests::{count_where, raw_conn, Env};
 use chrono::{Duration, NaiveDate};
 
@@ -238,7 +239,7 @@ async fn archiving_hides_a_project_and_deleting_cascades_to_its_tasks() {
         .get_task(&RecordRef::Display("TK-000001".into()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), ErrorCode::NotFound);
     assert_eq!(
         store
             .list_tasks(&TaskFilter::default())

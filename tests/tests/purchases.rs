@@ -12,6 +12,7 @@ use banter_core::billing::{PollPolicy, Product};
 use banter_core::ledger::{Action, EntryKind};
 use banter_core::providers::Secret;
 use banter_core::Core;
+use banter_core::ErrorCode;
 use banter_mocks::autumn::{paid_invoice, start_autumn, AutumnConfig, AutumnServer};
 use banter_tests::{ledger_rows, rows_of_kind, verify, Env};
 use chrono::{DateTime, Utc};
@@ -187,7 +188,7 @@ async fn forged_links_grant_nothing() {
         huge.as_str(),
     ] {
         let err = core.billing().handle_deep_link(forged).await.unwrap_err();
-        assert_eq!(err.code(), "bad_deep_link", "{forged}");
+        assert_eq!(err.code(), ErrorCode::BadDeepLink, "{forged}");
     }
     // A well-formed link with no payment behind it finds nothing to grant.
     let report = core
@@ -216,7 +217,7 @@ async fn autumn_down_is_a_clear_error_and_the_purchase_waits() {
     let (server, core, link) = paid_500_pack(&env).await;
     server.set_outage(true);
     let err = core.billing().handle_deep_link(&link).await.unwrap_err();
-    assert_eq!(err.code(), "billing_unavailable");
+    assert_eq!(err.code(), ErrorCode::BillingUnavailable);
     assert!(err.to_string().contains("kept"), "{err}");
     assert_eq!(core.billing().pending().await.unwrap().len(), 1);
     assert_eq!(remaining(&core).await, 100);
@@ -264,14 +265,15 @@ async fn without_a_key_or_with_a_wrong_one_purchases_say_why() {
     let core = env.open().await;
     let err = core.billing().checkout(Product::Pro).await.unwrap_err();
     assert!(
-        std::env::var_os("AUTUMN_SECRET_KEY").is_some() || err.code() == "billing_not_configured",
+        std::env::var_os("AUTUMN_SECRET_KEY").is_some()
+            || err.code() == ErrorCode::BillingNotConfigured,
         "{err}"
     );
     core.billing()
         .connect(&server.base_url(), Secret::new("am_sk_test_wrong"))
         .unwrap();
     let err = core.billing().checkout(Product::Pro).await.unwrap_err();
-    assert_eq!(err.code(), "billing_unauthorized");
+    assert_eq!(err.code(), ErrorCode::BillingUnauthorized);
     assert!(core.billing().pending().await.unwrap().is_empty());
 }
 
@@ -398,9 +400,9 @@ async fn an_answer_about_another_customer_is_refused_and_grants_nothing() {
     for other in ["someone-else", ""] {
         server.answer_as(Some(other));
         let err = core.billing().reconcile().await.unwrap_err();
-        assert_eq!(err.code(), "billing_customer_mismatch", "{other:?}");
+        assert_eq!(err.code(), ErrorCode::BillingCustomerMismatch, "{other:?}");
         let err = core.billing().handle_deep_link(&link).await.unwrap_err();
-        assert_eq!(err.code(), "billing_customer_mismatch", "{other:?}");
+        assert_eq!(err.code(), ErrorCode::BillingCustomerMismatch, "{other:?}");
     }
     assert_eq!(ledger_rows(&core).await.len(), rows, "nothing granted");
     let balance = core.balance().await.unwrap();
@@ -466,7 +468,7 @@ async fn the_link_check_busy_flag_is_cleared_however_a_check_ends() {
     // A reconcile that fails (Autumn answers about someone else).
     server.answer_as(Some("someone-else"));
     let err = check.run(&link).await.unwrap_err();
-    assert_eq!(err.code(), "billing_customer_mismatch");
+    assert_eq!(err.code(), ErrorCode::BillingCustomerMismatch);
     assert!(
         !billing.link_check_running(),
         "cleared after a failed check"
@@ -475,7 +477,7 @@ async fn the_link_check_busy_flag_is_cleared_however_a_check_ends() {
     // A refused link (an early return).
     let check = billing.begin_link_check().expect("free again");
     let err = check.run("banter://purchase/grant").await.unwrap_err();
-    assert_eq!(err.code(), "bad_deep_link");
+    assert_eq!(err.code(), ErrorCode::BadDeepLink);
     assert!(!billing.link_check_running());
 
     // A check cancelled while it polls an Autumn that is down.

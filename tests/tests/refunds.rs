@@ -6,6 +6,7 @@
 
 use banter_core::ledger::{Action, EntryKind, LedgerError};
 use banter_core::Error;
+use banter_core::ErrorCode;
 use banter_tests::{assert_ledger, at, ledger_rows, purchase, spend, spend_n, Env};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -103,7 +104,7 @@ async fn only_spends_can_be_refunded() {
             }
             other => panic!("entry {id}: expected not_refundable, got {other:?}"),
         }
-        assert_eq!(err.code(), "not_refundable");
+        assert_eq!(err.code(), ErrorCode::NotRefundable);
     }
     let err = core.ledger().refund(999_999).await.unwrap_err();
     match &err {

@@ -15,6 +15,7 @@ use banter_core::events::Subscription;
 use banter_core::ids::RecordRef;
 use banter_core::ledger::EntryKind;
 use banter_core::Core;
+use banter_core::ErrorCode;
 use banter_mocks::{MockConfig, MockServer};
 use banter_tests::{rows_of_kind, use_mock_model, verify, Env};
 use std::path::PathBuf;
@@ -60,7 +61,7 @@ async fn messages(core: &Core, session: i64) -> Vec<ChatMessage> {
 }
 
 /// The text announced for `message_id` and its `ReplyFailed` (code, refunded).
-fn announced(events: &mut Subscription, id: i64) -> (String, Option<(String, bool)>) {
+fn announced(events: &mut Subscription, id: i64) -> (String, Option<(ErrorCode, bool)>) {
     let mut text = String::new();
     let mut failed = None;
     while let Ok(event) = events.try_recv() {
@@ -113,7 +114,7 @@ async fn a_journal_write_failing_mid_reply_is_refunded_at_once_keeping_the_shown
     let mut events = core.events().subscribe();
 
     let err = send(&core, session.id, "go slowly").await.unwrap_err();
-    assert_eq!(err.code(), "reply_not_saved", "{err}");
+    assert_eq!(err.code(), ErrorCode::ReplyNotSaved, "{err}");
     assert!(err.to_string().contains("refunded"), "{err}");
     let written = reader.join().unwrap();
     // The first batch (a word or two of the slow reply) got through.
@@ -125,7 +126,7 @@ async fn a_journal_write_failing_mid_reply_is_refunded_at_once_keeping_the_shown
 
     let (shown, failed) = announced(&mut events, reply_id);
     assert_eq!(shown, written, "only text that was saved was shown");
-    assert_eq!(failed, Some(("reply_not_saved".to_string(), true)));
+    assert_eq!(failed, Some((ErrorCode::ReplyNotSaved, true)));
     let stored = messages(&core, session.id).await;
     let reply = &stored[1];
     assert_eq!(reply.id, reply_id);
@@ -172,10 +173,10 @@ async fn a_journal_that_cannot_be_created_fails_the_reply_and_refunds_it() {
     let mut events = core.events().subscribe();
 
     let err = send(&core, session.id, "hello").await.unwrap_err();
-    assert_eq!(err.code(), "reply_not_saved", "{err}");
+    assert_eq!(err.code(), ErrorCode::ReplyNotSaved, "{err}");
     let (shown, failed) = announced(&mut events, reply_id);
     assert_eq!(shown, "", "nothing unsaved is shown");
-    assert_eq!(failed, Some(("reply_not_saved".to_string(), true)));
+    assert_eq!(failed, Some((ErrorCode::ReplyNotSaved, true)));
     let reply = messages(&core, session.id).await.pop().unwrap();
     assert_eq!((reply.id, reply.status), (reply_id, MessageStatus::Error));
     assert_eq!(reply.content, "");

@@ -15,6 +15,7 @@ use banter_core::ledger::{Action, EntryKind};
 use banter_core::scrape::address::{scope_of, Scope};
 use banter_core::scrape::network::{AddressPolicy, HostResolver, Lookup};
 use banter_core::scrape::{Network, ScrapeLimits, ScrapeRequest, ScrapeResult, Scraper};
+use banter_core::ErrorCode;
 use banter_core::{tokens, Core, Error};
 use banter_mocks::site::{self, Site, SiteConfig};
 use banter_tests::{count_rows, ledger_rows, rows_of_kind, verify, Env};
@@ -170,13 +171,13 @@ impl Scrape {
 
     /// The scrape of `path` failed with `code` and was refunded: balance
     /// 100, one spend of 5 and its refund, nothing stored.
-    async fn assert_fails_refunded(&self, path: &str, code: &str) {
+    async fn assert_fails_refunded(&self, path: &str, code: ErrorCode) {
         self.assert_url_fails_refunded(&self.site.url(path), code)
             .await;
     }
 
     /// [`Self::assert_fails_refunded`] for a whole address.
-    async fn assert_url_fails_refunded(&self, url: &str, code: &str) {
+    async fn assert_url_fails_refunded(&self, url: &str, code: ErrorCode) {
         let path = url;
         let err = self
             .scrape_url(url, None)
@@ -199,7 +200,7 @@ impl Scrape {
                 .fetch_one(self.core.db().pool())
                 .await
                 .expect("the job");
-        assert_eq!(error_code.as_deref(), Some(code));
+        assert_eq!(error_code.as_deref(), Some(code.as_str()));
         verify(&self.core).await;
     }
 }
@@ -272,7 +273,7 @@ async fn a_page_can_be_stored_on_an_existing_project() {
         .scrape_url(&s.site.url("/plain"), Some(RecordRef::Id(999)))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), ErrorCode::NotFound);
     assert_eq!(s.balance().await, 95);
     verify(&s.core).await;
 }
@@ -280,40 +281,46 @@ async fn a_page_can_be_stored_on_an_existing_project() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_found_and_gone_are_refunded() {
     let s = scraping().await;
-    s.assert_fails_refunded("/missing", "not_found").await;
-    s.assert_fails_refunded("/gone", "not_found").await;
-    s.assert_fails_refunded("/broken", "http_error").await;
+    s.assert_fails_refunded("/missing", ErrorCode::NotFound)
+        .await;
+    s.assert_fails_refunded("/gone", ErrorCode::NotFound).await;
+    s.assert_fails_refunded("/broken", ErrorCode::HttpError)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_server_times_out_and_is_refunded() {
     let s = scraping().await;
-    s.assert_fails_refunded("/slow", "timeout").await;
+    s.assert_fails_refunded("/slow", ErrorCode::Timeout).await;
     // Headers at once, then a stalled body: the total timeout still holds.
-    s.assert_fails_refunded("/slow-body", "timeout").await;
+    s.assert_fails_refunded("/slow-body", ErrorCode::Timeout)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_10_mb_body_is_too_large_whether_declared_or_streamed() {
     let s = scraping().await;
-    s.assert_fails_refunded("/huge", "too_large").await;
-    s.assert_fails_refunded("/huge-declared", "too_large").await;
+    s.assert_fails_refunded("/huge", ErrorCode::TooLarge).await;
+    s.assert_fails_refunded("/huge-declared", ErrorCode::TooLarge)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pdf_is_not_a_web_page() {
     let s = scraping().await;
-    s.assert_fails_refunded("/pdf", "not_a_web_page").await;
+    s.assert_fails_refunded("/pdf", ErrorCode::NotAWebPage)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_redirects_are_followed_and_a_sixth_or_a_loop_is_refused() {
     let s = scraping().await;
-    s.assert_fails_refunded("/loop", "too_many_redirects").await;
-    s.assert_fails_refunded("/hops/6", "too_many_redirects")
+    s.assert_fails_refunded("/loop", ErrorCode::TooManyRedirects)
+        .await;
+    s.assert_fails_refunded("/hops/6", ErrorCode::TooManyRedirects)
         .await;
     // A redirect to a file is refused like a file address.
-    s.assert_fails_refunded("/to-file", "bad_url").await;
+    s.assert_fails_refunded("/to-file", ErrorCode::BadUrl).await;
     let got = s.scrape("/hops/5").await.expect("five hops");
     assert_eq!(got.source.title, site::ARTICLE_TITLE);
     assert_eq!(got.source.source_url, s.site.url("/hops/0"));
@@ -347,7 +354,8 @@ async fn pages_in_other_charsets_are_decoded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_without_text_is_refunded() {
     let s = scraping().await;
-    s.assert_fails_refunded("/empty", "empty_page").await;
+    s.assert_fails_refunded("/empty", ErrorCode::EmptyPage)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,7 +369,7 @@ async fn non_web_addresses_are_refused_before_any_charge() {
         "not a url",
     ] {
         let err = s.scrape_url(url, None).await.unwrap_err();
-        assert_eq!(err.code(), "bad_url", "{url}: {err}");
+        assert_eq!(err.code(), ErrorCode::BadUrl, "{url}: {err}");
     }
     assert_eq!(ledger_rows(&s.core).await, before, "no ledger row");
     assert_eq!(s.balance().await, 100);
@@ -415,7 +423,7 @@ async fn a_large_scraped_page_stays_out_of_the_chat_context_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_of_20000_nested_divs_is_refused_and_refunded() {
     let s = scraping().await;
-    s.assert_fails_refunded("/nested/20000", "page_too_complex")
+    s.assert_fails_refunded("/nested/20000", ErrorCode::PageTooComplex)
         .await;
     let spends = rows_of_kind(&s.core, EntryKind::Spend).await;
     assert_eq!(spends.len(), 1);
@@ -435,7 +443,10 @@ async fn a_page_of_20000_nested_divs_is_refused_and_refunded() {
     assert_eq!(
         jobs,
         [
-            ("failed".to_string(), Some("page_too_complex".to_string())),
+            (
+                "failed".to_string(),
+                Some(ErrorCode::PageTooComplex.as_str().to_string())
+            ),
             ("succeeded".to_string(), None)
         ]
     );
@@ -455,7 +466,7 @@ async fn an_extraction_past_its_deadline_is_refunded() {
             ..test_limits()
         })
         .expect("limits");
-    s.assert_fails_refunded("/nested/400", "extraction_timeout")
+    s.assert_fails_refunded("/nested/400", ErrorCode::ExtractionTimeout)
         .await;
 }
 
@@ -467,7 +478,7 @@ async fn a_public_redirect_to_mapped_loopback_is_refused_and_refunded() {
     let p = with_public_host(usize::MAX).await;
     let port = p.s.site.port();
     let target = format!("http://[::ffff:127.0.0.1]:{port}/article");
-    p.s.assert_url_fails_refunded(&p.redirect_to(&target), "redirect_to_private_address")
+    p.s.assert_url_fails_refunded(&p.redirect_to(&target), ErrorCode::RedirectToPrivateAddress)
         .await;
     // Other spellings of this machine, and a name that resolves to it.
     for target in [
@@ -479,7 +490,7 @@ async fn a_public_redirect_to_mapped_loopback_is_refused_and_refunded() {
         format!("http://sneaky.test:{port}/article"),
         format!("http://localhost:{port}/article"),
     ] {
-        p.s.assert_url_fails_refunded(&p.redirect_to(&target), "redirect_to_private_address")
+        p.s.assert_url_fails_refunded(&p.redirect_to(&target), ErrorCode::RedirectToPrivateAddress)
             .await;
     }
     assert_eq!(p.s.balance().await, 100);
@@ -518,7 +529,7 @@ async fn public_redirects_are_followed_and_typed_loopback_still_works() {
 async fn a_name_that_rebinds_to_loopback_between_hops_is_refused() {
     let p = with_public_host(1).await;
     let again = p.public_url("/article");
-    p.s.assert_url_fails_refunded(&p.redirect_to(&again), "redirect_to_private_address")
+    p.s.assert_url_fails_refunded(&p.redirect_to(&again), ErrorCode::RedirectToPrivateAddress)
         .await;
     assert_eq!(p.resolver.lookups.load(Ordering::SeqCst), 2);
 }

@@ -4,6 +4,7 @@
 use banter_core::chat::{ExportFormat, MessageStatus, MATCH_END, MATCH_START};
 use banter_core::ids::RecordRef;
 use banter_core::Core;
+use banter_core::ErrorCode;
 use banter_mocks::{MockConfig, MockServer};
 use banter_tests::Env;
 
@@ -71,7 +72,7 @@ async fn search_finds_words_in_every_session_newest_first_with_marked_snippets()
     }
     for empty in ["", "   ", "\"*()"] {
         let err = core.chat().search(empty, None).await.unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "{empty:?}");
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{empty:?}");
     }
     assert_eq!(
         core.chat().search("lisbon", Some(1)).await.unwrap().len(),
@@ -148,7 +149,7 @@ async fn a_session_exports_as_markdown_and_json_with_every_message() {
         .export(&RecordRef::Id(999), ExportFormat::Json)
         .await
         .unwrap_err();
-    assert_eq!(missing.code(), "not_found");
+    assert_eq!(missing.code(), ErrorCode::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

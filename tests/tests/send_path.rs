@@ -7,7 +7,7 @@
 use banter_core::chat::{ReplyListener, SendRequest};
 use banter_core::events::{DomainEvent, Published};
 use banter_core::ledger::Action;
-use banter_core::{Core, Error};
+use banter_core::{Core, Error, ErrorCode};
 use banter_mocks::{MockConfig, MockServer};
 use banter_tests::{spend_down_to, use_mock_model, Env};
 use std::sync::{Arc, Mutex};
@@ -55,7 +55,7 @@ async fn a_send_refused_before_anything_is_kept_leaves_no_session() {
         .send(new_session("hello", None))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "provider_not_configured");
+    assert_eq!(err.code(), ErrorCode::ProviderNotConfigured);
     assert_eq!(sessions(&core).await, vec![]);
 
     use_mock_model(&core, &mock.base_url(), "o3-mini");
@@ -69,7 +69,7 @@ async fn a_send_refused_before_anything_is_kept_leaves_no_session() {
             .send(new_session(text, None))
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "{} chars", text.len());
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{} chars", text.len());
     }
     assert_eq!(sessions(&core).await, vec![]);
 
@@ -96,8 +96,8 @@ async fn a_send_whose_model_fails_keeps_its_session_with_the_refunded_message() 
     let core = env.open().await;
     let mock = mock().await;
     for (deployment, code) in [
-        ("o3-mini-prompt-filter", "content_filtered"),
-        ("o3-mini-not-found", "deployment_not_found"),
+        ("o3-mini-prompt-filter", ErrorCode::ContentFiltered),
+        ("o3-mini-not-found", ErrorCode::DeploymentNotFound),
     ] {
         use_mock_model(&core, &mock.base_url(), deployment);
         let err = core
@@ -156,7 +156,7 @@ async fn a_new_session_send_succeeds_and_its_retry_replays_in_that_session() {
         .send(new_session("something else", Some("k-1")))
         .await
         .unwrap_err();
-    assert_eq!(other.code(), "idempotency_conflict");
+    assert_eq!(other.code(), ErrorCode::IdempotencyConflict);
     assert_eq!(sessions(&core).await.len(), 1);
 }
 

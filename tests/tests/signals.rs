@@ -7,6 +7,7 @@ use banter_core::events::DomainEvent;
 use banter_core::events::Subscription;
 use banter_core::ledger::{Action, Band, LedgerError};
 use banter_core::Error;
+use banter_core::ErrorCode;
 use banter_tests::{assert_ledger, purchase, spend, spend_n, Env};
 use tokio::sync::broadcast::error::TryRecvError;
 
@@ -154,17 +155,17 @@ async fn insufficient_credits_carries_exact_numbers_to_the_api() {
         }
         other => panic!("expected insufficient_credits, got {other:?}"),
     }
-    assert_eq!(err.code(), "insufficient_credits");
+    assert_eq!(err.code(), ErrorCode::InsufficientCredits);
     assert!(err.is_user_error());
     let api = err.to_api();
-    assert_eq!(api.code, "insufficient_credits");
+    assert_eq!(api.code, ErrorCode::InsufficientCredits);
     assert_eq!(api.needed, Some(15));
     assert_eq!(api.available, Some(10));
     assert_eq!(api.field, None);
     assert_eq!(
         serde_json::to_value(&api).unwrap(),
         serde_json::json!({
-            "code": "insufficient_credits",
+            "code": ErrorCode::InsufficientCredits,
             "message": "not enough credits: this needs 15, you have 10",
             "needed": 15,
             "available": 10,

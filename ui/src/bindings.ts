@@ -97,7 +97,7 @@ export type ApiError = ApiError_Serialize | ApiError_Deserialize;
 
 /**  The serializable error handed to the UI and printed by the CLI. */
 export type ApiError_Deserialize = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 	needed?: number | null,
 	available?: number | null,
@@ -106,7 +106,7 @@ export type ApiError_Deserialize = {
 
 /**  The serializable error handed to the UI and printed by the CLI. */
 export type ApiError_Serialize = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 	needed?: number,
 	available?: number,
@@ -321,7 +321,7 @@ export type DomainEvent_Deserialize =
 /**  The reply ended with text: complete, stopped, filtered or cut short. */
 { type: "reply_finished"; sessionId: number; messageId: number; status: MessageStatus; tokens: number } | 
 /**  The reply failed before any text; `refunded` says the send was refunded. */
-{ type: "reply_failed"; sessionId: number; messageId: number; code: string; message: string; refunded: boolean } | 
+{ type: "reply_failed"; sessionId: number; messageId: number; code: ErrorCode; message: string; refunded: boolean } | 
 /**
  *  A purchase Autumn reported as paid was fulfilled (credits added, or
  *  Pro switched on when `credits` is `None`).
@@ -348,7 +348,7 @@ export type DomainEvent_Serialize =
 /**  The reply ended with text: complete, stopped, filtered or cut short. */
 { type: "reply_finished"; sessionId: number; messageId: number; status: MessageStatus; tokens: number } | 
 /**  The reply failed before any text; `refunded` says the send was refunded. */
-{ type: "reply_failed"; sessionId: number; messageId: number; code: string; message: string; refunded: boolean } | 
+{ type: "reply_failed"; sessionId: number; messageId: number; code: ErrorCode; message: string; refunded: boolean } | 
 /**
  *  A purchase Autumn reported as paid was fulfilled (credits added, or
  *  Pro switched on when `credits` is `None`).
@@ -357,6 +357,158 @@ export type DomainEvent_Serialize =
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";
+
+/**
+ *  A stable, machine-readable error code; serialized as its
+ *  `snake_case` name (see [`ErrorCode::as_str`]).
+ */
+export type ErrorCode = 
+/**
+ *  A value failed validation (empty text, bad id, unparsable shortcut…);
+ *  `ApiError.field` names the value.
+ */
+"invalid_input" | 
+/**  A record, page or file asked for does not exist. */
+"not_found" | 
+/**  SQLite stayed busy or locked past the busy timeout. */
+"database_busy" | 
+/**  The database file is damaged or not a database; it is left untouched. */
+"database_corrupt" | 
+/**  Any other SQLite failure. */
+"database" | 
+/**  The database file or its folder cannot be written. */
+"database_read_only" | 
+/**  The database was written by a newer Banter; it is not downgraded. */
+"database_too_new" | 
+/**  A schema migration failed; the database is left at its old version. */
+"database_migration_failed" | 
+/**  The database file or data directory cannot be opened or created. */
+"database_unavailable" | 
+/**
+ *  A spend needs more credits than the balance holds;
+ *  `ApiError.needed` and `ApiError.available` say how many.
+ */
+"insufficient_credits" | 
+/**  An idempotency key was reused for a different operation or amount. */
+"idempotency_conflict" | 
+/**  A refund was asked for a ledger entry that is not a spend. */
+"not_refundable" | 
+/**  A purchase would add zero or fewer credits. */
+"invalid_amount" | 
+/**  The ledger's rows disagree with its cached balance. */
+"ledger_inconsistent" | 
+/**  No chat model (endpoint, deployment or key) is configured yet. */
+"provider_not_configured" | 
+/**  The provider refused the API key. */
+"unauthorized" | 
+/**  The provider has no deployment or model of the configured name. */
+"deployment_not_found" | 
+/**  The provider is rate limiting us and retries ran out. */
+"rate_limited" | 
+/**  The provider's content filter refused the prompt. */
+"content_filtered" | 
+/**  The provider, or a web page being scraped, did not answer in time. */
+"timeout" | 
+/**  The provider, or a web page being scraped, could not be reached. */
+"network" | 
+/**  The provider rejected the request as malformed. */
+"bad_request" | 
+/**  The provider's answer could not be understood. */
+"bad_response" | 
+/**
+ *  The provider answered with a redirect, which is never followed (it
+ *  would carry the API key elsewhere).
+ */
+"provider_redirected" | 
+/**  The provider endpoint is plain HTTP to a non-loopback host. */
+"insecure_endpoint" | 
+/**  The session already has a reply on its way. */
+"session_busy" | 
+/**  A reply's text could not be written to its journal on disk. */
+"reply_not_saved" | 
+/**  A stored setting cannot be read back. */
+"setting_corrupt" | 
+/**  The OS keyring cannot be reached to read or store an API key. */
+"keyring_unavailable" | 
+/**  No Autumn billing key is configured. */
+"billing_not_configured" | 
+/**  Autumn refused the billing key. */
+"billing_unauthorized" | 
+/**  Autumn answered with a server error or is down. */
+"billing_unavailable" | 
+/**  Autumn could not be reached. */
+"billing_network" | 
+/**  Autumn's answer could not be understood. */
+"billing_bad_response" | 
+/**  Autumn refused the request. */
+"billing_rejected" | 
+/**  Autumn answered about a different customer than this profile. */
+"billing_customer_mismatch" | 
+/**  The product asked for is not one Banter sells. */
+"unknown_product" | 
+/**  The checkout URL Autumn returned is not a safe https page. */
+"unsafe_checkout_url" | 
+/**  Autumn answered with a redirect, which is never followed. */
+"billing_redirected" | 
+/**  The Autumn endpoint is plain HTTP to a non-loopback host. */
+"billing_insecure_endpoint" | 
+/**  A `banter://` link is malformed or not one Banter handles. */
+"bad_deep_link" | 
+/**  The model's project plan is not valid JSON of the expected shape. */
+"invalid_model_output" | 
+/**  The model's project plan was cut off at its token limit. */
+"model_output_truncated" | 
+/**  The URL is not an http(s) URL to a public host. */
+"bad_url" | 
+/**  The web server answered with an HTTP error status. */
+"http_error" | 
+/**  The page is larger than the scraper accepts. */
+"too_large" | 
+/**  The response is neither HTML nor plain text (a PDF, an image…). */
+"not_a_web_page" | 
+/**  The page redirected more times than the scraper follows. */
+"too_many_redirects" | 
+/**  The page has no readable text. */
+"empty_page" | 
+/**  The page redirected to a private or loopback address. */
+"redirect_to_private_address" | 
+/**  The page's HTML is too deep or too large to extract safely. */
+"page_too_complex" | 
+/**  Extracting the page's text took too long. */
+"extraction_timeout" | 
+/**  A paid request with the same idempotency key is still running. */
+"job_in_progress" | 
+/**
+ *  A paid request with the same idempotency key failed earlier and was
+ *  refunded; it needs a new key.
+ */
+"job_failed" | 
+/**
+ *  The quick-chat shortcut could not be registered (another app may
+ *  hold it).
+ */
+"shortcut_unavailable" | 
+/**  The quick-chat window asked to act on a session it did not start. */
+"session_not_in_window" | 
+/**  A link or checkout page could not be opened in the browser. */
+"open_failed" | 
+/**  A conversation export could not be written. */
+"export_failed" | 
+/**
+ *  Never made by Rust: the UI's own code for a call into the core that
+ *  failed before the core could answer (a fault of the IPC bridge).
+ *  Listed so the UI's code tables are checked against it too.
+ */
+"ipc" | 
+/**  The command line was wrong (unknown command, bad value). */
+"invalid_arguments" | 
+/**  The CLI's output could not be written. */
+"output_failed" | 
+/**
+ *  Anything else that went wrong outside the core (e.g. the async
+ *  runtime would not start).
+ */
+"internal";
 
 export type ExportFormat = "markdown" | "json";
 

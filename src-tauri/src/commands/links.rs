@@ -1,7 +1,7 @@
 //! Links in replies open in the system browser, never in the app's webview.
 
 use banter_core::validate::external_link;
-use banter_core::ApiError;
+use banter_core::{ApiError, ErrorCode};
 use tauri::AppHandle;
 use tauri_plugin_opener::OpenerExt;
 
@@ -11,7 +11,10 @@ use tauri_plugin_opener::OpenerExt;
 #[specta::specta]
 pub fn open_link(app: AppHandle, url: String) -> Result<(), ApiError> {
     let url = external_link(&url).map_err(|e| banter_core::Error::from(e).to_api())?;
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|e| ApiError::new("open_failed", format!("could not open the link: {e}")))
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        ApiError::new(
+            ErrorCode::OpenFailed,
+            format!("could not open the link: {e}"),
+        )
+    })
 }

@@ -5,7 +5,7 @@
 use crate::state::AppCore;
 use banter_core::billing::checkouts::PendingCheckout;
 use banter_core::billing::{Checkout, Product, ProductInfo, ReconcileReport};
-use banter_core::ApiError;
+use banter_core::{ApiError, ErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
@@ -48,7 +48,7 @@ pub async fn start_checkout(
     if let Some(url) = &checkout.url {
         app.opener().open_url(url, None::<&str>).map_err(|e| {
             ApiError::new(
-                "open_failed",
+                ErrorCode::OpenFailed,
                 format!("could not open the checkout page: {e}"),
             )
         })?;

@@ -5,7 +5,7 @@ use banter_core::chat::{
     ChatSession, ExportFormat, ExportedFile, MessagePage, SearchHit, SessionPage,
 };
 use banter_core::ids::RecordRef;
-use banter_core::ApiError;
+use banter_core::{ApiError, ErrorCode};
 use std::path::{Path, PathBuf};
 use tauri::{AppHandle, Manager, State};
 
@@ -142,5 +142,5 @@ fn free_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn io_error(what: &str, e: &dyn std::fmt::Display) -> ApiError {
-    ApiError::new("export_failed", format!("{what}: {e}"))
+    ApiError::new(ErrorCode::ExportFailed, format!("{what}: {e}"))
 }

@@ -8,6 +8,7 @@ import {
   events,
   type ApiError,
   type DomainEvent,
+  type ErrorCode,
   type ExportFormat,
   type NewTask_Deserialize,
   type ProjectUpdate_Deserialize,
@@ -25,7 +26,7 @@ export class ApiFailure extends Error {
     super(error.message);
     this.error = error;
   }
-  get code(): string {
+  get code(): ErrorCode {
     return this.error.code;
   }
 }
@@ -45,7 +46,7 @@ export function asApiError(e: unknown): ApiError {
 }
 
 /** Errors that mean the local data cannot be trusted: show them as fatal. */
-export function isFatal(code: string): boolean {
+export function isFatal(code: ErrorCode): boolean {
   return code.startsWith("database");
 }
 

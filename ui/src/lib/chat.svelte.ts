@@ -1,7 +1,7 @@
 // One open conversation: its messages (paged), the reply streaming into it,
 // and the send / stop / regenerate actions. Used by the chat screen and the
 // quick-chat window alike.
-import type { ApiError, ChatMessage, DomainEvent, SendResult } from "../bindings";
+import type { ApiError, ChatMessage, DomainEvent, ErrorCode, SendResult } from "../bindings";
 import { api, ApiFailure, asApiError } from "./api";
 import { FrameBatcher, isReplyEvent, reduceReply, type Scheduler } from "./streaming";
 
@@ -14,7 +14,7 @@ export type SendHooks = {
 };
 
 /** Errors raised before anything was saved: the draft goes back to the input. */
-const NOTHING_SAVED = new Set(["insufficient_credits", "session_busy", "invalid_input", "provider_not_configured"]);
+const NOTHING_SAVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["insufficient_credits", "session_busy", "invalid_input", "provider_not_configured"]);
 
 /** A failed send; `saved` says whether the message was kept (so the draft can be cleared). */
 export class SendFailure extends ApiFailure {

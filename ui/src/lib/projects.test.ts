@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { ErrorCode } from "../bindings";
 import { createdToast, excerpt, generationError, priorityLabel, scrapeError, statusLabel, taskCountLabel } from "./projects";
 
-const err = (code: string, message = "raw message") => ({ code, message });
+const err = (code: ErrorCode, message = "raw message") => ({ code, message });
 
 describe("generation errors", () => {
   it("says the credits were refunded for the refunded codes", () => {
-    for (const code of ["invalid_model_output", "model_output_truncated"]) {
+    for (const code of ["invalid_model_output", "model_output_truncated"] as const) {
       const action = generationError(err(code));
       expect(action.kind).toBe("message");
       if (action.kind === "message") {
@@ -21,14 +22,14 @@ describe("generation errors", () => {
   });
 
   it("falls back to the core's message and never claims a refund it does not know of", () => {
-    expect(generationError(err("something_new", "Core said no"))).toEqual({ kind: "message", text: "Core said no", refunded: false });
+    expect(generationError(err("something_new" as ErrorCode, "Core said no"))).toEqual({ kind: "message", text: "Core said no", refunded: false });
     expect(generationError(err("provider_not_configured"))).toMatchObject({ refunded: false, text: expect.stringContaining("Settings") });
   });
 });
 
 describe("scrape errors", () => {
   it("explains every code in plain words", () => {
-    const expected: Record<string, string> = {
+    const expected: Partial<Record<ErrorCode, string>> = {
       not_found: "not found",
       http_error: "answered with an error",
       timeout: "too long",
@@ -42,7 +43,7 @@ describe("scrape errors", () => {
       extraction_timeout: "took too long",
     };
     for (const [code, words] of Object.entries(expected)) {
-      const action = scrapeError(err(code));
+      const action = scrapeError(err(code as ErrorCode));
       expect(action).toMatchObject({ kind: "message", refunded: true });
       if (action.kind === "message") {
         expect(action.text).toContain(words);

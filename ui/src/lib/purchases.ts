@@ -1,6 +1,6 @@
 // Pure helpers for the pricing page and the purchase dialog: labels, error
 // wording, and which fulfilment news deserves a toast.
-import type { ApiError, Fulfilled, ProductInfo } from "../bindings";
+import type { ApiError, ErrorCode, Fulfilled, ProductInfo } from "../bindings";
 
 /** "$5", "$4.99", "$20/month" from US cents. */
 export function priceLabel(cents: number, monthly = false): string {
@@ -33,17 +33,96 @@ export function fulfilledMessage(product: string, credits: number | null | undef
   return `+${credits.toLocaleString("en-US")} credits added`;
 }
 
+/** Show the core's own message. */
+const CORE_MESSAGE = null;
+const UNREACHABLE = "Autumn can't be reached; nothing was charged. Try again in a moment.";
+
+/**
+ * The words for each code when a checkout could not start. Typed over the
+ * whole `ErrorCode` union, so a new code fails the type check here until
+ * someone decides what the purchase dialog says for it.
+ */
+const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
+  // Input and lookups (core)
+  invalid_input: CORE_MESSAGE,
+  not_found: CORE_MESSAGE,
+  // Database (core)
+  database_busy: CORE_MESSAGE,
+  database_corrupt: CORE_MESSAGE,
+  database: CORE_MESSAGE,
+  database_read_only: CORE_MESSAGE,
+  database_too_new: CORE_MESSAGE,
+  database_migration_failed: CORE_MESSAGE,
+  database_unavailable: CORE_MESSAGE,
+  // Credits ledger (core)
+  insufficient_credits: CORE_MESSAGE,
+  idempotency_conflict: CORE_MESSAGE,
+  not_refundable: CORE_MESSAGE,
+  invalid_amount: CORE_MESSAGE,
+  ledger_inconsistent: CORE_MESSAGE,
+  // Model provider (core)
+  provider_not_configured: CORE_MESSAGE,
+  unauthorized: CORE_MESSAGE,
+  deployment_not_found: CORE_MESSAGE,
+  rate_limited: CORE_MESSAGE,
+  content_filtered: CORE_MESSAGE,
+  timeout: CORE_MESSAGE,
+  network: CORE_MESSAGE,
+  bad_request: CORE_MESSAGE,
+  bad_response: CORE_MESSAGE,
+  provider_redirected: CORE_MESSAGE,
+  insecure_endpoint: CORE_MESSAGE,
+  // Chat (core)
+  session_busy: CORE_MESSAGE,
+  reply_not_saved: CORE_MESSAGE,
+  // Settings and secrets (core)
+  setting_corrupt: CORE_MESSAGE,
+  keyring_unavailable: CORE_MESSAGE,
+  // Billing (core)
+  billing_not_configured: "Purchases are not set up on this machine (no Autumn key is configured). Nothing was charged.",
+  billing_unauthorized: CORE_MESSAGE,
+  billing_unavailable: UNREACHABLE,
+  billing_network: UNREACHABLE,
+  billing_bad_response: CORE_MESSAGE,
+  billing_rejected: CORE_MESSAGE,
+  billing_customer_mismatch: CORE_MESSAGE,
+  unknown_product: CORE_MESSAGE,
+  unsafe_checkout_url: CORE_MESSAGE,
+  billing_redirected: CORE_MESSAGE,
+  billing_insecure_endpoint: CORE_MESSAGE,
+  bad_deep_link: CORE_MESSAGE,
+  // Project generation (core)
+  invalid_model_output: CORE_MESSAGE,
+  model_output_truncated: CORE_MESSAGE,
+  // Web scraping (core)
+  bad_url: CORE_MESSAGE,
+  http_error: CORE_MESSAGE,
+  too_large: CORE_MESSAGE,
+  not_a_web_page: CORE_MESSAGE,
+  too_many_redirects: CORE_MESSAGE,
+  empty_page: CORE_MESSAGE,
+  redirect_to_private_address: CORE_MESSAGE,
+  page_too_complex: CORE_MESSAGE,
+  extraction_timeout: CORE_MESSAGE,
+  // Jobs (core)
+  job_in_progress: CORE_MESSAGE,
+  job_failed: CORE_MESSAGE,
+  // Desktop shell
+  shortcut_unavailable: CORE_MESSAGE,
+  session_not_in_window: CORE_MESSAGE,
+  open_failed: CORE_MESSAGE,
+  export_failed: CORE_MESSAGE,
+  // Desktop UI
+  ipc: CORE_MESSAGE,
+  // Command-line tool
+  invalid_arguments: CORE_MESSAGE,
+  output_failed: CORE_MESSAGE,
+  internal: CORE_MESSAGE,
+};
+
 /** Why a checkout could not start, in words that say what to do. */
 export function checkoutErrorMessage(error: ApiError): string {
-  switch (error.code) {
-    case "billing_not_configured":
-      return "Purchases are not set up on this machine (no Autumn key is configured). Nothing was charged.";
-    case "billing_unavailable":
-    case "billing_network":
-      return "Autumn can't be reached; nothing was charged. Try again in a moment.";
-    default:
-      return error.message || `Something went wrong (${error.code}). Nothing was charged.`;
-  }
+  return CHECKOUT_TEXT[error.code] ?? (error.message || `Something went wrong (${error.code}). Nothing was charged.`);
 }
 
 type Seen = { key: string; at: number };

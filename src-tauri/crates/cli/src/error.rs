@@ -3,7 +3,7 @@
 //! always as exactly one line on stderr (text, or the core's `ApiError` JSON).
 
 use banter_core::validate::ValidationError;
-use banter_core::ApiError;
+use banter_core::{ApiError, ErrorCode};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -63,8 +63,8 @@ impl CliError {
 
     /// The same shape the desktop UI receives, so scripts can branch on `code`.
     pub fn to_api(&self) -> ApiError {
-        let plain = |code: &str, message: String| ApiError {
-            code: code.to_string(),
+        let plain = |code: ErrorCode, message: String| ApiError {
+            code,
             message,
             needed: None,
             available: None,
@@ -72,9 +72,12 @@ impl CliError {
         };
         match self {
             Self::Core(e) => e.to_api(),
-            Self::Usage(m) => plain("invalid_arguments", m.clone()),
-            Self::Output(e) => plain("output_failed", format!("cannot write the output: {e}")),
-            Self::Internal(m) => plain("internal", m.clone()),
+            Self::Usage(m) => plain(ErrorCode::InvalidArguments, m.clone()),
+            Self::Output(e) => plain(
+                ErrorCode::OutputFailed,
+                format!("cannot write the output: {e}"),
+            ),
+            Self::Internal(m) => plain(ErrorCode::Internal, m.clone()),
         }
     }
 
@@ -138,7 +141,7 @@ mod tests {
     fn core_errors_keep_their_classification() {
         let not_found = CliError::from(banter_core::Error::not_found("chat session", "CH-000009"));
         assert!(not_found.is_user_error());
-        assert_eq!(not_found.to_api().code, "not_found");
+        assert_eq!(not_found.to_api().code, ErrorCode::NotFound);
         assert!(!CliError::Internal("boom".into()).is_user_error());
         assert!(CliError::Usage("bad".into()).is_user_error());
     }

@@ -2,6 +2,7 @@
 //! Autumn server: a pack bought, paid and returned through the same handler
 //! the app uses is granted once; a forged link is refused with a clear code.
 
+use banter_core::ErrorCode;
 use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -90,13 +91,19 @@ async fn buy_pay_and_return_through_the_cli_grants_once_and_forgeries_fail() {
     cmd.args(["deep-link", "banter://purchase/complete?credits=100000"]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_of(&out.stderr)["code"], "bad_deep_link");
+    assert_eq!(
+        json_of(&out.stderr)["code"],
+        ErrorCode::BadDeepLink.as_str()
+    );
 
     let mut cmd = cli(dir.path(), &autumn);
     cmd.args(["buy", "credits_999"]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_of(&out.stderr)["code"], "unknown_product");
+    assert_eq!(
+        json_of(&out.stderr)["code"],
+        ErrorCode::UnknownProduct.as_str()
+    );
 
     let mut cmd = cli(dir.path(), &autumn);
     cmd.args(["billing", "sync"]);

@@ -1,6 +1,7 @@
 //! Runs the real `banter-cli` binary against a fresh data directory and
 //! checks what a script would rely on: stdout, one-line stderr, exit codes.
 
+use banter_core::ErrorCode;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -153,7 +154,7 @@ fn unknown_session_is_a_user_error() {
 
     let run = run_in(dir.path(), &["sessions", "show", "CH-000404", "--json"]).fails(1);
     let error: Value = serde_json::from_str(&run.stderr).unwrap();
-    assert_eq!(error["code"], "not_found");
+    assert_eq!(error["code"], ErrorCode::NotFound.as_str());
     assert!(error["message"].as_str().unwrap().contains("CH-000404"));
 
     let run = run_in(dir.path(), &["sessions", "show", "PR-000001"]).fails(1);
@@ -174,7 +175,7 @@ fn empty_title_is_a_user_error() {
     )
     .fails(1);
     let error: Value = serde_json::from_str(&run.stderr).unwrap();
-    assert_eq!(error["code"], "invalid_input");
+    assert_eq!(error["code"], ErrorCode::InvalidInput.as_str());
     assert_eq!(error["field"], "title");
 }
 
@@ -363,7 +364,7 @@ fn corrupt_database_is_an_internal_error() {
 
     let run = run_in(dir.path(), &["credits", "--json"]).fails(2);
     let error: Value = serde_json::from_str(&run.stderr).unwrap();
-    assert_eq!(error["code"], "database_corrupt");
+    assert_eq!(error["code"], ErrorCode::DatabaseCorrupt.as_str());
     // The file is left exactly as it was.
     assert_eq!(
         std::fs::read(&db).unwrap(),
@@ -379,7 +380,7 @@ fn usage_errors_exit_1_in_one_line() {
 
     let run = run_in(dir.path(), &["--json", "frobnicate"]).fails(1);
     let error: Value = serde_json::from_str(&run.stderr).unwrap();
-    assert_eq!(error["code"], "invalid_arguments");
+    assert_eq!(error["code"], ErrorCode::InvalidArguments.as_str());
 
     run_in(dir.path(), &[]).fails(1);
     run_in(dir.path(), &["sessions"]).fails(1);

@@ -5,6 +5,7 @@
 
 mod common;
 
+use banter_core::ErrorCode;
 use banter_mocks::site::{self, Site, SiteConfig};
 use banter_mocks::{MockConfig, MockServer};
 use common::{json, run};
@@ -100,7 +101,7 @@ async fn generate_with_unusable_output_fails_and_is_refunded() {
     let mut cmd = cli(dir.path(), &mock);
     cmd.args(["--json", "generate", "A party [[project:truncated]]"]);
     let err = fails(&run(cmd).await, 2);
-    assert_eq!(err["code"], "model_output_truncated");
+    assert_eq!(err["code"], ErrorCode::ModelOutputTruncated.as_str());
     assert_eq!(balance(dir.path(), &mock).await, 100);
     let mut cmd = cli(dir.path(), &mock);
     cmd.args(["--json", "projects", "list"]);
@@ -151,13 +152,13 @@ async fn scrape_failures_are_refunded_or_never_charged() {
     let mut cmd = cli(dir.path(), &mock);
     cmd.args(["--json", "scrape", &site.url("/missing")]);
     let err = fails(&run(cmd).await, 1);
-    assert_eq!(err["code"], "not_found");
+    assert_eq!(err["code"], ErrorCode::NotFound.as_str());
     assert_eq!(balance(dir.path(), &mock).await, 100);
 
     let mut cmd = cli(dir.path(), &mock);
     cmd.args(["--json", "scrape", "file:///etc/passwd"]);
     let err = fails(&run(cmd).await, 1);
-    assert_eq!(err["code"], "bad_url");
+    assert_eq!(err["code"], ErrorCode::BadUrl.as_str());
 
     // Two ledger rows beyond the signup grant: the 404's spend and refund.
     let mut cmd = cli(dir.path(), &mock);

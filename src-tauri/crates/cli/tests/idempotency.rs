@@ -8,6 +8,7 @@
 
 mod common;
 
+use banter_core::ErrorCode;
 use banter_mocks::site::{self, SiteConfig};
 use common::{fails, json, mock, ok, run_cli, verify};
 use serde_json::Value;
@@ -21,7 +22,11 @@ async fn balance(dir: &Path, mock: &banter_mocks::MockServer) -> i64 {
 
 #[track_caller]
 fn assert_conflict(err: &Value) {
-    assert_eq!(err["code"], "idempotency_conflict", "{err}");
+    assert_eq!(
+        err["code"],
+        ErrorCode::IdempotencyConflict.as_str(),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,8 @@
 //! them so callers handle one type, and [`ApiError`] is what crosses into the
 //! UI or the CLI's `--json` output: a stable `code` to branch on, a readable
 //! `message`, and the few fields a screen needs (e.g. `needed`/`available`).
+//! Every code is an [`ErrorCode`] variant, so the UI's tables can be checked
+//! against the complete list.
 
 use crate::chat::ChatError;
 use crate::db::DbError;
@@ -11,6 +13,8 @@ use crate::ledger::LedgerError;
 use crate::providers::ProviderError;
 use crate::validate::ValidationError;
 use serde::Serialize;
+
+pub use crate::error_code::ErrorCode;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -55,11 +59,11 @@ impl Error {
     }
 
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Self::Db(e) => e.code(),
             Self::Ledger(e) => e.code(),
-            Self::Invalid(_) => "invalid_input",
+            Self::Invalid(_) => ErrorCode::InvalidInput,
             Self::Provider(e) => e.code(),
             Self::Chat(e) => e.code(),
             Self::Journal(e) => e.code(),
@@ -69,14 +73,14 @@ impl Error {
             Self::Generation(e) => e.code(),
             Self::Scrape(e) => e.code(),
             Self::Job(e) => e.code(),
-            Self::NotFound { .. } => "not_found",
+            Self::NotFound { .. } => ErrorCode::NotFound,
             Self::Sqlx(e) if sqlite_code(e) == Some(5) || sqlite_code(e) == Some(6) => {
-                "database_busy"
+                ErrorCode::DatabaseBusy
             }
             Self::Sqlx(e) if sqlite_code(e) == Some(11) || sqlite_code(e) == Some(26) => {
-                "database_corrupt"
+                ErrorCode::DatabaseCorrupt
             }
-            Self::Sqlx(_) => "database",
+            Self::Sqlx(_) => ErrorCode::Database,
         }
     }
 
@@ -112,7 +116,7 @@ impl Error {
             _ => None,
         };
         ApiError {
-            code: self.code().to_string(),
+            code: self.code(),
             message: self.to_string(),
             needed,
             available,
@@ -137,7 +141,7 @@ pub(crate) fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needed: Option<i64>,
@@ -149,9 +153,9 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error of the shell's own (a file it could not write, …).
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
+            code,
             message: message.into(),
             needed: None,
             available: None,
@@ -163,5 +167,284 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         e.to_api()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::ValidationError;
+
+    /// The boundary error of every code, as the UI and `--json` receive it.
+    /// A changed wire string, or a new code without a line here, fails
+    /// [`every_code_crosses_the_boundary_as_its_snapshot`].
+    const SNAPSHOTS: &[(ErrorCode, &str)] = &[
+        (
+            ErrorCode::InvalidInput,
+            r#"{"code":"invalid_input","message":"title must not be empty","field":"title"}"#,
+        ),
+        (ErrorCode::NotFound, r#"{"code":"not_found","message":"m"}"#),
+        (
+            ErrorCode::DatabaseBusy,
+            r#"{"code":"database_busy","message":"m"}"#,
+        ),
+        (
+            ErrorCode::DatabaseCorrupt,
+            r#"{"code":"database_corrupt","message":"m"}"#,
+        ),
+        (ErrorCode::Database, r#"{"code":"database","message":"m"}"#),
+        (
+            ErrorCode::DatabaseReadOnly,
+            r#"{"code":"database_read_only","message":"m"}"#,
+        ),
+        (
+            ErrorCode::DatabaseTooNew,
+            r#"{"code":"database_too_new","message":"m"}"#,
+        ),
+        (
+            ErrorCode::DatabaseMigrationFailed,
+            r#"{"code":"database_migration_failed","message":"m"}"#,
+        ),
+        (
+            ErrorCode::DatabaseUnavailable,
+            r#"{"code":"database_unavailable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::InsufficientCredits,
+            r#"{"code":"insufficient_credits","message":"not enough credits: this needs 3, you have 1","needed":3,"available":1}"#,
+        ),
+        (
+            ErrorCode::IdempotencyConflict,
+            r#"{"code":"idempotency_conflict","message":"m"}"#,
+        ),
+        (
+            ErrorCode::NotRefundable,
+            r#"{"code":"not_refundable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::InvalidAmount,
+            r#"{"code":"invalid_amount","message":"m"}"#,
+        ),
+        (
+            ErrorCode::LedgerInconsistent,
+            r#"{"code":"ledger_inconsistent","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ProviderNotConfigured,
+            r#"{"code":"provider_not_configured","message":"m"}"#,
+        ),
+        (
+            ErrorCode::Unauthorized,
+            r#"{"code":"unauthorized","message":"m"}"#,
+        ),
+        (
+            ErrorCode::DeploymentNotFound,
+            r#"{"code":"deployment_not_found","message":"m"}"#,
+        ),
+        (
+            ErrorCode::RateLimited,
+            r#"{"code":"rate_limited","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ContentFiltered,
+            r#"{"code":"content_filtered","message":"m"}"#,
+        ),
+        (ErrorCode::Timeout, r#"{"code":"timeout","message":"m"}"#),
+        (ErrorCode::Network, r#"{"code":"network","message":"m"}"#),
+        (
+            ErrorCode::BadRequest,
+            r#"{"code":"bad_request","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BadResponse,
+            r#"{"code":"bad_response","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ProviderRedirected,
+            r#"{"code":"provider_redirected","message":"m"}"#,
+        ),
+        (
+            ErrorCode::InsecureEndpoint,
+            r#"{"code":"insecure_endpoint","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SessionBusy,
+            r#"{"code":"session_busy","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ReplyNotSaved,
+            r#"{"code":"reply_not_saved","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SettingCorrupt,
+            r#"{"code":"setting_corrupt","message":"m"}"#,
+        ),
+        (
+            ErrorCode::KeyringUnavailable,
+            r#"{"code":"keyring_unavailable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingNotConfigured,
+            r#"{"code":"billing_not_configured","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingUnauthorized,
+            r#"{"code":"billing_unauthorized","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingUnavailable,
+            r#"{"code":"billing_unavailable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingNetwork,
+            r#"{"code":"billing_network","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingBadResponse,
+            r#"{"code":"billing_bad_response","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingRejected,
+            r#"{"code":"billing_rejected","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingCustomerMismatch,
+            r#"{"code":"billing_customer_mismatch","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UnknownProduct,
+            r#"{"code":"unknown_product","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UnsafeCheckoutUrl,
+            r#"{"code":"unsafe_checkout_url","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingRedirected,
+            r#"{"code":"billing_redirected","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BillingInsecureEndpoint,
+            r#"{"code":"billing_insecure_endpoint","message":"m"}"#,
+        ),
+        (
+            ErrorCode::BadDeepLink,
+            r#"{"code":"bad_deep_link","message":"m"}"#,
+        ),
+        (
+            ErrorCode::InvalidModelOutput,
+            r#"{"code":"invalid_model_output","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ModelOutputTruncated,
+            r#"{"code":"model_output_truncated","message":"m"}"#,
+        ),
+        (ErrorCode::BadUrl, r#"{"code":"bad_url","message":"m"}"#),
+        (
+            ErrorCode::HttpError,
+            r#"{"code":"http_error","message":"m"}"#,
+        ),
+        (ErrorCode::TooLarge, r#"{"code":"too_large","message":"m"}"#),
+        (
+            ErrorCode::NotAWebPage,
+            r#"{"code":"not_a_web_page","message":"m"}"#,
+        ),
+        (
+            ErrorCode::TooManyRedirects,
+            r#"{"code":"too_many_redirects","message":"m"}"#,
+        ),
+        (
+            ErrorCode::EmptyPage,
+            r#"{"code":"empty_page","message":"m"}"#,
+        ),
+        (
+            ErrorCode::RedirectToPrivateAddress,
+            r#"{"code":"redirect_to_private_address","message":"m"}"#,
+        ),
+        (
+            ErrorCode::PageTooComplex,
+            r#"{"code":"page_too_complex","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ExtractionTimeout,
+            r#"{"code":"extraction_timeout","message":"m"}"#,
+        ),
+        (
+            ErrorCode::JobInProgress,
+            r#"{"code":"job_in_progress","message":"m"}"#,
+        ),
+        (
+            ErrorCode::JobFailed,
+            r#"{"code":"job_failed","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ShortcutUnavailable,
+            r#"{"code":"shortcut_unavailable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SessionNotInWindow,
+            r#"{"code":"session_not_in_window","message":"m"}"#,
+        ),
+        (
+            ErrorCode::OpenFailed,
+            r#"{"code":"open_failed","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ExportFailed,
+            r#"{"code":"export_failed","message":"m"}"#,
+        ),
+        (ErrorCode::Ipc, r#"{"code":"ipc","message":"m"}"#),
+        (
+            ErrorCode::InvalidArguments,
+            r#"{"code":"invalid_arguments","message":"m"}"#,
+        ),
+        (
+            ErrorCode::OutputFailed,
+            r#"{"code":"output_failed","message":"m"}"#,
+        ),
+        (ErrorCode::Internal, r#"{"code":"internal","message":"m"}"#),
+    ];
+
+    /// The `ApiError` for `code`: a real core error where the code carries
+    /// extra fields (so their mapping is covered too), else a plain one.
+    fn api_error_for(code: ErrorCode) -> ApiError {
+        match code {
+            ErrorCode::InsufficientCredits => Error::from(LedgerError::InsufficientCredits {
+                needed: 3,
+                available: 1,
+            })
+            .to_api(),
+            ErrorCode::InvalidInput => {
+                Error::from(ValidationError::Empty { field: "title" }).to_api()
+            }
+            other => ApiError::new(other, "m"),
+        }
+    }
+
+    #[test]
+    fn every_code_crosses_the_boundary_as_its_snapshot() {
+        assert_eq!(
+            SNAPSHOTS.len(),
+            ErrorCode::ALL.len(),
+            "one snapshot per code"
+        );
+        for &code in ErrorCode::ALL {
+            let expected = SNAPSHOTS
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, json)| *json)
+                .unwrap_or_else(|| panic!("no snapshot for {code:?}"));
+            let actual = serde_json::to_string(&api_error_for(code)).unwrap();
+            assert_eq!(actual, expected, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn api_error_json_round_trips_its_code() {
+        for &code in ErrorCode::ALL {
+            let json = serde_json::to_value(api_error_for(code)).unwrap();
+            let back: ErrorCode = serde_json::from_value(json["code"].clone()).unwrap();
+            assert_eq!(back, code);
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! straight from the send (see `chat::ReplyListener`).
 
 use crate::chat::MessageStatus;
+use crate::error::ErrorCode;
 use crate::providers::TokenUsage;
 use serde::Serialize;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ pub enum DomainEvent {
     ReplyFailed {
         session_id: i64,
         message_id: i64,
-        code: String,
+        code: ErrorCode,
         message: String,
         refunded: bool,
     },

@@ -12,6 +12,7 @@
 
 use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::error::ErrorCode;
 use crate::error::{Error, Result};
 use crate::ledger::{Action, Fingerprint, Ledger, LedgerEntry, SpendRequest, TxFuture};
 use crate::liveness;
@@ -81,10 +82,10 @@ pub enum JobError {
 }
 
 impl JobError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InProgress => "job_in_progress",
-            Self::FailedEarlier { .. } => "job_failed",
+            Self::InProgress => ErrorCode::JobInProgress,
+            Self::FailedEarlier { .. } => ErrorCode::JobFailed,
         }
     }
 
@@ -218,9 +219,16 @@ impl Jobs {
 
     /// Marks the job failed with `code` and refunds its spend, in one
     /// transaction. Returns whether a refund was written now.
-    pub(crate) async fn fail(&self, job: &Job, code: &str) -> Result<bool> {
-        tracing::info!(job = job.id, kind = ?job.kind, code, "paid job failed; refunding");
-        fail_and_refund(&self.ledger, job.id, job.spend_id, code, self.clock.now()).await
+    pub(crate) async fn fail(&self, job: &Job, code: ErrorCode) -> Result<bool> {
+        tracing::info!(job = job.id, kind = ?job.kind, %code, "paid job failed; refunding");
+        fail_and_refund(
+            &self.ledger,
+            job.id,
+            job.spend_id,
+            code.as_str(),
+            self.clock.now(),
+        )
+        .await
     }
 }
 

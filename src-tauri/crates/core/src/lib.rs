@@ -11,6 +11,7 @@ pub mod clock;
 pub mod context;
 pub mod db;
 mod error;
+mod error_code;
 pub mod events;
 pub mod ids;
 pub mod jobs;
@@ -29,7 +30,7 @@ pub mod validate;
 
 // What the doors (the shell, the CLI, the tests) use: the modules above
 // that are `pub`, [`Core`] and the error types. Everything else is internal.
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, Error, ErrorCode, Result};
 
 use chat::{ChatEngine, ChatStore};
 use clock::{SharedClock, SystemClock};

@@ -166,7 +166,7 @@ impl Core {
             }
         }
         if let Err(error) = self.use_configured_provider().await {
-            tracing::info!(code = error.code(), "saved model is not usable yet");
+            tracing::info!(code = %error.code(), "saved model is not usable yet");
             self.model.set(None);
         }
         self.provider_settings().await

@@ -6,6 +6,7 @@
 //! `BANTER_KEYRING=off` turns the keyring off (headless machines, CI): keys
 //! then come from the environment only.
 
+use crate::error::ErrorCode;
 use crate::providers::{ProviderConfig, ProviderError, Secret};
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -60,9 +61,9 @@ pub enum SecretError {
 }
 
 impl SecretError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unavailable(_) => "keyring_unavailable",
+            Self::Unavailable(_) => ErrorCode::KeyringUnavailable,
         }
     }
 }

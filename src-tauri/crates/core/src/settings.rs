@@ -4,6 +4,7 @@
 
 use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::error::ErrorCode;
 use crate::error::Result;
 use crate::providers::{AzureConfig, ProviderConfig};
 use crate::validate::ValidationError;
@@ -23,9 +24,9 @@ pub enum SettingsError {
 }
 
 impl SettingsError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Corrupt { .. } => "setting_corrupt",
+            Self::Corrupt { .. } => ErrorCode::SettingCorrupt,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! input. A link never carries an amount or a product that the app would
 //! believe: `purchase/complete` only means "go and ask Autumn now".
 
+use crate::error::ErrorCode;
 use reqwest::Url;
 
 pub const SCHEME: &str = "banter";
@@ -42,8 +43,8 @@ pub enum DeepLinkError {
 }
 
 impl DeepLinkError {
-    pub fn code(&self) -> &'static str {
-        "bad_deep_link"
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::BadDeepLink
     }
 }
 
@@ -185,7 +186,7 @@ mod tests {
         for (raw, kind) in table {
             let err = parse(raw).expect_err(raw);
             assert!(format!("{err:?}").starts_with(kind), "{raw:?}: {err:?}");
-            assert_eq!(err.code(), "bad_deep_link");
+            assert_eq!(err.code(), ErrorCode::BadDeepLink);
         }
         assert!(matches!(parse(&long), Err(DeepLinkError::TooLong { .. })));
     }

@@ -1,6 +1,7 @@
 //! What can go wrong buying credits, by stable code.
 
 use super::deep_link::DeepLinkError;
+use crate::error::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BillingError {
@@ -34,19 +35,19 @@ pub enum BillingError {
 }
 
 impl BillingError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NotConfigured(_) => "billing_not_configured",
-            Self::Unauthorized => "billing_unauthorized",
-            Self::Unavailable { .. } => "billing_unavailable",
-            Self::Network(_) => "billing_network",
-            Self::BadResponse(_) => "billing_bad_response",
-            Self::Rejected(_) => "billing_rejected",
-            Self::CustomerMismatch => "billing_customer_mismatch",
-            Self::UnknownProduct(_) => "unknown_product",
-            Self::UnsafeCheckoutUrl(_) => "unsafe_checkout_url",
-            Self::Redirected { .. } => "billing_redirected",
-            Self::InsecureEndpoint(_) => "billing_insecure_endpoint",
+            Self::NotConfigured(_) => ErrorCode::BillingNotConfigured,
+            Self::Unauthorized => ErrorCode::BillingUnauthorized,
+            Self::Unavailable { .. } => ErrorCode::BillingUnavailable,
+            Self::Network(_) => ErrorCode::BillingNetwork,
+            Self::BadResponse(_) => ErrorCode::BillingBadResponse,
+            Self::Rejected(_) => ErrorCode::BillingRejected,
+            Self::CustomerMismatch => ErrorCode::BillingCustomerMismatch,
+            Self::UnknownProduct(_) => ErrorCode::UnknownProduct,
+            Self::UnsafeCheckoutUrl(_) => ErrorCode::UnsafeCheckoutUrl,
+            Self::Redirected { .. } => ErrorCode::BillingRedirected,
+            Self::InsecureEndpoint(_) => ErrorCode::BillingInsecureEndpoint,
             Self::DeepLink(e) => e.code(),
         }
     }

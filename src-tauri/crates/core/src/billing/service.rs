@@ -148,7 +148,7 @@ impl Billing {
         match key {
             Some(key) => {
                 if let Err(error) = self.connect(&base, key) {
-                    tracing::warn!(code = error.code(), "Autumn client not set up");
+                    tracing::warn!(code = %error.code(), "Autumn client not set up");
                     self.set_client(None);
                 }
             }
@@ -368,7 +368,7 @@ impl Billing {
                 }
                 Ok(report) if out_of_time => return Ok(report),
                 Err(crate::Error::Billing(e)) if e.is_transient() && !out_of_time => {
-                    tracing::info!(code = e.code(), "Autumn not reachable yet; polling");
+                    tracing::info!(code = %e.code(), "Autumn not reachable yet; polling");
                 }
                 Err(error) => return Err(error),
                 Ok(_) => {}

@@ -1,5 +1,7 @@
 //! What can go wrong with a chat that is neither the model's nor the disk's.
 
+use crate::error::ErrorCode;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatError {
     #[error("{session} is still answering the previous message; stop it or wait")]
@@ -7,9 +9,9 @@ pub enum ChatError {
 }
 
 impl ChatError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::SessionBusy { .. } => "session_busy",
+            Self::SessionBusy { .. } => ErrorCode::SessionBusy,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! costs only its own text, never the start-up itself.
 
 use crate::db::DbError;
+use crate::error::ErrorCode;
 use crate::error::Result;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,9 +33,9 @@ pub enum JournalError {
 }
 
 impl JournalError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NotSaved { .. } => "reply_not_saved",
+            Self::NotSaved { .. } => ErrorCode::ReplyNotSaved,
         }
     }
 
@@ -113,7 +114,7 @@ impl ReplyJournal {
         match self.read(message_id).await {
             Ok(text) => Some(text),
             Err(error) => {
-                tracing::warn!(message_id, code = error.code(), %error, "a reply journal cannot be read");
+                tracing::warn!(message_id, code = %error.code(), %error, "a reply journal cannot be read");
                 None
             }
         }

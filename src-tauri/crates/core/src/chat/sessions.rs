@@ -41,7 +41,7 @@ impl ChatStore {
         .bind(id)
         .bind(&self.user_id);
         if let Err(error) = self.db.write_one(delete).await {
-            tracing::warn!(code = error.code(), "could not remove an empty session");
+            tracing::warn!(code = %error.code(), "could not remove an empty session");
         }
     }
 

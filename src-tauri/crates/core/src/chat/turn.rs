@@ -11,7 +11,7 @@ use super::listener::Announcer;
 use super::replies::{Ended, ReplyEnd};
 use super::stream::{ReplyStream, Streamed};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, SendOutcome};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::events::DomainEvent;
 use crate::ledger::{Balance, LedgerEntry};
 use crate::providers::{ChatProvider, ChatRequest, FinishReason, ProviderError};
@@ -143,7 +143,7 @@ impl Turn<'_> {
     async fn fail_unsaved(&self, shown: &str, error: JournalError) -> Error {
         tracing::warn!(
             message_id = self.reply.id,
-            code = error.code(),
+            code = %error.code(),
             "a reply journal could not be written; reply refunded"
         );
         let ended = self
@@ -160,7 +160,7 @@ impl Turn<'_> {
     fn announce_failure(
         &self,
         ended: Result<Ended>,
-        code: &str,
+        code: ErrorCode,
         message: String,
         error: Error,
     ) -> Error {
@@ -169,7 +169,7 @@ impl Turn<'_> {
                 self.announce.emit(DomainEvent::ReplyFailed {
                     session_id: self.session.id,
                     message_id: self.reply.id,
-                    code: code.to_string(),
+                    code,
                     message,
                     refunded: ended.refunded,
                 });

@@ -9,6 +9,7 @@ pub mod paths;
 mod write_lock;
 
 use crate::clock::SharedClock;
+use crate::error::ErrorCode;
 use crate::error::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -61,13 +62,13 @@ pub enum DbError {
 }
 
 impl DbError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::ReadOnly { .. } => "database_read_only",
-            Self::Corrupt { .. } => "database_corrupt",
-            Self::NewerSchema { .. } => "database_too_new",
-            Self::Migration { .. } => "database_migration_failed",
-            Self::Io { .. } | Self::Open { .. } => "database_unavailable",
+            Self::ReadOnly { .. } => ErrorCode::DatabaseReadOnly,
+            Self::Corrupt { .. } => ErrorCode::DatabaseCorrupt,
+            Self::NewerSchema { .. } => ErrorCode::DatabaseTooNew,
+            Self::Migration { .. } => ErrorCode::DatabaseMigrationFailed,
+            Self::Io { .. } | Self::Open { .. } => ErrorCode::DatabaseUnavailable,
         }
     }
 

@@ -22,6 +22,7 @@ pub use period::{next_reset, reset_due, Period};
 
 use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::error::ErrorCode;
 use crate::error::Result;
 use crate::events::{DomainEvent, EventBus};
 use chrono::{DateTime, Utc};
@@ -46,13 +47,13 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InsufficientCredits { .. } => "insufficient_credits",
-            Self::IdempotencyConflict { .. } => "idempotency_conflict",
-            Self::NotRefundable { .. } => "not_refundable",
-            Self::InvalidAmount { .. } => "invalid_amount",
-            Self::Inconsistent { .. } => "ledger_inconsistent",
+            Self::InsufficientCredits { .. } => ErrorCode::InsufficientCredits,
+            Self::IdempotencyConflict { .. } => ErrorCode::IdempotencyConflict,
+            Self::NotRefundable { .. } => ErrorCode::NotRefundable,
+            Self::InvalidAmount { .. } => ErrorCode::InvalidAmount,
+            Self::Inconsistent { .. } => ErrorCode::LedgerInconsistent,
         }
     }
 

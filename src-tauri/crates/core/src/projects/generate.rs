@@ -10,6 +10,7 @@
 
 use super::plan::{self, PlanError, ProjectPlan};
 use super::{store, tasks, Project, ProjectStore, Task, TaskFilter};
+use crate::error::ErrorCode;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::jobs::{Job, JobError, JobStatus, Jobs, Opened};
@@ -35,10 +36,10 @@ pub enum GenerationError {
 }
 
 impl GenerationError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidOutput { .. } => "invalid_model_output",
-            Self::Truncated => "model_output_truncated",
+            Self::InvalidOutput { .. } => ErrorCode::InvalidModelOutput,
+            Self::Truncated => ErrorCode::ModelOutputTruncated,
         }
     }
 }

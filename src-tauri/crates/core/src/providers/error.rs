@@ -1,5 +1,6 @@
 //! What can go wrong talking to a model, as the UI needs to tell it apart.
 
+use crate::error::ErrorCode;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,19 +34,19 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NotConfigured(_) => "provider_not_configured",
-            Self::Unauthorized => "unauthorized",
-            Self::DeploymentNotFound { .. } => "deployment_not_found",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::ContentFiltered { .. } => "content_filtered",
-            Self::Timeout { .. } => "timeout",
-            Self::Network(_) => "network",
-            Self::BadRequest { .. } => "bad_request",
-            Self::BadResponse(_) => "bad_response",
-            Self::Redirected { .. } => "provider_redirected",
-            Self::InsecureEndpoint(_) => "insecure_endpoint",
+            Self::NotConfigured(_) => ErrorCode::ProviderNotConfigured,
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::DeploymentNotFound { .. } => ErrorCode::DeploymentNotFound,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::ContentFiltered { .. } => ErrorCode::ContentFiltered,
+            Self::Timeout { .. } => ErrorCode::Timeout,
+            Self::Network(_) => ErrorCode::Network,
+            Self::BadRequest { .. } => ErrorCode::BadRequest,
+            Self::BadResponse(_) => ErrorCode::BadResponse,
+            Self::Redirected { .. } => ErrorCode::ProviderRedirected,
+            Self::InsecureEndpoint(_) => ErrorCode::InsecureEndpoint,
         }
     }
 

@@ -70,7 +70,7 @@ impl Http {
                 return Err(error);
             }
             tracing::info!(
-                code = error.code(),
+                code = %error.code(),
                 retry = retry + 1,
                 wait_ms = wait.as_millis() as u64,
                 "retrying the model request"

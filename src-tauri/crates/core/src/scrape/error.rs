@@ -2,6 +2,8 @@
 //! charge is refunded; a typed `bad_url` is found before any charge (a
 //! redirect to a bad address is found after it, and refunded).
 
+use crate::error::ErrorCode;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScrapeError {
     #[error("{url:?} cannot be scraped: {reason}")]
@@ -37,20 +39,20 @@ pub enum ScrapeError {
 }
 
 impl ScrapeError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadUrl { .. } => "bad_url",
-            Self::NotFound { .. } => "not_found",
-            Self::HttpError { .. } => "http_error",
-            Self::Timeout => "timeout",
-            Self::TooLarge { .. } => "too_large",
-            Self::NotAWebPage { .. } => "not_a_web_page",
-            Self::TooManyRedirects { .. } => "too_many_redirects",
-            Self::Network(_) => "network",
-            Self::EmptyPage => "empty_page",
-            Self::RedirectToPrivate { .. } => "redirect_to_private_address",
-            Self::PageTooComplex { .. } => "page_too_complex",
-            Self::ExtractionTimeout { .. } => "extraction_timeout",
+            Self::BadUrl { .. } => ErrorCode::BadUrl,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::HttpError { .. } => ErrorCode::HttpError,
+            Self::Timeout => ErrorCode::Timeout,
+            Self::TooLarge { .. } => ErrorCode::TooLarge,
+            Self::NotAWebPage { .. } => ErrorCode::NotAWebPage,
+            Self::TooManyRedirects { .. } => ErrorCode::TooManyRedirects,
+            Self::Network(_) => ErrorCode::Network,
+            Self::EmptyPage => ErrorCode::EmptyPage,
+            Self::RedirectToPrivate { .. } => ErrorCode::RedirectToPrivateAddress,
+            Self::PageTooComplex { .. } => ErrorCode::PageTooComplex,
+            Self::ExtractionTimeout { .. } => ErrorCode::ExtractionTimeout,
         }
     }
 

@@ -145,6 +145,7 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     fn page(kind: PageKind, text: &str) -> Page {
         Page {
@@ -196,7 +197,7 @@ mod tests {
             )
         };
         let err = extract(&page(PageKind::Html, &nested(20_000)), BOUNDS).unwrap_err();
-        assert_eq!(err.code(), "page_too_complex");
+        assert_eq!(err.code(), ErrorCode::PageTooComplex);
         let ok = extract(&page(PageKind::Html, &nested(100)), BOUNDS).unwrap();
         assert!(ok.text.contains("Deep text"), "{}", ok.text);
     }
@@ -213,7 +214,7 @@ mod tests {
             tight.max_elements,
         )
         .unwrap_err();
-        assert_eq!(err.code(), "page_too_complex");
+        assert_eq!(err.code(), ErrorCode::PageTooComplex);
     }
 
     /// Past its deadline an extraction fails at once, typed.
@@ -230,6 +231,6 @@ mod tests {
         let err = extract_within(page(PageKind::Html, &big), &limits)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "extraction_timeout");
+        assert_eq!(err.code(), ErrorCode::ExtractionTimeout);
     }
 }

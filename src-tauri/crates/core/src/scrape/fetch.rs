@@ -231,6 +231,7 @@ fn classify(e: &reqwest::Error) -> ScrapeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn media_types() {
@@ -239,7 +240,7 @@ mod tests {
         assert_eq!(kind_of("text/plain").unwrap(), PageKind::Text);
         assert_eq!(
             kind_of("application/pdf").unwrap_err().code(),
-            "not_a_web_page"
+            ErrorCode::NotAWebPage
         );
         assert_eq!(
             sniff_kind(b"  <!DOCTYPE html><p>x").unwrap(),

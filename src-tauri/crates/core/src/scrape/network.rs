@@ -207,6 +207,7 @@ impl reqwest::dns::Resolve for Pinned {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
     use std::net::Ipv4Addr;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -263,7 +264,7 @@ mod tests {
             "http://[fd00::1]/",
         ] {
             let err = net.hop(&url(target), from_public).await.unwrap_err();
-            assert_eq!(err.code(), "redirect_to_private_address", "{target}");
+            assert_eq!(err.code(), ErrorCode::RedirectToPrivateAddress, "{target}");
         }
         // A public target is fine, and so is anything typed, or reached
         // from a non-public hop.

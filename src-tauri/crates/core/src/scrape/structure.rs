@@ -529,6 +529,7 @@ fn hash(name: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     const BOUNDS: Bounds = Bounds {
         max_depth: 512,
@@ -543,18 +544,21 @@ mod tests {
         )
     }
 
-    fn code(html: &str, bounds: Bounds) -> Option<&'static str> {
+    fn code(html: &str, bounds: Bounds) -> Option<ErrorCode> {
         check(html, bounds).err().map(|e| e.code())
     }
 
     #[test]
     fn deep_nesting_is_refused_and_shallow_pages_pass() {
         assert_eq!(code(&nested(400), BOUNDS), None);
-        assert_eq!(code(&nested(600), BOUNDS), Some("page_too_complex"));
-        assert_eq!(code(&nested(50_000), BOUNDS), Some("page_too_complex"));
+        assert_eq!(code(&nested(600), BOUNDS), Some(ErrorCode::PageTooComplex));
+        assert_eq!(
+            code(&nested(50_000), BOUNDS),
+            Some(ErrorCode::PageTooComplex)
+        );
         // `<div/>` is an open <div> in HTML.
         let slashed = "<div/>".repeat(1_000);
-        assert_eq!(code(&slashed, BOUNDS), Some("page_too_complex"));
+        assert_eq!(code(&slashed, BOUNDS), Some(ErrorCode::PageTooComplex));
         // Unclosed tags that close their siblings do not nest.
         let list = format!("<ul>{}</ul>", "<li>item".repeat(5_000));
         let table = format!("<table>{}</table>", "<tr><td>a<td>b".repeat(5_000));
@@ -586,7 +590,7 @@ mod tests {
             max_depth: 512,
             max_elements: 1_000,
         };
-        assert_eq!(code(&flat, small), Some("page_too_complex"));
+        assert_eq!(code(&flat, small), Some(ErrorCode::PageTooComplex));
         assert_eq!(code(&"<span>x</span>".repeat(999), small), None);
     }
 
@@ -600,7 +604,7 @@ mod tests {
         }
         page.push_str("</div>");
         page.push_str(&"<p>x</p>".repeat(3_000));
-        assert_eq!(code(&page, BOUNDS), Some("page_too_complex"));
+        assert_eq!(code(&page, BOUNDS), Some(ErrorCode::PageTooComplex));
         // Closed properly, the same tags are harmless.
         let closed = format!(
             "<div>{}</div>{}",

@@ -46,6 +46,7 @@ pub fn is_web_scheme(scheme: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn only_web_addresses_pass() {
@@ -62,7 +63,7 @@ mod tests {
             "https://user:pw@example.com/",
         ] {
             let err = validate(bad).unwrap_err();
-            assert_eq!(err.code(), "bad_url", "{bad}");
+            assert_eq!(err.code(), ErrorCode::BadUrl, "{bad}");
         }
     }
 }
