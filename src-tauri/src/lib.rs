@@ -4,7 +4,11 @@
 //! forwards the core's events to every window. Business rules live in the
 //! core, never here.
 
+#[macro_use]
+mod command_list;
 mod bindings;
+#[cfg(test)]
+mod command_list_check;
 mod commands;
 mod deep_link;
 mod events;

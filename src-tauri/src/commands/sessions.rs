@@ -1,9 +1,7 @@
 //! Chat sessions and their messages: list, rename, delete, search, export.
 
 use crate::state::AppCore;
-use banter_core::chat::{
-    ChatSession, ExportFormat, ExportedFile, MessagePage, SearchHit, SessionPage,
-};
+use banter_core::chat::{ChatSession, ExportFormat, MessagePage, SearchHit, SessionPage};
 use banter_core::ids::RecordRef;
 use banter_core::ApiError;
 use std::path::{Path, PathBuf};
@@ -21,15 +19,6 @@ pub async fn list_sessions(
         .chat()
         .list_sessions(cursor.as_deref(), limit)
         .await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn create_session(
-    core: State<'_, AppCore>,
-    title: Option<String>,
-) -> Result<ChatSession, ApiError> {
-    Ok(core.get()?.chat().create_session(title.as_deref()).await?)
 }
 
 #[tauri::command]
@@ -85,21 +74,6 @@ pub async fn search_messages(
     limit: Option<u32>,
 ) -> Result<Vec<SearchHit>, ApiError> {
     Ok(core.get()?.chat().search(&query, limit).await?)
-}
-
-/// A session as a Markdown or JSON document.
-#[tauri::command]
-#[specta::specta]
-pub async fn export_session(
-    core: State<'_, AppCore>,
-    session_id: i64,
-    format: ExportFormat,
-) -> Result<ExportedFile, ApiError> {
-    Ok(core
-        .get()?
-        .chat()
-        .export(&RecordRef::Id(session_id), format)
-        .await?)
 }
 
 /// Exports a session into the Downloads folder; returns the file's path.

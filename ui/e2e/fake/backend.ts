@@ -276,8 +276,6 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const page = sorted.slice(offset, offset + limit);
       return { sessions: page, nextCursor: offset + limit < sorted.length ? String(offset + limit) : null };
     }
-    case "create_session":
-      return newSession(args.title);
     case "rename_session": {
       const s = state.sessions.find((x) => x.id === args.sessionId);
       if (!s) return fail("not_found", "No such session");
