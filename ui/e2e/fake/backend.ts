@@ -255,6 +255,17 @@ async function spend(): Promise<void> {
   if (before >= 20 && state.remaining < 20) await emitCore({ type: "credits_low", remaining: state.remaining });
 }
 
+// tauri-plugin-store: each file is kept in localStorage, so it outlives a
+// reload as the real file does.
+const stores: string[] = [];
+function storeFile(rid: number): Record<string, unknown> {
+  return JSON.parse(localStorage.getItem(`fake-store:${stores[rid]}`) ?? "{}");
+}
+function storeRid(path: string): number {
+  const known = stores.indexOf(path);
+  return known >= 0 ? known : stores.push(path) - 1;
+}
+
 function snippet(content: string, q: string): string {
   const at = content.toLowerCase().indexOf(q.toLowerCase());
   const start = Math.max(0, at - 30);
@@ -361,6 +372,18 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return null;
     case "plugin:window|hide":
       return null;
+    case "plugin:store|load":
+      return storeRid(args.path);
+    case "plugin:store|get": {
+      const file = storeFile(args.rid);
+      return [file[args.key] ?? null, args.key in file];
+    }
+    case "plugin:store|set": {
+      const file = storeFile(args.rid);
+      file[args.key] = args.value;
+      localStorage.setItem(`fake-store:${stores[args.rid]}`, JSON.stringify(file));
+      return null;
+    }
     case "list_products":
       return structuredClone(PRODUCTS);
     case "purchase_status":
