@@ -5,7 +5,6 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import quickChatCapability from "../../src-tauri/capabilities/quick-chat.json";
-// @ts-expect-error plain JS helper shared with the benchmark
 import { buildFake, distDir, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
 
 let browser: Browser;
