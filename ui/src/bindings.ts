@@ -15,7 +15,11 @@ export const commands = {
 	renameSession: (sessionId: number, title: string) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("rename_session", { sessionId, title })),
 	/**  Deletes a session and its messages (the ledger keeps its rows). */
 	deleteSession: (sessionId: number) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("delete_session", { sessionId })),
-	/**  A page of messages, oldest first, ending before message `before`. */
+	/**
+	 *  A page of messages, oldest first, ending before message `before`. The
+	 *  quick-chat window reads only its own conversations (it reloads one after
+	 *  a failed reply), as it may only send into those.
+	 */
 	listMessages: (sessionId: number, before: number | null, limit: number | null) => typedError<MessagePage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_messages", { sessionId, before, limit })),
 	/**  Full-text search over every message. */
 	searchMessages: (query: string, limit: number | null) => typedError<SearchHit_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("search_messages", { query, limit })),

@@ -1,11 +1,12 @@
 //! Chat sessions and their messages: list, rename, delete, search, export.
 
 use crate::state::AppCore;
+use crate::window_scope::QuickChatSessions;
 use banter_core::chat::{ChatSession, ExportFormat, MessagePage, SearchHit, SessionPage};
 use banter_core::ids::RecordRef;
 use banter_core::ApiError;
 use std::path::{Path, PathBuf};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Manager, State, Window};
 
 #[tauri::command]
 #[specta::specta]
@@ -49,15 +50,20 @@ pub async fn delete_session(
         .await?)
 }
 
-/// A page of messages, oldest first, ending before message `before`.
+/// A page of messages, oldest first, ending before message `before`. The
+/// quick-chat window reads only its own conversations (it reloads one after
+/// a failed reply), as it may only send into those.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_messages(
     core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
     session_id: i64,
     before: Option<i64>,
     limit: Option<u32>,
 ) -> Result<MessagePage, ApiError> {
+    scope.check(window.label(), session_id)?;
     Ok(core
         .get()?
         .chat()
