@@ -95,7 +95,9 @@ const state = {
   /** How long generation and scraping "work" before answering. */
   workMs: 300,
 };
+// The fake's prices and threshold (fixtures); every rule below uses these.
 const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
+const LOW = COSTS.lowBalanceThreshold;
 
 const PRODUCTS: ProductInfo_Serialize[] = [
   { product: "credits_500", id: "credits_500", name: "500 credits", priceCents: 500, credits: 500, monthly: false },
@@ -108,19 +110,19 @@ for (const p of seed.pending ?? []) {
 }
 
 function band(n: number): Band {
-  return n > 50 ? "green" : n >= 20 ? "yellow" : "red";
+  return n > 50 ? "green" : n >= LOW ? "yellow" : "red";
 }
 function balance(): Balance_Serialize {
   return {
     remaining: state.remaining, freeRemaining: state.remaining, purchasedRemaining: 0, total: state.total,
     lastReset: "2026-11-01T00:00:00Z", nextReset: "2026-12-01T00:00:00Z", pro: state.proUntil !== null, proUntil: state.proUntil,
-    band: band(state.remaining), low: state.remaining < 20,
+    band: band(state.remaining), low: state.remaining < LOW,
   };
 }
 function ledger(kind: EntryKind, action: Action | null, amount: number, reference: string | null) {
   state.ledger.push({
     id: state.nextLedger++, userId: "local", kind, action, amount, freeDelta: amount, purchasedDelta: 0,
-    nominalCost: action ? 3 : null, balanceAfter: state.remaining, reference, refundOf: null,
+    nominalCost: action ? COSTS.chatMessage : null, balanceAfter: state.remaining, reference, refundOf: null,
     idempotencyKey: `k${state.nextLedger}`, createdAt: now(),
   });
 }
@@ -134,7 +136,7 @@ function newSession(title: string | null): Session {
 function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete"): Message {
   const t = now();
   const m = { id: state.nextMessage++, sessionId, role, content, tokens: role === "assistant" ? Math.ceil(content.length / 4) : null,
-    creditsUsed: role === "user" ? 3 : 0, status, error: null, createdAt: t, updatedAt: t };
+    creditsUsed: role === "user" ? COSTS.chatMessage : 0, status, error: null, createdAt: t, updatedAt: t };
   state.messages.push(m);
   const s = state.sessions.find((x) => x.id === sessionId)!;
   s.messageCount += 1;
@@ -263,12 +265,13 @@ async function charge(action: Action, cost: number): Promise<{ refund: () => Pro
 }
 
 async function spend(): Promise<void> {
-  if (state.remaining < 3) return fail("insufficient_credits", "Not enough credits", { needed: 3, available: state.remaining });
+  const cost = COSTS.chatMessage;
+  if (state.remaining < cost) return fail("insufficient_credits", "Not enough credits", { needed: cost, available: state.remaining });
   const before = state.remaining;
-  state.remaining -= 3;
-  ledger("spend", "chat_message", -3, null);
+  state.remaining -= cost;
+  ledger("spend", "chat_message", -cost, null);
   await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
-  if (before >= 20 && state.remaining < 20) await emitCore({ type: "credits_low", remaining: state.remaining });
+  if (before >= LOW && state.remaining < LOW) await emitCore({ type: "credits_low", remaining: state.remaining });
 }
 
 // tauri-plugin-store: each file is kept in localStorage, so it outlives a
