@@ -1,49 +1,19 @@
-//! The one list of commands and events the UI may use, and the TypeScript
-//! bindings generated from it (`ui/src/bindings.ts`, checked in).
+//! The commands (from `command_list.rs`) and events the UI may use, and the
+//! TypeScript bindings generated from them (`ui/src/bindings.ts`, checked in).
 //! Regenerate with `make bindings`; a test fails when the file is stale.
 
 use crate::{commands, events};
 
+/// The specta collection of every command in `command_list.rs`.
+macro_rules! specta_commands {
+    ($($module:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
+        tauri_specta::collect_commands![$($(commands::$module::$name),*),*]
+    };
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![
-            commands::credits::get_credits,
-            commands::credits::get_costs,
-            commands::credits::ledger_history,
-            commands::sessions::list_sessions,
-            commands::sessions::create_session,
-            commands::sessions::rename_session,
-            commands::sessions::delete_session,
-            commands::sessions::list_messages,
-            commands::sessions::search_messages,
-            commands::sessions::export_session,
-            commands::sessions::save_export,
-            commands::chat::send_message,
-            commands::chat::stop_reply,
-            commands::chat::regenerate_reply,
-            commands::settings::get_provider_settings,
-            commands::settings::save_provider_settings,
-            commands::settings::test_connection,
-            commands::settings::get_shortcut,
-            commands::settings::set_shortcut,
-            commands::links::open_link,
-            commands::windows::open_quick_chat,
-            commands::purchases::list_products,
-            commands::purchases::purchase_status,
-            commands::purchases::start_checkout,
-            commands::purchases::sync_purchases,
-            commands::projects::list_projects,
-            commands::projects::get_project,
-            commands::projects::create_project,
-            commands::projects::update_project,
-            commands::projects::set_project_archived,
-            commands::projects::list_tasks,
-            commands::projects::add_task,
-            commands::projects::update_task,
-            commands::projects::delete_task,
-            commands::projects::generate_project,
-            commands::projects::scrape_url,
-        ])
+        .commands(app_commands!(specta_commands))
         .events(tauri_specta::collect_events![
             events::CoreEvent,
             events::NewChatRequested,

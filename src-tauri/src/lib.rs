@@ -4,7 +4,11 @@
 //! forwards the core's events to every window. Business rules live in the
 //! core, never here.
 
+#[macro_use]
+mod command_list;
 mod bindings;
+#[cfg(test)]
+mod command_list_check;
 mod commands;
 mod deep_link;
 mod events;
@@ -39,6 +43,9 @@ pub fn run() {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        // Per-device UI preferences (ui/src/lib/preferences.svelte.ts); account
+        // data stays in the core's database.
+        .plugin(tauri_plugin_store::Builder::default().build())
         .invoke_handler(specta.invoke_handler())
         .on_window_event(windows::on_window_event)
         .setup(move |app| {

@@ -1,7 +1,7 @@
 //! Which sessions the quick-chat window may act on: the ones it started
 //! (a send with no session makes one) or was handed. Quick chat is the
 //! window most exposed to a stray keystroke or a hostile page rendered in
-//! it, so it cannot send into, stop or regenerate a conversation of the
+//! it, so it cannot send into, stop, regenerate or read a conversation of the
 //! main window by naming its id. The main window may act on any session.
 
 use crate::windows::QUICK_CHAT;

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain JS helper shared with the benchmark
+import quickChatCapability from "../../src-tauri/capabilities/quick-chat.json";
 import { buildFake, distDir, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
 
 let browser: Browser;
@@ -267,6 +267,30 @@ describe("chat", () => {
     await page.getByTestId("export").click();
     await page.getByRole("menuitem", { name: "Markdown (.md)" }).click();
     await expect.poll(() => page.getByTestId("toast").first().textContent()).toContain("Saved to /home/user/Downloads/CH-000001.md");
+    await context.close();
+  });
+
+  it("keeps the context toggle after leaving Chat and after a reload", async () => {
+    const { page, context, errors } = await open({ hash: "#/chat" });
+    const toggle = page.getByLabel("Include my projects & tasks");
+    expect(await toggle.isChecked()).toBe(false);
+    await toggle.check();
+    await page.evaluate(() => (location.hash = "#/projects"));
+    await page.getByTestId("composer-input").waitFor({ state: "detached" });
+    await page.evaluate(() => (location.hash = "#/chat"));
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    // The plugin's file outlives the window (the fake keeps it in localStorage).
+    await page.reload();
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    await page.getByTestId("composer-input").fill("With context");
+    await page.getByTestId("composer-input").press("Enter");
+    await replyDone(page);
+    const sends: { args: any }[] = await page.evaluate(() => (window as any).__fake.calls("send_message"));
+    expect(sends.at(-1)?.args.request.includeContext).toBe(true);
+    await toggle.uncheck();
+    await page.reload();
+    await expect.poll(() => page.getByLabel("Include my projects & tasks").isChecked()).toBe(false);
+    expect(errors).toEqual([]);
     await context.close();
   });
 
@@ -645,7 +669,13 @@ describe("screens", () => {
       const sends = calls.filter((c) => c.cmd === "send_message");
       expect(sends[0].args.request.sessionId).toBe(null);
       expect(sends[1].args.request.sessionId).toBe(1);
-      const allowed = new Set(["send_message", "stop_reply", "get_credits", "get_costs", "plugin:window|hide"]);
+      // The app commands its capability allows, and hiding itself.
+      const allowed = new Set([
+        ...quickChatCapability.permissions
+          .filter((p) => p.startsWith("allow-"))
+          .map((p) => p.slice("allow-".length).replaceAll("-", "_")),
+        "plugin:window|hide",
+      ]);
       const used = new Set(calls.map((c) => c.cmd).filter((c) => !c.startsWith("plugin:event|")));
       expect([...used].filter((c) => !allowed.has(c))).toEqual([]);
       expect(used.has("plugin:window|hide")).toBe(true);

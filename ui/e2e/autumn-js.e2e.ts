@@ -109,7 +109,7 @@ describe("autumn-js 0.1.85 against mock-autumn", () => {
 
     // Without expand, no invoices.
     const plain = await autumn.customers.get("user_sdk_2");
-    expect(plain.data?.invoices).toBeUndefined();
+    expect((plain.data as { invoices?: unknown } | null)?.invoices).toBeUndefined();
   });
 
   it("check: Pro is not allowed until the subscription is active", async () => {

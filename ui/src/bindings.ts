@@ -12,16 +12,17 @@ export const commands = {
 	/**  Ledger rows, newest first, before row `before`. */
 	ledgerHistory: (before: number | null, limit: number | null) => typedError<LedgerPage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("ledger_history", { before, limit })),
 	listSessions: (cursor: string | null, limit: number | null) => typedError<SessionPage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_sessions", { cursor, limit })),
-	createSession: (title: string | null) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("create_session", { title })),
 	renameSession: (sessionId: number, title: string) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("rename_session", { sessionId, title })),
 	/**  Deletes a session and its messages (the ledger keeps its rows). */
 	deleteSession: (sessionId: number) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("delete_session", { sessionId })),
-	/**  A page of messages, oldest first, ending before message `before`. */
+	/**
+	 *  A page of messages, oldest first, ending before message `before`. The
+	 *  quick-chat window reads only its own conversations (it reloads one after
+	 *  a failed reply), as it may only send into those.
+	 */
 	listMessages: (sessionId: number, before: number | null, limit: number | null) => typedError<MessagePage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_messages", { sessionId, before, limit })),
 	/**  Full-text search over every message. */
 	searchMessages: (query: string, limit: number | null) => typedError<SearchHit_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("search_messages", { query, limit })),
-	/**  A session as a Markdown or JSON document. */
-	exportSession: (sessionId: number, format: ExportFormat) => typedError<ExportedFile, ApiError_Serialize>(__TAURI_INVOKE("export_session", { sessionId, format })),
 	/**  Exports a session into the Downloads folder; returns the file's path. */
 	saveExport: (sessionId: number, format: ExportFormat) => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("save_export", { sessionId, format })),
 	/**  Sends a message (priced by the core) and streams the reply into `on_event`. */
@@ -511,12 +512,6 @@ export type ErrorCode =
 "internal";
 
 export type ExportFormat = "markdown" | "json";
-
-/**  An exported session: a suggested file name and the document. */
-export type ExportedFile = {
-	fileName: string,
-	content: string,
-};
 
 /**  One purchase fulfilled by a reconcile. */
 export type Fulfilled = {

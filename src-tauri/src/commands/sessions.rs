@@ -1,13 +1,12 @@
 //! Chat sessions and their messages: list, rename, delete, search, export.
 
 use crate::state::AppCore;
-use banter_core::chat::{
-    ChatSession, ExportFormat, ExportedFile, MessagePage, SearchHit, SessionPage,
-};
+use crate::window_scope::QuickChatSessions;
+use banter_core::chat::{ChatSession, ExportFormat, MessagePage, SearchHit, SessionPage};
 use banter_core::ids::RecordRef;
 use banter_core::{ApiError, ErrorCode};
 use std::path::{Path, PathBuf};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Manager, State, Window};
 
 #[tauri::command]
 #[specta::specta]
@@ -21,15 +20,6 @@ pub async fn list_sessions(
         .chat()
         .list_sessions(cursor.as_deref(), limit)
         .await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn create_session(
-    core: State<'_, AppCore>,
-    title: Option<String>,
-) -> Result<ChatSession, ApiError> {
-    Ok(core.get()?.chat().create_session(title.as_deref()).await?)
 }
 
 #[tauri::command]
@@ -60,15 +50,20 @@ pub async fn delete_session(
         .await?)
 }
 
-/// A page of messages, oldest first, ending before message `before`.
+/// A page of messages, oldest first, ending before message `before`. The
+/// quick-chat window reads only its own conversations (it reloads one after
+/// a failed reply), as it may only send into those.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_messages(
     core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
     session_id: i64,
     before: Option<i64>,
     limit: Option<u32>,
 ) -> Result<MessagePage, ApiError> {
+    scope.check(window.label(), session_id)?;
     Ok(core
         .get()?
         .chat()
@@ -85,21 +80,6 @@ pub async fn search_messages(
     limit: Option<u32>,
 ) -> Result<Vec<SearchHit>, ApiError> {
     Ok(core.get()?.chat().search(&query, limit).await?)
-}
-
-/// A session as a Markdown or JSON document.
-#[tauri::command]
-#[specta::specta]
-pub async fn export_session(
-    core: State<'_, AppCore>,
-    session_id: i64,
-    format: ExportFormat,
-) -> Result<ExportedFile, ApiError> {
-    Ok(core
-        .get()?
-        .chat()
-        .export(&RecordRef::Id(session_id), format)
-        .await?)
 }
 
 /// Exports a session into the Downloads folder; returns the file's path.

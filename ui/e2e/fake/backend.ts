@@ -2,18 +2,36 @@
 // @tauri-apps/api/mocks, state lives in memory, and replies stream through
 // the caller's Channel with small delays. Bundled on its own (e2e/harness.mjs)
 // and injected with page.addInitScript; the app bundle never contains it.
+//
+// Its answers use the generated types of ui/src/bindings.ts, so a change on
+// the Rust side that the fake does not follow fails `npm run check`. The
+// numbers (prices, balances) are fixtures of this fake, not the app's rules.
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type {
+  Action,
+  Balance_Serialize,
+  Band,
+  ChatMessage_Serialize,
+  ChatSession_Serialize,
+  Costs,
+  EntryKind,
+  LedgerEntry_Serialize,
+  MessageStatus,
+  PendingCheckout,
+  Priority,
+  Product,
+  ProductInfo_Serialize,
+  Project as ProjectView,
+  ProjectSource,
+  Role,
+  Task_Serialize,
+  TaskStatus,
+  TaskUpdate_Deserialize,
+} from "../../src/bindings";
 
-type Role = "user" | "assistant" | "system";
-type Message = {
-  id: number; sessionId: number; role: Role; content: string; tokens: number | null; creditsUsed: number;
-  status: string; error: string | null; createdAt: string; updatedAt: string;
-};
-type Session = { id: number; displayId: string; title: string | null; createdAt: string; updatedAt: string; messageCount: number };
-type Ledger = {
-  id: number; userId: string; kind: string; action: string | null; amount: number; freeDelta: number; purchasedDelta: number;
-  nominalCost: number | null; balanceAfter: number; reference: string | null; refundOf: number | null; idempotencyKey: string; createdAt: string;
-};
+type Message = ChatMessage_Serialize;
+type Session = ChatSession_Serialize;
+type Ledger = LedgerEntry_Serialize;
 export type Seed = {
   balance?: number;
   sessions?: { title: string | null; messages: { role: Role; content: string }[] }[];
@@ -25,19 +43,17 @@ export type Seed = {
   /** False: no Autumn key, purchases are off (default true). */
   billingConfigured?: boolean;
   /** Checkouts already waiting for a payment. */
-  pending?: { product: string }[];
+  pending?: { product: Product }[];
   pro?: { until: string };
   projects?: {
     name: string; description?: string; archived?: boolean;
-    tasks?: { title: string; status?: string; priority?: string; dueDate?: string | null }[];
+    tasks?: { title: string; status?: TaskStatus; priority?: Priority; dueDate?: string | null }[];
   }[];
 };
-type Project = { id: number; displayId: string; name: string; description: string; status: "active" | "archived"; createdAt: string; updatedAt: string };
-type Task = {
-  id: number; projectId: number; displayId: string; title: string; description: string; status: string; priority: string;
-  dueDate: string | null; createdAt: string; updatedAt: string;
-};
-type Source = { id: number; projectId: number; title: string; text: string; sourceUrl: string; fetchedAt: string };
+/** A project as stored; its task counts are computed when it is shown. */
+type Project = Omit<ProjectView, "openTasks" | "totalTasks">;
+type Task = Omit<Task_Serialize, "projectDisplayId">;
+type Source = ProjectSource;
 type Channel = { id: number };
 
 const seed: Seed = (window as unknown as { __FAKE_SEED__?: Seed }).__FAKE_SEED__ ?? {};
@@ -62,14 +78,14 @@ const state = {
   streaming: new Map<number, { stop: boolean }>(),
   shortcut: "CommandOrControl+Shift+Space",
   billingConfigured: seed.billingConfigured ?? true,
-  pending: [] as { reference: string; product: string; createdAt: string }[],
+  pending: [] as PendingCheckout[],
   nextRef: 1,
   proUntil: seed.pro?.until ?? null as string | null,
   /** The next start_checkout / sync_purchases fails with this error. */
   checkoutError: null as { code: string; message: string } | null,
   syncError: null as { code: string; message: string } | null,
   /** Products paid in the browser that the next sync fulfils. */
-  paid: [] as string[],
+  paid: [] as Product[],
   projects: [] as Project[],
   tasks: [] as Task[],
   sources: [] as Source[],
@@ -79,9 +95,11 @@ const state = {
   /** How long generation and scraping "work" before answering. */
   workMs: 300,
 };
-const COSTS = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
+// The fake's prices and threshold (fixtures); every rule below uses these.
+const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
+const LOW = COSTS.lowBalanceThreshold;
 
-const PRODUCTS = [
+const PRODUCTS: ProductInfo_Serialize[] = [
   { product: "credits_500", id: "credits_500", name: "500 credits", priceCents: 500, credits: 500, monthly: false },
   { product: "credits_1000", id: "credits_1000", name: "1,000 credits", priceCents: 900, credits: 1000, monthly: false },
   { product: "credits_5000", id: "credits_5000", name: "5,000 credits", priceCents: 4000, credits: 5000, monthly: false },
@@ -91,20 +109,20 @@ for (const p of seed.pending ?? []) {
   state.pending.push({ reference: `ref_${state.nextRef++}`, product: p.product, createdAt: "2026-11-24T18:00:00Z" });
 }
 
-function band(n: number) {
-  return n > 50 ? "green" : n >= 20 ? "yellow" : "red";
+function band(n: number): Band {
+  return n > 50 ? "green" : n >= LOW ? "yellow" : "red";
 }
-function balance() {
+function balance(): Balance_Serialize {
   return {
     remaining: state.remaining, freeRemaining: state.remaining, purchasedRemaining: 0, total: state.total,
     lastReset: "2026-11-01T00:00:00Z", nextReset: "2026-12-01T00:00:00Z", pro: state.proUntil !== null, proUntil: state.proUntil,
-    band: band(state.remaining), low: state.remaining < 20,
+    band: band(state.remaining), low: state.remaining < LOW,
   };
 }
-function ledger(kind: string, action: string | null, amount: number, reference: string | null) {
+function ledger(kind: EntryKind, action: Action | null, amount: number, reference: string | null) {
   state.ledger.push({
     id: state.nextLedger++, userId: "local", kind, action, amount, freeDelta: amount, purchasedDelta: 0,
-    nominalCost: action ? 3 : null, balanceAfter: state.remaining, reference, refundOf: null,
+    nominalCost: action ? COSTS.chatMessage : null, balanceAfter: state.remaining, reference, refundOf: null,
     idempotencyKey: `k${state.nextLedger}`, createdAt: now(),
   });
 }
@@ -115,10 +133,10 @@ function newSession(title: string | null): Session {
   state.sessions.push(s);
   return s;
 }
-function addMessage(sessionId: number, role: Role, content: string, status = "complete"): Message {
+function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete"): Message {
   const t = now();
   const m = { id: state.nextMessage++, sessionId, role, content, tokens: role === "assistant" ? Math.ceil(content.length / 4) : null,
-    creditsUsed: role === "user" ? 3 : 0, status, error: null, createdAt: t, updatedAt: t };
+    creditsUsed: role === "user" ? COSTS.chatMessage : 0, status, error: null, createdAt: t, updatedAt: t };
   state.messages.push(m);
   const s = state.sessions.find((x) => x.id === sessionId)!;
   s.messageCount += 1;
@@ -133,15 +151,15 @@ function newProject(name: string, description: string): Project {
   state.projects.push(p);
   return p;
 }
-function projectView(p: Project) {
+function projectView(p: Project): ProjectView {
   const tasks = state.tasks.filter((t) => t.projectId === p.id);
   return { ...p, openTasks: tasks.filter((t) => t.status !== "done").length, totalTasks: tasks.length };
 }
-function taskView(t: Task) {
+function taskView(t: Task): Task_Serialize {
   const p = state.projects.find((x) => x.id === t.projectId)!;
   return { ...t, projectDisplayId: p.displayId };
 }
-function newTask(projectId: number, task: { title: string; description?: string | null; status?: string; priority?: string | null; dueDate?: string | null }): Task {
+function newTask(projectId: number, task: { title: string; description?: string | null; status?: TaskStatus; priority?: Priority | null; dueDate?: string | null }): Task {
   const id = state.nextTask++;
   const t = now();
   const row: Task = {
@@ -178,7 +196,7 @@ function emitPurchaseCheck(payload: unknown) {
 }
 
 /** Reconcile: fulfil what was paid, as the core does (events, then the report). */
-async function fulfil(product: string) {
+async function fulfil(product: Product) {
   const info = PRODUCTS.find((p) => p.product === product)!;
   const i = state.pending.findIndex((p) => p.product === product);
   if (i >= 0) state.pending.splice(i, 1);
@@ -212,7 +230,7 @@ async function stream(sessionId: number, send: (m: unknown) => void, reply: Mess
   };
   await both({ type: "reply_started", sessionId, messageId: reply.id });
   await sleep(state.firstDelayMs);
-  let status = "complete";
+  let status: MessageStatus = "complete";
   for (let i = 0; i < text.length; i += state.chunk) {
     if (control.stop) {
       status = "stopped";
@@ -230,7 +248,7 @@ async function stream(sessionId: number, send: (m: unknown) => void, reply: Mess
 }
 
 /** Charges a paid action; `refund` gives it back, as the core does on failure. */
-async function charge(action: string, cost: number): Promise<{ refund: () => Promise<void>; entry: Ledger }> {
+async function charge(action: Action, cost: number): Promise<{ refund: () => Promise<void>; entry: Ledger }> {
   if (state.remaining < cost) return fail("insufficient_credits", "Not enough credits", { needed: cost, available: state.remaining });
   state.remaining -= cost;
   ledger("spend", action, -cost, null);
@@ -247,12 +265,24 @@ async function charge(action: string, cost: number): Promise<{ refund: () => Pro
 }
 
 async function spend(): Promise<void> {
-  if (state.remaining < 3) return fail("insufficient_credits", "Not enough credits", { needed: 3, available: state.remaining });
+  const cost = COSTS.chatMessage;
+  if (state.remaining < cost) return fail("insufficient_credits", "Not enough credits", { needed: cost, available: state.remaining });
   const before = state.remaining;
-  state.remaining -= 3;
-  ledger("spend", "chat_message", -3, null);
+  state.remaining -= cost;
+  ledger("spend", "chat_message", -cost, null);
   await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
-  if (before >= 20 && state.remaining < 20) await emitCore({ type: "credits_low", remaining: state.remaining });
+  if (before >= LOW && state.remaining < LOW) await emitCore({ type: "credits_low", remaining: state.remaining });
+}
+
+// tauri-plugin-store: each file is kept in localStorage, so it outlives a
+// reload as the real file does.
+const stores: string[] = [];
+function storeFile(rid: number): Record<string, unknown> {
+  return JSON.parse(localStorage.getItem(`fake-store:${stores[rid]}`) ?? "{}");
+}
+function storeRid(path: string): number {
+  const known = stores.indexOf(path);
+  return known >= 0 ? known : stores.push(path) - 1;
 }
 
 function snippet(content: string, q: string): string {
@@ -276,8 +306,6 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const page = sorted.slice(offset, offset + limit);
       return { sessions: page, nextCursor: offset + limit < sorted.length ? String(offset + limit) : null };
     }
-    case "create_session":
-      return newSession(args.title);
     case "rename_session": {
       const s = state.sessions.find((x) => x.id === args.sessionId);
       if (!s) return fail("not_found", "No such session");
@@ -363,6 +391,18 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return null;
     case "plugin:window|hide":
       return null;
+    case "plugin:store|load":
+      return storeRid(args.path);
+    case "plugin:store|get": {
+      const file = storeFile(args.rid);
+      return [file[args.key] ?? null, args.key in file];
+    }
+    case "plugin:store|set": {
+      const file = storeFile(args.rid);
+      file[args.key] = args.value;
+      localStorage.setItem(`fake-store:${stores[args.rid]}`, JSON.stringify(file));
+      return null;
+    }
     case "list_products":
       return structuredClone(PRODUCTS);
     case "purchase_status":
@@ -437,8 +477,11 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "update_task": {
       const t = state.tasks.find((x) => x.id === args.taskId);
       if (!t) return fail("not_found", "No such task");
-      const u = args.update ?? {};
-      for (const k of ["title", "description", "status", "priority"] as const) if (u[k] != null) t[k] = u[k];
+      const u: TaskUpdate_Deserialize = args.update ?? {};
+      if (u.title != null) t.title = u.title;
+      if (u.description != null) t.description = u.description;
+      if (u.status != null) t.status = u.status;
+      if (u.priority != null) t.priority = u.priority;
       if ("dueDate" in u) t.dueDate = u.dueDate ?? null;
       t.updatedAt = now();
       findProject(t.projectId)!.updatedAt = t.updatedAt;
@@ -507,6 +550,6 @@ const fake = {
   /** The payment reaches Autumn and a reconcile (start-up, polling) fulfils it. */
   fulfil,
   /** The payment is made; the next sync_purchases fulfils it. */
-  pay: (product: string) => state.paid.push(product),
+  pay: (product: Product) => state.paid.push(product),
 };
 (window as unknown as { __fake: typeof fake }).__fake = fake;

@@ -61,7 +61,6 @@ export const api = {
   getCosts: () => unwrap(commands.getCosts()),
   ledgerHistory: (before: number | null, limit: number | null) => unwrap(commands.ledgerHistory(before, limit)),
   listSessions: (cursor: string | null, limit: number | null) => unwrap(commands.listSessions(cursor, limit)),
-  createSession: (title: string | null) => unwrap(commands.createSession(title)),
   renameSession: (sessionId: number, title: string) => unwrap(commands.renameSession(sessionId, title)),
   deleteSession: (sessionId: number) => unwrap(commands.deleteSession(sessionId)),
   listMessages: (sessionId: number, before: number | null, limit: number | null) =>

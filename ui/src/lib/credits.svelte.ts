@@ -4,8 +4,6 @@ import { api, asApiError } from "./api";
 import { LowBalanceWatch, canAfford } from "./credits";
 import { toasts } from "./toasts.svelte";
 
-const DEFAULT_THRESHOLD = 20;
-
 class CreditsStore {
   balance = $state<Balance | null>(null);
   costs = $state<Costs | null>(null);
@@ -13,15 +11,12 @@ class CreditsStore {
   /** The blocking "You're out of credits" dialog. */
   outOfCredits = $state(false);
   /** What the dialog says was refused; null means a chat message. */
-  outOfCreditsFor = $state<{ what: string; cost: number } | null>(null);
+  outOfCreditsFor = $state<{ what: string; cost: number | null } | null>(null);
   private watch = new LowBalanceWatch();
 
-  get threshold(): number {
-    return this.costs?.lowBalanceThreshold ?? DEFAULT_THRESHOLD;
-  }
-
-  get chatCost(): number {
-    return this.costs?.chatMessage ?? 3;
+  /** Credits per chat message; null until the core has said. */
+  get chatCost(): number | null {
+    return this.costs?.chatMessage ?? null;
   }
 
   async load(): Promise<void> {
@@ -46,12 +41,12 @@ class CreditsStore {
   /** A balance from the core (fetch or send result). */
   set(balance: Balance): void {
     this.balance = balance;
-    if (this.watch.observe(balance.remaining, this.threshold, balance.pro)) this.warnLow(balance.remaining);
+    if (this.watch.observe(balance)) this.warnLow(balance.remaining);
   }
 
   onEvent(event: DomainEvent): void {
     if (event.type === "credits_changed") void this.refresh();
-    if (event.type === "credits_low" && this.watch.lowEvent(event.remaining)) this.warnLow(event.remaining);
+    if (event.type === "credits_low" && this.watch.lowEvent()) this.warnLow(event.remaining);
   }
 
   /** Checked before a send; opens the dialog when the balance cannot cover it. */
@@ -63,13 +58,13 @@ class CreditsStore {
   }
 
   /** The dialog for another paid action (`what` like "Generating a project"). */
-  showOutOfCredits(what: string, cost: number): void {
+  showOutOfCredits(what: string, cost: number | null): void {
     this.outOfCreditsFor = { what, cost };
     this.outOfCredits = true;
   }
 
   /** Checked before a paid action other than chat; opens the dialog when short. */
-  affords(what: string, cost: number): boolean {
+  affords(what: string, cost: number | null): boolean {
     if (canAfford(this.balance, cost)) return true;
     this.showOutOfCredits(what, cost);
     return false;

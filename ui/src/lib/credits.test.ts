@@ -22,34 +22,46 @@ describe("credit badge helpers", () => {
 
 import { LowBalanceWatch, canAfford, ledgerLabel, shortDate, signedAmount } from "./credits";
 
+// What the core answers: `low` below its threshold of 20 credits.
+const bal = (remaining: number, pro: boolean) => ({ remaining, pro, low: remaining < 20 });
+
 describe("low balance toast", () => {
   it("warns once when the balance drops below the threshold", () => {
     const watch = new LowBalanceWatch();
-    expect(watch.observe(100, 20, false)).toBe(false);
-    expect(watch.observe(22, 20, false)).toBe(false);
-    expect(watch.observe(20, 20, false)).toBe(false);
-    expect(watch.observe(17, 20, false)).toBe(true);
-    expect(watch.observe(14, 20, false)).toBe(false);
+    expect(watch.observe(bal(100, false))).toBe(false);
+    expect(watch.observe(bal(22, false))).toBe(false);
+    expect(watch.observe(bal(20, false))).toBe(false);
+    expect(watch.observe(bal(17, false))).toBe(true);
+    expect(watch.observe(bal(14, false))).toBe(false);
     // The core's event for the same drop does not toast again.
-    expect(watch.lowEvent(14)).toBe(false);
+    expect(watch.lowEvent()).toBe(false);
   });
 
   it("re-arms after a top-up and honours the event first", () => {
     const watch = new LowBalanceWatch();
-    watch.observe(50, 20, false);
-    expect(watch.lowEvent(19)).toBe(true);
-    expect(watch.observe(19, 20, false)).toBe(false);
-    expect(watch.observe(519, 20, false)).toBe(false);
-    expect(watch.observe(10, 20, false)).toBe(true);
+    watch.observe(bal(50, false));
+    expect(watch.lowEvent()).toBe(true);
+    expect(watch.observe(bal(19, false))).toBe(false);
+    expect(watch.observe(bal(519, false))).toBe(false);
+    expect(watch.observe(bal(10, false))).toBe(true);
   });
 
   it("never warns Pro users", () => {
     const watch = new LowBalanceWatch();
-    expect(watch.observe(0, 20, true)).toBe(false);
+    expect(watch.observe(bal(0, true))).toBe(false);
+  });
+
+  it("follows the core's low flag, not a number of its own", () => {
+    const watch = new LowBalanceWatch();
+    expect(watch.observe({ low: false, pro: false })).toBe(false);
+    expect(watch.observe({ low: true, pro: false })).toBe(true);
+    expect(watch.observe({ low: true, pro: false })).toBe(false);
+    expect(watch.observe({ low: false, pro: false })).toBe(false);
+    expect(watch.observe({ low: true, pro: false })).toBe(true);
   });
 
   it("warns at start when already low", () => {
-    expect(new LowBalanceWatch().observe(5, 20, false)).toBe(true);
+    expect(new LowBalanceWatch().observe(bal(5, false))).toBe(true);
   });
 });
 

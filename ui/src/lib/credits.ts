@@ -1,6 +1,6 @@
-// Pure helpers for showing the credit balance. The thresholds mirror the
-// core's `Band` (green > 50, yellow 20–50, red < 20); the core computes the
-// band and these only format what it sent.
+// Pure helpers for showing the credit balance. The core decides every rule
+// (the band, whether the balance is low, the prices); these only format what
+// it sent.
 import type { Balance, Band } from "../bindings";
 
 export function creditLabel(balance: Pick<Balance, "remaining" | "pro">): string {
@@ -21,38 +21,40 @@ export function resetLabel(nextReset: string): string {
   return `Resets ${day}`;
 }
 
+/** "3 credits"; "… credits" while the core has not said the price yet. */
+export function costLabel(cost: number | null): string {
+  return `${cost ?? "…"} credits`;
+}
+
 /** Whether a balance covers an action costing `cost` (Pro pays nothing). */
-export function canAfford(balance: Pick<Balance, "remaining" | "pro"> | null, cost: number): boolean {
-  if (!balance) return true; // unknown yet: let the core decide
+export function canAfford(balance: Pick<Balance, "remaining" | "pro"> | null, cost: number | null): boolean {
+  if (!balance || cost === null) return true; // unknown yet: let the core decide
   return balance.pro || balance.remaining >= cost;
 }
 
 /**
- * Decides when to show the "running low" toast: once per drop below the
- * threshold, whether the news comes from a `credits_low` event, a send
- * result or both; it re-arms when the balance is back at or above it.
+ * Decides when to show the "running low" toast: once per stretch of low
+ * balances (the core's `Balance.low`), whether the news comes from a
+ * `credits_low` event, a send result or both; it re-arms when the core
+ * says the balance is no longer low.
  */
 export class LowBalanceWatch {
-  private last: number | null = null;
   private warned = false;
 
   /** A new balance; true when the toast should be shown now. */
-  observe(remaining: number, threshold: number, pro: boolean): boolean {
-    const prev = this.last;
-    this.last = remaining;
-    if (pro || remaining >= threshold) {
+  observe(balance: Pick<Balance, "low" | "pro">): boolean {
+    if (balance.pro || !balance.low) {
       this.warned = false;
       return false;
     }
     if (this.warned) return false;
     // Crossing below, or the first balance seen is low already: say so once.
     this.warned = true;
-    return prev === null || prev >= threshold || remaining < threshold;
+    return true;
   }
 
   /** The core's `credits_low` event; true when the toast should be shown now. */
-  lowEvent(remaining: number): boolean {
-    this.last = remaining;
+  lowEvent(): boolean {
     if (this.warned) return false;
     this.warned = true;
     return true;

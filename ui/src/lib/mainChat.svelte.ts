@@ -1,7 +1,7 @@
 // The main window's open conversation and the send flow shared by the chat
 // screen and the dashboard's Quick Chat card.
 import { asApiError } from "./api";
-import { ChatStore, SendFailure } from "./chat.svelte";
+import { Conversation, SendFailure } from "./conversation.svelte";
 import { credits } from "./credits.svelte";
 import { chatHref } from "./route";
 import { router } from "./router.svelte";
@@ -9,7 +9,7 @@ import { sendErrorAction } from "./sendErrors";
 import { sessions } from "./sessions.svelte";
 import { toasts } from "./toasts.svelte";
 
-export const mainChat = new ChatStore();
+export const mainChat = new Conversation();
 
 class FatalState {
   error = $state<{ code: string; message: string } | null>(null);

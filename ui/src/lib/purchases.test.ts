@@ -31,11 +31,15 @@ describe("purchase helpers", () => {
   });
 
   it("names products and says what they give", () => {
-    expect(productLabel("credits_1000")).toBe("1,000 credits");
-    expect(productLabel("pro")).toBe("Pro");
-    expect(productLabel("mystery")).toBe("mystery");
+    // The names are the core's (`list_products`), not the UI's.
+    const products = [{ product: "credits_1000" as const, name: "1000 credits" }, { product: "pro" as const, name: "Pro" }];
+    expect(productLabel("credits_1000", products)).toBe("1000 credits");
+    expect(productLabel("pro", products)).toBe("Pro");
+    expect(productLabel("mystery", products)).toBe("mystery");
+    expect(productLabel("pro", [])).toBe("pro");
     expect(productGives({ credits: 500, monthly: false }, 3)).toBe("About 166 chat messages. Purchased credits never expire.");
     expect(productGives({ credits: null, monthly: true }, 3)).toMatch(/^Unlimited/);
+    expect(productGives({ credits: 500, monthly: false }, null)).toBe("Purchased credits never expire.");
   });
 
   it("words the success toast", () => {

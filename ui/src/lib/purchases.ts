@@ -8,21 +8,18 @@ export function priceLabel(cents: number, monthly = false): string {
   return `$${dollars}${monthly ? "/month" : ""}`;
 }
 
-const NAMES: Record<string, string> = {
-  credits_500: "500 credits",
-  credits_1000: "1,000 credits",
-  credits_5000: "5,000 credits",
-  pro: "Pro",
-};
-
-/** A product id (also the loose `string` of pending checkouts) as people read it. */
-export function productLabel(product: string): string {
-  return NAMES[product] ?? product;
+/**
+ * A product id (also the loose `string` of pending checkouts) as people
+ * read it: the name the core gave it in `list_products`, else the id.
+ */
+export function productLabel(product: string, products: readonly Pick<ProductInfo, "product" | "name">[]): string {
+  return products.find((p) => p.product === product)?.name ?? product;
 }
 
-/** What a product gives, for its card. `chatCost` is credits per message. */
-export function productGives(info: Pick<ProductInfo, "credits" | "monthly">, chatCost: number): string {
+/** What a product gives, for its card. `chatCost` is credits per message (null: not known yet). */
+export function productGives(info: Pick<ProductInfo, "credits" | "monthly">, chatCost: number | null): string {
   if (info.credits == null) return "Unlimited chat, projects and scraping while subscribed; cancel any time.";
+  if (chatCost === null) return "Purchased credits never expire.";
   const messages = Math.floor(info.credits / Math.max(1, chatCost));
   return `About ${messages.toLocaleString("en-US")} chat messages. Purchased credits never expire.`;
 }

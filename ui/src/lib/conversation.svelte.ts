@@ -26,7 +26,7 @@ export class SendFailure extends ApiFailure {
   }
 }
 
-export class ChatStore {
+export class Conversation {
   sessionId = $state<number | null>(null);
   messages = $state.raw<ChatMessage[]>([]);
   olderCursor = $state<number | null>(null);

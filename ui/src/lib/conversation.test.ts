@@ -17,7 +17,7 @@ vi.mock("./api", async (importOriginal) => {
 });
 
 import { ApiFailure } from "./api";
-import { ChatStore } from "./chat.svelte";
+import { Conversation } from "./conversation.svelte";
 import { SessionStore } from "./sessions.svelte";
 
 const msg = (id: number, role: ChatMessage["role"], content: string, sessionId = 7): ChatMessage => ({
@@ -32,12 +32,12 @@ function manualFrames() {
 
 beforeEach(() => Object.values(mock).forEach((fn) => fn.mockReset()));
 
-describe("chat store", () => {
+describe("conversation", () => {
   it("loads the newest page and pages older messages before it", async () => {
     mock.listMessages
       .mockResolvedValueOnce({ messages: [msg(51, "user", "b"), msg(52, "assistant", "c")], olderCursor: 51 })
       .mockResolvedValueOnce({ messages: [msg(50, "assistant", "a")], olderCursor: null });
-    const chat = new ChatStore(manualFrames().schedule);
+    const chat = new Conversation(manualFrames().schedule);
     await chat.open(7);
     expect(mock.listMessages).toHaveBeenLastCalledWith(7, null, 50);
     expect(await chat.loadOlder()).toBe(true);
@@ -49,7 +49,7 @@ describe("chat store", () => {
 
   it("jumps to a message by loading the page that ends at it", async () => {
     mock.listMessages.mockResolvedValueOnce({ messages: [msg(9, "user", "x"), msg(10, "assistant", "y")], olderCursor: 9 });
-    const chat = new ChatStore(manualFrames().schedule);
+    const chat = new Conversation(manualFrames().schedule);
     await chat.open(7, 10);
     expect(mock.listMessages).toHaveBeenCalledWith(7, 11, 50);
     expect(chat.highlightId).toBe(10);
@@ -58,7 +58,7 @@ describe("chat store", () => {
 
   it("streams a new chat's reply with one commit per frame", async () => {
     const frames = manualFrames();
-    const chat = new ChatStore(frames.schedule);
+    const chat = new Conversation(frames.schedule);
     await chat.open(null);
     let emit: (e: DomainEvent) => void = () => {};
     let finish: (r: SendResult) => void = () => {};
@@ -96,7 +96,7 @@ describe("chat store", () => {
 
   it("takes the optimistic message back when the send is refused", async () => {
     mock.listMessages.mockResolvedValueOnce({ messages: [msg(1, "user", "a")], olderCursor: null });
-    const chat = new ChatStore(manualFrames().schedule);
+    const chat = new Conversation(manualFrames().schedule);
     await chat.open(7);
     mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "insufficient_credits", message: "no", needed: 3, available: 1 }));
     await expect(chat.send("b", false)).rejects.toMatchObject({ code: "insufficient_credits" });
@@ -107,7 +107,7 @@ describe("chat store", () => {
   it("applies other windows' events only when it is not sending itself", async () => {
     mock.listMessages.mockResolvedValueOnce({ messages: [msg(1, "user", "a")], olderCursor: null });
     const frames = manualFrames();
-    const chat = new ChatStore(frames.schedule);
+    const chat = new Conversation(frames.schedule);
     await chat.open(7);
     chat.onCoreEvent({ type: "reply_started", sessionId: 7, messageId: 2 });
     chat.onCoreEvent({ type: "reply_delta", sessionId: 7, messageId: 2, delta: "hi" });
@@ -118,7 +118,7 @@ describe("chat store", () => {
   });
 
   it("stops only while a reply streams", async () => {
-    const chat = new ChatStore(manualFrames().schedule);
+    const chat = new Conversation(manualFrames().schedule);
     expect(await chat.stop()).toBe(false);
     mock.listMessages.mockResolvedValueOnce({ messages: [{ ...msg(2, "assistant", "x"), status: "streaming" }], olderCursor: null });
     await chat.open(7);

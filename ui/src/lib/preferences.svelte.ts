@@ -1,0 +1,63 @@
+// Per-device UI preferences: how this machine's window was left (the
+// composer's "Include my projects & tasks" toggle). They are not account
+// data, so they live in a small JSON file of tauri-plugin-store beside the
+// app's data instead of in the core's database, and losing them costs
+// nothing: every key has a default here.
+import { LazyStore } from "@tauri-apps/plugin-store";
+
+export type Preferences = {
+  /** The chat composer's "Include my projects & tasks" toggle. */
+  includeContext: boolean;
+};
+
+export const PREFERENCE_DEFAULTS: Readonly<Preferences> = { includeContext: false };
+
+/** The store file, in the app's data folder. */
+export const PREFERENCES_FILE = "preferences.json";
+
+/** The part of the plugin's store these preferences use (replaced in unit tests). */
+export type KeyValueStore = {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+};
+
+export class PreferencesStore {
+  values = $state<Preferences>({ ...PREFERENCE_DEFAULTS });
+  private backend: KeyValueStore | null;
+
+  constructor(backend?: KeyValueStore) {
+    this.backend = backend ?? null;
+  }
+
+  private store(): KeyValueStore {
+    // Saved 100 ms after a change (the plugin's auto-save).
+    this.backend ??= new LazyStore(PREFERENCES_FILE, { autoSave: 100 });
+    return this.backend;
+  }
+
+  /** Reads every key; a missing or mistyped value keeps its default. */
+  async load(): Promise<void> {
+    for (const key of Object.keys(PREFERENCE_DEFAULTS) as (keyof Preferences)[]) {
+      try {
+        const saved = await this.store().get(key);
+        if (typeof saved === typeof PREFERENCE_DEFAULTS[key]) this.values[key] = saved as Preferences[typeof key];
+      } catch (error) {
+        console.warn(`preference ${key} unreadable; using the default`, error);
+      }
+    }
+  }
+
+  get<K extends keyof Preferences>(key: K): Preferences[K] {
+    return this.values[key];
+  }
+
+  /** Changes a preference now and saves it in the background. */
+  set<K extends keyof Preferences>(key: K, value: Preferences[K]): void {
+    this.values[key] = value;
+    this.store()
+      .set(key, value)
+      .catch((error: unknown) => console.warn(`preference ${key} not saved`, error));
+  }
+}
+
+export const preferences = new PreferencesStore();
