@@ -1,34 +1,28 @@
-//! A mock Azure OpenAI chat-completions server over real HTTP on 127.0.0.1.
+//! The mock Azure OpenAI chat-completions server (also answering the
+//! OpenAI `/v1` and OpenAI-compatible paths).
 //!
-//! Tests and `make demo` point Banter at it. The deployment name picks a
-//! behaviour (see [`scenario::Scenario`]); replies are deterministic
-//! (`Mock reply to: <your message>`), and every request is logged — without
-//! its key — at `GET /__mock/requests` and through [`MockServer::requests`].
-//! Requests with a `response_format` (or a `[[project…]]` directive) get a
-//! project plan as JSON instead; see [`project`] for the scripted variants.
+//! The deployment name picks a behaviour (see [`Scenario`]); replies are
+//! deterministic (`Mock reply to: <your message>`), and every request is
+//! logged — without its key — at `GET /__mock/requests` and through
+//! [`MockServer::requests`]. Requests with a `response_format` (or a
+//! `[[project…]]` directive) get a project plan as JSON instead; see
+//! [`crate::project`] for the scripted variants.
 
-pub mod autumn;
-pub mod errors;
-pub mod project;
-pub mod reply;
-pub mod scenario;
-pub mod site;
-pub mod stream;
-
+use crate::scenario::{is_reasoning, Scenario};
+use crate::stream::{self, Step, Wire};
+use crate::{errors, project, reply};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use scenario::{is_reasoning, Scenario};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use stream::{Step, Wire};
 
 /// How the mock behaves.
 #[derive(Debug, Clone)]
@@ -127,22 +121,6 @@ impl Drop for MockServer {
             let _ = tx.send(());
         }
     }
-}
-
-/// For the mock binaries: prints exactly one line, `listening on URL` (a
-/// test reads the port from it), then serves until Ctrl-C. The server is
-/// shut down when the caller drops it.
-pub async fn announce_and_wait(base_url: &str) -> std::process::ExitCode {
-    use std::io::Write;
-    let mut out = std::io::stdout();
-    if writeln!(out, "listening on {base_url}")
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return std::process::ExitCode::from(2);
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    std::process::ExitCode::SUCCESS
 }
 
 /// Starts the mock on a free port of 127.0.0.1, on the current runtime.

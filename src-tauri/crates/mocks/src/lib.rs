@@ -1,0 +1,24 @@
+//! Mock servers over real HTTP on 127.0.0.1, for tests and `make demo`.
+//!
+//! One concern per module:
+//! - [`azure`]: the Azure OpenAI (and OpenAI-compatible) chat-completions
+//!   mock; its types are re-exported here since most tests want them.
+//! - [`autumn`]: the Autumn billing mock.
+//! - [`site`]: web pages for the scraping tests.
+//! - [`scenario`], [`stream`], [`reply`], [`project`], [`errors`]: how the
+//!   chat mock picks a behaviour, streams, words replies, plans projects and
+//!   shapes Azure's error bodies.
+//! - [`process`]: the start-up the two mock binaries share.
+
+pub mod autumn;
+pub mod azure;
+pub mod errors;
+pub mod process;
+pub mod project;
+pub mod reply;
+pub mod scenario;
+pub mod site;
+pub mod stream;
+
+pub use azure::{start, start_on, MockConfig, MockServer, RecordedRequest};
+pub use process::announce_and_wait;
