@@ -19,11 +19,11 @@ NODE_HOME := $(CURDIR)/.tools/node-$(NODE_VERSION)
 NODE_BIN := $(NODE_HOME)/node_modules/node-$(NODE_PLATFORM)/bin
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help deps deps-system deps-rust deps-node deps-e2e ui build bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
-	@echo "make test   format check, clippy, all Rust tests, bindings check, UI tests, openai-client check"
+	@echo "make test   format check, clippy, cargo deny/machete, all Rust tests, bindings check, UI tests, openai-client check"
 	@echo "make demo   launch the app against the mock Azure OpenAI server (no key needed)"
 	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
 
@@ -48,6 +48,17 @@ TAURI_DRIVER_VERSION := 2.1.0
 deps-e2e: deps-system deps-rust
 	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || \
 		cargo install tauri-driver --version $(TAURI_DRIVER_VERSION) --locked
+
+# Dependency checks for `make lint`: cargo-deny (licences, bans, sources; see
+# deny.toml) and cargo-machete (unused dependencies). Installed once, pinned;
+# the first `cargo install` of cargo-deny compiles for several minutes.
+CARGO_DENY_VERSION := 0.20.2
+CARGO_MACHETE_VERSION := 0.9.2
+deps-lint: deps-rust
+	@command -v cargo-deny >/dev/null || [ -x "$$HOME/.cargo/bin/cargo-deny" ] || \
+		cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked
+	@command -v cargo-machete >/dev/null || [ -x "$$HOME/.cargo/bin/cargo-machete" ] || \
+		cargo install cargo-machete --version $(CARGO_MACHETE_VERSION) --locked
 
 deps-node: $(NODE_BIN)/node
 	@echo "Node.js $$(node --version) from $(NODE_BIN)"
@@ -103,9 +114,14 @@ demo: build
 	AZURE_OPENAI_API_VERSION=2025-04-01-preview AUTUMN_API_URL=$$autumn_url AUTUMN_SECRET_KEY=am_sk_test_mock \
 	BANTER_KEYRING=off BANTER_DATA_DIR=$(DEMO_DATA) $(BIN)/banter
 
-lint: deps ui
+# Advisories (`cargo deny check advisories`) are left out: their database is
+# fetched from GitHub, which the build machines cannot reach. Run it by hand
+# where GitHub is reachable.
+lint: deps deps-lint ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	PATH="$$HOME/.cargo/bin:$$PATH" cargo deny check licenses bans sources
+	PATH="$$HOME/.cargo/bin:$$PATH" cargo machete
 
 test-rust: build
 	cargo test --workspace

@@ -19,14 +19,16 @@ mod tray;
 mod window_scope;
 mod windows;
 
+use anyhow::Context;
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
-/// Builds and runs the app until the last window closes.
-pub fn run() {
+/// Builds and runs the app until the last window closes. An error here is
+/// the binary's edge: `main` reports it (with this context) and exits 1.
+pub fn run() -> anyhow::Result<()> {
     init_logging();
     let specta = bindings::builder();
-    let result = tauri::Builder::default()
+    tauri::Builder::default()
         // First, so a second launch (e.g. with a banter:// link) hands its
         // arguments to this instance and exits; the deep-link feature turns
         // a forwarded link into an `on_open_url` event here.
@@ -69,11 +71,9 @@ pub fn run() {
             }
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(error) = result {
-        tracing::error!(%error, "Banter stopped with an error");
-        std::process::exit(1);
-    }
+        .run(tauri::generate_context!())
+        .inspect_err(|error| tracing::error!(%error, "Banter stopped with an error"))
+        .context("running the Banter app")
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level.

@@ -18,6 +18,12 @@ use output::Output;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// The binary's edge. Unlike the other binaries (the app, the mocks, the
+/// benches), which return `anyhow::Result` from `main`, this one returns an
+/// [`ExitCode`]: its exit codes (0, [`error::EXIT_USER`], [`error::EXIT_INTERNAL`])
+/// and its `--json` error object are a documented interface that scripts and
+/// tests rely on, and `anyhow`'s `main` would print `Error: …` and always
+/// exit 1. Every failure is a typed [`CliError`] with a `code()` instead.
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -10,6 +10,7 @@
 //!
 //! Run: `cargo bench -p banter-core --bench streaming`.
 
+use anyhow::Context as _;
 use banter_core::chat::SendRequest;
 use banter_core::clock::SystemClock;
 use banter_core::events::DomainEvent;
@@ -30,7 +31,7 @@ use std::time::{Duration, Instant};
 const CHUNKS: usize = 400;
 const PACE: Duration = Duration::from_millis(5); // 200 chunks/s
 
-fn main() {
+fn main() -> anyhow::Result<()> {
     if std::env::var_os("BANTER_BENCH_MOCK").is_some() {
         return serve_mock();
     }
@@ -38,38 +39,42 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("runtime");
+        .context("starting the tokio runtime")?;
     // BANTER_BENCH_ONLY=bytes runs just the bytes-written measure.
     let only_bytes = std::env::var("BANTER_BENCH_ONLY").is_ok_and(|v| v == "bytes");
     rt.block_on(async {
         if !only_bytes {
             chunk_overhead().await;
         }
-        let mock = MockProcess::start();
+        let mock = MockProcess::start()?;
         if !only_bytes {
             time_to_last_token(&mock.url).await;
         }
         bytes_per_reply_byte(&mock.url).await;
-    });
+        Ok(())
+    })
 }
 
 /// Child-process mode: run the mock and print its URL.
-fn serve_mock() {
+fn serve_mock() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("runtime");
+        .context("starting the mock child's tokio runtime")?;
     rt.block_on(async {
         let config = banter_mocks::MockConfig {
             slow_ms: PACE.as_millis() as u64,
             ..Default::default()
         };
-        let server = banter_mocks::start(config).await.expect("start mock");
+        let server = banter_mocks::start(config)
+            .await
+            .context("starting the mock model on 127.0.0.1")?;
         println!("listening on {}", server.base_url());
         let _ = std::io::stdout().flush();
         // Serve until the parent closes our stdin.
         let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await;
-    });
+        Ok(())
+    })
 }
 
 struct MockProcess {
@@ -78,19 +83,25 @@ struct MockProcess {
 }
 
 impl MockProcess {
-    fn start() -> Self {
-        let mut child = Command::new(std::env::current_exe().expect("own path"))
+    /// Runs this bench binary again in mock mode and reads the URL it prints.
+    fn start() -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("finding this bench's own path")?;
+        let mut child = Command::new(&exe)
             .env("BANTER_BENCH_MOCK", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .expect("spawn mock");
+            .with_context(|| format!("spawning {} as the mock", exe.display()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("the mock child has no stdout")?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
+        BufReader::new(stdout)
             .read_line(&mut line)
-            .expect("read url");
+            .context("reading the mock child's `listening on` line")?;
         let url = line.trim().trim_start_matches("listening on ").to_string();
-        Self { child, url }
+        Ok(Self { child, url })
     }
 }
 

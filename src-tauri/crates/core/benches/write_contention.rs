@@ -14,6 +14,7 @@
 //! Run: `cargo bench -p banter-core --bench write_contention`.
 //! `BANTER_BENCH_SENDS` sets the sends per process (default 5).
 
+use anyhow::Context as _;
 use banter_core::db::{BUSY_TIMEOUT, WRITE_LOCK_TARGET};
 use banter_core::{Core, CoreOptions};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -31,7 +32,7 @@ const PROCESSES: usize = 40;
 const CHILD_ENV: &str = "BANTER_BENCH_CHILD";
 const DIR_ENV: &str = "BANTER_BENCH_DIR";
 
-fn main() {
+fn main() -> anyhow::Result<()> {
     let sends: usize = std::env::var("BANTER_BENCH_SENDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -39,21 +40,27 @@ fn main() {
     let child = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
+        .context("starting the child's tokio runtime")?;
     match std::env::var(CHILD_ENV).as_deref() {
-        Ok("banter") => return child.block_on(child_banter(sends)),
-        Ok("raw") => return child.block_on(child_raw(sends)),
+        Ok("banter") => {
+            child.block_on(child_banter(sends));
+            return Ok(());
+        }
+        Ok("raw") => {
+            child.block_on(child_raw(sends));
+            return Ok(());
+        }
         _ => {}
     }
     // The parent serves the mock model while it waits for the children.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("runtime");
+        .context("starting the tokio runtime")?;
     rt.block_on(async {
         let mock = banter_mocks::start(banter_mocks::MockConfig::default())
             .await
-            .expect("mock");
+            .context("starting the mock model on 127.0.0.1")?;
         println!("{PROCESSES} processes x {sends} writes each, 2 rows alternate x 2 runs");
         for run in 1..=2 {
             let raw = race("raw", sends, &mock.base_url()).await;
@@ -61,7 +68,8 @@ fn main() {
             let banter = race("banter", sends, &mock.base_url()).await;
             report(&format!("run {run} Banter sends (all write txns)"), &banter);
         }
-    });
+        Ok(())
+    })
 }
 
 /// What the children of one row reported.

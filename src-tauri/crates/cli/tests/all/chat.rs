@@ -4,7 +4,7 @@
 //! charged once), and 40 sends racing from separate processes on a fresh
 //! profile (exactly 33 are answered, balance 1, the ledger adds up).
 
-mod common;
+use crate::common;
 
 use banter_core::ErrorCode;
 use banter_mocks::{MockConfig, MockServer};

@@ -3,7 +3,7 @@
 //! 127.0.0.1): the `--json` results, the charges, and a failure of each
 //! that is refunded (exit code and one JSON error line on stderr).
 
-mod common;
+use crate::common;
 
 use banter_core::ErrorCode;
 use banter_mocks::site::{self, Site, SiteConfig};

@@ -6,7 +6,7 @@
 //! without `--session` starts a session, and its retry replays into that
 //! session instead of opening another.
 
-mod common;
+use crate::common;
 
 use banter_core::ErrorCode;
 use banter_mocks::site::{self, SiteConfig};

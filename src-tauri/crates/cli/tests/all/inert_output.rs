@@ -5,7 +5,7 @@
 //! cut inside the sequences) and from `sessions show`/`list` and
 //! `projects list`. `--json` keeps the exact text, escaped by JSON.
 
-mod common;
+use crate::common;
 
 use banter_mocks::reply::HOSTILE_REPLY;
 use common::{json, mock, ok, run_cli};

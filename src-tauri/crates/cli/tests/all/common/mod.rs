@@ -1,7 +1,5 @@
 //! Running `banter-cli` as a real process against the mock servers (real
-//! HTTP on 127.0.0.1), for the test files that `mod common;` this.
-
-#![allow(dead_code)] // each test file uses its own subset
+//! HTTP on 127.0.0.1), shared by the test modules beside it.
 
 use banter_mocks::{MockConfig, MockServer};
 use serde_json::Value;

@@ -1,20 +1,17 @@
 //! `mock-azure-openai`: the mock as a process, for `make demo` and for
 //! clients in other languages (the Python `openai` package checks it).
 
+use anyhow::Context;
+use banter_mocks::process::{announce_and_wait, ListenArgs};
 use banter_mocks::{start_on, MockConfig};
 use clap::Parser;
-use std::net::{IpAddr, SocketAddr};
 
 /// A mock Azure OpenAI server on a loopback address.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Loopback address to listen on
-    #[arg(long, default_value = "127.0.0.1")]
-    host: IpAddr,
-    /// Port (0 picks a free one)
-    #[arg(long, default_value_t = 0)]
-    port: u16,
+    #[command(flatten)]
+    listen: ListenArgs,
     /// The API key the mock accepts
     #[arg(long, default_value = "test-key")]
     api_key: String,
@@ -24,20 +21,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = MockConfig {
         api_key: args.api_key,
         slow_ms: args.slow_ms,
     };
-    let server = match start_on(config, SocketAddr::new(args.host, args.port)).await {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("mock-azure-openai: {error}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    let code = banter_mocks::announce_and_wait(&server.base_url()).await;
+    let addr = args.listen.addr();
+    let server = start_on(config, addr)
+        .await
+        .with_context(|| format!("mock-azure-openai: starting on {addr}"))?;
+    let waited = announce_and_wait(&server.base_url()).await;
     server.shutdown();
-    code
+    waited
 }

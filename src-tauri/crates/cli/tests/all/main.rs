@@ -1,0 +1,12 @@
+//! The `banter-cli` tests, as one test binary (one link instead of one per
+//! file). Each module runs the CLI as real processes; none changes
+//! process-wide state, so they can share a test process.
+
+mod common;
+
+mod billing;
+mod chat;
+mod cli;
+mod generate_scrape;
+mod idempotency;
+mod inert_output;

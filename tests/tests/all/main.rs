@@ -1,0 +1,26 @@
+//! The end-to-end tests over banter-core, as one test binary (one link
+//! instead of one per file); each module is one concern, as its file says.
+//! No test here changes process-wide state (environment, working directory,
+//! signal handlers, a global tracing subscriber), so they can share a process.
+
+mod bad_input;
+mod chat_engine;
+mod chat_store;
+mod db_files;
+mod idempotency;
+mod key_scope;
+mod ledger_race;
+mod migrations;
+mod model_settings;
+mod month_reset;
+mod open_race;
+mod paid_actions_race;
+mod pro;
+mod project_generation;
+mod project_store;
+mod purchases;
+mod refunds;
+mod reply_journal;
+mod scraping;
+mod search_export;
+mod signals;
