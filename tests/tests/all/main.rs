@@ -23,4 +23,5 @@ mod refunds;
 mod reply_journal;
 mod scraping;
 mod search_export;
+mod send_path;
 mod signals;
