@@ -87,6 +87,12 @@ class App:
             BANTER_DATA_DIR=str(self.data_dir),
             BANTER_KEYRING="off",
             RUST_LOG="info",
+            # Everything the app and WebKit keep outside Banter's database
+            # (UI preferences, window state, web storage) stays with this
+            # test too, so no test starts where another left off.
+            XDG_DATA_HOME=str(self.data_dir / "xdg-data"),
+            XDG_CONFIG_HOME=str(self.data_dir / "xdg-config"),
+            XDG_CACHE_HOME=str(self.data_dir / "xdg-cache"),
         )
         if self.autumn_url:
             env.update(AUTUMN_API_URL=self.autumn_url, AUTUMN_SECRET_KEY=AUTUMN_KEY)

@@ -294,6 +294,22 @@ describe("chat", () => {
     await context.close();
   });
 
+  it("reopens the screen it was last on, unless started on a page", async () => {
+    const { page, context, errors } = await open();
+    await page.evaluate(() => (location.hash = "#/projects"));
+    const saved = () => page.evaluate(() => localStorage.getItem("fake-store:preferences.json") ?? "");
+    await expect.poll(saved).toContain('"lastScreen":"#/projects"');
+    // A start with no route: the last screen (its section, not the record).
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.url()).toMatch(/#\/projects$/);
+    // A start on a page stays there, and becomes the last screen.
+    await page.goto(`${server.url}/#/credits`);
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.url()).toMatch(/#\/credits$/);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("starts a new chat from the dashboard's Quick Chat card", async () => {
     const { page, context } = await open({ seed: HISTORY });
     await page.getByTestId("quick-input").fill("Quick question");

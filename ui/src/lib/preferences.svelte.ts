@@ -1,5 +1,5 @@
 // Per-device UI preferences: how this machine's window was left (the
-// composer's "Include my projects & tasks" toggle). They are not account
+// composer's "Include my projects & tasks" toggle, the last screen). They are not account
 // data, so they live in a small JSON file of tauri-plugin-store beside the
 // app's data instead of in the core's database, and losing them costs
 // nothing: every key has a default here.
@@ -8,9 +8,11 @@ import { LazyStore } from "@tauri-apps/plugin-store";
 export type Preferences = {
   /** The chat composer's "Include my projects & tasks" toggle. */
   includeContext: boolean;
+  /** The screen the window was last on (see `screenHref`); "" for none yet. */
+  lastScreen: string;
 };
 
-export const PREFERENCE_DEFAULTS: Readonly<Preferences> = { includeContext: false };
+export const PREFERENCE_DEFAULTS: Readonly<Preferences> = { includeContext: false, lastScreen: "" };
 
 /** The store file, in the app's data folder. */
 export const PREFERENCES_FILE = "preferences.json";
@@ -39,12 +41,16 @@ export class PreferencesStore {
   async load(): Promise<void> {
     for (const key of Object.keys(PREFERENCE_DEFAULTS) as (keyof Preferences)[]) {
       try {
-        const saved = await this.store().get(key);
-        if (typeof saved === typeof PREFERENCE_DEFAULTS[key]) this.values[key] = saved as Preferences[typeof key];
+        await this.loadKey(key);
       } catch (error) {
         console.warn(`preference ${key} unreadable; using the default`, error);
       }
     }
+  }
+
+  private async loadKey<K extends keyof Preferences>(key: K): Promise<void> {
+    const saved = await this.store().get(key);
+    if (typeof saved === typeof PREFERENCE_DEFAULTS[key]) this.values[key] = saved as Preferences[K];
   }
 
   get<K extends keyof Preferences>(key: K): Preferences[K] {

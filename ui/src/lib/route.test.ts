@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatHref, parseRoute, projectHref } from "./route";
+import { chatHref, parseRoute, projectHref, screenHref } from "./route";
 
 describe("routes", () => {
   it("parses hash routes", () => {
@@ -16,5 +16,16 @@ describe("routes", () => {
     expect(parseRoute("#/projects/x").name).toBe("not-found");
     expect(parseRoute("#/projects/7/extra").name).toBe("not-found");
     expect(projectHref(7)).toBe("#/projects/7");
+  });
+
+  it("names the screen of a route, not the record it shows", () => {
+    expect(screenHref(parseRoute(""))).toBe("#/");
+    expect(screenHref(parseRoute("#/chat/12?m=40"))).toBe("#/chat");
+    expect(screenHref(parseRoute("#/projects/7"))).toBe("#/projects");
+    expect(screenHref(parseRoute("#/pricing"))).toBe("#/pricing");
+    expect(screenHref(parseRoute("#/nope"))).toBeNull();
+    for (const hash of ["#/", "#/chat", "#/projects", "#/credits", "#/settings", "#/pricing"]) {
+      expect(screenHref(parseRoute(hash)), hash).toBe(hash);
+    }
   });
 });

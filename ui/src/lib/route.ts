@@ -43,3 +43,26 @@ export function chatHref(sessionId: number | null, messageId?: number): string {
 export function projectHref(projectId: number): string {
   return `#/projects/${projectId}`;
 }
+
+/**
+ * The screen a route is on, as the hash to reopen it with: the section only
+ * (a conversation or project may be gone by the next start). `null` for a
+ * page that does not exist.
+ */
+export function screenHref(route: Route): string | null {
+  switch (route.name) {
+    case "dashboard":
+      return "#/";
+    case "chat":
+      return "#/chat";
+    case "project":
+    case "projects":
+      return "#/projects";
+    case "credits":
+    case "settings":
+    case "pricing":
+      return `#/${route.name}`;
+    case "not-found":
+      return null;
+  }
+}
