@@ -61,6 +61,20 @@ def open_chat(driver: WebDriver) -> None:
     wait_until("the message box", lambda: driver.find_element(By.TAG_NAME, "textarea"))
 
 
+def open_quick_chat(driver: WebDriver, main: str) -> str:
+    """Opens the quick-chat window from the main one and switches to it."""
+    wait_until(
+        "the floating window button",
+        lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=open-quick-window]"),
+    ).click()
+    quick = wait_until(
+        "the quick-chat window",
+        lambda: next((h for h in driver.window_handles if h != main), None),
+    )
+    driver.switch_to.window(quick)
+    return quick
+
+
 def test_send_hello_stream_charge_and_find_it_after_a_restart(app):
     driver = app.launch()
     use_main_window(driver)
@@ -102,15 +116,7 @@ def test_quick_chat_window_sends_into_the_shared_history(app):
     use_main_window(driver)
     main = driver.current_window_handle
     wait_until("a balance of 100", lambda: "100" in badge(driver))
-    wait_until(
-        "the floating window button",
-        lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=open-quick-window]"),
-    ).click()
-    quick = wait_until(
-        "the quick-chat window",
-        lambda: next((h for h in driver.window_handles if h != main), None),
-    )
-    driver.switch_to.window(quick)
+    open_quick_chat(driver, main)
     assert "window=quick" in driver.current_url
     box = wait_until("the quick-chat box", lambda: driver.find_element(By.TAG_NAME, "textarea"))
     box.send_keys("hi from quick chat")
@@ -151,15 +157,7 @@ def test_a_reply_reaches_the_sending_window_once_and_the_others_as_events(app):
     main = driver.current_window_handle
     wait_until("a balance of 100", lambda: "100" in badge(driver))
     assert driver.execute_async_script(COUNT_CORE_DELTAS, "main") is True
-    wait_until(
-        "the floating window button",
-        lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=open-quick-window]"),
-    ).click()
-    quick = wait_until(
-        "the quick-chat window",
-        lambda: next((h for h in driver.window_handles if h != main), None),
-    )
-    driver.switch_to.window(quick)
+    open_quick_chat(driver, main)
     box = wait_until("the quick-chat box", lambda: driver.find_element(By.TAG_NAME, "textarea"))
     assert driver.execute_async_script(COUNT_CORE_DELTAS, "quick-chat") is True
     box.send_keys("count the deltas")
