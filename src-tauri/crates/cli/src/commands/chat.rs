@@ -125,9 +125,11 @@ impl Printer {
                     .write_all(text(&delta).as_bytes())
                     .and_then(|()| stdout.flush());
                 if let Err(error) = written {
-                    let first = self.lock().failed.is_none();
-                    if first {
-                        self.lock().failed = Some(error);
+                    // The first failure stops the reply; later ones add nothing.
+                    let mut state = self.lock();
+                    if state.failed.is_none() {
+                        state.failed = Some(error);
+                        drop(state);
                         self.stop();
                     }
                 }

@@ -112,15 +112,18 @@ impl ChatEngine {
     ) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
         let provider = self.model.require()?;
+        // Only a caller's own key can have paid before; a fresh one cannot.
+        let earlier = match (&request.session, &request.idempotency_key) {
+            (None, Some(key)) => self.store.session_paid_with(key).await?,
+            _ => None,
+        };
         let key = request
             .idempotency_key
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let (session, started) = match request.session {
-            Some(session) => (self.store.get_session(&session).await?, false),
-            None => match self.store.session_paid_with(&key).await? {
-                Some(earlier) => (earlier, false),
-                None => (self.store.create_session(None).await?, true),
-            },
+        let (session, started) = match (request.session, earlier) {
+            (Some(session), _) => (self.store.get_session(&session).await?, false),
+            (None, Some(earlier)) => (earlier, false),
+            (None, None) => (self.store.create_session(None).await?, true),
         };
         let session_id = session.id;
         let turn = Asked {
