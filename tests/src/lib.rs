@@ -4,6 +4,8 @@
 //! Helpers panic (with `expect`) on failures the test did not ask about, so a
 //! test body only handles the errors it means to check.
 
+pub mod hosted;
+
 use banter_core::clock::ManualClock;
 use banter_core::db::paths;
 use banter_core::ledger::{Action, EntryKind, LedgerEntry, Receipt, SpendRequest, VerifyReport};

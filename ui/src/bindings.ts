@@ -485,6 +485,25 @@ export type ErrorCode =
  */
 "job_failed" | 
 /**
+ *  A request to the server carried no access token, or one it does not
+ *  know: the device must sign in.
+ */
+"not_signed_in" | 
+/**  The access token's time is up; refresh it. */
+"token_expired" | 
+/**
+ *  This device was signed out (by the user, from another device, or
+ *  because its refresh token was used twice); sign in again.
+ */
+"device_revoked" | 
+/**
+ *  A refresh token that was already used came back: it was copied, so
+ *  the device it belonged to is signed out.
+ */
+"refresh_token_reused" | 
+/**  The server's database cannot be reached or is not migrated yet. */
+"server_not_ready" | 
+/**
  *  The quick-chat shortcut could not be registered (another app may
  *  hold it).
  */

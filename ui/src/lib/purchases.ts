@@ -104,6 +104,12 @@ const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
   // Jobs (core)
   job_in_progress: CORE_MESSAGE,
   job_failed: CORE_MESSAGE,
+  // Accounts (server)
+  not_signed_in: CORE_MESSAGE,
+  token_expired: CORE_MESSAGE,
+  device_revoked: CORE_MESSAGE,
+  refresh_token_reused: CORE_MESSAGE,
+  server_not_ready: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,

@@ -126,13 +126,15 @@ impl Error {
 }
 
 /// SQLite's primary result code (5 busy, 6 locked, 11 corrupt, 26 not a
-/// database), from the low byte of an extended code.
+/// database), from the low byte of an extended code. `None` for other
+/// databases' errors (a Postgres SQLSTATE is no SQLite code).
 pub(crate) fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
     match e {
-        sqlx::Error::Database(d) => d
-            .code()
-            .and_then(|c| c.parse::<i32>().ok())
-            .map(|c| c & 0xff),
+        sqlx::Error::Database(d) if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+            d.code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff)
+        }
         _ => None,
     }
 }
@@ -376,6 +378,26 @@ mod tests {
         (
             ErrorCode::JobFailed,
             r#"{"code":"job_failed","message":"m"}"#,
+        ),
+        (
+            ErrorCode::NotSignedIn,
+            r#"{"code":"not_signed_in","message":"m"}"#,
+        ),
+        (
+            ErrorCode::TokenExpired,
+            r#"{"code":"token_expired","message":"m"}"#,
+        ),
+        (
+            ErrorCode::DeviceRevoked,
+            r#"{"code":"device_revoked","message":"m"}"#,
+        ),
+        (
+            ErrorCode::RefreshTokenReused,
+            r#"{"code":"refresh_token_reused","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ServerNotReady,
+            r#"{"code":"server_not_ready","message":"m"}"#,
         ),
         (
             ErrorCode::ShortcutUnavailable,

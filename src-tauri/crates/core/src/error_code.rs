@@ -175,6 +175,21 @@ error_codes! {
     /// refunded; it needs a new key.
     JobFailed => "job_failed",
 
+    // ----- Accounts (server) -----
+    /// A request to the server carried no access token, or one it does not
+    /// know: the device must sign in.
+    NotSignedIn => "not_signed_in",
+    /// The access token's time is up; refresh it.
+    TokenExpired => "token_expired",
+    /// This device was signed out (by the user, from another device, or
+    /// because its refresh token was used twice); sign in again.
+    DeviceRevoked => "device_revoked",
+    /// A refresh token that was already used came back: it was copied, so
+    /// the device it belonged to is signed out.
+    RefreshTokenReused => "refresh_token_reused",
+    /// The server's database cannot be reached or is not migrated yet.
+    ServerNotReady => "server_not_ready",
+
     // ----- Desktop shell -----
     /// The quick-chat shortcut could not be registered (another app may
     /// hold it).

@@ -48,7 +48,7 @@ pub async fn ensure_local_profile(db: &Db, clock: &SharedClock) -> Result<Profil
         .bind(profile.created_at)
         .execute(&mut *tx)
         .await?;
-    ops::signup_grant(&mut tx, &profile.id, now).await?;
+    ops::signup_grant(&mut *tx, &profile.id, now).await?;
     tx.commit().await?;
     tracing::info!(user_id = %profile.id, "local profile created");
     Ok(profile)

@@ -8,11 +8,13 @@
 //! - [`scenario`], [`stream`], [`reply`], [`project`], [`errors`]: how the
 //!   chat mock picks a behaviour, streams, words replies, plans projects and
 //!   shapes Azure's error bodies.
-//! - [`process`]: the start-up the two mock binaries share.
+//! - [`process`]: the start-up the mock binaries share.
+//! - [`postgres`]: a throwaway Postgres cluster (not a mock: the real server).
 
 pub mod autumn;
 pub mod azure;
 pub mod errors;
+pub mod postgres;
 pub mod process;
 pub mod project;
 pub mod reply;

@@ -6,6 +6,7 @@
 pub(crate) mod files;
 mod migrate;
 pub mod paths;
+pub mod postgres;
 mod write_lock;
 
 use crate::clock::SharedClock;

@@ -38,6 +38,11 @@ impl Action {
         }
     }
 
+    /// The action stored as `s` ([`Self::as_str`]), if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ChatMessage => "chat_message",

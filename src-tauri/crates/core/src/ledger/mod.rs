@@ -11,13 +11,16 @@ mod fingerprint;
 pub(crate) mod ops;
 mod paid;
 mod period;
+mod postgres_rows;
+pub mod rows;
+mod sqlite_rows;
 
 pub use costs::{
     crossed_low, Action, Band, Costs, FREE_MONTHLY_CREDITS, HEALTHY_BALANCE_THRESHOLD,
     LOW_BALANCE_THRESHOLD,
 };
 pub use fingerprint::Fingerprint;
-pub(crate) use paid::{Paid, Refunds};
+pub use paid::{Paid, Refunds, RowStep};
 pub use period::{next_reset, reset_due, Period};
 
 use crate::clock::SharedClock;
@@ -27,8 +30,8 @@ use crate::error::Result;
 use crate::events::{DomainEvent, EventBus};
 use chrono::{DateTime, Utc};
 use ops::Usage;
+use rows::{LedgerRows, LedgerStore};
 use serde::Serialize;
-use sqlx::SqliteConnection;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -82,6 +85,19 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    pub const ALL: [EntryKind; 5] = [
+        Self::SignupGrant,
+        Self::MonthlyReset,
+        Self::Spend,
+        Self::Refund,
+        Self::Purchase,
+    ];
+
+    /// The kind stored as `s` ([`Self::as_str`]), if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::SignupGrant => "signup_grant",
@@ -204,31 +220,44 @@ pub struct VerifyReport {
 /// A future borrowed from a transaction's connection.
 pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
 
+/// The ledger on a store: the desktop's SQLite ([`Db`], the default) or the
+/// server's Postgres ([`crate::db::postgres::PgStore`]). The rules are the
+/// same code for both; only the statements differ (see [`rows`]).
 #[derive(Debug, Clone)]
-pub struct Ledger {
-    db: Db,
+pub struct Ledger<S: LedgerStore = Db> {
+    store: S,
     clock: SharedClock,
     events: EventBus,
 }
 
-impl Ledger {
-    pub(crate) fn new(db: Db, clock: SharedClock, events: EventBus) -> Self {
-        Self { db, clock, events }
+impl<S: LedgerStore> Ledger<S> {
+    pub fn new(store: S, clock: SharedClock, events: EventBus) -> Self {
+        Self {
+            store,
+            clock,
+            events,
+        }
+    }
+
+    /// Creates `user_id`'s buckets and grants the signup credits, inside the
+    /// caller's transaction (the one that creates the user).
+    pub async fn open_account_in(&self, conn: &mut S::Conn, user_id: &str) -> Result<LedgerEntry> {
+        ops::signup_grant(conn, user_id, self.clock.now()).await
     }
 
     /// The balance. Reading it counts as a credit-touching action: the first
     /// read in a new month applies that month's reset.
     pub async fn balance(&self, user_id: &str) -> Result<Balance> {
         let now = self.clock.now();
-        let usage = ops::load_usage(&mut *self.db.pool().acquire().await?, user_id).await?;
+        let usage = self.store.read().await?.load_usage(user_id).await?;
         if !reset_due(usage.last_credit_reset, now) {
             return Ok(Balance::from_usage(&usage, now));
         }
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         // Re-read under the write lock: another writer may have reset already.
-        let usage = ops::load_usage(&mut tx, user_id).await?;
-        let (usage, reset) = ops::apply_reset_if_due(&mut tx, user_id, usage, now).await?;
-        tx.commit().await?;
+        let usage = tx.lock_usage(user_id).await?;
+        let (usage, reset) = ops::apply_reset_if_due(&mut *tx, user_id, usage, now).await?;
+        S::commit(tx).await?;
         if let Some(entry) = reset {
             self.announce(&entry, usage.credits_total);
         }
@@ -237,12 +266,8 @@ impl Ledger {
 
     /// The balance as the caller's transaction sees it. No reset is applied
     /// here; reads outside a write use [`Self::balance`], which applies one.
-    pub(crate) async fn balance_in(
-        &self,
-        conn: &mut SqliteConnection,
-        user_id: &str,
-    ) -> Result<Balance> {
-        let usage = ops::load_usage(conn, user_id).await?;
+    pub(crate) async fn balance_in(&self, conn: &mut S::Conn, user_id: &str) -> Result<Balance> {
+        let usage = conn.load_usage(user_id).await?;
         Ok(Balance::from_usage(&usage, self.clock.now()))
     }
 
@@ -280,20 +305,20 @@ impl Ledger {
     ) -> Result<Receipt> {
         let now = self.clock.now();
         let key = EntryKind::Purchase.key(idempotency_key);
-        let mut tx = self.db.begin_write().await?;
-        let loaded = ops::load_for_change(&mut tx, user_id, &key).await?;
+        let mut tx = self.store.begin_write().await?;
+        let loaded = tx.load_for_change(user_id, &key).await?;
         if let Some(id) = loaded.used_by {
-            let entry = ops::find_by_id(&mut tx, id).await?;
+            let entry = tx.find_by_id(id).await?;
             ensure_same(&entry, user_id, EntryKind::Purchase, None)?;
             return Ok(Receipt {
                 entry,
                 replayed: true,
             });
         }
-        let (usage, _) = ops::apply_reset_if_due(&mut tx, user_id, loaded.usage, now).await?;
-        let entry = ops::purchase(&mut tx, &usage, user_id, credits, &key, reference, now).await?;
-        let total = ops::load_usage(&mut tx, user_id).await?.credits_total;
-        tx.commit().await?;
+        let (usage, _) = ops::apply_reset_if_due(&mut *tx, user_id, loaded.usage, now).await?;
+        let entry = ops::purchase(&mut *tx, &usage, user_id, credits, &key, reference, now).await?;
+        let total = tx.load_usage(user_id).await?.credits_total;
+        S::commit(tx).await?;
         self.announce(&entry, total);
         Ok(Receipt {
             entry,
@@ -303,13 +328,10 @@ impl Ledger {
 
     /// Sets (or clears) the end of the verified Pro period.
     pub async fn set_pro_until(&self, user_id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
-        let update =
-            sqlx::query("UPDATE user_usage SET pro_until = ?, updated_at = ? WHERE user_id = ?")
-                .bind(until)
-                .bind(self.clock.now())
-                .bind(user_id);
-        let done = self.db.write_one(update).await?;
-        if done.rows_affected() == 0 {
+        let mut tx = self.store.begin_write().await?;
+        let found = tx.set_pro_until(user_id, until, self.clock.now()).await?;
+        S::commit(tx).await?;
+        if !found {
             return Err(crate::Error::not_found("profile", user_id));
         }
         Ok(())
@@ -322,18 +344,15 @@ impl Ledger {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<LedgerEntry>> {
-        let sql = format!(
-            "SELECT {} FROM credit_transactions
-              WHERE user_id = ? AND id < ?
-              ORDER BY id DESC LIMIT ?",
-            ops::ENTRY_COLUMNS
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(user_id)
-            .bind(before.unwrap_or(i64::MAX))
-            .bind(i64::from(limit.clamp(1, 1000)))
-            .fetch_all(self.db.pool())
-            .await?)
+        self.store
+            .read()
+            .await?
+            .history(
+                user_id,
+                before.unwrap_or(i64::MAX),
+                i64::from(limit.clamp(1, 1000)),
+            )
+            .await
     }
 
     /// A page of [`Ledger::history`] for the credit history screen.
@@ -360,26 +379,10 @@ impl Ledger {
     /// Proves the ledger adds up: the rows sum to the balance, bucket by
     /// bucket, and every row's `balance_after` equals the running sum.
     pub async fn verify(&self, user_id: &str) -> Result<VerifyReport> {
-        let mut conn = self.db.pool().begin().await?;
-        let usage = ops::load_usage(&mut conn, user_id).await?;
-        let (entries, sum, free_sum, purchased_sum): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(free_delta), 0),
-                    COALESCE(SUM(purchased_delta), 0)
-               FROM credit_transactions WHERE user_id = ?",
-        )
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        let broken_row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, balance_after, running FROM (
-                 SELECT id, balance_after,
-                        SUM(amount) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
-                   FROM credit_transactions WHERE user_id = ?)
-              WHERE running != balance_after ORDER BY id LIMIT 1",
-        )
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let mut conn = self.store.snapshot().await?;
+        let usage = conn.load_usage(user_id).await?;
+        let sums = conn.sums(user_id).await?;
+        let broken_row = conn.first_broken_row(user_id).await?;
         let inconsistent = |detail: String| LedgerError::Inconsistent {
             user_id: user_id.to_string(),
             detail,
@@ -390,16 +393,16 @@ impl Ledger {
             ))
             .into());
         }
-        if free_sum != usage.free_remaining || purchased_sum != usage.purchased_remaining {
+        if sums.free != usage.free_remaining || sums.purchased != usage.purchased_remaining {
             return Err(inconsistent(format!(
-                "ledger free/purchased {free_sum}/{purchased_sum}, buckets {}/{}",
-                usage.free_remaining, usage.purchased_remaining
+                "ledger free/purchased {}/{}, buckets {}/{}",
+                sums.free, sums.purchased, usage.free_remaining, usage.purchased_remaining
             ))
             .into());
         }
         Ok(VerifyReport {
-            entries,
-            ledger_sum: sum,
+            entries: sums.entries,
+            ledger_sum: sums.amount,
             balance: usage.remaining(),
             free_remaining: usage.free_remaining,
             purchased_remaining: usage.purchased_remaining,

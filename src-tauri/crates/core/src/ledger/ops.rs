@@ -3,17 +3,20 @@
 //! row; the `credit_transactions_apply` trigger (migrations/) applies the
 //! row's deltas to `user_usage`, whose `CHECK (… >= 0)` constraints refuse an
 //! overdraft. The buckets therefore never move without a ledger row.
+//!
+//! They are the rules; the SQL they run is behind [`LedgerRows`], so the
+//! desktop's SQLite and the server's Postgres apply the same ones.
 
 use super::costs::{Action, FREE_MONTHLY_CREDITS};
 use super::period::{reset_due, Period};
+use super::rows::LedgerRows;
 use super::{EntryKind, Fingerprint, LedgerEntry, LedgerError, SpendRequest};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 /// A user's bucket state as stored in `user_usage`.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct Usage {
+pub struct Usage {
     pub free_remaining: i64,
     pub purchased_remaining: i64,
     pub credits_total: i64,
@@ -42,7 +45,7 @@ impl Usage {
 }
 
 /// One row to append to `credit_transactions`.
-pub(crate) struct NewEntry<'a> {
+pub struct NewEntry<'a> {
     pub user_id: &'a str,
     pub kind: EntryKind,
     pub action: Option<Action>,
@@ -59,136 +62,59 @@ pub(crate) struct NewEntry<'a> {
     pub at: DateTime<Utc>,
 }
 
-pub(crate) const ENTRY_COLUMNS: &str =
-    "id, user_id, kind, action, amount, free_delta, purchased_delta, \
-     nominal_cost, balance_after, reference, refund_of, idempotency_key, created_at";
-
-pub(crate) async fn load_usage(conn: &mut SqliteConnection, user_id: &str) -> Result<Usage> {
-    sqlx::query_as(
-        "SELECT free_remaining, purchased_remaining, credits_total, last_credit_reset, pro_until
-           FROM user_usage WHERE user_id = ?",
-    )
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| Error::not_found("profile", user_id))
+impl NewEntry<'_> {
+    /// The row as stored, once the database gave it `id`.
+    pub fn written(&self, id: i64) -> LedgerEntry {
+        LedgerEntry {
+            id,
+            user_id: self.user_id.to_string(),
+            kind: self.kind,
+            action: self.action,
+            amount: self.free_delta + self.purchased_delta,
+            free_delta: self.free_delta,
+            purchased_delta: self.purchased_delta,
+            nominal_cost: self.nominal_cost,
+            balance_after: self.balance_after,
+            reference: self.reference.map(str::to_string),
+            refund_of: self.refund_of,
+            idempotency_key: self.idempotency_key.to_string(),
+            created_at: self.at,
+        }
+    }
 }
 
-/// A user's usage and, in the same round trip, the id of the ledger row that
-/// already used `idempotency_key` (if any) and that row's request fingerprint.
+/// A user's usage and the ledger row (if any) that already used an
+/// idempotency key, with that row's request fingerprint.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct UsageAndKey {
+pub struct UsageAndKey {
     #[sqlx(flatten)]
     pub usage: Usage,
     pub used_by: Option<i64>,
     pub used_fingerprint: Option<String>,
 }
 
-pub(crate) async fn load_for_change(
-    conn: &mut SqliteConnection,
-    user_id: &str,
-    idempotency_key: &str,
-) -> Result<UsageAndKey> {
-    sqlx::query_as(
-        "SELECT free_remaining, purchased_remaining, credits_total, last_credit_reset, pro_until,
-                (SELECT id FROM credit_transactions WHERE idempotency_key = ?2) AS used_by,
-                (SELECT request_fingerprint FROM credit_transactions WHERE idempotency_key = ?2)
-                    AS used_fingerprint
-           FROM user_usage WHERE user_id = ?1",
-    )
-    .bind(user_id)
-    .bind(idempotency_key)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| Error::not_found("profile", user_id))
-}
-
-pub(crate) async fn insert_entry(
-    conn: &mut SqliteConnection,
-    e: NewEntry<'_>,
-) -> Result<LedgerEntry> {
-    let amount = e.free_delta + e.purchased_delta;
-    let done = sqlx::query(
-        "INSERT INTO credit_transactions
-            (user_id, kind, action, amount, free_delta, purchased_delta, nominal_cost,
-             balance_after, reference, refund_of, idempotency_key, request_fingerprint, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.user_id)
-    .bind(e.kind)
-    .bind(e.action)
-    .bind(amount)
-    .bind(e.free_delta)
-    .bind(e.purchased_delta)
-    .bind(e.nominal_cost)
-    .bind(e.balance_after)
-    .bind(e.reference)
-    .bind(e.refund_of)
-    .bind(e.idempotency_key)
-    .bind(e.fingerprint)
-    .bind(e.at)
-    .execute(conn)
-    .await?;
-    Ok(LedgerEntry {
-        id: done.last_insert_rowid(),
-        user_id: e.user_id.to_string(),
-        kind: e.kind,
-        action: e.action,
-        amount,
-        free_delta: e.free_delta,
-        purchased_delta: e.purchased_delta,
-        nominal_cost: e.nominal_cost,
-        balance_after: e.balance_after,
-        reference: e.reference.map(str::to_string),
-        refund_of: e.refund_of,
-        idempotency_key: e.idempotency_key.to_string(),
-        created_at: e.at,
-    })
-}
-
-pub(crate) async fn find_by_id(conn: &mut SqliteConnection, id: i64) -> Result<LedgerEntry> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_transactions WHERE id = ?");
-    sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("ledger entry", id))
-}
-
 /// Creates the (empty) usage row and the signup grant of free credits.
-pub(crate) async fn signup_grant(
-    conn: &mut SqliteConnection,
+pub(crate) async fn signup_grant<C: LedgerRows + ?Sized>(
+    conn: &mut C,
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry> {
-    sqlx::query(
-        "INSERT INTO user_usage
-            (user_id, free_remaining, purchased_remaining, credits_total, last_credit_reset, updated_at)
-         VALUES (?, 0, 0, 0, ?, ?)",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    conn.create_usage(user_id, now).await?;
     let key = EntryKind::SignupGrant.key(user_id);
-    insert_entry(
-        conn,
-        NewEntry {
-            user_id,
-            kind: EntryKind::SignupGrant,
-            action: None,
-            free_delta: FREE_MONTHLY_CREDITS,
-            purchased_delta: 0,
-            nominal_cost: None,
-            balance_after: FREE_MONTHLY_CREDITS,
-            reference: None,
-            refund_of: None,
-            idempotency_key: &key,
-            fingerprint: None,
-            at: now,
-        },
-    )
+    conn.insert_entry(NewEntry {
+        user_id,
+        kind: EntryKind::SignupGrant,
+        action: None,
+        free_delta: FREE_MONTHLY_CREDITS,
+        purchased_delta: 0,
+        nominal_cost: None,
+        balance_after: FREE_MONTHLY_CREDITS,
+        reference: None,
+        refund_of: None,
+        idempotency_key: &key,
+        fingerprint: None,
+        at: now,
+    })
     .await
 }
 
@@ -196,8 +122,8 @@ pub(crate) async fn signup_grant(
 /// refill, and returns the buckets as they now are. Runs under the write
 /// lock, so racing callers see the first one's refill and do nothing; the
 /// per-month idempotency key backs that up.
-pub(crate) async fn apply_reset_if_due(
-    conn: &mut SqliteConnection,
+pub(crate) async fn apply_reset_if_due<C: LedgerRows + ?Sized>(
+    conn: &mut C,
     user_id: &str,
     usage: Usage,
     now: DateTime<Utc>,
@@ -206,9 +132,8 @@ pub(crate) async fn apply_reset_if_due(
         return Ok((usage, None));
     }
     let key = EntryKind::MonthlyReset.key(&format!("{user_id}:{}", Period::of(now).key()));
-    let entry = insert_entry(
-        conn,
-        NewEntry {
+    let entry = conn
+        .insert_entry(NewEntry {
             user_id,
             kind: EntryKind::MonthlyReset,
             action: None,
@@ -221,18 +146,17 @@ pub(crate) async fn apply_reset_if_due(
             idempotency_key: &key,
             fingerprint: None,
             at: now,
-        },
-    )
-    .await?;
+        })
+        .await?;
     tracing::info!(user_id, period = %Period::of(now).key(), "monthly credits reset");
-    Ok((load_usage(conn, user_id).await?, Some(entry)))
+    Ok((conn.lock_usage(user_id).await?, Some(entry)))
 }
 
 /// Takes `req.action`'s cost, free bucket first, under the stored key
 /// `idempotency_key`. Pro users pay 0 but the row still records the nominal
 /// cost.
-pub(crate) async fn spend(
-    conn: &mut SqliteConnection,
+pub(crate) async fn spend<C: LedgerRows + ?Sized>(
+    conn: &mut C,
     usage: &Usage,
     req: &SpendRequest,
     idempotency_key: &str,
@@ -252,23 +176,20 @@ pub(crate) async fn spend(
         let free_take = usage.free_remaining.min(cost);
         (free_take, cost - free_take)
     };
-    insert_entry(
-        conn,
-        NewEntry {
-            user_id: &req.user_id,
-            kind: EntryKind::Spend,
-            action: Some(action),
-            free_delta: -free_take,
-            purchased_delta: -purchased_take,
-            nominal_cost: Some(cost),
-            balance_after: usage.remaining() - free_take - purchased_take,
-            reference: req.reference.as_deref(),
-            refund_of: None,
-            idempotency_key,
-            fingerprint: req.fingerprint.as_ref().map(Fingerprint::as_str),
-            at: now,
-        },
-    )
+    conn.insert_entry(NewEntry {
+        user_id: &req.user_id,
+        kind: EntryKind::Spend,
+        action: Some(action),
+        free_delta: -free_take,
+        purchased_delta: -purchased_take,
+        nominal_cost: Some(cost),
+        balance_after: usage.remaining() - free_take - purchased_take,
+        reference: req.reference.as_deref(),
+        refund_of: None,
+        idempotency_key,
+        fingerprint: req.fingerprint.as_ref().map(Fingerprint::as_str),
+        at: now,
+    })
     .await
 }
 
@@ -276,8 +197,8 @@ pub(crate) async fn spend(
 /// are restored only if no monthly reset came after the spend in the ledger:
 /// otherwise they expired at that reset, and restoring them would roll them
 /// over. Ledger order decides, not clocks, so a clock that moved is harmless.
-pub(crate) async fn refund(
-    conn: &mut SqliteConnection,
+pub(crate) async fn refund<C: LedgerRows + ?Sized>(
+    conn: &mut C,
     usage: &Usage,
     spend: &LedgerEntry,
     idempotency_key: &str,
@@ -290,40 +211,30 @@ pub(crate) async fn refund(
         }
         .into());
     }
-    let reset_since: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM credit_transactions
-                         WHERE user_id = ? AND kind = 'monthly_reset' AND id > ?)",
-    )
-    .bind(&spend.user_id)
-    .bind(spend.id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let reset_since = conn.reset_since(&spend.user_id, spend.id).await?;
     let free_back = if reset_since { 0 } else { -spend.free_delta };
     let purchased_back = -spend.purchased_delta;
-    insert_entry(
-        conn,
-        NewEntry {
-            user_id: &spend.user_id,
-            kind: EntryKind::Refund,
-            action: spend.action,
-            free_delta: free_back,
-            purchased_delta: purchased_back,
-            nominal_cost: spend.nominal_cost,
-            balance_after: usage.remaining() + free_back + purchased_back,
-            reference: spend.reference.as_deref(),
-            refund_of: Some(spend.id),
-            idempotency_key,
-            fingerprint: None,
-            at: now,
-        },
-    )
+    conn.insert_entry(NewEntry {
+        user_id: &spend.user_id,
+        kind: EntryKind::Refund,
+        action: spend.action,
+        free_delta: free_back,
+        purchased_delta: purchased_back,
+        nominal_cost: spend.nominal_cost,
+        balance_after: usage.remaining() + free_back + purchased_back,
+        reference: spend.reference.as_deref(),
+        refund_of: Some(spend.id),
+        idempotency_key,
+        fingerprint: None,
+        at: now,
+    })
     .await
 }
 
 /// Adds purchased credits (they never expire); the trigger also raises the
 /// period total by the same amount.
-pub(crate) async fn purchase(
-    conn: &mut SqliteConnection,
+pub(crate) async fn purchase<C: LedgerRows + ?Sized>(
+    conn: &mut C,
     usage: &Usage,
     user_id: &str,
     credits: i64,
@@ -338,22 +249,19 @@ pub(crate) async fn purchase(
         }
         .into());
     }
-    insert_entry(
-        conn,
-        NewEntry {
-            user_id,
-            kind: EntryKind::Purchase,
-            action: None,
-            free_delta: 0,
-            purchased_delta: credits,
-            nominal_cost: None,
-            balance_after: usage.remaining() + credits,
-            reference,
-            refund_of: None,
-            idempotency_key,
-            fingerprint: None,
-            at: now,
-        },
-    )
+    conn.insert_entry(NewEntry {
+        user_id,
+        kind: EntryKind::Purchase,
+        action: None,
+        free_delta: 0,
+        purchased_delta: credits,
+        nominal_cost: None,
+        balance_after: usage.remaining() + credits,
+        reference,
+        refund_of: None,
+        idempotency_key,
+        fingerprint: None,
+        at: now,
+    })
     .await
 }

@@ -9,17 +9,17 @@
 //! an announce cannot be forgotten.
 
 use super::ops::{self, Usage};
+use super::rows::{LedgerRows, LedgerStore};
 use super::{
     ensure_same, ensure_same_request, Balance, EntryKind, Ledger, LedgerEntry, Receipt,
     SpendRequest, TxFuture,
 };
-use crate::db::WriteTx;
+use crate::db::Db;
 use crate::error::Result;
-use sqlx::SqliteConnection;
 
 /// What [`Ledger::pay`] charged (or found) and the action's row.
 #[derive(Debug)]
-pub(crate) struct Paid<T> {
+pub struct Paid<T> {
     /// The spend's ledger row (the earlier one on a replay).
     pub entry: LedgerEntry,
     /// The action's row: written now, or the earlier one on a replay.
@@ -32,30 +32,31 @@ pub(crate) struct Paid<T> {
 
 /// One action's writer for the `first_row` and `earlier` steps of
 /// [`Ledger::pay`]: it gets the transaction and the spend's ledger row.
-pub(crate) type RowStep<T> =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection, &'c LedgerEntry) -> TxFuture<'c, T> + Send>;
+/// `C` is the store's connection (SQLite's unless said otherwise).
+pub type RowStep<T, C = <Db as LedgerStore>::Conn> =
+    Box<dyn for<'c> FnOnce(&'c mut C, &'c LedgerEntry) -> TxFuture<'c, T> + Send>;
 
-impl Ledger {
+impl<S: LedgerStore> Ledger<S> {
     /// Pays for `req.action` and runs `first_row` — the action's own first
     /// write, handed the spend's ledger row — in the same transaction: if it
     /// fails, nothing is charged. A reused key whose first request was the
     /// same (action and fingerprint) runs `earlier` instead, which finds the
     /// first request's row; a reused key for another request is refused as
     /// `idempotency_conflict`, charging nothing.
-    pub(crate) async fn pay<T>(
+    pub async fn pay<T>(
         &self,
         req: SpendRequest,
-        first_row: RowStep<T>,
-        earlier: RowStep<T>,
+        first_row: RowStep<T, S::Conn>,
+        earlier: RowStep<T, S::Conn>,
     ) -> Result<Paid<T>> {
         let now = self.clock.now();
         let key = EntryKind::Spend.key(&req.idempotency_key);
-        let mut tx = self.db.begin_write().await?;
-        let loaded = ops::load_for_change(&mut tx, &req.user_id, &key).await?;
+        let mut tx = self.store.begin_write().await?;
+        let loaded = tx.load_for_change(&req.user_id, &key).await?;
         let (usage, reset) =
-            ops::apply_reset_if_due(&mut tx, &req.user_id, loaded.usage, now).await?;
+            ops::apply_reset_if_due(&mut *tx, &req.user_id, loaded.usage, now).await?;
         if let Some(id) = loaded.used_by {
-            let entry = ops::find_by_id(&mut tx, id).await?;
+            let entry = tx.find_by_id(id).await?;
             ensure_same(&entry, &req.user_id, EntryKind::Spend, Some(req.action))?;
             ensure_same_request(
                 &entry,
@@ -63,7 +64,7 @@ impl Ledger {
                 req.fingerprint.as_ref(),
             )?;
             let value = earlier(&mut tx, &entry).await?;
-            tx.commit().await?;
+            S::commit(tx).await?;
             if let Some(reset) = reset {
                 self.announce(&reset, usage.credits_total);
             }
@@ -74,9 +75,9 @@ impl Ledger {
                 balance: Balance::from_usage(&usage, now),
             });
         }
-        let entry = ops::spend(&mut tx, &usage, &req, &key, now).await?;
+        let entry = ops::spend(&mut *tx, &usage, &req, &key, now).await?;
         let value = first_row(&mut tx, &entry).await?;
-        tx.commit().await?;
+        S::commit(tx).await?;
         // A spend leaves the period total as it was.
         self.announce(&entry, usage.credits_total);
         Ok(Paid {
@@ -88,9 +89,9 @@ impl Ledger {
     }
 
     /// Opens a write transaction for ending failed actions with a refund.
-    pub(crate) async fn begin_refunds(&self) -> Result<Refunds<'_>> {
+    pub async fn begin_refunds(&self) -> Result<Refunds<'_, S>> {
         Ok(Refunds {
-            tx: self.db.begin_write().await?,
+            tx: self.store.begin_write().await?,
             ledger: self,
             made: Vec::new(),
             usage: None,
@@ -101,30 +102,30 @@ impl Ledger {
 /// A write transaction in which failed actions are marked and refunded
 /// together. Dropping it rolls everything back (nothing to announce);
 /// [`Refunds::commit`] keeps it all and announces each refund.
-pub(crate) struct Refunds<'l> {
-    tx: WriteTx,
-    ledger: &'l Ledger,
+pub struct Refunds<'l, S: LedgerStore = Db> {
+    tx: S::Tx,
+    ledger: &'l Ledger<S>,
     /// Refunds written (not replayed), with the period total after each.
     made: Vec<(LedgerEntry, i64)>,
     /// The buckets after the last refund, for the balance.
     usage: Option<Usage>,
 }
 
-impl Refunds<'_> {
+impl<S: LedgerStore> Refunds<'_, S> {
     /// The transaction, for the action's own rows.
-    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+    pub fn conn(&mut self) -> &mut S::Conn {
         &mut self.tx
     }
 
     /// Refunds spend `spend_id` once; a second refund of it replays the first.
-    pub(crate) async fn refund(&mut self, spend_id: i64) -> Result<Receipt> {
+    pub async fn refund(&mut self, spend_id: i64) -> Result<Receipt> {
         let ledger = self.ledger;
         let now = ledger.clock.now();
         let key = EntryKind::Refund.key(&spend_id.to_string());
-        let spend = ops::find_by_id(&mut self.tx, spend_id).await?;
-        let loaded = ops::load_for_change(&mut self.tx, &spend.user_id, &key).await?;
+        let spend = self.tx.find_by_id(spend_id).await?;
+        let loaded = self.tx.load_for_change(&spend.user_id, &key).await?;
         if let Some(id) = loaded.used_by {
-            let entry = ops::find_by_id(&mut self.tx, id).await?;
+            let entry = self.tx.find_by_id(id).await?;
             ensure_same(&entry, &spend.user_id, EntryKind::Refund, spend.action)?;
             return Ok(Receipt {
                 entry,
@@ -132,8 +133,8 @@ impl Refunds<'_> {
             });
         }
         let (usage, _) =
-            ops::apply_reset_if_due(&mut self.tx, &spend.user_id, loaded.usage, now).await?;
-        let entry = ops::refund(&mut self.tx, &usage, &spend, &key, now).await?;
+            ops::apply_reset_if_due(&mut *self.tx, &spend.user_id, loaded.usage, now).await?;
+        let entry = ops::refund(&mut *self.tx, &usage, &spend, &key, now).await?;
         self.made.push((entry.clone(), usage.credits_total));
         self.usage = Some(usage.after(&entry));
         Ok(Receipt {
@@ -144,8 +145,8 @@ impl Refunds<'_> {
 
     /// Commits, then announces each refund made. Returns the balance after
     /// the last refund, when one was made.
-    pub(crate) async fn commit(self) -> Result<Option<Balance>> {
-        self.tx.commit().await?;
+    pub async fn commit(self) -> Result<Option<Balance>> {
+        S::commit(self.tx).await?;
         for (entry, total) in &self.made {
             self.ledger.announce(entry, *total);
         }

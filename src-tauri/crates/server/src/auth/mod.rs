@@ -1,0 +1,9 @@
+//! Who a request comes from: devices and their tokens ([`devices`]), the
+//! tokens themselves ([`secret_token`]) and the extractor that turns an
+//! `Authorization: Bearer` header into a [`Caller`] ([`bearer`]).
+
+pub mod bearer;
+pub mod devices;
+pub mod secret_token;
+
+pub use devices::Caller;

@@ -1,0 +1,80 @@
+//! The server's configuration: flags, each with an environment variable
+//! (the names are a fixed interface operators and scripts rely on; see
+//! `docs/deploy.md`). Secrets are read from the environment or flags only,
+//! are hidden from `--help`, and print as `***` in `Debug`.
+
+use banter_core::providers::config::Secret;
+use clap::Parser;
+use std::net::SocketAddr;
+
+/// Where a server listens unless told otherwise: loopback, so a server
+/// started by hand is not exposed before its operator means it to be.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// Postgres connections per instance.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 32;
+
+/// banter-server: the hosted side of Banter (accounts, the authoritative
+/// credit ledger and history on Postgres, the provider and billing keys).
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Postgres URL, e.g. postgres://banter@db/banter
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Secret,
+    /// Address to listen on
+    #[arg(long, env = "BANTER_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Postgres connections this instance may hold
+    #[arg(long, env = "BANTER_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: u32,
+    /// The OpenID Connect issuer accounts sign in with (its discovery
+    /// document is at ISSUER/.well-known/openid-configuration)
+    #[arg(long, env = "BANTER_OIDC_ISSUER")]
+    pub oidc_issuer: String,
+    /// This server's client id at the issuer
+    #[arg(long, env = "BANTER_OIDC_CLIENT_ID")]
+    pub oidc_client_id: String,
+    /// The client secret, if the issuer wants one for the code exchange
+    #[arg(long, env = "BANTER_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<Secret>,
+    /// The name this instance writes on the replies it streams (so another
+    /// instance can tell a reply whose writer died); random if unset
+    #[arg(long, env = "BANTER_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+}
+
+impl Config {
+    /// This instance's name: the configured one, else a new random one.
+    pub fn instance_name(&self) -> String {
+        self.instance_id
+            .clone()
+            .unwrap_or_else(|| format!("server-{}", uuid::Uuid::new_v4()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let config = Config::try_parse_from([
+            "banter-server",
+            "--database-url",
+            "postgres://u:hunter2@db/banter",
+            "--oidc-issuer",
+            "https://id.example",
+            "--oidc-client-id",
+            "banter",
+            "--oidc-client-secret",
+            "s3cret",
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert_eq!(config.listen, DEFAULT_LISTEN.parse().unwrap());
+    }
+}

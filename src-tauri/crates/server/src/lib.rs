@@ -1,0 +1,50 @@
+//! banter-server: hosted mode's door onto banter-core. It holds the operator's
+//! keys and the authoritative ledger and history on Postgres; every rule it
+//! applies is the core's (see `docs/architecture.md`, "Hosted mode").
+//!
+//! Stateless: any number of instances share one Postgres, and nothing that
+//! matters lives in one instance's memory.
+
+pub mod accounts;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod routes;
+pub mod state;
+
+use axum::routing::{get, post};
+use axum::Router;
+use state::AppState;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/v1/account", get(routes::account::me))
+        .route("/v1/devices", get(routes::account::list_devices))
+        .route("/v1/auth/refresh", post(routes::account::refresh))
+        .route("/v1/auth/sign-out", post(routes::account::sign_out))
+        .route(
+            "/v1/auth/sign-out-others",
+            post(routes::account::sign_out_others),
+        )
+        .route("/v1/credits", get(routes::credits::balance))
+        .route("/v1/ledger", get(routes::credits::ledger))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then stops
+/// taking requests and lets the ones in flight finish.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

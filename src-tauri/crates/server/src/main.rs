@@ -1,0 +1,69 @@
+//! `banter-server`: reads its configuration, migrates Postgres (under an
+//! advisory lock, so instances starting together take turns), and serves
+//! until SIGTERM or Ctrl-C. Logs are JSON lines without secrets or message
+//! text.
+
+use anyhow::Context;
+use banter_core::clock::SystemClock;
+use banter_core::db::postgres::PgStore;
+use banter_server::config::Config;
+use banter_server::state::AppState;
+use clap::Parser;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = Config::parse();
+    let store = PgStore::connect_lazy(config.database_url.expose(), config.max_connections)
+        .context("DATABASE_URL")?;
+    store.migrate().await.context("migrating the database")?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr().context("the listening address")?;
+    let instance = config.instance_name();
+    tracing::info!(%addr, instance, "banter-server listening");
+    // The one line a parent process (tests, `make demo-hosted`) reads.
+    println!("listening on http://{addr}");
+    let state = AppState::new(store.clone(), Arc::new(SystemClock), instance);
+    banter_server::serve(state, listener, shutdown_signal())
+        .await
+        .context("serving")?;
+    store.close().await;
+    tracing::info!("banter-server stopped");
+    Ok(())
+}
+
+/// SIGTERM (what an orchestrator sends) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,6 @@
+//! The `/v1` routes, one file per area. Handlers are thin: they take a
+//! [`crate::auth::Caller`], call the core or the server's stores, and shape
+//! the answer.
+
+pub mod account;
+pub mod credits;

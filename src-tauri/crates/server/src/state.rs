@@ -1,0 +1,30 @@
+//! What every request handler shares. Nothing here is state that matters
+//! beyond one request: the database is the only memory instances share.
+
+use banter_core::clock::SharedClock;
+use banter_core::db::postgres::PgStore;
+use banter_core::events::EventBus;
+use banter_core::ledger::Ledger;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: PgStore,
+    pub ledger: Ledger<PgStore>,
+    pub clock: SharedClock,
+    /// This instance's name (see `Config::instance_name`).
+    pub instance: String,
+}
+
+impl AppState {
+    pub fn new(store: PgStore, clock: SharedClock, instance: String) -> Self {
+        // The ledger announces changes on a bus; the server has no window to
+        // tell, so nobody listens (devices ask for their balance).
+        let ledger = Ledger::new(store.clone(), clock.clone(), EventBus::default());
+        Self {
+            store,
+            ledger,
+            clock,
+            instance,
+        }
+    }
+}

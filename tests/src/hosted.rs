@@ -1,0 +1,125 @@
+//! Hosted mode under test: a fresh database on the throwaway Postgres
+//! cluster, migrated, and two `banter-server` instances on it (each with its
+//! own pool, on its own 127.0.0.1 port), sharing one manual clock.
+
+use crate::at;
+use banter_core::clock::{ManualClock, SharedClock};
+use banter_core::db::postgres::PgStore;
+use banter_server::accounts::{self, Identity, SignedIn};
+use banter_server::state::AppState;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// The issuer test identities come from.
+pub const TEST_ISSUER: &str = "http://127.0.0.1/test-issuer";
+/// Connections per instance.
+const POOL_SIZE: u32 = 10;
+
+/// One server instance: its base URL and its state (for direct calls).
+pub struct Instance {
+    pub url: String,
+    pub state: AppState,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Two instances on one fresh database.
+pub struct Hosted {
+    pub a: Instance,
+    pub b: Instance,
+    pub clock: ManualClock,
+    pub database_url: String,
+    pub http: reqwest::Client,
+}
+
+impl Hosted {
+    pub async fn start(time: &str) -> Self {
+        let database_url = banter_mocks::postgres::shared()
+            .expect("test Postgres")
+            .fresh_database()
+            .expect("fresh database");
+        let clock = ManualClock::new(at(time));
+        let shared: SharedClock = Arc::new(clock.clone());
+        let a = instance(&database_url, shared.clone(), "a").await;
+        let b = instance(&database_url, shared, "b").await;
+        Self {
+            a,
+            b,
+            clock,
+            database_url,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// Signs `subject` in on a new device through instance a's account
+    /// code (what the sign-in route runs once the ID token is verified).
+    pub async fn sign_in(&self, subject: &str, device: &str) -> SignedIn {
+        accounts::sign_in(&self.a.state, &identity(subject), device)
+            .await
+            .expect("sign in")
+    }
+
+    /// Sends a request to `base` with an optional bearer token; returns the
+    /// status and the JSON body (`Null` when there is none).
+    pub async fn call(
+        &self,
+        method: Method,
+        base: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{base}{path}"));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("server answers");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, json)
+    }
+}
+
+pub fn identity(subject: &str) -> Identity {
+    Identity {
+        issuer: TEST_ISSUER.to_string(),
+        subject: subject.to_string(),
+        email: Some(format!("{subject}@example.test")),
+        name: None,
+    }
+}
+
+async fn instance(database_url: &str, clock: SharedClock, name: &str) -> Instance {
+    let store = PgStore::connect_lazy(database_url, POOL_SIZE).expect("store");
+    store.migrate().await.expect("migrate");
+    let state = AppState::new(store, clock, format!("test-{name}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        let _ = banter_server::serve(serving, listener, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Instance {
+        url,
+        state,
+        _stop: stop,
+    }
+}
