@@ -3,8 +3,10 @@
 //! own pool, on its own 127.0.0.1 port), sharing one manual clock.
 
 use crate::at;
+use banter_core::billing::autumn::AutumnClient;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
+use banter_core::providers::Secret;
 use banter_server::accounts::{self, Identity, SignedIn};
 use banter_server::state::AppState;
 use reqwest::{Method, StatusCode};
@@ -35,14 +37,24 @@ pub struct Hosted {
 
 impl Hosted {
     pub async fn start(time: &str) -> Self {
+        Self::start_with(time, None).await
+    }
+
+    /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
+    pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
+        let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
+        Self::start_with(time, Some(client)).await
+    }
+
+    async fn start_with(time: &str, autumn: Option<AutumnClient>) -> Self {
         let database_url = banter_mocks::postgres::shared()
             .expect("test Postgres")
             .fresh_database()
             .expect("fresh database");
         let clock = ManualClock::new(at(time));
         let shared: SharedClock = Arc::new(clock.clone());
-        let a = instance(&database_url, shared.clone(), "a").await;
-        let b = instance(&database_url, shared, "b").await;
+        let a = instance(&database_url, shared.clone(), "a", autumn.clone()).await;
+        let b = instance(&database_url, shared, "b", autumn).await;
         Self {
             a,
             b,
@@ -101,10 +113,18 @@ pub fn identity(subject: &str) -> Identity {
     }
 }
 
-async fn instance(database_url: &str, clock: SharedClock, name: &str) -> Instance {
+async fn instance(
+    database_url: &str,
+    clock: SharedClock,
+    name: &str,
+    autumn: Option<AutumnClient>,
+) -> Instance {
     let store = PgStore::connect_lazy(database_url, POOL_SIZE).expect("store");
     store.migrate().await.expect("migrate");
-    let state = AppState::new(store, clock, format!("test-{name}"));
+    let mut state = AppState::new(store, clock, format!("test-{name}"));
+    if let Some(client) = autumn {
+        state = state.with_autumn(client);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

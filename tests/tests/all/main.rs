@@ -26,4 +26,5 @@ mod scraping;
 mod search_export;
 mod send_path;
 mod server_accounts;
+mod server_purchases;
 mod signals;

@@ -56,7 +56,9 @@ async fn account(i: &Instances, id: &str) {
         .execute(&mut *tx)
         .await
         .expect("insert user");
-    i.a.open_account_in(&mut tx, id).await.expect("open account");
+    i.a.open_account_in(&mut tx, id)
+        .await
+        .expect("open account");
     tx.commit().await.expect("commit");
 }
 

@@ -6,6 +6,7 @@
 use crate::auth::devices::{self, TokenPair};
 use crate::error::HttpResult;
 use crate::state::AppState;
+use banter_core::users::Profile;
 use serde::Serialize;
 
 /// Who the identity provider says signed in (from a verified ID token).
@@ -96,6 +97,16 @@ pub async fn sign_in(
         created,
         tokens,
     })
+}
+
+/// The account as the core's billing knows a customer.
+pub async fn profile(state: &AppState, user_id: &str) -> HttpResult<Profile> {
+    Ok(
+        sqlx::query_as("SELECT id, display_name, email, created_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(state.store.pool())
+            .await?,
+    )
 }
 
 pub async fn info(state: &AppState, user_id: &str) -> HttpResult<AccountInfo> {

@@ -37,6 +37,15 @@ pub struct Config {
     /// The client secret, if the issuer wants one for the code exchange
     #[arg(long, env = "BANTER_OIDC_CLIENT_SECRET", hide_env_values = true)]
     pub oidc_client_secret: Option<Secret>,
+    /// Autumn's secret key; without it, purchases are off
+    #[arg(long, env = "AUTUMN_SECRET_KEY", hide_env_values = true)]
+    pub autumn_secret_key: Option<Secret>,
+    /// Autumn's API (a test server's URL in tests and demos)
+    #[arg(long, env = "AUTUMN_API_URL", default_value = banter_core::billing::autumn::DEFAULT_BASE_URL)]
+    pub autumn_api_url: String,
+    /// The signing secret (`whsec_…`) of the Autumn webhook endpoint
+    #[arg(long, env = "AUTUMN_WEBHOOK_SECRET", hide_env_values = true)]
+    pub autumn_webhook_secret: Option<Secret>,
     /// The name this instance writes on the replies it streams (so another
     /// instance can tell a reply whose writer died); random if unset
     #[arg(long, env = "BANTER_INSTANCE_ID")]
@@ -68,6 +77,10 @@ mod tests {
             "banter",
             "--oidc-client-secret",
             "s3cret",
+            "--autumn-secret-key",
+            "am_sk_hush",
+            "--autumn-webhook-secret",
+            "whsec_quiet",
         ])
         .unwrap();
         let shown = format!("{config:?}");

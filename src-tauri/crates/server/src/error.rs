@@ -67,7 +67,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress => StatusCode::CONFLICT,
-        ErrorCode::ServerNotReady => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServerNotReady | ErrorCode::BillingNotConfigured => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         ErrorCode::InvalidInput | ErrorCode::InvalidAmount => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::BAD_REQUEST,
     }

@@ -34,6 +34,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/credits", get(routes::credits::balance))
         .route("/v1/ledger", get(routes::credits::ledger))
+        .route("/v1/purchases/checkout", post(routes::purchases::checkout))
+        .route("/v1/purchases/pending", get(routes::purchases::pending))
+        .route("/v1/purchases/refresh", post(routes::purchases::refresh))
         .with_state(state)
 }
 

@@ -4,6 +4,7 @@
 //! text.
 
 use anyhow::Context;
+use banter_core::billing::autumn::AutumnClient;
 use banter_core::clock::SystemClock;
 use banter_core::db::postgres::PgStore;
 use banter_server::config::Config;
@@ -33,7 +34,15 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%addr, instance, "banter-server listening");
     // The one line a parent process (tests, `make demo-hosted`) reads.
     println!("listening on http://{addr}");
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), instance);
+    let mut state = AppState::new(store.clone(), Arc::new(SystemClock), instance);
+    match &config.autumn_secret_key {
+        Some(key) => {
+            let client = AutumnClient::new(&config.autumn_api_url, key.clone())
+                .context("AUTUMN_API_URL / AUTUMN_SECRET_KEY")?;
+            state = state.with_autumn(client);
+        }
+        None => tracing::warn!("AUTUMN_SECRET_KEY is not set: purchases are off"),
+    }
     banter_server::serve(state, listener, shutdown_signal())
         .await
         .context("serving")?;

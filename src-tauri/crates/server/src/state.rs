@@ -1,6 +1,7 @@
 //! What every request handler shares. Nothing here is state that matters
 //! beyond one request: the database is the only memory instances share.
 
+use banter_core::billing::autumn::AutumnClient;
 use banter_core::clock::SharedClock;
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
@@ -13,6 +14,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// This instance's name (see `Config::instance_name`).
     pub instance: String,
+    /// Autumn with the operator's secret key; `None` when purchases are off.
+    pub autumn: Option<AutumnClient>,
 }
 
 impl AppState {
@@ -25,6 +28,13 @@ impl AppState {
             ledger,
             clock,
             instance,
+            autumn: None,
         }
+    }
+
+    /// Purchases go to Autumn through `client`.
+    pub fn with_autumn(mut self, client: AutumnClient) -> Self {
+        self.autumn = Some(client);
+        self
     }
 }

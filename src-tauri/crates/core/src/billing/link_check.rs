@@ -6,8 +6,11 @@
 //! finishes, fails, returns early, panics or is cancelled — so a failed
 //! reconcile can never leave every later link ignored.
 
+use super::checkouts::CheckoutRows;
 use super::service::{Billing, ReconcileReport};
+use crate::db::Db;
 use crate::error::Result;
+use crate::ledger::rows::LedgerStore;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -38,13 +41,19 @@ impl Drop for Claimed {
 
 /// The right to run the one deep-link check; see [`Billing::begin_link_check`].
 #[derive(Debug)]
-pub struct LinkCheck {
-    billing: Billing,
+pub struct LinkCheck<S: LedgerStore = Db>
+where
+    S::Conn: CheckoutRows,
+{
+    billing: Billing<S>,
     _claimed: Claimed,
 }
 
-impl LinkCheck {
-    pub(crate) fn begin(billing: &Billing, flag: &LinkCheckFlag) -> Option<Self> {
+impl<S: LedgerStore> LinkCheck<S>
+where
+    S::Conn: CheckoutRows,
+{
+    pub(crate) fn begin(billing: &Billing<S>, flag: &LinkCheckFlag) -> Option<Self> {
         Some(Self {
             billing: billing.clone(),
             _claimed: flag.claim()?,

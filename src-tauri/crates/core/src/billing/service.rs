@@ -5,7 +5,7 @@
 //! all just trigger a reconcile; none of them carries anything trusted.
 
 use super::autumn::{AutumnClient, Customer, DEFAULT_BASE_URL};
-use super::checkouts::{self, PendingCheckout};
+use super::checkouts::{self, CheckoutRows, PendingCheckout};
 use super::deep_link::{self, DeepLink};
 use super::error::BillingError;
 use super::link_check::{LinkCheck, LinkCheckFlag};
@@ -15,6 +15,7 @@ use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::error::Result;
 use crate::events::{DomainEvent, EventBus};
+use crate::ledger::rows::LedgerStore;
 use crate::ledger::Ledger;
 use crate::providers::Secret;
 use crate::secrets::{SecretName, SharedSecrets};
@@ -85,10 +86,15 @@ pub struct ReconcileReport {
     pub pending: Vec<PendingCheckout>,
 }
 
+/// Purchases of one customer (the desktop's profile, or one account on the
+/// server), on the store its ledger lives in.
 #[derive(Debug, Clone)]
-pub struct Billing {
-    db: Db,
-    ledger: Ledger,
+pub struct Billing<S: LedgerStore = Db>
+where
+    S::Conn: CheckoutRows,
+{
+    db: S,
+    ledger: Ledger<S>,
     clock: SharedClock,
     events: EventBus,
     profile: Profile,
@@ -103,10 +109,16 @@ pub struct Billing {
     link_check: LinkCheckFlag,
 }
 
-impl Billing {
-    pub(crate) fn new(
-        db: Db,
-        ledger: Ledger,
+impl<S: LedgerStore> Billing<S>
+where
+    S::Conn: CheckoutRows,
+{
+    /// Purchases for `profile`. The Autumn client comes from the keyring or
+    /// the environment on first use ([`Self::connect_configured`]), or is
+    /// given with [`Self::connect`] (the server, which holds the key).
+    pub fn new(
+        db: S,
+        ledger: Ledger<S>,
         clock: SharedClock,
         events: EventBus,
         profile: Profile,
@@ -161,6 +173,12 @@ impl Billing {
         let client = AutumnClient::new(base_url, key)?;
         self.set_client(Some(client));
         Ok(())
+    }
+
+    /// Uses an Autumn client made elsewhere (the server makes one for all
+    /// its accounts).
+    pub fn connect_client(&self, client: AutumnClient) {
+        self.set_client(Some(client));
     }
 
     fn set_client(&self, client: Option<AutumnClient>) {
@@ -330,7 +348,7 @@ impl Billing {
 
     /// Claims the one deep-link check that may run at a time; `None` while
     /// another runs. The claim ends when the returned check is dropped.
-    pub fn begin_link_check(&self) -> Option<LinkCheck> {
+    pub fn begin_link_check(&self) -> Option<LinkCheck<S>> {
         LinkCheck::begin(self, &self.link_check)
     }
 

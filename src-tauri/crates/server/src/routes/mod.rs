@@ -4,3 +4,4 @@
 
 pub mod account;
 pub mod credits;
+pub mod purchases;
