@@ -15,7 +15,7 @@ pub const HEALTHY_BALANCE_THRESHOLD: i64 = 50;
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, specta::Type,
 )]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Action {
     ChatMessage,
     ProjectGeneration,
@@ -36,11 +36,6 @@ impl Action {
             Self::ProjectGeneration => 15,
             Self::UrlScrape => 5,
         }
-    }
-
-    /// The action stored as `s` ([`Self::as_str`]), if it is one.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
     pub const fn as_str(self) -> &'static str {

@@ -75,7 +75,7 @@ impl LedgerError {
 /// What a ledger row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum EntryKind {
     SignupGrant,
     MonthlyReset,
@@ -85,19 +85,6 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 5] = [
-        Self::SignupGrant,
-        Self::MonthlyReset,
-        Self::Spend,
-        Self::Refund,
-        Self::Purchase,
-    ];
-
-    /// The kind stored as `s` ([`Self::as_str`]), if it is one.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::SignupGrant => "signup_grant",

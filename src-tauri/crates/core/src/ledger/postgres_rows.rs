@@ -7,11 +7,14 @@
 //! waits for the one before it to commit. Statements run under READ
 //! COMMITTED, each with a fresh snapshot, so the idempotency-key lookup
 //! after the lock sees a racing writer's committed row.
+//!
+//! The enums stored as TEXT (`kind`, `action`) are declared
+//! `type_name = "text"`, so sqlx checks them against Postgres' `text` and
+//! the same row types decode from both databases.
 
-use super::costs::Action;
 use super::ops::{NewEntry, Usage, UsageAndKey};
 use super::rows::{LedgerRows, LedgerStore, LedgerSums};
-use super::{EntryKind, LedgerEntry};
+use super::LedgerEntry;
 use crate::db::postgres::PgStore;
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -23,57 +26,6 @@ const ENTRY_COLUMNS: &str = "id, user_id, kind, action, amount, free_delta, purc
 
 const USAGE_COLUMNS: &str =
     "free_remaining, purchased_remaining, credits_total, last_credit_reset, pro_until";
-
-/// A ledger row as Postgres returns it: `kind` and `action` are TEXT
-/// columns checked by the schema, read as strings and named here.
-#[derive(sqlx::FromRow)]
-struct EntryRow {
-    id: i64,
-    user_id: String,
-    kind: String,
-    action: Option<String>,
-    amount: i64,
-    free_delta: i64,
-    purchased_delta: i64,
-    nominal_cost: Option<i64>,
-    balance_after: i64,
-    reference: Option<String>,
-    refund_of: Option<i64>,
-    idempotency_key: String,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<EntryRow> for LedgerEntry {
-    type Error = Error;
-
-    fn try_from(r: EntryRow) -> Result<Self> {
-        let unknown = |what: &str, value: &str| {
-            Error::Sqlx(sqlx::Error::Decode(
-                format!("unknown ledger {what} {value:?} in row {}", r.id).into(),
-            ))
-        };
-        let kind = EntryKind::parse(&r.kind).ok_or_else(|| unknown("kind", &r.kind))?;
-        let action = match r.action.as_deref() {
-            None => None,
-            Some(a) => Some(Action::parse(a).ok_or_else(|| unknown("action", a))?),
-        };
-        Ok(LedgerEntry {
-            id: r.id,
-            user_id: r.user_id,
-            kind,
-            action,
-            amount: r.amount,
-            free_delta: r.free_delta,
-            purchased_delta: r.purchased_delta,
-            nominal_cost: r.nominal_cost,
-            balance_after: r.balance_after,
-            reference: r.reference,
-            refund_of: r.refund_of,
-            idempotency_key: r.idempotency_key,
-            created_at: r.created_at,
-        })
-    }
-}
 
 impl LedgerRows for PgConnection {
     async fn load_usage(&mut self, user_id: &str) -> Result<Usage> {
@@ -129,8 +81,8 @@ impl LedgerRows for PgConnection {
              RETURNING id",
         )
         .bind(e.user_id)
-        .bind(e.kind.as_str())
-        .bind(e.action.map(Action::as_str))
+        .bind(e.kind)
+        .bind(e.action)
         .bind(e.free_delta + e.purchased_delta)
         .bind(e.free_delta)
         .bind(e.purchased_delta)
@@ -148,12 +100,11 @@ impl LedgerRows for PgConnection {
 
     async fn find_by_id(&mut self, id: i64) -> Result<LedgerEntry> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_transactions WHERE id = $1");
-        let row: EntryRow = sqlx::query_as(&sql)
+        sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(self)
             .await?
-            .ok_or_else(|| Error::not_found("ledger entry", id))?;
-        row.try_into()
+            .ok_or_else(|| Error::not_found("ledger entry", id))
     }
 
     async fn create_usage(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<()> {
@@ -207,13 +158,12 @@ impl LedgerRows for PgConnection {
               WHERE user_id = $1 AND id < $2
               ORDER BY id DESC LIMIT $3"
         );
-        let rows: Vec<EntryRow> = sqlx::query_as(&sql)
+        Ok(sqlx::query_as(&sql)
             .bind(user_id)
             .bind(before)
             .bind(limit)
             .fetch_all(self)
-            .await?;
-        rows.into_iter().map(LedgerEntry::try_from).collect()
+            .await?)
     }
 
     async fn sums(&mut self, user_id: &str) -> Result<LedgerSums> {
