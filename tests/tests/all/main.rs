@@ -25,3 +25,4 @@ mod scraping;
 mod search_export;
 mod send_path;
 mod signals;
+mod webhooks;
