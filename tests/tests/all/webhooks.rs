@@ -74,7 +74,7 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
         Outcome::Refused(_) => StatusCode::BAD_REQUEST,
         Outcome::Accepted { .. } => StatusCode::NO_CONTENT,
     };
-    r.log.lock().unwrap().push(outcome);
+    r.log.lock().expect("the log").push(outcome);
     status
 }
 
@@ -120,7 +120,10 @@ impl Shop {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the receiver");
-        let hooks = format!("http://{}/hooks/autumn", listener.local_addr().unwrap());
+        let hooks = format!(
+            "http://{}/hooks/autumn",
+            listener.local_addr().expect("its address")
+        );
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             _env: env,
@@ -136,7 +139,7 @@ impl Shop {
     }
 
     fn outcomes(&self) -> Vec<Outcome> {
-        self.log.lock().unwrap().clone()
+        self.log.lock().expect("the log").clone()
     }
 
     async fn remaining(&self) -> i64 {
@@ -156,7 +159,7 @@ impl Shop {
         let browser = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap();
+            .expect("an HTTP client");
         let paid = browser.post(&url).send().await.expect("paying");
         assert_eq!(paid.status().as_u16(), 303);
     }
