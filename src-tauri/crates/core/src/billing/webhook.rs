@@ -30,6 +30,8 @@ use hmac::{Hmac, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
+/// Where a server reads the endpoint's signing secret (`whsec_…`).
+pub const ENV_WEBHOOK_SECRET: &str = "AUTUMN_WEBHOOK_SECRET";
 /// The message id; the same on every redelivery, so it is the dedupe key.
 pub const HEADER_ID: &str = "svix-id";
 /// When the delivery was signed, in Unix seconds.
@@ -411,6 +413,31 @@ mod tests {
         let tampered = br#"{"type":"billing.updated","data":{"customer_id":"user-2"}}"#;
         assert_eq!(
             code(verifier(DOC_TIMESTAMP).verify(&map, tampered)),
+            ErrorCode::WebhookBadSignature
+        );
+    }
+
+    /// The mock Autumn signs with its own code (`banter_mocks::webhooks`):
+    /// each side agreeing with the other checks both against the scheme.
+    #[test]
+    fn what_the_mock_autumn_signs_verifies_and_a_tampered_copy_does_not() {
+        use banter_mocks::webhooks::{billing_updated, SignedWebhook};
+        let now = 1_800_000_000;
+        let signed =
+            SignedWebhook::sign(DOC_SECRET, "msg_mock_1", now, &billing_updated("user-1")).unwrap();
+        let mut map = HeaderMap::new();
+        for (name, value) in signed.headers() {
+            map.insert(name, HeaderValue::from_str(&value).unwrap());
+        }
+        let verified = verifier(now).verify(&map, signed.body.as_bytes()).unwrap();
+        assert_eq!(verified.id, "msg_mock_1");
+        assert_eq!(
+            verified.event.customer().map(|c| c.as_str()),
+            Some("user-1")
+        );
+        let tampered = signed.body.replace("user-1", "user-2");
+        assert_eq!(
+            code(verifier(now).verify(&map, tampered.as_bytes())),
             ErrorCode::WebhookBadSignature
         );
     }
