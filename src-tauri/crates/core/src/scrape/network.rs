@@ -105,7 +105,9 @@ impl AddressPolicy for StandardPolicy {
 #[derive(Debug, Clone)]
 pub struct Network {
     resolver: Arc<dyn HostResolver>,
-    policy: Arc<dyn AddressPolicy>,
+    /// Which network an address is in (not to be confused with the
+    /// [`ScrapePolicy`] that says which hops must be public).
+    scopes: Arc<dyn AddressPolicy>,
 }
 
 impl Default for Network {
@@ -134,8 +136,8 @@ pub struct Hop {
 }
 
 impl Network {
-    pub fn new(resolver: Arc<dyn HostResolver>, policy: Arc<dyn AddressPolicy>) -> Self {
-        Self { resolver, policy }
+    pub fn new(resolver: Arc<dyn HostResolver>, scopes: Arc<dyn AddressPolicy>) -> Self {
+        Self { resolver, scopes }
     }
 
     /// Refuses, before anything is charged, a typed literal address that
@@ -143,7 +145,7 @@ impl Network {
     pub fn check_typed(&self, url: &Url, policy: ScrapePolicy) -> Result<(), ScrapeError> {
         match literal_ip(url) {
             Some(ip) if policy.requires_public(Origin::Typed) => {
-                check_public(url, &[self.policy.scope(ip)], Origin::Typed)
+                check_public(url, &[self.scopes.scope(ip)], Origin::Typed)
             }
             _ => Ok(()),
         }
@@ -173,7 +175,7 @@ impl Network {
                 addrs
             }
         };
-        let scopes: Vec<Scope> = addrs.iter().map(|a| self.policy.scope(a.ip())).collect();
+        let scopes: Vec<Scope> = addrs.iter().map(|a| self.scopes.scope(a.ip())).collect();
         let public = scopes.iter().all(|s| s.is_public());
         if policy.requires_public(origin) {
             check_public(url, &scopes, origin)?;
@@ -183,7 +185,7 @@ impl Network {
 
     /// The last gate before connecting to `hop` ([`AddressPolicy::may_connect`]).
     pub fn check_connect(&self, hop: &Hop) -> Result<(), ScrapeError> {
-        match hop.addrs.iter().find(|a| !self.policy.may_connect(**a)) {
+        match hop.addrs.iter().find(|a| !self.scopes.may_connect(**a)) {
             Some(addr) => Err(ScrapeError::Network(format!(
                 "connecting to {addr} is not allowed here"
             ))),
