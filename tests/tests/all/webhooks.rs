@@ -188,7 +188,9 @@ impl Shop {
 async fn a_paid_checkout_announced_by_webhook_is_granted_once_despite_redelivery_and_a_repeated_invoice(
 ) {
     let shop = Shop::open().await;
-    shop.autumn.send_webhooks_to(&shop.hooks, SECRET);
+    shop.autumn
+        .send_webhooks_to(&shop.hooks, SECRET)
+        .expect("webhooks on");
     shop.buy_500().await;
 
     // Autumn announces the payment; the receiver verifies and reconciles.

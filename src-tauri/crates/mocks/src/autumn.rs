@@ -173,7 +173,9 @@ impl AutumnServer {
     /// From now on, each paid checkout delivers a signed
     /// `customer.products.updated` to `url` once its invoice is visible
     /// (as Autumn does after Stripe's webhook reaches it).
-    pub fn send_webhooks_to(&self, url: &str, secret: &str) {
+    /// A secret that is not `whsec_<base64>` is refused at once.
+    pub fn send_webhooks_to(&self, url: &str, secret: &str) -> anyhow::Result<()> {
+        webhooks::sign(secret, "msg_check", 0, b"")?;
         *self
             .shared
             .webhook_target
@@ -182,6 +184,7 @@ impl AutumnServer {
             url: url.to_string(),
             secret: secret.to_string(),
         });
+        Ok(())
     }
 
     /// Signs `event` with `secret` now, under a new message id, and POSTs

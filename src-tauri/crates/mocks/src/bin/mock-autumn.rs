@@ -39,7 +39,9 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("mock-autumn: starting on {addr}"))?;
     if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
-        server.send_webhooks_to(url, secret);
+        server
+            .send_webhooks_to(url, secret)
+            .context("mock-autumn: --webhook-secret")?;
     }
     announce_and_wait(&server.base_url()).await
 }
