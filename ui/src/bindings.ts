@@ -455,6 +455,19 @@ export type ErrorCode =
 "billing_insecure_endpoint" | 
 /**  A `banter://` link is malformed or not one Banter handles. */
 "bad_deep_link" | 
+/**
+ *  A webhook delivery lacks `svix-id`, `svix-timestamp` or
+ *  `svix-signature`.
+ */
+"webhook_missing_header" | 
+/**  A webhook header or body is not in the shape Svix and Autumn send. */
+"webhook_malformed" | 
+/**  A webhook was signed too long ago or too far ahead of our clock. */
+"webhook_timestamp_out_of_range" | 
+/**  No signature of a webhook matches its body and our secret. */
+"webhook_bad_signature" | 
+/**  The configured webhook secret is not `whsec_<base64>`. */
+"webhook_bad_secret" | 
 /**  The model's project plan is not valid JSON of the expected shape. */
 "invalid_model_output" | 
 /**  The model's project plan was cut off at its token limit. */
@@ -473,6 +486,11 @@ export type ErrorCode =
 "empty_page" | 
 /**  The page redirected to a private or loopback address. */
 "redirect_to_private_address" | 
+/**
+ *  Under the hosted address policy: the address (or one its name
+ *  resolves to) is not on the public internet.
+ */
+"private_address" | 
 /**  The page's HTML is too deep or too large to extract safely. */
 "page_too_complex" | 
 /**  Extracting the page's text took too long. */

@@ -28,3 +28,4 @@ mod send_path;
 mod server_accounts;
 mod server_purchases;
 mod signals;
+mod webhooks;

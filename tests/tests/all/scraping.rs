@@ -3,18 +3,23 @@
 //! server, 10 MB bodies, a PDF, redirect chains and a loop, windows-1252
 //! and Shift_JIS pages, non-web addresses refused before any charge,
 //! pathologically deep pages, and redirects from a "public" host into
-//! loopback. Every failure after the charge is refunded; the ledger adds up.
+//! loopback; under the hosted policy, non-public addresses refused on every
+//! hop. Every failure after the charge is refunded; the ledger adds up.
 //!
 //! "Public" here is 127.0.0.2: a second fixture site listens there, an
 //! injected resolver answers `public.test` with it, and an injected address
-//! policy calls it public. No test connects outside 127.0.0.0/8.
+//! policy calls it public. No test connects outside 127.0.0.0/8: the test
+//! policy's last gate ([`AddressPolicy::may_connect`]) refuses any other
+//! address, so a broken check fails a test instead of leaving the machine.
 
 use banter_core::context::{context_block, CONTEXT_TOKEN_BUDGET};
 use banter_core::ids::RecordRef;
 use banter_core::ledger::{Action, EntryKind};
 use banter_core::scrape::address::{scope_of, Scope};
 use banter_core::scrape::network::{AddressPolicy, HostResolver, Lookup};
-use banter_core::scrape::{Network, ScrapeLimits, ScrapeRequest, ScrapeResult, Scraper};
+use banter_core::scrape::{
+    Network, ScrapeLimits, ScrapePolicy, ScrapeRequest, ScrapeResult, Scraper,
+};
 use banter_core::ErrorCode;
 use banter_core::{tokens, Core, Error};
 use banter_mocks::site::{self, Site, SiteConfig};
@@ -63,7 +68,9 @@ const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 
 /// Test names: `public.test` is [`PUBLIC_IP`] (after `flip_after` lookups
 /// it turns into 127.0.0.1, as a DNS-rebinding attacker would make it),
-/// `sneaky.test` and `localhost` are 127.0.0.1; nothing else resolves.
+/// `sneaky.test` and `localhost` are 127.0.0.1, `mixed.test` is
+/// [`PUBLIC_IP`] and 10.0.0.1, `metadata.test` is 169.254.169.254;
+/// nothing else resolves.
 #[derive(Debug)]
 struct TestResolver {
     lookups: AtomicUsize,
@@ -82,16 +89,21 @@ impl TestResolver {
 impl HostResolver for TestResolver {
     fn lookup<'a>(&'a self, host: &'a str, port: u16) -> Lookup<'a> {
         let n = self.lookups.fetch_add(1, Ordering::SeqCst);
-        let ip = match host {
-            "public.test" if n < self.flip_after => Some(PUBLIC_IP),
-            "public.test" | "sneaky.test" | "localhost" => Some(Ipv4Addr::LOCALHOST),
-            _ => None,
+        let ips = match host {
+            "public.test" if n < self.flip_after => vec![PUBLIC_IP],
+            "public.test" | "sneaky.test" | "localhost" => vec![Ipv4Addr::LOCALHOST],
+            "mixed.test" => vec![PUBLIC_IP, Ipv4Addr::new(10, 0, 0, 1)],
+            "metadata.test" => vec![Ipv4Addr::new(169, 254, 169, 254)],
+            _ => vec![],
         };
         Box::pin(async move {
-            match ip {
-                Some(ip) => Ok(vec![SocketAddr::from((ip, port))]),
-                None => Err(std::io::Error::other(format!("{host} is not a test name"))),
+            if ips.is_empty() {
+                return Err(std::io::Error::other(format!("{host} is not a test name")));
             }
+            Ok(ips
+                .into_iter()
+                .map(|ip| SocketAddr::from((ip, port)))
+                .collect())
         })
     }
 }
@@ -107,6 +119,11 @@ impl AddressPolicy for TestPolicy {
         } else {
             scope_of(ip)
         }
+    }
+
+    /// Tests connect to loopback only, whatever the checks decide.
+    fn may_connect(&self, addr: SocketAddr) -> bool {
+        addr.ip().is_loopback()
     }
 }
 
@@ -532,4 +549,106 @@ async fn a_name_that_rebinds_to_loopback_between_hops_is_refused() {
     p.s.assert_url_fails_refunded(&p.redirect_to(&again), ErrorCode::RedirectToPrivateAddress)
         .await;
     assert_eq!(p.resolver.lookups.load(Ordering::SeqCst), 2);
+}
+
+/// [`with_public_host`] under the hosted policy (a server scraping for
+/// strangers).
+async fn hosted() -> Public {
+    let mut p = with_public_host(usize::MAX).await;
+    assert_eq!(p.s.scraper.policy(), ScrapePolicy::Local, "the default");
+    p.s.scraper = p.s.scraper.with_policy(ScrapePolicy::Hosted);
+    p
+}
+
+/// Under the hosted policy a typed loopback, private, link-local
+/// (metadata) or mapped address is refused before anything is charged or
+/// connected to — `127.0.0.1` is the fixture site itself, which a missed
+/// check would have scraped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_refuses_non_public_typed_addresses_before_any_charge() {
+    let p = hosted().await;
+    let port = p.s.site.port();
+    for target in [
+        format!("http://127.0.0.1:{port}/article"),
+        format!("http://[::1]:{port}/article"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+        format!("http://[::ffff:127.0.0.1]:{port}/article"),
+        format!("http://2130706433:{port}/article"),
+        "http://0.0.0.0/".to_string(),
+    ] {
+        let err = p.s.scrape_url(&target, None).await.expect_err(&target);
+        assert_eq!(err.code(), ErrorCode::PrivateAddress, "{target}: {err}");
+    }
+    assert_eq!(p.s.balance().await, 100);
+    assert!(rows_of_kind(&p.s.core, EntryKind::Spend).await.is_empty());
+    assert_eq!(p.resolver.lookups.load(Ordering::SeqCst), 0);
+    // The desktop's scraper on the same core still takes a typed loopback
+    // address.
+    let local = p.s.core.scraper().with_limits(test_limits()).unwrap();
+    assert_eq!(local.policy(), ScrapePolicy::Local);
+    let typed = local
+        .scrape(ScrapeRequest {
+            url: p.s.site.url("/article"),
+            ..ScrapeRequest::default()
+        })
+        .await
+        .expect("typed loopback, locally");
+    assert_eq!(typed.source.title, site::ARTICLE_TITLE);
+    assert_eq!(p.s.balance().await, 95);
+    verify(&p.s.core).await;
+}
+
+/// A name is refused under the hosted policy when any address it resolves
+/// to is not public — also beside a public one — before connecting; the
+/// charge is refunded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_refuses_names_resolving_to_any_non_public_address() {
+    let p = hosted().await;
+    let port = p.s.site.port();
+    for target in [
+        format!("http://mixed.test:{port}/article"),
+        format!("http://sneaky.test:{port}/article"),
+        format!("http://localhost:{port}/article"),
+        "http://metadata.test/latest/meta-data/".to_string(),
+    ] {
+        p.s.assert_url_fails_refunded(&target, ErrorCode::PrivateAddress)
+            .await;
+    }
+}
+
+/// Under the hosted policy a public page's redirect to any non-public
+/// address is refused before connecting there, and refunded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_refuses_redirects_to_non_public_addresses() {
+    let p = hosted().await;
+    let port = p.s.site.port();
+    for target in [
+        format!("http://127.0.0.1:{port}/article"),
+        format!("http://[::1]:{port}/article"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+        format!("http://[::ffff:127.0.0.1]:{port}/article"),
+        format!("http://mixed.test:{port}/article"),
+        format!("http://localhost:{port}/article"),
+    ] {
+        p.s.assert_url_fails_refunded(&p.redirect_to(&target), ErrorCode::RedirectToPrivateAddress)
+            .await;
+    }
+}
+
+/// Public pages, and redirects between them, work under the hosted policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_scrapes_public_pages_and_follows_public_redirects() {
+    let p = hosted().await;
+    let article = p.public_url("/article");
+    let direct = p.s.scrape_url(&article, None).await.expect("public page");
+    assert_eq!(direct.source.title, site::ARTICLE_TITLE);
+    let redirected =
+        p.s.scrape_url(&p.redirect_to(&article), None)
+            .await
+            .expect("public to public");
+    assert_eq!(redirected.source.source_url, article);
+    assert_eq!(p.s.balance().await, 90);
+    verify(&p.s.core).await;
 }

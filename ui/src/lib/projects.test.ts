@@ -62,6 +62,17 @@ describe("scrape errors", () => {
     }
     expect(scrapeError(err("insufficient_credits"))).toEqual({ kind: "out-of-credits" });
   });
+
+  it("private_address (a server's scraper) names public pages and claims no refund", () => {
+    // A typed address is refused before any charge; a name after it, and
+    // refunded then: the code alone cannot say which, so no refund is claimed.
+    const action = scrapeError(err("private_address"));
+    expect(action).toMatchObject({ kind: "message", refunded: false });
+    if (action.kind === "message") {
+      expect(action.text).toContain("only public web pages");
+      expect(action.text).not.toContain("refunded");
+    }
+  });
 });
 
 describe("project labels", () => {

@@ -93,6 +93,11 @@ const GENERATION_TEXT: Record<ErrorCode, string | null> = {
   billing_redirected: CORE_MESSAGE,
   billing_insecure_endpoint: CORE_MESSAGE,
   bad_deep_link: CORE_MESSAGE,
+  webhook_missing_header: CORE_MESSAGE,
+  webhook_malformed: CORE_MESSAGE,
+  webhook_timestamp_out_of_range: CORE_MESSAGE,
+  webhook_bad_signature: CORE_MESSAGE,
+  webhook_bad_secret: CORE_MESSAGE,
   // Project generation (core)
   invalid_model_output: "The AI answered with something that was not a usable project plan, so nothing was created.",
   model_output_truncated: "The AI's answer was cut off before the plan was complete, so nothing was created.",
@@ -104,6 +109,7 @@ const GENERATION_TEXT: Record<ErrorCode, string | null> = {
   too_many_redirects: CORE_MESSAGE,
   empty_page: CORE_MESSAGE,
   redirect_to_private_address: CORE_MESSAGE,
+  private_address: CORE_MESSAGE,
   page_too_complex: CORE_MESSAGE,
   extraction_timeout: CORE_MESSAGE,
   // Jobs (core)
@@ -178,6 +184,11 @@ const SCRAPE_TEXT: Record<ErrorCode, string | null> = {
   billing_redirected: CORE_MESSAGE,
   billing_insecure_endpoint: CORE_MESSAGE,
   bad_deep_link: CORE_MESSAGE,
+  webhook_missing_header: CORE_MESSAGE,
+  webhook_malformed: CORE_MESSAGE,
+  webhook_timestamp_out_of_range: CORE_MESSAGE,
+  webhook_bad_signature: CORE_MESSAGE,
+  webhook_bad_secret: CORE_MESSAGE,
   // Project generation (core)
   invalid_model_output: CORE_MESSAGE,
   model_output_truncated: CORE_MESSAGE,
@@ -189,6 +200,7 @@ const SCRAPE_TEXT: Record<ErrorCode, string | null> = {
   too_many_redirects: "The website redirected too many times.",
   empty_page: "The page had no readable text to save.",
   redirect_to_private_address: "The website tried to send Banter to an address on your own computer or network, so the page was not saved.",
+  private_address: "That address leads to this computer or a private network; only public web pages can be saved here.",
   page_too_complex: "The page is too complex to read (too deeply nested or too many elements).",
   extraction_timeout: "Reading the page's text took too long.",
   // Jobs (core)

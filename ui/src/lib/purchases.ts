@@ -88,6 +88,11 @@ const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
   billing_redirected: CORE_MESSAGE,
   billing_insecure_endpoint: CORE_MESSAGE,
   bad_deep_link: CORE_MESSAGE,
+  webhook_missing_header: CORE_MESSAGE,
+  webhook_malformed: CORE_MESSAGE,
+  webhook_timestamp_out_of_range: CORE_MESSAGE,
+  webhook_bad_signature: CORE_MESSAGE,
+  webhook_bad_secret: CORE_MESSAGE,
   // Project generation (core)
   invalid_model_output: CORE_MESSAGE,
   model_output_truncated: CORE_MESSAGE,
@@ -99,6 +104,7 @@ const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
   too_many_redirects: CORE_MESSAGE,
   empty_page: CORE_MESSAGE,
   redirect_to_private_address: CORE_MESSAGE,
+  private_address: CORE_MESSAGE,
   page_too_complex: CORE_MESSAGE,
   extraction_timeout: CORE_MESSAGE,
   // Jobs (core)

@@ -64,6 +64,11 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   billing_redirected: CORE_MESSAGE,
   billing_insecure_endpoint: CORE_MESSAGE,
   bad_deep_link: CORE_MESSAGE,
+  webhook_missing_header: CORE_MESSAGE,
+  webhook_malformed: CORE_MESSAGE,
+  webhook_timestamp_out_of_range: CORE_MESSAGE,
+  webhook_bad_signature: CORE_MESSAGE,
+  webhook_bad_secret: CORE_MESSAGE,
   // Project generation (core)
   invalid_model_output: CORE_MESSAGE,
   model_output_truncated: CORE_MESSAGE,
@@ -75,6 +80,7 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   too_many_redirects: CORE_MESSAGE,
   empty_page: CORE_MESSAGE,
   redirect_to_private_address: CORE_MESSAGE,
+  private_address: CORE_MESSAGE,
   page_too_complex: CORE_MESSAGE,
   extraction_timeout: CORE_MESSAGE,
   // Jobs (core)

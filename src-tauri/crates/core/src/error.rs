@@ -334,6 +334,26 @@ mod tests {
             r#"{"code":"bad_deep_link","message":"m"}"#,
         ),
         (
+            ErrorCode::WebhookMissingHeader,
+            r#"{"code":"webhook_missing_header","message":"m"}"#,
+        ),
+        (
+            ErrorCode::WebhookMalformed,
+            r#"{"code":"webhook_malformed","message":"m"}"#,
+        ),
+        (
+            ErrorCode::WebhookTimestampOutOfRange,
+            r#"{"code":"webhook_timestamp_out_of_range","message":"m"}"#,
+        ),
+        (
+            ErrorCode::WebhookBadSignature,
+            r#"{"code":"webhook_bad_signature","message":"m"}"#,
+        ),
+        (
+            ErrorCode::WebhookBadSecret,
+            r#"{"code":"webhook_bad_secret","message":"m"}"#,
+        ),
+        (
             ErrorCode::InvalidModelOutput,
             r#"{"code":"invalid_model_output","message":"m"}"#,
         ),
@@ -362,6 +382,10 @@ mod tests {
         (
             ErrorCode::RedirectToPrivateAddress,
             r#"{"code":"redirect_to_private_address","message":"m"}"#,
+        ),
+        (
+            ErrorCode::PrivateAddress,
+            r#"{"code":"private_address","message":"m"}"#,
         ),
         (
             ErrorCode::PageTooComplex,

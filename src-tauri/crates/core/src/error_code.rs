@@ -141,6 +141,17 @@ error_codes! {
     BillingInsecureEndpoint => "billing_insecure_endpoint",
     /// A `banter://` link is malformed or not one Banter handles.
     BadDeepLink => "bad_deep_link",
+    /// A webhook delivery lacks `svix-id`, `svix-timestamp` or
+    /// `svix-signature`.
+    WebhookMissingHeader => "webhook_missing_header",
+    /// A webhook header or body is not in the shape Svix and Autumn send.
+    WebhookMalformed => "webhook_malformed",
+    /// A webhook was signed too long ago or too far ahead of our clock.
+    WebhookTimestampOutOfRange => "webhook_timestamp_out_of_range",
+    /// No signature of a webhook matches its body and our secret.
+    WebhookBadSignature => "webhook_bad_signature",
+    /// The configured webhook secret is not `whsec_<base64>`.
+    WebhookBadSecret => "webhook_bad_secret",
 
     // ----- Project generation (core) -----
     /// The model's project plan is not valid JSON of the expected shape.
@@ -163,6 +174,9 @@ error_codes! {
     EmptyPage => "empty_page",
     /// The page redirected to a private or loopback address.
     RedirectToPrivateAddress => "redirect_to_private_address",
+    /// Under the hosted address policy: the address (or one its name
+    /// resolves to) is not on the public internet.
+    PrivateAddress => "private_address",
     /// The page's HTML is too deep or too large to extract safely.
     PageTooComplex => "page_too_complex",
     /// Extracting the page's text took too long.

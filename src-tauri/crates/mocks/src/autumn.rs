@@ -17,11 +17,16 @@
 //!   `POST /__mock/pro_period_end {customer_id, current_period_end}` sets
 //!   any value as the Pro period end; `POST /__mock/answer_as {id}` makes
 //!   every customer answer carry that id (`null` to stop).
+//! - Webhooks, signed as Svix signs them ([`crate::webhooks`]):
+//!   [`AutumnServer::send_webhooks_to`] makes every paid checkout deliver
+//!   `customer.products.updated` to an endpoint once its invoice is
+//!   visible; [`AutumnServer::deliver_webhook`] sends any event now.
 //!
 //! Errors use Autumn's body `{message, code, env}` — also for unknown routes
 //! and malformed bodies, which `autumn-js` parses as JSON whatever the status.
 //! Auth and version are checked before the body, as Autumn's middleware does.
 
+use crate::webhooks::{self, SignedWebhook};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -92,6 +97,26 @@ struct Shared {
     /// How many `/v1` calls arrived, redirected or not.
     api_calls: std::sync::atomic::AtomicU64,
     base_url: String,
+    /// Where paid checkouts are announced, and with which secret.
+    webhook_target: Mutex<Option<WebhookTarget>>,
+    /// Every webhook sent, in order.
+    deliveries: Mutex<Vec<Delivery>>,
+    next_message: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+struct WebhookTarget {
+    url: String,
+    secret: String,
+}
+
+/// One webhook the mock sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub url: String,
+    pub webhook: SignedWebhook,
+    /// The endpoint's HTTP status; `None` when it could not be reached.
+    pub status: Option<u16>,
 }
 
 type AppState = Arc<Shared>;
@@ -145,6 +170,48 @@ impl AutumnServer {
         self.shared.api_calls.load(Ordering::SeqCst)
     }
 
+    /// From now on, each paid checkout delivers a signed
+    /// `customer.products.updated` to `url` once its invoice is visible
+    /// (as Autumn does after Stripe's webhook reaches it).
+    /// A secret that is not `whsec_<base64>` is refused at once.
+    pub fn send_webhooks_to(&self, url: &str, secret: &str) -> anyhow::Result<()> {
+        webhooks::sign(secret, "msg_check", 0, b"")?;
+        *self
+            .shared
+            .webhook_target
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(WebhookTarget {
+            url: url.to_string(),
+            secret: secret.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Signs `event` with `secret` now, under a new message id, and POSTs
+    /// it to `url` (loopback only); the delivery is recorded too.
+    pub async fn deliver_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        event: &Value,
+    ) -> anyhow::Result<Delivery> {
+        deliver(&self.shared, url, secret, event).await
+    }
+
+    /// Every webhook this mock has sent, oldest first.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared
+            .deliveries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The customer as a webhook shows it (API 1.2, without invoices).
+    pub fn customer_json(&self, customer_id: &str) -> Option<Value> {
+        customer_json(&self.shared, customer_id)
+    }
+
     /// Makes every customer answer carry `id` (`None`: its own id again).
     pub fn answer_as(&self, id: Option<&str>) {
         *self
@@ -194,6 +261,9 @@ pub async fn start_autumn(config: AutumnConfig, addr: SocketAddr) -> std::io::Re
         redirect_to: Mutex::default(),
         api_calls: std::sync::atomic::AtomicU64::new(0),
         base_url: format!("http://{addr}"),
+        webhook_target: Mutex::default(),
+        deliveries: Mutex::default(),
+        next_message: std::sync::atomic::AtomicU64::new(0),
     });
     let app = Router::new()
         .route("/v1/customers", post(get_or_create))
@@ -603,6 +673,7 @@ async fn pay(State(state): State<AppState>, Path(id): Path<String>) -> Response 
     tokio::spawn(async move {
         tokio::time::sleep(lag).await;
         record_payment(&shared, &checkout, &invoice_id);
+        announce_payment(&shared, &checkout).await;
     });
     match success_url {
         Some(url) => Redirect::to(&url).into_response(),
@@ -634,6 +705,63 @@ fn record_payment(state: &Shared, checkout: &Checkout, invoice_id: &str) {
             "hosted_invoice_url": null,
         }));
     }
+}
+
+/// Sends `customer.products.updated` for a paid checkout, if webhooks are on.
+async fn announce_payment(state: &Shared, checkout: &Checkout) {
+    let target = state
+        .webhook_target
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let Some(target) = target else {
+        return;
+    };
+    let Some(customer) = customer_json(state, &checkout.customer_id) else {
+        return;
+    };
+    let event = webhooks::products_updated(customer, "new", &checkout.product_id);
+    if let Err(error) = deliver(state, &target.url, &target.secret, &event).await {
+        tracing::warn!(%error, "mock Autumn could not sign a webhook");
+    }
+}
+
+fn customer_json(state: &Shared, customer_id: &str) -> Option<Value> {
+    let store = state.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let customer = store.customers.get(customer_id)?;
+    Some(render(state, customer, false))
+}
+
+/// Signs `event` now under the next message id and POSTs it to `url`;
+/// records the delivery (an unreachable endpoint is recorded without a
+/// status, as Svix would retry it later).
+async fn deliver(
+    state: &Shared,
+    url: &str,
+    secret: &str,
+    event: &Value,
+) -> anyhow::Result<Delivery> {
+    let n = state.next_message.fetch_add(1, Ordering::SeqCst) + 1;
+    let id = format!("msg_mock_{n}");
+    let webhook = SignedWebhook::sign(secret, &id, webhooks::now_seconds(), event)?;
+    let status = match webhook.deliver(url).await {
+        Ok(status) => Some(status),
+        Err(error) => {
+            tracing::warn!(%error, "mock Autumn could not deliver a webhook");
+            None
+        }
+    };
+    let delivery = Delivery {
+        url: url.to_string(),
+        webhook,
+        status,
+    };
+    state
+        .deliveries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(delivery.clone());
+    Ok(delivery)
 }
 
 /// Pro's `credits` feature as a 1.2 customer shows it: unlimited.

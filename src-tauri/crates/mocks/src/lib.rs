@@ -3,7 +3,8 @@
 //! One concern per module:
 //! - [`azure`]: the Azure OpenAI (and OpenAI-compatible) chat-completions
 //!   mock; its types are re-exported here since most tests want them.
-//! - [`autumn`]: the Autumn billing mock.
+//! - [`autumn`]: the Autumn billing mock; [`webhooks`]: its webhooks, signed
+//!   and delivered as Svix does.
 //! - [`site`]: web pages for the scraping tests.
 //! - [`scenario`], [`stream`], [`reply`], [`project`], [`errors`]: how the
 //!   chat mock picks a behaviour, streams, words replies, plans projects and
@@ -21,6 +22,7 @@ pub mod reply;
 pub mod scenario;
 pub mod site;
 pub mod stream;
+pub mod webhooks;
 
 pub use azure::{start, start_on, MockConfig, MockServer, RecordedRequest};
 pub use process::announce_and_wait;

@@ -1,6 +1,7 @@
 //! What can go wrong buying credits, by stable code.
 
 use super::deep_link::DeepLinkError;
+use super::webhook_error::WebhookError;
 use crate::error::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +33,8 @@ pub enum BillingError {
     InsecureEndpoint(String),
     #[error(transparent)]
     DeepLink(#[from] DeepLinkError),
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 impl BillingError {
@@ -49,6 +52,7 @@ impl BillingError {
             Self::Redirected { .. } => ErrorCode::BillingRedirected,
             Self::InsecureEndpoint(_) => ErrorCode::BillingInsecureEndpoint,
             Self::DeepLink(e) => e.code(),
+            Self::Webhook(e) => e.code(),
         }
     }
 

@@ -11,6 +11,8 @@ use super::error::BillingError;
 use super::link_check::{LinkCheck, LinkCheckFlag};
 use super::products::Product;
 use super::validate;
+use super::webhook::VerifiedWebhook;
+use super::webhook_event::webhook_customer;
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::error::Result;
@@ -323,6 +325,32 @@ where
             pro_until,
             pending: self.pending().await?,
         })
+    }
+
+    /// Reconciles the customer a verified webhook names — the webhook
+    /// itself grants nothing (see [`super::webhook_event`]). This core
+    /// holds one profile: a webhook that names nobody, or someone else,
+    /// changes nothing and answers `None`.
+    pub async fn reconcile_webhook(
+        &self,
+        webhook: &VerifiedWebhook,
+    ) -> Result<Option<ReconcileReport>> {
+        let event = webhook.event.event_type();
+        match webhook_customer(webhook) {
+            Some(customer) if customer.as_str() == self.profile.id => {
+                tracing::info!(event, "webhook: reconciling");
+                self.reconcile().await.map(Some)
+            }
+            // The id is not logged: it is not ours to show.
+            Some(_) => {
+                tracing::warn!(event, "webhook about another customer; ignored");
+                Ok(None)
+            }
+            None => {
+                tracing::debug!(event, "webhook names no customer; acknowledged");
+                Ok(None)
+            }
+        }
     }
 
     /// Pro while Autumn lists it active; cached until the paid period ends

@@ -30,6 +30,12 @@ pub enum ScrapeError {
         "the page redirected to {url:?}, a {scope} address; a public page may not send Banter into your machine or network"
     )]
     RedirectToPrivate { url: String, scope: &'static str },
+    /// Under the hosted policy: the typed address, or an address its name
+    /// resolves to, is not on the public internet (see `scrape::network`).
+    #[error(
+        "{url:?} leads to a {scope} address; only pages on the public internet can be scraped here"
+    )]
+    PrivateAddress { url: String, scope: &'static str },
     /// Found before parsing, by `scrape::structure`.
     #[error("the page is too complex to read: {reason}")]
     PageTooComplex { reason: String },
@@ -51,6 +57,7 @@ impl ScrapeError {
             Self::Network(_) => ErrorCode::Network,
             Self::EmptyPage => ErrorCode::EmptyPage,
             Self::RedirectToPrivate { .. } => ErrorCode::RedirectToPrivateAddress,
+            Self::PrivateAddress { .. } => ErrorCode::PrivateAddress,
             Self::PageTooComplex { .. } => ErrorCode::PageTooComplex,
             Self::ExtractionTimeout { .. } => ErrorCode::ExtractionTimeout,
         }
@@ -67,6 +74,7 @@ impl ScrapeError {
             | Self::TooManyRedirects { .. }
             | Self::EmptyPage
             | Self::RedirectToPrivate { .. }
+            | Self::PrivateAddress { .. }
             | Self::PageTooComplex { .. }
             | Self::ExtractionTimeout { .. } => true,
             Self::HttpError { status } => (400..500).contains(status),

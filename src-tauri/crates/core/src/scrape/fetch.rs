@@ -6,7 +6,7 @@
 //! XHTML or plain text.
 
 use super::charset;
-use super::network::{Connector, Network, Origin};
+use super::network::{Connector, Network, Origin, ScrapePolicy};
 use super::url::validate;
 use super::{ScrapeError, ScrapeLimits};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
@@ -28,18 +28,19 @@ pub struct Page {
     pub text: String,
 }
 
-/// Fetches `url` within `limits`, finding and judging addresses with
-/// `network`.
+/// Fetches `url` within `limits`, finding addresses with `network` and
+/// judging them under `policy`.
 pub async fn fetch(
     url: Url,
     limits: &ScrapeLimits,
     network: &Network,
+    policy: ScrapePolicy,
 ) -> Result<Page, ScrapeError> {
     // Setting up TLS is local work, done before the clock starts.
     let connector = Connector::new(limits)?;
     // reqwest's timeout holds for each request too; this one bounds the
     // whole chain, name lookups and our reading loop included.
-    let chain = fetch_inner(&connector, url, limits, network);
+    let chain = fetch_inner(&connector, url, limits, network, policy);
     tokio::time::timeout(limits.total_timeout, chain)
         .await
         .map_err(|_| ScrapeError::Timeout)?
@@ -50,12 +51,14 @@ async fn fetch_inner(
     url: Url,
     limits: &ScrapeLimits,
     network: &Network,
+    policy: ScrapePolicy,
 ) -> Result<Page, ScrapeError> {
     let mut current = url;
     let mut origin = Origin::Typed;
     let mut redirects = 0;
     loop {
-        let hop = network.hop(&current, origin).await?;
+        let hop = network.hop(&current, origin, policy).await?;
+        network.check_connect(&hop)?;
         let response = connector
             .client_for(&current, &hop)
             .get(current.clone())

@@ -1,7 +1,8 @@
 //! URL scraping (priced by [`crate::ledger::Action::UrlScrape`]): a web page's title and main text, stored on a
 //! project (or starting a new one).
 //!
-//! validate the address (http/https only; `bad_url` costs nothing) → pay,
+//! validate the address (http/https only; `bad_url` costs nothing, and so
+//! does a literal non-public address under [`ScrapePolicy::Hosted`]) → pay,
 //! opening the job in the paying transaction → fetch within limits,
 //! following redirects hop by hop under the address rules of [`network`]
 //! → decode → check the page's shape and extract the main text under a
@@ -21,7 +22,7 @@ mod url;
 
 pub use error::ScrapeError;
 pub use limits::{ScrapeLimits, MAX_ELEMENTS, MAX_NESTING_DEPTH, MAX_PAGE_BYTES};
-pub use network::Network;
+pub use network::{Network, ScrapePolicy};
 pub use url::{validate as validate_url, MAX_URL_CHARS};
 
 use crate::error::{Error, Result};
@@ -63,6 +64,7 @@ pub struct Scraper {
     projects: ProjectStore,
     limits: ScrapeLimits,
     network: Network,
+    policy: ScrapePolicy,
 }
 
 impl Scraper {
@@ -72,6 +74,7 @@ impl Scraper {
             projects,
             limits: ScrapeLimits::default(),
             network: Network::default(),
+            policy: ScrapePolicy::Local,
         })
     }
 
@@ -83,8 +86,23 @@ impl Scraper {
         })
     }
 
-    /// This scraper with another resolver and address policy (tests call a
+    /// This scraper under another [`ScrapePolicy`]: a server fetching URLs
+    /// for strangers uses [`ScrapePolicy::Hosted`]; the desktop keeps the
+    /// default [`ScrapePolicy::Local`].
+    pub fn with_policy(&self, policy: ScrapePolicy) -> Self {
+        Self {
+            policy,
+            ..self.clone()
+        }
+    }
+
+    pub fn policy(&self) -> ScrapePolicy {
+        self.policy
+    }
+
+    /// This scraper with another resolver and address scopes (tests call a
     /// loopback address "public" this way, without leaving 127.0.0.0/8).
+    /// Its [`ScrapePolicy`] is kept.
     #[cfg(feature = "test-support")]
     pub fn with_network(&self, network: Network) -> Self {
         Self {
@@ -101,6 +119,7 @@ impl Scraper {
     /// [`crate::ledger::Action::UrlScrape`]. See the module docs.
     pub async fn scrape(&self, request: ScrapeRequest) -> Result<ScrapeResult> {
         let url = url::validate(&request.url)?;
+        self.network.check_typed(&url, self.policy)?;
         // An unknown project is the user's mistake: found before paying.
         let target = match &request.project {
             Some(project) => Some(self.projects.get_project(project).await?.id),
@@ -138,7 +157,7 @@ impl Scraper {
         url: reqwest::Url,
         target: Option<i64>,
     ) -> Result<(ProjectSource, Project, bool)> {
-        let page = fetch::fetch(url, &self.limits, &self.network).await?;
+        let page = fetch::fetch(url, &self.limits, &self.network, self.policy).await?;
         let final_url = page.url.to_string();
         let extracted = extract::extract_within(page, &self.limits).await?;
         tracing::info!(job = job.id, chars = extracted.text.len(), "page scraped");

@@ -8,15 +8,24 @@
 //! answers "public" to the check and "127.0.0.1" to the connection (DNS
 //! rebinding) gets nowhere.
 //!
-//! The rule: the address the user typed may be anything, loopback and
-//! private networks included (a desktop user may mean their own intranet
-//! page). A redirect is checked like a typed address and more: a hop that
-//! came from a public address may only lead to public addresses
-//! ([`Scope::is_public`]). A hop that came from a non-public address (the
-//! user's own choice of network) may stay inside non-public addresses.
+//! The rule depends on who asks ([`ScrapePolicy`]):
+//! - [`ScrapePolicy::Local`] (the desktop): the address the user typed may
+//!   be anything, loopback and private networks included (a desktop user
+//!   may mean their own intranet page). A redirect is checked like a typed
+//!   address and more: a hop that came from a public address may only lead
+//!   to public addresses ([`Scope::is_public`]). A hop that came from a
+//!   non-public address (the user's own choice of network) may stay inside
+//!   non-public addresses.
+//! - [`ScrapePolicy::Hosted`] (a server fetching URLs for strangers, the
+//!   classic SSRF target): every hop — the typed address and each redirect
+//!   — must be public, and so must every address its name resolves to.
+//!   A literal address is judged before anything is charged
+//!   ([`Network::check_typed`]); a name when its hop is resolved.
 //!
-//! Resolver and policy are injectable so tests can call a loopback address
-//! "public" without any test ever leaving 127.0.0.0/8.
+//! Resolver and address scopes are injectable so tests can call a loopback
+//! address "public" without any test ever leaving 127.0.0.0/8; the same
+//! seam ([`AddressPolicy::may_connect`]) lets a test forbid connecting
+//! anywhere but loopback, whatever the check under test decides.
 
 use super::address::{literal_ip, scope_of, Scope};
 use super::{ScrapeError, ScrapeLimits};
@@ -40,6 +49,36 @@ pub trait HostResolver: Send + Sync + Debug {
 /// Says which network an address belongs to.
 pub trait AddressPolicy: Send + Sync + Debug {
     fn scope(&self, ip: IpAddr) -> Scope;
+
+    /// A last gate just before connecting to a checked address. The
+    /// product lets every checked address through; tests answer `true`
+    /// for loopback only, so even a broken check cannot make a test
+    /// connect off this machine.
+    fn may_connect(&self, _addr: SocketAddr) -> bool {
+        true
+    }
+}
+
+/// Which hops of a scrape must lead only to public addresses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ScrapePolicy {
+    /// The desktop: the typed address may be anything; a redirect from a
+    /// public hop must stay public.
+    #[default]
+    Local,
+    /// A server fetching for strangers: every hop, the first included, and
+    /// every address a name resolves to must be public.
+    Hosted,
+}
+
+impl ScrapePolicy {
+    /// Whether a hop reached from `origin` must be all public.
+    fn requires_public(self, origin: Origin) -> bool {
+        match self {
+            Self::Hosted => true,
+            Self::Local => origin == Origin::RedirectFrom { public: true },
+        }
+    }
 }
 
 /// The operating system's resolver (`getaddrinfo`, through tokio).
@@ -66,7 +105,9 @@ impl AddressPolicy for StandardPolicy {
 #[derive(Debug, Clone)]
 pub struct Network {
     resolver: Arc<dyn HostResolver>,
-    policy: Arc<dyn AddressPolicy>,
+    /// Which network an address is in (not to be confused with the
+    /// [`ScrapePolicy`] that says which hops must be public).
+    scopes: Arc<dyn AddressPolicy>,
 }
 
 impl Default for Network {
@@ -78,7 +119,7 @@ impl Default for Network {
 /// Where a hop's address came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// The address the user typed: any address is allowed.
+    /// The address the user typed (any address, under [`ScrapePolicy::Local`]).
     Typed,
     /// A redirect from a hop whose addresses were all public (`true`) or
     /// not.
@@ -95,12 +136,29 @@ pub struct Hop {
 }
 
 impl Network {
-    pub fn new(resolver: Arc<dyn HostResolver>, policy: Arc<dyn AddressPolicy>) -> Self {
-        Self { resolver, policy }
+    pub fn new(resolver: Arc<dyn HostResolver>, scopes: Arc<dyn AddressPolicy>) -> Self {
+        Self { resolver, scopes }
     }
 
-    /// Resolves `url`'s host once and checks the addresses for `origin`.
-    pub async fn hop(&self, url: &Url, origin: Origin) -> Result<Hop, ScrapeError> {
+    /// Refuses, before anything is charged, a typed literal address that
+    /// `policy` forbids on a first hop (names are judged by [`Self::hop`]).
+    pub fn check_typed(&self, url: &Url, policy: ScrapePolicy) -> Result<(), ScrapeError> {
+        match literal_ip(url) {
+            Some(ip) if policy.requires_public(Origin::Typed) => {
+                check_public(url, &[self.scopes.scope(ip)], Origin::Typed)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Resolves `url`'s host once and checks the addresses for `origin`
+    /// under `policy`.
+    pub async fn hop(
+        &self,
+        url: &Url,
+        origin: Origin,
+        policy: ScrapePolicy,
+    ) -> Result<Hop, ScrapeError> {
         let port = url.port_or_known_default().unwrap_or(80);
         let addrs = match literal_ip(url) {
             Some(ip) => vec![SocketAddr::new(ip, port)],
@@ -117,19 +175,43 @@ impl Network {
                 addrs
             }
         };
-        let scopes: Vec<Scope> = addrs.iter().map(|a| self.policy.scope(a.ip())).collect();
+        let scopes: Vec<Scope> = addrs.iter().map(|a| self.scopes.scope(a.ip())).collect();
         let public = scopes.iter().all(|s| s.is_public());
-        if origin == (Origin::RedirectFrom { public: true }) {
-            if let Some(scope) = scopes.iter().find(|s| !s.is_public()) {
-                tracing::info!(scope = scope.label(), "refused a redirect off the internet");
-                return Err(ScrapeError::RedirectToPrivate {
-                    url: url.as_str().chars().take(200).collect(),
-                    scope: scope.label(),
-                });
-            }
+        if policy.requires_public(origin) {
+            check_public(url, &scopes, origin)?;
         }
         Ok(Hop { addrs, public })
     }
+
+    /// The last gate before connecting to `hop` ([`AddressPolicy::may_connect`]).
+    pub fn check_connect(&self, hop: &Hop) -> Result<(), ScrapeError> {
+        match hop.addrs.iter().find(|a| !self.scopes.may_connect(**a)) {
+            Some(addr) => Err(ScrapeError::Network(format!(
+                "connecting to {addr} is not allowed here"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Refuses a hop unless every one of its addresses' `scopes` is public:
+/// a typed address is [`ScrapeError::PrivateAddress`], a redirect
+/// [`ScrapeError::RedirectToPrivate`].
+fn check_public(url: &Url, scopes: &[Scope], origin: Origin) -> Result<(), ScrapeError> {
+    let Some(scope) = scopes.iter().find(|s| !s.is_public()) else {
+        return Ok(());
+    };
+    let (url, scope) = (url.as_str().chars().take(200).collect(), scope.label());
+    Err(match origin {
+        Origin::Typed => {
+            tracing::info!(scope, "refused an address off the internet");
+            ScrapeError::PrivateAddress { url, scope }
+        }
+        Origin::RedirectFrom { .. } => {
+            tracing::info!(scope, "refused a redirect off the internet");
+            ScrapeError::RedirectToPrivate { url, scope }
+        }
+    })
 }
 
 /// Host name → the checked addresses of its latest hop.
@@ -263,22 +345,31 @@ mod tests {
             "http://[fe80::1]/",
             "http://[fd00::1]/",
         ] {
-            let err = net.hop(&url(target), from_public).await.unwrap_err();
+            let err = net
+                .hop(&url(target), from_public, ScrapePolicy::Local)
+                .await
+                .unwrap_err();
             assert_eq!(err.code(), ErrorCode::RedirectToPrivateAddress, "{target}");
         }
         // A public target is fine, and so is anything typed, or reached
         // from a non-public hop.
         assert!(
-            net.hop(&url("http://127.0.0.2/"), from_public)
+            net.hop(&url("http://127.0.0.2/"), from_public, ScrapePolicy::Local)
                 .await
                 .unwrap()
                 .public
         );
-        let typed = net.hop(&url("http://[::1]/"), Origin::Typed).await.unwrap();
+        let typed = net
+            .hop(&url("http://[::1]/"), Origin::Typed, ScrapePolicy::Local)
+            .await
+            .unwrap();
         assert_eq!(typed.addrs, vec!["[::1]:80".parse().unwrap()]);
         assert!(!typed.public);
         let inside = Origin::RedirectFrom { public: false };
-        assert!(net.hop(&url("http://2130706433/"), inside).await.is_ok());
+        assert!(net
+            .hop(&url("http://2130706433/"), inside, ScrapePolicy::Local)
+            .await
+            .is_ok());
     }
 
     #[tokio::test]
@@ -286,7 +377,11 @@ mod tests {
         let (net, resolver) = network();
         let target = url("http://public.test:8123/page");
         let hop = net
-            .hop(&target, Origin::RedirectFrom { public: true })
+            .hop(
+                &target,
+                Origin::RedirectFrom { public: true },
+                ScrapePolicy::Local,
+            )
             .await
             .unwrap();
         assert_eq!(hop.addrs, vec!["127.0.0.2:8123".parse().unwrap()]);
@@ -303,5 +398,124 @@ mod tests {
         assert!(err.is_connect() || err.is_request(), "{err:?}");
         let pins = connector.pins.lock().unwrap().clone();
         assert_eq!(pins.get("public.test"), Some(&hop.addrs));
+    }
+
+    /// Names with several addresses, for the hosted policy.
+    #[derive(Debug)]
+    struct Several;
+
+    impl HostResolver for Several {
+        fn lookup<'a>(&'a self, host: &'a str, port: u16) -> Lookup<'a> {
+            let ips: Vec<IpAddr> = match host {
+                "public.test" => vec![[127, 0, 0, 2].into(), [127, 0, 0, 2].into()],
+                "mixed.test" => vec![[127, 0, 0, 2].into(), [10, 0, 0, 1].into()],
+                "metadata.test" => vec![[169, 254, 169, 254].into(), [127, 0, 0, 2].into()],
+                "mapped.test" => vec!["::ffff:127.0.0.1".parse().unwrap()],
+                _ => vec![[127, 0, 0, 1].into()],
+            };
+            Box::pin(async move {
+                Ok(ips
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect())
+            })
+        }
+    }
+
+    const NOT_PUBLIC: [&str; 9] = [
+        "http://127.0.0.1/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://2130706433/",
+        "http://[fd00::1]/",
+        "http://192.168.1.1/",
+    ];
+
+    const NAMES_NOT_ALL_PUBLIC: [&str; 4] = [
+        "http://mixed.test/",
+        "http://metadata.test/",
+        "http://mapped.test/",
+        "http://localhost/",
+    ];
+
+    #[tokio::test]
+    async fn hosted_refuses_every_non_public_first_hop() {
+        let net = Network::new(Arc::new(Several), Arc::new(TwoIsPublic));
+        let hosted = ScrapePolicy::Hosted;
+        for target in NOT_PUBLIC {
+            let err = net.check_typed(&url(target), hosted).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::PrivateAddress, "{target}");
+            let err = net
+                .hop(&url(target), Origin::Typed, hosted)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), ErrorCode::PrivateAddress, "{target}");
+            // The desktop still lets the user type these.
+            assert!(net.check_typed(&url(target), ScrapePolicy::Local).is_ok());
+            assert!(net
+                .hop(&url(target), Origin::Typed, ScrapePolicy::Local)
+                .await
+                .is_ok());
+        }
+        // A name is judged by every address it resolves to: one private
+        // address is enough to refuse it, even beside a public one.
+        for target in NAMES_NOT_ALL_PUBLIC {
+            assert!(
+                net.check_typed(&url(target), hosted).is_ok(),
+                "names resolve later"
+            );
+            let err = net
+                .hop(&url(target), Origin::Typed, hosted)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), ErrorCode::PrivateAddress, "{target}");
+        }
+        let public = net
+            .hop(&url("http://public.test/"), Origin::Typed, hosted)
+            .await
+            .unwrap();
+        assert!(public.public);
+        assert_eq!(public.addrs.len(), 2);
+        assert!(net.check_typed(&url("http://127.0.0.2/"), hosted).is_ok());
+    }
+
+    #[tokio::test]
+    async fn hosted_refuses_every_non_public_redirect_whatever_it_came_from() {
+        let net = Network::new(Arc::new(Several), Arc::new(TwoIsPublic));
+        for origin in [
+            Origin::RedirectFrom { public: true },
+            Origin::RedirectFrom { public: false },
+        ] {
+            for target in NOT_PUBLIC.iter().chain(NAMES_NOT_ALL_PUBLIC.iter()) {
+                let err = net
+                    .hop(&url(target), origin, ScrapePolicy::Hosted)
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.code(), ErrorCode::RedirectToPrivateAddress, "{target}");
+            }
+            assert!(net
+                .hop(&url("http://public.test/"), origin, ScrapePolicy::Hosted)
+                .await
+                .is_ok());
+        }
+        // Locally, a redirect from a non-public hop may stay inside.
+        let inside = Origin::RedirectFrom { public: false };
+        assert!(net
+            .hop(&url("http://mixed.test/"), inside, ScrapePolicy::Local)
+            .await
+            .is_ok());
+    }
+
+    #[test]
+    fn the_product_policy_is_local_and_lets_checked_addresses_connect() {
+        assert_eq!(ScrapePolicy::default(), ScrapePolicy::Local);
+        let hop = Hop {
+            addrs: vec!["10.0.0.1:80".parse().unwrap()],
+            public: false,
+        };
+        assert!(Network::default().check_connect(&hop).is_ok());
     }
 }

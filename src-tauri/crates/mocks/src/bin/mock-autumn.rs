@@ -19,6 +19,12 @@ struct Args {
     /// Milliseconds between paying and the invoice showing (webhook lag)
     #[arg(long, default_value_t = 0)]
     payment_lag_ms: u64,
+    /// Announce each paid checkout with a signed webhook to this loopback URL
+    #[arg(long, requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The Svix signing secret (`whsec_<base64>`) for --webhook-url
+    #[arg(long, requires = "webhook_url")]
+    webhook_secret: Option<String>,
 }
 
 #[tokio::main]
@@ -32,5 +38,10 @@ async fn main() -> anyhow::Result<()> {
     let server = start_autumn(config, addr)
         .await
         .with_context(|| format!("mock-autumn: starting on {addr}"))?;
+    if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
+        server
+            .send_webhooks_to(url, secret)
+            .context("mock-autumn: --webhook-secret")?;
+    }
     announce_and_wait(&server.base_url()).await
 }
