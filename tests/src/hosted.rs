@@ -4,6 +4,7 @@
 
 use crate::at;
 use banter_core::billing::autumn::AutumnClient;
+use banter_core::billing::WebhookSecret;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
 use banter_core::providers::Secret;
@@ -37,24 +38,48 @@ pub struct Hosted {
 
 impl Hosted {
     pub async fn start(time: &str) -> Self {
-        Self::start_with(time, None).await
+        Self::start_with(time, None, None).await
     }
 
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
     pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
-        Self::start_with(time, Some(client)).await
+        Self::start_with(time, Some(client), None).await
     }
 
-    async fn start_with(time: &str, autumn: Option<AutumnClient>) -> Self {
+    /// [`Self::selling`], and Autumn's webhooks signed with `webhook_secret`
+    /// are taken.
+    pub async fn selling_with_webhooks(
+        time: &str,
+        autumn_url: &str,
+        key: &str,
+        webhook_secret: &str,
+    ) -> Self {
+        let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
+        let secret = WebhookSecret::parse(webhook_secret).expect("a whsec_ secret");
+        Self::start_with(time, Some(client), Some(secret)).await
+    }
+
+    async fn start_with(
+        time: &str,
+        autumn: Option<AutumnClient>,
+        webhooks: Option<WebhookSecret>,
+    ) -> Self {
         let database_url = banter_mocks::postgres::shared()
             .expect("test Postgres")
             .fresh_database()
             .expect("fresh database");
         let clock = ManualClock::new(at(time));
         let shared: SharedClock = Arc::new(clock.clone());
-        let a = instance(&database_url, shared.clone(), "a", autumn.clone()).await;
-        let b = instance(&database_url, shared, "b", autumn).await;
+        let a = instance(
+            &database_url,
+            shared.clone(),
+            "a",
+            autumn.clone(),
+            webhooks.clone(),
+        )
+        .await;
+        let b = instance(&database_url, shared, "b", autumn, webhooks).await;
         Self {
             a,
             b,
@@ -118,12 +143,16 @@ async fn instance(
     clock: SharedClock,
     name: &str,
     autumn: Option<AutumnClient>,
+    webhooks: Option<WebhookSecret>,
 ) -> Instance {
     let store = PgStore::connect_lazy(database_url, POOL_SIZE).expect("store");
     store.migrate().await.expect("migrate");
     let mut state = AppState::new(store, clock, format!("test-{name}"));
     if let Some(client) = autumn {
         state = state.with_autumn(client);
+    }
+    if let Some(secret) = webhooks {
+        state = state.with_webhook_secret(secret);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -27,5 +27,6 @@ mod search_export;
 mod send_path;
 mod server_accounts;
 mod server_purchases;
+mod server_webhooks;
 mod signals;
 mod webhooks;

@@ -63,7 +63,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotSignedIn
         | ErrorCode::TokenExpired
         | ErrorCode::DeviceRevoked
-        | ErrorCode::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+        | ErrorCode::RefreshTokenReused
+        | ErrorCode::WebhookBadSignature
+        | ErrorCode::WebhookTimestampOutOfRange => StatusCode::UNAUTHORIZED,
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress => StatusCode::CONFLICT,

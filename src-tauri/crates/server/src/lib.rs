@@ -13,6 +13,7 @@ pub mod health;
 pub mod routes;
 pub mod state;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use state::AppState;
@@ -37,6 +38,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/purchases/checkout", post(routes::purchases::checkout))
         .route("/v1/purchases/pending", get(routes::purchases::pending))
         .route("/v1/purchases/refresh", post(routes::purchases::refresh))
+        .route(
+            "/v1/webhooks/autumn",
+            post(routes::webhooks::autumn)
+                .layer(DefaultBodyLimit::max(routes::webhooks::MAX_WEBHOOK_BYTES)),
+        )
         .with_state(state)
 }
 

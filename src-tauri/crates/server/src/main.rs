@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use banter_core::billing::autumn::AutumnClient;
+use banter_core::billing::WebhookSecret;
 use banter_core::clock::SystemClock;
 use banter_core::db::postgres::PgStore;
 use banter_server::config::Config;
@@ -42,6 +43,13 @@ async fn main() -> anyhow::Result<()> {
             state = state.with_autumn(client);
         }
         None => tracing::warn!("AUTUMN_SECRET_KEY is not set: purchases are off"),
+    }
+    match &config.autumn_webhook_secret {
+        Some(secret) => {
+            let secret = WebhookSecret::parse(secret.expose()).context("AUTUMN_WEBHOOK_SECRET")?;
+            state = state.with_webhook_secret(secret);
+        }
+        None => tracing::warn!("AUTUMN_WEBHOOK_SECRET is not set: webhooks are refused"),
     }
     banter_server::serve(state, listener, shutdown_signal())
         .await

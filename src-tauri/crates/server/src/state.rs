@@ -2,10 +2,12 @@
 //! beyond one request: the database is the only memory instances share.
 
 use banter_core::billing::autumn::AutumnClient;
+use banter_core::billing::{WebhookSecret, WebhookVerifier};
 use banter_core::clock::SharedClock;
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::ledger::Ledger;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -16,6 +18,8 @@ pub struct AppState {
     pub instance: String,
     /// Autumn with the operator's secret key; `None` when purchases are off.
     pub autumn: Option<AutumnClient>,
+    /// Checks Autumn's webhooks; `None` when no signing secret is set.
+    pub webhooks: Option<Arc<WebhookVerifier>>,
 }
 
 impl AppState {
@@ -29,7 +33,14 @@ impl AppState {
             clock,
             instance,
             autumn: None,
+            webhooks: None,
         }
+    }
+
+    /// Autumn's webhooks are checked with `secret`.
+    pub fn with_webhook_secret(mut self, secret: WebhookSecret) -> Self {
+        self.webhooks = Some(Arc::new(WebhookVerifier::new(secret, self.clock.clone())));
+        self
     }
 
     /// Purchases go to Autumn through `client`.

@@ -5,3 +5,4 @@
 pub mod account;
 pub mod credits;
 pub mod purchases;
+pub mod webhooks;
