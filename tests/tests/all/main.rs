@@ -24,4 +24,5 @@ mod reply_journal;
 mod scraping;
 mod search_export;
 mod send_path;
+mod sign_in;
 mod signals;

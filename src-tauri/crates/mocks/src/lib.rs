@@ -4,15 +4,18 @@
 //! - [`azure`]: the Azure OpenAI (and OpenAI-compatible) chat-completions
 //!   mock; its types are re-exported here since most tests want them.
 //! - [`autumn`]: the Autumn billing mock.
+//! - [`oidc`]: an OpenID Connect issuer (discovery, JWKS, authorization
+//!   code with PKCE, RS256 ID tokens) for the sign-in tests.
 //! - [`site`]: web pages for the scraping tests.
 //! - [`scenario`], [`stream`], [`reply`], [`project`], [`errors`]: how the
 //!   chat mock picks a behaviour, streams, words replies, plans projects and
 //!   shapes Azure's error bodies.
-//! - [`process`]: the start-up the two mock binaries share.
+//! - [`process`]: the start-up the mock binaries share.
 
 pub mod autumn;
 pub mod azure;
 pub mod errors;
+pub mod oidc;
 pub mod process;
 pub mod project;
 pub mod reply;
