@@ -6,9 +6,9 @@
 //! signs in, it is only noted.
 
 use crate::events::PurchaseCheck;
-use banter_core::billing::deep_link;
 use crate::state::AppCore;
 use crate::windows;
+use banter_core::billing::deep_link;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;

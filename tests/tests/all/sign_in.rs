@@ -21,7 +21,7 @@ const APP_REDIRECT: &str = "banter://auth/callback";
 async fn mock_with(config: OidcConfig) -> OidcServer {
     start_oidc(config, ([127, 0, 0, 1], 0).into())
         .await
-        .unwrap()
+        .expect("start mock-oidc")
 }
 
 /// The mock, signing Alice in at once (no page).
@@ -46,7 +46,7 @@ async fn provider_with_secret(mock: &OidcServer, secret: Option<&str>) -> OidcPr
         },
     )
     .await
-    .unwrap()
+    .expect("discover mock-oidc")
 }
 
 /// The system browser: follows nothing, so each hop is seen.
@@ -54,20 +54,20 @@ fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
+        .expect("an HTTP client")
 }
 
 /// Opens `url` in the "browser" and returns where the provider redirects.
 async fn redirect_from(url: &str) -> String {
-    let response = browser().get(url).send().await.unwrap();
-    assert_eq!(response.status(), 302, "{}", response.text().await.unwrap());
-    response
+    let response = browser().get(url).send().await.expect("authorize");
+    let status = response.status();
+    let location = response
         .headers()
         .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string()
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_string);
+    assert_eq!(status, 302, "{location:?}");
+    location.expect("a Location")
 }
 
 /// The app's path: the redirect arrives as a deep link and goes through
@@ -78,7 +78,7 @@ async fn answer_through_deep_link(attempt: &SignInAttempt) -> AuthorizationRespo
         location.starts_with("banter://auth/callback?"),
         "{location}"
     );
-    match deep_link::parse(&location).unwrap() {
+    match deep_link::parse(&location).expect("a valid link") {
         DeepLink::AuthCallback(answer) => answer,
         other => panic!("not a sign-in link: {other:?}"),
     }
@@ -86,9 +86,9 @@ async fn answer_through_deep_link(attempt: &SignInAttempt) -> AuthorizationRespo
 
 /// An attempt for the app, signed in at the mock, with its grant.
 async fn grant_for(provider: &OidcProvider) -> CodeGrant {
-    let attempt = provider.begin(APP_REDIRECT).unwrap();
+    let attempt = provider.begin(APP_REDIRECT).expect("begin");
     let answer = answer_through_deep_link(&attempt).await;
-    attempt.finish(answer).unwrap()
+    attempt.finish(answer).expect("finish")
 }
 
 async fn sign_in(
@@ -266,7 +266,7 @@ async fn refused_with(misbehaviour: Misbehaviour) -> AccountError {
     let mock = mock().await;
     let provider = provider(&mock).await;
     mock.misbehave(misbehaviour);
-    let err = sign_in(&provider).await.unwrap_err();
+    let err = sign_in(&provider).await.expect_err("refused");
     assert_eq!(err.code(), ErrorCode::IdTokenInvalid, "{err:?}");
     assert_eq!(
         mock.tokens_issued(),

@@ -160,8 +160,9 @@ struct PendingCode {
 struct Keys {
     /// Listed in the JWKS; the last one signs.
     published: Vec<SigningKey>,
-    /// Never listed; signs under [`Misbehaviour::unlisted_key`].
-    unlisted: SigningKey,
+    /// Never listed; signs under [`Misbehaviour::unlisted_key`]. Made on
+    /// first use, so a mock that never misbehaves starts with one key only.
+    unlisted: Option<SigningKey>,
     generated: usize,
 }
 
@@ -251,7 +252,7 @@ pub async fn start_oidc(config: OidcConfig, addr: SocketAddr) -> anyhow::Result<
     let addr = listener.local_addr()?;
     let keys = Keys {
         published: vec![SigningKey::generate("mock-key-1")?],
-        unlisted: SigningKey::generate("mock-key-unlisted")?,
+        unlisted: None,
         generated: 1,
     };
     let shared = Arc::new(Shared {
@@ -666,9 +667,12 @@ fn issue_tokens(shared: &Shared, pending: &PendingCode) -> anyhow::Result<serde_
         email_verified: true,
         name: &pending.user.name,
     };
-    let keys = lock(&shared.keys);
-    let key = if misbehaviour.unlisted_key {
-        &keys.unlisted
+    let mut keys = lock(&shared.keys);
+    if misbehaviour.unlisted_key && keys.unlisted.is_none() {
+        keys.unlisted = Some(SigningKey::generate("mock-key-unlisted")?);
+    }
+    let key = if let (true, Some(unlisted)) = (misbehaviour.unlisted_key, &keys.unlisted) {
+        unlisted
     } else {
         keys.published
             .last()

@@ -11,7 +11,7 @@ fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
+        .expect("an HTTP client")
 }
 
 /// A valid request's query, with `overrides` replacing or adding pairs.
@@ -97,11 +97,14 @@ async fn authorize_sends_other_faults_back_to_the_client() {
     }
 }
 
+/// A token request's form fields.
+type Form = &'static [(&'static str, &'static str)];
+
 #[tokio::test]
 async fn token_answers_errors_in_rfc_6749_form() {
     let mock = start_default().await.unwrap();
     let token = format!("{}/token", mock.issuer());
-    let cases: [(&[(&str, &str)], u16, &str); 3] = [
+    let cases: [(Form, u16, &str); 3] = [
         (&[("grant_type", "password")], 400, "unsupported_grant_type"),
         (
             &[("grant_type", "authorization_code"), ("client_id", "x")],

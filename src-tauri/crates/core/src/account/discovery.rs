@@ -42,6 +42,12 @@ pub fn discovery_url(issuer: &str) -> Result<Url> {
     )
 }
 
+/// [`discover`] with sign-in's own HTTP client (no redirects, timeouts),
+/// for a client that only needs the metadata to build its authorization URL.
+pub async fn fetch(issuer: &str) -> Result<ProviderMetadata> {
+    discover(&http::client()?, issuer).await
+}
+
 /// Fetches and checks `issuer`'s discovery document: the `issuer` it names
 /// must equal `issuer` exactly (else tokens from one tenant could pass for
 /// another's), every endpoint must be https (or http to this computer), and

@@ -189,6 +189,118 @@ mod tests {
         )
     }
 
+    const ISS: &str = "http://127.0.0.1:9/issuer";
+    const CLIENT: &str = "banter-desktop";
+    const NOW: i64 = 1_800_000_000;
+
+    fn verifier() -> IdTokenVerifier {
+        // Never fetched: these tests check claims only.
+        let jwks = JwksCache::new(
+            reqwest::Client::new(),
+            "http://127.0.0.1:9/jwks".parse().unwrap(),
+        );
+        IdTokenVerifier::new(ISS, CLIENT, jwks)
+    }
+
+    fn claims(edit: impl FnOnce(&mut serde_json::Value)) -> Claims {
+        let mut value = serde_json::json!({
+            "iss": ISS, "sub": "u1", "aud": CLIENT, "exp": NOW + 300, "iat": NOW,
+            "nonce": "n1", "email": "a@example.test",
+        });
+        edit(&mut value);
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn check(edit: impl FnOnce(&mut serde_json::Value)) -> Result<VerifiedIdentity> {
+        verifier().check_claims(claims(edit), "n1", NOW)
+    }
+
+    #[test]
+    fn good_claims_give_the_identity() {
+        let identity = check(|_| {}).unwrap();
+        assert_eq!(identity.subject, "u1");
+        assert_eq!(identity.email.as_deref(), Some("a@example.test"));
+        // Within the leeway on either side.
+        let leeway = secs(CLOCK_LEEWAY);
+        assert!(check(|c| c["exp"] = (NOW - leeway).into()).is_ok());
+        assert!(check(|c| c["iat"] = (NOW + leeway).into()).is_ok());
+        assert!(check(|c| {
+            c["aud"] = serde_json::json!([CLIENT, "other"]);
+            c["azp"] = CLIENT.into();
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn each_bad_claim_has_its_own_error() {
+        let leeway = secs(CLOCK_LEEWAY);
+        let too_old = NOW - secs(MAX_ID_TOKEN_AGE) - 1;
+        let table: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, AccountError)> = vec![
+            (
+                Box::new(|c| c["exp"] = (NOW - leeway - 1).into()),
+                AccountError::Expired,
+            ),
+            (
+                Box::new(|c| c["iat"] = (NOW + leeway + 1).into()),
+                AccountError::BadIssueTime,
+            ),
+            (
+                Box::new(move |c| c["iat"] = too_old.into()),
+                AccountError::BadIssueTime,
+            ),
+            (
+                Box::new(|c| c["nonce"] = "n2".into()),
+                AccountError::NonceMismatch,
+            ),
+            (
+                Box::new(|c| c["aud"] = "other".into()),
+                AccountError::WrongAudience,
+            ),
+            (
+                Box::new(|c| c["aud"] = serde_json::json!([CLIENT, "other"])),
+                AccountError::WrongAudience,
+            ),
+            (
+                Box::new(|c| c["azp"] = "other".into()),
+                AccountError::WrongAudience,
+            ),
+            (
+                Box::new(|c| c["sub"] = "".into()),
+                AccountError::MissingClaim("sub"),
+            ),
+            (
+                Box::new(|c| {
+                    c.as_object_mut().unwrap().remove("sub");
+                }),
+                AccountError::MissingClaim("sub"),
+            ),
+            (
+                Box::new(|c| {
+                    c.as_object_mut().unwrap().remove("nonce");
+                }),
+                AccountError::MissingClaim("nonce"),
+            ),
+            (
+                Box::new(|c| {
+                    c.as_object_mut().unwrap().remove("exp");
+                }),
+                AccountError::MissingClaim("exp"),
+            ),
+            (
+                Box::new(|c| c["iss"] = format!("{ISS}/").into()),
+                AccountError::WrongIssuer {
+                    expected: ISS.into(),
+                    found: format!("{ISS}/"),
+                },
+            ),
+        ];
+        for (edit, expected) in table {
+            let err = check(edit).unwrap_err();
+            assert_eq!(err, expected);
+            assert_eq!(err.code(), crate::ErrorCode::IdTokenInvalid);
+        }
+    }
+
     #[test]
     fn none_and_hmac_are_refused_by_name() {
         let none = unsigned(r#"{"alg":"none"}"#, r#"{"sub":"x"}"#);
