@@ -468,3 +468,163 @@ async fn unsigned_and_hmac_tokens_are_refused_by_name() {
         "refused before any key is looked up"
     );
 }
+
+/// A bare HTTP server on 127.0.0.1 answering each path with a fixed raw
+/// response (404 otherwise), counting the requests it gets — for provider
+/// faults `mock-oidc` does not play.
+struct RawServer {
+    base: String,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn raw_server(routes: impl Fn(&str) -> Vec<(String, String)>) -> RawServer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let routes = routes(&base);
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split(' ').nth(1).unwrap_or("");
+            let response = routes
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+                });
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    RawServer { base, hits, task }
+}
+
+fn json_response(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn discovery_doc(base: &str, token_endpoint: &str) -> String {
+    format!(
+        r#"{{"issuer":"{base}","authorization_endpoint":"{base}/authorize","token_endpoint":"{token_endpoint}","jwks_uri":"{base}/jwks","response_types_supported":["code"],"id_token_signing_alg_values_supported":["RS256"],"code_challenge_methods_supported":["S256"]}}"#
+    )
+}
+
+fn any_grant() -> CodeGrant {
+    CodeGrant {
+        code: "code".into(),
+        code_verifier: "v".repeat(43),
+        redirect_uri: APP_REDIRECT.into(),
+        nonce: "n".into(),
+    }
+}
+
+fn public_client() -> ClientCredentials {
+    ClientCredentials {
+        client_id: "banter-desktop".into(),
+        client_secret: None,
+    }
+}
+
+#[tokio::test]
+async fn a_redirecting_token_endpoint_is_refused_not_followed() {
+    let elsewhere = raw_server(|_| Vec::new()).await;
+    let target = format!("{}/steal", elsewhere.base);
+    let provider_server = raw_server(|base| {
+        vec![
+            (
+                "/.well-known/openid-configuration".to_string(),
+                json_response(&discovery_doc(base, &format!("{base}/token"))),
+            ),
+            (
+                "/token".to_string(),
+                format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"),
+            ),
+        ]
+    })
+    .await;
+    let provider = OidcProvider::discover(&provider_server.base, public_client())
+        .await
+        .unwrap();
+    let err = provider
+        .complete(&any_grant(), Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AccountError::Redirected { status: 307, location } if location == &target),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::SignInUnavailable);
+    assert_eq!(
+        elsewhere.hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the code and verifier went nowhere else"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_unavailable_and_transient() {
+    let server = raw_server(|base| {
+        vec![
+            (
+                "/.well-known/openid-configuration".to_string(),
+                json_response(&discovery_doc(base, &format!("{base}/token"))),
+            ),
+            (
+                "/token".to_string(),
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_string(),
+            ),
+        ]
+    })
+    .await;
+    let provider = OidcProvider::discover(&server.base, public_client())
+        .await
+        .unwrap();
+    let err = provider
+        .complete(&any_grant(), Utc::now())
+        .await
+        .unwrap_err();
+    assert_eq!(err, AccountError::Unavailable { status: 503 });
+    assert!(err.is_transient());
+}
+
+#[tokio::test]
+async fn a_plain_http_endpoint_off_this_computer_is_refused_before_any_request() {
+    // The address is only text here: it is refused before anything connects.
+    let server = raw_server(|base| {
+        vec![(
+            "/.well-known/openid-configuration".to_string(),
+            json_response(&discovery_doc(base, "http://login.example.test/token")),
+        )]
+    })
+    .await;
+    let err = OidcProvider::discover(&server.base, public_client())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AccountError::Unsupported(_)), "{err:?}");
+    assert_eq!(err.code(), ErrorCode::SignInBadProvider);
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
