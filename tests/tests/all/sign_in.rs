@@ -177,6 +177,27 @@ async fn the_cli_signs_in_through_the_loopback_listener() {
 }
 
 #[tokio::test]
+async fn a_refusal_through_the_loopback_listener_is_the_providers_own_error() {
+    let mock = mock().await;
+    let provider = provider(&mock).await;
+    let listener = LoopbackListener::bind().await.unwrap();
+    let attempt = provider.begin(listener.redirect_uri()).unwrap();
+    let waiting = tokio::spawn(listener.wait(Duration::from_secs(20)));
+    let url = format!("{}&login_hint=nobody", attempt.authorization_url());
+    let location = redirect_from(&url).await;
+    assert!(location.contains("error=access_denied"), "{location}");
+    let page = browser().get(&location).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let answer = waiting.await.unwrap().unwrap();
+    let err = attempt.finish(answer).unwrap_err();
+    assert!(
+        matches!(&err, AccountError::AuthorizationRefused { error, .. } if error == "access_denied"),
+        "{err:?}"
+    );
+    assert_eq!(mock.tokens_issued(), 0);
+}
+
+#[tokio::test]
 async fn the_loopback_listener_gives_up_after_its_timeout() {
     let listener = LoopbackListener::bind().await.unwrap();
     let err = listener.wait(Duration::from_millis(200)).await.unwrap_err();

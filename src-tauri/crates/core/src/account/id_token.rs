@@ -231,17 +231,20 @@ mod tests {
         .is_ok());
     }
 
+    /// A change to the good claims.
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
     #[test]
     fn each_bad_claim_has_its_own_error() {
         let leeway = secs(CLOCK_LEEWAY);
         let too_old = NOW - secs(MAX_ID_TOKEN_AGE) - 1;
-        let table: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, AccountError)> = vec![
+        let table: Vec<(Edit, AccountError)> = vec![
             (
-                Box::new(|c| c["exp"] = (NOW - leeway - 1).into()),
+                Box::new(move |c| c["exp"] = (NOW - leeway - 1).into()),
                 AccountError::Expired,
             ),
             (
-                Box::new(|c| c["iat"] = (NOW + leeway + 1).into()),
+                Box::new(move |c| c["iat"] = (NOW + leeway + 1).into()),
                 AccountError::BadIssueTime,
             ),
             (
