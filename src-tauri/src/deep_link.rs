@@ -1,11 +1,14 @@
 //! `banter://` links: from the OS (a first launch with the link), and from a
 //! second launch, which tauri-plugin-single-instance forwards to this one.
 //! The core parses each link strictly and only ever reconciles with Autumn;
-//! the raw URL never reaches the web UI or an opener.
+//! the raw URL never reaches the web UI or an opener. A sign-in answer
+//! (`banter://auth/callback`) is not handed to billing; until the app
+//! signs in, it is only noted.
 
 use crate::events::PurchaseCheck;
 use crate::state::AppCore;
 use crate::windows;
+use banter_core::billing::deep_link;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -40,6 +43,11 @@ pub fn setup(app: &tauri::App) {
 
 fn handle_link(app: &AppHandle, raw: &str) {
     windows::show_main(app);
+    if deep_link::parse(raw).is_ok_and(|link| link.is_sign_in()) {
+        // Never log the link: it carries the authorization code.
+        tracing::info!("a sign-in answer arrived; signing in is not wired in yet");
+        return;
+    }
     // A burst of the same link (double clicks) runs one check; the core's
     // claim is released when the check ends, however it ends.
     let check = match app.state::<AppCore>().get() {

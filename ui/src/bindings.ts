@@ -468,6 +468,34 @@ export type ErrorCode =
 "webhook_bad_signature" | 
 /**  The configured webhook secret is not `whsec_<base64>`. */
 "webhook_bad_secret" | 
+/**
+ *  The sign-in answer's `state` is not the one this attempt sent (another
+ *  attempt's answer, or a forged one).
+ */
+"sign_in_state_mismatch" | 
+/**
+ *  The sign-in provider refused (the user declined, or the code was
+ *  used, expired or did not match its verifier).
+ */
+"sign_in_refused" | 
+/**  The sign-in provider could not be reached, timed out or is down. */
+"sign_in_unavailable" | 
+/**
+ *  The sign-in provider's documents are malformed, name another issuer,
+ *  or it lacks what Banter needs (code flow, PKCE S256, RS256, https).
+ */
+"sign_in_bad_provider" | 
+/**
+ *  The provider's ID token failed verification (signature, key,
+ *  issuer, audience, expiry, issue time, nonce or a missing claim).
+ */
+"id_token_invalid" | 
+/**  The sign-in answer (loopback redirect or deep link) is malformed. */
+"sign_in_bad_callback" | 
+/**  No sign-in answer arrived in time. */
+"sign_in_timed_out" | 
+/**  Sign-in could not start on this computer (random generator, socket). */
+"sign_in_failed" | 
 /**  The model's project plan is not valid JSON of the expected shape. */
 "invalid_model_output" | 
 /**  The model's project plan was cut off at its token limit. */

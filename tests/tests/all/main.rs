@@ -28,5 +28,6 @@ mod send_path;
 mod server_accounts;
 mod server_purchases;
 mod server_webhooks;
+mod sign_in;
 mod signals;
 mod webhooks;

@@ -39,6 +39,8 @@ pub enum Error {
     #[error(transparent)]
     Billing(#[from] crate::billing::BillingError),
     #[error(transparent)]
+    Account(#[from] crate::account::AccountError),
+    #[error(transparent)]
     Generation(#[from] crate::projects::GenerationError),
     #[error(transparent)]
     Scrape(#[from] crate::scrape::ScrapeError),
@@ -70,6 +72,7 @@ impl Error {
             Self::Settings(e) => e.code(),
             Self::Secret(e) => e.code(),
             Self::Billing(e) => e.code(),
+            Self::Account(e) => e.code(),
             Self::Generation(e) => e.code(),
             Self::Scrape(e) => e.code(),
             Self::Job(e) => e.code(),
@@ -96,6 +99,7 @@ impl Error {
             Self::Provider(e) => e.is_user_error(),
             Self::Settings(_) | Self::Secret(_) => true,
             Self::Billing(e) => !e.is_transient(),
+            Self::Account(e) => !e.is_transient(),
             // The model's fault, not the user's: they can only try again.
             Self::Generation(_) => false,
             Self::Scrape(e) => e.is_user_error(),
@@ -352,6 +356,38 @@ mod tests {
         (
             ErrorCode::WebhookBadSecret,
             r#"{"code":"webhook_bad_secret","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInStateMismatch,
+            r#"{"code":"sign_in_state_mismatch","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInRefused,
+            r#"{"code":"sign_in_refused","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInUnavailable,
+            r#"{"code":"sign_in_unavailable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInBadProvider,
+            r#"{"code":"sign_in_bad_provider","message":"m"}"#,
+        ),
+        (
+            ErrorCode::IdTokenInvalid,
+            r#"{"code":"id_token_invalid","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInBadCallback,
+            r#"{"code":"sign_in_bad_callback","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInTimedOut,
+            r#"{"code":"sign_in_timed_out","message":"m"}"#,
+        ),
+        (
+            ErrorCode::SignInFailed,
+            r#"{"code":"sign_in_failed","message":"m"}"#,
         ),
         (
             ErrorCode::InvalidModelOutput,

@@ -153,6 +153,28 @@ error_codes! {
     /// The configured webhook secret is not `whsec_<base64>`.
     WebhookBadSecret => "webhook_bad_secret",
 
+    // ----- Signing in (core) -----
+    /// The sign-in answer's `state` is not the one this attempt sent (another
+    /// attempt's answer, or a forged one).
+    SignInStateMismatch => "sign_in_state_mismatch",
+    /// The sign-in provider refused (the user declined, or the code was
+    /// used, expired or did not match its verifier).
+    SignInRefused => "sign_in_refused",
+    /// The sign-in provider could not be reached, timed out or is down.
+    SignInUnavailable => "sign_in_unavailable",
+    /// The sign-in provider's documents are malformed, name another issuer,
+    /// or it lacks what Banter needs (code flow, PKCE S256, RS256, https).
+    SignInBadProvider => "sign_in_bad_provider",
+    /// The provider's ID token failed verification (signature, key,
+    /// issuer, audience, expiry, issue time, nonce or a missing claim).
+    IdTokenInvalid => "id_token_invalid",
+    /// The sign-in answer (loopback redirect or deep link) is malformed.
+    SignInBadCallback => "sign_in_bad_callback",
+    /// No sign-in answer arrived in time.
+    SignInTimedOut => "sign_in_timed_out",
+    /// Sign-in could not start on this computer (random generator, socket).
+    SignInFailed => "sign_in_failed",
+
     // ----- Project generation (core) -----
     /// The model's project plan is not valid JSON of the expected shape.
     InvalidModelOutput => "invalid_model_output",

@@ -5,6 +5,7 @@
 //! clients; a rule such as the price of a chat message lives here once
 //! ([`ledger::Costs`]).
 
+pub mod account;
 pub mod billing;
 pub mod chat;
 pub mod clock;

@@ -5,6 +5,8 @@
 //!   mock; its types are re-exported here since most tests want them.
 //! - [`autumn`]: the Autumn billing mock; [`webhooks`]: its webhooks, signed
 //!   and delivered as Svix does.
+//! - [`oidc`]: an OpenID Connect issuer (discovery, JWKS, authorization
+//!   code with PKCE, RS256 ID tokens) for the sign-in tests.
 //! - [`site`]: web pages for the scraping tests.
 //! - [`scenario`], [`stream`], [`reply`], [`project`], [`errors`]: how the
 //!   chat mock picks a behaviour, streams, words replies, plans projects and
@@ -15,6 +17,7 @@
 pub mod autumn;
 pub mod azure;
 pub mod errors;
+pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod project;

@@ -6,7 +6,7 @@
 
 use super::autumn::{AutumnClient, Customer, DEFAULT_BASE_URL};
 use super::checkouts::{self, CheckoutRows, PendingCheckout};
-use super::deep_link::{self, DeepLink};
+use super::deep_link::{self, DeepLink, DeepLinkError};
 use super::error::BillingError;
 use super::link_check::{LinkCheck, LinkCheckFlag};
 use super::products::Product;
@@ -399,6 +399,9 @@ where
                 self.reconcile().await
             }
             DeepLink::PurchaseComplete { .. } => self.reconcile_until_settled().await,
+            DeepLink::AuthCallback(_) => {
+                Err(BillingError::from(DeepLinkError::NotAPurchase).into())
+            }
         }
     }
 
