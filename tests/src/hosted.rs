@@ -3,12 +3,14 @@
 //! own pool, on its own 127.0.0.1 port), sharing one manual clock.
 
 use crate::at;
+use banter_core::account::ClientCredentials;
 use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::WebhookSecret;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
 use banter_core::providers::Secret;
 use banter_server::accounts::{self, Identity, SignedIn};
+use banter_server::auth::sign_in::SignInProvider;
 use banter_server::state::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -17,6 +19,8 @@ use tokio::sync::oneshot;
 
 /// The issuer test identities come from.
 pub const TEST_ISSUER: &str = "http://127.0.0.1/test-issuer";
+/// The provider of instances whose tests never sign in through one.
+const UNUSED_ISSUER: &str = "http://127.0.0.1:9";
 /// Connections per instance.
 const POOL_SIZE: u32 = 10;
 
@@ -38,13 +42,26 @@ pub struct Hosted {
 
 impl Hosted {
     pub async fn start(time: &str) -> Self {
-        Self::start_with(time, None, None).await
+        Self::start_with(time, None, None, None).await
+    }
+
+    /// [`Self::start`] with accounts signing in at the (mock) OpenID
+    /// Connect `issuer` as client `client_id`.
+    pub async fn signing_in_at(time: &str, issuer: &str, client_id: &str) -> Self {
+        let provider = SignInProvider::new(
+            issuer.to_string(),
+            ClientCredentials {
+                client_id: client_id.to_string(),
+                client_secret: None,
+            },
+        );
+        Self::start_with(time, None, None, Some(provider)).await
     }
 
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
     pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
-        Self::start_with(time, Some(client), None).await
+        Self::start_with(time, Some(client), None, None).await
     }
 
     /// [`Self::selling`], and Autumn's webhooks signed with `webhook_secret`
@@ -57,29 +74,39 @@ impl Hosted {
     ) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
         let secret = WebhookSecret::parse(webhook_secret).expect("a whsec_ secret");
-        Self::start_with(time, Some(client), Some(secret)).await
+        Self::start_with(time, Some(client), Some(secret), None).await
     }
 
     async fn start_with(
         time: &str,
         autumn: Option<AutumnClient>,
         webhooks: Option<WebhookSecret>,
+        sign_in: Option<SignInProvider>,
     ) -> Self {
+        // Tests that do not sign in through a provider name one that is
+        // never asked (nothing listens on port 9, the discard port).
+        let sign_in = sign_in.unwrap_or_else(|| {
+            SignInProvider::new(
+                UNUSED_ISSUER.to_string(),
+                ClientCredentials {
+                    client_id: "banter".to_string(),
+                    client_secret: None,
+                },
+            )
+        });
         let database_url = banter_mocks::postgres::shared()
             .expect("test Postgres")
             .fresh_database()
             .expect("fresh database");
         let clock = ManualClock::new(at(time));
         let shared: SharedClock = Arc::new(clock.clone());
-        let a = instance(
-            &database_url,
-            shared.clone(),
-            "a",
-            autumn.clone(),
-            webhooks.clone(),
-        )
-        .await;
-        let b = instance(&database_url, shared, "b", autumn, webhooks).await;
+        let parts = Parts {
+            autumn,
+            webhooks,
+            sign_in,
+        };
+        let a = instance(&database_url, shared.clone(), "a", parts.clone()).await;
+        let b = instance(&database_url, shared, "b", parts).await;
         Self {
             a,
             b,
@@ -138,20 +165,22 @@ pub fn identity(subject: &str) -> Identity {
     }
 }
 
-async fn instance(
-    database_url: &str,
-    clock: SharedClock,
-    name: &str,
+/// What both instances are configured with.
+#[derive(Clone)]
+struct Parts {
     autumn: Option<AutumnClient>,
     webhooks: Option<WebhookSecret>,
-) -> Instance {
+    sign_in: SignInProvider,
+}
+
+async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Parts) -> Instance {
     let store = PgStore::connect_lazy(database_url, POOL_SIZE).expect("store");
     store.migrate().await.expect("migrate");
-    let mut state = AppState::new(store, clock, format!("test-{name}"));
-    if let Some(client) = autumn {
+    let mut state = AppState::new(store, clock, format!("test-{name}"), parts.sign_in);
+    if let Some(client) = parts.autumn {
         state = state.with_autumn(client);
     }
-    if let Some(secret) = webhooks {
+    if let Some(secret) = parts.webhooks {
         state = state.with_webhook_secret(secret);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -30,6 +30,16 @@ impl HttpError {
 
 impl From<Error> for HttpError {
     fn from(e: Error) -> Self {
+        let status = status_of(e.code());
+        if status == StatusCode::BAD_GATEWAY {
+            // Another service (the identity provider, Autumn, the model) did
+            // not answer: the client may try again; the message names which.
+            tracing::warn!(code = %e.code(), error = %e, "an upstream service failed");
+            return Self {
+                status,
+                body: e.to_api(),
+            };
+        }
         if !e.is_user_error() {
             // The detail is for the operator's log only.
             tracing::error!(code = %e.code(), error = %e, "request failed");
@@ -65,7 +75,15 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::DeviceRevoked
         | ErrorCode::RefreshTokenReused
         | ErrorCode::WebhookBadSignature
-        | ErrorCode::WebhookTimestampOutOfRange => StatusCode::UNAUTHORIZED,
+        | ErrorCode::WebhookTimestampOutOfRange
+        | ErrorCode::SignInStateMismatch
+        | ErrorCode::SignInRefused
+        | ErrorCode::IdTokenInvalid => StatusCode::UNAUTHORIZED,
+        ErrorCode::SignInUnavailable
+        | ErrorCode::SignInBadProvider
+        | ErrorCode::BillingUnavailable
+        | ErrorCode::BillingNetwork
+        | ErrorCode::BillingBadResponse => StatusCode::BAD_GATEWAY,
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress => StatusCode::CONFLICT,

@@ -25,6 +25,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/v1/auth/config", get(auth::sign_in::config))
+        .route("/v1/auth/token", post(auth::sign_in::token))
         .route("/v1/account", get(routes::account::me))
         .route("/v1/devices", get(routes::account::list_devices))
         .route("/v1/auth/refresh", post(routes::account::refresh))

@@ -4,10 +4,12 @@
 //! text.
 
 use anyhow::Context;
+use banter_core::account::ClientCredentials;
 use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::WebhookSecret;
 use banter_core::clock::SystemClock;
 use banter_core::db::postgres::PgStore;
+use banter_server::auth::sign_in::SignInProvider;
 use banter_server::config::Config;
 use banter_server::state::AppState;
 use clap::Parser;
@@ -35,7 +37,17 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%addr, instance, "banter-server listening");
     // The one line a parent process (tests, `make demo-hosted`) reads.
     println!("listening on http://{addr}");
-    let mut state = AppState::new(store.clone(), Arc::new(SystemClock), instance);
+    let sign_in = SignInProvider::new(
+        config.oidc_issuer.clone(),
+        ClientCredentials {
+            client_id: config.oidc_client_id.clone(),
+            client_secret: config
+                .oidc_client_secret
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+        },
+    );
+    let mut state = AppState::new(store.clone(), Arc::new(SystemClock), instance, sign_in);
     match &config.autumn_secret_key {
         Some(key) => {
             let client = AutumnClient::new(&config.autumn_api_url, key.clone())

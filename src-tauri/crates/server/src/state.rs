@@ -1,6 +1,7 @@
 //! What every request handler shares. Nothing here is state that matters
 //! beyond one request: the database is the only memory instances share.
 
+use crate::auth::sign_in::SignInProvider;
 use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::{WebhookSecret, WebhookVerifier};
 use banter_core::clock::SharedClock;
@@ -20,10 +21,17 @@ pub struct AppState {
     pub autumn: Option<AutumnClient>,
     /// Checks Autumn's webhooks; `None` when no signing secret is set.
     pub webhooks: Option<Arc<WebhookVerifier>>,
+    /// The OpenID Connect provider accounts sign in with.
+    pub sign_in: SignInProvider,
 }
 
 impl AppState {
-    pub fn new(store: PgStore, clock: SharedClock, instance: String) -> Self {
+    pub fn new(
+        store: PgStore,
+        clock: SharedClock,
+        instance: String,
+        sign_in: SignInProvider,
+    ) -> Self {
         // The ledger announces changes on a bus; the server has no window to
         // tell, so nobody listens (devices ask for their balance).
         let ledger = Ledger::new(store.clone(), clock.clone(), EventBus::default());
@@ -34,6 +42,7 @@ impl AppState {
             instance,
             autumn: None,
             webhooks: None,
+            sign_in,
         }
     }
 
