@@ -45,15 +45,15 @@ async fn begin(h: &Hosted, base: &str, redirect_uri: &str) -> SignInAttempt {
         .call(Method::GET, base, "/v1/auth/config", None, None)
         .await;
     assert_eq!(status, StatusCode::OK, "{config}");
-    let metadata = discovery::fetch(config["issuer"].as_str().unwrap())
+    let metadata = discovery::fetch(config["issuer"].as_str().expect("sign-in step 1"))
         .await
-        .unwrap();
+        .expect("sign-in step 2");
     SignInAttempt::begin(
         &metadata,
-        config["client_id"].as_str().unwrap(),
+        config["client_id"].as_str().expect("sign-in step 3"),
         redirect_uri,
     )
-    .unwrap()
+    .expect("sign-in step 4")
 }
 
 /// The system browser at the authorization URL: returns the redirect.
@@ -61,14 +61,17 @@ async fn browse(attempt: &SignInAttempt) -> String {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap();
+        .expect("sign-in step 5");
     let resp = browser
         .get(attempt.authorization_url().as_str())
         .send()
         .await
-        .unwrap();
+        .expect("sign-in step 6");
     assert_eq!(resp.status(), 302);
-    resp.headers()["location"].to_str().unwrap().to_string()
+    resp.headers()["location"]
+        .to_str()
+        .expect("sign-in step 7")
+        .to_string()
 }
 
 async fn exchange(h: &Hosted, base: &str, grant: &Value, device: &str) -> (StatusCode, Value) {
