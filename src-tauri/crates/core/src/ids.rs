@@ -49,6 +49,11 @@ impl IdKind {
 }
 
 /// Takes the next display id of `kind`.
+/// How display id `value` of `kind` is written: `CH-000012`.
+pub fn display_id(kind: IdKind, value: i64) -> String {
+    format!("{}-{value:06}", kind.prefix())
+}
+
 pub async fn next_display_id(conn: &mut SqliteConnection, kind: IdKind) -> Result<String> {
     let value: i64 = sqlx::query_scalar(
         "INSERT INTO counters (name, value) VALUES (?, 1)
@@ -58,7 +63,7 @@ pub async fn next_display_id(conn: &mut SqliteConnection, kind: IdKind) -> Resul
     .bind(kind.prefix())
     .fetch_one(conn)
     .await?;
-    Ok(format!("{}-{value:06}", kind.prefix()))
+    Ok(display_id(kind, value))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! A whole session as a Markdown or JSON document, for the user to keep.
 
+use super::rows::ChatBackend;
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
@@ -32,7 +33,7 @@ struct JsonExport<'a> {
     messages: &'a [ChatMessage],
 }
 
-impl ChatStore {
+impl<S: ChatBackend> ChatStore<S> {
     /// Every message of `session`, oldest first, as one document.
     pub async fn export(&self, session: &RecordRef, format: ExportFormat) -> Result<ExportedFile> {
         let session = self.get_session(session).await?;

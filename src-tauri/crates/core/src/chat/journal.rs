@@ -14,6 +14,7 @@
 use crate::db::DbError;
 use crate::error::ErrorCode;
 use crate::error::Result;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -46,9 +47,32 @@ impl JournalError {
     }
 }
 
-/// Where streaming replies keep their text.
+/// Where a store's streaming replies keep their text until they end: files
+/// beside the desktop's database ([`ReplyJournal`]), rows in the server's
+/// Postgres (`super::postgres_journal`), where any instance can read them.
+pub trait Journals: Clone + std::fmt::Debug + Send + Sync + 'static {
+    type Writer: JournalAppend;
+
+    /// Starts an empty journal for a new reply.
+    fn create(&self, message_id: i64) -> impl Future<Output = Result<Self::Writer>> + Send;
+
+    /// The text saved so far; `None` (logged) when it exists but cannot be
+    /// read, so a reader shows what the row has instead of failing.
+    fn read_what_it_can(&self, message_id: i64) -> impl Future<Output = Option<String>> + Send;
+
+    /// Drops a reply's journal once its text is in the message row.
+    fn remove(&self, message_id: i64) -> impl Future<Output = ()> + Send;
+}
+
+/// The open journal of one streaming reply.
+pub trait JournalAppend: Send {
+    /// Appends one batch.
+    fn append(&mut self, text: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Where streaming replies keep their text on the desktop.
 #[derive(Debug, Clone)]
-pub(crate) struct ReplyJournal {
+pub struct ReplyJournal {
     dir: PathBuf,
 }
 
@@ -148,9 +172,31 @@ impl ReplyJournal {
     }
 }
 
-/// The open journal of one streaming reply.
+impl Journals for ReplyJournal {
+    type Writer = JournalWriter;
+
+    async fn create(&self, message_id: i64) -> Result<JournalWriter> {
+        ReplyJournal::create(self, message_id).await
+    }
+
+    async fn read_what_it_can(&self, message_id: i64) -> Option<String> {
+        ReplyJournal::read_what_it_can(self, message_id).await
+    }
+
+    async fn remove(&self, message_id: i64) {
+        ReplyJournal::remove(self, message_id).await;
+    }
+}
+
+impl JournalAppend for JournalWriter {
+    async fn append(&mut self, text: &str) -> Result<()> {
+        JournalWriter::append(self, text).await
+    }
+}
+
+/// The open journal file of one streaming reply.
 #[derive(Debug)]
-pub(crate) struct JournalWriter {
+pub struct JournalWriter {
     file: tokio::fs::File,
     path: PathBuf,
     synced_at: Instant,

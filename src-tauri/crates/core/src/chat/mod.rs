@@ -9,10 +9,14 @@ mod journal;
 mod listener;
 mod messages;
 mod paying;
+mod postgres_journal;
+mod postgres_rows;
 mod prompt;
 mod replies;
+pub mod rows;
 mod search;
 mod sessions;
+mod sqlite_rows;
 mod stream;
 mod title;
 mod turn;
@@ -20,11 +24,13 @@ mod turn;
 pub use engine::{ChatEngine, SendOutcome, SendRequest};
 pub use error::ChatError;
 pub use export::{ExportFormat, ExportedFile};
-pub use journal::JournalError;
-pub(crate) use journal::ReplyJournal;
+pub use journal::{JournalAppend, JournalError, Journals, ReplyJournal};
 pub use listener::ReplyListener;
+pub use messages::NewMessage;
+pub use postgres_journal::PgJournal;
 pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
 pub(crate) use replies::recover_interrupted;
+pub use replies::ReplyEnd;
 pub use search::{SearchHit, MATCH_END, MATCH_START, MAX_QUERY_CHARS};
 pub use stream::{BATCH_INTERVAL, BATCH_TOKENS};
 
@@ -34,6 +40,7 @@ use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::ledger::Ledger;
 use chrono::{DateTime, Utc};
+use rows::ChatBackend;
 use serde::{Deserialize, Serialize};
 
 /// Default and largest page sizes for listings.
@@ -111,23 +118,24 @@ pub struct MessagePage {
     pub older_cursor: Option<i64>,
 }
 
-/// Sessions and messages of one user.
+/// Sessions and messages of one user, on the desktop's SQLite (the
+/// default) or the server's Postgres (see [`rows`]).
 #[derive(Debug, Clone)]
-pub struct ChatStore {
-    db: Db,
+pub struct ChatStore<S: ChatBackend = Db> {
+    db: S,
     clock: SharedClock,
-    ledger: Ledger,
+    ledger: Ledger<S>,
     user_id: String,
-    journal: ReplyJournal,
+    journal: S::Journal,
 }
 
-impl ChatStore {
-    pub(crate) fn new(
-        db: Db,
+impl<S: ChatBackend> ChatStore<S> {
+    pub fn new(
+        db: S,
         clock: SharedClock,
-        ledger: Ledger,
+        ledger: Ledger<S>,
         user_id: String,
-        journal: ReplyJournal,
+        journal: S::Journal,
     ) -> Self {
         Self {
             db,

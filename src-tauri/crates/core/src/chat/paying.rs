@@ -7,15 +7,13 @@
 //! protocol (`Ledger::pay`), so a crash can never leave a charge without the
 //! rows recovery looks for, and a retried key finds the first exchange.
 
-use super::messages::{insert_message, NewMessage};
-use super::replies::{insert_reply, MESSAGE_SELECT};
-use super::sessions::fetch_session;
-use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
+use super::messages::NewMessage;
+use super::rows::{ChatBackend, ChatRows};
+use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::ledger::{Action, Balance, Fingerprint, LedgerEntry, Paid, SpendRequest};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
-use sqlx::SqliteConnection;
 
 /// What a turn pays for.
 pub(crate) enum Payment<'a> {
@@ -44,7 +42,7 @@ pub(crate) struct PaidTurn {
     pub balance: Balance,
 }
 
-impl ChatStore {
+impl<S: ChatBackend> ChatStore<S> {
     /// Pays for a chat message and saves it, atomically: the balance check,
     /// the charge, its ledger row and the message commit together or not at
     /// all. Retrying with the same `idempotency_key` returns the first
@@ -129,16 +127,16 @@ impl ChatStore {
                                     spend_id: Some(spend.id),
                                     at: now,
                                 };
-                                insert_message(&mut *conn, &user_id, message).await?
+                                let title = title_from_message(&content);
+                                conn.insert_message(&user_id, message, Some(title.as_str()))
+                                    .await?
                             }
                             Asked::AnotherReply(earlier) => earlier,
                         };
                         let reply = match owner {
                             Some(owner) => Some(
-                                insert_reply(
-                                    &mut *conn, &user_id, session_id, spend.id, &owner, now,
-                                )
-                                .await?,
+                                conn.insert_reply(&user_id, session_id, spend.id, &owner, now)
+                                    .await?,
                             ),
                             None => None,
                         };
@@ -173,15 +171,11 @@ enum Asked {
 
 /// The exchange an earlier spend paid for: its session, its user message
 /// and the reply, if one was opened for it.
-async fn exchange_paid_by(
-    conn: &mut SqliteConnection,
+async fn exchange_paid_by<C: ChatRows>(
+    conn: &mut C,
     spend_id: i64,
 ) -> Result<(ChatSession, ChatMessage, Option<ChatMessage>)> {
-    let sql = format!("{MESSAGE_SELECT} WHERE m.spend_id = ? ORDER BY m.id");
-    let rows: Vec<ChatMessage> = sqlx::query_as(&sql)
-        .bind(spend_id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = conn.messages_paid_by(spend_id).await?;
     let mut user = None;
     let mut reply = None;
     for row in rows {
@@ -191,6 +185,6 @@ async fn exchange_paid_by(
         }
     }
     let user = user.ok_or_else(|| Error::not_found("message paid by ledger entry", spend_id))?;
-    let session = fetch_session(conn, user.session_id).await?;
+    let session = conn.fetch_session(user.session_id).await?;
     Ok((session, user, reply))
 }

@@ -2,6 +2,7 @@
 //! user's projects and tasks when context is on), the last messages of the
 //! conversation, and the new message.
 
+use super::rows::{ChatBackend, ChatRows};
 use super::{ChatStore, Role};
 use crate::error::Result;
 use crate::providers::{ChatRequest, PromptMessage, PromptRole};
@@ -15,7 +16,7 @@ pub const DEVELOPER_PROMPT: &str =
     "Formatting re-enabled. You are Banter, a helpful assistant in a \
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
 
-impl ChatStore {
+impl<S: ChatBackend> ChatStore<S> {
     /// Builds the request for a reply to message `new_message_id`, whose
     /// text the caller has (`new_message`).
     pub(crate) async fn build_request(
@@ -28,17 +29,12 @@ impl ChatStore {
     ) -> Result<ChatRequest> {
         // Earlier user and assistant messages that carry text; failed and
         // withdrawn (filtered) replies are not part of the conversation.
-        let mut history: Vec<(Role, String)> = sqlx::query_as(
-            "SELECT role, content FROM chat_messages
-              WHERE session_id = ? AND id < ? AND role IN ('user', 'assistant') AND content != ''
-                AND status IN ('complete', 'stopped', 'interrupted')
-              ORDER BY id DESC LIMIT ?",
-        )
-        .bind(session_id)
-        .bind(new_message_id)
-        .bind(HISTORY_MESSAGES)
-        .fetch_all(self.db.pool())
-        .await?;
+        let mut history = self
+            .db
+            .read()
+            .await?
+            .prompt_history(session_id, new_message_id, HISTORY_MESSAGES)
+            .await?;
         history.reverse();
         let developer = match context {
             Some(block) => format!("{DEVELOPER_PROMPT}\n\n{block}"),

@@ -6,25 +6,20 @@
 //! message once and deletes the journal. After a crash the journal is still
 //! there, and [`recover_interrupted`] turns it into an `interrupted` reply.
 
-use super::journal::{JournalWriter, ReplyJournal};
-use super::sessions::fetch_session;
-use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role, MESSAGE_COLUMNS};
+use super::journal::{Journals, ReplyJournal};
+use super::rows::{ChatBackend, ChatRows};
+use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::db::Db;
 use crate::error::Result;
+use crate::ledger::rows::LedgerStore;
 use crate::ledger::{Balance, Ledger, Refunds};
 use crate::liveness;
 use crate::providers::TokenUsage;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 
-/// Reads messages; a `streaming` reply's text is in its journal, so readers
-/// pass what they fetch through [`ChatStore::with_streamed_text`].
-pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at
-   FROM chat_messages m";
-
 /// How a reply ended, for [`ChatStore::finish_reply`].
-pub(crate) struct ReplyEnd<'a> {
+pub struct ReplyEnd<'a> {
     pub content: &'a str,
     pub status: MessageStatus,
     pub tokens: i64,
@@ -32,13 +27,13 @@ pub(crate) struct ReplyEnd<'a> {
     pub error: Option<&'a str>,
 }
 
-impl ChatStore {
+impl<S: ChatBackend> ChatStore<S> {
     /// Removes a message (a reply replaced by a regenerated one). Its ledger
     /// rows stay: the ledger is append-only.
     pub(crate) async fn delete_message(&self, message_id: i64) -> Result<()> {
-        let delete = sqlx::query("DELETE FROM chat_messages WHERE id = ?").bind(message_id);
-        self.db.write_one(delete).await?;
-        Ok(())
+        let mut tx = self.db.begin_write().await?;
+        tx.delete_message(message_id).await?;
+        S::commit(tx).await
     }
 
     /// The last user message and the reply after it, for regenerating.
@@ -46,10 +41,11 @@ impl ChatStore {
         &self,
         session_id: i64,
     ) -> Result<(ChatMessage, ChatMessage)> {
-        let sql = format!("{MESSAGE_SELECT} WHERE m.session_id = ? ORDER BY m.id DESC LIMIT 2");
-        let last: Vec<ChatMessage> = sqlx::query_as(&sql)
-            .bind(session_id)
-            .fetch_all(self.db.pool())
+        let last = self
+            .db
+            .read()
+            .await?
+            .messages_before(session_id, i64::MAX, 2)
             .await?;
         let mut last = self.with_streamed_text(last).await?;
         match (last.pop(), last.pop()) {
@@ -84,7 +80,10 @@ impl ChatStore {
     }
 
     /// Starts the journal a new reply's text is appended to.
-    pub(crate) async fn open_journal(&self, message_id: i64) -> Result<JournalWriter> {
+    pub(crate) async fn open_journal(
+        &self,
+        message_id: i64,
+    ) -> Result<<S::Journal as Journals>::Writer> {
         self.journal.create(message_id).await
     }
 
@@ -92,26 +91,11 @@ impl ChatStore {
     /// Returns the reply, its session and the balance as they are now.
     pub(crate) async fn finish_reply(&self, message_id: i64, end: ReplyEnd<'_>) -> Result<Ended> {
         let mut tx = self.db.begin_write().await?;
-        sqlx::query(
-            "UPDATE chat_messages
-                SET content = ?, status = ?, tokens = ?, prompt_tokens = ?, reasoning_tokens = ?,
-                    error = ?, stream_owner = NULL, updated_at = ?
-              WHERE id = ?",
-        )
-        .bind(end.content)
-        .bind(end.status)
-        .bind(end.tokens)
-        .bind(end.usage.map(|u| u.prompt_tokens))
-        .bind(end.usage.map(|u| u.reasoning_tokens))
-        .bind(end.error)
-        .bind(self.clock.now())
-        .bind(message_id)
-        .execute(&mut *tx)
-        .await?;
-        let reply = fetch_message(&mut tx, message_id).await?;
-        let session = fetch_session(&mut tx, reply.session_id).await?;
+        tx.finish_reply(message_id, &end, self.clock.now()).await?;
+        let reply = tx.fetch_message(message_id).await?;
+        let session = tx.fetch_session(reply.session_id).await?;
         let balance = self.ledger.balance_in(&mut tx, &self.user_id).await?;
-        tx.commit().await?;
+        S::commit(tx).await?;
         self.journal.remove(message_id).await;
         Ok(Ended {
             reply,
@@ -167,23 +151,13 @@ impl ChatStore {
         // Counted before the write lock is taken (see `crate::tokens`).
         let tokens = content.map(crate::tokens::count);
         let mut refunds = self.ledger.begin_refunds().await?;
-        sqlx::query(
-            "UPDATE chat_messages
-                SET status = ?, error = ?, content = COALESCE(?, content),
-                    tokens = COALESCE(?, tokens), stream_owner = NULL, updated_at = ?
-              WHERE id = ?",
-        )
-        .bind(status)
-        .bind(error)
-        .bind(content)
-        .bind(tokens)
-        .bind(self.clock.now())
-        .bind(message_id)
-        .execute(refunds.conn())
-        .await?;
+        refunds
+            .conn()
+            .end_refunded_reply(message_id, status, error, content, tokens, self.clock.now())
+            .await?;
         let refunded = refund_turn(&mut refunds, spend_id).await?;
-        let reply = fetch_message(refunds.conn(), message_id).await?;
-        let session = fetch_session(refunds.conn(), reply.session_id).await?;
+        let reply = refunds.conn().fetch_message(message_id).await?;
+        let session = refunds.conn().fetch_session(reply.session_id).await?;
         let balance = refunds.commit().await?;
         self.journal.remove(message_id).await;
         Ok(Ended {
@@ -196,12 +170,7 @@ impl ChatStore {
 
     /// The `streaming` replies' owners in a session (the writers that hold it).
     pub(crate) async fn stream_owners(&self, session_id: i64) -> Result<Vec<Option<String>>> {
-        Ok(sqlx::query_scalar(
-            "SELECT stream_owner FROM chat_messages WHERE session_id = ? AND status = 'streaming'",
-        )
-        .bind(session_id)
-        .fetch_all(self.db.pool())
-        .await?)
+        self.db.read().await?.stream_owners(session_id).await
     }
 }
 
@@ -218,54 +187,10 @@ pub(crate) struct Ended {
 
 /// Refunds a turn's spend, and its user message no longer costs anything.
 /// True when the refund was written now (not replayed).
-async fn refund_turn(refunds: &mut Refunds<'_>, spend_id: i64) -> Result<bool> {
+async fn refund_turn<S: ChatBackend>(refunds: &mut Refunds<'_, S>, spend_id: i64) -> Result<bool> {
     let receipt = refunds.refund(spend_id).await?;
-    sqlx::query("UPDATE chat_messages SET credits_used = 0 WHERE spend_id = ? AND role = 'user'")
-        .bind(spend_id)
-        .execute(refunds.conn())
-        .await?;
+    refunds.conn().unbill_user_message(spend_id).await?;
     Ok(!receipt.replayed)
-}
-
-/// Opens an empty `streaming` assistant reply paid for by `spend_id`, in the
-/// caller's transaction (the one that pays), so a crash can never leave a
-/// charge without a reply for recovery to find.
-pub(crate) async fn insert_reply(
-    conn: &mut sqlx::SqliteConnection,
-    user_id: &str,
-    session_id: i64,
-    spend_id: i64,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> Result<ChatMessage> {
-    let sql = format!(
-        "INSERT INTO chat_messages
-            (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
-         VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(session_id)
-        .bind(user_id)
-        .bind(Role::Assistant)
-        .bind(spend_id)
-        .bind(owner)
-        .bind(now)
-        .bind(now)
-        .fetch_one(conn)
-        .await?)
-}
-
-/// Reads one message as stored (a `streaming` reply's text is not filled in).
-pub(crate) async fn fetch_message(
-    conn: &mut sqlx::SqliteConnection,
-    id: i64,
-) -> Result<ChatMessage> {
-    let sql = format!("{MESSAGE_SELECT} WHERE m.id = ?");
-    sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| crate::Error::not_found("message", id))
 }
 
 /// The error of a reply recovered at start-up.
@@ -287,11 +212,7 @@ pub(crate) async fn recover_interrupted(
     run_dir: &Path,
     now: DateTime<Utc>,
 ) -> Result<u32> {
-    let owners: Vec<Option<String>> = sqlx::query_scalar(
-        "SELECT DISTINCT stream_owner FROM chat_messages WHERE status = 'streaming'",
-    )
-    .fetch_all(db.pool())
-    .await?;
+    let owners = db.read().await?.streaming_owners().await?;
     let mut recovered = 0;
     for owner in owners {
         if owner
@@ -302,13 +223,7 @@ pub(crate) async fn recover_interrupted(
         }
         // Read the journals and count tokens first: nothing slow runs while
         // the write lock is held. The owner is gone, so nobody appends now.
-        let stranded: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, spend_id, content FROM chat_messages
-              WHERE status = 'streaming' AND stream_owner IS ?",
-        )
-        .bind(&owner)
-        .fetch_all(db.pool())
-        .await?;
+        let stranded = db.read().await?.stranded_replies(owner.as_deref()).await?;
         let mut texts = Vec::with_capacity(stranded.len());
         for (id, spend_id, mut text) in stranded {
             let error = match journal.read_what_it_can(id).await {
@@ -325,27 +240,13 @@ pub(crate) async fn recover_interrupted(
         let mut done = Vec::new();
         for (id, spend_id, text, tokens, error) in texts {
             // Another process may have recovered this reply meanwhile.
-            let still: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'",
-            )
-            .bind(id)
-            .fetch_optional(refunds.conn())
-            .await?;
-            if still.is_none() {
+            if !refunds.conn().is_streaming(id).await? {
                 continue;
             }
-            sqlx::query(
-                "UPDATE chat_messages SET content = ?, status = 'interrupted', tokens = ?,
-                        error = ?, stream_owner = NULL, updated_at = ?
-                  WHERE id = ?",
-            )
-            .bind(&text)
-            .bind(tokens)
-            .bind(error)
-            .bind(now)
-            .bind(id)
-            .execute(refunds.conn())
-            .await?;
+            refunds
+                .conn()
+                .mark_interrupted(id, &text, tokens, error, now)
+                .await?;
             if let (true, Some(spend_id)) = (text.is_empty(), spend_id) {
                 refund_turn(&mut refunds, spend_id).await?;
             }
@@ -371,12 +272,7 @@ pub(crate) async fn recover_interrupted(
 /// finishing a reply and deleting its journal leaves one behind).
 async fn remove_orphan_journals(db: &Db, journal: &ReplyJournal) -> Result<()> {
     for id in journal.ids().await {
-        let streaming: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'")
-                .bind(id)
-                .fetch_optional(db.pool())
-                .await?;
-        if streaming.is_none() {
+        if !db.read().await?.is_streaming(id).await? {
             journal.remove(id).await;
         }
     }

@@ -6,6 +6,7 @@
 //! `-` in a search are just text and cannot raise a syntax error.
 
 use super::{ChatStore, Role};
+use crate::db::Db;
 use crate::error::Result;
 use crate::validate::{required_text, ValidationError};
 use chrono::{DateTime, Utc};
@@ -36,7 +37,8 @@ pub struct SearchHit {
     pub created_at: DateTime<Utc>,
 }
 
-impl ChatStore {
+/// Search runs on SQLite's FTS5 index; the server has no search yet.
+impl ChatStore<Db> {
     /// Messages containing every word of `query` (the last word may be the
     /// start of a word), newest first.
     pub async fn search(&self, query: &str, limit: Option<u32>) -> Result<Vec<SearchHit>> {

@@ -1,0 +1,84 @@
+//! Streaming reply text on the server: one row per batch in
+//! `chat_reply_chunks` (`migrations/postgres/`), so any instance can show a
+//! reply another instance is streaming, and can recover the text of one
+//! whose instance died. Finishing folds the text into the message and
+//! deletes the chunks (they also go with the message, by cascade).
+
+use super::journal::{JournalAppend, Journals};
+use crate::error::Result;
+use sqlx::PgPool;
+
+#[derive(Debug, Clone)]
+pub struct PgJournal {
+    pool: PgPool,
+}
+
+impl PgJournal {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl Journals for PgJournal {
+    type Writer = PgJournalWriter;
+
+    async fn create(&self, message_id: i64) -> Result<PgJournalWriter> {
+        // A fresh reply has no chunks; leftovers of a reused id are dropped.
+        sqlx::query("DELETE FROM chat_reply_chunks WHERE message_id = $1")
+            .bind(message_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(PgJournalWriter {
+            pool: self.pool.clone(),
+            message_id,
+            seq: 0,
+        })
+    }
+
+    async fn read_what_it_can(&self, message_id: i64) -> Option<String> {
+        let text: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT string_agg(content, '' ORDER BY seq) FROM chat_reply_chunks WHERE message_id = $1",
+        )
+        .bind(message_id)
+        .fetch_one(&self.pool)
+        .await;
+        match text {
+            Ok(text) => Some(text.unwrap_or_default()),
+            Err(error) => {
+                tracing::warn!(message_id, %error, "a reply's streamed text cannot be read");
+                None
+            }
+        }
+    }
+
+    async fn remove(&self, message_id: i64) {
+        if let Err(error) = sqlx::query("DELETE FROM chat_reply_chunks WHERE message_id = $1")
+            .bind(message_id)
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(message_id, %error, "could not delete a reply's chunks");
+        }
+    }
+}
+
+/// Appends the batches of one reply, numbered in order.
+#[derive(Debug)]
+pub struct PgJournalWriter {
+    pool: PgPool,
+    message_id: i64,
+    seq: i32,
+}
+
+impl JournalAppend for PgJournalWriter {
+    async fn append(&mut self, text: &str) -> Result<()> {
+        sqlx::query("INSERT INTO chat_reply_chunks (message_id, seq, content) VALUES ($1, $2, $3)")
+            .bind(self.message_id)
+            .bind(self.seq)
+            .bind(text)
+            .execute(&self.pool)
+            .await?;
+        self.seq += 1;
+        Ok(())
+    }
+}

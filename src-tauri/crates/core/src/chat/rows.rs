@@ -1,0 +1,182 @@
+//! The chat store's storage seam, like the ledger's (`crate::ledger::rows`):
+//! the statements the chat rules run, on one connection. The desktop's
+//! SQLite ([`super::sqlite_rows`]) and the server's Postgres
+//! ([`super::postgres_rows`]) implement them; which rows a rule reads or
+//! writes, and when, stays in the chat module.
+
+use super::journal::Journals;
+use super::messages::NewMessage;
+use super::replies::ReplyEnd;
+use super::{ChatMessage, ChatSession, MessageStatus, Role};
+use crate::error::Result;
+use crate::ids::RecordRef;
+use crate::ledger::rows::{LedgerRows, LedgerStore};
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+/// A streaming reply left behind: its id, the spend that paid for it, and
+/// the text its row holds.
+pub type StrandedReply = (i64, Option<i64>, String);
+
+/// The statements on sessions and messages. Methods that take a `user_id`
+/// only ever see that user's rows.
+pub trait ChatRows: LedgerRows {
+    /// A new session with the next display id of the user's sequence.
+    fn create_session(
+        &mut self,
+        user_id: &str,
+        title: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ChatSession>> + Send;
+
+    fn get_session(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
+
+    /// A session by row id, whoever owns it (the caller already knows it is
+    /// the user's: it came from one of their rows).
+    fn fetch_session(&mut self, id: i64) -> impl Future<Output = Result<ChatSession>> + Send;
+
+    /// The user's sessions, most recently active first, after `after`
+    /// (`updated_at`, `id`) when given.
+    fn list_sessions(
+        &mut self,
+        user_id: &str,
+        after: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ChatSession>>> + Send;
+
+    fn rename_session(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+        title: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
+
+    fn delete_session(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
+
+    /// Deletes session `id` if it has no message.
+    fn discard_session_if_empty(
+        &mut self,
+        user_id: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The session of the user message that the spend stored under
+    /// `stored_key` paid for.
+    fn session_paid_with(
+        &mut self,
+        user_id: &str,
+        stored_key: &str,
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    /// Inserts a message; a user message also names an untitled session
+    /// (`title` is what [`super::title_from_message`] makes of it).
+    fn insert_message(
+        &mut self,
+        user_id: &str,
+        message: NewMessage<'_>,
+        title: Option<&str>,
+    ) -> impl Future<Output = Result<ChatMessage>> + Send;
+
+    /// An empty `streaming` reply written by `owner`.
+    fn insert_reply(
+        &mut self,
+        user_id: &str,
+        session_id: i64,
+        spend_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ChatMessage>> + Send;
+
+    fn fetch_message(&mut self, id: i64) -> impl Future<Output = Result<ChatMessage>> + Send;
+
+    /// A session's messages with `id < before`, newest first.
+    fn messages_before(
+        &mut self,
+        session_id: i64,
+        before: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ChatMessage>>> + Send;
+
+    /// The messages spend `spend_id` paid for, oldest first.
+    fn messages_paid_by(
+        &mut self,
+        spend_id: i64,
+    ) -> impl Future<Output = Result<Vec<ChatMessage>>> + Send;
+
+    fn delete_message(&mut self, id: i64) -> impl Future<Output = Result<()>> + Send;
+
+    /// The conversation before message `before_id` as the model sees it:
+    /// user and assistant messages with text that ended well or were cut
+    /// (`complete`, `stopped`, `interrupted`), newest first.
+    fn prompt_history(
+        &mut self,
+        session_id: i64,
+        before_id: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<(Role, String)>>> + Send;
+
+    /// Writes a reply's final text, status and tokens; it no longer streams.
+    fn finish_reply(
+        &mut self,
+        id: i64,
+        end: &ReplyEnd<'_>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Ends a reply that is refunded: its status and error, and the text and
+    /// tokens when given (else what the row has).
+    fn end_refunded_reply(
+        &mut self,
+        id: i64,
+        status: MessageStatus,
+        error: &str,
+        content: Option<&str>,
+        tokens: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The user message paid by `spend_id` costs nothing any more (refunded).
+    fn unbill_user_message(&mut self, spend_id: i64) -> impl Future<Output = Result<()>> + Send;
+
+    /// The writers of a session's streaming replies.
+    fn stream_owners(
+        &mut self,
+        session_id: i64,
+    ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
+
+    /// Every writer of a streaming reply, once each.
+    fn streaming_owners(&mut self) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
+
+    /// The streaming replies written by `owner` (`None`: by nobody known).
+    fn stranded_replies(
+        &mut self,
+        owner: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<StrandedReply>>> + Send;
+
+    fn is_streaming(&mut self, id: i64) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Marks a streaming reply `interrupted` with the text it got.
+    fn mark_interrupted(
+        &mut self,
+        id: i64,
+        text: &str,
+        tokens: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// A store chat can live in: its rows, and where streaming replies keep
+/// their text until they end.
+pub trait ChatBackend: LedgerStore<Conn: ChatRows> {
+    type Journal: Journals;
+}

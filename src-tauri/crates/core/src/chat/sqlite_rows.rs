@@ -1,0 +1,399 @@
+//! The chat store's statements on the desktop's SQLite (see [`super::rows`]).
+
+use super::journal::ReplyJournal;
+use super::messages::NewMessage;
+use super::replies::ReplyEnd;
+use super::rows::{ChatBackend, ChatRows, StrandedReply};
+use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::ids::{next_display_id, IdKind, RecordRef};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+/// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
+const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at
+   FROM chat_messages m";
+
+impl ChatBackend for Db {
+    type Journal = ReplyJournal;
+}
+
+impl ChatRows for SqliteConnection {
+    async fn create_session(
+        &mut self,
+        user_id: &str,
+        title: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ChatSession> {
+        let display_id = next_display_id(self, IdKind::ChatSession).await?;
+        let sql = format!(
+            "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?) RETURNING {SESSION_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(&display_id)
+            .bind(title)
+            .bind(now)
+            .bind(now)
+            .fetch_one(self)
+            .await?)
+    }
+
+    async fn get_session(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> Result<Option<ChatSession>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM chat_sessions
+              WHERE user_id = ? AND (id = ? OR display_id = ?)"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?)
+    }
+
+    async fn fetch_session(&mut self, id: i64) -> Result<ChatSession> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM chat_sessions WHERE id = ?");
+        sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self)
+            .await?
+            .ok_or_else(|| Error::not_found("chat session", id))
+    }
+
+    async fn list_sessions(
+        &mut self,
+        user_id: &str,
+        after: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ChatSession>> {
+        // Times are stored as fixed-width RFC 3339 text, so they compare as
+        // text; "~" sorts after every digit, i.e. "no cursor".
+        let (after_time, after_id) = match after {
+            Some((time, id)) => (
+                time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                id,
+            ),
+            None => ("~".to_string(), i64::MAX),
+        };
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM chat_sessions
+              WHERE user_id = ? AND (updated_at, id) < (?, ?)
+              ORDER BY updated_at DESC, id DESC LIMIT ?"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(after_time)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(self)
+            .await?)
+    }
+
+    async fn rename_session(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+        title: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ChatSession>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "UPDATE chat_sessions SET title = ?, updated_at = ?
+              WHERE user_id = ? AND (id = ? OR display_id = ?)
+              RETURNING {SESSION_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(title)
+            .bind(now)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?)
+    }
+
+    async fn delete_session(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> Result<Option<ChatSession>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "DELETE FROM chat_sessions WHERE user_id = ? AND (id = ? OR display_id = ?)
+              RETURNING {SESSION_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?)
+    }
+
+    async fn discard_session_if_empty(&mut self, user_id: &str, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM chat_sessions WHERE id = ? AND user_id = ? AND message_count = 0")
+            .bind(id)
+            .bind(user_id)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn session_paid_with(&mut self, user_id: &str, stored_key: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.session_id FROM credit_transactions t
+               JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
+              WHERE t.idempotency_key = ? AND t.user_id = ? AND t.action = 'chat_message'",
+        )
+        .bind(stored_key)
+        .bind(user_id)
+        .fetch_optional(self)
+        .await?)
+    }
+
+    async fn insert_message(
+        &mut self,
+        user_id: &str,
+        m: NewMessage<'_>,
+        title: Option<&str>,
+    ) -> Result<ChatMessage> {
+        let sql = format!(
+            "INSERT INTO chat_messages
+                (session_id, user_id, role, content, status, credits_used, tokens, spend_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+        );
+        let message: ChatMessage = sqlx::query_as(&sql)
+            .bind(m.session_id)
+            .bind(user_id)
+            .bind(m.role)
+            .bind(m.content)
+            .bind(m.status)
+            .bind(m.credits_used)
+            .bind(m.tokens)
+            .bind(m.spend_id)
+            .bind(m.at)
+            .bind(m.at)
+            .fetch_one(&mut *self)
+            .await?;
+        if let Some(title) = title {
+            sqlx::query("UPDATE chat_sessions SET title = ? WHERE id = ? AND title IS NULL")
+                .bind(title)
+                .bind(m.session_id)
+                .execute(self)
+                .await?;
+        }
+        Ok(message)
+    }
+
+    async fn insert_reply(
+        &mut self,
+        user_id: &str,
+        session_id: i64,
+        spend_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ChatMessage> {
+        let sql = format!(
+            "INSERT INTO chat_messages
+                (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
+             VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(session_id)
+            .bind(user_id)
+            .bind(Role::Assistant)
+            .bind(spend_id)
+            .bind(owner)
+            .bind(now)
+            .bind(now)
+            .fetch_one(self)
+            .await?)
+    }
+
+    async fn fetch_message(&mut self, id: i64) -> Result<ChatMessage> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.id = ?");
+        sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self)
+            .await?
+            .ok_or_else(|| Error::not_found("message", id))
+    }
+
+    async fn messages_before(
+        &mut self,
+        session_id: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<ChatMessage>> {
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.session_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(session_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(self)
+            .await?)
+    }
+
+    async fn messages_paid_by(&mut self, spend_id: i64) -> Result<Vec<ChatMessage>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.spend_id = ? ORDER BY m.id");
+        Ok(sqlx::query_as(&sql).bind(spend_id).fetch_all(self).await?)
+    }
+
+    async fn delete_message(&mut self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM chat_messages WHERE id = ?")
+            .bind(id)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn prompt_history(
+        &mut self,
+        session_id: i64,
+        before_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(Role, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT role, content FROM chat_messages
+              WHERE session_id = ? AND id < ? AND role IN ('user', 'assistant') AND content != ''
+                AND status IN ('complete', 'stopped', 'interrupted')
+              ORDER BY id DESC LIMIT ?",
+        )
+        .bind(session_id)
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(self)
+        .await?)
+    }
+
+    async fn finish_reply(
+        &mut self,
+        id: i64,
+        end: &ReplyEnd<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE chat_messages
+                SET content = ?, status = ?, tokens = ?, prompt_tokens = ?, reasoning_tokens = ?,
+                    error = ?, stream_owner = NULL, updated_at = ?
+              WHERE id = ?",
+        )
+        .bind(end.content)
+        .bind(end.status)
+        .bind(end.tokens)
+        .bind(end.usage.map(|u| u.prompt_tokens))
+        .bind(end.usage.map(|u| u.reasoning_tokens))
+        .bind(end.error)
+        .bind(now)
+        .bind(id)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
+    async fn end_refunded_reply(
+        &mut self,
+        id: i64,
+        status: MessageStatus,
+        error: &str,
+        content: Option<&str>,
+        tokens: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE chat_messages
+                SET status = ?, error = ?, content = COALESCE(?, content),
+                    tokens = COALESCE(?, tokens), stream_owner = NULL, updated_at = ?
+              WHERE id = ?",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(content)
+        .bind(tokens)
+        .bind(now)
+        .bind(id)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
+    async fn unbill_user_message(&mut self, spend_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE chat_messages SET credits_used = 0 WHERE spend_id = ? AND role = 'user'",
+        )
+        .bind(spend_id)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
+    async fn stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT stream_owner FROM chat_messages WHERE session_id = ? AND status = 'streaming'",
+        )
+        .bind(session_id)
+        .fetch_all(self)
+        .await?)
+    }
+
+    async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT stream_owner FROM chat_messages WHERE status = 'streaming'",
+        )
+        .fetch_all(self)
+        .await?)
+    }
+
+    async fn stranded_replies(&mut self, owner: Option<&str>) -> Result<Vec<StrandedReply>> {
+        Ok(sqlx::query_as(
+            "SELECT id, spend_id, content FROM chat_messages
+              WHERE status = 'streaming' AND stream_owner IS ?",
+        )
+        .bind(owner)
+        .fetch_all(self)
+        .await?)
+    }
+
+    async fn is_streaming(&mut self, id: i64) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM chat_messages WHERE id = ? AND status = 'streaming'")
+                .bind(id)
+                .fetch_optional(self)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn mark_interrupted(
+        &mut self,
+        id: i64,
+        text: &str,
+        tokens: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE chat_messages SET content = ?, status = 'interrupted', tokens = ?,
+                    error = ?, stream_owner = NULL, updated_at = ?
+              WHERE id = ?",
+        )
+        .bind(text)
+        .bind(tokens)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+}
