@@ -37,6 +37,21 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/credits", get(routes::credits::balance))
         .route("/v1/ledger", get(routes::credits::ledger))
+        .route(
+            "/v1/sessions",
+            get(routes::sessions::list).post(routes::sessions::create),
+        )
+        .route(
+            "/v1/sessions/{id}",
+            get(routes::sessions::get)
+                .patch(routes::sessions::rename)
+                .delete(routes::sessions::delete),
+        )
+        .route(
+            "/v1/sessions/{id}/messages",
+            get(routes::sessions::messages),
+        )
+        .route("/v1/sessions/{id}/export", get(routes::sessions::export))
         .route("/v1/purchases/checkout", post(routes::purchases::checkout))
         .route("/v1/purchases/pending", get(routes::purchases::pending))
         .route("/v1/purchases/refresh", post(routes::purchases::refresh))

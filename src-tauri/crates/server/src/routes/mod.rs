@@ -5,4 +5,5 @@
 pub mod account;
 pub mod credits;
 pub mod purchases;
+pub mod sessions;
 pub mod webhooks;

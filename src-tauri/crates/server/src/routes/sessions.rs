@@ -1,0 +1,131 @@
+//! The account's chat sessions and their messages: list, start, read,
+//! rename, delete, export. The core's `ChatStore` on Postgres does the work;
+//! every call is scoped to the caller's account, so another account's
+//! session is simply not found (its existence is not revealed).
+
+use crate::auth::Caller;
+use crate::error::HttpResult;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use banter_core::chat::{
+    ChatSession, ChatStore, ExportFormat, ExportedFile, MessagePage, PgJournal, SessionPage,
+};
+use banter_core::db::postgres::PgStore;
+use banter_core::ids::{IdKind, RecordRef};
+use serde::Deserialize;
+
+/// The caller's sessions and messages.
+pub fn chat_for(state: &AppState, caller: &Caller) -> ChatStore<PgStore> {
+    ChatStore::new(
+        state.store.clone(),
+        state.clock.clone(),
+        state.ledger.clone(),
+        caller.user_id.clone(),
+        PgJournal::new(state.store.pool().clone()),
+    )
+}
+
+fn session_ref(raw: &str) -> HttpResult<RecordRef> {
+    Ok(RecordRef::parse(IdKind::ChatSession, raw).map_err(banter_core::Error::from)?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> HttpResult<Json<SessionPage>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(
+        chat.list_sessions(q.cursor.as_deref(), q.limit).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewSession {
+    pub title: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<NewSession>,
+) -> HttpResult<Json<ChatSession>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(chat.create_session(req.title.as_deref()).await?))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ChatSession>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(chat.get_session(&session_ref(&id)?).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Rename {
+    pub title: String,
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<Rename>,
+) -> HttpResult<Json<ChatSession>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(
+        chat.rename_session(&session_ref(&id)?, &req.title).await?,
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ChatSession>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(chat.delete_session(&session_ref(&id)?).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessagesQuery {
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> HttpResult<Json<MessagePage>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(
+        chat.list_messages(&session_ref(&id)?, q.before, q.limit)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    pub format: ExportFormat,
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> HttpResult<Json<ExportedFile>> {
+    let chat = chat_for(&state, &caller);
+    Ok(Json(chat.export(&session_ref(&id)?, q.format).await?))
+}

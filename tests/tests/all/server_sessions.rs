@@ -1,0 +1,276 @@
+//! Chat sessions on banter-server: the core's `ChatStore` on Postgres. One
+//! account can never read, rename, delete, list the messages of or export
+//! another's session — by row id or by display id, which every account
+//! numbers from `CH-000001` — and is told `not_found` (not "forbidden": a
+//! session's existence is not revealed). Paid user messages from two
+//! instances at once never overdraw; a streaming reply's text, kept in
+//! Postgres, is seen from either instance.
+
+use banter_core::chat::rows::ChatRows;
+use banter_core::chat::{JournalAppend, Journals, MessageStatus, PgJournal};
+use banter_core::clock::Clock;
+use banter_core::ids::RecordRef;
+use banter_core::ledger::LedgerError;
+use banter_core::Error;
+use banter_server::auth::Caller;
+use banter_server::routes::sessions::chat_for;
+use banter_tests::hosted::Hosted;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+fn caller(user_id: &str) -> Caller {
+    Caller {
+        user_id: user_id.to_string(),
+        device_id: "test".to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_account_never_reaches_another_accounts_sessions() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let bob = h.sign_in("bob", "desktop").await;
+    let (a, b) = (
+        alice.tokens.access_token.as_str(),
+        bob.tokens.access_token.as_str(),
+    );
+
+    let (status, first) = h
+        .call(
+            Method::POST,
+            &h.a.url,
+            "/v1/sessions",
+            Some(a),
+            Some(json!({"title": "Alice's plans"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["displayId"], "CH-000001");
+    let (_, bobs) = h
+        .call(
+            Method::POST,
+            &h.b.url,
+            "/v1/sessions",
+            Some(b),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        bobs["displayId"], "CH-000001",
+        "each account numbers its own sessions"
+    );
+    let alice_row = first["id"].as_i64().unwrap();
+    let (_, second) = h
+        .call(
+            Method::POST,
+            &h.b.url,
+            "/v1/sessions",
+            Some(a),
+            Some(json!({"title": "Second"})),
+        )
+        .await;
+    assert_eq!(second["displayId"], "CH-000002");
+
+    // Bob, by Alice's row id and by her second display id (he has no CH-000002).
+    for target in [alice_row.to_string(), "CH-000002".to_string()] {
+        let base = format!("/v1/sessions/{target}");
+        for (method, path, body) in [
+            (Method::GET, base.clone(), None),
+            (
+                Method::PATCH,
+                base.clone(),
+                Some(json!({"title": "mine now"})),
+            ),
+            (Method::GET, format!("{base}/messages"), None),
+            (Method::GET, format!("{base}/export?format=markdown"), None),
+            (Method::DELETE, base.clone(), None),
+        ] {
+            let (status, err) = h.call(method.clone(), &h.a.url, &path, Some(b), body).await;
+            assert_eq!(
+                (status, err["code"].as_str()),
+                (StatusCode::NOT_FOUND, Some("not_found")),
+                "{method} {path}: {err}"
+            );
+        }
+    }
+    // Bob's CH-000001 is his own session, not Alice's.
+    let (_, mine) = h
+        .call(
+            Method::GET,
+            &h.a.url,
+            "/v1/sessions/CH-000001",
+            Some(b),
+            None,
+        )
+        .await;
+    assert_eq!(mine["id"], bobs["id"]);
+    let (_, bob_list) = h
+        .call(Method::GET, &h.b.url, "/v1/sessions", Some(b), None)
+        .await;
+    assert_eq!(bob_list["sessions"].as_array().unwrap().len(), 1);
+
+    // Alice still has both sessions, untouched.
+    let (_, list) = h
+        .call(Method::GET, &h.b.url, "/v1/sessions", Some(a), None)
+        .await;
+    let titles: Vec<_> = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].clone())
+        .collect();
+    assert_eq!(titles, vec![json!("Second"), json!("Alice's plans")]);
+    let (status, renamed) = h
+        .call(
+            Method::PATCH,
+            &h.a.url,
+            "/v1/sessions/CH-000001",
+            Some(a),
+            Some(json!({"title": "Renamed"})),
+        )
+        .await;
+    assert_eq!(
+        (status, renamed["title"].as_str()),
+        (StatusCode::OK, Some("Renamed"))
+    );
+    let (status, export) = h
+        .call(
+            Method::GET,
+            &h.a.url,
+            "/v1/sessions/CH-000001/export?format=markdown",
+            Some(a),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        export["content"].as_str().unwrap().starts_with("# Renamed"),
+        "{export}"
+    );
+    let (status, gone) = h
+        .call(
+            Method::DELETE,
+            &h.b.url,
+            "/v1/sessions/CH-000002",
+            Some(a),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, gone["title"].as_str()),
+        (StatusCode::OK, Some("Second"))
+    );
+    let (status, bad) = h
+        .call(
+            Method::GET,
+            &h.a.url,
+            "/v1/sessions/not-an-id",
+            Some(a),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, bad["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_paid_messages_from_two_instances_leave_exactly_one_credit() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let who = caller(&alice.user_id);
+    let session = chat_for(&h.a.state, &who)
+        .create_session(None)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let chat = chat_for(if n % 2 == 0 { &h.a.state } else { &h.b.state }, &who);
+        let session = RecordRef::Id(session.id);
+        tasks.push(tokio::spawn(async move {
+            chat.record_user_message(&session, &format!("message {n}"), &format!("key-{n}"))
+                .await
+        }));
+    }
+    let (mut won, mut lost) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(Error::Ledger(LedgerError::InsufficientCredits {
+                needed: 3,
+                available: 1,
+            })) => lost += 1,
+            Err(other) => panic!("unexpected failure: {other:?}"),
+        }
+    }
+    assert_eq!((won, lost), (33, 7));
+    let chat = chat_for(&h.b.state, &who);
+    let session = chat.get_session(&RecordRef::Id(session.id)).await.unwrap();
+    assert_eq!(session.message_count, 33);
+    // Named by whichever paid message came first.
+    assert!(
+        session
+            .title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("message ")),
+        "{session:?}"
+    );
+    let report = h.a.state.ledger.verify(&alice.user_id).await.unwrap();
+    assert_eq!((report.entries, report.balance), (34, 1));
+    // A retried key replays its message, charging nothing.
+    let (again, spend) = chat
+        .record_user_message(&RecordRef::Id(session.id), "message 4", "key-4")
+        .await
+        .unwrap();
+    assert_eq!(again.content, "message 4");
+    assert_eq!(
+        h.b.state
+            .ledger
+            .verify(&alice.user_id)
+            .await
+            .unwrap()
+            .entries,
+        34
+    );
+    assert_eq!(spend.amount, -3);
+}
+
+#[tokio::test]
+async fn a_streaming_replys_text_lives_in_postgres_for_every_instance() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let who = caller(&alice.user_id);
+    let chat = chat_for(&h.a.state, &who);
+    let session = chat.create_session(Some("Streaming")).await.unwrap();
+    let (_, spend) = chat
+        .record_user_message(&RecordRef::Id(session.id), "Tell me a story", "story")
+        .await
+        .unwrap();
+    let mut conn = h.a.state.store.pool().acquire().await.unwrap();
+    let now = h.clock.now();
+    let reply = conn
+        .insert_reply(&alice.user_id, session.id, spend.id, "instance-a", now)
+        .await
+        .unwrap();
+    assert_eq!(reply.status, MessageStatus::Streaming);
+    let journal = PgJournal::new(h.a.state.store.pool().clone());
+    let mut writer = journal.create(reply.id).await.unwrap();
+    writer.append("Once upon ").await.unwrap();
+    writer.append("a time").await.unwrap();
+    // Instance b reads the text streamed so far.
+    let page = chat_for(&h.b.state, &who)
+        .list_messages(&RecordRef::Id(session.id), None, None)
+        .await
+        .unwrap();
+    let last = page.messages.last().unwrap();
+    assert_eq!(
+        (last.id, last.content.as_str()),
+        (reply.id, "Once upon a time")
+    );
+    journal.remove(reply.id).await;
+    assert_eq!(
+        journal.read_what_it_can(reply.id).await.as_deref(),
+        Some("")
+    );
+}
