@@ -27,6 +27,7 @@ mod search_export;
 mod send_path;
 mod server_accounts;
 mod server_purchases;
+mod server_recovery;
 mod server_sessions;
 mod server_sign_in;
 mod server_webhooks;

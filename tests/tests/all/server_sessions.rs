@@ -194,9 +194,13 @@ async fn forty_paid_messages_from_two_instances_leave_exactly_one_credit() {
         }));
     }
     let (mut won, mut lost) = (0, 0);
-    for task in tasks {
+    let mut a_winner = None;
+    for (n, task) in tasks.into_iter().enumerate() {
         match task.await.unwrap() {
-            Ok(_) => won += 1,
+            Ok(_) => {
+                won += 1;
+                a_winner = Some(n);
+            }
             Err(Error::Ledger(LedgerError::InsufficientCredits {
                 needed: 3,
                 available: 1,
@@ -218,12 +222,17 @@ async fn forty_paid_messages_from_two_instances_leave_exactly_one_credit() {
     );
     let report = h.a.state.ledger.verify(&alice.user_id).await.unwrap();
     assert_eq!((report.entries, report.balance), (34, 1));
-    // A retried key replays its message, charging nothing.
+    // A retried key of a paid message replays it, charging nothing.
+    let n = a_winner.unwrap();
     let (again, spend) = chat
-        .record_user_message(&RecordRef::Id(session.id), "message 4", "key-4")
+        .record_user_message(
+            &RecordRef::Id(session.id),
+            &format!("message {n}"),
+            &format!("key-{n}"),
+        )
         .await
         .unwrap();
-    assert_eq!(again.content, "message 4");
+    assert_eq!(again.content, format!("message {n}"));
     assert_eq!(
         h.b.state
             .ledger

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod instances;
 pub mod routes;
 pub mod state;
 

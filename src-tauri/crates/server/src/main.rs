@@ -11,6 +11,7 @@ use banter_core::clock::SystemClock;
 use banter_core::db::postgres::PgStore;
 use banter_server::auth::sign_in::SignInProvider;
 use banter_server::config::Config;
+use banter_server::instances;
 use banter_server::state::AppState;
 use clap::Parser;
 use std::sync::Arc;
@@ -63,9 +64,13 @@ async fn main() -> anyhow::Result<()> {
         }
         None => tracing::warn!("AUTUMN_WEBHOOK_SECRET is not set: webhooks are refused"),
     }
+    let heartbeat = tokio::spawn(instances::keep_alive(state.clone()));
+    let name = state.instance.clone();
     banter_server::serve(state, listener, shutdown_signal())
         .await
         .context("serving")?;
+    heartbeat.abort();
+    instances::leave(store.pool(), &name).await;
     store.close().await;
     tracing::info!("banter-server stopped");
     Ok(())

@@ -30,6 +30,7 @@ pub use messages::NewMessage;
 pub use postgres_journal::PgJournal;
 pub use prompt::{DEVELOPER_PROMPT, HISTORY_MESSAGES};
 pub(crate) use replies::recover_interrupted;
+pub use replies::recover_stranded;
 pub use replies::ReplyEnd;
 pub use search::{SearchHit, MATCH_END, MATCH_START, MAX_QUERY_CHARS};
 pub use stream::{BATCH_INTERVAL, BATCH_TOKENS};

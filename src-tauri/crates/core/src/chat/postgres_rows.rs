@@ -358,7 +358,8 @@ impl ChatRows for PgConnection {
     async fn stranded_replies(&mut self, owner: Option<&str>) -> Result<Vec<StrandedReply>> {
         Ok(sqlx::query_as(
             "SELECT id, spend_id, content FROM chat_messages
-              WHERE status = 'streaming' AND stream_owner IS NOT DISTINCT FROM $1",
+              WHERE status = 'streaming' AND stream_owner IS NOT DISTINCT FROM $1
+              ORDER BY id",
         )
         .bind(owner)
         .fetch_all(self)
@@ -367,7 +368,7 @@ impl ChatRows for PgConnection {
 
     async fn is_streaming(&mut self, id: i64) -> Result<bool> {
         let found: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM chat_messages WHERE id = $1 AND status = 'streaming'",
+            "SELECT 1 FROM chat_messages WHERE id = $1 AND status = 'streaming' FOR UPDATE",
         )
         .bind(id)
         .fetch_optional(self)

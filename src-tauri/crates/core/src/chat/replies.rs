@@ -200,11 +200,8 @@ const UNREADABLE: &str =
     "Banter stopped before the reply finished, and the text saved for it could not be read";
 
 /// At start-up: replies left `streaming` by a process that is gone become
-/// `interrupted` with the text they had. One that had no text yet delivered
-/// nothing, so its send is refunded. A journal that cannot be read costs
-/// only its own text (the reply is kept with what the row has, and refunded
-/// if that is nothing), never the start-up. Returns how many replies were
-/// recovered.
+/// `interrupted` with the text they had (see [`recover_stranded`]), and
+/// journals no reply needs any more are deleted.
 pub(crate) async fn recover_interrupted(
     db: &Db,
     ledger: &Ledger,
@@ -212,14 +209,41 @@ pub(crate) async fn recover_interrupted(
     run_dir: &Path,
     now: DateTime<Utc>,
 ) -> Result<u32> {
+    let is_gone = |owner: String| {
+        let gone = liveness::owner_is_gone(run_dir, &owner);
+        std::future::ready(Ok(gone))
+    };
+    let recovered = recover_stranded(db, ledger, journal, is_gone, now).await?;
+    remove_orphan_journals(db, journal).await?;
+    Ok(recovered)
+}
+
+/// Replies left `streaming` by a writer that is gone (`is_gone`: a process
+/// on the desktop, a server instance on the server; a reply with no writer
+/// is always stranded) become `interrupted` with the text they had. One that
+/// had no text yet delivered nothing, so its send is refunded — once, even
+/// if two recoverers race. A journal that cannot be read costs only its own
+/// text (the reply is kept with what the row has, and refunded if that is
+/// nothing), never the recovery. Returns how many replies were recovered.
+pub async fn recover_stranded<S, F, Fut>(
+    db: &S,
+    ledger: &Ledger<S>,
+    journal: &S::Journal,
+    is_gone: F,
+    now: DateTime<Utc>,
+) -> Result<u32>
+where
+    S: ChatBackend,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
     let owners = db.read().await?.streaming_owners().await?;
     let mut recovered = 0;
     for owner in owners {
-        if owner
-            .as_deref()
-            .is_some_and(|o| !liveness::owner_is_gone(run_dir, o))
-        {
-            continue;
+        if let Some(alive) = &owner {
+            if !is_gone(alive.clone()).await? {
+                continue;
+            }
         }
         // Read the journals and count tokens first: nothing slow runs while
         // the write lock is held. The owner is gone, so nobody appends now.
@@ -239,7 +263,8 @@ pub(crate) async fn recover_interrupted(
         let mut refunds = ledger.begin_refunds().await?;
         let mut done = Vec::new();
         for (id, spend_id, text, tokens, error) in texts {
-            // Another process may have recovered this reply meanwhile.
+            // Another process may have recovered this reply meanwhile (on
+            // Postgres this check locks the row until the commit).
             if !refunds.conn().is_streaming(id).await? {
                 continue;
             }
@@ -258,7 +283,6 @@ pub(crate) async fn recover_interrupted(
             journal.remove(id).await;
         }
     }
-    remove_orphan_journals(db, journal).await?;
     if recovered > 0 {
         tracing::info!(
             recovered,

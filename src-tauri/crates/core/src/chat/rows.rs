@@ -156,12 +156,16 @@ pub trait ChatRows: LedgerRows {
     /// Every writer of a streaming reply, once each.
     fn streaming_owners(&mut self) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
 
-    /// The streaming replies written by `owner` (`None`: by nobody known).
+    /// The streaming replies written by `owner` (`None`: by nobody known),
+    /// by id: recoverers lock them in the same order, so they never deadlock.
     fn stranded_replies(
         &mut self,
         owner: Option<&str>,
     ) -> impl Future<Output = Result<Vec<StrandedReply>>> + Send;
 
+    /// Whether reply `id` still streams. Inside a write transaction the
+    /// answer holds until it ends (Postgres locks the row; SQLite has one
+    /// writer), so two recoverers never both end the same reply.
     fn is_streaming(&mut self, id: i64) -> impl Future<Output = Result<bool>> + Send;
 
     /// Marks a streaming reply `interrupted` with the text it got.

@@ -358,7 +358,8 @@ impl ChatRows for SqliteConnection {
     async fn stranded_replies(&mut self, owner: Option<&str>) -> Result<Vec<StrandedReply>> {
         Ok(sqlx::query_as(
             "SELECT id, spend_id, content FROM chat_messages
-              WHERE status = 'streaming' AND stream_owner IS ?",
+              WHERE status = 'streaming' AND stream_owner IS ?
+              ORDER BY id",
         )
         .bind(owner)
         .fetch_all(self)
