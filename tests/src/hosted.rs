@@ -9,6 +9,7 @@ use banter_core::billing::WebhookSecret;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
 use banter_core::providers::Secret;
+use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use banter_server::accounts::{self, Identity, SignedIn};
 use banter_server::auth::sign_in::SignInProvider;
 use banter_server::state::AppState;
@@ -200,4 +201,33 @@ async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Par
         state,
         _stop: stop,
     }
+}
+
+/// The secret key the mock Autumn of [`mock_autumn`] accepts.
+pub const AUTUMN_KEY: &str = "am_sk_test_mock";
+
+/// A mock Autumn on 127.0.0.1 that shows payments at once.
+pub async fn mock_autumn() -> AutumnServer {
+    let config = AutumnConfig {
+        secret_key: AUTUMN_KEY.into(),
+        payment_lag: std::time::Duration::ZERO,
+    };
+    start_autumn(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("start mock Autumn")
+}
+
+/// Pays at the mock's checkout page as the browser does; returns where the
+/// mock sends the browser (the `banter://purchase/complete` link).
+pub async fn pay_in_browser(checkout_url: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let paid = browser.post(checkout_url).send().await.expect("paying");
+    assert_eq!(paid.status().as_u16(), 303);
+    paid.headers()["location"]
+        .to_str()
+        .expect("a text location")
+        .to_string()
 }

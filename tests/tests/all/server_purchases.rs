@@ -5,42 +5,13 @@
 //! checkouts; a server without an Autumn key says purchases are off.
 
 use banter_core::ledger::EntryKind;
-use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
-use banter_tests::hosted::Hosted;
+use banter_tests::hosted::{mock_autumn, pay_in_browser, Hosted, AUTUMN_KEY as KEY};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::net::SocketAddr;
-use std::time::Duration;
-
-const KEY: &str = "am_sk_test_mock";
-
-async fn autumn() -> AutumnServer {
-    let config = AutumnConfig {
-        secret_key: KEY.into(),
-        payment_lag: Duration::ZERO,
-    };
-    start_autumn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .expect("start mock Autumn")
-}
-
-/// Pays like the browser does; returns where the mock sends the browser.
-async fn pay(checkout_url: &str) -> String {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
-    let paid = browser.post(checkout_url).send().await.expect("paying");
-    assert_eq!(paid.status().as_u16(), 303);
-    paid.headers()["location"]
-        .to_str()
-        .expect("a text location")
-        .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_paid_invoice_is_granted_once_when_refreshes_race_on_two_instances() {
-    let shop = autumn().await;
+    let shop = mock_autumn().await;
     let h = Hosted::selling("2026-03-10T09:00:00Z", &shop.base_url(), KEY).await;
     let alice = h.sign_in("alice", "laptop").await;
     let bob = h.sign_in("bob", "desktop").await;
@@ -79,7 +50,7 @@ async fn a_paid_invoice_is_granted_once_when_refreshes_race_on_two_instances() {
         .await;
     assert_eq!(bobs.as_array().unwrap().len(), 0, "{bobs}");
 
-    let link = pay(checkout["url"].as_str().unwrap()).await;
+    let link = pay_in_browser(checkout["url"].as_str().unwrap()).await;
     assert_eq!(link, format!("banter://purchase/complete?ref={reference}"));
     let mut calls = Vec::new();
     for n in 0..8 {

@@ -5,27 +5,14 @@
 //! announced again; forged, stale and unsigned deliveries are refused and
 //! grant nothing.
 
-use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use banter_mocks::webhooks::{now_seconds, products_updated, SignedWebhook};
-use banter_tests::hosted::Hosted;
+use banter_tests::hosted::{mock_autumn, pay_in_browser, Hosted, AUTUMN_KEY as KEY};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::time::Duration;
 
-const KEY: &str = "am_sk_test_mock";
 const SECRET: &str = "whsec_dGhlLXdlYmhvb2stc2VjcmV0LW9mLXRoZS10ZXN0cw==";
 const FORGED: &str = "whsec_bm90LXRoZS1lbmRwb2ludHMtc2VjcmV0";
-
-async fn autumn() -> AutumnServer {
-    let config = AutumnConfig {
-        secret_key: KEY.into(),
-        payment_lag: Duration::ZERO,
-    };
-    start_autumn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .expect("start mock Autumn")
-}
 
 /// Posts a signed delivery to `url` exactly as it was signed.
 async fn post(h: &Hosted, url: &str, webhook: &SignedWebhook) -> (StatusCode, Value) {
@@ -47,7 +34,7 @@ async fn balance(h: &Hosted, token: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_webhook_grants_a_paid_checkout_once_however_often_it_comes() {
-    let shop = autumn().await;
+    let shop = mock_autumn().await;
     // The verifier checks timestamps against the server's clock, and the
     // mock signs with the real time.
     let now = chrono::Utc::now().to_rfc3339();
@@ -66,16 +53,7 @@ async fn a_webhook_grants_a_paid_checkout_once_however_often_it_comes() {
             Some(json!({"product": "credits_1000"})),
         )
         .await;
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let paid = browser
-        .post(checkout["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status().as_u16(), 303);
+    pay_in_browser(checkout["url"].as_str().unwrap()).await;
 
     // The mock delivers once the invoice is visible; no refresh is asked.
     // The grant commits before the server answers the delivery, so wait for
@@ -115,7 +93,7 @@ async fn a_webhook_grants_a_paid_checkout_once_however_often_it_comes() {
 
 #[tokio::test]
 async fn forged_stale_and_unsigned_webhooks_are_refused() {
-    let shop = autumn().await;
+    let shop = mock_autumn().await;
     let now = chrono::Utc::now().to_rfc3339();
     let h = Hosted::selling_with_webhooks(&now, &shop.base_url(), KEY, SECRET).await;
     let alice = h.sign_in("alice", "laptop").await;
