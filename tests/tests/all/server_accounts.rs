@@ -210,7 +210,7 @@ async fn a_revoked_device_is_told_so_and_other_devices_keep_working() {
     assert_eq!(devices.len(), 3);
     let live: Vec<_> = devices
         .iter()
-        .filter(|d| d["revoked_at"].is_null())
+        .filter(|d| d["revokedAt"].is_null())
         .collect();
     assert_eq!((live.len(), live[0]["name"].as_str()), (1, Some("laptop")));
 }

@@ -30,6 +30,7 @@ pub struct SignedIn {
 
 /// The account as its owner sees it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountInfo {
     pub user_id: String,
     pub display_name: String,

@@ -38,7 +38,9 @@ impl Revoked {
     }
 }
 
-/// The tokens handed to a device.
+/// The tokens handed to a device, named as an OAuth token response names
+/// them (RFC 6749 §5.1); the server's other answers are camelCase like the
+/// core's.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenPair {
     pub access_token: String,
@@ -58,6 +60,7 @@ pub struct Caller {
 
 /// A device as the account screen lists it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
 pub struct DeviceInfo {
     pub id: String,
     pub name: String,
