@@ -302,8 +302,10 @@ describe("chat", () => {
     // A start with no route: the last screen (its section, not the record).
     await page.goto(`${server.url}/`);
     await expect.poll(() => page.url()).toMatch(/#\/projects$/);
-    // A start on a page stays there, and becomes the last screen.
+    // A start on a page stays there, and becomes the last screen (saved in
+    // the background, like every preference: wait for it, as above).
     await page.goto(`${server.url}/#/credits`);
+    await expect.poll(saved).toContain('"lastScreen":"#/credits"');
     await page.goto(`${server.url}/`);
     await expect.poll(() => page.url()).toMatch(/#\/credits$/);
     expect(errors).toEqual([]);

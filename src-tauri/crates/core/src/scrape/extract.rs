@@ -16,10 +16,18 @@ use super::structure::{self, Bounds};
 use super::{ScrapeError, ScrapeLimits};
 use crate::validate::MAX_TITLE_CHARS;
 use dom_smoothie::{Config, Readability, ReadabilityError, TextMode};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// One extraction at a time per process, abandoned ones included.
 static EXTRACTIONS: Semaphore = Semaphore::const_new(1);
+
+/// How long a scrape waits for [`EXTRACTIONS`]' permit before it fails as
+/// `extraction_timeout`. Apart from the work's own deadline: a page's
+/// deadline must measure its own extraction, not the leftover work of an
+/// abandoned one (bounded by the page checks) or of other scrapes queued
+/// before it — otherwise a burst of ordinary scrapes fails for being queued.
+pub const EXTRACTION_QUEUE_WAIT: Duration = Duration::from_secs(30);
 
 /// A page's title and main text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,20 +37,28 @@ pub struct Extracted {
 }
 
 /// Extracts the title and main text within `limits`: a page too deep or
-/// too large is `page_too_complex`, one that takes longer than
-/// `extract_timeout` (waiting for another extraction included) is
-/// `extraction_timeout`.
+/// too large is `page_too_complex`, one whose extraction takes longer than
+/// `extract_timeout` is `extraction_timeout` (so is waiting longer than
+/// [`EXTRACTION_QUEUE_WAIT`] for another extraction to end).
 pub async fn extract_within(page: Page, limits: &ScrapeLimits) -> Result<Extracted, ScrapeError> {
     let bounds = Bounds {
         max_depth: limits.max_nesting_depth,
         max_elements: limits.max_elements,
     };
     let timeout = limits.extract_timeout;
+    let permit = tokio::time::timeout(EXTRACTION_QUEUE_WAIT, EXTRACTIONS.acquire())
+        .await
+        .map_err(|_| {
+            tracing::warn!(
+                seconds = EXTRACTION_QUEUE_WAIT.as_secs(),
+                "text extraction waited too long for another one to end"
+            );
+            ScrapeError::ExtractionTimeout {
+                seconds: EXTRACTION_QUEUE_WAIT.as_secs(),
+            }
+        })?
+        .map_err(|_| ScrapeError::Network("text extraction is shut down".into()))?;
     let work = async move {
-        let permit = EXTRACTIONS
-            .acquire()
-            .await
-            .map_err(|_| ScrapeError::Network("text extraction is shut down".into()))?;
         tokio::task::spawn_blocking(move || {
             let result = extract(&page, bounds);
             drop(permit);
