@@ -37,7 +37,6 @@ pub struct Hosted {
     pub a: Instance,
     pub b: Instance,
     pub clock: ManualClock,
-    pub database_url: String,
     pub http: reqwest::Client,
 }
 
@@ -112,7 +111,6 @@ impl Hosted {
             a,
             b,
             clock,
-            database_url,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -29,7 +29,7 @@ pub struct SignedIn {
 }
 
 /// The account as its owner sees it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountInfo {
     pub user_id: String,
@@ -100,21 +100,24 @@ pub async fn sign_in(
     })
 }
 
-/// The account as the core's billing knows a customer.
-pub async fn profile(state: &AppState, user_id: &str) -> HttpResult<Profile> {
+/// The account as the core knows a customer; `None` for no such account.
+pub async fn profile(state: &AppState, user_id: &str) -> HttpResult<Option<Profile>> {
     Ok(
         sqlx::query_as("SELECT id, display_name, email, created_at FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_one(state.store.pool())
+            .fetch_optional(state.store.pool())
             .await?,
     )
 }
 
+/// The caller's own account, as its owner sees it.
 pub async fn info(state: &AppState, user_id: &str) -> HttpResult<AccountInfo> {
-    Ok(
-        sqlx::query_as("SELECT id AS user_id, display_name, email FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(state.store.pool())
-            .await?,
-    )
+    let profile = profile(state, user_id)
+        .await?
+        .ok_or_else(|| banter_core::Error::not_found("account", user_id))?;
+    Ok(AccountInfo {
+        user_id: profile.id,
+        display_name: profile.display_name,
+        email: profile.email,
+    })
 }

@@ -23,11 +23,8 @@ impl Journals for PgJournal {
     type Writer = PgJournalWriter;
 
     async fn create(&self, message_id: i64) -> Result<PgJournalWriter> {
-        // A fresh reply has no chunks; leftovers of a reused id are dropped.
-        sqlx::query("DELETE FROM chat_reply_chunks WHERE message_id = $1")
-            .bind(message_id)
-            .execute(&self.pool)
-            .await?;
+        // Nothing to write yet: a new reply's id is new (an identity column
+        // never hands one out twice) and chunks go with their message.
         Ok(PgJournalWriter {
             pool: self.pool.clone(),
             message_id,

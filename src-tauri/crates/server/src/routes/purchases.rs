@@ -15,19 +15,27 @@ use banter_core::billing::{Billing, Checkout, Product, ReconcileReport};
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::secrets::NoSecrets;
+use banter_core::users::Profile;
 use banter_core::ErrorCode;
 use serde::Deserialize;
 use std::sync::Arc;
 
 /// The caller's purchases, on the server's Autumn client.
-pub async fn billing_for(state: &AppState, user_id: &str) -> HttpResult<Billing<PgStore>> {
+async fn billing_for(state: &AppState, user_id: &str) -> HttpResult<Billing<PgStore>> {
+    let profile = accounts::profile(state, user_id)
+        .await?
+        .ok_or_else(|| banter_core::Error::not_found("account", user_id))?;
+    billing_of(state, profile)
+}
+
+/// `profile`'s purchases, on the server's Autumn client.
+pub fn billing_of(state: &AppState, profile: Profile) -> HttpResult<Billing<PgStore>> {
     let client = state.autumn.clone().ok_or_else(|| {
         HttpError::new(
             ErrorCode::BillingNotConfigured,
             "purchases are off on this server",
         )
     })?;
-    let profile = accounts::profile(state, user_id).await?;
     // The server's key is the client's; no keyring is asked.
     let billing = Billing::new(
         state.store.clone(),

@@ -6,7 +6,8 @@
 //! announced. Deliveries are remembered by `svix-id`, so a redelivery is
 //! acknowledged without asking Autumn again.
 
-use super::purchases::billing_for;
+use super::purchases::billing_of;
+use crate::accounts;
 use crate::error::{HttpError, HttpResult};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -84,21 +85,14 @@ async fn handle(state: &AppState, webhook: &VerifiedWebhook) -> HttpResult<Handl
         return Ok(Handled::Ignored);
     };
     // The Autumn customer id is the account id.
-    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
-        .bind(customer.as_str())
-        .fetch_optional(state.store.pool())
-        .await?;
-    if known.is_none() {
+    let Some(profile) = accounts::profile(state, customer.as_str()).await? else {
         tracing::warn!(
             event = webhook.event.event_type(),
             "webhook for a customer with no account here"
         );
         return Ok(Handled::Ignored);
-    }
-    let report = billing_for(state, customer.as_str())
-        .await?
-        .reconcile()
-        .await?;
+    };
+    let report = billing_of(state, profile)?.reconcile().await?;
     tracing::info!(
         event = webhook.event.event_type(),
         fulfilled = report.fulfilled.len(),
