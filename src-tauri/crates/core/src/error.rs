@@ -41,6 +41,8 @@ pub enum Error {
     #[error(transparent)]
     Account(#[from] crate::account::AccountError),
     #[error(transparent)]
+    Hosted(#[from] crate::hosted::HostedError),
+    #[error(transparent)]
     Generation(#[from] crate::projects::GenerationError),
     #[error(transparent)]
     Scrape(#[from] crate::scrape::ScrapeError),
@@ -73,6 +75,7 @@ impl Error {
             Self::Secret(e) => e.code(),
             Self::Billing(e) => e.code(),
             Self::Account(e) => e.code(),
+            Self::Hosted(e) => e.code(),
             Self::Generation(e) => e.code(),
             Self::Scrape(e) => e.code(),
             Self::Job(e) => e.code(),
@@ -100,6 +103,7 @@ impl Error {
             Self::Settings(_) | Self::Secret(_) => true,
             Self::Billing(e) => !e.is_transient(),
             Self::Account(e) => !e.is_transient(),
+            Self::Hosted(e) => e.is_user_error(),
             // The model's fault, not the user's: they can only try again.
             Self::Generation(_) => false,
             Self::Scrape(e) => e.is_user_error(),
@@ -109,6 +113,10 @@ impl Error {
     }
 
     pub fn to_api(&self) -> ApiError {
+        if let Self::Hosted(e) = self {
+            // A server's refusal is passed on whole, with its fields.
+            return e.to_api();
+        }
         let (needed, available) = match self {
             Self::Ledger(LedgerError::InsufficientCredits { needed, available }) => {
                 (Some(*needed), Some(*available))
@@ -458,6 +466,11 @@ mod tests {
         (
             ErrorCode::ServerNotReady,
             r#"{"code":"server_not_ready","message":"m"}"#,
+        ),
+        (ErrorCode::Offline, r#"{"code":"offline","message":"m"}"#),
+        (
+            ErrorCode::ServerBadResponse,
+            r#"{"code":"server_bad_response","message":"m"}"#,
         ),
         (
             ErrorCode::ShortcutUnavailable,

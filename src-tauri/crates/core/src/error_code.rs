@@ -226,6 +226,13 @@ error_codes! {
     /// The server's database cannot be reached or is not migrated yet.
     ServerNotReady => "server_not_ready",
 
+    // ----- Hosted client (core) -----
+    /// The Banter server cannot be reached (no connection, a timeout, a
+    /// gateway says it is down): paid actions are refused, nothing charged.
+    Offline => "offline",
+    /// The Banter server's answer is not what its API promises.
+    ServerBadResponse => "server_bad_response",
+
     // ----- Desktop shell -----
     /// The quick-chat shortcut could not be registered (another app may
     /// hold it).

@@ -5,14 +5,14 @@
 use crate::chat::MessageStatus;
 use crate::error::ErrorCode;
 use crate::providers::TokenUsage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// How many events a slow subscriber may fall behind before it misses some.
 const CAPACITY: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
     /// The balance changed (spend, refund, reset, purchase).

@@ -14,6 +14,7 @@ pub mod db;
 mod error;
 mod error_code;
 pub mod events;
+pub mod hosted;
 pub mod ids;
 pub mod jobs;
 pub mod ledger;
@@ -72,6 +73,7 @@ pub struct Core {
     settings: settings::Settings,
     secrets: secrets::SharedSecrets,
     billing: billing::Billing,
+    hosted: hosted::HostedAccounts,
 }
 
 impl Core {
@@ -145,6 +147,8 @@ impl Core {
             profile.clone(),
             secrets.clone(),
         );
+        let hosted =
+            hosted::HostedAccounts::new(settings.clone(), secrets.clone(), profile.id.clone());
         Ok(Self {
             db,
             clock,
@@ -160,6 +164,7 @@ impl Core {
             settings,
             secrets,
             billing,
+            hosted,
         })
     }
 
@@ -220,6 +225,12 @@ impl Core {
     /// Purchases through Autumn: checkout, reconcile, Pro.
     pub fn billing(&self) -> &billing::Billing {
         &self.billing
+    }
+
+    /// Hosted mode: the server this profile is signed in to, if any, and
+    /// signing in (see [`hosted`]).
+    pub fn hosted(&self) -> &hosted::HostedAccounts {
+        &self.hosted
     }
 
     /// Typed settings (the chat model, …).

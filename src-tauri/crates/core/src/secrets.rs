@@ -27,6 +27,10 @@ pub enum SecretName {
     ProviderKey { kind: &'static str, origin: String },
     /// Autumn's secret key (an operator secret; see docs/threat-model.md).
     AutumnKey,
+    /// A device's access and refresh token for a Banter server (one entry,
+    /// so a rotation is one write), by the server's origin and the local
+    /// profile signed in to it.
+    HostedTokens { origin: String, profile: String },
     /// The single provider key of versions before keys were bound to their
     /// endpoint. Read once to move it into the slot of the endpoint saved in
     /// settings (the one it was being sent to), then deleted.
@@ -49,6 +53,7 @@ impl SecretName {
         match self {
             Self::ProviderKey { kind, origin } => format!("provider-api-key/{kind}/{origin}"),
             Self::AutumnKey => "autumn-secret-key".to_string(),
+            Self::HostedTokens { origin, profile } => format!("hosted-tokens/{origin}/{profile}"),
             Self::LegacyProviderKey => "provider-api-key".to_string(),
         }
     }

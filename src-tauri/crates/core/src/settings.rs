@@ -16,6 +16,9 @@ pub const PROVIDER: &str = "provider";
 /// The global shortcut that shows the quick-chat window.
 pub const QUICK_CHAT_SHORTCUT: &str = "quick_chat_shortcut";
 pub const DEFAULT_QUICK_CHAT_SHORTCUT: &str = "CommandOrControl+Shift+Space";
+/// Which Banter server the profile is signed in to, as whom (no tokens:
+/// those are in the keyring).
+pub const HOSTED_ACCOUNT: &str = "hosted_account";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -111,6 +114,22 @@ impl Settings {
         }
         self.set(QUICK_CHAT_SHORTCUT, &shortcut).await?;
         Ok(shortcut)
+    }
+
+    /// The hosted sign-in in force; `None` in local mode.
+    pub async fn hosted_account(&self) -> Result<Option<crate::hosted::HostedAccount>> {
+        self.get(HOSTED_ACCOUNT).await
+    }
+
+    pub async fn set_hosted_account(&self, account: &crate::hosted::HostedAccount) -> Result<()> {
+        self.set(HOSTED_ACCOUNT, account).await
+    }
+
+    /// Back to local mode (the local profile's data is untouched).
+    pub async fn clear_hosted_account(&self) -> Result<()> {
+        let delete = sqlx::query("DELETE FROM settings WHERE key = ?").bind(HOSTED_ACCOUNT);
+        self.db.write_one(delete).await?;
+        Ok(())
     }
 
     pub async fn clear_provider(&self) -> Result<()> {

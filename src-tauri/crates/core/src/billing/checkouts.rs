@@ -6,13 +6,13 @@
 use crate::error::Result;
 use crate::ledger::rows::LedgerStore;
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 
 /// A checkout left open this long is no longer polled for.
 pub const PENDING_FOR: Duration = Duration::hours(24);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingCheckout {
     pub reference: String,

@@ -23,7 +23,7 @@ use crate::providers::Secret;
 use crate::secrets::{SecretName, SharedSecrets};
 use crate::users::Profile;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -60,7 +60,7 @@ impl Default for PollPolicy {
 }
 
 /// An opened checkout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkout {
     /// The payment page, checked: https on a payment host (or the local mock).
@@ -70,7 +70,7 @@ pub struct Checkout {
 }
 
 /// One purchase fulfilled by a reconcile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Fulfilled {
     pub invoice_id: String,
@@ -78,7 +78,7 @@ pub struct Fulfilled {
     pub credits: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReconcileReport {
     /// Purchases fulfilled by this reconcile (none when all were already).

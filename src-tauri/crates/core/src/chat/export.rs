@@ -17,7 +17,7 @@ pub enum ExportFormat {
 }
 
 /// An exported session: a suggested file name and the document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedFile {
     pub file_name: String,

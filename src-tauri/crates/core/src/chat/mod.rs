@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatSession {
     pub id: i64,
@@ -85,7 +85,7 @@ pub enum MessageStatus {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     pub id: i64,
@@ -101,7 +101,7 @@ pub struct ChatMessage {
 }
 
 /// One page of sessions, most recently active first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionPage {
     pub sessions: Vec<ChatSession>,
@@ -111,7 +111,7 @@ pub struct SessionPage {
 
 /// One page of a session's messages in chronological order, ending at the
 /// newest (first page) or just before `before`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePage {
     pub messages: Vec<ChatMessage>,

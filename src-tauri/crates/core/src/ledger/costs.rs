@@ -50,7 +50,7 @@ impl Action {
 /// The colour band of the credit badge: green above
 /// [`HEALTHY_BALANCE_THRESHOLD`], red below [`LOW_BALANCE_THRESHOLD`],
 /// yellow between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     Green,

@@ -31,7 +31,7 @@ use crate::events::{DomainEvent, EventBus};
 use chrono::{DateTime, Utc};
 use ops::Usage;
 use rows::{LedgerRows, LedgerStore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -73,7 +73,7 @@ impl LedgerError {
 }
 
 /// What a ledger row records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum EntryKind {
@@ -104,7 +104,7 @@ impl EntryKind {
 }
 
 /// One row of the append-only ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerEntry {
     pub id: i64,
@@ -126,7 +126,7 @@ pub struct LedgerEntry {
 }
 
 /// Ledger rows, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerPage {
     pub entries: Vec<LedgerEntry>,
@@ -135,7 +135,7 @@ pub struct LedgerPage {
 }
 
 /// The balance as the UI shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
     /// Free plus purchased: the PRD's `creditsRemaining`.
@@ -194,7 +194,7 @@ pub struct Receipt {
 }
 
 /// What `verify` checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
     pub entries: i64,

@@ -1,0 +1,92 @@
+//! Which server this profile is signed in to, and as whom: a non-secret
+//! [`HostedAccount`] in the profile's settings (the tokens are in the
+//! keyring, see [`super::tokens`]). [`HostedAccounts`] is the door the
+//! shells use: the current client, if signed in, and signing in.
+
+use super::client::HostedClient;
+use super::http::Server;
+use super::sign_in::PendingSignIn;
+use super::tokens::TokenSlot;
+use crate::error::Result;
+use crate::secrets::SharedSecrets;
+use crate::settings::Settings;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The profile's sign-in, as kept in settings. No token is in here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedAccount {
+    /// The server's origin (`https://banter.example.com`).
+    pub server: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub device_id: String,
+    pub signed_in_at: DateTime<Utc>,
+}
+
+/// Signing in and the signed-in client, for one local profile.
+#[derive(Debug, Clone)]
+pub struct HostedAccounts {
+    settings: Settings,
+    secrets: SharedSecrets,
+    profile_id: String,
+}
+
+impl HostedAccounts {
+    pub(crate) fn new(settings: Settings, secrets: SharedSecrets, profile_id: String) -> Self {
+        Self {
+            settings,
+            secrets,
+            profile_id,
+        }
+    }
+
+    /// The sign-in in force, if any (no keyring lookup yet).
+    pub async fn account(&self) -> Result<Option<HostedAccount>> {
+        self.settings.hosted_account().await
+    }
+
+    /// The client of the server this profile is signed in to; `None` in
+    /// local mode.
+    pub async fn current(&self) -> Result<Option<HostedClient>> {
+        let Some(account) = self.account().await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.client_for(&account)?))
+    }
+
+    /// The client of `account` (tokens read from the keyring on first use).
+    pub fn client_for(&self, account: &HostedAccount) -> Result<HostedClient> {
+        let server = Server::new(&account.server)?;
+        let slot = self.slot(&server);
+        Ok(HostedClient::new(server, slot, self.settings.clone()))
+    }
+
+    /// Starts signing in to the server at `url` through a loopback redirect
+    /// (the CLI's way): the returned attempt has the page to open.
+    pub async fn begin_sign_in(&self, url: &str) -> Result<PendingSignIn> {
+        let server = Server::new(url)?;
+        Ok(PendingSignIn::begin(server, self.clone()).await?)
+    }
+
+    pub(super) fn slot(&self, server: &Server) -> TokenSlot {
+        TokenSlot::new(self.secrets.clone(), &server.origin(), &self.profile_id)
+    }
+
+    pub(super) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Forgets the sign-in on this computer (settings and keyring) without
+    /// asking the server; see [`HostedClient::sign_out`] for the full one.
+    pub async fn forget(&self) -> Result<()> {
+        if let Some(account) = self.account().await? {
+            if let Ok(server) = Server::new(&account.server) {
+                self.slot(&server).clear().map_err(crate::Error::from)?;
+            }
+        }
+        self.settings.clear_hosted_account().await
+    }
+}

@@ -1,0 +1,184 @@
+//! The typed calls of [`HostedClient`], one per route, answering in the
+//! core's own types (the same JSON the desktop's local commands return).
+
+use super::client::{Call, HostedClient};
+use super::error::HostedError;
+use super::types::{Account, Device, SignedOutCount};
+use crate::billing::checkouts::PendingCheckout;
+use crate::billing::{Checkout, Product, ReconcileReport};
+use crate::chat::{ChatSession, ExportFormat, ExportedFile, MessagePage, SessionPage};
+use crate::ids::RecordRef;
+use crate::ledger::{Balance, LedgerPage};
+use reqwest::{Method, Url};
+use serde::Serialize;
+
+type Result<T> = std::result::Result<T, HostedError>;
+
+impl HostedClient {
+    fn url(&self, path: &str, segments: &[&str]) -> Url {
+        self.transport().url(path, segments)
+    }
+
+    fn session_url(&self, id: &RecordRef, tail: Option<&str>) -> Url {
+        let id = id.to_string();
+        let mut segments = vec![id.as_str()];
+        segments.extend(tail);
+        self.url("/v1/sessions", &segments)
+    }
+
+    async fn send_json<T, B>(&self, method: Method, url: Url, body: &B) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        B: Serialize + ?Sized,
+    {
+        self.json(Call {
+            method,
+            url,
+            body: Some(body),
+        })
+        .await
+    }
+
+    /// Who this device is signed in as.
+    pub async fn account(&self) -> Result<Account> {
+        self.get(self.url("/v1/account", &[])).await
+    }
+
+    /// The account's devices, newest first.
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        self.get(self.url("/v1/devices", &[])).await
+    }
+
+    /// The account's balance (a due monthly reset is applied by the server).
+    pub async fn balance(&self) -> Result<Balance> {
+        self.get(self.url("/v1/credits", &[])).await
+    }
+
+    /// Ledger rows, newest first, older than `before`.
+    pub async fn ledger(&self, before: Option<i64>, limit: Option<u32>) -> Result<LedgerPage> {
+        let mut url = self.url("/v1/ledger", &[]);
+        push_query(&mut url, "before", before);
+        push_query(&mut url, "limit", limit);
+        self.get(url).await
+    }
+
+    pub async fn sessions(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<SessionPage> {
+        let mut url = self.url("/v1/sessions", &[]);
+        push_query(&mut url, "cursor", cursor);
+        push_query(&mut url, "limit", limit);
+        self.get(url).await
+    }
+
+    pub async fn create_session(&self, title: Option<&str>) -> Result<ChatSession> {
+        #[derive(Serialize)]
+        struct NewSession<'a> {
+            title: Option<&'a str>,
+        }
+        let url = self.url("/v1/sessions", &[]);
+        self.send_json(Method::POST, url, &NewSession { title })
+            .await
+    }
+
+    pub async fn session(&self, id: &RecordRef) -> Result<ChatSession> {
+        self.get(self.session_url(id, None)).await
+    }
+
+    pub async fn rename_session(&self, id: &RecordRef, title: &str) -> Result<ChatSession> {
+        #[derive(Serialize)]
+        struct Rename<'a> {
+            title: &'a str,
+        }
+        let url = self.session_url(id, None);
+        self.send_json(Method::PATCH, url, &Rename { title }).await
+    }
+
+    pub async fn delete_session(&self, id: &RecordRef) -> Result<ChatSession> {
+        self.json(Call::<()> {
+            method: Method::DELETE,
+            url: self.session_url(id, None),
+            body: None,
+        })
+        .await
+    }
+
+    /// A page of `id`'s messages ending just before `before` (the newest
+    /// page without it).
+    pub async fn messages(
+        &self,
+        id: &RecordRef,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<MessagePage> {
+        let mut url = self.session_url(id, Some("messages"));
+        push_query(&mut url, "before", before);
+        push_query(&mut url, "limit", limit);
+        self.get(url).await
+    }
+
+    pub async fn export(&self, id: &RecordRef, format: ExportFormat) -> Result<ExportedFile> {
+        let mut url = self.session_url(id, Some("export"));
+        let format = match format {
+            ExportFormat::Markdown => "markdown",
+            ExportFormat::Json => "json",
+        };
+        push_query(&mut url, "format", Some(format));
+        self.get(url).await
+    }
+
+    /// Opens a checkout on the server (which holds the Autumn key).
+    pub async fn checkout(&self, product: Product) -> Result<Checkout> {
+        #[derive(Serialize)]
+        struct CheckoutRequest {
+            product: Product,
+        }
+        let url = self.url("/v1/purchases/checkout", &[]);
+        self.send_json(Method::POST, url, &CheckoutRequest { product })
+            .await
+    }
+
+    pub async fn pending_checkouts(&self) -> Result<Vec<PendingCheckout>> {
+        self.get(self.url("/v1/purchases/pending", &[])).await
+    }
+
+    /// Asks the server to reconcile purchases with Autumn (what the
+    /// `banter://purchase/complete` return triggers in hosted mode).
+    pub async fn refresh_purchases(&self) -> Result<ReconcileReport> {
+        let url = self.url("/v1/purchases/refresh", &[]);
+        self.send_json(Method::POST, url, &serde_json::json!({}))
+            .await
+    }
+
+    /// Signs every other device of the account out; returns how many.
+    pub async fn sign_out_others(&self) -> Result<usize> {
+        let url = self.url("/v1/auth/sign-out-others", &[]);
+        let count: SignedOutCount = self
+            .send_json(Method::POST, url, &serde_json::json!({}))
+            .await?;
+        Ok(count.signed_out)
+    }
+
+    /// Signs this device out on the server, then forgets it here. A device
+    /// the server had already signed out counts as done; when the server
+    /// cannot be reached nothing is forgotten (so it can be tried again).
+    pub async fn sign_out(&self) -> Result<()> {
+        let url = self.url("/v1/auth/sign-out", &[]);
+        let result: Result<SignedOutCount> = self
+            .send_json(Method::POST, url, &serde_json::json!({}))
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(HostedError::SignedOut { .. }) => {}
+            Err(HostedError::NotSignedIn(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.forget_here().await;
+        Ok(())
+    }
+}
+
+/// Appends `name=value` when there is a value.
+fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
+    if let Some(value) = value {
+        url.query_pairs_mut().append_pair(name, &value.to_string());
+    }
+}

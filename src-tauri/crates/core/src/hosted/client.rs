@@ -1,0 +1,239 @@
+//! [`HostedClient`]: calls to one server as this device, with its tokens.
+//!
+//! Each call carries the access token. When the server answers
+//! `token_expired`, the client refreshes once — the rotated pair is stored
+//! in the keyring before the new access token is used, so a crash never
+//! leaves the device holding a used refresh token — and repeats the call.
+//! When the server says the device is signed out (`device_revoked`,
+//! `refresh_token_reused`, or a token it does not know), the tokens and the
+//! sign-in are removed from this computer and the call fails with
+//! [`HostedError::SignedOut`].
+
+use super::error::HostedError;
+use super::http::Server;
+use super::tokens::{DeviceTokens, TokenSlot};
+use super::types::TokenAnswer;
+use crate::error::ErrorCode;
+use crate::settings::Settings;
+use reqwest::{Method, Response, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// A signed-in device's view of its server. Cheap to clone; clones share
+/// the tokens in memory.
+#[derive(Debug, Clone)]
+pub struct HostedClient {
+    server: Server,
+    slot: TokenSlot,
+    settings: Settings,
+    /// Loaded from the keyring on first use; the lock also makes
+    /// concurrent refreshes take turns.
+    tokens: Arc<Mutex<Option<DeviceTokens>>>,
+}
+
+/// What one request is: built again for the retry after a refresh.
+pub(super) struct Call<'a, B: Serialize + ?Sized> {
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<&'a B>,
+}
+
+impl HostedClient {
+    pub(super) fn new(server: Server, slot: TokenSlot, settings: Settings) -> Self {
+        Self {
+            server,
+            slot,
+            settings,
+            tokens: Arc::default(),
+        }
+    }
+
+    /// The server's origin.
+    pub fn server(&self) -> String {
+        self.server.origin()
+    }
+
+    pub(super) fn transport(&self) -> &Server {
+        &self.server
+    }
+
+    /// `GET`s `url` and reads JSON.
+    pub(super) async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, HostedError> {
+        self.json(Call::<()> {
+            method: Method::GET,
+            url,
+            body: None,
+        })
+        .await
+    }
+
+    /// Runs `call` and reads a JSON answer.
+    pub(super) async fn json<T, B>(&self, call: Call<'_, B>) -> Result<T, HostedError>
+    where
+        T: DeserializeOwned,
+        B: Serialize + ?Sized,
+    {
+        let tokens = self.tokens().await?;
+        let first = self
+            .server
+            .json(self.request(&call, &tokens.access_token))
+            .await;
+        match first {
+            Err(e) if e.server_code() == Some(ErrorCode::TokenExpired) => {
+                let fresh = self.refresh(&tokens).await?;
+                let again = self
+                    .server
+                    .json(self.request(&call, &fresh.access_token))
+                    .await;
+                self.check_signed_out(again).await
+            }
+            other => self.check_signed_out(other).await,
+        }
+    }
+
+    /// Runs `call` without a timeout on the whole answer (a streamed
+    /// reply); the answer is returned once its status is a success.
+    pub(super) async fn open<B>(&self, call: Call<'_, B>) -> Result<Response, HostedError>
+    where
+        B: Serialize + ?Sized,
+    {
+        let tokens = self.tokens().await?;
+        let first = self
+            .server
+            .send(self.request(&call, &tokens.access_token))
+            .await;
+        match first {
+            Err(e) if e.server_code() == Some(ErrorCode::TokenExpired) => {
+                let fresh = self.refresh(&tokens).await?;
+                let again = self
+                    .server
+                    .send(self.request(&call, &fresh.access_token))
+                    .await;
+                self.check_signed_out(again).await
+            }
+            other => self.check_signed_out(other).await,
+        }
+    }
+
+    fn request<B: Serialize + ?Sized>(
+        &self,
+        call: &Call<'_, B>,
+        access_token: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .server
+            .http()
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(access_token)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        request
+    }
+
+    /// The device's tokens, from memory or the keyring.
+    async fn tokens(&self) -> Result<DeviceTokens, HostedError> {
+        let mut held = self.tokens.lock().await;
+        if let Some(tokens) = held.as_ref() {
+            return Ok(tokens.clone());
+        }
+        let loaded = self.slot.load()?.ok_or_else(|| {
+            HostedError::NotSignedIn(format!(
+                "this computer holds no tokens for {}; sign in again",
+                self.server.origin()
+            ))
+        })?;
+        *held = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// A fresh pair in place of `stale`. Another task (or another process,
+    /// through the keyring) may have refreshed already: its pair is used
+    /// rather than presenting a used refresh token, which would sign the
+    /// device out.
+    async fn refresh(&self, stale: &DeviceTokens) -> Result<DeviceTokens, HostedError> {
+        let mut held = self.tokens.lock().await;
+        if let Some(current) = held.as_ref().filter(|t| t.access_token != stale.access_token) {
+            return Ok(current.clone());
+        }
+        if let Some(stored) = self
+            .slot
+            .load()?
+            .filter(|t| t.access_token != stale.access_token)
+        {
+            *held = Some(stored.clone());
+            return Ok(stored);
+        }
+        #[derive(Serialize)]
+        struct RefreshRequest<'a> {
+            refresh_token: &'a str,
+        }
+        let request = self
+            .server
+            .http()
+            .post(self.server.url("/v1/auth/refresh", &[]))
+            .json(&RefreshRequest {
+                refresh_token: &stale.refresh_token,
+            });
+        let answer: Result<TokenAnswer, _> = self.server.json(request).await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                // Released first: forgetting the sign-in takes the lock.
+                *held = None;
+                drop(held);
+                return self.check_signed_out(Err(e)).await;
+            }
+        };
+        let fresh = DeviceTokens {
+            access_token: answer.access_token,
+            refresh_token: answer.refresh_token,
+            device_id: answer.device_id,
+        };
+        // Stored before it is used: the old refresh token is spent now.
+        self.slot.save(&fresh)?;
+        *held = Some(fresh.clone());
+        tracing::debug!(server = %self.server.origin(), "access token refreshed");
+        Ok(fresh)
+    }
+
+    /// Turns the server's "this device is signed out" into forgetting the
+    /// sign-in here and [`HostedError::SignedOut`].
+    pub(super) async fn check_signed_out<T>(
+        &self,
+        result: Result<T, HostedError>,
+    ) -> Result<T, HostedError> {
+        let Err(HostedError::Server { error, .. }) = &result else {
+            return result;
+        };
+        if !matches!(
+            error.code,
+            ErrorCode::DeviceRevoked | ErrorCode::RefreshTokenReused | ErrorCode::NotSignedIn
+        ) {
+            return result;
+        }
+        let code = error.code;
+        let message = error.message.clone();
+        self.forget_here().await;
+        Err(HostedError::SignedOut {
+            code,
+            server: self.server.origin(),
+            message,
+        })
+    }
+
+    /// Removes the tokens and the sign-in from this computer. Failures are
+    /// logged: the server no longer honours the tokens either way.
+    pub(super) async fn forget_here(&self) {
+        *self.tokens.lock().await = None;
+        if let Err(error) = self.slot.clear() {
+            tracing::warn!(%error, "could not remove the server tokens from the keyring");
+        }
+        if let Err(error) = self.settings.clear_hosted_account().await {
+            tracing::warn!(%error, "could not clear the sign-in from settings");
+        }
+    }
+}

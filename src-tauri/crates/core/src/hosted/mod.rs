@@ -1,0 +1,35 @@
+//! Hosted mode's client: this device signed in to an operator's
+//! `banter-server`, which holds the ledger, the history and the keys.
+//!
+//! One concern per file:
+//! - [`accounts`]: which server the profile is signed in to, as whom (in
+//!   settings, never a token), and the door to the signed-in client;
+//! - [`sign_in`]: signing in through a loopback redirect (the CLI);
+//! - [`tokens`]: the device's tokens in the OS keyring;
+//! - [`client`]: calls with the access token, one transparent refresh,
+//!   and forgetting a device the server signed out;
+//! - [`api`]: the typed calls (account, devices, credits, ledger,
+//!   sessions, purchases, sign-out); [`chat`]: sending through the server
+//!   and its streamed reply;
+//! - [`http`]: the server's origin, no redirects, timeouts, typed errors
+//!   ([`error`]).
+
+mod accounts;
+mod api;
+mod chat;
+mod client;
+mod error;
+mod http;
+mod ledger;
+mod sign_in;
+mod tokens;
+mod types;
+
+pub use accounts::{HostedAccount, HostedAccounts};
+pub use chat::{HostedSend, RECOVER_POLL_EVERY};
+pub use client::HostedClient;
+pub use error::HostedError;
+pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
+pub use sign_in::{PendingSignIn, SignedIn};
+pub use tokens::DeviceTokens;
+pub use types::{Account, Device};
