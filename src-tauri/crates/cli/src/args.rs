@@ -69,6 +69,29 @@ pub enum Command {
     /// Purchases through Autumn (AUTUMN_SECRET_KEY, AUTUMN_API_URL)
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// Sign in to a Banter server (hosted mode), see who is signed in, sign out
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+/// Hosted mode. Signed in, `credits`, `ledger`, `sessions`, `chat`, `buy`
+/// and `billing sync` act on the account through the server; the other
+/// commands stay on this computer's profile.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Sign in through the server's identity provider in the browser
+    Login {
+        /// The Banter server, e.g. https://banter.example.com
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// Print the sign-in page but do not open a browser
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Show which server and account this profile is signed in to
+    Status,
+    /// Sign this device out on the server and remove its tokens here
+    Logout,
 }
 
 #[derive(Debug, Args)]

@@ -127,6 +127,12 @@ impl From<ValidationError> for CliError {
     }
 }
 
+impl From<banter_core::hosted::HostedError> for CliError {
+    fn from(e: banter_core::hosted::HostedError) -> Self {
+        Self::Core(e.into())
+    }
+}
+
 impl From<io::Error> for CliError {
     fn from(e: io::Error) -> Self {
         Self::Output(e)

@@ -13,6 +13,8 @@
 //!   shapes Azure's error bodies.
 //! - [`process`]: the start-up the mock binaries share.
 //! - [`postgres`]: a throwaway Postgres cluster (not a mock: the real server).
+//! - [`secret_service`]: a throwaway D-Bus session bus with gnome-keyring on
+//!   it, so tokens kept in the "OS keyring" outlive one CLI process.
 
 pub mod autumn;
 pub mod azure;
@@ -23,6 +25,7 @@ pub mod process;
 pub mod project;
 pub mod reply;
 pub mod scenario;
+pub mod secret_service;
 pub mod site;
 pub mod stream;
 pub mod webhooks;

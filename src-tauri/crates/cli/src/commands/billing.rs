@@ -5,15 +5,25 @@ use crate::args::{BillingCommand, BuyArgs, DeepLinkArgs};
 use crate::error::CliError;
 use crate::output::{fields, table, Output};
 use banter_core::billing::{Product, ReconcileReport};
+use banter_core::hosted::HostedClient;
 use banter_core::Core;
 
-pub async fn buy(core: &Core, args: BuyArgs, out: &mut Output) -> Result<(), CliError> {
+pub async fn buy(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    args: BuyArgs,
+    out: &mut Output,
+) -> Result<(), CliError> {
     let product = Product::from_id(&args.pack).ok_or_else(|| {
         banter_core::Error::from(banter_core::billing::BillingError::UnknownProduct(
             args.pack.clone(),
         ))
     })?;
-    let checkout = core.billing().checkout(product).await?;
+    // Signed in, the server opens the checkout: it holds the Autumn key.
+    let checkout = match &hosted {
+        Some(server) => server.checkout(product).await?,
+        None => core.billing().checkout(product).await?,
+    };
     out.emit(&checkout, |w| {
         fields(
             w,
@@ -41,10 +51,18 @@ pub async fn deep_link(core: &Core, args: DeepLinkArgs, out: &mut Output) -> Res
     print_report(&report, out)
 }
 
-pub async fn run(core: &Core, command: BillingCommand, out: &mut Output) -> Result<(), CliError> {
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    command: BillingCommand,
+    out: &mut Output,
+) -> Result<(), CliError> {
     match command {
         BillingCommand::Sync => {
-            let report = core.billing().reconcile().await?;
+            let report = match &hosted {
+                Some(server) => server.refresh_purchases().await?,
+                None => core.billing().reconcile().await?,
+            };
             print_report(&report, out)
         }
     }

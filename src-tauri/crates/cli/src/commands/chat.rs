@@ -3,15 +3,20 @@
 //! `--json`, one object is printed at the end instead. The streamed text is
 //! the model's, so each piece is made inert ([`text`]) before it is printed;
 //! the JSON keeps it exact.
+//!
+//! Locally the core's engine sends with this profile's model; signed in,
+//! the server sends (its model, the account's credits) and streams the
+//! reply back. Both hand the printer the same events and outcome.
 
 use super::record;
 use crate::args::ChatArgs;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::terminal::{cell, text};
-use banter_core::chat::{ChatEngine, ReplyListener, SendOutcome, SendRequest};
+use banter_core::chat::{ChatEngine, ReplyListener, SendOutcome, SendRequest, MAX_PAGE};
 use banter_core::events::DomainEvent;
-use banter_core::ids::IdKind;
+use banter_core::hosted::{HostedClient, HostedSend};
+use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 use serde::Serialize;
 use std::io::Write;
@@ -31,26 +36,50 @@ struct ChatResult<'a> {
     replayed: bool,
 }
 
-pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), CliError> {
-    core.use_configured_provider().await?;
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    args: ChatArgs,
+    out: &mut Output,
+) -> Result<(), CliError> {
     let session = args
         .session
         .as_deref()
         .map(|id| record(IdKind::ChatSession, id))
         .transpose()?;
-    let request = SendRequest {
-        session,
-        content: args.message,
-        include_context: args.context,
-        idempotency_key: args.idempotency_key,
-    };
-    let printer = Printer::new(core.chat_engine().clone(), !out.is_json());
-    let send = core.chat_engine().send_to(request, printer.listener());
-    tokio::pin!(send);
-    let result = loop {
-        tokio::select! {
-            result = &mut send => break result,
-            _ = tokio::signal::ctrl_c() => printer.stop(),
+    let stream_text = !out.is_json();
+    let (printer, result) = match hosted {
+        Some(server) => {
+            let printer = Printer::new(
+                Stopper::Hosted {
+                    server: server.clone(),
+                    session: session.clone(),
+                },
+                stream_text,
+            );
+            let request = HostedSend {
+                session,
+                content: args.message,
+                include_context: args.context,
+                idempotency_key: args.idempotency_key,
+            };
+            let listener = printer.clone();
+            let send = server.send(request, move |event| listener.on_event(event));
+            let result = until_done(send, &printer).await;
+            (printer, result.map_err(CliError::from))
+        }
+        None => {
+            core.use_configured_provider().await?;
+            let request = SendRequest {
+                session,
+                content: args.message,
+                include_context: args.context,
+                idempotency_key: args.idempotency_key,
+            };
+            let printer = Printer::new(Stopper::Local(core.chat_engine().clone()), stream_text);
+            let send = core.chat_engine().send_to(request, printer.listener());
+            let result = until_done(send, &printer).await;
+            (printer, result.map_err(CliError::from))
         }
     };
     printer.finish()?;
@@ -69,9 +98,9 @@ pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), Cl
         };
         out.emit(&result, |_| Ok(()))
     } else {
-        if outcome.replayed {
-            print!("{}", text(&outcome.reply.content));
-        }
+        // A replayed send streamed nothing; a hosted reply whose stream
+        // broke was read back whole: print what was not shown yet.
+        print!("{}", text(printer.unprinted(&outcome.reply.content)));
         println!();
         eprintln!(
             "{} · {:?} · {} credits left",
@@ -83,12 +112,34 @@ pub async fn run(core: &Core, args: ChatArgs, out: &mut Output) -> Result<(), Cl
     }
 }
 
+/// Runs `send` to its end; Ctrl-C stops the reply (which then ends).
+async fn until_done<T>(send: impl std::future::Future<Output = T>, printer: &Printer) -> T {
+    tokio::pin!(send);
+    loop {
+        tokio::select! {
+            result = &mut send => break result,
+            _ = tokio::signal::ctrl_c() => printer.stop(),
+        }
+    }
+}
+
+/// Who stops a reply: the local engine, or the server.
+#[derive(Clone)]
+enum Stopper {
+    Local(ChatEngine),
+    Hosted {
+        server: HostedClient,
+        /// The session named on the command line, if any.
+        session: Option<RecordRef>,
+    },
+}
+
 /// Prints a reply's text to stdout as the send hands it over. Which
 /// session it is in is learnt from the reply's first event (a send without
 /// `--session` starts one), so Ctrl-C can stop it.
 #[derive(Clone)]
 struct Printer {
-    engine: ChatEngine,
+    stopper: Stopper,
     stream_text: bool,
     state: Arc<Mutex<PrintState>>,
 }
@@ -96,14 +147,16 @@ struct Printer {
 #[derive(Default)]
 struct PrintState {
     session_id: Option<i64>,
+    /// The reply's text handed to stdout so far (before neutralising).
+    printed: String,
     /// The first failure to write stdout; the reply is stopped then.
     failed: Option<std::io::Error>,
 }
 
 impl Printer {
-    fn new(engine: ChatEngine, stream_text: bool) -> Self {
+    fn new(stopper: Stopper, stream_text: bool) -> Self {
         Self {
-            engine,
+            stopper,
             stream_text,
             state: Arc::default(),
         }
@@ -124,14 +177,16 @@ impl Printer {
                 let written = stdout
                     .write_all(text(&delta).as_bytes())
                     .and_then(|()| stdout.flush());
-                if let Err(error) = written {
+                let mut state = self.lock();
+                match written {
+                    Ok(()) => state.printed.push_str(&delta),
                     // The first failure stops the reply; later ones add nothing.
-                    let mut state = self.lock();
-                    if state.failed.is_none() {
+                    Err(error) if state.failed.is_none() => {
                         state.failed = Some(error);
                         drop(state);
                         self.stop();
                     }
+                    Err(_) => {}
                 }
             }
             _ => {}
@@ -140,10 +195,42 @@ impl Printer {
 
     /// Stops the reply, if it has started.
     fn stop(&self) {
-        let session_id = self.lock().session_id;
-        if let Some(id) = session_id {
-            self.engine.stop_reply(id);
+        let Some(session_id) = self.lock().session_id else {
+            return;
+        };
+        match &self.stopper {
+            Stopper::Local(engine) => {
+                engine.stop_reply(session_id);
+            }
+            Stopper::Hosted { server, session } => {
+                let server = server.clone();
+                let named = session.as_ref().map(ToString::to_string);
+                tokio::spawn(async move {
+                    let stopped = match named {
+                        Some(session) => server.stop(&session).await,
+                        None => match display_id(&server, session_id).await {
+                            Ok(session) => server.stop(&session).await,
+                            Err(e) => Err(e),
+                        },
+                    };
+                    if let Err(error) = stopped {
+                        eprintln!("could not stop the reply: {error}");
+                    }
+                });
+            }
         }
+    }
+
+    /// The tail of `content` that was not printed while streaming.
+    fn unprinted<'a>(&self, content: &'a str) -> &'a str {
+        let state = self.lock();
+        content
+            .strip_prefix(state.printed.as_str())
+            .unwrap_or(if state.printed.is_empty() {
+                content
+            } else {
+                ""
+            })
     }
 
     /// The error of a failed stdout write, if one failed.
@@ -157,4 +244,19 @@ impl Printer {
     fn lock(&self) -> std::sync::MutexGuard<'_, PrintState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The display id (`CH-…`) of the account's session with row id `id`: a
+/// new session's reply names only its row id. It is the most recently
+/// active one, so the first page has it.
+async fn display_id(
+    server: &HostedClient,
+    id: i64,
+) -> Result<String, banter_core::hosted::HostedError> {
+    let page = server.sessions(None, Some(MAX_PAGE)).await?;
+    Ok(page
+        .sessions
+        .into_iter()
+        .find(|s| s.id == id)
+        .map_or_else(|| id.to_string(), |s| s.display_id))
 }

@@ -6,11 +6,20 @@ use crate::args::LedgerArgs;
 use crate::error::CliError;
 use crate::output::{label, table, when, Output};
 use crate::terminal::cell;
+use banter_core::hosted::HostedClient;
 use banter_core::Core;
 
-pub async fn run(core: &Core, args: LedgerArgs, out: &mut Output) -> Result<(), CliError> {
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    args: LedgerArgs,
+    out: &mut Output,
+) -> Result<(), CliError> {
     if args.verify {
-        let report = core.ledger().verify(core.user_id()).await?;
+        let report = match &hosted {
+            Some(server) => server.verify_ledger().await?,
+            None => core.ledger().verify(core.user_id()).await?,
+        };
         return out.emit(&report, |w| {
             writeln!(
                 w,
@@ -19,10 +28,14 @@ pub async fn run(core: &Core, args: LedgerArgs, out: &mut Output) -> Result<(), 
             )
         });
     }
-    let rows = core
-        .ledger()
-        .history(core.user_id(), args.before, args.limit)
-        .await?;
+    let rows = match &hosted {
+        Some(server) => server.ledger_rows(args.before, args.limit).await?,
+        None => {
+            core.ledger()
+                .history(core.user_id(), args.before, args.limit)
+                .await?
+        }
+    };
     out.emit(&rows, |w| {
         let cells: Vec<Vec<String>> = rows
             .iter()

@@ -1,7 +1,14 @@
 //! One module per top-level command. Each takes the open [`Core`], asks it
 //! for what the user wants, and prints through [`Output`]; no business rules
 //! live here (costs, validation and ids belong to the core).
+//!
+//! Signed in to a server (hosted mode), `credits`, `ledger`, `sessions`,
+//! `chat`, `buy` and `billing sync` get the [`HostedClient`] and act on the
+//! account through it, printing exactly as in local mode; each command has
+//! one door that picks. `generate`, `scrape`, `projects`, `tasks`,
+//! `profile` and `deep-link` stay on this computer's profile for now.
 
+mod account;
 mod billing;
 mod chat;
 mod credits;
@@ -16,24 +23,31 @@ mod tasks;
 use crate::args::Command;
 use crate::error::CliError;
 use crate::output::Output;
+use banter_core::hosted::HostedClient;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 
 pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), CliError> {
     match command {
         Command::Profile => profile::run(core, out).await,
-        Command::Credits => credits::run(core, out).await,
-        Command::Ledger(args) => ledger::run(core, args, out).await,
-        Command::Sessions(cmd) => sessions::run(core, cmd, out).await,
+        Command::Credits => credits::run(core, hosted(core).await?, out).await,
+        Command::Ledger(args) => ledger::run(core, hosted(core).await?, args, out).await,
+        Command::Sessions(cmd) => sessions::run(core, hosted(core).await?, cmd, out).await,
         Command::Projects(cmd) => projects::run(core, cmd, out).await,
         Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
-        Command::Chat(args) => chat::run(core, args, out).await,
+        Command::Chat(args) => chat::run(core, hosted(core).await?, args, out).await,
         Command::Generate(args) => generate::run(core, args, out).await,
         Command::Scrape(args) => scrape::run(core, args, out).await,
-        Command::Buy(args) => billing::buy(core, args, out).await,
+        Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
         Command::DeepLink(args) => billing::deep_link(core, args, out).await,
-        Command::Billing(cmd) => billing::run(core, cmd, out).await,
+        Command::Billing(cmd) => billing::run(core, hosted(core).await?, cmd, out).await,
+        Command::Account(cmd) => account::run(core, cmd, out).await,
     }
+}
+
+/// The server this profile is signed in to, if any (hosted mode).
+async fn hosted(core: &Core) -> Result<Option<HostedClient>, CliError> {
+    Ok(core.hosted().current().await?)
 }
 
 /// Parses an id the user typed (`CH-000001` or `1`) with the core's rules.

@@ -1,12 +1,14 @@
 //! `sessions`: chat sessions and their messages. Sending messages needs a
-//! model provider and lives in the app; the CLI manages what is stored.
+//! model provider and lives in the app; the CLI manages what is stored —
+//! this profile's, or (signed in) the account's on the server ([`Store`]).
 
 use super::record;
 use crate::args::SessionsCommand;
 use crate::error::CliError;
 use crate::output::{label, table, when, Output};
 use crate::terminal::{cell, text};
-use banter_core::chat::{ChatMessage, ChatSession, MAX_PAGE};
+use banter_core::chat::{ChatMessage, ChatSession, ChatStore, MessagePage, SessionPage, MAX_PAGE};
+use banter_core::hosted::HostedClient;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 use serde::Serialize;
@@ -18,11 +20,73 @@ struct SessionView {
     messages: Vec<ChatMessage>,
 }
 
-pub async fn run(core: &Core, cmd: SessionsCommand, out: &mut Output) -> Result<(), CliError> {
-    let chat = core.chat();
+/// Where the sessions are: this profile's database or the server.
+enum Store<'a> {
+    Local(&'a ChatStore),
+    Hosted(HostedClient),
+}
+
+impl Store<'_> {
+    async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<SessionPage, CliError> {
+        Ok(match self {
+            Self::Local(chat) => chat.list_sessions(cursor, limit).await?,
+            Self::Hosted(server) => server.sessions(cursor, limit).await?,
+        })
+    }
+
+    async fn create_session(&self, title: Option<&str>) -> Result<ChatSession, CliError> {
+        Ok(match self {
+            Self::Local(chat) => chat.create_session(title).await?,
+            Self::Hosted(server) => server.create_session(title).await?,
+        })
+    }
+
+    async fn get_session(&self, id: &RecordRef) -> Result<ChatSession, CliError> {
+        Ok(match self {
+            Self::Local(chat) => chat.get_session(id).await?,
+            Self::Hosted(server) => server.session(id).await?,
+        })
+    }
+
+    async fn rename_session(&self, id: &RecordRef, title: &str) -> Result<ChatSession, CliError> {
+        Ok(match self {
+            Self::Local(chat) => chat.rename_session(id, title).await?,
+            Self::Hosted(server) => server.rename_session(id, title).await?,
+        })
+    }
+
+    async fn delete_session(&self, id: &RecordRef) -> Result<ChatSession, CliError> {
+        Ok(match self {
+            Self::Local(chat) => chat.delete_session(id).await?,
+            Self::Hosted(server) => server.delete_session(id).await?,
+        })
+    }
+
+    async fn messages(&self, id: &RecordRef, before: Option<i64>) -> Result<MessagePage, CliError> {
+        Ok(match self {
+            Self::Local(chat) => chat.list_messages(id, before, Some(MAX_PAGE)).await?,
+            Self::Hosted(server) => server.messages(id, before, Some(MAX_PAGE)).await?,
+        })
+    }
+}
+
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    cmd: SessionsCommand,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let chat = match hosted {
+        Some(server) => Store::Hosted(server),
+        None => Store::Local(core.chat()),
+    };
     match cmd {
         SessionsCommand::List { limit, cursor } => {
-            let page = chat.list_sessions(cursor.as_deref(), limit).await?;
+            let page = chat.list(cursor.as_deref(), limit).await?;
             out.emit(&page, |w| {
                 let rows: Vec<Vec<String>> = page
                     .sessions
@@ -55,7 +119,7 @@ pub async fn run(core: &Core, cmd: SessionsCommand, out: &mut Output) -> Result<
         SessionsCommand::Show { id } => {
             let id = record(IdKind::ChatSession, &id)?;
             let session = chat.get_session(&id).await?;
-            let messages = all_messages(core, &id).await?;
+            let messages = all_messages(&chat, &id).await?;
             let view = SessionView { session, messages };
             out.emit(&view, |w| show(w, &view))
         }
@@ -87,14 +151,11 @@ pub async fn run(core: &Core, cmd: SessionsCommand, out: &mut Output) -> Result<
 
 /// Every message of the session, oldest first, fetched page by page
 /// (newest page first, as the core serves them).
-async fn all_messages(core: &Core, id: &RecordRef) -> Result<Vec<ChatMessage>, CliError> {
+async fn all_messages(chat: &Store<'_>, id: &RecordRef) -> Result<Vec<ChatMessage>, CliError> {
     let mut pages = Vec::new();
     let mut before = None;
     loop {
-        let page = core
-            .chat()
-            .list_messages(id, before, Some(MAX_PAGE))
-            .await?;
+        let page = chat.messages(id, before).await?;
         pages.push(page.messages);
         match page.older_cursor {
             Some(cursor) => before = Some(cursor),

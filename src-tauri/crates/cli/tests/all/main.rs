@@ -8,5 +8,6 @@ mod billing;
 mod chat;
 mod cli;
 mod generate_scrape;
+mod hosted;
 mod idempotency;
 mod inert_output;

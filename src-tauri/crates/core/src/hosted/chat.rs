@@ -177,9 +177,7 @@ impl HostedClient {
         let mut deadline = Instant::now() + STREAM_IDLE_TIMEOUT;
         let mut seen_len = 0;
         let (user_message, reply) = loop {
-            let page = self
-                .messages(&session_ref, None, Some(MAX_PAGE))
-                .await?;
+            let page = self.messages(&session_ref, None, Some(MAX_PAGE)).await?;
             let reply = page.messages.iter().find(|m| m.id == message_id).cloned();
             let Some(reply) = reply else {
                 return Err(HostedError::BadResponse(format!(

@@ -156,7 +156,10 @@ impl HostedClient {
     /// device out.
     async fn refresh(&self, stale: &DeviceTokens) -> Result<DeviceTokens, HostedError> {
         let mut held = self.tokens.lock().await;
-        if let Some(current) = held.as_ref().filter(|t| t.access_token != stale.access_token) {
+        if let Some(current) = held
+            .as_ref()
+            .filter(|t| t.access_token != stale.access_token)
+        {
             return Ok(current.clone());
         }
         if let Some(stored) = self

@@ -20,7 +20,7 @@ pub enum HostedError {
     /// The server says this device is signed out (revoked, signed out from
     /// another device, or its refresh token was used twice). Its tokens
     /// were removed from this computer.
-    #[error("signed out of {server}: {message}; sign in again")]
+    #[error("signed out of {server}: {message}")]
     SignedOut {
         code: ErrorCode,
         server: String,

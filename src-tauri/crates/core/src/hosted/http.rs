@@ -36,8 +36,8 @@ impl Server {
     /// `url` reduced to its origin, if it is https, or http to this
     /// computer (see `crate::transport::check_endpoint`).
     pub fn new(url: &str) -> Result<Self, HostedError> {
-        let parsed = transport::check_endpoint(url)
-            .map_err(|e| HostedError::BadServerUrl(e.to_string()))?;
+        let parsed =
+            transport::check_endpoint(url).map_err(|e| HostedError::BadServerUrl(e.to_string()))?;
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(HostedError::BadServerUrl(
                 "a server URL carries no user name or password".into(),
@@ -94,7 +94,9 @@ impl Server {
             Some(error) => Err(error),
             None if matches!(
                 status,
-                StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+                StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
             ) =>
             {
                 Err(HostedError::Offline {
@@ -192,7 +194,9 @@ mod tests {
         let server = Server::new("http://127.0.0.1:8787/some/path?q=1").unwrap();
         assert_eq!(server.origin(), "http://127.0.0.1:8787");
         assert_eq!(
-            server.url("/v1/sessions", &["CH-000001", "messages"]).as_str(),
+            server
+                .url("/v1/sessions", &["CH-000001", "messages"])
+                .as_str(),
             "http://127.0.0.1:8787/v1/sessions/CH-000001/messages"
         );
         assert_eq!(
@@ -219,14 +223,25 @@ mod tests {
 
     #[test]
     fn server_errors_keep_their_code_and_fields() {
-        let body = br#"{"code":"insufficient_credits","message":"not enough","needed":3,"available":1}"#;
-        let Some(HostedError::Server { status, error }) = refusal(StatusCode::PAYMENT_REQUIRED, body)
+        let body =
+            br#"{"code":"insufficient_credits","message":"not enough","needed":3,"available":1}"#;
+        let Some(HostedError::Server { status, error }) =
+            refusal(StatusCode::PAYMENT_REQUIRED, body)
         else {
             panic!("not a refusal");
         };
-        assert_eq!((status, error.code, error.needed, error.available), (402, ErrorCode::InsufficientCredits, Some(3), Some(1)));
-        let unknown = refusal(StatusCode::BAD_REQUEST, br#"{"code":"from_the_future","message":"m"}"#);
-        assert!(matches!(unknown, Some(HostedError::BadResponse(_))), "{unknown:?}");
+        assert_eq!(
+            (status, error.code, error.needed, error.available),
+            (402, ErrorCode::InsufficientCredits, Some(3), Some(1))
+        );
+        let unknown = refusal(
+            StatusCode::BAD_REQUEST,
+            br#"{"code":"from_the_future","message":"m"}"#,
+        );
+        assert!(
+            matches!(unknown, Some(HostedError::BadResponse(_))),
+            "{unknown:?}"
+        );
         assert!(refusal(StatusCode::BAD_GATEWAY, b"<html>").is_none());
     }
 }

@@ -73,11 +73,7 @@ impl PendingSignIn {
         }
         let slot = self.accounts.slot(&self.server);
         slot.save(&tokens)?;
-        let client = HostedClient::new(
-            self.server.clone(),
-            slot,
-            self.accounts.settings().clone(),
-        );
+        let client = HostedClient::new(self.server.clone(), slot, self.accounts.settings().clone());
         let me: Account = client.get(self.server.url("/v1/account", &[])).await?;
         let account = HostedAccount {
             server: self.server.origin(),

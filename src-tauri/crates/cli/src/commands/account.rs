@@ -1,0 +1,125 @@
+//! `account login | status | logout`: this profile signed in to a Banter
+//! server (hosted mode). Login prints the sign-in page on a line of its own
+//! (with `--json`, a `{"signInUrl": …}` line), opens the browser unless
+//! `--no-browser`, and waits for the browser to come back to the loopback
+//! listener; the tokens go to the OS keyring.
+
+use crate::args::AccountCommand;
+use crate::error::CliError;
+use crate::output::{fields, when, Output};
+use banter_core::hosted::HostedAccount;
+use banter_core::Core;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long login waits for the browser.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// `account status --json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status<'a> {
+    signed_in: bool,
+    #[serde(flatten)]
+    account: Option<&'a HostedAccount>,
+}
+
+pub async fn run(core: &Core, cmd: AccountCommand, out: &mut Output) -> Result<(), CliError> {
+    match cmd {
+        AccountCommand::Login { server, no_browser } => login(core, &server, no_browser, out).await,
+        AccountCommand::Status => status(core, out).await,
+        AccountCommand::Logout => logout(core, out).await,
+    }
+}
+
+async fn login(
+    core: &Core,
+    server: &str,
+    no_browser: bool,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let pending = core.hosted().begin_sign_in(server).await?;
+    let url = pending.authorization_url().to_string();
+    out.emit(&serde_json::json!({ "signInUrl": url }), |w| {
+        writeln!(w, "Sign in on this page:")?;
+        writeln!(w, "{url}")
+    })?;
+    if !no_browser {
+        if let Err(error) = open::that_detached(&url) {
+            eprintln!("could not open a browser ({error}); open the page above yourself");
+        }
+    }
+    let signed = pending.finish(LOGIN_TIMEOUT, &device_name()).await?;
+    out.emit(&signed, |w| {
+        let a = &signed.account;
+        let who = match &a.email {
+            Some(email) => format!("{} <{email}>", a.display_name),
+            None => a.display_name.clone(),
+        };
+        let new = if signed.created { " (new account)" } else { "" };
+        writeln!(w, "signed in to {} as {who}{new}", a.server)
+    })
+}
+
+/// The local record, confirmed with the server when it answers: a device
+/// the server signed out is reported (and forgotten here).
+async fn status(core: &Core, out: &mut Output) -> Result<(), CliError> {
+    let account = core.hosted().account().await?;
+    if let Some(account) = &account {
+        let client = core.hosted().client_for(account)?;
+        match client.account().await {
+            Ok(_) => {}
+            // Offline: what this computer knows is still the answer.
+            Err(e) if e.code() == banter_core::ErrorCode::Offline => {
+                eprintln!("note: {e}");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let view = Status {
+        signed_in: account.is_some(),
+        account: account.as_ref(),
+    };
+    out.emit(&view, |w| match &account {
+        None => writeln!(
+            w,
+            "local mode: not signed in (banter-cli account login --server URL)"
+        ),
+        Some(a) => fields(
+            w,
+            &[
+                ("server", a.server.clone()),
+                ("name", a.display_name.clone()),
+                ("email", a.email.clone().unwrap_or_else(|| "(none)".into())),
+                ("account", a.user_id.clone()),
+                ("device", a.device_id.clone()),
+                ("signed in", format!("{} UTC", when(a.signed_in_at))),
+            ],
+        ),
+    })
+}
+
+async fn logout(core: &Core, out: &mut Output) -> Result<(), CliError> {
+    let Some(client) = core.hosted().current().await? else {
+        return out.emit(&serde_json::json!({ "signedOut": false }), |w| {
+            writeln!(w, "not signed in (local mode)")
+        });
+    };
+    client.sign_out().await?;
+    out.emit(
+        &serde_json::json!({ "signedOut": true, "server": client.server() }),
+        |w| writeln!(w, "signed out of {}", client.server()),
+    )
+}
+
+/// How this device appears in the account's device list.
+fn device_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(host) => format!("banter-cli on {host}"),
+        None => "banter-cli".to_string(),
+    }
+}

@@ -1,0 +1,384 @@
+//! `banter-cli` signed in to `banter-server` (hosted mode): the real CLI
+//! binary against two in-process server instances on one throwaway
+//! Postgres, signing in through `mock-oidc` with `--no-browser` (the test is
+//! the browser: it opens the printed page and follows the provider's
+//! redirect to the CLI's loopback listener), its tokens in a real Secret
+//! Service (a private D-Bus with gnome-keyring) so they outlive each
+//! process. Everything listens on 127.0.0.1.
+
+use super::common::{fails, json, ok};
+use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
+use banter_mocks::secret_service::{self, SecretService};
+use banter_server::auth::Caller;
+use banter_tests::hosted::Hosted;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+/// Where the keyring files the CLI's tokens (see `SecretName::HostedTokens`).
+const KEYRING_SERVICE: &str = "app.banter.desktop";
+
+async fn oidc() -> OidcServer {
+    start_oidc(
+        OidcConfig {
+            default_user: Some("user-alice".into()),
+            ..OidcConfig::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .expect("start mock-oidc")
+}
+
+/// Two server instances signing in at `oidc`, their clock at the real now
+/// (the provider's ID tokens carry real times).
+async fn servers(oidc: &OidcServer) -> Hosted {
+    Hosted::signing_in_at(
+        &chrono::Utc::now().to_rfc3339(),
+        &oidc.issuer(),
+        oidc.client_id(),
+    )
+    .await
+}
+
+fn bus() -> &'static SecretService {
+    secret_service::shared().expect("the test Secret Service")
+}
+
+/// The CLI with its data in `dir` and the test keyring as its OS keyring.
+fn cli(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_banter-cli"));
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .env_remove("BANTER_DATA_DIR")
+        .env_remove("BANTER_KEYRING")
+        .env_remove("RUST_LOG")
+        .env_remove("AZURE_OPENAI_ENDPOINT")
+        .env_remove("AZURE_OPENAI_DEPLOYMENT")
+        .env_remove("AZURE_OPENAI_KEY")
+        .env("DBUS_SESSION_BUS_ADDRESS", bus().address());
+    cmd
+}
+
+async fn run_cli(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = cli(dir);
+    cmd.args(args);
+    super::common::run(cmd).await
+}
+
+/// Runs `args` with `--json` and returns the parsed stdout of a success.
+async fn cli_json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    json(ok(&run_cli(dir, &all).await))
+}
+
+/// `account login --server URL --no-browser`, with the test as the
+/// browser. Returns the finished process's output; its stdout holds the
+/// lines after the sign-in URL.
+async fn login(dir: &Path, server: &str) -> Output {
+    let mut child = cli(dir)
+        .args(["account", "login", "--server", server, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start banter-cli");
+    let stdout = child.stdout.take().expect("stdout");
+    let (url, mut reader) = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut line = String::new();
+            let read = reader.read_line(&mut line).expect("read stdout");
+            assert!(read > 0, "the CLI printed no sign-in URL");
+            if line.starts_with("http") {
+                return (line.trim().to_string(), reader);
+            }
+        }
+    })
+    .await
+    .expect("join");
+    browse(&url).await;
+    tokio::task::spawn_blocking(move || {
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).expect("read stdout");
+        let mut out = child.wait_with_output().expect("wait for banter-cli");
+        out.stdout = rest;
+        out
+    })
+    .await
+    .expect("join")
+}
+
+/// The system browser: opens the sign-in page (mock-oidc signs the test
+/// user in at once and redirects) and follows the redirect to the CLI's
+/// loopback listener.
+async fn browse(url: &str) {
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let page = browser.get(url).send().await.expect("the sign-in page");
+    assert_eq!(page.status(), StatusCode::FOUND);
+    let back = page.headers()["location"]
+        .to_str()
+        .expect("a location")
+        .to_string();
+    assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+    let landed = browser.get(&back).send().await.expect("the loopback page");
+    assert!(landed.status().is_success(), "{}", landed.status());
+}
+
+/// Signs the CLI in to `server`; returns `account status --json`.
+async fn signed_in(dir: &Path, server: &str) -> Value {
+    let out = login(dir, server).await;
+    let stdout = String::from_utf8_lossy(ok(&out)).to_string();
+    assert!(stdout.contains("signed in to"), "{stdout}");
+    let status = cli_json(dir, &["account", "status"]).await;
+    assert_eq!(status["signedIn"], true, "{status}");
+    status
+}
+
+/// The device's tokens as the keyring holds them, if any.
+async fn stored_tokens(dir: &Path, server: &str) -> Option<Value> {
+    let profile = cli_json(dir, &["profile"]).await;
+    let account = format!(
+        "hosted-tokens/{server}/{}",
+        profile["id"].as_str().expect("profile id")
+    );
+    let found = bus()
+        .lookup(&[("service", KEYRING_SERVICE), ("username", &account)])
+        .expect("secret-tool");
+    found.map(|s| serde_json::from_str(&s).expect("stored tokens are JSON"))
+}
+
+async fn pg_count(h: &Hosted, sql: &str, device: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(device)
+        .fetch_one(h.a.state.store.pool())
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_status_and_the_account_through_the_server() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let dir = TempDir::new().unwrap();
+
+    let status = signed_in(dir.path(), &h.a.url).await;
+    assert_eq!(status["server"], h.a.url.as_str());
+    assert_eq!(status["email"], "alice@example.test");
+    let user_id = status["userId"].as_str().unwrap().to_string();
+    let device_id = status["deviceId"].as_str().unwrap().to_string();
+    let tokens = stored_tokens(dir.path(), &h.a.url)
+        .await
+        .expect("tokens in the keyring");
+    assert_eq!(tokens["device_id"], device_id.as_str());
+    // Nothing secret in the profile's settings.
+    let settings = std::fs::read(dir.path().join("banter.db")).unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(!settings
+        .windows(access.len())
+        .any(|w| w == access.as_bytes()));
+
+    // The account's signup grant, from the server's ledger.
+    let credits = cli_json(dir.path(), &["credits"]).await;
+    assert_eq!(credits["remaining"], 100, "{credits}");
+    let text = String::from_utf8(ok(&run_cli(dir.path(), &["credits"]).await).to_vec()).unwrap();
+    assert!(
+        text.starts_with("100 credits (free 100, purchased 0) of 100"),
+        "{text}"
+    );
+
+    // A session made by the CLI lives on the server (read back through the
+    // other instance), not in the local profile.
+    let made = cli_json(dir.path(), &["sessions", "new", "--title", "Hosted notes"]).await;
+    assert_eq!(made["displayId"], "CH-000001", "{made}");
+    let caller = Caller {
+        user_id: user_id.clone(),
+        device_id: device_id.clone(),
+    };
+    let on_b = banter_server::routes::sessions::chat_for(&h.b.state, &caller)
+        .list_sessions(None, None)
+        .await
+        .unwrap();
+    assert_eq!(on_b.sessions.len(), 1);
+    assert_eq!(on_b.sessions[0].title.as_deref(), Some("Hosted notes"));
+    let listed = cli_json(dir.path(), &["sessions", "list"]).await;
+    assert_eq!(listed["sessions"][0]["displayId"], "CH-000001", "{listed}");
+    let renamed = cli_json(dir.path(), &["sessions", "rename", "CH-000001", "Renamed"]).await;
+    assert_eq!(renamed["title"], "Renamed");
+    let shown = cli_json(dir.path(), &["sessions", "show", "CH-000001"]).await;
+    assert_eq!(shown["session"]["title"], "Renamed");
+    assert_eq!(shown["messages"], serde_json::json!([]));
+    let missing = fails(
+        &run_cli(dir.path(), &["--json", "sessions", "show", "CH-000009"]).await,
+        1,
+    );
+    assert_eq!(missing["code"], "not_found");
+
+    let ledger = cli_json(dir.path(), &["ledger"]).await;
+    assert_eq!(ledger.as_array().unwrap().len(), 1, "{ledger}");
+    assert_eq!(ledger[0]["kind"], "signup_grant");
+    assert_eq!(ledger[0]["userId"], user_id.as_str());
+    let verified = cli_json(dir.path(), &["ledger", "--verify"]).await;
+    assert_eq!(
+        (verified["entries"].as_i64(), verified["balance"].as_i64()),
+        (Some(1), Some(100))
+    );
+
+    // Local mode's data was not touched: the profile has no sessions.
+    ok(&run_cli(dir.path(), &["account", "logout"]).await);
+    let local = cli_json(dir.path(), &["sessions", "list"]).await;
+    assert_eq!(local["sessions"], serde_json::json!([]), "{local}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_access_token_is_refreshed_and_the_rotated_pair_kept() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let dir = TempDir::new().unwrap();
+    let status = signed_in(dir.path(), &h.a.url).await;
+    let device = status["deviceId"].as_str().unwrap().to_string();
+    let first = stored_tokens(dir.path(), &h.a.url).await.unwrap();
+
+    for round in 1..=2 {
+        h.clock
+            .advance(banter_server::auth::devices::ACCESS_TOKEN_TTL + chrono::Duration::seconds(1));
+        let credits = cli_json(dir.path(), &["credits"]).await;
+        assert_eq!(credits["remaining"], 100, "round {round}: {credits}");
+    }
+    // Each expiry cost one refresh; the second used the rotated refresh
+    // token (a kept old one would have been a reuse, revoking the device).
+    let stored = stored_tokens(dir.path(), &h.a.url).await.unwrap();
+    assert_ne!(stored["refresh_token"], first["refresh_token"]);
+    assert_eq!(
+        pg_count(
+            &h,
+            "SELECT COUNT(*) FROM refresh_tokens WHERE device_id = $1 AND used_at IS NOT NULL",
+            &device
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        pg_count(
+            &h,
+            "SELECT COUNT(*) FROM devices WHERE id = $1 AND revoked_at IS NULL",
+            &device
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_revokes_the_device_and_the_old_token_is_refused() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+    let tokens = stored_tokens(dir.path(), &h.a.url).await.unwrap();
+    let old = tokens["access_token"].as_str().unwrap().to_string();
+
+    let out = json(ok(
+        &run_cli(dir.path(), &["--json", "account", "logout"]).await
+    ));
+    assert_eq!(out["signedOut"], true);
+    let (status, body) = h
+        .call(Method::GET, &h.b.url, "/v1/credits", Some(&old), None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("device_revoked")),
+        "{body}"
+    );
+    assert!(stored_tokens(dir.path(), &h.a.url).await.is_none());
+    let status = cli_json(dir.path(), &["account", "status"]).await;
+    assert_eq!(status["signedIn"], false, "{status}");
+    // Back in local mode: the profile's own credits.
+    assert_eq!(cli_json(dir.path(), &["credits"]).await["remaining"], 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_signed_out_elsewhere_is_told_so_and_forgotten() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let dir = TempDir::new().unwrap();
+    let status = signed_in(dir.path(), &h.a.url).await;
+    let device = status["deviceId"].as_str().unwrap();
+    sqlx::query("UPDATE devices SET revoked_at = now(), revoked_why = 'signed_out_by_another_device' WHERE id = $1")
+        .bind(device)
+        .execute(h.a.state.store.pool())
+        .await
+        .unwrap();
+
+    let refused = fails(&run_cli(dir.path(), &["--json", "credits"]).await, 1);
+    assert_eq!(refused["code"], "device_revoked", "{refused}");
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("sign in again"));
+    assert!(stored_tokens(dir.path(), &h.a.url).await.is_none());
+    assert_eq!(
+        cli_json(dir.path(), &["account", "status"]).await["signedIn"],
+        false
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_that_is_down_is_a_typed_offline_error() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+    let server = h.a.url.clone();
+    drop(h); // both instances stop
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    for args in [
+        vec!["--json", "credits"],
+        vec!["--json", "sessions", "list"],
+        vec!["--json", "chat", "hello"],
+        vec!["--json", "buy", "credits_500"],
+    ] {
+        let error = fails(&run_cli(dir.path(), &args).await, 2);
+        assert_eq!(error["code"], "offline", "{args:?}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(&server),
+            "{error}"
+        );
+    }
+    // Still signed in (the tokens are kept for when the server is back),
+    // and the local profile's commands still work.
+    let status = run_cli(dir.path(), &["--json", "account", "status"]).await;
+    assert_eq!(json(ok(&status))["signedIn"], true);
+    assert!(String::from_utf8_lossy(&status.stderr).contains("offline"));
+    assert!(stored_tokens(dir.path(), &server).await.is_some());
+    ok(&run_cli(dir.path(), &["projects", "list"]).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_plain_http_server_elsewhere_is_refused_before_anything_is_sent() {
+    let dir = TempDir::new().unwrap();
+    let error = fails(
+        &run_cli(
+            dir.path(),
+            &[
+                "--json",
+                "account",
+                "login",
+                "--server",
+                "http://banter.example.invalid",
+                "--no-browser",
+            ],
+        )
+        .await,
+        1,
+    );
+    assert_eq!(error["code"], "invalid_input", "{error}");
+}
