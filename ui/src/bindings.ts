@@ -550,6 +550,13 @@ export type ErrorCode =
 /**  The server's database cannot be reached or is not migrated yet. */
 "server_not_ready" | 
 /**
+ *  The Banter server cannot be reached (no connection, a timeout, a
+ *  gateway says it is down): paid actions are refused, nothing charged.
+ */
+"offline" | 
+/**  The Banter server's answer is not what its API promises. */
+"server_bad_response" | 
+/**
  *  The quick-chat shortcut could not be registered (another app may
  *  hold it).
  */

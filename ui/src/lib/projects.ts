@@ -129,6 +129,9 @@ const GENERATION_TEXT: Record<ErrorCode, string | null> = {
   device_revoked: CORE_MESSAGE,
   refresh_token_reused: CORE_MESSAGE,
   server_not_ready: CORE_MESSAGE,
+  // Hosted client (core)
+  offline: CORE_MESSAGE,
+  server_bad_response: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,
@@ -228,6 +231,9 @@ const SCRAPE_TEXT: Record<ErrorCode, string | null> = {
   device_revoked: CORE_MESSAGE,
   refresh_token_reused: CORE_MESSAGE,
   server_not_ready: CORE_MESSAGE,
+  // Hosted client (core)
+  offline: CORE_MESSAGE,
+  server_bad_response: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,

@@ -124,6 +124,9 @@ const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
   device_revoked: CORE_MESSAGE,
   refresh_token_reused: CORE_MESSAGE,
   server_not_ready: CORE_MESSAGE,
+  // Hosted client (core)
+  offline: CORE_MESSAGE,
+  server_bad_response: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,

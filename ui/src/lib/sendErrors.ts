@@ -100,6 +100,9 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   device_revoked: CORE_MESSAGE,
   refresh_token_reused: CORE_MESSAGE,
   server_not_ready: CORE_MESSAGE,
+  // Hosted client (core)
+  offline: toast("You are offline: the Banter server cannot be reached. Nothing was charged."),
+  server_bad_response: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,

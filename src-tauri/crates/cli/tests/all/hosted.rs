@@ -10,7 +10,7 @@ use super::common::{fails, json, ok};
 use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
 use banter_mocks::secret_service::{self, SecretService};
 use banter_server::auth::Caller;
-use banter_tests::hosted::Hosted;
+use banter_tests::hosted::{self, Hosted};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
@@ -235,6 +235,50 @@ async fn login_status_and_the_account_through_the_server() {
     ok(&run_cli(dir.path(), &["account", "logout"]).await);
     let local = cli_json(dir.path(), &["sessions", "list"]).await;
     assert_eq!(local["sessions"], serde_json::json!([]), "{local}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn buy_and_billing_sync_go_through_the_server() {
+    let oidc = oidc().await;
+    let autumn = hosted::mock_autumn().await;
+    let h = Hosted::signing_in_and_selling(
+        &chrono::Utc::now().to_rfc3339(),
+        &oidc.issuer(),
+        oidc.client_id(),
+        &autumn.base_url(),
+        hosted::AUTUMN_KEY,
+    )
+    .await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+
+    // No Autumn key on this computer: the server opens the checkout.
+    let checkout = cli_json(dir.path(), &["buy", "credits_500"]).await;
+    assert_eq!(checkout["product"], "credits_500", "{checkout}");
+    let pending = cli_json(dir.path(), &["billing", "sync"]).await;
+    assert_eq!(pending["fulfilled"], serde_json::json!([]), "{pending}");
+    assert_eq!(pending["pending"].as_array().unwrap().len(), 1, "{pending}");
+
+    hosted::pay_in_browser(checkout["url"].as_str().unwrap()).await;
+    let report = cli_json(dir.path(), &["billing", "sync"]).await;
+    assert_eq!(report["fulfilled"][0]["credits"], 500, "{report}");
+    let again = cli_json(dir.path(), &["billing", "sync"]).await;
+    assert_eq!(
+        again["fulfilled"],
+        serde_json::json!([]),
+        "granted once: {again}"
+    );
+    let credits = cli_json(dir.path(), &["credits"]).await;
+    assert_eq!(
+        (
+            credits["remaining"].as_i64(),
+            credits["purchasedRemaining"].as_i64()
+        ),
+        (Some(600), Some(500)),
+        "{credits}"
+    );
+    let verified = cli_json(dir.path(), &["ledger", "--verify"]).await;
+    assert_eq!(verified["balance"], 600, "{verified}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

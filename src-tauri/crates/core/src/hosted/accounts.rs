@@ -78,15 +78,4 @@ impl HostedAccounts {
     pub(super) fn settings(&self) -> &Settings {
         &self.settings
     }
-
-    /// Forgets the sign-in on this computer (settings and keyring) without
-    /// asking the server; see [`HostedClient::sign_out`] for the full one.
-    pub async fn forget(&self) -> Result<()> {
-        if let Some(account) = self.account().await? {
-            if let Ok(server) = Server::new(&account.server) {
-                self.slot(&server).clear().map_err(crate::Error::from)?;
-            }
-        }
-        self.settings.clear_hosted_account().await
-    }
 }
