@@ -23,7 +23,7 @@ struct SessionView {
 /// Where the sessions are: this profile's database or the server.
 enum Store<'a> {
     Local(&'a ChatStore),
-    Hosted(HostedClient),
+    Hosted(&'a HostedClient),
 }
 
 impl Store<'_> {
@@ -80,7 +80,7 @@ pub async fn run(
     cmd: SessionsCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {
-    let chat = match hosted {
+    let chat = match &hosted {
         Some(server) => Store::Hosted(server),
         None => Store::Local(core.chat()),
     };

@@ -68,7 +68,7 @@ impl HostedAccounts {
     /// (the CLI's way): the returned attempt has the page to open.
     pub async fn begin_sign_in(&self, url: &str) -> Result<PendingSignIn> {
         let server = Server::new(url)?;
-        Ok(PendingSignIn::begin(server, self.clone()).await?)
+        PendingSignIn::begin(server, self.clone()).await
     }
 
     pub(super) fn slot(&self, server: &Server) -> TokenSlot {
