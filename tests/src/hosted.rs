@@ -8,13 +8,16 @@ use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::WebhookSecret;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
-use banter_core::providers::Secret;
+use banter_core::providers::{ChatProvider, Secret};
 use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use banter_server::accounts::{self, Identity, SignedIn};
 use banter_server::auth::sign_in::SignInProvider;
 use banter_server::state::AppState;
+use eventsource_stream::Eventsource;
+use futures_util::{Stream, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -29,11 +32,25 @@ const POOL_SIZE: u32 = 10;
 pub struct Instance {
     pub url: String,
     pub state: AppState,
-    _stop: oneshot::Sender<()>,
+    stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+    serving: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Instance {
+    /// Shuts the instance down as SIGTERM does and waits until `serve`
+    /// returns (which is after every reply it was streaming has ended).
+    pub async fn shut_down(&self) {
+        drop(self.stop.lock().expect("stop switch").take());
+        if let Some(serving) = self.serving.lock().await.take() {
+            serving.await.expect("serve ends");
+        }
+    }
 }
 
 /// Two instances on one fresh database.
 pub struct Hosted {
+    /// The database both instances share (a third may join it).
+    pub database_url: String,
     pub a: Instance,
     pub b: Instance,
     pub clock: ManualClock,
@@ -42,7 +59,22 @@ pub struct Hosted {
 
 impl Hosted {
     pub async fn start(time: &str) -> Self {
-        Self::start_with(time, None, None, None).await
+        Self::start_with(time, Parts::default()).await
+    }
+
+    /// [`Self::start`] with replies answered by `model`, and replies in
+    /// flight at a shutdown given `grace`.
+    pub async fn chatting(
+        time: &str,
+        model: Arc<dyn ChatProvider>,
+        grace: std::time::Duration,
+    ) -> Self {
+        let parts = Parts {
+            model: Some(model),
+            grace: Some(grace),
+            ..Parts::default()
+        };
+        Self::start_with(time, parts).await
     }
 
     /// [`Self::start`] with accounts signing in at the (mock) OpenID
@@ -55,7 +87,11 @@ impl Hosted {
                 client_secret: None,
             },
         );
-        Self::start_with(time, None, None, Some(provider)).await
+        let parts = Parts {
+            sign_in: Some(provider),
+            ..Parts::default()
+        };
+        Self::start_with(time, parts).await
     }
 
     /// [`Self::signing_in_at`], and purchases going to the (mock) Autumn at
@@ -81,7 +117,11 @@ impl Hosted {
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
     pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
-        Self::start_with(time, Some(client), None, None).await
+        let parts = Parts {
+            autumn: Some(client),
+            ..Parts::default()
+        };
+        Self::start_with(time, parts).await
     }
 
     /// [`Self::selling`], and Autumn's webhooks signed with `webhook_secret`
@@ -94,18 +134,27 @@ impl Hosted {
     ) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
         let secret = WebhookSecret::parse(webhook_secret).expect("a whsec_ secret");
-        Self::start_with(time, Some(client), Some(secret), None).await
+        let parts = Parts {
+            autumn: Some(client),
+            webhooks: Some(secret),
+            ..Parts::default()
+        };
+        Self::start_with(time, parts).await
     }
 
-    async fn start_with(
-        time: &str,
-        autumn: Option<AutumnClient>,
-        webhooks: Option<WebhookSecret>,
-        sign_in: Option<SignInProvider>,
-    ) -> Self {
+    async fn start_with(time: &str, parts: Parts) -> Self {
+        let database_url = banter_mocks::postgres::shared()
+            .expect("test Postgres")
+            .fresh_database()
+            .expect("fresh database");
+        Self::on_database(&database_url, time, parts).await
+    }
+
+    /// Two instances on the existing database at `database_url`.
+    pub async fn on_database(database_url: &str, time: &str, mut parts: Parts) -> Self {
         // Tests that do not sign in through a provider name one that is
         // never asked (nothing listens on port 9, the discard port).
-        let sign_in = sign_in.unwrap_or_else(|| {
+        parts.sign_in.get_or_insert_with(|| {
             SignInProvider::new(
                 UNUSED_ISSUER.to_string(),
                 ClientCredentials {
@@ -114,20 +163,12 @@ impl Hosted {
                 },
             )
         });
-        let database_url = banter_mocks::postgres::shared()
-            .expect("test Postgres")
-            .fresh_database()
-            .expect("fresh database");
         let clock = ManualClock::new(at(time));
         let shared: SharedClock = Arc::new(clock.clone());
-        let parts = Parts {
-            autumn,
-            webhooks,
-            sign_in,
-        };
-        let a = instance(&database_url, shared.clone(), "a", parts.clone()).await;
-        let b = instance(&database_url, shared, "b", parts).await;
+        let a = instance(database_url, shared.clone(), "a", parts.clone()).await;
+        let b = instance(database_url, shared, "b", parts).await;
         Self {
+            database_url: database_url.to_string(),
             a,
             b,
             clock,
@@ -135,6 +176,17 @@ impl Hosted {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("http client"),
+        }
+    }
+
+    /// Both instances say they are alive at the clock's time (as their
+    /// heartbeat does in `banter-server`; here the test moves the clock).
+    pub async fn beat(&self) {
+        for instance in [&self.a, &self.b] {
+            let state = &instance.state;
+            banter_server::instances::beat(state.store.pool(), &state.instance, state.clock.now())
+                .await
+                .expect("heartbeat");
         }
     }
 
@@ -175,6 +227,73 @@ impl Hosted {
     }
 }
 
+/// A chat send's answer: refused before the reply opened, or its events.
+pub enum Sent {
+    Refused(StatusCode, Value),
+    Streaming(EventStream),
+}
+
+/// The name [`Hosted::stream`] gives a connection that broke mid-stream.
+pub const BROKEN: &str = "broken";
+
+/// A reply's server-sent events as (name, JSON data), in order; a broken
+/// connection ends it with a [`BROKEN`] event.
+pub type EventStream = Pin<Box<dyn Stream<Item = (String, Value)> + Send>>;
+
+impl Sent {
+    /// The events, or a failure naming the refusal.
+    pub fn events(self) -> EventStream {
+        match self {
+            Self::Streaming(events) => events,
+            Self::Refused(status, body) => panic!("the send was refused: {status} {body}"),
+        }
+    }
+
+    /// Every event to the end of the stream.
+    pub async fn all_events(self) -> Vec<(String, Value)> {
+        self.events().collect().await
+    }
+}
+
+impl Hosted {
+    /// `POST {base}{path}` with `body` as `token`, read as a reply stream.
+    pub async fn stream(&self, base: &str, path: &str, token: &str, body: Value) -> Sent {
+        let resp = self
+            .http
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("server answers");
+        let status = resp.status();
+        let is_stream = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_stream {
+            let body = resp.json().await.unwrap_or(Value::Null);
+            return Sent::Refused(status, body);
+        }
+        assert_eq!(status, StatusCode::OK);
+        let events = resp.bytes_stream().eventsource().map(|event| match event {
+            Ok(event) => {
+                let data = serde_json::from_str(&event.data).expect("JSON event data");
+                (event.event, data)
+            }
+            // The connection broke (a server killed mid-reply).
+            Err(error) => (BROKEN.to_string(), Value::String(error.to_string())),
+        });
+        Sent::Streaming(Box::pin(events))
+    }
+
+    /// `POST /v1/chat/send` on `base`.
+    pub async fn send(&self, base: &str, token: &str, body: Value) -> Sent {
+        self.stream(base, "/v1/chat/send", token, body).await
+    }
+}
+
 pub fn identity(subject: &str) -> Identity {
     Identity {
         issuer: TEST_ISSUER.to_string(),
@@ -184,31 +303,44 @@ pub fn identity(subject: &str) -> Identity {
     }
 }
 
-/// What both instances are configured with.
-#[derive(Clone)]
-struct Parts {
-    autumn: Option<AutumnClient>,
-    webhooks: Option<WebhookSecret>,
-    sign_in: SignInProvider,
+/// What both instances are configured with; unset parts are off.
+#[derive(Clone, Default)]
+pub struct Parts {
+    pub autumn: Option<AutumnClient>,
+    pub webhooks: Option<WebhookSecret>,
+    pub sign_in: Option<SignInProvider>,
+    pub model: Option<Arc<dyn ChatProvider>>,
+    pub grace: Option<std::time::Duration>,
 }
 
 async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Parts) -> Instance {
     let store = PgStore::connect_lazy(database_url, POOL_SIZE).expect("store");
     store.migrate().await.expect("migrate");
-    let mut state = AppState::new(store, clock, format!("test-{name}"), parts.sign_in);
+    let sign_in = parts.sign_in.expect("a sign-in provider");
+    let mut state = AppState::new(store, clock, format!("test-{name}"), sign_in);
+    if let Some(model) = parts.model {
+        state = state.with_model(model);
+    }
+    if let Some(grace) = parts.grace {
+        state = state.with_shutdown_grace(grace);
+    }
     if let Some(client) = parts.autumn {
         state = state.with_autumn(client);
     }
     if let Some(secret) = parts.webhooks {
         state = state.with_webhook_secret(secret);
     }
+    // Alive before it answers anything, as `banter-server` is.
+    banter_server::instances::beat(state.store.pool(), &state.instance, state.clock.now())
+        .await
+        .expect("heartbeat");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = state.clone();
-    tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         let _ = banter_server::serve(serving, listener, async {
             let _ = stopped.await;
         })
@@ -217,7 +349,8 @@ async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Par
     Instance {
         url,
         state,
-        _stop: stop,
+        stop: std::sync::Mutex::new(Some(stop)),
+        serving: tokio::sync::Mutex::new(Some(serving)),
     }
 }
 

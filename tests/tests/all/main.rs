@@ -26,6 +26,7 @@ mod scraping;
 mod search_export;
 mod send_path;
 mod server_accounts;
+mod server_chat;
 mod server_purchases;
 mod server_recovery;
 mod server_sessions;

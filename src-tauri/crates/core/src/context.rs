@@ -10,6 +10,9 @@
 use crate::error::Result;
 use crate::projects::{ProjectStore, TaskFilter};
 use crate::tokens;
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Most tokens the context block may take.
 pub const CONTEXT_TOKEN_BUDGET: i64 = 1_500;
@@ -18,6 +21,23 @@ const RECENT_PROJECTS: u32 = 10;
 const RECENT_SOURCES: u32 = 3;
 /// Characters of a scraped page's text the block quotes at most.
 pub const SOURCE_EXCERPT_CHARS: usize = 200;
+
+/// What [`ContextSource::context_block`] returns.
+pub type ContextFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<String>>> + Send + 'a>>;
+
+/// Where a chat turn's context comes from: the user's projects and tasks,
+/// on whichever store holds them. The chat engine asks only this, so it runs
+/// the same on the desktop and on the server.
+pub trait ContextSource: Send + Sync + Debug {
+    /// The block within `budget` tokens, or `None` when there is nothing.
+    fn context_block(&self, budget: i64) -> ContextFuture<'_>;
+}
+
+impl ContextSource for ProjectStore {
+    fn context_block(&self, budget: i64) -> ContextFuture<'_> {
+        Box::pin(context_block(self, budget))
+    }
+}
 
 /// The block, or `None` when the user has no projects or open tasks.
 pub async fn context_block(projects: &ProjectStore, budget: i64) -> Result<Option<String>> {

@@ -128,13 +128,13 @@ impl Core {
             owner.id().to_string(),
         );
         let model = providers::ActiveModel::default();
+        let liveness = liveness::ProcessLiveness::new(owner, run_dir);
         let engine = ChatEngine::new(
             chat.clone(),
-            projects.clone(),
+            Arc::new(projects.clone()),
             events.clone(),
             model.clone(),
-            owner,
-            run_dir,
+            chat::Claims::new(Arc::new(liveness)),
         );
         let generator = ProjectGenerator::new(model.clone(), projects.clone(), jobs.clone());
         let scraper = scrape::Scraper::new(jobs, projects.clone())?;

@@ -7,9 +7,11 @@
 //! when its owner's lock can be taken, i.e. that process is gone; the app
 //! and the CLI can then run side by side without spoiling each other's work.
 
+use crate::chat::{Liveness, LivenessFuture};
 use crate::db::DbError;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// This process's claim; the lock is held until it is dropped.
 #[derive(Debug)]
@@ -77,6 +79,30 @@ pub fn owner_is_gone(run_dir: &Path, owner: &str) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+/// The desktop's [`Liveness`]: this process's [`OwnerLock`], and the lock
+/// files of the others in the same `run` directory.
+#[derive(Debug)]
+pub(crate) struct ProcessLiveness {
+    lock: Arc<OwnerLock>,
+    run_dir: PathBuf,
+}
+
+impl ProcessLiveness {
+    pub(crate) fn new(lock: Arc<OwnerLock>, run_dir: PathBuf) -> Self {
+        Self { lock, run_dir }
+    }
+}
+
+impl Liveness for ProcessLiveness {
+    fn owner(&self) -> &str {
+        self.lock.id()
+    }
+
+    fn is_gone<'a>(&'a self, owner: &'a str) -> LivenessFuture<'a> {
+        Box::pin(std::future::ready(Ok(owner_is_gone(&self.run_dir, owner))))
     }
 }
 

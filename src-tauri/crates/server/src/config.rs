@@ -48,6 +48,11 @@ pub struct Config {
     pub autumn_webhook_secret: Option<Secret>,
     /// The name this instance writes on the replies it streams (so another
     /// instance can tell a reply whose writer died); random if unset
+    /// Seconds replies in flight may go on after SIGTERM before they are
+    /// stopped (see `state::DEFAULT_SHUTDOWN_GRACE`).
+    #[arg(long, env = "BANTER_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+
     #[arg(long, env = "BANTER_INSTANCE_ID")]
     pub instance_id: Option<String>,
 }

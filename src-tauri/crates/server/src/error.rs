@@ -26,6 +26,11 @@ impl HttpError {
     pub fn code(&self) -> ErrorCode {
         self.body.code
     }
+
+    /// What the client is told (also the data of a stream's `error` event).
+    pub fn body(&self) -> &ApiError {
+        &self.body
+    }
 }
 
 impl From<Error> for HttpError {
@@ -83,13 +88,24 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::SignInBadProvider
         | ErrorCode::BillingUnavailable
         | ErrorCode::BillingNetwork
-        | ErrorCode::BillingBadResponse => StatusCode::BAD_GATEWAY,
+        | ErrorCode::BillingBadResponse
+        | ErrorCode::Unauthorized
+        | ErrorCode::DeploymentNotFound
+        | ErrorCode::RateLimited
+        | ErrorCode::Timeout
+        | ErrorCode::Network
+        | ErrorCode::BadRequest
+        | ErrorCode::BadResponse
+        | ErrorCode::ProviderRedirected
+        | ErrorCode::InsecureEndpoint => StatusCode::BAD_GATEWAY,
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress => StatusCode::CONFLICT,
-        ErrorCode::ServerNotReady | ErrorCode::BillingNotConfigured => {
-            StatusCode::SERVICE_UNAVAILABLE
+        ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress | ErrorCode::SessionBusy => {
+            StatusCode::CONFLICT
         }
+        ErrorCode::ServerNotReady
+        | ErrorCode::BillingNotConfigured
+        | ErrorCode::ProviderNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::InvalidInput | ErrorCode::InvalidAmount => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::BAD_REQUEST,
     }

@@ -8,9 +8,15 @@
 //! thing instances share.
 
 use crate::state::AppState;
-use banter_core::chat::{recover_stranded, PgJournal};
+use banter_core::chat::{recover_stranded, Liveness, LivenessFuture, PgJournal};
+use banter_core::clock::SharedClock;
 use chrono::{DateTime, Duration, Utc};
+use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+
+/// The channel a stop request for a reply goes out on (its payload is the
+/// session's row id): whichever instance streams the reply stops it.
+const STOP_CHANNEL: &str = "banter_reply_stop";
 
 /// How often an instance says it is alive (and looks for stranded replies).
 pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -84,5 +90,71 @@ pub async fn leave(pool: &PgPool, name: &str) {
         .await
     {
         tracing::warn!(%error, "could not record this instance's exit");
+    }
+}
+
+/// The server's [`Liveness`]: replies are stamped with the instance's name,
+/// and another instance is alive while its heartbeat is fresh.
+#[derive(Debug)]
+pub struct InstanceLiveness {
+    pool: PgPool,
+    name: String,
+    clock: SharedClock,
+}
+
+impl InstanceLiveness {
+    pub fn new(pool: PgPool, name: String, clock: SharedClock) -> Self {
+        Self { pool, name, clock }
+    }
+}
+
+impl Liveness for InstanceLiveness {
+    fn owner(&self) -> &str {
+        &self.name
+    }
+
+    fn is_gone<'a>(&'a self, owner: &'a str) -> LivenessFuture<'a> {
+        Box::pin(async move { Ok(is_gone(&self.pool, owner, self.clock.now()).await?) })
+    }
+}
+
+/// Asks whichever instance streams the reply in `session_id` to stop it.
+pub async fn request_stop(pool: &PgPool, session_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(STOP_CHANNEL)
+        .bind(session_id.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Until the process ends: stop the replies other instances are asked to
+/// stop, when they stream here. A lost connection is opened again (a stop
+/// asked meanwhile is lost; the user can ask again).
+pub async fn listen_for_stops(state: AppState) {
+    loop {
+        match PgListener::connect_with(state.store.pool()).await {
+            Ok(mut listener) => {
+                if let Err(error) = listener.listen(STOP_CHANNEL).await {
+                    tracing::warn!(%error, "cannot listen for stop requests");
+                } else {
+                    loop {
+                        match listener.recv().await {
+                            Ok(note) => {
+                                if let Ok(session_id) = note.payload().parse::<i64>() {
+                                    state.claims.stop(session_id);
+                                }
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "stop requests: connection lost");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot listen for stop requests"),
+        }
+        tokio::time::sleep(HEARTBEAT_EVERY).await;
     }
 }

@@ -53,6 +53,9 @@ pub fn router(state: AppState) -> Router {
             get(routes::sessions::messages),
         )
         .route("/v1/sessions/{id}/export", get(routes::sessions::export))
+        .route("/v1/chat/send", post(routes::chat::send))
+        .route("/v1/chat/regenerate", post(routes::chat::regenerate))
+        .route("/v1/chat/stop", post(routes::chat::stop))
         .route("/v1/purchases/checkout", post(routes::purchases::checkout))
         .route("/v1/purchases/pending", get(routes::purchases::pending))
         .route("/v1/purchases/refresh", post(routes::purchases::refresh))
@@ -65,13 +68,41 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then stops
-/// taking requests and lets the ones in flight finish.
+/// taking requests and lets the ones in flight finish. Replies still
+/// streaming (their clients may have gone) get the state's shutdown grace
+/// to end; then they are stopped, which keeps a reply that had text
+/// (charged once) and refunds one that had none. Returns once every reply
+/// has ended.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let stops = tokio::spawn(instances::listen_for_stops(state.clone()));
+    let (replies, claims, grace) = (
+        state.replies.clone(),
+        state.claims.clone(),
+        state.shutdown_grace,
+    );
+    let (begun, mut shutting_down) = tokio::sync::watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        if shutting_down.changed().await.is_ok() {
+            tokio::time::sleep(grace).await;
+            let stopped = claims.stop_all();
+            if stopped > 0 {
+                tracing::info!(stopped, "stopped replies still streaming at shutdown");
+            }
+        }
+    });
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = begun.send(true);
+        })
+        .await;
+    replies.close();
+    replies.wait().await;
+    stopper.abort();
+    stops.abort();
+    served
 }

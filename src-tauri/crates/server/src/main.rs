@@ -7,8 +7,9 @@ use anyhow::Context;
 use banter_core::account::ClientCredentials;
 use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::WebhookSecret;
-use banter_core::clock::SystemClock;
+use banter_core::clock::{Clock, SystemClock};
 use banter_core::db::postgres::PgStore;
+use banter_core::providers::{self, azure_key_from_env, AzureConfig, ChatProvider, ProviderConfig};
 use banter_server::auth::sign_in::SignInProvider;
 use banter_server::config::Config;
 use banter_server::instances;
@@ -35,6 +36,11 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr().context("the listening address")?;
     let instance = config.instance_name();
+    // Alive before answering anything: a reply stamped with a name no
+    // heartbeat backs would look stranded to the other instances.
+    instances::beat(store.pool(), &instance, SystemClock.now())
+        .await
+        .context("recording this instance")?;
     tracing::info!(%addr, instance, "banter-server listening");
     // The one line a parent process (tests, `make demo-hosted`) reads.
     println!("listening on http://{addr}");
@@ -64,6 +70,18 @@ async fn main() -> anyhow::Result<()> {
         }
         None => tracing::warn!("AUTUMN_WEBHOOK_SECRET is not set: webhooks are refused"),
     }
+    match operator_model().context("AZURE_OPENAI_*")? {
+        Some(provider) => {
+            tracing::info!(model = provider.label(), "chat model configured");
+            state = state.with_model(provider);
+        }
+        None => tracing::warn!(
+            "AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_DEPLOYMENT are not set: chat is refused"
+        ),
+    }
+    if let Some(secs) = config.shutdown_grace_secs {
+        state = state.with_shutdown_grace(std::time::Duration::from_secs(secs));
+    }
     let heartbeat = tokio::spawn(instances::keep_alive(state.clone()));
     let name = state.instance.clone();
     banter_server::serve(state, listener, shutdown_signal())
@@ -74,6 +92,16 @@ async fn main() -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("banter-server stopped");
     Ok(())
+}
+
+/// The operator's model from the same `AZURE_OPENAI_*` variables the
+/// desktop reads (the key from `AZURE_OPENAI_KEY`); `None` when unset.
+fn operator_model() -> anyhow::Result<Option<Arc<dyn ChatProvider>>> {
+    let Some(azure) = AzureConfig::from_env()? else {
+        return Ok(None);
+    };
+    let provider = providers::build(&ProviderConfig::Azure(azure), azure_key_from_env())?;
+    Ok(Some(provider))
 }
 
 /// SIGTERM (what an orchestrator sends) or Ctrl-C.

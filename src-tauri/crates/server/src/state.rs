@@ -2,13 +2,23 @@
 //! beyond one request: the database is the only memory instances share.
 
 use crate::auth::sign_in::SignInProvider;
+use crate::instances::InstanceLiveness;
 use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::{WebhookSecret, WebhookVerifier};
+use banter_core::chat::Claims;
 use banter_core::clock::SharedClock;
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::ledger::Ledger;
+use banter_core::providers::{ActiveModel, ChatProvider};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::task::TaskTracker;
+
+/// How long replies in flight may go on after a shutdown begins before they
+/// are stopped (kept and charged once if they had text, refunded if not).
+/// Below the 30 s an orchestrator usually waits before killing a process.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -23,6 +33,14 @@ pub struct AppState {
     pub webhooks: Option<Arc<WebhookVerifier>>,
     /// The OpenID Connect provider accounts sign in with.
     pub sign_in: SignInProvider,
+    /// The operator's chat model (unset: chat is refused as not configured).
+    pub model: ActiveModel,
+    /// The sessions this instance is answering in, with their stop switches.
+    pub claims: Claims,
+    /// Every reply this instance is streaming, so a shutdown can wait for them.
+    pub replies: TaskTracker,
+    /// See [`DEFAULT_SHUTDOWN_GRACE`].
+    pub shutdown_grace: Duration,
 }
 
 impl AppState {
@@ -35,6 +53,7 @@ impl AppState {
         // The ledger announces changes on a bus; the server has no window to
         // tell, so nobody listens (devices ask for their balance).
         let ledger = Ledger::new(store.clone(), clock.clone(), EventBus::default());
+        let liveness = InstanceLiveness::new(store.pool().clone(), instance.clone(), clock.clone());
         Self {
             store,
             ledger,
@@ -43,7 +62,23 @@ impl AppState {
             autumn: None,
             webhooks: None,
             sign_in,
+            model: ActiveModel::default(),
+            claims: Claims::new(Arc::new(liveness)),
+            replies: TaskTracker::new(),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
+    }
+
+    /// Replies are answered by `provider`.
+    pub fn with_model(self, provider: Arc<dyn ChatProvider>) -> Self {
+        self.model.set(Some(provider));
+        self
+    }
+
+    /// Replies in flight at a shutdown may go on for `grace`.
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
     }
 
     /// Autumn's webhooks are checked with `secret`.

@@ -1,63 +1,75 @@
 //! One reply at a time per session: in this process by a map of the
 //! sessions streaming here (each with its stop switch), and across
-//! processes (app and CLI) by a live-owned `streaming` reply.
+//! processes (the app and the CLI, or server instances) by a live-owned
+//! `streaming` reply. Whether another writer is alive is the [`Liveness`]
+//! of the door: a file lock per process on the desktop (the core's
+//! `liveness` module), a heartbeat per instance on the server.
+//!
+//! The claim is checked twice: before paying (a busy session is refused
+//! without touching the ledger) and again inside the paying transaction,
+//! under the session's lock, so two writers racing for one session can
+//! never both open a reply (see `ChatRows::lock_stream_owners`).
 
+use super::rows::ChatBackend;
 use super::{ChatError, ChatSession, ChatStore};
 use crate::error::{Error, Result};
-use crate::liveness::{self, OwnerLock};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
+/// What [`Liveness::is_gone`] returns.
+pub type LivenessFuture<'a> = Pin<Box<dyn Future<Output = Result<bool>> + Send + 'a>>;
+
+/// Who writes replies here, and whether another writer is still alive.
+pub trait Liveness: Send + Sync + Debug {
+    /// This writer's owner id, stamped on the replies it streams.
+    fn owner(&self) -> &str;
+
+    /// Whether the writer `owner` is gone (its replies are stranded).
+    fn is_gone<'a>(&'a self, owner: &'a str) -> LivenessFuture<'a>;
+}
+
 type Streaming = Arc<Mutex<HashMap<i64, watch::Sender<bool>>>>;
 
-/// The sessions this process is answering in.
+/// The sessions this process is answering in. Cheap to clone; clones share
+/// the map (a server makes one per instance, so a stop reaches any send).
 #[derive(Debug, Clone)]
-pub(crate) struct Claims {
+pub struct Claims {
     streaming: Streaming,
-    owner: Arc<OwnerLock>,
-    run_dir: PathBuf,
+    liveness: Arc<dyn Liveness>,
 }
 
 impl Claims {
-    pub(crate) fn new(owner: Arc<OwnerLock>, run_dir: PathBuf) -> Self {
+    pub fn new(liveness: Arc<dyn Liveness>) -> Self {
         Self {
             streaming: Arc::default(),
-            owner,
-            run_dir,
+            liveness,
         }
     }
 
-    /// This process's owner id, stamped on the replies it streams.
-    pub(crate) fn owner(&self) -> &str {
-        self.owner.id()
+    /// Who writes here, and who else is alive.
+    pub(crate) fn liveness(&self) -> &Arc<dyn Liveness> {
+        &self.liveness
     }
 
     /// Claims `session` for one reply, or `session_busy` if a live writer
     /// (here or in another process) is answering in it. The claim ends when
     /// the returned [`Claim`] is dropped; the receiver sees a stop request.
-    pub(crate) async fn claim(
+    pub(crate) async fn claim<S: ChatBackend>(
         &self,
-        store: &ChatStore,
+        store: &ChatStore<S>,
         session: &ChatSession,
     ) -> Result<(Claim, watch::Receiver<bool>)> {
-        let busy = || {
-            Error::from(ChatError::SessionBusy {
-                session: session.display_id.clone(),
-            })
-        };
         let owners = store.stream_owners(session.id).await?;
-        if owners
-            .iter()
-            .flatten()
-            .any(|o| o != self.owner.id() && !liveness::owner_is_gone(&self.run_dir, o))
-        {
-            return Err(busy());
+        if another_live_writer(self.liveness.as_ref(), &owners).await? {
+            return Err(busy(session));
         }
         let mut streaming = self.lock();
         if streaming.contains_key(&session.id) {
-            return Err(busy());
+            return Err(busy(session));
         }
         let (tx, rx) = watch::channel(false);
         streaming.insert(session.id, tx);
@@ -69,10 +81,24 @@ impl Claims {
     }
 
     /// Asks the reply streaming in `session_id` to stop; false if none is.
-    pub(crate) fn stop(&self, session_id: i64) -> bool {
+    pub fn stop(&self, session_id: i64) -> bool {
         self.lock()
             .get(&session_id)
             .is_some_and(|stop| stop.send(true).is_ok())
+    }
+
+    /// Asks every reply streaming here to stop (a server shutting down after
+    /// its grace period); returns how many were asked.
+    pub fn stop_all(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|stop| stop.send(true).is_ok())
+            .count()
+    }
+
+    /// How many replies are streaming here.
+    pub fn streaming(&self) -> usize {
+        self.lock().len()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, watch::Sender<bool>>> {
@@ -80,6 +106,29 @@ impl Claims {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The error for a session another writer is answering in.
+pub(crate) fn busy(session: &ChatSession) -> Error {
+    Error::from(ChatError::SessionBusy {
+        session: session.display_id.clone(),
+    })
+}
+
+/// Whether one of `owners` (the writers of a session's streaming replies)
+/// is another writer that is still alive. A reply with no known writer, or
+/// one whose writer is gone, is stranded and waits for recovery; it does
+/// not keep the session busy.
+pub(crate) async fn another_live_writer(
+    liveness: &dyn Liveness,
+    owners: &[Option<String>],
+) -> Result<bool> {
+    for owner in owners.iter().flatten() {
+        if owner != liveness.owner() && !liveness.is_gone(owner).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Releases a session's claim when the reply ends, however it ends.

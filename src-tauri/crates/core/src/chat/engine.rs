@@ -10,19 +10,18 @@
 use super::claims::Claims;
 use super::listener::{Announcer, ReplyListener};
 use super::paying::{PaidTurn, Payment};
+use super::rows::ChatBackend;
 use super::turn::Turn;
 use super::{ChatMessage, ChatSession, ChatStore};
-use crate::context::{context_block, CONTEXT_TOKEN_BUDGET};
+use crate::context::{ContextSource, CONTEXT_TOKEN_BUDGET};
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
-use crate::liveness::OwnerLock;
-use crate::projects::ProjectStore;
 use crate::providers::{ActiveModel, ChatProvider};
 use crate::tokens;
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -41,8 +40,9 @@ pub struct SendRequest {
     pub idempotency_key: Option<String>,
 }
 
-/// What a send produced.
-#[derive(Debug, Clone)]
+/// What a send produced (the server sends it as a stream's last event).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SendOutcome {
     /// The session as it is after the reply.
     pub session: ChatSession,
@@ -55,31 +55,35 @@ pub struct SendOutcome {
     pub balance: Balance,
 }
 
-/// Sends messages for one profile. Cheap to clone.
+/// Sends messages for one user (a desktop profile, or a server account) on
+/// the desktop's SQLite (the default) or the server's Postgres. Cheap to
+/// clone.
 #[derive(Debug, Clone)]
-pub struct ChatEngine {
-    store: ChatStore,
-    projects: ProjectStore,
+pub struct ChatEngine<S: ChatBackend = Db> {
+    store: ChatStore<S>,
+    context: Arc<dyn ContextSource>,
     events: EventBus,
     model: ActiveModel,
     claims: Claims,
 }
 
-impl ChatEngine {
-    pub(crate) fn new(
-        store: ChatStore,
-        projects: ProjectStore,
+impl<S: ChatBackend> ChatEngine<S> {
+    /// An engine answering with `model`, announcing on `events`, and
+    /// claiming sessions through `claims` (shared by every engine of the
+    /// process, so a stop reaches the send it names).
+    pub fn new(
+        store: ChatStore<S>,
+        context: Arc<dyn ContextSource>,
         events: EventBus,
         model: ActiveModel,
-        owner: Arc<OwnerLock>,
-        run_dir: PathBuf,
+        claims: Claims,
     ) -> Self {
         Self {
             store,
-            projects,
+            context,
             events,
             model,
-            claims: Claims::new(owner, run_dir),
+            claims,
         }
     }
 
@@ -155,7 +159,7 @@ impl ChatEngine {
         };
         let paid = self
             .store
-            .pay_for_turn(&asked.session, payment, Some(self.claims.owner()))
+            .pay_for_turn(&asked.session, payment, Some(self.claims.liveness()))
             .await?;
         self.answer(asked, paid, content, provider, stop).await
     }
@@ -188,7 +192,7 @@ impl ChatEngine {
         let payment = Payment::Regeneration { user_message };
         let paid = self
             .store
-            .pay_for_turn(&session, payment, Some(self.claims.owner()))
+            .pay_for_turn(&session, payment, Some(self.claims.liveness()))
             .await?;
         let asked = Asked {
             session,
@@ -240,7 +244,7 @@ impl ChatEngine {
             balance: paid.balance,
         };
         let context = if asked.include_context {
-            context_block(&self.projects, CONTEXT_TOKEN_BUDGET).await?
+            self.context.context_block(CONTEXT_TOKEN_BUDGET).await?
         } else {
             None
         };

@@ -21,6 +21,7 @@ mod stream;
 mod title;
 mod turn;
 
+pub use claims::{Claims, Liveness, LivenessFuture};
 pub use engine::{ChatEngine, SendOutcome, SendRequest};
 pub use error::ChatError;
 pub use export::{ExportFormat, ExportedFile};

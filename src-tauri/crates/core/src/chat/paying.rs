@@ -7,6 +7,7 @@
 //! protocol (`Ledger::pay`), so a crash can never leave a charge without the
 //! rows recovery looks for, and a retried key finds the first exchange.
 
+use super::claims::{another_live_writer, busy, Liveness};
 use super::messages::NewMessage;
 use super::rows::{ChatBackend, ChatRows};
 use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
@@ -14,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::ledger::{Action, Balance, Fingerprint, LedgerEntry, Paid, SpendRequest};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
+use std::sync::Arc;
 
 /// What a turn pays for.
 pub(crate) enum Payment<'a> {
@@ -68,19 +70,21 @@ impl<S: ChatBackend> ChatStore<S> {
 
     /// Charges one chat message for `payment` in `session` and writes its
     /// rows in the same transaction: the user's message (for a new one) and,
-    /// with `reply_owner`, the reply opened as `streaming` under that owner.
+    /// with `writer`, the reply opened as `streaming` under its owner id —
+    /// unless another live writer opened one in the session first (checked
+    /// under the session's lock: `session_busy`, nothing charged).
     /// Token counts are made by the caller: the first count in a process
     /// loads the tokenizer, far too slow to do while holding the write lock.
     pub(crate) async fn pay_for_turn(
         &self,
         session: &ChatSession,
         payment: Payment<'_>,
-        reply_owner: Option<&str>,
+        writer: Option<&Arc<dyn Liveness>>,
     ) -> Result<PaidTurn> {
         let (user_id, session_id, now) = (self.user_id.clone(), session.id, self.clock.now());
         // As read before paying; the reply's end reads it again as it is then.
         let session_now = session.clone();
-        let owner = reply_owner.map(str::to_string);
+        let writer = writer.cloned();
         let (key, fingerprint, asked) = match payment {
             Payment::Message {
                 content,
@@ -133,11 +137,18 @@ impl<S: ChatBackend> ChatStore<S> {
                             }
                             Asked::AnotherReply(earlier) => earlier,
                         };
-                        let reply = match owner {
-                            Some(owner) => Some(
-                                conn.insert_reply(&user_id, session_id, spend.id, &owner, now)
-                                    .await?,
-                            ),
+                        let reply = match writer {
+                            Some(writer) => {
+                                let owners = conn.lock_stream_owners(session_id).await?;
+                                if another_live_writer(writer.as_ref(), &owners).await? {
+                                    return Err(busy(&session));
+                                }
+                                let owner = writer.owner();
+                                let reply = conn
+                                    .insert_reply(&user_id, session_id, spend.id, owner, now)
+                                    .await?;
+                                Some(reply)
+                            }
                             None => None,
                         };
                         Ok((session, user_message, reply))

@@ -347,6 +347,14 @@ impl ChatRows for PgConnection {
         .await?)
     }
 
+    async fn lock_stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
+        sqlx::query("SELECT 1 FROM chat_sessions WHERE id = $1 FOR UPDATE")
+            .bind(session_id)
+            .execute(&mut *self)
+            .await?;
+        self.stream_owners(session_id).await
+    }
+
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT stream_owner FROM chat_messages WHERE status = 'streaming'",

@@ -153,6 +153,14 @@ pub trait ChatRows: LedgerRows {
         session_id: i64,
     ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
 
+    /// [`Self::stream_owners`], inside a write transaction, with the session
+    /// locked until it ends: two writers opening a reply in one session take
+    /// turns, so the second sees the first's reply.
+    fn lock_stream_owners(
+        &mut self,
+        session_id: i64,
+    ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
+
     /// Every writer of a streaming reply, once each.
     fn streaming_owners(&mut self) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
 

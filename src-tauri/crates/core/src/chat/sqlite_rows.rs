@@ -347,6 +347,12 @@ impl ChatRows for SqliteConnection {
         .await?)
     }
 
+    async fn lock_stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
+        // A SQLite write transaction already holds the database's one write
+        // lock (`BEGIN IMMEDIATE`): no other writer runs until it ends.
+        self.stream_owners(session_id).await
+    }
+
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT stream_owner FROM chat_messages WHERE status = 'streaming'",

@@ -2,7 +2,7 @@
 //! announced in batches, each at most [`BATCH_INTERVAL`] old or
 //! [`BATCH_TOKENS`] long, whichever comes first.
 
-use super::journal::{JournalError, JournalWriter};
+use super::journal::{JournalAppend, JournalError};
 use super::listener::Announcer;
 use crate::error::Result;
 use crate::events::DomainEvent;
@@ -42,9 +42,9 @@ impl ReplyStream<'_> {
     /// batches. A journal that cannot be opened or written ends the reply
     /// there (`Streamed::not_saved`): text the user never saw is not
     /// announced.
-    pub(super) async fn read(
+    pub(super) async fn read<J: JournalAppend>(
         &self,
-        journal: Result<JournalWriter>,
+        journal: Result<J>,
         mut stream: EventStream,
         stop: &mut watch::Receiver<bool>,
     ) -> Streamed {
@@ -118,7 +118,7 @@ impl ReplyStream<'_> {
         &self,
         batch: &mut Batch,
         out: &mut Streamed,
-        journal: &mut JournalWriter,
+        journal: &mut impl JournalAppend,
     ) -> bool {
         if batch.text.is_empty() {
             batch.deadline = None;

@@ -9,6 +9,7 @@
 use super::journal::JournalError;
 use super::listener::Announcer;
 use super::replies::{Ended, ReplyEnd};
+use super::rows::ChatBackend;
 use super::stream::{ReplyStream, Streamed};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, SendOutcome};
 use crate::error::{Error, ErrorCode, Result};
@@ -20,8 +21,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// A paid exchange: the user's message and the reply row opened for it.
-pub(super) struct Turn<'a> {
-    pub store: &'a ChatStore,
+pub(super) struct Turn<'a, S: ChatBackend> {
+    pub store: &'a ChatStore<S>,
     pub announce: Announcer,
     pub session: ChatSession,
     pub user_message: ChatMessage,
@@ -31,7 +32,7 @@ pub(super) struct Turn<'a> {
     pub balance: Balance,
 }
 
-impl Turn<'_> {
+impl<S: ChatBackend> Turn<'_, S> {
     /// Streams the reply to `prompt` into the opened reply row.
     pub(super) async fn answer(
         self,

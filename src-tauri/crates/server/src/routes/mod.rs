@@ -3,7 +3,9 @@
 //! the answer.
 
 pub mod account;
+pub mod chat;
 pub mod credits;
 pub mod purchases;
+pub mod reply_stream;
 pub mod sessions;
 pub mod webhooks;

@@ -26,7 +26,7 @@ pub fn chat_for(state: &AppState, caller: &Caller) -> ChatStore<PgStore> {
     )
 }
 
-fn session_ref(raw: &str) -> HttpResult<RecordRef> {
+pub fn session_ref(raw: &str) -> HttpResult<RecordRef> {
     Ok(RecordRef::parse(IdKind::ChatSession, raw).map_err(banter_core::Error::from)?)
 }
 

@@ -1,0 +1,280 @@
+//! Hosted sends, figures in docs/benchmarks.md:
+//! 1. **Throughput**: two server instances on one Postgres (a throwaway
+//!    cluster of Debian's package), `CLIENTS` concurrent clients, each its
+//!    own account with the free grant, sending until the server refuses for
+//!    credits. Sends per second, and proof of zero overdrafts: every account
+//!    ends at the remainder and its ledger verifies.
+//! 2. **Time the server adds before the first token**: one client, sends in
+//!    turn; request → first `reply_delta` through the server, against
+//!    request → first text chunk from the same mock called directly by a
+//!    bare client (the floor), measured alternately in the same run.
+//!
+//! The mock provider answers at once, so what is measured is the server.
+//! Run: `cargo bench -p banter-server --bench hosted`.
+
+use anyhow::{bail, Context as _};
+use banter_core::account::ClientCredentials;
+use banter_core::clock::{SharedClock, SystemClock};
+use banter_core::db::postgres::PgStore;
+use banter_core::ledger::Action;
+use banter_core::providers::{self, AzureConfig, ModelFamily, ProviderConfig, Secret};
+use banter_mocks::azure::{self, MockConfig};
+use banter_server::accounts::{self, Identity};
+use banter_server::auth::sign_in::SignInProvider;
+use banter_server::state::AppState;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Concurrent clients (one account each) in the throughput run.
+const CLIENTS: usize = 32;
+/// Postgres connections per instance.
+const POOL: u32 = 16;
+/// Sends in turn for the latency run (each side).
+const LATENCY_SENDS: usize = 300;
+const DEPLOYMENT: &str = "o3-mini";
+const API_VERSION: &str = "2025-04-01-preview";
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    rt.block_on(async {
+        let mock = azure::start(MockConfig {
+            slow_ms: 0,
+            ..MockConfig::default()
+        })
+        .await?;
+        let database = banter_mocks::postgres::shared()?.fresh_database()?;
+        let a = instance(&database, "a", &mock.base_url()).await?;
+        let b = instance(&database, "b", &mock.base_url()).await?;
+        throughput(&a, &b).await?;
+        latency(&a, &mock.base_url()).await?;
+        Ok(())
+    })
+}
+
+/// A running instance: its URL and state.
+struct Instance {
+    url: String,
+    state: AppState,
+}
+
+async fn instance(database: &str, name: &str, mock_url: &str) -> anyhow::Result<Instance> {
+    let store = PgStore::connect_lazy(database, POOL)?;
+    store.migrate().await?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    // Nobody signs in through a provider here (accounts are made directly).
+    let sign_in = SignInProvider::new(
+        "http://127.0.0.1:9".into(),
+        ClientCredentials {
+            client_id: "banter".into(),
+            client_secret: None,
+        },
+    );
+    let config = ProviderConfig::Azure(AzureConfig {
+        endpoint: mock_url.to_string(),
+        deployment: DEPLOYMENT.into(),
+        api_version: Some(API_VERSION.into()),
+        family: ModelFamily::OSeries,
+        streams: true,
+        reasoning_effort: None,
+        max_completion_tokens: None,
+    });
+    let model = providers::build(&config, Some(Secret::new("test-key")))?;
+    let state =
+        AppState::new(store, clock.clone(), format!("bench-{name}"), sign_in).with_model(model);
+    banter_server::instances::beat(state.store.pool(), &state.instance, clock.now()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let serving = state.clone();
+    tokio::spawn(async move {
+        let _ = banter_server::serve(serving, listener, std::future::pending()).await;
+    });
+    Ok(Instance { url, state })
+}
+
+async fn account(state: &AppState, n: usize) -> anyhow::Result<(String, String)> {
+    let identity = Identity {
+        issuer: "http://127.0.0.1/bench".into(),
+        subject: format!("client-{n}"),
+        email: None,
+        name: None,
+    };
+    let signed = accounts::sign_in(state, &identity, "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("sign-in: {e:?}"))?;
+    Ok((signed.user_id, signed.tokens.access_token))
+}
+
+/// How one send ended.
+enum Ended {
+    Answered,
+    NoCredits,
+}
+
+/// One send; returns how it ended and the time to its first text.
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    content: &str,
+) -> anyhow::Result<(Ended, Option<Duration>)> {
+    let started = Instant::now();
+    let resp = http
+        .post(format!("{base}/v1/chat/send"))
+        .bearer_auth(token)
+        .json(&json!({"content": content}))
+        .send()
+        .await?;
+    if resp.status() == reqwest::StatusCode::PAYMENT_REQUIRED {
+        return Ok((Ended::NoCredits, None));
+    }
+    if !resp.status().is_success() {
+        bail!("send refused: {} {}", resp.status(), resp.text().await?);
+    }
+    let mut events = resp.bytes_stream().eventsource();
+    let mut first = None;
+    while let Some(event) = events.next().await {
+        let event = event?;
+        let data: Value = serde_json::from_str(&event.data)?;
+        match event.event.as_str() {
+            "reply" if data["type"] == "reply_delta" && first.is_none() => {
+                first = Some(started.elapsed());
+            }
+            "outcome" => return Ok((Ended::Answered, first)),
+            "error" => bail!("send failed: {data}"),
+            _ => {}
+        }
+    }
+    bail!("the stream ended without an outcome")
+}
+
+async fn throughput(a: &Instance, b: &Instance) -> anyhow::Result<()> {
+    let cost = Action::ChatMessage.cost();
+    let mut clients = Vec::new();
+    for n in 0..CLIENTS {
+        clients.push(account(&a.state, n).await?);
+    }
+    let start_balance = a.state.ledger.balance(&clients[0].0).await?.remaining;
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let runs = clients.iter().enumerate().map(|(n, (_, token))| {
+        let (http, token) = (http.clone(), token.clone());
+        let base = if n % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
+        tokio::spawn(async move {
+            let mut answered = 0_i64;
+            loop {
+                match send(&http, &base, &token, "Hello there").await? {
+                    (Ended::Answered, _) => answered += 1,
+                    (Ended::NoCredits, _) => return anyhow::Ok(answered),
+                }
+            }
+        })
+    });
+    let mut total = 0;
+    for run in futures_util::future::join_all(runs).await {
+        total += run??;
+    }
+    let elapsed = started.elapsed();
+    let mut overdrafts = 0;
+    for (user, _) in &clients {
+        let balance = a.state.ledger.balance(user).await?;
+        if balance.remaining != start_balance % cost {
+            overdrafts += 1;
+        }
+        a.state.ledger.verify(user).await?;
+    }
+    let expected = CLIENTS as i64 * (start_balance / cost);
+    println!(
+        "throughput: {CLIENTS} clients on 2 instances, {total} sends (expected {expected}) in {:.2} s = {:.0} sends/s; accounts not at the remainder: {overdrafts}; every ledger verifies",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+    if total != expected || overdrafts != 0 {
+        bail!("the ledger does not add up");
+    }
+    Ok(())
+}
+
+/// Request → first text chunk, calling the mock directly.
+async fn direct_first_token(http: &reqwest::Client, mock_url: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let resp = http
+        .post(format!(
+            "{mock_url}/openai/deployments/{DEPLOYMENT}/chat/completions?api-version={API_VERSION}"
+        ))
+        .header("api-key", "test-key")
+        .json(&json!({
+            "messages": [{"role": "user", "content": "Hello there"}],
+            "stream": true,
+        }))
+        .send()
+        .await?;
+    let mut events = resp.bytes_stream().eventsource();
+    while let Some(event) = events.next().await {
+        let event = event?;
+        if event.data == "[DONE]" {
+            break;
+        }
+        let data: Value = serde_json::from_str(&event.data)?;
+        if data["choices"][0]["delta"]["content"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+        {
+            return Ok(started.elapsed());
+        }
+    }
+    bail!("the mock sent no text")
+}
+
+async fn latency(a: &Instance, mock_url: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let mut direct = Vec::new();
+    let mut served = Vec::new();
+    let mut account_n = CLIENTS;
+    let (mut token, mut left) = (String::new(), 0);
+    for _ in 0..LATENCY_SENDS {
+        if left == 0 {
+            // A fresh account whenever the last one's credits run out.
+            token = account(&a.state, account_n).await?.1;
+            account_n += 1;
+            left = 100 / Action::ChatMessage.cost();
+        }
+        direct.push(direct_first_token(&http, mock_url).await?);
+        match send(&http, &a.url, &token, "Hello there").await? {
+            (Ended::Answered, Some(first)) => served.push(first),
+            _ => bail!("a latency send was not answered with text"),
+        }
+        left -= 1;
+    }
+    let (d50, d99) = percentiles(&mut direct);
+    let (s50, s99) = percentiles(&mut served);
+    println!(
+        "first token, {LATENCY_SENDS} sends each: direct p50 {:.2} ms p99 {:.2} ms; through the server p50 {:.2} ms p99 {:.2} ms; added p50 {:.2} ms p99 {:.2} ms",
+        ms(d50),
+        ms(d99),
+        ms(s50),
+        ms(s99),
+        ms(s50.saturating_sub(d50)),
+        ms(s99.saturating_sub(d99))
+    );
+    Ok(())
+}
+
+fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

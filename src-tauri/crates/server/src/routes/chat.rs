@@ -1,0 +1,131 @@
+//! Sending through the server: the core's `ChatEngine` on Postgres, with the
+//! operator's model. The server prices and spends (the client's idempotency
+//! key carried through), streams the reply back (see [`super::reply_stream`])
+//! and stores both messages; a reply whose client went away is finished all
+//! the same.
+
+use super::reply_stream;
+use super::sessions::{chat_for, session_ref};
+use crate::auth::Caller;
+use crate::error::HttpResult;
+use crate::instances;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use banter_core::chat::{ChatEngine, SendRequest};
+use banter_core::context::{ContextFuture, ContextSource};
+use banter_core::db::postgres::PgStore;
+use banter_core::events::EventBus;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The caller's chat engine. Engines of one instance share its claims, so a
+/// stop reaches the send it names, and a session answers one reply at a time
+/// across instances (the core's claim rule).
+fn engine_for(state: &AppState, caller: &Caller) -> ChatEngine<PgStore> {
+    ChatEngine::new(
+        chat_for(state, caller),
+        Arc::new(NoProjectsYet),
+        // Nobody listens to a bus on the server: each send's own listener
+        // is its response stream.
+        EventBus::default(),
+        state.model.clone(),
+        state.claims.clone(),
+    )
+}
+
+/// Projects are not hosted yet, so a hosted turn's context is empty.
+#[derive(Debug)]
+struct NoProjectsYet;
+
+impl ContextSource for NoProjectsYet {
+    fn context_block(&self, _budget: i64) -> ContextFuture<'_> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendBody {
+    /// `CH-…`; none starts a new session.
+    pub session: Option<String>,
+    pub content: String,
+    #[serde(default)]
+    pub include_context: bool,
+    pub idempotency_key: Option<String>,
+}
+
+/// `POST /v1/chat/send`.
+pub async fn send(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<SendBody>,
+) -> HttpResult<Response> {
+    let request = SendRequest {
+        session: body.session.as_deref().map(session_ref).transpose()?,
+        content: body.content,
+        include_context: body.include_context,
+        idempotency_key: body.idempotency_key,
+    };
+    let engine = engine_for(&state, &caller);
+    reply_stream::respond(&state.replies, move |listener| async move {
+        engine.send_to(request, listener).await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegenerateBody {
+    pub session: String,
+    #[serde(default)]
+    pub include_context: bool,
+}
+
+/// `POST /v1/chat/regenerate`: answers the session's last message again.
+pub async fn regenerate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RegenerateBody>,
+) -> HttpResult<Response> {
+    let session = session_ref(&body.session)?;
+    let engine = engine_for(&state, &caller);
+    reply_stream::respond(&state.replies, move |listener| async move {
+        engine
+            .regenerate_to(&session, body.include_context, listener)
+            .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StopBody {
+    pub session: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stopping {
+    /// Whether a reply was streaming in the session to be stopped.
+    pub streaming: bool,
+}
+
+/// `POST /v1/chat/stop`: stops the reply streaming in a session, on
+/// whichever instance streams it.
+pub async fn stop(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<StopBody>,
+) -> HttpResult<Json<Stopping>> {
+    let session = chat_for(&state, &caller)
+        .get_session(&session_ref(&body.session)?)
+        .await?;
+    if state.claims.stop(session.id) {
+        return Ok(Json(Stopping { streaming: true }));
+    }
+    let streaming = chat_for(&state, &caller).is_answering(session.id).await?;
+    if streaming {
+        instances::request_stop(state.store.pool(), session.id).await?;
+    }
+    Ok(Json(Stopping { streaming }))
+}

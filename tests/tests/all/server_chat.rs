@@ -1,0 +1,446 @@
+//! Sending through the server: two instances on one Postgres price, spend,
+//! stream and store replies with the core's rules. Concurrent sends never
+//! overdraw; a session answers one reply at a time across instances; a
+//! reply outlives its client, a shutdown stops it cleanly, and one left by
+//! an instance killed with SIGKILL is ended once by the others.
+
+use banter_core::providers::{self, ChatProvider, Secret};
+use banter_mocks::azure::{self, MockConfig, MockServer};
+use banter_server::instances::{self, GONE_AFTER};
+use banter_tests::hosted::{Hosted, Sent, BROKEN};
+use banter_tests::mock_azure_config;
+use futures_util::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The price of a chat message, as the core's price list says.
+fn message_cost() -> i64 {
+    banter_core::ledger::Action::ChatMessage.cost()
+}
+
+async fn mock(slow_ms: u64) -> MockServer {
+    azure::start(MockConfig {
+        slow_ms,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock Azure")
+}
+
+fn model(mock: &MockServer, deployment: &str) -> Arc<dyn ChatProvider> {
+    let config = mock_azure_config(&mock.base_url(), deployment, true);
+    providers::build(&config, Some(Secret::new("test-key"))).expect("the mock model")
+}
+
+/// Reads `events` up to the first text of the reply; returns the session's
+/// `CH-` id learnt from nothing but the stream (the reply's session row id
+/// is resolved by the caller) and the text.
+async fn first_text(events: &mut banter_tests::hosted::EventStream) -> (i64, String) {
+    while let Some((name, data)) = events.next().await {
+        if name == "reply" && data["type"] == "reply_delta" {
+            let session = data["sessionId"].as_i64().expect("a session id");
+            let text = data["delta"].as_str().expect("text").to_string();
+            return (session, text);
+        }
+    }
+    panic!("the stream ended before any text");
+}
+
+async fn messages(h: &Hosted, base: &str, token: &str, session: &str) -> Vec<Value> {
+    let path = format!("/v1/sessions/{session}/messages");
+    let (status, page) = h.call(Method::GET, base, &path, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["messages"].as_array().expect("messages").clone()
+}
+
+/// The display id of the session with row id `id` among the caller's.
+async fn display_id(h: &Hosted, token: &str, id: i64) -> String {
+    let (_, page) = h
+        .call(Method::GET, &h.a.url, "/v1/sessions", Some(token), None)
+        .await;
+    page["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["id"] == id)
+        .and_then(|s| s["displayId"].as_str())
+        .expect("the session is listed")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_concurrent_sends_from_one_account_on_two_instances_never_overdraw() {
+    let azure = mock(0).await;
+    let h = Arc::new(
+        Hosted::chatting(
+            "2026-03-10T12:00:00Z",
+            model(&azure, "o3-mini"),
+            Duration::from_secs(5),
+        )
+        .await,
+    );
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = alice.tokens.access_token.clone();
+    let start = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    let affordable = start.remaining / message_cost();
+
+    let sends = (0..40).map(|n| {
+        let (h, token) = (h.clone(), token.clone());
+        tokio::spawn(async move {
+            let base = if n % 2 == 0 { &h.a.url } else { &h.b.url };
+            let body =
+                json!({"content": format!("question {n}"), "idempotencyKey": format!("k{n}")});
+            match h.send(base, &token, body).await {
+                Sent::Refused(status, body) => Err((status, body)),
+                Sent::Streaming(events) => {
+                    let events: Vec<_> = events.collect().await;
+                    Ok(events.last().cloned().expect("a final event"))
+                }
+            }
+        })
+    });
+    let mut answered = 0;
+    let mut refused = 0;
+    for send in futures_util::future::join_all(sends).await {
+        match send.unwrap() {
+            Ok((name, outcome)) => {
+                assert_eq!(name, "outcome", "{outcome}");
+                assert_eq!(outcome["reply"]["status"], "complete");
+                answered += 1;
+            }
+            Err((status, body)) => {
+                assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+                assert_eq!(body["code"], "insufficient_credits");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(answered, affordable);
+    assert_eq!(answered + refused, 40);
+    let end = h.b.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(end.remaining, start.remaining - affordable * message_cost());
+    h.a.state.ledger.verify(&alice.user_id).await.unwrap();
+    // The provider was asked once per answered send, and a refused send
+    // leaves no empty session behind.
+    assert_eq!(azure.requests().len() as i64, affordable);
+    let (_, page) = h
+        .call(
+            Method::GET,
+            &h.a.url,
+            "/v1/sessions?limit=100",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        page["sessions"].as_array().unwrap().len() as i64,
+        affordable
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_send_is_the_first_one_and_charged_once() {
+    let azure = mock(0).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, "o3-mini"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = &alice.tokens.access_token;
+    let body = json!({"content": "Hello there", "idempotencyKey": "retry-me"});
+    let first = h
+        .send(&h.a.url, token, body.clone())
+        .await
+        .all_events()
+        .await;
+    let again = h.send(&h.b.url, token, body).await.all_events().await;
+    let (first, again) = (&first.last().unwrap().1, &again.last().unwrap().1);
+    assert_eq!(first["replayed"], false);
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["reply"]["id"], first["reply"]["id"]);
+    assert_eq!(again["reply"]["content"], first["reply"]["content"]);
+    assert_eq!(azure.requests().len(), 1);
+    // The key is bound to its message: another text with it is refused.
+    let other = json!({"content": "Something else", "idempotencyKey": "retry-me"});
+    let Sent::Refused(status, refusal) = h.send(&h.a.url, token, other).await else {
+        panic!("a reused key for another message must be refused");
+    };
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(refusal["code"], "idempotency_conflict");
+    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(balance.remaining, balance.total - message_cost());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_answers_one_reply_at_a_time_across_instances() {
+    let azure = mock(30).await;
+    let h = Arc::new(
+        Hosted::chatting(
+            "2026-03-10T12:00:00Z",
+            model(&azure, "o3-slow"),
+            Duration::from_secs(5),
+        )
+        .await,
+    );
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = alice.tokens.access_token.clone();
+    let (_, session) = h
+        .call(
+            Method::POST,
+            &h.a.url,
+            "/v1/sessions",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    let session = session["displayId"].as_str().unwrap().to_string();
+
+    // Ten sends into one session at once, over both instances.
+    let sends = (0..10).map(|n| {
+        let (h, token, session) = (h.clone(), token.clone(), session.clone());
+        tokio::spawn(async move {
+            let base = if n % 2 == 0 { &h.a.url } else { &h.b.url };
+            let body = json!({"session": session, "content": format!("question {n}")});
+            match h.send(base, &token, body).await {
+                Sent::Refused(status, body) => Err((status, body)),
+                Sent::Streaming(events) => Ok(events.collect::<Vec<_>>().await),
+            }
+        })
+    });
+    let mut answered = 0;
+    for send in futures_util::future::join_all(sends).await {
+        match send.unwrap() {
+            Ok(events) => {
+                assert_eq!(events.last().unwrap().0, "outcome");
+                answered += 1;
+            }
+            Err((status, body)) => {
+                assert_eq!(status, StatusCode::CONFLICT, "{body}");
+                assert_eq!(body["code"], "session_busy");
+            }
+        }
+    }
+    assert_eq!(answered, 1, "one reply at a time in a session");
+    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(
+        balance.remaining,
+        balance.total - message_cost(),
+        "charged once"
+    );
+    assert_eq!(messages(&h, &h.b.url, &token, &session).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_that_goes_away_mid_reply_finds_it_complete_and_charged_once() {
+    let azure = mock(10).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, "o3-slow"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = &alice.tokens.access_token;
+    let mut events = h
+        .send(&h.a.url, token, json!({"content": "Tell me a story"}))
+        .await
+        .events();
+    let (session_id, shown) = first_text(&mut events).await;
+    drop(events); // the client goes away
+
+    let session = display_id(&h, token, session_id).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let reply = loop {
+        let messages = messages(&h, &h.b.url, token, &session).await;
+        let reply = messages.last().cloned().expect("the reply");
+        if reply["status"] != "streaming" {
+            break reply;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reply never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(reply["status"], "complete", "{reply}");
+    let text = reply["content"].as_str().unwrap();
+    assert!(
+        text.starts_with(&shown) && text.len() > shown.len(),
+        "{text}"
+    );
+    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(balance.remaining, balance.total - message_cost());
+    h.a.state.ledger.verify(&alice.user_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shutdown_stops_replies_after_the_grace_and_keeps_their_text() {
+    // 50 ms a word: the reply takes far longer than the grace.
+    let azure = mock(50).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, "o3-slow"),
+        Duration::from_millis(300),
+    )
+    .await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = &alice.tokens.access_token;
+    let mut events = h
+        .send(&h.a.url, token, json!({"content": "Tell me a story"}))
+        .await
+        .events();
+    let (_, shown) = first_text(&mut events).await;
+    h.a.shut_down().await; // as SIGTERM; returns once the reply has ended
+
+    let rest: Vec<_> = events.collect().await;
+    let (name, outcome) = rest.last().cloned().expect("a final event");
+    assert_eq!(name, "outcome", "{outcome}");
+    assert_eq!(outcome["reply"]["status"], "stopped");
+    let text = outcome["reply"]["content"].as_str().unwrap();
+    assert!(text.starts_with(&shown), "{text}");
+    let balance = h.b.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(
+        balance.remaining,
+        balance.total - message_cost(),
+        "charged once"
+    );
+    // Nothing is left streaming.
+    let streaming: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM chat_messages WHERE status = 'streaming'")
+            .fetch_one(h.b.state.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(streaming, 0);
+}
+
+/// A `banter-server` process on the harness's database, answering with the
+/// mock's `deployment`; killed when dropped.
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start(database_url: &str, azure: &MockServer, deployment: &str, name: &str) -> Self {
+        let mut child = Command::new(server_binary())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("BANTER_LISTEN", "127.0.0.1:0")
+            .env("BANTER_INSTANCE_ID", name)
+            // Nobody signs in through this instance's provider here.
+            .env("BANTER_OIDC_ISSUER", "http://127.0.0.1:9")
+            .env("BANTER_OIDC_CLIENT_ID", "banter")
+            .env("AZURE_OPENAI_ENDPOINT", azure.base_url())
+            .env("AZURE_OPENAI_DEPLOYMENT", deployment)
+            .env("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
+            .env("AZURE_OPENAI_KEY", "test-key")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start banter-server");
+        let stdout = child.stdout.take().expect("its output");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("its first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("banter-server said {line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `banter-server` beside this test binary (`cargo test --workspace` and
+/// `make test` build it).
+fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the target directory");
+    let path = dir.join("banter-server");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p banter-server` first",
+        path.display()
+    );
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_killed_mid_reply_leaves_it_interrupted_charged_once_and_the_others_serve() {
+    let azure = mock(50).await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let h = Hosted::chatting(&now, model(&azure, "o3-mini"), Duration::from_secs(5)).await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = &alice.tokens.access_token;
+    let mut doomed = ServerProcess::start(&h.database_url, &azure, "o3-slow", "doomed");
+    let mut events = h
+        .send(&doomed.url, token, json!({"content": "Tell me a story"}))
+        .await
+        .events();
+    let (session_id, shown) = first_text(&mut events).await;
+    doomed.child.kill().expect("SIGKILL");
+    doomed.child.wait().expect("it died");
+    let rest: Vec<_> = events.collect().await;
+    let names: Vec<_> = rest.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names.last(), Some(&BROKEN), "{rest:?}");
+    assert!(
+        names.iter().all(|name| *name == "reply" || *name == BROKEN),
+        "a killed instance says nothing more: {rest:?}"
+    );
+
+    // Until the doomed instance has been unseen for GONE_AFTER its reply
+    // is someone's: the session is busy.
+    let session = display_id(&h, token, session_id).await;
+    let again = json!({"session": session, "content": "Are you there?"});
+    let Sent::Refused(status, body) = h.send(&h.b.url, token, again.clone()).await else {
+        panic!("a live writer's session must be busy");
+    };
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("session_busy"))
+    );
+
+    // Then the other instances serve the client: it can send again…
+    h.clock
+        .set(chrono::Utc::now() + GONE_AFTER + chrono::Duration::seconds(1));
+    h.beat().await;
+    let answer = h.send(&h.b.url, token, again).await.all_events().await;
+    assert_eq!(answer.last().unwrap().0, "outcome");
+    // …and the stranded reply is ended once, with the text that reached
+    // Postgres, charged once.
+    assert_eq!(instances::recover(&h.a.state).await.unwrap(), 1);
+    assert_eq!(instances::recover(&h.b.state).await.unwrap(), 0);
+    let messages = messages(&h, &h.a.url, token, &session).await;
+    let statuses: Vec<_> = messages
+        .iter()
+        .map(|m| m["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["complete", "interrupted", "complete", "complete"]
+    );
+    let kept = messages[1]["content"].as_str().unwrap();
+    assert!(kept.starts_with(&shown), "{kept}");
+    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(balance.remaining, balance.total - 2 * message_cost());
+    h.a.state.ledger.verify(&alice.user_id).await.unwrap();
+}
