@@ -94,26 +94,6 @@ impl Hosted {
         Self::start_with(time, parts).await
     }
 
-    /// [`Self::signing_in_at`], and purchases going to the (mock) Autumn at
-    /// `autumn_url` (the CLI's hosted tests sign in and buy).
-    pub async fn signing_in_and_selling(
-        time: &str,
-        issuer: &str,
-        client_id: &str,
-        autumn_url: &str,
-        key: &str,
-    ) -> Self {
-        let provider = SignInProvider::new(
-            issuer.to_string(),
-            ClientCredentials {
-                client_id: client_id.to_string(),
-                client_secret: None,
-            },
-        );
-        let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
-        Self::start_with(time, Some(client), None, Some(provider)).await
-    }
-
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
     pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");

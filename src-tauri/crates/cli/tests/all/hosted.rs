@@ -7,16 +7,25 @@
 //! process. Everything listens on 127.0.0.1.
 
 use super::common::{fails, json, ok};
+use banter_core::account::ClientCredentials;
+use banter_core::billing::autumn::AutumnClient;
+use banter_core::providers::{self, Secret};
 use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
 use banter_mocks::secret_service::{self, SecretService};
+use banter_mocks::{MockConfig, MockServer};
+use banter_server::auth::sign_in::SignInProvider;
 use banter_server::auth::Caller;
-use banter_tests::hosted::{self, Hosted};
+use banter_tests::hosted::{self, Hosted, Parts};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where the keyring files the CLI's tokens (see `SecretName::HostedTokens`).
 const KEYRING_SERVICE: &str = "app.banter.desktop";
@@ -36,12 +45,46 @@ async fn oidc() -> OidcServer {
 /// Two server instances signing in at `oidc`, their clock at the real now
 /// (the provider's ID tokens carry real times).
 async fn servers(oidc: &OidcServer) -> Hosted {
-    Hosted::signing_in_at(
-        &chrono::Utc::now().to_rfc3339(),
-        &oidc.issuer(),
-        oidc.client_id(),
+    servers_with(oidc, Parts::default()).await
+}
+
+/// [`servers`] with more `parts` (purchases, a model).
+async fn servers_with(oidc: &OidcServer, mut parts: Parts) -> Hosted {
+    parts.sign_in = Some(SignInProvider::new(
+        oidc.issuer(),
+        ClientCredentials {
+            client_id: oidc.client_id().to_string(),
+            client_secret: None,
+        },
+    ));
+    let database = banter_mocks::postgres::shared()
+        .expect("test Postgres")
+        .fresh_database()
+        .expect("a fresh database");
+    Hosted::on_database(&database, &chrono::Utc::now().to_rfc3339(), parts).await
+}
+
+/// Two instances answering chat with the mock's `deployment`.
+async fn chatting(oidc: &OidcServer, azure: &MockServer, deployment: &str) -> Hosted {
+    let config = banter_tests::mock_azure_config(&azure.base_url(), deployment, true);
+    let model = providers::build(&config, Some(Secret::new("test-key"))).expect("the mock model");
+    servers_with(
+        oidc,
+        Parts {
+            model: Some(model),
+            ..Parts::default()
+        },
     )
     .await
+}
+
+async fn azure(slow_ms: u64) -> MockServer {
+    banter_mocks::start(MockConfig {
+        slow_ms,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock Azure")
 }
 
 fn bus() -> &'static SecretService {
@@ -241,12 +284,13 @@ async fn login_status_and_the_account_through_the_server() {
 async fn buy_and_billing_sync_go_through_the_server() {
     let oidc = oidc().await;
     let autumn = hosted::mock_autumn().await;
-    let h = Hosted::signing_in_and_selling(
-        &chrono::Utc::now().to_rfc3339(),
-        &oidc.issuer(),
-        oidc.client_id(),
-        &autumn.base_url(),
-        hosted::AUTUMN_KEY,
+    let shop = AutumnClient::new(&autumn.base_url(), Secret::new(hosted::AUTUMN_KEY)).unwrap();
+    let h = servers_with(
+        &oidc,
+        Parts {
+            autumn: Some(shop),
+            ..Parts::default()
+        },
     )
     .await;
     let dir = TempDir::new().unwrap();
@@ -425,4 +469,225 @@ async fn a_plain_http_server_elsewhere_is_refused_before_anything_is_sent() {
         1,
     );
     assert_eq!(error["code"], "invalid_input", "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chat_goes_through_the_server_and_charges_the_account() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let dir = TempDir::new().unwrap();
+    let status = signed_in(dir.path(), &h.a.url).await;
+
+    // No model on this computer (no AZURE_OPENAI_* set): the server's answers.
+    let out = run_cli(dir.path(), &["chat", "hello there"]).await;
+    let reply = String::from_utf8(ok(&out).to_vec()).unwrap();
+    assert_eq!(reply.trim_end(), "Mock reply to: hello there", "{reply}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CH-000001 · Complete · 97 credits left"),
+        "{stderr}"
+    );
+
+    let args = [
+        "chat",
+        "--session",
+        "CH-000001",
+        "--idempotency-key",
+        "k-1",
+        "again",
+    ];
+    let first = cli_json(dir.path(), &args).await;
+    assert_eq!(
+        (
+            first["session"].as_str(),
+            first["balance"].as_i64(),
+            first["creditsUsed"].as_i64()
+        ),
+        (Some("CH-000001"), Some(94), Some(3)),
+        "{first}"
+    );
+    assert_eq!(first["replayed"], false);
+    let retried = cli_json(dir.path(), &args).await;
+    assert_eq!(retried["replayed"], true, "{retried}");
+    assert_eq!(
+        (retried["balance"].as_i64(), &retried["messageId"]),
+        (Some(94), &first["messageId"])
+    );
+
+    // A refusal before the reply opens is the server's typed error.
+    let missing = fails(
+        &run_cli(
+            dir.path(),
+            &["--json", "chat", "--session", "CH-000009", "hi"],
+        )
+        .await,
+        1,
+    );
+    assert_eq!(missing["code"], "not_found", "{missing}");
+
+    // Both exchanges are stored on the server, read through the other instance.
+    let caller = Caller {
+        user_id: status["userId"].as_str().unwrap().to_string(),
+        device_id: status["deviceId"].as_str().unwrap().to_string(),
+    };
+    let session = banter_core::ids::RecordRef::Display("CH-000001".into());
+    let page = banter_server::routes::sessions::chat_for(&h.b.state, &caller)
+        .list_messages(&session, None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 4);
+    assert_eq!(
+        cli_json(dir.path(), &["ledger", "--verify"]).await["balance"],
+        94
+    );
+}
+
+/// A TCP proxy on 127.0.0.1 in front of `upstream` that cuts the first
+/// connection carrying a chat send as soon as reply text has passed
+/// through it; every other connection is passed through whole. Returns its
+/// URL and whether it has cut.
+async fn cutting_proxy(upstream: SocketAddr) -> (String, Arc<AtomicBool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the proxy");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    let cut = Arc::new(AtomicBool::new(false));
+    let cutting = cut.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(pipe(client, upstream, cutting.clone()));
+        }
+    });
+    (url, cut)
+}
+
+async fn pipe(client: tokio::net::TcpStream, upstream: SocketAddr, cut: Arc<AtomicBool>) {
+    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let sends = Arc::new(AtomicBool::new(false));
+    let saw_send = sends.clone();
+    let up = tokio::spawn(async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = client_read.read(&mut buf).await {
+            if n == 0 || server_write.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+            if contains(&buf[..n], b"POST /v1/chat/send") {
+                saw_send.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n) = server_read.read(&mut buf).await {
+        if n == 0 || client_write.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        if sends.load(Ordering::SeqCst)
+            && contains(&buf[..n], b"reply_delta")
+            && !cut.swap(true, Ordering::SeqCst)
+        {
+            break; // the connection breaks mid-reply
+        }
+    }
+    up.abort();
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_whose_stream_breaks_is_read_back_whole_and_charged_once() {
+    let oidc = oidc().await;
+    let azure = azure(10).await;
+    let h = chatting(&oidc, &azure, "o3-slow").await;
+    let upstream: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
+    let (proxy, cut) = cutting_proxy(upstream).await;
+    let dir = TempDir::new().unwrap();
+    let status = signed_in(dir.path(), &proxy).await;
+
+    let out = run_cli(dir.path(), &["chat", "Tell me a story"]).await;
+    assert!(cut.load(Ordering::SeqCst), "the proxy never cut the stream");
+    let printed = String::from_utf8(ok(&out).to_vec()).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("· Complete · 97 credits left"), "{stderr}");
+
+    let caller = Caller {
+        user_id: status["userId"].as_str().unwrap().to_string(),
+        device_id: status["deviceId"].as_str().unwrap().to_string(),
+    };
+    let session = banter_core::ids::RecordRef::Display("CH-000001".into());
+    let page = banter_server::routes::sessions::chat_for(&h.b.state, &caller)
+        .list_messages(&session, None, None)
+        .await
+        .unwrap();
+    let stored = page.messages.last().unwrap();
+    assert!(stored.content.ends_with("word200"), "{}", stored.content);
+    // What was streamed before the break, then the rest read back: the whole reply, once.
+    assert_eq!(printed.trim_end(), stored.content);
+    let verified = cli_json(dir.path(), &["ledger", "--verify"]).await;
+    assert_eq!(
+        (verified["entries"].as_i64(), verified["balance"].as_i64()),
+        (Some(2), Some(97))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ctrl_c_stops_a_hosted_reply_on_the_server() {
+    let oidc = oidc().await;
+    let azure = azure(40).await;
+    let h = chatting(&oidc, &azure, "o3-slow").await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+
+    let mut child = cli(dir.path())
+        .args(["chat", "Tell me a long story"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut stdout = child.stdout.take().unwrap();
+    let shown = tokio::task::spawn_blocking(move || {
+        let mut first = [0u8; 64];
+        let n = stdout.read(&mut first).expect("reply text");
+        let mut rest = Vec::new();
+        // Ctrl-C as the terminal sends it, once text is on the screen.
+        let interrupted = Command::new("kill")
+            .args(["-s", "INT", &pid])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        stdout.read_to_end(&mut rest).expect("the rest");
+        let mut all = first[..n].to_vec();
+        all.extend(rest);
+        let out = child.wait_with_output().expect("banter-cli ends");
+        (String::from_utf8(all).unwrap(), out)
+    })
+    .await
+    .unwrap();
+    let (printed, out) = shown;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CH-000001 · Stopped · 97 credits left"),
+        "{stderr}"
+    );
+    let shown = cli_json(dir.path(), &["sessions", "show", "CH-000001"]).await;
+    let reply = &shown["messages"][1];
+    assert_eq!(reply["status"], "stopped", "{shown}");
+    let content = reply["content"].as_str().unwrap();
+    assert!(
+        !content.ends_with("word200"),
+        "the reply was not stopped: {content}"
+    );
+    assert_eq!(printed.trim_end(), content.trim_end());
 }
