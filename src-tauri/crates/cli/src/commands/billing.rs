@@ -46,8 +46,17 @@ pub async fn buy(
     })
 }
 
-pub async fn deep_link(core: &Core, args: DeepLinkArgs, out: &mut Output) -> Result<(), CliError> {
-    let report = core.billing().handle_deep_link(&args.url).await?;
+pub async fn deep_link(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    args: DeepLinkArgs,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    // Signed in, the return link only makes the server reconcile.
+    let report = match &hosted {
+        Some(server) => server.handle_purchase_link(&args.url).await?,
+        None => core.billing().handle_deep_link(&args.url).await?,
+    };
     print_report(&report, out)
 }
 

@@ -3,10 +3,10 @@
 //! live here (costs, validation and ids belong to the core).
 //!
 //! Signed in to a server (hosted mode), `credits`, `ledger`, `sessions`,
-//! `chat`, `buy` and `billing sync` get the [`HostedClient`] and act on the
-//! account through it, printing exactly as in local mode; each command has
-//! one door that picks. `generate`, `scrape`, `projects`, `tasks`,
-//! `profile` and `deep-link` stay on this computer's profile for now.
+//! `chat`, `buy`, `billing sync` and `deep-link` get the [`HostedClient`]
+//! and act on the account through it, printing exactly as in local mode;
+//! each command has one door that picks. `generate`, `scrape`, `projects`,
+//! `tasks` and `profile` stay on this computer's profile for now.
 
 mod account;
 mod billing;
@@ -39,7 +39,7 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Generate(args) => generate::run(core, args, out).await,
         Command::Scrape(args) => scrape::run(core, args, out).await,
         Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
-        Command::DeepLink(args) => billing::deep_link(core, args, out).await,
+        Command::DeepLink(args) => billing::deep_link(core, hosted(core).await?, args, out).await,
         Command::Billing(cmd) => billing::run(core, hosted(core).await?, cmd, out).await,
         Command::Account(cmd) => account::run(core, cmd, out).await,
     }

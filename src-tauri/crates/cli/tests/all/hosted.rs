@@ -303,9 +303,24 @@ async fn buy_and_billing_sync_go_through_the_server() {
     assert_eq!(pending["fulfilled"], serde_json::json!([]), "{pending}");
     assert_eq!(pending["pending"].as_array().unwrap().len(), 1, "{pending}");
 
-    hosted::pay_in_browser(checkout["url"].as_str().unwrap()).await;
-    let report = cli_json(dir.path(), &["billing", "sync"]).await;
+    // The browser pays and comes back with the return link, which only
+    // makes the server reconcile.
+    let link = hosted::pay_in_browser(checkout["url"].as_str().unwrap()).await;
+    let report = cli_json(dir.path(), &["deep-link", &link]).await;
     assert_eq!(report["fulfilled"][0]["credits"], 500, "{report}");
+    let refused = fails(
+        &run_cli(
+            dir.path(),
+            &[
+                "--json",
+                "deep-link",
+                "banter://auth/callback?code=c&state=s",
+            ],
+        )
+        .await,
+        1,
+    );
+    assert_eq!(refused["code"], "bad_deep_link", "{refused}");
     let again = cli_json(dir.path(), &["billing", "sync"]).await;
     assert_eq!(
         again["fulfilled"],

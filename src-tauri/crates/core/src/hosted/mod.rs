@@ -21,6 +21,7 @@ mod client;
 mod error;
 mod http;
 mod ledger;
+mod purchases;
 mod sign_in;
 mod tokens;
 mod types;
