@@ -188,6 +188,10 @@ fn refusal(status: StatusCode, body: &[u8]) -> Option<HostedError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
 
     #[test]
     fn only_the_origin_is_kept_and_segments_are_escaped() {
@@ -219,6 +223,83 @@ mod tests {
             );
         }
         assert!(Server::new("https://banter.example.com").is_ok());
+    }
+
+    /// A server on 127.0.0.1 that answers every request with `response`;
+    /// returns its URL and how many connections it took.
+    async fn answering(response: &'static str) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counting = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counting.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_refused_and_the_token_goes_nowhere_else() {
+        let (elsewhere, visits) = answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}").await;
+        let redirect: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {elsewhere}/v1/credits\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .into_boxed_str(),
+        );
+        let (origin, _) = answering(redirect).await;
+        let server = Server::new(&origin).unwrap();
+        let request = server
+            .http()
+            .get(server.url("/v1/credits", &[]))
+            .bearer_auth("bat_secret");
+        let result: Result<serde_json::Value, _> = server.json(request).await;
+        match result {
+            Err(HostedError::BadResponse(m)) => assert!(m.contains("not followed"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            visits.load(Ordering::SeqCst),
+            0,
+            "the redirect was followed"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_server_or_a_gateway_saying_it_is_down_is_offline() {
+        // A port nothing listens on (bound, then let go).
+        let gone = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", gone.local_addr().unwrap());
+        drop(gone);
+        let server = Server::new(&url).unwrap();
+        let result: Result<serde_json::Value, _> = server
+            .json(server.http().get(server.url("/v1/credits", &[])))
+            .await;
+        assert!(
+            matches!(result, Err(HostedError::Offline { .. })),
+            "{result:?}"
+        );
+
+        let (gateway, _) = answering(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nContent-Length: 6\r\n\r\n<html>",
+        )
+        .await;
+        let server = Server::new(&gateway).unwrap();
+        let result: Result<serde_json::Value, _> = server
+            .json(server.http().get(server.url("/v1/credits", &[])))
+            .await;
+        let Err(error) = result else {
+            panic!("a 503 was a success")
+        };
+        assert_eq!(error.code(), ErrorCode::Offline, "{error:?}");
     }
 
     #[test]
