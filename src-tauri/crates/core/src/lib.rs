@@ -128,6 +128,7 @@ impl Core {
             owner.id().to_string(),
         );
         let model = providers::ActiveModel::default();
+        let refresh_lock = hosted::refresh_lock_path(&run_dir);
         let liveness = liveness::ProcessLiveness::new(owner, run_dir);
         let engine = ChatEngine::new(
             chat.clone(),
@@ -148,7 +149,8 @@ impl Core {
             secrets.clone(),
         );
         let hosted =
-            hosted::HostedAccounts::new(settings.clone(), secrets.clone(), profile.id.clone());
+            hosted::HostedAccounts::new(settings.clone(), secrets.clone(), profile.id.clone())
+                .with_refresh_lock(refresh_lock);
         Ok(Self {
             db,
             clock,

@@ -368,6 +368,29 @@ async fn an_expired_access_token_is_refreshed_and_the_rotated_pair_kept() {
         .await,
         2
     );
+
+    // Four processes whose token expired together: one refreshes, the
+    // others take its pair (none presents the used refresh token again).
+    h.clock
+        .advance(banter_server::auth::devices::ACCESS_TOKEN_TTL + chrono::Duration::seconds(1));
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let dir = dir.path().to_path_buf();
+            tokio::spawn(async move { run_cli(&dir, &["--json", "credits"]).await })
+        })
+        .collect();
+    for run in runs {
+        assert_eq!(json(ok(&run.await.unwrap()))["remaining"], 100);
+    }
+    assert_eq!(
+        pg_count(
+            &h,
+            "SELECT COUNT(*) FROM refresh_tokens WHERE device_id = $1 AND used_at IS NOT NULL",
+            &device
+        )
+        .await,
+        3
+    );
     assert_eq!(
         pg_count(
             &h,

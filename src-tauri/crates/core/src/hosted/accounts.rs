@@ -12,6 +12,7 @@ use crate::secrets::SharedSecrets;
 use crate::settings::Settings;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// The profile's sign-in, as kept in settings. No token is in here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -32,6 +33,9 @@ pub struct HostedAccounts {
     settings: Settings,
     secrets: SharedSecrets,
     profile_id: String,
+    /// The file processes of this profile lock while refreshing (see
+    /// [`super::refresh_lock_path`]); `None` locks within the process only.
+    refresh_lock: Option<PathBuf>,
 }
 
 impl HostedAccounts {
@@ -40,7 +44,14 @@ impl HostedAccounts {
             settings,
             secrets,
             profile_id,
+            refresh_lock: None,
         }
+    }
+
+    /// Refreshes take turns across processes through the file at `path`.
+    pub(crate) fn with_refresh_lock(mut self, path: PathBuf) -> Self {
+        self.refresh_lock = Some(path);
+        self
     }
 
     /// The sign-in in force, if any (no keyring lookup yet).
@@ -61,7 +72,8 @@ impl HostedAccounts {
     pub fn client_for(&self, account: &HostedAccount) -> Result<HostedClient> {
         let server = Server::new(&account.server)?;
         let slot = self.slot(&server);
-        Ok(HostedClient::new(server, slot, self.settings.clone()))
+        Ok(HostedClient::new(server, slot, self.settings.clone())
+            .with_refresh_lock(self.refresh_lock.clone()))
     }
 
     /// Starts signing in to the server at `url` through a loopback redirect

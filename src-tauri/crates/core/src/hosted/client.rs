@@ -18,6 +18,8 @@ use crate::settings::Settings;
 use reqwest::{Method, Response, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -31,6 +33,47 @@ pub struct HostedClient {
     /// Loaded from the keyring on first use; the lock also makes
     /// concurrent refreshes take turns.
     tokens: Arc<Mutex<Option<DeviceTokens>>>,
+    /// The file that makes refreshes of this profile's processes take
+    /// turns (see [`refresh_lock_path`]).
+    refresh_lock: Option<PathBuf>,
+}
+
+/// The lock file of refreshes in a profile's `run` directory: two CLI
+/// processes whose access token expired together must not both present the
+/// one refresh token — the second would be a reuse and sign the device out.
+pub(crate) fn refresh_lock_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("hosted-refresh.lock")
+}
+
+/// Takes the lock at `path`, waiting for another process to release it.
+/// Without it (the file cannot be opened) refreshes still take turns
+/// within this process.
+async fn lock_file(path: Option<PathBuf>) -> Option<File> {
+    let path = path?;
+    let locked = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Some(file),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "cannot lock the refresh lock file; refreshing without it");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the refresh lock task failed; refreshing without it");
+            None
+        }
+    }
 }
 
 /// What one request is: built again for the retry after a refresh.
@@ -47,7 +90,13 @@ impl HostedClient {
             slot,
             settings,
             tokens: Arc::default(),
+            refresh_lock: None,
         }
+    }
+
+    pub(super) fn with_refresh_lock(mut self, path: Option<PathBuf>) -> Self {
+        self.refresh_lock = path;
+        self
     }
 
     /// The server's origin.
@@ -162,6 +211,8 @@ impl HostedClient {
         {
             return Ok(current.clone());
         }
+        // Held until the rotated pair is stored (dropped at return).
+        let _turn = lock_file(self.refresh_lock.clone()).await;
         if let Some(stored) = self
             .slot
             .load()?

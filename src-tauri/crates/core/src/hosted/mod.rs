@@ -28,6 +28,7 @@ mod types;
 
 pub use accounts::{HostedAccount, HostedAccounts};
 pub use chat::{HostedSend, RECOVER_POLL_EVERY};
+pub(crate) use client::refresh_lock_path;
 pub use client::HostedClient;
 pub use error::HostedError;
 pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
