@@ -123,7 +123,12 @@ async fn cli_json(dir: &Path, args: &[&str]) -> Value {
 /// browser. Returns the finished process's output; its stdout holds the
 /// lines after the sign-in URL.
 async fn login(dir: &Path, server: &str) -> Output {
-    let mut child = cli(dir)
+    login_with(cli(dir), server).await
+}
+
+/// [`login`] with the CLI command `cmd`.
+async fn login_with(mut cmd: Command, server: &str) -> Output {
+    let mut child = cmd
         .args(["account", "login", "--server", server, "--no-browser"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -138,6 +143,12 @@ async fn login(dir: &Path, server: &str) -> Output {
             assert!(read > 0, "the CLI printed no sign-in URL");
             if line.starts_with("http") {
                 return (line.trim().to_string(), reader);
+            }
+            // With --json: {"signInUrl": "…"} on a line of its own.
+            if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(&line) {
+                if let Some(Value::String(url)) = o.get("signInUrl") {
+                    return (url.clone(), reader);
+                }
             }
         }
     })
@@ -263,6 +274,15 @@ async fn login_status_and_the_account_through_the_server() {
         1,
     );
     assert_eq!(missing["code"], "not_found");
+    let other = cli_json(dir.path(), &["sessions", "new"]).await;
+    let deleted = cli_json(
+        dir.path(),
+        &["sessions", "delete", other["displayId"].as_str().unwrap()],
+    )
+    .await;
+    assert_eq!(deleted["displayId"], "CH-000002", "{deleted}");
+    let listed = cli_json(dir.path(), &["sessions", "list"]).await;
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 1, "{listed}");
 
     let ledger = cli_json(dir.path(), &["ledger"]).await;
     assert_eq!(ledger.as_array().unwrap().len(), 1, "{ledger}");
@@ -728,4 +748,30 @@ async fn ctrl_c_stops_a_hosted_reply_on_the_server() {
         "the reply was not stopped: {content}"
     );
     assert_eq!(printed.trim_end(), content.trim_end());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_this_computer_cannot_keep_is_refused_and_its_device_signed_out() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let dir = TempDir::new().unwrap();
+    let mut cmd = cli(dir.path());
+    cmd.env("BANTER_KEYRING", "off").arg("--json");
+    let out = login_with(cmd, &h.a.url).await;
+    let error = json(&out.stderr);
+    assert_eq!(
+        (out.status.code(), error["code"].as_str()),
+        (Some(1), Some("keyring_unavailable")),
+        "{error}"
+    );
+    let (devices, live): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE revoked_at IS NULL) FROM devices")
+            .fetch_one(h.a.state.store.pool())
+            .await
+            .unwrap();
+    assert_eq!((devices, live), (1, 0));
+    assert_eq!(
+        cli_json(dir.path(), &["account", "status"]).await["signedIn"],
+        false
+    );
 }

@@ -72,7 +72,11 @@ impl PendingSignIn {
             }
         }
         let slot = self.accounts.slot(&self.server);
-        slot.save(&tokens)?;
+        if let Err(error) = slot.save(&tokens) {
+            // A device this computer cannot keep must not stay signed in.
+            revoke(&self.server, &tokens.access_token).await;
+            return Err(error.into());
+        }
         let client = HostedClient::new(self.server.clone(), slot, self.accounts.settings().clone());
         let me: Account = client.get(self.server.url("/v1/account", &[])).await?;
         let account = HostedAccount {
@@ -89,6 +93,19 @@ impl PendingSignIn {
             .await?;
         tracing::info!(server = %account.server, created, "signed in");
         Ok(SignedIn { account, created })
+    }
+}
+
+/// Signs the device holding `access_token` out (best effort: the tokens
+/// are about to be dropped either way).
+async fn revoke(server: &Server, access_token: &str) {
+    let request = server
+        .http()
+        .post(server.url("/v1/auth/sign-out", &[]))
+        .bearer_auth(access_token)
+        .json(&serde_json::json!({}));
+    if let Err(error) = server.json::<serde_json::Value>(request).await {
+        tracing::warn!(%error, "a device whose tokens could not be kept stays on the server");
     }
 }
 
