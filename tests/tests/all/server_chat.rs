@@ -347,15 +347,17 @@ impl ServerProcess {
             .spawn()
             .expect("start banter-server");
         let stdout = child.stdout.take().expect("its output");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("its first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("banter-server said {line:?}"))
-            .to_string();
+        let mut lines = BufReader::new(stdout).lines();
+        // Log lines may come before the one that names its address.
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("banter-server exited before it listened")
+                .expect("its output");
+            if let Some(url) = line.trim().strip_prefix("listening on ") {
+                break url.to_string();
+            }
+        };
         Self { child, url }
     }
 }

@@ -143,6 +143,11 @@ pub async fn start_on(config: MockConfig, addr: SocketAddr) -> std::io::Result<M
         shared: shared.clone(),
     });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // Each event is its own small write; like a real server, send each at
+    // once (Nagle's algorithm would hold it for the client's delayed ACK).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = rx.await;

@@ -16,6 +16,7 @@ pub mod state;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use state::AppState;
 use std::future::Future;
@@ -92,6 +93,14 @@ pub async fn serve(
             if stopped > 0 {
                 tracing::info!(stopped, "stopped replies still streaming at shutdown");
             }
+        }
+    });
+    // Events are small writes: without TCP_NODELAY, Nagle's algorithm
+    // holds each one back until the client acknowledges the last, and a
+    // delayed ACK makes that ~40 ms per reply.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
     let served = axum::serve(listener, router(state))
