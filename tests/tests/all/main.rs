@@ -7,6 +7,7 @@ mod bad_input;
 mod chat_engine;
 mod chat_store;
 mod db_files;
+mod hosted_client;
 mod idempotency;
 mod key_scope;
 mod ledger_race;
