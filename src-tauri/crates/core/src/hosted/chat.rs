@@ -128,8 +128,11 @@ impl HostedClient {
                     return Ok(outcome.into());
                 }
                 "error" => {
+                    // After the reply opened nothing is the request's fault:
+                    // it failed on the server's side (or its model's), as a
+                    // 502 would say.
                     let error: WireError = parse(&event.data, "the error")?;
-                    return Err(error.into_error(200));
+                    return Err(error.into_error(502));
                 }
                 // Events a newer server may add are not this client's.
                 _ => {}
