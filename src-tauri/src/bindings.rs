@@ -17,7 +17,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(tauri_specta::collect_events![
             events::CoreEvent,
             events::NewChatRequested,
-            events::PurchaseCheck
+            events::PurchaseCheck,
+            events::AccountChanged
         ])
         // Row ids and credit amounts are far below 2^53.
         .dangerously_cast_bigints_to_number()

@@ -13,6 +13,14 @@
 macro_rules! app_commands {
     ($then:ident) => {
         $then! {
+            account: [
+                account_status,
+                begin_sign_in,
+                cancel_sign_in,
+                list_devices,
+                sign_out,
+                sign_out_other_devices,
+            ],
             credits: [get_credits, get_costs, ledger_history],
             sessions: [
                 list_sessions,

@@ -1,14 +1,19 @@
 //! `banter://` links: from the OS (a first launch with the link), and from a
 //! second launch, which tauri-plugin-single-instance forwards to this one.
-//! The core parses each link strictly and only ever reconciles with Autumn;
-//! the raw URL never reaches the web UI or an opener. A sign-in answer
-//! (`banter://auth/callback`) is not handed to billing; until the app
-//! signs in, it is only noted.
+//! The core parses each link strictly: a sign-in answer
+//! (`banter://auth/callback`) finishes the sign-in the app is waiting on,
+//! a purchase return only ever reconciles (with Autumn locally, or through
+//! the server when signed in). The raw URL never reaches the web UI or an
+//! opener.
 
-use crate::events::PurchaseCheck;
+use crate::events::{AccountChanged, PurchaseCheck};
+use crate::hosted;
 use crate::state::AppCore;
 use crate::windows;
-use banter_core::billing::deep_link;
+use banter_core::account::AuthorizationResponse;
+use banter_core::billing::deep_link::{self, DeepLink};
+use banter_core::hosted::{device_name, HostedClient};
+use banter_core::ApiError;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -43,11 +48,42 @@ pub fn setup(app: &tauri::App) {
 
 fn handle_link(app: &AppHandle, raw: &str) {
     windows::show_main(app);
-    if deep_link::parse(raw).is_ok_and(|link| link.is_sign_in()) {
-        // Never log the link: it carries the authorization code.
-        tracing::info!("a sign-in answer arrived; signing in is not wired in yet");
-        return;
+    match deep_link::parse(raw) {
+        Ok(DeepLink::AuthCallback(answer)) => {
+            // Never log the link: it carries the authorization code.
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move { finish_sign_in(&app, answer).await });
+        }
+        _ => check_purchase(app, raw),
     }
+}
+
+/// The browser came back from the sign-in page: the core finishes the
+/// attempt it is waiting on (only an answer with that attempt's `state`
+/// does), and the UI hears how it went.
+async fn finish_sign_in(app: &AppHandle, answer: AuthorizationResponse) {
+    let state = app.state::<AppCore>();
+    let result = match state.get() {
+        Ok(core) => core
+            .hosted()
+            .complete_app_sign_in(answer, &device_name("Banter"))
+            .await
+            .map_err(ApiError::from),
+        Err(error) => Err(error),
+    };
+    let event = match result {
+        Ok(signed) => AccountChanged::signed_in(signed.account),
+        Err(error) => {
+            tracing::warn!(code = %error.code, "a sign-in answer was refused or failed");
+            AccountChanged::failed(error)
+        }
+    };
+    let _ = event.emit(app);
+}
+
+/// A purchase return: the local core reconciles with Autumn, or — signed
+/// in — the server is asked to.
+fn check_purchase(app: &AppHandle, raw: &str) {
     // A burst of the same link (double clicks) runs one check; the core's
     // claim is released when the check ends, however it ends.
     let check = match app.state::<AppCore>().get() {
@@ -65,7 +101,11 @@ fn handle_link(app: &AppHandle, raw: &str) {
     tauri::async_runtime::spawn(async move {
         let _ = PurchaseCheck::checking().emit(&app);
         let result = match check {
-            Ok(check) => check.run(&raw).await.map_err(Into::into),
+            Ok(check) => match hosted_client(&app).await {
+                Ok(Some(client)) => client.handle_purchase_link(&raw).await.map_err(Into::into),
+                Ok(None) => check.run(&raw).await.map_err(Into::into),
+                Err(error) => Err(error),
+            },
             Err(error) => Err(error),
         };
         let event = match result {
@@ -77,6 +117,11 @@ fn handle_link(app: &AppHandle, raw: &str) {
         };
         let _ = event.emit(&app);
     });
+}
+
+async fn hosted_client(app: &AppHandle) -> Result<Option<HostedClient>, ApiError> {
+    let state = app.state::<AppCore>();
+    hosted::signed_in(state.get()?).await
 }
 
 async fn reconcile_while_pending(app: AppHandle) {

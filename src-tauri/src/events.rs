@@ -2,6 +2,7 @@
 
 use banter_core::billing::ReconcileReport;
 use banter_core::events::{DomainEvent, Published};
+use banter_core::hosted::HostedAccount;
 use banter_core::{ApiError, Core};
 use serde::Serialize;
 use tauri::{AppHandle, EventTarget};
@@ -56,6 +57,38 @@ impl PurchaseCheck {
         Self {
             state: PurchaseCheckState::Failed,
             report: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// The sign-in changed: signed in (`account`), signed out (neither), or a
+/// sign-in through the browser failed (`error`; nothing changed).
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountChanged {
+    pub account: Option<HostedAccount>,
+    pub error: Option<ApiError>,
+}
+
+impl AccountChanged {
+    pub fn signed_in(account: HostedAccount) -> Self {
+        Self {
+            account: Some(account),
+            error: None,
+        }
+    }
+
+    pub fn signed_out() -> Self {
+        Self {
+            account: None,
+            error: None,
+        }
+    }
+
+    pub fn failed(error: ApiError) -> Self {
+        Self {
+            account: None,
             error: Some(error),
         }
     }

@@ -12,6 +12,7 @@ mod command_list_check;
 mod commands;
 mod deep_link;
 mod events;
+mod hosted;
 mod navigation;
 mod shortcut;
 mod state;

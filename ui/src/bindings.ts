@@ -5,6 +5,24 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	accountStatus: () => typedError<AccountStatus_Serialize, ApiError_Serialize>(__TAURI_INVOKE("account_status")),
+	/**
+	 *  Starts signing in to the server at `server`: opens the provider's page
+	 *  in the system browser. The answer comes back as a `banter://` link; the
+	 *  UI hears how it went as an `AccountChanged` event.
+	 */
+	beginSignIn: (server: string) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("begin_sign_in", { server })),
+	/**  Gives up the sign-in waiting for the browser. */
+	cancelSignIn: () => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("cancel_sign_in")),
+	/**  The account's devices (this one is `account.deviceId`). */
+	listDevices: () => typedError<Device_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_devices")),
+	/**
+	 *  Signs this device out on the server and forgets it here; back to local
+	 *  mode, whose data was never touched.
+	 */
+	signOut: () => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out")),
+	/**  Signs every other device of the account out; returns how many. */
+	signOutOtherDevices: () => typedError<number, ApiError_Serialize>(__TAURI_INVOKE("sign_out_other_devices")),
 	/**  The current balance (a due monthly reset is applied first). */
 	getCredits: () => typedError<Balance_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_credits")),
 	/**  What each action costs and when the balance counts as low. */
@@ -84,12 +102,57 @@ export const commands = {
 
 /** Events */
 export const events = {
+	accountChanged: makeEvent<AccountChanged_Serialize, AccountChanged_Deserialize>("account-changed"),
 	coreEvent: makeEvent<CoreEvent_Serialize, CoreEvent_Deserialize>("core-event"),
 	newChatRequested: makeEvent<NewChatRequested, NewChatRequested>("new-chat-requested"),
 	purchaseCheck: makeEvent<PurchaseCheck_Serialize, PurchaseCheck_Deserialize>("purchase-check"),
 };
 
 /* Types */
+/**
+ *  The sign-in changed: signed in (`account`), signed out (neither), or a
+ *  sign-in through the browser failed (`error`; nothing changed).
+ */
+export type AccountChanged = AccountChanged_Serialize | AccountChanged_Deserialize;
+
+/**
+ *  The sign-in changed: signed in (`account`), signed out (neither), or a
+ *  sign-in through the browser failed (`error`; nothing changed).
+ */
+export type AccountChanged_Deserialize = {
+	account?: HostedAccount_Deserialize | null,
+	error?: ApiError_Deserialize | null,
+};
+
+/**
+ *  The sign-in changed: signed in (`account`), signed out (neither), or a
+ *  sign-in through the browser failed (`error`; nothing changed).
+ */
+export type AccountChanged_Serialize = {
+	account: HostedAccount_Serialize | null,
+	error: ApiError_Serialize | null,
+};
+
+export type AccountStatus = AccountStatus_Serialize | AccountStatus_Deserialize;
+
+export type AccountStatus_Deserialize = {
+	/**  The sign-in in force; `None` in local mode. */
+	account?: HostedAccount_Deserialize | null,
+	/**  A sign-in is waiting for the browser. */
+	signingIn: boolean,
+	/**  The server to offer in the sign-in form. */
+	suggestedServer?: string | null,
+};
+
+export type AccountStatus_Serialize = {
+	/**  The sign-in in force; `None` in local mode. */
+	account: HostedAccount_Serialize | null,
+	/**  A sign-in is waiting for the browser. */
+	signingIn: boolean,
+	/**  The server to offer in the sign-in form. */
+	suggestedServer: string | null,
+};
+
 /**  An AI action that is metered by the ledger. */
 export type Action = "chat_message" | "project_generation" | "url_scrape";
 
@@ -298,6 +361,27 @@ export type Costs = {
 	projectGeneration: number,
 	urlScrape: number,
 	lowBalanceThreshold: number,
+};
+
+/**  One of the account's devices (`GET /v1/devices`). */
+export type Device = Device_Serialize | Device_Deserialize;
+
+/**  One of the account's devices (`GET /v1/devices`). */
+export type Device_Deserialize = {
+	id: string,
+	name: string,
+	createdAt: string,
+	lastSeenAt: string,
+	revokedAt?: string | null,
+};
+
+/**  One of the account's devices (`GET /v1/devices`). */
+export type Device_Serialize = {
+	id: string,
+	name: string,
+	createdAt: string,
+	lastSeenAt: string,
+	revokedAt: string | null,
 };
 
 export type DomainEvent = DomainEvent_Serialize | DomainEvent_Deserialize;
@@ -557,6 +641,11 @@ export type ErrorCode =
 /**  The Banter server's answer is not what its API promises. */
 "server_bad_response" | 
 /**
+ *  The action runs only on this computer's own data and credits, so it
+ *  is not offered while signed in to a server (yet).
+ */
+"not_available_signed_in" | 
+/**
  *  The quick-chat shortcut could not be registered (another app may
  *  hold it).
  */
@@ -615,6 +704,31 @@ export type GeneratedProject_Serialize = {
 	repaired: boolean,
 	/**  True when the key had been used: this is the earlier result. */
 	replayed: boolean,
+};
+
+/**  The profile's sign-in, as kept in settings. No token is in here. */
+export type HostedAccount = HostedAccount_Serialize | HostedAccount_Deserialize;
+
+/**  The profile's sign-in, as kept in settings. No token is in here. */
+export type HostedAccount_Deserialize = {
+	/**  The server's origin (`https://banter.example.com`). */
+	server: string,
+	userId: string,
+	displayName: string,
+	email?: string | null,
+	deviceId: string,
+	signedInAt: string,
+};
+
+/**  The profile's sign-in, as kept in settings. No token is in here. */
+export type HostedAccount_Serialize = {
+	/**  The server's origin (`https://banter.example.com`). */
+	server: string,
+	userId: string,
+	displayName: string,
+	email: string | null,
+	deviceId: string,
+	signedInAt: string,
 };
 
 /**  Where the key comes from: the keyring first, then the environment. */

@@ -1,15 +1,19 @@
-//! Sending, stopping and regenerating. The core streams the reply's events
+//! Sending, stopping and regenerating — through the local engine, or the
+//! server when signed in (its reply events are relayed the same way). The
+//! core streams the reply's events
 //! to the calling window over a `Channel` (ordered, just for this call);
 //! every other window gets them as `CoreEvent`s (see `crate::events`), so
 //! each window receives each event once.
 
+use crate::hosted;
 use crate::state::AppCore;
 use crate::window_scope::QuickChatSessions;
 use banter_core::chat::{ChatMessage, ChatSession, ReplyListener, SendOutcome, SendRequest};
 use banter_core::events::DomainEvent;
+use banter_core::hosted::HostedSend;
 use banter_core::ids::RecordRef;
 use banter_core::ledger::Balance;
-use banter_core::ApiError;
+use banter_core::{ApiError, Core};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{State, Window};
@@ -60,19 +64,30 @@ pub async fn send_message(
         scope.check(window.label(), id)?;
     }
     let listener = listener(&window, scope.inner(), on_event);
-    let outcome = core
-        .get()?
-        .chat_engine()
-        .send_to(
-            SendRequest {
+    let core = core.get()?;
+    let outcome = match hosted::signed_in(core).await? {
+        Some(client) => {
+            let send = HostedSend {
                 session: request.session_id.map(RecordRef::Id),
                 content: request.content,
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
-            },
-            listener,
-        )
-        .await?;
+            };
+            let relay = listener.relay_through(core.events().clone());
+            let outcome = client.send(send, relay).await?;
+            announce_balance(core, &outcome);
+            outcome
+        }
+        None => {
+            let send = SendRequest {
+                session: request.session_id.map(RecordRef::Id),
+                content: request.content,
+                include_context: request.include_context,
+                idempotency_key: request.idempotency_key,
+            };
+            core.chat_engine().send_to(send, listener).await?
+        }
+    };
     // The window that started a session may go on with it.
     scope.started(window.label(), outcome.session.id);
     Ok(outcome.into())
@@ -81,14 +96,21 @@ pub async fn send_message(
 /// Stops the reply streaming in a session; false if none is.
 #[tauri::command]
 #[specta::specta]
-pub fn stop_reply(
+pub async fn stop_reply(
     core: State<'_, AppCore>,
     scope: State<'_, QuickChatSessions>,
     window: Window,
     session_id: i64,
 ) -> Result<bool, ApiError> {
     scope.check(window.label(), session_id)?;
-    Ok(core.get()?.chat_engine().stop_reply(session_id))
+    let core = core.get()?;
+    match hosted::signed_in(core).await? {
+        Some(client) => {
+            client.stop(&session_id.to_string()).await?;
+            Ok(true)
+        }
+        None => Ok(core.chat_engine().stop_reply(session_id)),
+    }
 }
 
 /// Replaces the session's last reply with a new one (priced by the core).
@@ -104,12 +126,30 @@ pub async fn regenerate_reply(
 ) -> Result<SendResult, ApiError> {
     scope.check(window.label(), session_id)?;
     let listener = listener(&window, scope.inner(), on_event);
-    let outcome = core
-        .get()?
-        .chat_engine()
-        .regenerate_to(&RecordRef::Id(session_id), include_context, listener)
-        .await?;
+    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let outcome = match hosted::signed_in(core).await? {
+        Some(client) => {
+            let relay = listener.relay_through(core.events().clone());
+            let outcome = client.regenerate(&session, include_context, relay).await?;
+            announce_balance(core, &outcome);
+            outcome
+        }
+        None => {
+            core.chat_engine()
+                .regenerate_to(&session, include_context, listener)
+                .await?
+        }
+    };
     Ok(outcome.into())
+}
+
+/// A send through the server changed the account's balance: every window
+/// hears it as it would a local spend's.
+fn announce_balance(core: &Core, outcome: &SendOutcome) {
+    core.events().emit(DomainEvent::CreditsChanged {
+        remaining: outcome.balance.remaining,
+        total: outcome.balance.total,
+    });
 }
 
 /// Hands a send's reply events to the calling window's channel. A reply

@@ -1,5 +1,7 @@
-//! Credit balance, prices and history.
+//! Credit balance, prices and history: the local ledger's, or the
+//! server's when signed in.
 
+use crate::hosted;
 use crate::state::AppCore;
 use banter_core::ledger::{Balance, Costs, LedgerPage};
 use banter_core::ApiError;
@@ -9,7 +11,11 @@ use tauri::State;
 #[tauri::command]
 #[specta::specta]
 pub async fn get_credits(core: State<'_, AppCore>) -> Result<Balance, ApiError> {
-    Ok(core.get()?.balance().await?)
+    let core = core.get()?;
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.balance().await?),
+        None => Ok(core.balance().await?),
+    }
 }
 
 /// What each action costs and when the balance counts as low.
@@ -28,8 +34,11 @@ pub async fn ledger_history(
     limit: Option<u32>,
 ) -> Result<LedgerPage, ApiError> {
     let core = core.get()?;
-    Ok(core
-        .ledger()
-        .history_page(core.user_id(), before, limit)
-        .await?)
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.ledger(before, limit).await?),
+        None => Ok(core
+            .ledger()
+            .history_page(core.user_id(), before, limit)
+            .await?),
+    }
 }

@@ -2,6 +2,7 @@
 //! Each one forwards to the core and turns its error into an `ApiError`.
 //! Which window may call which command is set in `src-tauri/capabilities/`.
 
+pub mod account;
 pub mod chat;
 pub mod credits;
 pub mod links;

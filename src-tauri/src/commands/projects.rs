@@ -1,6 +1,7 @@
 //! Projects and tasks, AI project generation and URL scraping. Costs,
 //! validation and refunds live in the core (`banter_core::ledger::Costs`).
 
+use crate::hosted;
 use crate::state::AppCore;
 use banter_core::ids::RecordRef;
 use banter_core::projects::{
@@ -163,8 +164,11 @@ pub async fn generate_project(
     prompt: String,
     idempotency_key: Option<String>,
 ) -> Result<GeneratedProject, ApiError> {
+    let core = core.get()?;
+    if hosted::signed_in(core).await?.is_some() {
+        return Err(hosted::not_hosted_yet("Generating a project"));
+    }
     Ok(core
-        .get()?
         .generator()
         .generate(GenerateRequest {
             prompt,
@@ -183,8 +187,11 @@ pub async fn scrape_url(
     project_id: Option<i64>,
     idempotency_key: Option<String>,
 ) -> Result<ScrapeResult, ApiError> {
+    let core = core.get()?;
+    if hosted::signed_in(core).await?.is_some() {
+        return Err(hosted::not_hosted_yet("Saving a web page"));
+    }
     Ok(core
-        .get()?
         .scraper()
         .scrape(ScrapeRequest {
             url,

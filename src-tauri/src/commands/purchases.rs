@@ -1,7 +1,8 @@
-//! Buying credits and Pro. The core opens checkouts and grants credits only
-//! from what Autumn reports as paid; the shell opens the (checked) payment
+//! Buying credits and Pro. The core (or, signed in, the server) opens
+//! checkouts and grants credits only from what Autumn reports as paid; the shell opens the (checked) payment
 //! page in the system browser.
 
+use crate::hosted;
 use crate::state::AppCore;
 use banter_core::billing::checkouts::PendingCheckout;
 use banter_core::billing::{Checkout, Product, ProductInfo, ReconcileReport};
@@ -29,6 +30,13 @@ pub fn list_products() -> Result<Vec<ProductInfo>, ApiError> {
 #[specta::specta]
 pub async fn purchase_status(core: State<'_, AppCore>) -> Result<PurchaseStatus, ApiError> {
     let core = core.get()?;
+    if let Some(client) = hosted::signed_in(core).await? {
+        // The server holds the Autumn key; whether it sells is its answer.
+        return Ok(PurchaseStatus {
+            configured: true,
+            pending: client.pending_checkouts().await?,
+        });
+    }
     Ok(PurchaseStatus {
         configured: core.billing().is_configured(),
         pending: core.billing().pending().await?,
@@ -44,7 +52,11 @@ pub async fn start_checkout(
     core: State<'_, AppCore>,
     product: Product,
 ) -> Result<Checkout, ApiError> {
-    let checkout = core.get()?.billing().checkout(product).await?;
+    let core = core.get()?;
+    let checkout = match hosted::signed_in(core).await? {
+        Some(client) => client.checkout(product).await?,
+        None => core.billing().checkout(product).await?,
+    };
     if let Some(url) = &checkout.url {
         app.opener().open_url(url, None::<&str>).map_err(|e| {
             ApiError::new(
@@ -60,5 +72,9 @@ pub async fn start_checkout(
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_purchases(core: State<'_, AppCore>) -> Result<ReconcileReport, ApiError> {
-    Ok(core.get()?.billing().reconcile().await?)
+    let core = core.get()?;
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.refresh_purchases().await?),
+        None => Ok(core.billing().reconcile().await?),
+    }
 }

@@ -1,5 +1,7 @@
-//! Chat sessions and their messages: list, rename, delete, search, export.
+//! Chat sessions and their messages: list, rename, delete, search, export —
+//! on this computer, or on the server when signed in.
 
+use crate::hosted;
 use crate::state::AppCore;
 use crate::window_scope::QuickChatSessions;
 use banter_core::chat::{ChatSession, ExportFormat, MessagePage, SearchHit, SessionPage};
@@ -15,11 +17,11 @@ pub async fn list_sessions(
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> Result<SessionPage, ApiError> {
-    Ok(core
-        .get()?
-        .chat()
-        .list_sessions(cursor.as_deref(), limit)
-        .await?)
+    let core = core.get()?;
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.sessions(cursor.as_deref(), limit).await?),
+        None => Ok(core.chat().list_sessions(cursor.as_deref(), limit).await?),
+    }
 }
 
 #[tauri::command]
@@ -29,11 +31,11 @@ pub async fn rename_session(
     session_id: i64,
     title: String,
 ) -> Result<ChatSession, ApiError> {
-    Ok(core
-        .get()?
-        .chat()
-        .rename_session(&RecordRef::Id(session_id), &title)
-        .await?)
+    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.rename_session(&session, &title).await?),
+        None => Ok(core.chat().rename_session(&session, &title).await?),
+    }
 }
 
 /// Deletes a session and its messages (the ledger keeps its rows).
@@ -43,11 +45,11 @@ pub async fn delete_session(
     core: State<'_, AppCore>,
     session_id: i64,
 ) -> Result<ChatSession, ApiError> {
-    Ok(core
-        .get()?
-        .chat()
-        .delete_session(&RecordRef::Id(session_id))
-        .await?)
+    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.delete_session(&session).await?),
+        None => Ok(core.chat().delete_session(&session).await?),
+    }
 }
 
 /// A page of messages, oldest first, ending before message `before`. The
@@ -64,11 +66,11 @@ pub async fn list_messages(
     limit: Option<u32>,
 ) -> Result<MessagePage, ApiError> {
     scope.check(window.label(), session_id)?;
-    Ok(core
-        .get()?
-        .chat()
-        .list_messages(&RecordRef::Id(session_id), before, limit)
-        .await?)
+    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    if let Some(client) = hosted::signed_in(core).await? {
+        return Ok(client.messages(&session, before, limit).await?);
+    }
+    Ok(core.chat().list_messages(&session, before, limit).await?)
 }
 
 /// Full-text search over every message.
@@ -79,7 +81,11 @@ pub async fn search_messages(
     query: String,
     limit: Option<u32>,
 ) -> Result<Vec<SearchHit>, ApiError> {
-    Ok(core.get()?.chat().search(&query, limit).await?)
+    let core = core.get()?;
+    if hosted::signed_in(core).await?.is_some() {
+        return Err(hosted::not_hosted_yet("Searching your history"));
+    }
+    Ok(core.chat().search(&query, limit).await?)
 }
 
 /// Exports a session into the Downloads folder; returns the file's path.
@@ -91,11 +97,11 @@ pub async fn save_export(
     session_id: i64,
     format: ExportFormat,
 ) -> Result<String, ApiError> {
-    let file = core
-        .get()?
-        .chat()
-        .export(&RecordRef::Id(session_id), format)
-        .await?;
+    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let file = match hosted::signed_in(core).await? {
+        Some(client) => client.export(&session, format).await?,
+        None => core.chat().export(&session, format).await?,
+    };
     let dir = app
         .path()
         .download_dir()

@@ -295,6 +295,17 @@ function snippet(content: string, q: string): string {
 async function handle(cmd: string, args: Record<string, any>): Promise<unknown> {
   state.calls.push({ cmd, args: cmd === "send_message" || cmd === "regenerate_reply" ? { ...args, onEvent: "channel" } : args });
   switch (cmd) {
+    // Local mode: these tests never sign in (the real app's sign-in is
+    // driven over WebDriver against a real server).
+    case "account_status":
+      return { account: null, signingIn: false, suggestedServer: null };
+    case "begin_sign_in":
+    case "list_devices":
+    case "sign_out":
+    case "sign_out_other_devices":
+      return fail("not_signed_in", "the fake core is never signed in");
+    case "cancel_sign_in":
+      return null;
     case "get_credits":
       return balance();
     case "get_costs":

@@ -15,6 +15,7 @@ import {
   type TaskUpdate_Deserialize,
   type Product,
   type PurchaseCheck,
+  type AccountChanged,
   type ProviderSettingsInput,
   type SendMessageRequest,
 } from "../bindings";
@@ -57,6 +58,12 @@ function channel(onEvent: (event: DomainEvent) => void): Channel<DomainEvent> {
 }
 
 export const api = {
+  accountStatus: () => unwrap(commands.accountStatus()),
+  beginSignIn: (server: string) => unwrap(commands.beginSignIn(server)),
+  cancelSignIn: () => unwrap(commands.cancelSignIn()),
+  listDevices: () => unwrap(commands.listDevices()),
+  signOut: () => unwrap(commands.signOut()),
+  signOutOtherDevices: () => unwrap(commands.signOutOtherDevices()),
   getCredits: () => unwrap(commands.getCredits()),
   getCosts: () => unwrap(commands.getCosts()),
   ledgerHistory: (before: number | null, limit: number | null) => unwrap(commands.ledgerHistory(before, limit)),
@@ -117,5 +124,11 @@ export function onNewChatRequested(cb: () => void): () => void {
 /** What became of a `banter://purchase/…` return link (checking, done, failed). */
 export function onPurchaseCheck(cb: (check: PurchaseCheck) => void): () => void {
   const pending = events.purchaseCheck.listen((e) => cb(e.payload));
+  return () => void pending.then((stop) => stop());
+}
+
+/** The sign-in changed (signed in, signed out, or a browser sign-in failed). */
+export function onAccountChanged(cb: (change: AccountChanged) => void): () => void {
+  const pending = events.accountChanged.listen((e) => cb(e.payload));
   return () => void pending.then((stop) => stop());
 }

@@ -127,6 +127,7 @@ const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
   // Hosted client (core)
   offline: CORE_MESSAGE,
   server_bad_response: CORE_MESSAGE,
+  not_available_signed_in: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,

@@ -103,6 +103,7 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   // Hosted client (core)
   offline: toast("You are offline: the Banter server cannot be reached. Nothing was charged."),
   server_bad_response: CORE_MESSAGE,
+  not_available_signed_in: CORE_MESSAGE,
   // Desktop shell
   shortcut_unavailable: CORE_MESSAGE,
   session_not_in_window: CORE_MESSAGE,

@@ -473,6 +473,10 @@ mod tests {
             r#"{"code":"server_bad_response","message":"m"}"#,
         ),
         (
+            ErrorCode::NotAvailableSignedIn,
+            r#"{"code":"not_available_signed_in","message":"m"}"#,
+        ),
+        (
             ErrorCode::ShortcutUnavailable,
             r#"{"code":"shortcut_unavailable","message":"m"}"#,
         ),

@@ -232,6 +232,9 @@ error_codes! {
     Offline => "offline",
     /// The Banter server's answer is not what its API promises.
     ServerBadResponse => "server_bad_response",
+    /// The action runs only on this computer's own data and credits, so it
+    /// is not offered while signed in to a server (yet).
+    NotAvailableSignedIn => "not_available_signed_in",
 
     // ----- Desktop shell -----
     /// The quick-chat shortcut could not be registered (another app may

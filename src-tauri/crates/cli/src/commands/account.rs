@@ -49,7 +49,12 @@ async fn login(
             eprintln!("could not open a browser ({error}); open the page above yourself");
         }
     }
-    let signed = pending.finish(LOGIN_TIMEOUT, &device_name()).await?;
+    let signed = pending
+        .finish(
+            LOGIN_TIMEOUT,
+            &banter_core::hosted::device_name("banter-cli"),
+        )
+        .await?;
     out.emit(&signed, |w| {
         let a = &signed.account;
         let who = match &a.email {
@@ -110,16 +115,4 @@ async fn logout(core: &Core, out: &mut Output) -> Result<(), CliError> {
         &serde_json::json!({ "signedOut": true, "server": client.server() }),
         |w| writeln!(w, "signed out of {}", client.server()),
     )
-}
-
-/// How this device appears in the account's device list.
-fn device_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty());
-    match host {
-        Some(host) => format!("banter-cli on {host}"),
-        None => "banter-cli".to_string(),
-    }
 }

@@ -37,6 +37,16 @@ impl ReplyListener {
     }
 }
 
+impl ReplyListener {
+    /// Announces each event as a local reply's are: to this listener, then
+    /// on `bus` marked as delivered to it. For a reply that streams from
+    /// elsewhere (the server, in hosted mode), so every window hears it once.
+    pub fn relay_through(self, bus: EventBus) -> impl FnMut(DomainEvent) + Send {
+        let announce = Announcer::new(bus, self);
+        move |event| announce.emit(event)
+    }
+}
+
 impl fmt::Debug for ReplyListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplyListener")

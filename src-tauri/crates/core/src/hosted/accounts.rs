@@ -3,6 +3,7 @@
 //! keyring, see [`super::tokens`]). [`HostedAccounts`] is the door the
 //! shells use: the current client, if signed in, and signing in.
 
+use super::app_sign_in::AppSignIn;
 use super::client::HostedClient;
 use super::http::Server;
 use super::sign_in::PendingSignIn;
@@ -13,6 +14,7 @@ use crate::settings::Settings;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The profile's sign-in, as kept in settings. No token is in here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -36,6 +38,8 @@ pub struct HostedAccounts {
     /// The file processes of this profile lock while refreshing (see
     /// [`super::refresh_lock_path`]); `None` locks within the process only.
     refresh_lock: Option<PathBuf>,
+    /// The app's sign-in waiting for the browser (see `app_sign_in`).
+    pending: Arc<Mutex<Option<AppSignIn>>>,
 }
 
 impl HostedAccounts {
@@ -45,7 +49,12 @@ impl HostedAccounts {
             secrets,
             profile_id,
             refresh_lock: None,
+            pending: Arc::default(),
         }
+    }
+
+    pub(super) fn pending_app_sign_in(&self) -> MutexGuard<'_, Option<AppSignIn>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Refreshes take turns across processes through the file at `path`.

@@ -83,7 +83,7 @@ impl HostedClient {
     pub async fn send(
         &self,
         request: HostedSend,
-        mut on_event: impl FnMut(DomainEvent) + Send,
+        on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome, HostedError> {
         let key = request
             .idempotency_key
@@ -102,6 +102,48 @@ impl HostedClient {
                 body: Some(&body),
             })
             .await?;
+        let retry = format!("send again with --idempotency-key {key} and nothing is charged twice");
+        self.read_reply(response, &retry, on_event).await
+    }
+
+    /// Answers the last message of `session` again (a paid action, priced
+    /// by the server), as [`Self::send`] does.
+    pub async fn regenerate(
+        &self,
+        session: &RecordRef,
+        include_context: bool,
+        on_event: impl FnMut(DomainEvent) + Send,
+    ) -> Result<SendOutcome, HostedError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body {
+            session: String,
+            include_context: bool,
+        }
+        let body = Body {
+            session: session.to_string(),
+            include_context,
+        };
+        let response = self
+            .open(Call {
+                method: Method::POST,
+                url: self.transport().url("/v1/chat/regenerate", &[]),
+                body: Some(&body),
+            })
+            .await?;
+        let retry = "look at the session: a reply that did not start was not charged";
+        self.read_reply(response, retry, on_event).await
+    }
+
+    /// Reads a reply's event stream to its outcome; a stream that breaks
+    /// after the reply started is read back from the session. `retry` says
+    /// what to do when it broke before.
+    async fn read_reply(
+        &self,
+        response: reqwest::Response,
+        retry: &str,
+        mut on_event: impl FnMut(DomainEvent) + Send,
+    ) -> Result<SendOutcome, HostedError> {
         let mut events = response.bytes_stream().eventsource();
         // The reply's session and message, once it has started.
         let mut started: Option<(i64, i64)> = None;
@@ -143,10 +185,7 @@ impl HostedClient {
             Some((session_id, message_id)) => self.recover_reply(session_id, message_id).await,
             None => Err(HostedError::Offline {
                 server: self.server(),
-                detail: format!(
-                    "the connection broke before the reply started ({broke}); \
-                     send again with --idempotency-key {key} and nothing is charged twice"
-                ),
+                detail: format!("the connection broke before the reply started ({broke}); {retry}"),
             }),
         }
     }

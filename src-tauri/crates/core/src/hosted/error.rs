@@ -84,3 +84,9 @@ impl HostedError {
         }
     }
 }
+
+impl From<HostedError> for ApiError {
+    fn from(e: HostedError) -> Self {
+        e.to_api()
+    }
+}

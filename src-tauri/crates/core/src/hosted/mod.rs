@@ -4,7 +4,8 @@
 //! One concern per file:
 //! - [`accounts`]: which server the profile is signed in to, as whom (in
 //!   settings, never a token), and the door to the signed-in client;
-//! - [`sign_in`]: signing in through a loopback redirect (the CLI);
+//! - [`sign_in`]: signing in through a loopback redirect (the CLI), and
+//!   [`app_sign_in`] through the `banter://auth/callback` deep link (the app);
 //! - [`tokens`]: the device's tokens in the OS keyring;
 //! - [`client`]: calls with the access token, one transparent refresh,
 //!   and forgetting a device the server signed out;
@@ -16,6 +17,7 @@
 
 mod accounts;
 mod api;
+mod app_sign_in;
 mod chat;
 mod client;
 mod error;
@@ -27,6 +29,7 @@ mod tokens;
 mod types;
 
 pub use accounts::{HostedAccount, HostedAccounts};
+pub use app_sign_in::APP_REDIRECT_URI;
 pub use chat::{HostedSend, RECOVER_POLL_EVERY};
 pub(crate) use client::refresh_lock_path;
 pub use client::HostedClient;
@@ -35,3 +38,16 @@ pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
 pub use sign_in::{PendingSignIn, SignedIn};
 pub use tokens::DeviceTokens;
 pub use types::{Account, Device};
+
+/// How a device appears in the account's device list: `client` (the app or
+/// the CLI) and the computer's name, where the OS tells it.
+pub fn device_name(client: &str) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(host) => format!("{client} on {host}"),
+        None => client.to_string(),
+    }
+}

@@ -39,12 +39,8 @@ pub struct SignedIn {
 
 impl PendingSignIn {
     pub(super) async fn begin(server: Server, accounts: HostedAccounts) -> Result<Self> {
-        let config: SignInConfig = server
-            .json(server.http().get(server.url("/v1/auth/config", &[])))
-            .await?;
-        let metadata = discovery::fetch(&config.issuer).await?;
         let listener = LoopbackListener::bind().await?;
-        let attempt = SignInAttempt::begin(&metadata, &config.client_id, listener.redirect_uri())?;
+        let attempt = begin_attempt(&server, listener.redirect_uri()).await?;
         Ok(Self {
             server,
             accounts,
@@ -59,41 +55,64 @@ impl PendingSignIn {
     }
 
     /// Waits at most `timeout` for the browser to come back, then signs
-    /// this device in as `device_name`. A sign-in to another server or as
-    /// another device that was in force is signed out first (best effort:
-    /// an unreachable old server keeps a device it no longer hears from).
+    /// this device in as `device_name` (see [`complete`]).
     pub async fn finish(self, timeout: Duration, device_name: &str) -> Result<SignedIn> {
         let answer = self.listener.wait(timeout).await?;
         let grant = self.attempt.finish(answer)?;
-        let (tokens, created) = exchange(&self.server, &grant, device_name).await?;
-        if let Some(previous) = self.accounts.current().await? {
-            if let Err(error) = previous.sign_out().await {
-                tracing::warn!(%error, "the previous sign-in could not be revoked on its server");
-            }
-        }
-        let slot = self.accounts.slot(&self.server);
-        if let Err(error) = slot.save(&tokens) {
-            // A device this computer cannot keep must not stay signed in.
-            revoke(&self.server, &tokens.access_token).await;
-            return Err(error.into());
-        }
-        let client = HostedClient::new(self.server.clone(), slot, self.accounts.settings().clone());
-        let me: Account = client.get(self.server.url("/v1/account", &[])).await?;
-        let account = HostedAccount {
-            server: self.server.origin(),
-            user_id: me.user_id,
-            display_name: me.display_name,
-            email: me.email,
-            device_id: me.device_id,
-            signed_in_at: chrono::Utc::now(),
-        };
-        self.accounts
-            .settings()
-            .set_hosted_account(&account)
-            .await?;
-        tracing::info!(server = %account.server, created, "signed in");
-        Ok(SignedIn { account, created })
+        complete(&self.accounts, &self.server, &grant, device_name).await
     }
+}
+
+/// A fresh attempt at the provider the server at `server` names
+/// (`GET /v1/auth/config`, then its discovery document), returning to
+/// `redirect_uri`.
+pub(super) async fn begin_attempt(server: &Server, redirect_uri: &str) -> Result<SignInAttempt> {
+    let config: SignInConfig = server
+        .json(server.http().get(server.url("/v1/auth/config", &[])))
+        .await?;
+    let metadata = discovery::fetch(&config.issuer).await?;
+    Ok(SignInAttempt::begin(
+        &metadata,
+        &config.client_id,
+        redirect_uri,
+    )?)
+}
+
+/// Signs this device in to `server` with the provider's `grant`, as
+/// `device_name`, whichever way the browser came back. A sign-in to another
+/// server or as another device that was in force is signed out first (best
+/// effort: an unreachable old server keeps a device it no longer hears from).
+pub(super) async fn complete(
+    accounts: &HostedAccounts,
+    server: &Server,
+    grant: &CodeGrant,
+    device_name: &str,
+) -> Result<SignedIn> {
+    let (tokens, created) = exchange(server, grant, device_name).await?;
+    if let Some(previous) = accounts.current().await? {
+        if let Err(error) = previous.sign_out().await {
+            tracing::warn!(%error, "the previous sign-in could not be revoked on its server");
+        }
+    }
+    let slot = accounts.slot(server);
+    if let Err(error) = slot.save(&tokens) {
+        // A device this computer cannot keep must not stay signed in.
+        revoke(server, &tokens.access_token).await;
+        return Err(error.into());
+    }
+    let client = HostedClient::new(server.clone(), slot, accounts.settings().clone());
+    let me: Account = client.get(server.url("/v1/account", &[])).await?;
+    let account = HostedAccount {
+        server: server.origin(),
+        user_id: me.user_id,
+        display_name: me.display_name,
+        email: me.email,
+        device_id: me.device_id,
+        signed_in_at: chrono::Utc::now(),
+    };
+    accounts.settings().set_hosted_account(&account).await?;
+    tracing::info!(server = %account.server, created, "signed in");
+    Ok(SignedIn { account, created })
 }
 
 /// Signs the device holding `access_token` out (best effort: the tokens

@@ -1,0 +1,72 @@
+//! Signing the desktop app in: the system browser comes back through the
+//! `banter://auth/callback` deep link (RFC 8252 §7.1, a private-use URI
+//! scheme), which the OS hands to the running app (single instance
+//! forwards it). The attempt waits in [`HostedAccounts`] until its answer
+//! arrives; only an answer carrying its `state` finishes it, so a stray or
+//! forged link neither signs anyone in nor cancels the real attempt.
+
+use super::accounts::HostedAccounts;
+use super::http::Server;
+use super::sign_in::{begin_attempt, complete, SignedIn};
+use crate::account::{AccountError, AuthorizationResponse, SignInAttempt};
+use crate::error::Result;
+use reqwest::Url;
+
+/// Where the provider sends the browser back to the app (registered with
+/// the provider as Banter's redirect URI).
+pub const APP_REDIRECT_URI: &str = "banter://auth/callback";
+
+/// A sign-in of the app waiting for the browser.
+#[derive(Debug)]
+pub(super) struct AppSignIn {
+    server: Server,
+    attempt: SignInAttempt,
+}
+
+impl HostedAccounts {
+    /// Starts signing the app in to the server at `url`; returns the page
+    /// to open in the system browser. A newer attempt replaces an older one.
+    pub async fn begin_app_sign_in(&self, url: &str) -> Result<Url> {
+        let server = Server::new(url)?;
+        let attempt = begin_attempt(&server, APP_REDIRECT_URI).await?;
+        let page = attempt.authorization_url().clone();
+        *self.pending_app_sign_in() = Some(AppSignIn { server, attempt });
+        Ok(page)
+    }
+
+    /// Whether the app is waiting for the browser.
+    pub fn app_sign_in_pending(&self) -> bool {
+        self.pending_app_sign_in().is_some()
+    }
+
+    /// Finishes the app's sign-in with the browser's `answer` (the deep
+    /// link's), as `device_name`. Refused (`sign_in_state_mismatch`) when no
+    /// attempt is waiting or the answer is another attempt's; that leaves a
+    /// waiting attempt in place. Any other outcome ends the attempt.
+    pub async fn complete_app_sign_in(
+        &self,
+        answer: AuthorizationResponse,
+        device_name: &str,
+    ) -> Result<SignedIn> {
+        let (server, grant) = {
+            let mut pending = self.pending_app_sign_in();
+            let Some(waiting) = pending.as_ref() else {
+                return Err(AccountError::StateMismatch.into());
+            };
+            let grant = match waiting.attempt.finish(answer) {
+                Err(AccountError::StateMismatch) => return Err(AccountError::StateMismatch.into()),
+                other => other,
+            };
+            let Some(AppSignIn { server, .. }) = pending.take() else {
+                return Err(AccountError::StateMismatch.into());
+            };
+            (server, grant?)
+        };
+        complete(self, &server, &grant, device_name).await
+    }
+
+    /// Forgets the attempt the app was waiting on (the user gave up).
+    pub fn cancel_app_sign_in(&self) {
+        self.pending_app_sign_in().take();
+    }
+}

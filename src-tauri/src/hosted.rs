@@ -1,0 +1,22 @@
+//! Which door a command goes through: the local core, or — when the
+//! profile is signed in — the operator's server through the core's hosted
+//! client (`banter_core::hosted`). The server is then the authority for
+//! money, history and keys; local-mode data stays where it is, untouched.
+
+use banter_core::hosted::HostedClient;
+use banter_core::{ApiError, Core, ErrorCode};
+
+/// The signed-in client, or `None` in local mode.
+pub async fn signed_in(core: &Core) -> Result<Option<HostedClient>, ApiError> {
+    Ok(core.hosted().current().await?)
+}
+
+/// The refusal of an action the server does not offer yet, while signed in:
+/// doing it locally would spend local credits or mix local data into the
+/// account.
+pub fn not_hosted_yet(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotAvailableSignedIn,
+        format!("{what} is not available while signed in yet; sign out to use it on this computer"),
+    )
+}
