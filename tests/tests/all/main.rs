@@ -3,6 +3,7 @@
 //! No test here changes process-wide state (environment, working directory,
 //! signal handlers, a global tracing subscriber), so they can share a process.
 
+mod app_sign_in;
 mod bad_input;
 mod chat_engine;
 mod chat_store;

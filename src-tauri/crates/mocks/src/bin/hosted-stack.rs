@@ -6,7 +6,8 @@
 //! processes (the binary beside this one) on one database.
 //!
 //! Prints `KEY=value` lines (`BANTER_SERVER_URL`, `BANTER_SERVER_URL_B`,
-//! `MOCK_OIDC_URL`, `MOCK_AZURE_URL`, `MOCK_AUTUMN_URL`), then `ready`, and
+//! `MOCK_OIDC_URL`, `MOCK_AZURE_URL`, `MOCK_AUTUMN_URL`, and with
+//! `--keyring` `DBUS_SESSION_BUS_ADDRESS`), then `ready`, and
 //! runs until SIGTERM or Ctrl-C; then the servers are shut down gracefully
 //! and the cluster with this process.
 
@@ -43,6 +44,11 @@ struct Args {
     /// Milliseconds between words of the mock's slow replies
     #[arg(long, default_value_t = 25)]
     slow_ms: u64,
+    /// Also start a throwaway Secret Service (a private D-Bus session bus
+    /// with gnome-keyring) and print its `DBUS_SESSION_BUS_ADDRESS`, for an
+    /// app under test to keep its tokens in
+    #[arg(long)]
+    keyring: bool,
 }
 
 #[tokio::main]
@@ -84,6 +90,10 @@ async fn main() -> anyhow::Result<()> {
         ("AUTUMN_SECRET_KEY", AUTUMN_KEY.into()),
         ("AUTUMN_WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
     ];
+    let keyring = args
+        .keyring
+        .then(banter_mocks::secret_service::SecretService::start)
+        .transpose()?;
     let a = Server::start("demo-a", &env)?;
     let b = Server::start("demo-b", &env)?;
     autumn.send_webhooks_to(&format!("{}/v1/webhooks/autumn", a.url), WEBHOOK_SECRET)?;
@@ -97,10 +107,13 @@ async fn main() -> anyhow::Result<()> {
     ] {
         writeln!(out, "{key}={value}")?;
     }
+    if let Some(keyring) = &keyring {
+        writeln!(out, "DBUS_SESSION_BUS_ADDRESS={}", keyring.address())?;
+    }
     writeln!(out, "ready")?;
     out.flush()?;
     wait_for_a_signal().await?;
-    drop((a, b));
+    drop((a, b, keyring));
     cluster.stop();
     Ok(())
 }

@@ -1,0 +1,144 @@
+"""Hosted mode in the real app: sign in to a Banter server through the
+system browser and the `banter://auth/callback` deep link, send a message
+through the server, see the server's balance, sign out back to local mode.
+
+`hosted-stack` runs Postgres (a throwaway cluster), two banter-server
+instances, mock-oidc, mock Azure and mock Autumn, and a throwaway Secret
+Service the app keeps its tokens in."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from conftest import APP, CLI, ROOT, SHOTS, App
+from test_app import badge, open_chat, page_text, use_main_window, wait_until
+
+STACK = ROOT / "target" / "debug" / "hosted-stack"
+BROWSER = Path(__file__).with_name("fake_browser.py")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The stack's `KEY=value` lines, while it runs."""
+    assert STACK.exists(), f"build it first: {STACK}"
+    proc = subprocess.Popen(
+        [str(STACK), "--slow-ms", "5", "--keyring"], stdout=subprocess.PIPE, text=True
+    )
+    found: dict[str, str] = {}
+    for line in proc.stdout:
+        line = line.strip()
+        if line == "ready":
+            break
+        key, _, value = line.partition("=")
+        found[key] = value
+    assert "BANTER_SERVER_URL" in found, f"hosted-stack said {found}"
+    yield found
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def register_browser(data_dir: Path) -> None:
+    """Makes fake_browser.py the http(s) handler in the test's XDG dirs."""
+    apps = data_dir / "xdg-data" / "applications"
+    apps.mkdir(parents=True, exist_ok=True)
+    (apps / "banter-test-browser.desktop").write_text(
+        "[Desktop Entry]\nType=Application\nName=Test browser\n"
+        f"Exec={sys.executable} {BROWSER} %u\n"
+        "MimeType=x-scheme-handler/http;x-scheme-handler/https;\nNoDisplay=true\n"
+    )
+    config = data_dir / "xdg-config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "mimeapps.list").write_text(
+        "[Default Applications]\n"
+        "x-scheme-handler/http=banter-test-browser.desktop\n"
+        "x-scheme-handler/https=banter-test-browser.desktop\n"
+    )
+
+
+class HostedApp(App):
+    """The app with its tokens in the stack's keyring and the stack's
+    server offered in Settings › Account."""
+
+    def __init__(self, data_dir: Path, mock_url: str, stack: dict[str, str]):
+        super().__init__(data_dir, mock_url)
+        self.stack = stack
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.pop("BANTER_KEYRING", None)
+        env.update(
+            BANTER_SERVER_URL=self.stack["BANTER_SERVER_URL"],
+            DBUS_SESSION_BUS_ADDRESS=self.stack["DBUS_SESSION_BUS_ADDRESS"],
+            BANTER_TEST_APP=str(APP),
+            # xdg-open's generic mode: no desktop environment to defer to.
+            XDG_CURRENT_DESKTOP="",
+        )
+        return env
+
+
+def credits_through_the_cli(app: App) -> dict:
+    out = subprocess.run(
+        [str(CLI), "--json", "credits"],
+        env=app.env(), capture_output=True, text=True, timeout=60, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def open_settings(driver) -> None:
+    wait_until(
+        "the Settings link",
+        lambda: driver.find_element(By.XPATH, "//nav//*[self::a or self::button][contains(., 'Settings')]"),
+    ).click()
+    wait_until("the account section", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=account-section]"))
+
+
+def test_sign_in_send_through_the_server_and_sign_out(tmp_path, mock_url, stack):
+    data_dir = tmp_path / "data"
+    register_browser(data_dir)
+    app = HostedApp(data_dir, mock_url, stack)
+    try:
+        driver = app.launch()
+        use_main_window(driver)
+        wait_until("the local balance", lambda: "100" in badge(driver))
+
+        open_settings(driver)
+        server = driver.find_element(By.CSS_SELECTOR, "[data-testid=server-url]")
+        assert server.get_attribute("value") == stack["BANTER_SERVER_URL"]
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
+        def signed_in_or_error():
+            errors = driver.find_elements(By.CSS_SELECTOR, "[data-testid=account-error]")
+            assert not errors, f"sign-in failed: {errors[0].text}"
+            return driver.find_element(By.CSS_SELECTOR, "[data-testid=signed-in-as]").text
+
+        signed_in = wait_until("signed in", signed_in_or_error, timeout=60)
+        assert "Alice Example" in signed_in and stack["BANTER_SERVER_URL"] in signed_in, signed_in
+        wait_until("this device in the list", lambda: "this device" in page_text(driver))
+
+        # A message through the server: its model answers, its ledger pays.
+        open_chat(driver)
+        box = driver.find_element(By.TAG_NAME, "textarea")
+        box.send_keys("hello server")
+        box.send_keys(Keys.ENTER)
+        wait_until("the reply", lambda: "Mock reply to: hello server" in page_text(driver), timeout=60)
+        wait_until("the server's balance of 97", lambda: "97" in badge(driver))
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SHOTS / "app-hosted-signed-in.png"))
+        # The same account from the terminal on this profile (its tokens
+        # are in the same keyring): the server says 97.
+        assert credits_through_the_cli(app)["remaining"] == 97
+
+        # Sign out: back to this computer's own ledger, untouched.
+        open_settings(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+        wait_until("the sign-in form", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in-form]"))
+        wait_until("the local balance again", lambda: "100" in badge(driver))
+        assert credits_through_the_cli(app)["remaining"] == 100
+    finally:
+        app.close()

@@ -1,0 +1,142 @@
+//! The desktop app's sign-in: the system browser comes back through the
+//! `banter://auth/callback` deep link, parsed by the same strict parser as
+//! purchase links; the core finishes only the attempt it is waiting on. The
+//! test is the browser (mock-oidc signs its default user in at once).
+
+use banter_core::account::AuthorizationResponse;
+use banter_core::billing::deep_link::{self, DeepLink};
+use banter_core::hosted::APP_REDIRECT_URI;
+use banter_core::{Core, ErrorCode};
+use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
+use banter_tests::hosted::Hosted;
+use banter_tests::Env;
+
+async fn oidc() -> OidcServer {
+    start_oidc(
+        OidcConfig {
+            default_user: Some("user-alice".into()),
+            ..OidcConfig::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .expect("start mock-oidc")
+}
+
+/// Opens `page` as the browser does and returns the link it is sent back
+/// to, parsed as the app parses it.
+async fn browse(page: &str) -> (String, AuthorizationResponse) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let answer = browser.get(page).send().await.expect("the sign-in page");
+    let back = answer.headers()["location"]
+        .to_str()
+        .expect("a redirect")
+        .to_string();
+    match deep_link::parse(&back).expect("a link the app accepts") {
+        DeepLink::AuthCallback(answer) => (back, answer),
+        other => panic!("not a sign-in answer: {other:?}"),
+    }
+}
+
+/// A desktop profile (its key store is memory, as in every core test).
+async fn app() -> (Env, Core) {
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let core = env.open().await;
+    (env, core)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_app_signs_in_through_the_deep_link_and_sees_the_servers_balance() {
+    let oidc = oidc().await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let (_env, core) = app().await;
+
+    let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
+    assert!(core.hosted().app_sign_in_pending());
+    let query: Vec<(String, String)> = page.query_pairs().into_owned().collect();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(param("redirect_uri").as_deref(), Some(APP_REDIRECT_URI));
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    let (link, answer) = browse(page.as_str()).await;
+    assert!(link.starts_with(APP_REDIRECT_URI), "{link}");
+
+    let signed = core
+        .hosted()
+        .complete_app_sign_in(answer, "Banter on test")
+        .await
+        .unwrap();
+    assert!(signed.created);
+    assert!(!core.hosted().app_sign_in_pending());
+    let account = core.hosted().account().await.unwrap().expect("signed in");
+    assert_eq!(account.email.as_deref(), Some("alice@example.test"));
+    let client = core.hosted().current().await.unwrap().expect("a client");
+    // The server's balance, not the local one: the account's signup grant.
+    let server_side = h.a.state.ledger.balance(&account.user_id).await.unwrap();
+    assert_eq!(client.balance().await.unwrap(), server_side);
+    let devices = client.devices().await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].name, "Banter on test");
+
+    // Signing out revokes the device on the server and forgets it here.
+    client.sign_out().await.unwrap();
+    assert!(core.hosted().account().await.unwrap().is_none());
+    let revoked = h.b.state.store.pool().clone();
+    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")
+        .fetch_one(&revoked)
+        .await
+        .unwrap();
+    assert_eq!(live, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_link_with_another_state_neither_signs_in_nor_cancels_the_attempt() {
+    let oidc = oidc().await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let (_env, core) = app().await;
+
+    // No attempt waiting: any answer is refused.
+    let stray = AuthorizationResponse::Code {
+        code: "stolen".into(),
+        state: "guessed".into(),
+    };
+    let refused = core
+        .hosted()
+        .complete_app_sign_in(stray.clone(), "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SignInStateMismatch);
+
+    // An attempt waiting: a forged answer is refused and the real one
+    // still finishes it.
+    let page = core.hosted().begin_app_sign_in(&h.b.url).await.unwrap();
+    let refused = core
+        .hosted()
+        .complete_app_sign_in(stray, "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SignInStateMismatch);
+    assert!(core.hosted().app_sign_in_pending());
+    assert!(core.hosted().account().await.unwrap().is_none());
+    let (_, answer) = browse(page.as_str()).await;
+    core.hosted()
+        .complete_app_sign_in(answer.clone(), "Banter on test")
+        .await
+        .unwrap();
+    // The same answer twice is the second attempt's no more.
+    let again = core
+        .hosted()
+        .complete_app_sign_in(answer, "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::SignInStateMismatch);
+}
