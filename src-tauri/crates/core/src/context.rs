@@ -8,7 +8,7 @@
 //! projects and tasks — the budget cuts them first.
 
 use crate::error::Result;
-use crate::projects::{ProjectStore, TaskFilter};
+use crate::projects::{ProjectBackend, ProjectStore, TaskFilter};
 use crate::tokens;
 
 /// Most tokens the context block may take.
@@ -20,7 +20,10 @@ const RECENT_SOURCES: u32 = 3;
 pub const SOURCE_EXCERPT_CHARS: usize = 200;
 
 /// The block, or `None` when the user has no projects or open tasks.
-pub async fn context_block(projects: &ProjectStore, budget: i64) -> Result<Option<String>> {
+pub async fn context_block<S: ProjectBackend>(
+    projects: &ProjectStore<S>,
+    budget: i64,
+) -> Result<Option<String>> {
     let recent = projects.list_projects(false, Some(RECENT_PROJECTS)).await?;
     let open = projects
         .list_tasks(&TaskFilter {
