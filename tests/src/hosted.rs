@@ -9,6 +9,7 @@ use banter_core::billing::WebhookSecret;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
 use banter_core::providers::Secret;
+use banter_core::scrape::Network;
 use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use banter_server::accounts::{self, Identity, SignedIn};
 use banter_server::auth::sign_in::SignInProvider;
@@ -77,11 +78,27 @@ impl Hosted {
         Self::start_with(time, Some(client), Some(secret), None).await
     }
 
+    /// [`Self::start`] with scrapes resolving and judging addresses through
+    /// `network` (a test resolver that stays on loopback).
+    pub async fn scraping_through(time: &str, network: Network) -> Self {
+        Self::start_parts(time, None, None, None, Some(network)).await
+    }
+
     async fn start_with(
         time: &str,
         autumn: Option<AutumnClient>,
         webhooks: Option<WebhookSecret>,
         sign_in: Option<SignInProvider>,
+    ) -> Self {
+        Self::start_parts(time, autumn, webhooks, sign_in, None).await
+    }
+
+    async fn start_parts(
+        time: &str,
+        autumn: Option<AutumnClient>,
+        webhooks: Option<WebhookSecret>,
+        sign_in: Option<SignInProvider>,
+        scrape_network: Option<Network>,
     ) -> Self {
         // Tests that do not sign in through a provider name one that is
         // never asked (nothing listens on port 9, the discard port).
@@ -104,6 +121,7 @@ impl Hosted {
             autumn,
             webhooks,
             sign_in,
+            scrape_network,
         };
         let a = instance(&database_url, shared.clone(), "a", parts.clone()).await;
         let b = instance(&database_url, shared, "b", parts).await;
@@ -170,6 +188,7 @@ struct Parts {
     autumn: Option<AutumnClient>,
     webhooks: Option<WebhookSecret>,
     sign_in: SignInProvider,
+    scrape_network: Option<Network>,
 }
 
 async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Parts) -> Instance {
@@ -181,6 +200,9 @@ async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Par
     }
     if let Some(secret) = parts.webhooks {
         state = state.with_webhook_secret(secret);
+    }
+    if let Some(network) = parts.scrape_network {
+        state = state.with_scrape_network(network);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -83,7 +83,21 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::SignInBadProvider
         | ErrorCode::BillingUnavailable
         | ErrorCode::BillingNetwork
-        | ErrorCode::BillingBadResponse => StatusCode::BAD_GATEWAY,
+        | ErrorCode::BillingBadResponse
+        // The operator's model, or the site a scrape fetched, failed or
+        // answered unusably (`timeout`, `network` are either).
+        | ErrorCode::Unauthorized
+        | ErrorCode::DeploymentNotFound
+        | ErrorCode::RateLimited
+        | ErrorCode::Timeout
+        | ErrorCode::Network
+        | ErrorCode::BadResponse
+        | ErrorCode::ProviderRedirected
+        | ErrorCode::InvalidModelOutput
+        | ErrorCode::ModelOutputTruncated
+        // The site a scrape fetched answered with an error.
+        | ErrorCode::HttpError => StatusCode::BAD_GATEWAY,
+        ErrorCode::ProviderNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress => StatusCode::CONFLICT,

@@ -8,6 +8,8 @@ use banter_core::clock::SharedClock;
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::ledger::Ledger;
+use banter_core::providers::{ActiveModel, ChatProvider};
+use banter_core::scrape::Network;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -23,6 +25,12 @@ pub struct AppState {
     pub webhooks: Option<Arc<WebhookVerifier>>,
     /// The OpenID Connect provider accounts sign in with.
     pub sign_in: SignInProvider,
+    /// The operator's chat model (AI project generation); unset, generation
+    /// is refused as `not_configured`.
+    pub model: ActiveModel,
+    /// How scrapes resolve and judge addresses: the system's resolver and
+    /// the standard ranges; tests inject a resolver that stays on loopback.
+    pub scrape_network: Network,
 }
 
 impl AppState {
@@ -43,6 +51,8 @@ impl AppState {
             autumn: None,
             webhooks: None,
             sign_in,
+            model: ActiveModel::default(),
+            scrape_network: Network::default(),
         }
     }
 
@@ -55,6 +65,18 @@ impl AppState {
     /// Purchases go to Autumn through `client`.
     pub fn with_autumn(mut self, client: AutumnClient) -> Self {
         self.autumn = Some(client);
+        self
+    }
+
+    /// Generation asks `provider` (the operator's model).
+    pub fn with_model(self, provider: Arc<dyn ChatProvider>) -> Self {
+        self.model.set(Some(provider));
+        self
+    }
+
+    /// Scrapes find and judge addresses through `network`.
+    pub fn with_scrape_network(mut self, network: Network) -> Self {
+        self.scrape_network = network;
         self
     }
 }

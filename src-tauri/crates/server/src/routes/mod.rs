@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod credits;
+pub mod paid_jobs;
+pub mod projects;
 pub mod purchases;
 pub mod sessions;
 pub mod webhooks;
