@@ -517,3 +517,67 @@ async fn a_dead_instances_jobs_are_refunded_once_by_the_others() {
         ]
     );
 }
+
+/// A client that hangs up mid-generation strands nothing: the job ends on
+/// the server (the project is stored, charged once), and the same key
+/// fetches it afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_generation_outlives_a_client_that_hangs_up() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let mock = banter_mocks::start(MockConfig {
+        slow_ms: 40,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock Azure");
+    use_model(&h, &mock.base_url(), "o3-mini-slow");
+    let alice = h.sign_in("alice", "laptop").await;
+    let (token, uid) = (alice.tokens.access_token.as_str(), alice.user_id.as_str());
+    let body =
+        json!({"prompt": "Plan a garden [[project:tasks:3]]", "idempotencyKey": "gen-hangup"});
+    let hung_up = h
+        .http
+        .post(format!("{}/v1/projects/generate", h.a.url))
+        .bearer_auth(token)
+        .json(&body)
+        .timeout(std::time::Duration::from_millis(150))
+        .send()
+        .await;
+    assert!(
+        hung_up.is_err_and(|e| e.is_timeout()),
+        "the client gave up first"
+    );
+    assert_eq!(
+        balance(&h.a.state, uid).await,
+        85,
+        "paid before the model answered"
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let made = loop {
+        let (status, got) = h
+            .call(
+                Method::POST,
+                &h.b.url,
+                "/v1/projects/generate",
+                Some(token),
+                Some(body.clone()),
+            )
+            .await;
+        if status == StatusCode::OK {
+            break got;
+        }
+        assert_eq!(
+            (status, got["code"].as_str()),
+            (StatusCode::CONFLICT, Some("job_in_progress")),
+            "{got}"
+        );
+        assert!(std::time::Instant::now() < deadline, "the job never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(made["replayed"], true);
+    assert_eq!(made["tasks"].as_array().unwrap().len(), 3);
+    assert_eq!(balance(&h.a.state, uid).await, 85);
+    assert_eq!(mock.requests().len(), 1);
+    assert!(entries(&h.a.state, uid, EntryKind::Refund).await.is_empty());
+}

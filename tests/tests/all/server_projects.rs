@@ -8,6 +8,7 @@
 use banter_tests::hosted::Hosted;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 fn ids(list: &Value, field: &str) -> Vec<String> {
     list.as_array()
@@ -322,4 +323,62 @@ async fn one_account_never_reaches_another_accounts_projects_or_tasks() {
         (still["title"].as_str(), still["status"].as_str()),
         (Some("Alice's task"), Some("todo"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_writers_on_two_instances_lose_nothing() {
+    let h = Arc::new(Hosted::start("2026-03-10T12:00:00Z").await);
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = alice.tokens.access_token.clone();
+    let a = Some(token.as_str());
+
+    // Twenty creates at once, half through each instance: twenty ids.
+    let mut creates = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let (h, token) = (h.clone(), token.clone());
+        creates.spawn(async move {
+            let url = if n % 2 == 0 { &h.a.url } else { &h.b.url };
+            let body = json!({"name": format!("P{n}")});
+            h.call(Method::POST, url, "/v1/projects", Some(&token), Some(body))
+                .await
+        });
+    }
+    let mut made = Vec::new();
+    while let Some(done) = creates.join_next().await {
+        let (status, p) = done.expect("a create");
+        assert_eq!(status, StatusCode::OK, "{p}");
+        made.push(p["displayId"].as_str().expect("an id").to_string());
+    }
+    made.sort();
+    let want: Vec<String> = (1..=20).map(|n| format!("PR-{n:06}")).collect();
+    assert_eq!(made, want);
+
+    // A rename and a new description of one project at once, through
+    // different instances: both land.
+    for id in &want {
+        let path = format!("/v1/projects/{id}");
+        let (rename, describe) = tokio::join!(
+            h.call(
+                Method::PATCH,
+                &h.a.url,
+                &path,
+                a,
+                Some(json!({"name": "renamed"}))
+            ),
+            h.call(
+                Method::PATCH,
+                &h.b.url,
+                &path,
+                a,
+                Some(json!({"description": "described"}))
+            ),
+        );
+        assert_eq!((rename.0, describe.0), (StatusCode::OK, StatusCode::OK));
+        let (_, now) = h.call(Method::GET, &h.a.url, &path, a, None).await;
+        assert_eq!(
+            (now["name"].as_str(), now["description"].as_str()),
+            (Some("renamed"), Some("described")),
+            "{id}"
+        );
+    }
 }

@@ -69,6 +69,19 @@ impl ProjectRows for PgConnection {
             .await?)
     }
 
+    async fn lock_project(&mut self, user_id: &str, project: &RecordRef) -> Result<()> {
+        let (id, display) = project.binds();
+        sqlx::query(
+            "SELECT id FROM projects WHERE user_id = $1 AND (id = $2 OR display_id = $3) FOR UPDATE",
+        )
+        .bind(user_id)
+        .bind(id)
+        .bind(display)
+        .fetch_optional(self)
+        .await?;
+        Ok(())
+    }
+
     async fn write_project(
         &mut self,
         id: i64,
@@ -169,6 +182,19 @@ impl ProjectRows for PgConnection {
             .bind(open_only)
             .fetch_all(self)
             .await?)
+    }
+
+    async fn lock_task(&mut self, user_id: &str, task: &RecordRef) -> Result<()> {
+        let (id, display) = task.binds();
+        sqlx::query(
+            "SELECT id FROM tasks WHERE user_id = $1 AND (id = $2 OR display_id = $3) FOR UPDATE",
+        )
+        .bind(user_id)
+        .bind(id)
+        .bind(display)
+        .fetch_optional(self)
+        .await?;
+        Ok(())
     }
 
     async fn write_task(

@@ -65,6 +65,15 @@ pub trait ProjectRows: LedgerRows {
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Project>>> + Send;
 
+    /// Inside a write transaction: no other writer changes the project
+    /// until it ends (SQLite: already true, it has one writer; Postgres:
+    /// `FOR UPDATE`), so a partial update never loses a racing one.
+    fn lock_project(
+        &mut self,
+        user_id: &str,
+        project: &RecordRef,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     fn write_project(
         &mut self,
         id: i64,
@@ -113,6 +122,13 @@ pub trait ProjectRows: LedgerRows {
         status: Option<TaskStatus>,
         open_only: bool,
     ) -> impl Future<Output = Result<Vec<Task>>> + Send;
+
+    /// [`Self::lock_project`] for a task.
+    fn lock_task(
+        &mut self,
+        user_id: &str,
+        task: &RecordRef,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     fn write_task(
         &mut self,

@@ -68,6 +68,11 @@ impl ProjectRows for SqliteConnection {
             .await?)
     }
 
+    /// SQLite has one writer: the write transaction already excludes others.
+    async fn lock_project(&mut self, _user_id: &str, _project: &RecordRef) -> Result<()> {
+        Ok(())
+    }
+
     async fn write_project(
         &mut self,
         id: i64,
@@ -167,6 +172,10 @@ impl ProjectRows for SqliteConnection {
             .bind(open_only)
             .fetch_all(self)
             .await?)
+    }
+
+    async fn lock_task(&mut self, _user_id: &str, _task: &RecordRef) -> Result<()> {
+        Ok(())
     }
 
     async fn write_task(

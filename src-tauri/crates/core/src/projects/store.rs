@@ -54,6 +54,7 @@ impl<S: ProjectBackend> ProjectStore<S> {
             .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
             .transpose()?;
         let mut tx = self.db.begin_write().await?;
+        tx.lock_project(&self.user_id, project).await?;
         let current = fetch_project(&mut *tx, &self.user_id, project).await?;
         tx.write_project(
             current.id,

@@ -58,6 +58,7 @@ impl<S: ProjectBackend> ProjectStore<S> {
             .transpose()?;
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
+        tx.lock_task(&self.user_id, task).await?;
         let current = fetch_task(&mut *tx, &self.user_id, task).await?;
         let title = title.unwrap_or(current.title);
         let description = description.unwrap_or(current.description);
