@@ -11,6 +11,7 @@
 
 use super::scraping::{TestPolicy, TestResolver, PUBLIC_IP};
 use banter_core::clock::Clock;
+use banter_core::context::{context_block, CONTEXT_TOKEN_BUDGET};
 use banter_core::jobs::JobKind;
 use banter_core::ledger::{Action, EntryKind, LedgerEntry, SpendRequest};
 use banter_core::projects::ProjectRows;
@@ -18,7 +19,9 @@ use banter_core::providers::{self, Secret};
 use banter_core::scrape::Network;
 use banter_mocks::site::{self, Site, SiteConfig};
 use banter_mocks::MockConfig;
+use banter_server::auth::Caller;
 use banter_server::instances::{self, GONE_AFTER};
+use banter_server::routes::projects::projects_for;
 use banter_server::state::AppState;
 use banter_tests::hosted::Hosted;
 use banter_tests::mock_azure_config;
@@ -394,6 +397,29 @@ async fn a_public_page_is_scraped_once_per_key_and_its_saved_page_is_the_account
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
     assert_eq!(balance(&s.h.a.state, &bob.user_id).await, 100);
+
+    // The chat context reads the account's projects, tasks and pages from
+    // Postgres as it does from SQLite.
+    let caller = Caller {
+        user_id: uid.to_string(),
+        device_id: "test".into(),
+    };
+    let block = context_block(&projects_for(&s.h.b.state, &caller), CONTEXT_TOKEN_BUDGET)
+        .await
+        .expect("the context")
+        .expect("some context");
+    assert!(block.contains("PR-000001"), "{block}");
+    assert!(block.contains(site::ARTICLE_TITLE), "{block}");
+    let bobs = Caller {
+        user_id: bob.user_id.clone(),
+        device_id: "test".into(),
+    };
+    let none = context_block(&projects_for(&s.h.a.state, &bobs), CONTEXT_TOKEN_BUDGET).await;
+    assert_eq!(
+        none.expect("the context"),
+        None,
+        "Bob has no work of his own"
+    );
 
     // The saved pages: listed, read, deleted — by their account only.
     let (_, pages) =
