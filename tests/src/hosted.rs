@@ -9,6 +9,7 @@ use banter_core::billing::WebhookSecret;
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
 use banter_core::providers::{ChatProvider, Secret};
+use banter_core::scrape::Network;
 use banter_mocks::autumn::{start_autumn, AutumnConfig, AutumnServer};
 use banter_server::accounts::{self, Identity, SignedIn};
 use banter_server::auth::sign_in::SignInProvider;
@@ -117,6 +118,16 @@ impl Hosted {
         let parts = Parts {
             autumn: Some(client),
             webhooks: Some(secret),
+            ..Parts::default()
+        };
+        Self::start_with(time, parts).await
+    }
+
+    /// [`Self::start`] with scrapes resolving and judging addresses through
+    /// `network` (a test resolver that stays on loopback).
+    pub async fn scraping_through(time: &str, network: Network) -> Self {
+        let parts = Parts {
+            scrape_network: Some(network),
             ..Parts::default()
         };
         Self::start_with(time, parts).await
@@ -291,6 +302,7 @@ pub struct Parts {
     pub sign_in: Option<SignInProvider>,
     pub model: Option<Arc<dyn ChatProvider>>,
     pub grace: Option<std::time::Duration>,
+    pub scrape_network: Option<Network>,
 }
 
 async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Parts) -> Instance {
@@ -309,6 +321,9 @@ async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Par
     }
     if let Some(secret) = parts.webhooks {
         state = state.with_webhook_secret(secret);
+    }
+    if let Some(network) = parts.scrape_network {
+        state = state.with_scrape_network(network);
     }
     // Alive before it answers anything, as `banter-server` is.
     banter_server::instances::beat(state.store.pool(), &state.instance, state.clock.now())

@@ -29,6 +29,8 @@ mod search_export;
 mod send_path;
 mod server_accounts;
 mod server_chat;
+mod server_paid_jobs;
+mod server_projects;
 mod server_purchases;
 mod server_recovery;
 mod server_sessions;

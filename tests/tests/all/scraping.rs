@@ -64,7 +64,7 @@ async fn scraping() -> Scrape {
 }
 
 /// The stand-in for a public address.
-const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+pub(crate) const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 
 /// Test names: `public.test` is [`PUBLIC_IP`] (after `flip_after` lookups
 /// it turns into 127.0.0.1, as a DNS-rebinding attacker would make it),
@@ -72,13 +72,13 @@ const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 /// [`PUBLIC_IP`] and 10.0.0.1, `metadata.test` is 169.254.169.254;
 /// nothing else resolves.
 #[derive(Debug)]
-struct TestResolver {
-    lookups: AtomicUsize,
+pub(crate) struct TestResolver {
+    pub(crate) lookups: AtomicUsize,
     flip_after: usize,
 }
 
 impl TestResolver {
-    fn new(flip_after: usize) -> Arc<Self> {
+    pub(crate) fn new(flip_after: usize) -> Arc<Self> {
         Arc::new(Self {
             lookups: AtomicUsize::new(0),
             flip_after,
@@ -110,7 +110,7 @@ impl HostResolver for TestResolver {
 
 /// [`PUBLIC_IP`] is public; every other address as in the product.
 #[derive(Debug)]
-struct TestPolicy;
+pub(crate) struct TestPolicy;
 
 impl AddressPolicy for TestPolicy {
     fn scope(&self, ip: IpAddr) -> Scope {

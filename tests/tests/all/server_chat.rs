@@ -446,3 +446,43 @@ async fn an_instance_killed_mid_reply_leaves_it_interrupted_charged_once_and_the
     assert_eq!(balance.remaining, balance.total - 2 * message_cost());
     h.a.state.ledger.verify(&alice.user_id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hosted_turn_with_context_tells_the_model_about_the_accounts_own_projects() {
+    let azure = mock(0).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, "o3-mini"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let bob = h.sign_in("bob", "laptop").await;
+    for (who, name) in [(&alice, "Alice's garden"), (&bob, "Bob's secret plan")] {
+        let (status, _) = h
+            .call(
+                Method::POST,
+                &h.b.url,
+                "/v1/projects",
+                Some(&who.tokens.access_token),
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let body = json!({"content": "What should I plant?", "includeContext": true});
+    let events = h
+        .send(&h.a.url, &alice.tokens.access_token, body)
+        .await
+        .all_events()
+        .await;
+    assert_eq!(events.last().unwrap().0, "outcome");
+    let prompt = azure
+        .requests()
+        .last()
+        .expect("the model was asked")
+        .body
+        .to_string();
+    assert!(prompt.contains("Alice's garden"), "{prompt}");
+    assert!(!prompt.contains("Bob's secret plan"), "{prompt}");
+}

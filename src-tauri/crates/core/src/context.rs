@@ -8,7 +8,7 @@
 //! projects and tasks — the budget cuts them first.
 
 use crate::error::Result;
-use crate::projects::{ProjectStore, TaskFilter};
+use crate::projects::{ProjectBackend, ProjectStore, TaskFilter};
 use crate::tokens;
 use std::fmt::Debug;
 use std::future::Future;
@@ -33,14 +33,17 @@ pub trait ContextSource: Send + Sync + Debug {
     fn context_block(&self, budget: i64) -> ContextFuture<'_>;
 }
 
-impl ContextSource for ProjectStore {
+impl<S: ProjectBackend + std::fmt::Debug> ContextSource for ProjectStore<S> {
     fn context_block(&self, budget: i64) -> ContextFuture<'_> {
         Box::pin(context_block(self, budget))
     }
 }
 
 /// The block, or `None` when the user has no projects or open tasks.
-pub async fn context_block(projects: &ProjectStore, budget: i64) -> Result<Option<String>> {
+pub async fn context_block<S: ProjectBackend>(
+    projects: &ProjectStore<S>,
+    budget: i64,
+) -> Result<Option<String>> {
     let recent = projects.list_projects(false, Some(RECENT_PROJECTS)).await?;
     let open = projects
         .list_tasks(&TaskFilter {

@@ -22,24 +22,6 @@ impl IdKind {
         }
     }
 
-    /// The table whose rows carry this kind's display ids.
-    const fn table(self) -> &'static str {
-        match self {
-            Self::ChatSession => "chat_sessions",
-            Self::Project => "projects",
-            Self::Task => "tasks",
-        }
-    }
-
-    /// What a person calls a row of this kind, for `not_found`.
-    const fn noun(self) -> &'static str {
-        match self {
-            Self::ChatSession => "chat session",
-            Self::Project => "project",
-            Self::Task => "task",
-        }
-    }
-
     /// True when `s` has this kind's shape: prefix, dash, six or more digits.
     pub fn matches(self, s: &str) -> bool {
         s.strip_prefix(self.prefix())
@@ -129,26 +111,4 @@ impl std::fmt::Display for RecordRef {
             Self::Display(d) => f.write_str(d),
         }
     }
-}
-
-/// Deletes the row of `kind` that `record` names, if `user_id` owns it,
-/// through the writers' queue; `not_found` when there is none. Rows that
-/// belong to it go by the schema's cascades.
-pub(crate) async fn delete_owned(
-    db: &crate::db::Db,
-    kind: IdKind,
-    user_id: &str,
-    record: &RecordRef,
-) -> Result<()> {
-    let (id, display) = record.binds();
-    // The table name is one of `IdKind::table`'s constants, never input.
-    let sql = format!(
-        "DELETE FROM {} WHERE user_id = ? AND (id = ? OR display_id = ?)",
-        kind.table()
-    );
-    let delete = sqlx::query(&sql).bind(user_id).bind(id).bind(display);
-    if db.write_one(delete).await?.rows_affected() == 0 {
-        return Err(crate::Error::not_found(kind.noun(), record));
-    }
-    Ok(())
 }

@@ -7,8 +7,11 @@
 //! (`Ledger::spend_with`), and then ends exactly one of two ways:
 //! `succeeded`, with its result rows written in one transaction, or `failed`,
 //! with the refund in the same transaction. A job left `running` by a process
-//! that died is failed and refunded at the next start-up ([`recover`]), so a
-//! charge is never left without either a result or a refund.
+//! that died is failed and refunded at the next start-up ([`recover`]) — on
+//! the server, by another instance ([`recover_stranded_jobs`]) — so a
+//! charge is never left without either a result or a refund. The rules are
+//! written once over the projects' storage seam
+//! ([`crate::projects::rows::ProjectRows`]): SQLite or Postgres.
 
 use crate::clock::SharedClock;
 use crate::db::Db;
@@ -16,15 +19,16 @@ use crate::error::ErrorCode;
 use crate::error::{Error, Result};
 use crate::ledger::{Action, Fingerprint, Ledger, LedgerEntry, SpendRequest, TxFuture};
 use crate::liveness;
+use crate::projects::rows::{ProjectBackend, ProjectRows};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use std::future::Future;
 use std::path::Path;
 
 /// What a job pays for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum JobKind {
     Generation,
     Scrape,
@@ -41,7 +45,7 @@ impl JobKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum JobStatus {
     Running,
     Succeeded,
@@ -66,7 +70,7 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
 }
 
-const JOB_COLUMNS: &str =
+pub(crate) const JOB_COLUMNS: &str =
     "id, kind, spend_id, input, status, project_id, error_code, created_at, updated_at";
 
 /// Error code of a job whose process died while it ran.
@@ -109,26 +113,27 @@ pub(crate) enum Opened {
     Replayed { job: Job, spend: LedgerEntry },
 }
 
-/// Opens, finishes and recovers jobs for one profile and process.
+/// Opens, finishes and recovers jobs for one user, run by one process (the
+/// desktop) or server instance: its `owner` name is on every job it opens.
 #[derive(Debug, Clone)]
-pub(crate) struct Jobs {
-    db: Db,
-    ledger: Ledger,
+pub struct Jobs<S: ProjectBackend = Db> {
+    store: S,
+    ledger: Ledger<S>,
     clock: SharedClock,
     user_id: String,
     owner: String,
 }
 
-impl Jobs {
-    pub(crate) fn new(
-        db: Db,
-        ledger: Ledger,
+impl<S: ProjectBackend> Jobs<S> {
+    pub fn new(
+        store: S,
+        ledger: Ledger<S>,
         clock: SharedClock,
         user_id: String,
         owner: String,
     ) -> Self {
         Self {
-            db,
+            store,
             ledger,
             clock,
             user_id,
@@ -136,8 +141,8 @@ impl Jobs {
         }
     }
 
-    pub(crate) fn db(&self) -> &Db {
-        &self.db
+    pub(crate) fn store(&self) -> &S {
+        &self.store
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -176,12 +181,19 @@ impl Jobs {
             .ledger
             .pay(
                 request,
-                Box::new(move |conn, spend| {
+                Box::new(move |conn: &mut S::Conn, spend| {
                     Box::pin(async move {
-                        insert_job(conn, &user_id, kind, spend.id, &input, &owner, now).await
+                        conn.insert_job(&user_id, kind, spend.id, &input, &owner, now)
+                            .await
                     })
                 }),
-                Box::new(|conn, spend| Box::pin(job_paid_by(conn, spend.id))),
+                Box::new(|conn: &mut S::Conn, spend| {
+                    Box::pin(async move {
+                        conn.job_paid_by(spend.id)
+                            .await?
+                            .ok_or_else(|| Error::not_found("job paid by ledger entry", spend.id))
+                    })
+                }),
             )
             .await?;
         let (job, spend) = (paid.value, paid.entry);
@@ -196,24 +208,15 @@ impl Jobs {
     /// to — and marks the job succeeded, all in one transaction.
     pub(crate) async fn succeed<T, F>(&self, job_id: i64, result: F) -> Result<T>
     where
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> TxFuture<'c, (i64, T)>,
+        F: for<'c> FnOnce(&'c mut S::Conn) -> TxFuture<'c, (i64, T)>,
     {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let (project_id, value) = result(&mut tx).await?;
-        let done = sqlx::query(
-            "UPDATE project_jobs SET status = 'succeeded', project_id = ?, updated_at = ?
-              WHERE id = ? AND status = 'running'",
-        )
-        .bind(project_id)
-        .bind(self.clock.now())
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
+        if !tx.succeed_job(job_id, project_id, self.clock.now()).await? {
             // Recovered as interrupted (and refunded) meanwhile: keep that.
             return Err(Error::not_found("running job", job_id));
         }
-        tx.commit().await?;
+        S::commit(tx).await?;
         Ok(value)
     }
 
@@ -232,61 +235,17 @@ impl Jobs {
     }
 }
 
-/// The job an earlier spend paid for.
-async fn job_paid_by(conn: &mut SqliteConnection, spend_id: i64) -> Result<Job> {
-    let sql = format!("SELECT {JOB_COLUMNS} FROM project_jobs WHERE spend_id = ?");
-    sqlx::query_as(&sql)
-        .bind(spend_id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("job paid by ledger entry", spend_id))
-}
-
-async fn insert_job(
-    conn: &mut SqliteConnection,
-    user_id: &str,
-    kind: JobKind,
-    spend_id: i64,
-    input: &str,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> Result<Job> {
-    let sql = format!(
-        "INSERT INTO project_jobs (user_id, kind, spend_id, input, owner, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {JOB_COLUMNS}"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(user_id)
-        .bind(kind)
-        .bind(spend_id)
-        .bind(input)
-        .bind(owner)
-        .bind(now)
-        .bind(now)
-        .fetch_one(conn)
-        .await?)
-}
-
 /// Fails a running job and refunds it; a job no longer running is left as
 /// it is (no second refund either way: refunds are once per spend).
-async fn fail_and_refund(
-    ledger: &Ledger,
+async fn fail_and_refund<S: ProjectBackend>(
+    ledger: &Ledger<S>,
     job_id: i64,
     spend_id: i64,
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let mut refunds = ledger.begin_refunds().await?;
-    let done = sqlx::query(
-        "UPDATE project_jobs SET status = 'failed', error_code = ?, updated_at = ?
-          WHERE id = ? AND status = 'running'",
-    )
-    .bind(code)
-    .bind(now)
-    .bind(job_id)
-    .execute(refunds.conn())
-    .await?;
-    if done.rows_affected() == 0 {
+    if !refunds.conn().fail_job(job_id, code, now).await? {
         return Ok(false);
     }
     let receipt = refunds.refund(spend_id).await?;
@@ -294,21 +253,24 @@ async fn fail_and_refund(
     Ok(!receipt.replayed)
 }
 
-/// At start-up: jobs left `running` by a process that is gone are failed as
-/// `interrupted` and refunded. Returns how many.
-pub(crate) async fn recover(
-    db: &Db,
-    ledger: &Ledger,
-    run_dir: &Path,
+/// Jobs left `running` by an owner that `is_gone` (a crashed process, a
+/// server instance no longer seen) are failed as `interrupted` and refunded,
+/// once each even when several recoverers race. Returns how many.
+pub async fn recover_stranded_jobs<S, F, Fut>(
+    store: &S,
+    ledger: &Ledger<S>,
+    is_gone: F,
     now: DateTime<Utc>,
-) -> Result<usize> {
-    let running: Vec<(i64, i64, String)> =
-        sqlx::query_as("SELECT id, spend_id, owner FROM project_jobs WHERE status = 'running'")
-            .fetch_all(db.pool())
-            .await?;
+) -> Result<u32>
+where
+    S: ProjectBackend,
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    let running = store.read().await?.running_jobs().await?;
     let mut recovered = 0;
     for (id, spend_id, owner) in running {
-        if !liveness::owner_is_gone(run_dir, &owner) {
+        if !is_gone(owner).await? {
             continue;
         }
         if fail_and_refund(ledger, id, spend_id, INTERRUPTED, now).await? {
@@ -316,7 +278,20 @@ pub(crate) async fn recover(
         }
     }
     if recovered > 0 {
-        tracing::info!(recovered, "refunded paid jobs interrupted by a crash");
+        tracing::info!(recovered, "refunded paid jobs whose runner is gone");
     }
     Ok(recovered)
+}
+
+/// At the desktop's start-up: jobs left `running` by a process that is gone
+/// are failed as `interrupted` and refunded. Returns how many.
+pub(crate) async fn recover(
+    db: &Db,
+    ledger: &Ledger,
+    run_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let is_gone = |owner: String| async move { Ok(liveness::owner_is_gone(run_dir, &owner)) };
+    let recovered = recover_stranded_jobs(db, ledger, is_gone, now).await?;
+    Ok(recovered as usize)
 }

@@ -89,6 +89,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::BillingUnavailable
         | ErrorCode::BillingNetwork
         | ErrorCode::BillingBadResponse
+        // The operator's model, or the site a scrape fetched, failed or
+        // answered unusably (`timeout`, `network` are either).
         | ErrorCode::Unauthorized
         | ErrorCode::DeploymentNotFound
         | ErrorCode::RateLimited
@@ -97,7 +99,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::BadRequest
         | ErrorCode::BadResponse
         | ErrorCode::ProviderRedirected
-        | ErrorCode::InsecureEndpoint => StatusCode::BAD_GATEWAY,
+        | ErrorCode::InsecureEndpoint
+        | ErrorCode::InvalidModelOutput
+        | ErrorCode::ModelOutputTruncated
+        // The site a scrape fetched answered with an error.
+        | ErrorCode::HttpError => StatusCode::BAD_GATEWAY,
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress | ErrorCode::SessionBusy => {

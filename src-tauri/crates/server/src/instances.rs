@@ -10,6 +10,7 @@
 use crate::state::AppState;
 use banter_core::chat::{recover_stranded, Liveness, LivenessFuture, PgJournal};
 use banter_core::clock::SharedClock;
+use banter_core::jobs::recover_stranded_jobs;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -48,7 +49,8 @@ pub async fn is_gone(pool: &PgPool, name: &str, now: DateTime<Utc>) -> Result<bo
     Ok(last_seen.is_none_or(|seen| now - seen > GONE_AFTER))
 }
 
-/// Ends the replies of instances that are gone; returns how many.
+/// Ends the replies and paid jobs of instances that are gone; returns how
+/// many.
 pub async fn recover(state: &AppState) -> banter_core::Result<u32> {
     let now = state.clock.now();
     let pool = state.store.pool().clone();
@@ -57,7 +59,9 @@ pub async fn recover(state: &AppState) -> banter_core::Result<u32> {
         let pool = pool.clone();
         async move { Ok(is_gone(&pool, &owner, now).await?) }
     };
-    recover_stranded(&state.store, &state.ledger, &journal, is_gone, now).await
+    let replies = recover_stranded(&state.store, &state.ledger, &journal, is_gone, now).await?;
+    let jobs = recover_stranded_jobs(&state.store, &state.ledger, is_gone, now).await?;
+    Ok(replies + jobs)
 }
 
 /// Until the process ends: say this instance is alive, and end the replies

@@ -57,6 +57,32 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/chat/send", post(routes::chat::send))
         .route("/v1/chat/regenerate", post(routes::chat::regenerate))
         .route("/v1/chat/stop", post(routes::chat::stop))
+        .route(
+            "/v1/projects",
+            get(routes::projects::list).post(routes::projects::create),
+        )
+        .route("/v1/projects/generate", post(routes::paid_jobs::generate))
+        .route(
+            "/v1/projects/{id}",
+            get(routes::projects::get)
+                .patch(routes::projects::update)
+                .delete(routes::projects::delete),
+        )
+        .route("/v1/projects/{id}/archive", post(routes::projects::archive))
+        .route("/v1/projects/{id}/tasks", post(routes::projects::add_task))
+        .route("/v1/projects/{id}/pages", get(routes::projects::list_pages))
+        .route("/v1/tasks", get(routes::projects::list_tasks))
+        .route(
+            "/v1/tasks/{id}",
+            get(routes::projects::get_task)
+                .patch(routes::projects::update_task)
+                .delete(routes::projects::delete_task),
+        )
+        .route(
+            "/v1/pages/{id}",
+            get(routes::projects::get_page).delete(routes::projects::delete_page),
+        )
+        .route("/v1/scrape", post(routes::paid_jobs::scrape))
         .route("/v1/purchases/checkout", post(routes::purchases::checkout))
         .route("/v1/purchases/pending", get(routes::purchases::pending))
         .route("/v1/purchases/refresh", post(routes::purchases::refresh))

@@ -11,6 +11,7 @@ use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::ledger::Ledger;
 use banter_core::providers::{ActiveModel, ChatProvider};
+use banter_core::scrape::Network;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::task::TaskTracker;
@@ -33,7 +34,8 @@ pub struct AppState {
     pub webhooks: Option<Arc<WebhookVerifier>>,
     /// The OpenID Connect provider accounts sign in with.
     pub sign_in: SignInProvider,
-    /// The operator's chat model (unset: chat is refused as not configured).
+    /// The operator's chat model, for chat and project generation (unset:
+    /// both are refused as `provider_not_configured`).
     pub model: ActiveModel,
     /// The sessions this instance is answering in, with their stop switches.
     pub claims: Claims,
@@ -41,6 +43,9 @@ pub struct AppState {
     pub replies: TaskTracker,
     /// See [`DEFAULT_SHUTDOWN_GRACE`].
     pub shutdown_grace: Duration,
+    /// How scrapes resolve and judge addresses: the system's resolver and
+    /// the standard ranges; tests inject a resolver that stays on loopback.
+    pub scrape_network: Network,
 }
 
 impl AppState {
@@ -66,10 +71,11 @@ impl AppState {
             claims: Claims::new(Arc::new(liveness)),
             replies: TaskTracker::new(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            scrape_network: Network::default(),
         }
     }
 
-    /// Replies are answered by `provider`.
+    /// Replies and generation are answered by `provider` (the operator's model).
     pub fn with_model(self, provider: Arc<dyn ChatProvider>) -> Self {
         self.model.set(Some(provider));
         self
@@ -90,6 +96,12 @@ impl AppState {
     /// Purchases go to Autumn through `client`.
     pub fn with_autumn(mut self, client: AutumnClient) -> Self {
         self.autumn = Some(client);
+        self
+    }
+
+    /// Scrapes find and judge addresses through `network`.
+    pub fn with_scrape_network(mut self, network: Network) -> Self {
+        self.scrape_network = network;
         self
     }
 }

@@ -9,7 +9,9 @@
 //! the spend is refunded in one transaction; nothing is half-created.
 
 use super::plan::{self, PlanError, ProjectPlan};
+use super::rows::ProjectBackend;
 use super::{store, tasks, Project, ProjectStore, Task, TaskFilter};
+use crate::db::Db;
 use crate::error::ErrorCode;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
@@ -79,12 +81,13 @@ pub struct GeneratedProject {
     pub replayed: bool,
 }
 
-/// Generates projects with the chat model. Cheap to clone.
+/// Generates projects with the chat model, on the desktop's SQLite (the
+/// default) or the server's Postgres. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct ProjectGenerator {
+pub struct ProjectGenerator<S: ProjectBackend = Db> {
     model: ActiveModel,
-    projects: ProjectStore,
-    jobs: Jobs,
+    projects: ProjectStore<S>,
+    jobs: Jobs<S>,
 }
 
 /// One model answer, read to its end.
@@ -93,8 +96,8 @@ struct Answer {
     finish: Option<FinishReason>,
 }
 
-impl ProjectGenerator {
-    pub(crate) fn new(model: ActiveModel, projects: ProjectStore, jobs: Jobs) -> Self {
+impl<S: ProjectBackend> ProjectGenerator<S> {
+    pub fn new(model: ActiveModel, projects: ProjectStore<S>, jobs: Jobs<S>) -> Self {
         Self {
             model,
             projects,
@@ -227,11 +230,16 @@ impl ProjectGenerator {
             .jobs
             .succeed(job.id, move |conn| {
                 Box::pin(async move {
-                    let id =
-                        store::insert_project(conn, &user_id, &plan.name, &plan.description, now)
-                            .await?;
+                    let id = store::insert_project(
+                        &mut *conn,
+                        &user_id,
+                        &plan.name,
+                        &plan.description,
+                        now,
+                    )
+                    .await?;
                     for task in &plan.tasks {
-                        tasks::insert_task(conn, &user_id, id, task, now).await?;
+                        tasks::insert_task(&mut *conn, &user_id, id, task, now).await?;
                     }
                     Ok((id, id))
                 })

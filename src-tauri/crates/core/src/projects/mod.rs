@@ -3,12 +3,16 @@
 
 pub mod generate;
 pub mod plan;
+mod postgres_rows;
+pub mod rows;
 mod sources;
+mod sqlite_rows;
 pub(crate) mod store;
 pub(crate) mod tasks;
 
 pub use generate::{GenerateRequest, GeneratedProject, GenerationError, ProjectGenerator};
-pub(crate) use sources::{insert_source, source_of_job};
+pub use rows::{ProjectBackend, ProjectRows};
+pub(crate) use sources::insert_source;
 pub use sources::{ProjectSource, SourceExcerpt};
 pub use tasks::TaskFilter;
 
@@ -19,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ProjectStatus {
     Active,
     Archived,
@@ -42,7 +46,7 @@ pub struct Project {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum TaskStatus {
     Todo,
     InProgress,
@@ -63,7 +67,7 @@ pub enum TaskStatus {
     specta::Type,
 )]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Priority {
     Low,
     Medium,
@@ -131,19 +135,44 @@ pub struct ProjectUpdate {
     pub status: Option<ProjectStatus>,
 }
 
-/// Projects and tasks of one user.
+/// Projects, tasks and saved pages of one user, on the desktop's SQLite
+/// (the default) or the server's Postgres (see [`rows`]).
 #[derive(Debug, Clone)]
-pub struct ProjectStore {
-    db: Db,
+pub struct ProjectStore<S: ProjectBackend = Db> {
+    db: S,
     clock: SharedClock,
     user_id: String,
 }
 
-impl ProjectStore {
-    pub(crate) fn new(db: Db, clock: SharedClock, user_id: String) -> Self {
+impl<S: ProjectBackend> ProjectStore<S> {
+    pub fn new(db: S, clock: SharedClock, user_id: String) -> Self {
         Self { db, clock, user_id }
     }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
 }
+
+/// Project rows with their task counts, for queries over `projects p`.
+pub(crate) const PROJECT_SELECT: &str = "SELECT p.id, p.display_id, p.name, p.description, p.status, p.created_at, p.updated_at,
+        (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status != 'done') AS open_tasks,
+        (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id) AS total_tasks
+   FROM projects p";
+
+/// Task rows joined with their project's display id.
+pub(crate) const TASK_SELECT: &str =
+    "SELECT t.id, t.project_id, p.display_id AS project_display_id, t.display_id, t.title,
+        t.description, t.status, t.priority, t.due_date, t.created_at, t.updated_at
+   FROM tasks t JOIN projects p ON p.id = t.project_id";
+
+/// Tasks by priority (most urgent first), then due date, then age.
+pub(crate) const TASK_ORDER: &str =
+    "ORDER BY CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+              t.due_date IS NULL, t.due_date, t.id";
+
+pub(crate) const SOURCE_COLUMNS: &str =
+    "id, project_id, title, text, url AS source_url, fetched_at";
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,12 @@
-//! Scraped web pages kept on a project (written by `crate::scrape`).
+//! Scraped web pages kept on a project (written by `crate::scrape`): list,
+//! read, delete — the rules written once over [`super::rows::ProjectRows`].
 
+use super::rows::{NewSource, ProjectBackend, ProjectRows};
 use super::ProjectStore;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::SqliteConnection;
 
 /// The main text of a web page, stored on a project: what a scrape yields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
@@ -34,82 +35,57 @@ pub struct SourceExcerpt {
 /// How much of a source's text the chat context reads.
 pub const EXCERPT_CHARS: i64 = 300;
 
-const SOURCE_COLUMNS: &str = "id, project_id, title, text, url AS source_url, fetched_at";
-
-impl ProjectStore {
+impl<S: ProjectBackend> ProjectStore<S> {
     /// A project's sources, newest first.
     pub async fn list_sources(&self, project: &RecordRef) -> Result<Vec<ProjectSource>> {
         let project = self.get_project(project).await?;
-        let sql = format!(
-            "SELECT {SOURCE_COLUMNS} FROM project_sources
-              WHERE project_id = ? AND user_id = ? ORDER BY fetched_at DESC, id DESC"
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(project.id)
-            .bind(&self.user_id)
-            .fetch_all(self.db.pool())
-            .await?)
+        self.db
+            .read()
+            .await?
+            .list_sources(&self.user_id, project.id)
+            .await
+    }
+
+    /// One of the user's saved pages by row id.
+    pub async fn get_source(&self, id: i64) -> Result<ProjectSource> {
+        self.db
+            .read()
+            .await?
+            .fetch_source(&self.user_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("saved page", id))
+    }
+
+    /// Deletes one of the user's saved pages. The ledger row that paid for
+    /// its scrape stays (append-only), and so does the job's record.
+    pub async fn delete_source(&self, id: i64) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        if !tx.delete_source(&self.user_id, id).await? {
+            return Err(Error::not_found("saved page", id));
+        }
+        S::commit(tx).await
     }
 
     /// The newest sources of active projects, cut to excerpts in SQL so a
     /// large page is never loaded for the chat context.
     pub async fn recent_source_excerpts(&self, limit: u32) -> Result<Vec<SourceExcerpt>> {
-        Ok(sqlx::query_as(
-            "SELECT p.display_id AS project_display_id, s.url, s.title,
-                    substr(s.text, 1, ?) AS excerpt
-               FROM project_sources s JOIN projects p ON p.id = s.project_id
-              WHERE s.user_id = ? AND p.status = 'active'
-              ORDER BY s.fetched_at DESC, s.id DESC LIMIT ?",
-        )
-        .bind(EXCERPT_CHARS)
-        .bind(&self.user_id)
-        .bind(i64::from(limit))
-        .fetch_all(self.db.pool())
-        .await?)
+        self.db
+            .read()
+            .await?
+            .recent_source_excerpts(&self.user_id, EXCERPT_CHARS, i64::from(limit))
+            .await
     }
 }
 
 /// Stores a source inside the caller's transaction (the scrape's job closes
 /// in the same one) and touches its project.
-pub(crate) async fn insert_source(
-    conn: &mut SqliteConnection,
+pub(crate) async fn insert_source<C: ProjectRows>(
+    conn: &mut C,
     user_id: &str,
-    project_id: i64,
-    job_id: i64,
-    page: (&str, &str, &str),
-    fetched_at: DateTime<Utc>,
+    source: NewSource<'_>,
 ) -> Result<ProjectSource> {
-    let (url, title, text) = page;
-    let sql = format!(
-        "INSERT INTO project_sources (project_id, user_id, url, title, text, fetched_at, job_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {SOURCE_COLUMNS}"
-    );
-    let source = sqlx::query_as(&sql)
-        .bind(project_id)
-        .bind(user_id)
-        .bind(url)
-        .bind(title)
-        .bind(text)
-        .bind(fetched_at)
-        .bind(job_id)
-        .fetch_one(&mut *conn)
+    let stored = conn.insert_source(user_id, source).await?;
+    conn.touch_project(source.project_id, source.fetched_at)
         .await?;
-    sqlx::query("UPDATE projects SET updated_at = ? WHERE id = ?")
-        .bind(fetched_at)
-        .bind(project_id)
-        .execute(conn)
-        .await?;
-    Ok(source)
-}
-
-/// The source a scrape job stored.
-pub(crate) async fn source_of_job(
-    conn: &mut SqliteConnection,
-    job_id: i64,
-) -> Result<Option<ProjectSource>> {
-    let sql = format!("SELECT {SOURCE_COLUMNS} FROM project_sources WHERE job_id = ?");
-    Ok(sqlx::query_as(&sql)
-        .bind(job_id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(stored)
 }

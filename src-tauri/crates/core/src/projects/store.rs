@@ -1,23 +1,24 @@
-//! Project create / list / get / update / delete.
+//! Project create / list / get / update / delete: the rules (validation,
+//! who may see what), written once over [`super::rows::ProjectRows`].
 
+use super::rows::{ProjectBackend, ProjectRows};
 use super::{Project, ProjectStatus, ProjectStore, ProjectUpdate};
 use crate::error::{Error, Result};
-use crate::ids::{next_display_id, IdKind, RecordRef};
+use crate::ids::RecordRef;
 use crate::validate::{optional_text, required_text, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
-use sqlx::SqliteConnection;
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.display_id, p.name, p.description, p.status, p.created_at, p.updated_at,
-        (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status != 'done') AS open_tasks,
-        (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id) AS total_tasks
-   FROM projects p";
+/// Most projects one list returns.
+const MAX_LIST: u32 = 1000;
+/// Projects a list returns when the caller does not say.
+const DEFAULT_LIST: u32 = 200;
 
-impl ProjectStore {
+impl<S: ProjectBackend> ProjectStore<S> {
     pub async fn create_project(&self, name: &str, description: &str) -> Result<Project> {
         let mut tx = self.db.begin_write().await?;
         let id =
-            insert_project(&mut tx, &self.user_id, name, description, self.clock.now()).await?;
-        let project = fetch_project(&mut tx, &self.user_id, &RecordRef::Id(id)).await?;
-        tx.commit().await?;
+            insert_project(&mut *tx, &self.user_id, name, description, self.clock.now()).await?;
+        let project = fetch_project(&mut *tx, &self.user_id, &RecordRef::Id(id)).await?;
+        S::commit(tx).await?;
         Ok(project)
     }
 
@@ -27,25 +28,16 @@ impl ProjectStore {
         include_archived: bool,
         limit: Option<u32>,
     ) -> Result<Vec<Project>> {
-        let sql = format!(
-            "{PROJECT_SELECT} WHERE p.user_id = ? AND (? OR p.status = 'active')
-              ORDER BY p.updated_at DESC, p.id DESC LIMIT ?"
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(&self.user_id)
-            .bind(include_archived)
-            .bind(i64::from(limit.unwrap_or(200).clamp(1, 1000)))
-            .fetch_all(self.db.pool())
-            .await?)
+        let limit = i64::from(limit.unwrap_or(DEFAULT_LIST).clamp(1, MAX_LIST));
+        self.db
+            .read()
+            .await?
+            .list_projects(&self.user_id, include_archived, limit)
+            .await
     }
 
     pub async fn get_project(&self, project: &RecordRef) -> Result<Project> {
-        fetch_project(
-            &mut *self.db.pool().acquire().await?,
-            &self.user_id,
-            project,
-        )
-        .await
+        fetch_project(&mut *self.db.read().await?, &self.user_id, project).await
     }
 
     pub async fn update_project(
@@ -62,17 +54,18 @@ impl ProjectStore {
             .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
             .transpose()?;
         let mut tx = self.db.begin_write().await?;
-        let current = fetch_project(&mut tx, &self.user_id, project).await?;
-        sqlx::query("UPDATE projects SET name = ?, description = ?, status = ?, updated_at = ? WHERE id = ?")
-            .bind(name.unwrap_or(current.name))
-            .bind(description.unwrap_or(current.description))
-            .bind(update.status.unwrap_or(current.status))
-            .bind(self.clock.now())
-            .bind(current.id)
-            .execute(&mut *tx)
-            .await?;
-        let project = fetch_project(&mut tx, &self.user_id, &RecordRef::Id(current.id)).await?;
-        tx.commit().await?;
+        tx.lock_project(&self.user_id, project).await?;
+        let current = fetch_project(&mut *tx, &self.user_id, project).await?;
+        tx.write_project(
+            current.id,
+            &name.unwrap_or(current.name),
+            &description.unwrap_or(current.description),
+            update.status.unwrap_or(current.status),
+            self.clock.now(),
+        )
+        .await?;
+        let project = fetch_project(&mut *tx, &self.user_id, &RecordRef::Id(current.id)).await?;
+        S::commit(tx).await?;
         Ok(project)
     }
 
@@ -92,16 +85,21 @@ impl ProjectStore {
         .await
     }
 
-    /// Deletes a project and its tasks.
+    /// Deletes a project with its tasks and saved pages. The ledger rows
+    /// that paid for it stay: the ledger is append-only.
     pub async fn delete_project(&self, project: &RecordRef) -> Result<()> {
-        crate::ids::delete_owned(&self.db, IdKind::Project, &self.user_id, project).await
+        let mut tx = self.db.begin_write().await?;
+        if !tx.delete_project(&self.user_id, project).await? {
+            return Err(Error::not_found("project", project));
+        }
+        S::commit(tx).await
     }
 }
 
 /// Inserts a project inside the caller's transaction (AI generation creates
 /// a project, its tasks and the spend together).
-pub(crate) async fn insert_project(
-    conn: &mut SqliteConnection,
+pub(crate) async fn insert_project<C: ProjectRows>(
+    conn: &mut C,
     user_id: &str,
     name: &str,
     description: &str,
@@ -109,33 +107,16 @@ pub(crate) async fn insert_project(
 ) -> Result<i64> {
     let name = required_text("name", name, MAX_TITLE_CHARS)?;
     let description = optional_text("description", description, MAX_DESCRIPTION_CHARS)?;
-    let display_id = next_display_id(conn, IdKind::Project).await?;
-    Ok(sqlx::query_scalar(
-        "INSERT INTO projects (user_id, display_id, name, description, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(user_id)
-    .bind(display_id)
-    .bind(name)
-    .bind(description)
-    .bind(now)
-    .bind(now)
-    .fetch_one(conn)
-    .await?)
+    conn.insert_project(user_id, &name, &description, now).await
 }
 
-pub(crate) async fn fetch_project(
-    conn: &mut SqliteConnection,
+/// One of the user's projects; `not_found` when it is not theirs.
+pub(crate) async fn fetch_project<C: ProjectRows>(
+    conn: &mut C,
     user_id: &str,
     project: &RecordRef,
 ) -> Result<Project> {
-    let (id, display) = project.binds();
-    let sql = format!("{PROJECT_SELECT} WHERE p.user_id = ? AND (p.id = ? OR p.display_id = ?)");
-    sqlx::query_as(&sql)
-        .bind(user_id)
-        .bind(id)
-        .bind(display)
-        .fetch_optional(conn)
+    conn.fetch_project(user_id, project)
         .await?
         .ok_or_else(|| Error::not_found("project", project))
 }

@@ -25,10 +25,12 @@ pub use limits::{ScrapeLimits, MAX_ELEMENTS, MAX_NESTING_DEPTH, MAX_PAGE_BYTES};
 pub use network::{Network, ScrapePolicy};
 pub use url::{validate as validate_url, MAX_URL_CHARS};
 
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::jobs::{Job, JobError, JobKind, JobStatus, Jobs, Opened};
 use crate::ledger::{Fingerprint, LedgerEntry};
+use crate::projects::rows::{NewSource, ProjectBackend, ProjectRows};
 use crate::projects::{self, store, Project, ProjectSource, ProjectStore};
 use serde::Serialize;
 
@@ -57,18 +59,19 @@ pub struct ScrapeResult {
     pub replayed: bool,
 }
 
-/// Scrapes pages onto projects. Cheap to clone.
+/// Scrapes pages onto projects, on the desktop's SQLite (the default) or
+/// the server's Postgres. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Scraper {
-    jobs: Jobs,
-    projects: ProjectStore,
+pub struct Scraper<S: ProjectBackend = Db> {
+    jobs: Jobs<S>,
+    projects: ProjectStore<S>,
     limits: ScrapeLimits,
     network: Network,
     policy: ScrapePolicy,
 }
 
-impl Scraper {
-    pub(crate) fn new(jobs: Jobs, projects: ProjectStore) -> Result<Self> {
+impl<S: ProjectBackend> Scraper<S> {
+    pub fn new(jobs: Jobs<S>, projects: ProjectStore<S>) -> Result<Self> {
         Ok(Self {
             jobs,
             projects,
@@ -101,9 +104,9 @@ impl Scraper {
     }
 
     /// This scraper with another resolver and address scopes (tests call a
-    /// loopback address "public" this way, without leaving 127.0.0.0/8).
+    /// loopback address "public" this way, without leaving 127.0.0.0/8; the
+    /// server takes its [`Network`] from its state, which its tests set).
     /// Its [`ScrapePolicy`] is kept.
-    #[cfg(feature = "test-support")]
     pub fn with_network(&self, network: Network) -> Self {
         Self {
             network,
@@ -169,24 +172,31 @@ impl Scraper {
                     let project_id = match target {
                         // Re-read in the transaction: it may have been deleted.
                         Some(id) => {
-                            store::fetch_project(conn, &user_id, &RecordRef::Id(id))
+                            store::fetch_project(&mut *conn, &user_id, &RecordRef::Id(id))
                                 .await?
                                 .id
                         }
                         None => {
                             let about = format!("Started from {final_url}");
-                            store::insert_project(conn, &user_id, &extracted.title, &about, now)
-                                .await?
+                            store::insert_project(
+                                &mut *conn,
+                                &user_id,
+                                &extracted.title,
+                                &about,
+                                now,
+                            )
+                            .await?
                         }
                     };
-                    let page = (
-                        final_url.as_str(),
-                        extracted.title.as_str(),
-                        extracted.text.as_str(),
-                    );
-                    let source =
-                        projects::insert_source(conn, &user_id, project_id, job_id, page, now)
-                            .await?;
+                    let page = NewSource {
+                        project_id,
+                        job_id,
+                        url: &final_url,
+                        title: &extracted.title,
+                        text: &extracted.text,
+                        fetched_at: now,
+                    };
+                    let source = projects::insert_source(&mut *conn, &user_id, page).await?;
                     Ok((project_id, source))
                 })
             })
@@ -202,11 +212,14 @@ impl Scraper {
     async fn replayed(&self, job: Job, spend: LedgerEntry) -> Result<ScrapeResult> {
         match job.status {
             JobStatus::Succeeded => {
-                let mut conn = self.jobs.db().pool().acquire().await?;
-                let source = projects::source_of_job(&mut conn, job.id)
+                let source = self
+                    .jobs
+                    .store()
+                    .read()
+                    .await?
+                    .source_of_job(job.id)
                     .await?
                     .ok_or_else(|| Error::not_found("scraped page", job.id))?;
-                drop(conn);
                 let project = self
                     .projects
                     .get_project(&RecordRef::Id(source.project_id))

@@ -4,6 +4,7 @@
 //! and stores both messages; a reply whose client went away is finished all
 //! the same.
 
+use super::projects::projects_for;
 use super::reply_stream;
 use super::sessions::{chat_for, session_ref};
 use crate::auth::Caller;
@@ -14,7 +15,6 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use banter_core::chat::{ChatEngine, SendRequest};
-use banter_core::context::{ContextFuture, ContextSource};
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use serde::{Deserialize, Serialize};
@@ -26,23 +26,13 @@ use std::sync::Arc;
 fn engine_for(state: &AppState, caller: &Caller) -> ChatEngine<PgStore> {
     ChatEngine::new(
         chat_for(state, caller),
-        Arc::new(NoProjectsYet),
+        Arc::new(projects_for(state, caller)),
         // Nobody listens to a bus on the server: each send's own listener
         // is its response stream.
         EventBus::default(),
         state.model.clone(),
         state.claims.clone(),
     )
-}
-
-/// Projects are not hosted yet, so a hosted turn's context is empty.
-#[derive(Debug)]
-struct NoProjectsYet;
-
-impl ContextSource for NoProjectsYet {
-    fn context_block(&self, _budget: i64) -> ContextFuture<'_> {
-        Box::pin(std::future::ready(Ok(None)))
-    }
 }
 
 #[derive(Debug, Deserialize)]

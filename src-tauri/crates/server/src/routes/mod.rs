@@ -5,6 +5,8 @@
 pub mod account;
 pub mod chat;
 pub mod credits;
+pub mod paid_jobs;
+pub mod projects;
 pub mod purchases;
 pub mod reply_stream;
 pub mod sessions;
