@@ -1,10 +1,12 @@
-//! `generate`: the model turns a description into a project with tasks.
+//! `generate`: the model turns a description into a project with tasks
+//! (on the server when signed in).
 
 use super::tasks;
 use crate::args::GenerateArgs;
 use crate::error::CliError;
 use crate::output::{table, Output};
 use crate::terminal::cell;
+use banter_core::hosted::HostedClient;
 use banter_core::projects::{GenerateRequest, Project, Task};
 use banter_core::Core;
 use serde::Serialize;
@@ -21,16 +23,31 @@ struct GenerateResult<'a> {
     replayed: bool,
 }
 
-pub async fn run(core: &Core, args: GenerateArgs, out: &mut Output) -> Result<(), CliError> {
-    core.use_configured_provider().await?;
-    let generated = core
-        .generator()
-        .generate(GenerateRequest {
-            prompt: args.prompt,
-            idempotency_key: args.idempotency_key,
-        })
-        .await?;
-    let balance = core.balance().await?.remaining;
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    args: GenerateArgs,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let (generated, balance) = match hosted {
+        Some(client) => {
+            let generated = client
+                .generate(&args.prompt, args.idempotency_key.as_deref())
+                .await?;
+            (generated, client.balance().await?.remaining)
+        }
+        None => {
+            core.use_configured_provider().await?;
+            let generated = core
+                .generator()
+                .generate(GenerateRequest {
+                    prompt: args.prompt,
+                    idempotency_key: args.idempotency_key,
+                })
+                .await?;
+            (generated, core.balance().await?.remaining)
+        }
+    };
     let result = GenerateResult {
         project: &generated.project,
         tasks: &generated.tasks,

@@ -3,9 +3,9 @@
 //! live here (costs, validation and ids belong to the core).
 //!
 //! Signed in to a server (hosted mode), `credits`, `ledger`, `sessions`,
-//! `chat`, `buy`, `billing sync` and `deep-link` get the [`HostedClient`]
-//! and act on the account through it, printing exactly as in local mode;
-//! each command has one door that picks. `generate`, `scrape`, `projects`,
+//! `chat`, `generate`, `scrape`, `buy`, `billing sync` and `deep-link` get
+//! the [`HostedClient`] and act on the account through it, printing exactly
+//! as in local mode; each command has one door that picks. `projects`,
 //! `tasks` and `profile` stay on this computer's profile for now.
 
 mod account;
@@ -36,8 +36,8 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Projects(cmd) => projects::run(core, cmd, out).await,
         Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
         Command::Chat(args) => chat::run(core, hosted(core).await?, args, out).await,
-        Command::Generate(args) => generate::run(core, args, out).await,
-        Command::Scrape(args) => scrape::run(core, args, out).await,
+        Command::Generate(args) => generate::run(core, hosted(core).await?, args, out).await,
+        Command::Scrape(args) => scrape::run(core, hosted(core).await?, args, out).await,
         Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
         Command::DeepLink(args) => billing::deep_link(core, hosted(core).await?, args, out).await,
         Command::Billing(cmd) => billing::run(core, hosted(core).await?, cmd, out).await,

@@ -1,10 +1,12 @@
-//! `scrape`: a web page's title and main text, saved on a project.
+//! `scrape`: a web page's title and main text, saved on a project (by the
+//! server, under its address policy, when signed in).
 
 use super::record;
 use crate::args::ScrapeArgs;
 use crate::error::CliError;
 use crate::output::{when, Output};
 use crate::terminal::{cell, text};
+use banter_core::hosted::HostedClient;
 use banter_core::ids::IdKind;
 use banter_core::projects::Project;
 use banter_core::scrape::ScrapeRequest;
@@ -30,21 +32,36 @@ struct ScrapeOutput<'a> {
 /// How much of the text the human output shows.
 const PREVIEW_CHARS: usize = 600;
 
-pub async fn run(core: &Core, args: ScrapeArgs, out: &mut Output) -> Result<(), CliError> {
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    args: ScrapeArgs,
+    out: &mut Output,
+) -> Result<(), CliError> {
     let project = args
         .project
         .as_deref()
         .map(|id| record(IdKind::Project, id))
         .transpose()?;
-    let got = core
-        .scraper()
-        .scrape(ScrapeRequest {
-            url: args.url,
-            project,
-            idempotency_key: args.idempotency_key,
-        })
-        .await?;
-    let balance = core.balance().await?.remaining;
+    let (got, balance) = match hosted {
+        Some(client) => {
+            let got = client
+                .scrape(&args.url, project.as_ref(), args.idempotency_key.as_deref())
+                .await?;
+            (got, client.balance().await?.remaining)
+        }
+        None => {
+            let got = core
+                .scraper()
+                .scrape(ScrapeRequest {
+                    url: args.url,
+                    project,
+                    idempotency_key: args.idempotency_key,
+                })
+                .await?;
+            (got, core.balance().await?.remaining)
+        }
+    };
     let source = &got.source;
     let result = ScrapeOutput {
         title: &source.title,

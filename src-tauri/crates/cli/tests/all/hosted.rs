@@ -775,3 +775,62 @@ async fn a_sign_in_this_computer_cannot_keep_is_refused_and_its_device_signed_ou
         false
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn generate_and_scrape_go_through_the_server() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let site = banter_mocks::site::start_site(banter_mocks::site::SiteConfig::default())
+        .await
+        .expect("site");
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+    let generation = banter_core::ledger::Action::ProjectGeneration.cost();
+
+    // No model on this computer: the server's model plans the project, and
+    // the account pays.
+    let got = cli_json(
+        dir.path(),
+        &[
+            "generate",
+            "Plan a bake sale [[project:tasks:4]]",
+            "--idempotency-key",
+            "g-1",
+        ],
+    )
+    .await;
+    assert_eq!(got["project"]["displayId"], "PR-000001", "{got}");
+    assert_eq!(got["tasks"].as_array().map(Vec::len), Some(4));
+    assert_eq!(got["creditsUsed"].as_i64(), Some(generation));
+    assert_eq!(got["balance"].as_i64(), Some(100 - generation));
+    let retried = cli_json(
+        dir.path(),
+        &[
+            "generate",
+            "Plan a bake sale [[project:tasks:4]]",
+            "--idempotency-key",
+            "g-1",
+        ],
+    )
+    .await;
+    assert_eq!(retried["replayed"], true, "{retried}");
+    assert_eq!(retried["balance"].as_i64(), Some(100 - generation));
+    let on_server: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
+        .fetch_one(h.b.state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(on_server, 1);
+
+    // The server fetches pages for strangers: its address policy refuses
+    // the loopback site this computer could read, before any charge.
+    let page = site.url("/article");
+    let refused = fails(&run_cli(dir.path(), &["--json", "scrape", &page]).await, 1);
+    assert_eq!(refused["code"], "private_address", "{refused}");
+    let credits = cli_json(dir.path(), &["credits"]).await;
+    assert_eq!(
+        credits["remaining"].as_i64(),
+        Some(100 - generation),
+        "{credits}"
+    );
+}

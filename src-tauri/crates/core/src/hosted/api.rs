@@ -26,7 +26,7 @@ impl HostedClient {
         self.url("/v1/sessions", &segments)
     }
 
-    async fn send_json<T, B>(&self, method: Method, url: Url, body: &B) -> Result<T>
+    pub(super) async fn send_json<T, B>(&self, method: Method, url: Url, body: &B) -> Result<T>
     where
         T: serde::de::DeserializeOwned,
         B: Serialize + ?Sized,

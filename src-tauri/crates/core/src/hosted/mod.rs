@@ -10,7 +10,8 @@
 //! - [`client`]: calls with the access token, one transparent refresh,
 //!   and forgetting a device the server signed out;
 //! - [`api`]: the typed calls (account, devices, credits, ledger,
-//!   sessions, purchases, sign-out); [`chat`]: sending through the server
+//!   sessions, purchases, sign-out); [`projects`]: generation and saving
+//!   a page through the server; [`chat`]: sending through the server
 //!   and its streamed reply;
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
@@ -23,6 +24,7 @@ mod client;
 mod error;
 mod http;
 mod ledger;
+mod projects;
 mod purchases;
 mod sign_in;
 mod tokens;

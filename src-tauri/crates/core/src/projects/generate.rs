@@ -23,7 +23,7 @@ use crate::providers::{
 };
 use crate::validate::required_text;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Longest project description a user may give the generator.
@@ -69,7 +69,7 @@ pub struct GenerateRequest {
 }
 
 /// What a generation created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct GeneratedProject {
     pub project: Project,

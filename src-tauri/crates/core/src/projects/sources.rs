@@ -6,10 +6,10 @@ use super::ProjectStore;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The main text of a web page, stored on a project: what a scrape yields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSource {
     pub id: i64,

@@ -32,7 +32,7 @@ use crate::jobs::{Job, JobError, JobKind, JobStatus, Jobs, Opened};
 use crate::ledger::{Fingerprint, LedgerEntry};
 use crate::projects::rows::{NewSource, ProjectBackend, ProjectRows};
 use crate::projects::{self, store, Project, ProjectSource, ProjectStore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A page to scrape.
 #[derive(Debug, Clone, Default)]
@@ -46,7 +46,7 @@ pub struct ScrapeRequest {
 }
 
 /// What a scrape stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ScrapeResult {
     /// The title, main text, address (after redirects) and fetch time.
