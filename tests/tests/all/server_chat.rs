@@ -236,22 +236,52 @@ async fn a_session_answers_one_reply_at_a_time_across_instances() {
     assert_eq!(messages(&h, &h.b.url, &token, &session).await.len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_client_that_goes_away_mid_reply_finds_it_complete_and_charged_once() {
-    let azure = mock(10).await;
-    let h = Hosted::chatting(
-        "2026-03-10T12:00:00Z",
-        model(&azure, "o3-slow"),
-        Duration::from_secs(5),
-    )
-    .await;
+/// A slow reply (`slow_ms` a word) under way on instance a, read up to its
+/// first text; replies in flight at a shutdown get `grace`.
+struct UnderWay {
+    h: Hosted,
+    user_id: String,
+    token: String,
+    events: banter_tests::hosted::EventStream,
+    /// The reply's session (row id) and the text shown so far.
+    session_id: i64,
+    shown: String,
+    _azure: MockServer,
+}
+
+async fn a_reply_under_way(slow_ms: u64, grace: Duration) -> UnderWay {
+    let azure = mock(slow_ms).await;
+    let h = Hosted::chatting("2026-03-10T12:00:00Z", model(&azure, "o3-slow"), grace).await;
     let alice = h.sign_in("alice", "laptop").await;
-    let token = &alice.tokens.access_token;
+    let token = alice.tokens.access_token.clone();
     let mut events = h
-        .send(&h.a.url, token, json!({"content": "Tell me a story"}))
+        .send(&h.a.url, &token, json!({"content": "Tell me a story"}))
         .await
         .events();
     let (session_id, shown) = first_text(&mut events).await;
+    UnderWay {
+        h,
+        user_id: alice.user_id,
+        token,
+        events,
+        session_id,
+        shown,
+        _azure: azure,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_that_goes_away_mid_reply_finds_it_complete_and_charged_once() {
+    let UnderWay {
+        h,
+        user_id,
+        token,
+        events,
+        session_id,
+        shown,
+        _azure,
+    } = a_reply_under_way(10, Duration::from_secs(5)).await;
+    let token = &token;
     drop(events); // the client goes away
 
     let session = display_id(&h, token, session_id).await;
@@ -274,28 +304,22 @@ async fn a_client_that_goes_away_mid_reply_finds_it_complete_and_charged_once() 
         text.starts_with(&shown) && text.len() > shown.len(),
         "{text}"
     );
-    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    let balance = h.a.state.ledger.balance(&user_id).await.unwrap();
     assert_eq!(balance.remaining, balance.total - message_cost());
-    h.a.state.ledger.verify(&alice.user_id).await.unwrap();
+    h.a.state.ledger.verify(&user_id).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_shutdown_stops_replies_after_the_grace_and_keeps_their_text() {
     // 50 ms a word: the reply takes far longer than the grace.
-    let azure = mock(50).await;
-    let h = Hosted::chatting(
-        "2026-03-10T12:00:00Z",
-        model(&azure, "o3-slow"),
-        Duration::from_millis(300),
-    )
-    .await;
-    let alice = h.sign_in("alice", "laptop").await;
-    let token = &alice.tokens.access_token;
-    let mut events = h
-        .send(&h.a.url, token, json!({"content": "Tell me a story"}))
-        .await
-        .events();
-    let (_, shown) = first_text(&mut events).await;
+    let UnderWay {
+        h,
+        user_id,
+        events,
+        shown,
+        _azure,
+        ..
+    } = a_reply_under_way(50, Duration::from_millis(300)).await;
     h.a.shut_down().await; // as SIGTERM; returns once the reply has ended
 
     let rest: Vec<_> = events.collect().await;
@@ -304,7 +328,7 @@ async fn a_shutdown_stops_replies_after_the_grace_and_keeps_their_text() {
     assert_eq!(outcome["reply"]["status"], "stopped");
     let text = outcome["reply"]["content"].as_str().unwrap();
     assert!(text.starts_with(&shown), "{text}");
-    let balance = h.b.state.ledger.balance(&alice.user_id).await.unwrap();
+    let balance = h.b.state.ledger.balance(&user_id).await.unwrap();
     assert_eq!(
         balance.remaining,
         balance.total - message_cost(),

@@ -124,22 +124,8 @@ impl HostedClient {
         T: DeserializeOwned,
         B: Serialize + ?Sized,
     {
-        let tokens = self.tokens().await?;
-        let first = self
-            .server
-            .json(self.request(&call, &tokens.access_token))
-            .await;
-        match first {
-            Err(e) if e.server_code() == Some(ErrorCode::TokenExpired) => {
-                let fresh = self.refresh(&tokens).await?;
-                let again = self
-                    .server
-                    .json(self.request(&call, &fresh.access_token))
-                    .await;
-                self.check_signed_out(again).await
-            }
-            other => self.check_signed_out(other).await,
-        }
+        self.authorized(|token| self.server.json(self.request(&call, &token)))
+            .await
     }
 
     /// Runs `call` without a timeout on the whole answer (a streamed
@@ -148,18 +134,23 @@ impl HostedClient {
     where
         B: Serialize + ?Sized,
     {
+        self.authorized(|token| self.server.send(self.request(&call, &token)))
+            .await
+    }
+
+    /// Runs `attempt` with the access token; on `token_expired`, refreshes
+    /// once and runs it again with the new one. A device the server signed
+    /// out is forgotten here ([`Self::check_signed_out`]).
+    async fn authorized<T, F, Fut>(&self, attempt: F) -> Result<T, HostedError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, HostedError>>,
+    {
         let tokens = self.tokens().await?;
-        let first = self
-            .server
-            .send(self.request(&call, &tokens.access_token))
-            .await;
-        match first {
+        match attempt(tokens.access_token.clone()).await {
             Err(e) if e.server_code() == Some(ErrorCode::TokenExpired) => {
                 let fresh = self.refresh(&tokens).await?;
-                let again = self
-                    .server
-                    .send(self.request(&call, &fresh.access_token))
-                    .await;
+                let again = attempt(fresh.access_token.clone()).await;
                 self.check_signed_out(again).await
             }
             other => self.check_signed_out(other).await,
