@@ -510,3 +510,35 @@ async fn a_hosted_turn_with_context_tells_the_model_about_the_accounts_own_proje
     assert!(prompt.contains("Alice's garden"), "{prompt}");
     assert!(!prompt.contains("Bob's secret plan"), "{prompt}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_shutting_down_refuses_new_replies_and_charges_nothing() {
+    let azure = mock(0).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, "o3-mini"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let alice = h.sign_in("alice", "laptop").await;
+    // What `serve` does as a shutdown begins.
+    h.b.state.replies.close();
+    let body = json!({"content": "Anyone there?"});
+    let Sent::Refused(status, refusal) = h
+        .send(&h.b.url, &alice.tokens.access_token, body.clone())
+        .await
+    else {
+        panic!("a server shutting down must refuse a new reply");
+    };
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refusal["code"], "server_not_ready");
+    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(balance.remaining, balance.total);
+    // The other instance answers the retry.
+    let answered = h
+        .send(&h.a.url, &alice.tokens.access_token, body)
+        .await
+        .all_events()
+        .await;
+    assert_eq!(answered.last().unwrap().0, "outcome");
+}

@@ -112,8 +112,11 @@ pub async fn serve(
         state.shutdown_grace,
     );
     let (begun, mut shutting_down) = tokio::sync::watch::channel(false);
+    let closing = replies.clone();
     let stopper = tokio::spawn(async move {
         if shutting_down.changed().await.is_ok() {
+            // No new reply starts here from now on (see `routes::chat`).
+            closing.close();
             tokio::time::sleep(grace).await;
             let stopped = claims.stop_all();
             if stopped > 0 {

@@ -8,7 +8,7 @@ use super::projects::projects_for;
 use super::reply_stream;
 use super::sessions::{chat_for, session_ref};
 use crate::auth::Caller;
-use crate::error::HttpResult;
+use crate::error::{HttpError, HttpResult};
 use crate::instances;
 use crate::state::AppState;
 use axum::extract::State;
@@ -17,6 +17,7 @@ use axum::Json;
 use banter_core::chat::{ChatEngine, SendRequest};
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
+use banter_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -33,6 +34,19 @@ fn engine_for(state: &AppState, caller: &Caller) -> ChatEngine<PgStore> {
         state.model.clone(),
         state.claims.clone(),
     )
+}
+
+/// Once a shutdown has begun, a new reply is refused (`server_not_ready`,
+/// 503: the balancer sends the retry to another instance) rather than
+/// started where it would be stopped at the end of the grace.
+fn refuse_when_shutting_down(state: &AppState) -> HttpResult<()> {
+    if state.replies.is_closed() {
+        return Err(HttpError::new(
+            ErrorCode::ServerNotReady,
+            "this server is shutting down; send again",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +72,7 @@ pub async fn send(
         include_context: body.include_context,
         idempotency_key: body.idempotency_key,
     };
+    refuse_when_shutting_down(&state)?;
     let engine = engine_for(&state, &caller);
     reply_stream::respond(&state.replies, move |listener| async move {
         engine.send_to(request, listener).await
@@ -80,6 +95,7 @@ pub async fn regenerate(
     Json(body): Json<RegenerateBody>,
 ) -> HttpResult<Response> {
     let session = session_ref(&body.session)?;
+    refuse_when_shutting_down(&state)?;
     let engine = engine_for(&state, &caller);
     reply_stream::respond(&state.replies, move |listener| async move {
         engine
