@@ -78,7 +78,7 @@ async fn finish_sign_in(app: &AppHandle, answer: AuthorizationResponse) {
             AccountChanged::failed(error)
         }
     };
-    let _ = event.emit(app);
+    event.announce(app);
 }
 
 /// A purchase return: the local core reconciles with Autumn, or — signed

@@ -5,7 +5,7 @@ use banter_core::events::{DomainEvent, Published};
 use banter_core::hosted::HostedAccount;
 use banter_core::{ApiError, Core};
 use serde::Serialize;
-use tauri::{AppHandle, EventTarget};
+use tauri::{AppHandle, EventTarget, Manager};
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -72,6 +72,18 @@ pub struct AccountChanged {
 }
 
 impl AccountChanged {
+    /// Tells every window, after forgetting the quick chat's sessions (their
+    /// ids named the other store's).
+    pub fn announce(self, app: &AppHandle) {
+        if self.error.is_none() {
+            app.state::<crate::window_scope::QuickChatSessions>()
+                .clear();
+        }
+        if let Err(error) = tauri_specta::Event::emit(&self, app) {
+            tracing::warn!(%error, "could not announce the sign-in change");
+        }
+    }
+
     pub fn signed_in(account: HostedAccount) -> Self {
         Self {
             account: Some(account),

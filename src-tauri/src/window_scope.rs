@@ -33,6 +33,15 @@ impl QuickChatSessions {
             .insert(session_id);
     }
 
+    /// Forgets every session: the sign-in changed, and ids now name
+    /// another store's sessions (this computer's, or the account's).
+    pub fn clear(&self) {
+        self.owned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// Refuses `session_id` to the window labelled `window` unless that
     /// window may act on it.
     pub fn check(&self, window: &str, session_id: i64) -> Result<(), ApiError> {

@@ -11,7 +11,6 @@ use banter_core::{ApiError, ErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
-use tauri_specta::Event;
 
 /// The operator's server offered in the sign-in form, when set
 /// (`make demo-hosted` sets it; a packaged build may too).
@@ -86,7 +85,7 @@ pub async fn list_devices(core: State<'_, AppCore>) -> Result<Vec<Device>, ApiEr
 pub async fn sign_out(app: AppHandle, core: State<'_, AppCore>) -> Result<(), ApiError> {
     let client = signed_in_client(core.get()?).await?;
     client.sign_out().await?;
-    let _ = AccountChanged::signed_out().emit(&app);
+    AccountChanged::signed_out().announce(&app);
     Ok(())
 }
 

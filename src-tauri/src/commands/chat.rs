@@ -105,10 +105,7 @@ pub async fn stop_reply(
     scope.check(window.label(), session_id)?;
     let core = core.get()?;
     match hosted::signed_in(core).await? {
-        Some(client) => {
-            client.stop(&session_id.to_string()).await?;
-            Ok(true)
-        }
+        Some(client) => Ok(client.stop(&session_id.to_string()).await?),
         None => Ok(core.chat_engine().stop_reply(session_id)),
     }
 }

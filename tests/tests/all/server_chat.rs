@@ -542,3 +542,51 @@ async fn an_instance_shutting_down_refuses_new_replies_and_charges_nothing() {
         .await;
     assert_eq!(answered.last().unwrap().0, "outcome");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_that_cannot_be_prepared_after_paying_is_ended_and_refunded() {
+    let azure = mock(0).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, "o3-mini"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let alice = h.sign_in("alice", "laptop").await;
+    // The context's table is gone: reading the context fails after the
+    // send was paid and its reply opened.
+    sqlx::query("ALTER TABLE projects RENAME TO projects_elsewhere")
+        .execute(h.a.state.store.pool())
+        .await
+        .unwrap();
+    let body = json!({"content": "What now?", "includeContext": true});
+    let events = h
+        .send(&h.a.url, &alice.tokens.access_token, body)
+        .await
+        .all_events()
+        .await;
+    let names: Vec<_> = events
+        .iter()
+        .map(|(n, d)| (n.as_str(), d["type"].clone()))
+        .collect();
+    let (last, error) = events.last().cloned().expect("a final event");
+    assert_eq!(last, "error", "{names:?}");
+    assert!(
+        !error["message"].as_str().unwrap_or("").contains("projects"),
+        "no database detail reaches the client: {error}"
+    );
+    let failed = events
+        .iter()
+        .find(|(n, d)| n == "reply" && d["type"] == "reply_failed")
+        .expect("the reply is announced failed");
+    assert_eq!(failed.1["refunded"], true);
+    assert!(azure.requests().is_empty(), "nothing was asked");
+    let balance = h.b.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(balance.remaining, balance.total, "refunded");
+    let streaming: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM chat_messages WHERE status = 'streaming'")
+            .fetch_one(h.b.state.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(streaming, 0, "no reply is left streaming");
+}

@@ -34,9 +34,23 @@ export class ApiFailure extends Error {
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ApiError };
 
+/**
+ * Codes that mean the server signed this device out (elsewhere, or because
+ * its refresh token was copied): the core has already forgotten the sign-in,
+ * so every window must drop what it holds of the account (its ids name the
+ * server's sessions, not this computer's).
+ */
+const SIGNED_OUT_BY_SERVER: ReadonlySet<ErrorCode> = new Set(["device_revoked", "refresh_token_reused"]);
+const accountListeners = new Set<(change: AccountChanged) => void>();
+
 async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   const result = await call;
-  if (result.status === "error") throw new ApiFailure(result.error);
+  if (result.status === "error") {
+    if (SIGNED_OUT_BY_SERVER.has(result.error.code)) {
+      for (const listener of accountListeners) listener({ account: null, error: null });
+    }
+    throw new ApiFailure(result.error);
+  }
   return result.data;
 }
 
@@ -127,8 +141,15 @@ export function onPurchaseCheck(cb: (check: PurchaseCheck) => void): () => void 
   return () => void pending.then((stop) => stop());
 }
 
-/** The sign-in changed (signed in, signed out, or a browser sign-in failed). */
+/**
+ * The sign-in changed: signed in, signed out (here, or by the server), or a
+ * browser sign-in failed.
+ */
 export function onAccountChanged(cb: (change: AccountChanged) => void): () => void {
+  accountListeners.add(cb);
   const pending = events.accountChanged.listen((e) => cb(e.payload));
-  return () => void pending.then((stop) => stop());
+  return () => {
+    accountListeners.delete(cb);
+    void pending.then((stop) => stop());
+  };
 }

@@ -46,23 +46,26 @@ pub struct Config {
     /// The signing secret (`whsec_…`) of the Autumn webhook endpoint
     #[arg(long, env = "AUTUMN_WEBHOOK_SECRET", hide_env_values = true)]
     pub autumn_webhook_secret: Option<Secret>,
-    /// The name this instance writes on the replies it streams (so another
-    /// instance can tell a reply whose writer died); random if unset
     /// Seconds replies in flight may go on after SIGTERM before they are
-    /// stopped (see `state::DEFAULT_SHUTDOWN_GRACE`).
+    /// stopped (see `state::DEFAULT_SHUTDOWN_GRACE`)
     #[arg(long, env = "BANTER_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
-
+    /// A name for this instance in logs and on the replies it streams
+    /// (each process adds its own suffix); `server` if unset
     #[arg(long, env = "BANTER_INSTANCE_ID")]
     pub instance_id: Option<String>,
 }
 
 impl Config {
-    /// This instance's name: the configured one, else a new random one.
+    /// This process's name: the configured one (or `server`) and a random
+    /// suffix, new at every start. The suffix is what makes a restarted
+    /// process another writer: the replies its previous life left
+    /// `streaming` belong to a name whose heartbeat has stopped, so they
+    /// are recovered; and two replicas given one name never mistake each
+    /// other's replies for their own.
     pub fn instance_name(&self) -> String {
-        self.instance_id
-            .clone()
-            .unwrap_or_else(|| format!("server-{}", uuid::Uuid::new_v4()))
+        let base = self.instance_id.as_deref().unwrap_or("server");
+        format!("{base}-{}", uuid::Uuid::new_v4().simple())
     }
 }
 

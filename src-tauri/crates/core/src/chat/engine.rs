@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
-use crate::providers::{ActiveModel, ChatProvider};
+use crate::providers::{ActiveModel, ChatProvider, ChatRequest};
 use crate::tokens;
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub struct SendRequest {
 }
 
 /// What a send produced (the server sends it as a stream's last event).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendOutcome {
     /// The session as it is after the reply.
@@ -243,13 +243,31 @@ impl<S: ChatBackend> ChatEngine<S> {
             spend: paid.spend,
             balance: paid.balance,
         };
-        let context = if asked.include_context {
+        // Paid and opened: from here every failure must end the reply (a
+        // `streaming` row whose writer is alive is never recovered).
+        let prompt = match self.prompt_for(&turn, content, asked.include_context).await {
+            Ok(prompt) => prompt,
+            Err(error) => return Err(turn.fail_unasked(error).await),
+        };
+        turn.answer(provider, prompt, stop).await
+    }
+}
+
+impl<S: ChatBackend> ChatEngine<S> {
+    /// The request for `turn`: its history, `content`, and the user's
+    /// context when asked for.
+    async fn prompt_for(
+        &self,
+        turn: &Turn<'_, S>,
+        content: &str,
+        include_context: bool,
+    ) -> Result<ChatRequest> {
+        let context = if include_context {
             self.context.context_block(CONTEXT_TOKEN_BUDGET).await?
         } else {
             None
         };
-        let prompt = self
-            .store
+        self.store
             .build_request(
                 turn.session.id,
                 turn.user_message.id,
@@ -257,8 +275,7 @@ impl<S: ChatBackend> ChatEngine<S> {
                 context,
                 None,
             )
-            .await?;
-        turn.answer(provider, prompt, stop).await
+            .await
     }
 }
 

@@ -168,12 +168,12 @@ impl<S: ChatBackend> ChatStore<S> {
         })
     }
 
-    /// The `streaming` replies' owners in a session (the writers that hold it).
     /// Whether a reply is streaming in `session_id` (by any writer).
     pub async fn is_answering(&self, session_id: i64) -> Result<bool> {
         Ok(!self.stream_owners(session_id).await?.is_empty())
     }
 
+    /// The `streaming` replies' owners in a session (the writers that hold it).
     pub(crate) async fn stream_owners(&self, session_id: i64) -> Result<Vec<Option<String>>> {
         self.db.read().await?.stream_owners(session_id).await
     }

@@ -139,6 +139,25 @@ impl<S: ChatBackend> Turn<'_, S> {
         self.announce_failure(ended, code, message, error.into())
     }
 
+    /// The request could not be put together (the history or the context
+    /// could not be read): nothing was asked, so the reply is marked failed
+    /// and the send refunded, as for a provider's refusal.
+    pub(super) async fn fail_unasked(&self, error: Error) -> Error {
+        // The row and the event may reach another device: a fault of our own
+        // (a database error) is told by its code, its detail only logged.
+        let message = if error.is_user_error() {
+            error.to_string()
+        } else {
+            tracing::warn!(code = %error.code(), %error, "a paid reply could not be prepared; refunded");
+            "the request could not be prepared; nothing was charged".to_string()
+        };
+        let ended = self
+            .store
+            .fail_reply(self.reply.id, self.spend.id, &message, MessageStatus::Error)
+            .await;
+        self.announce_failure(ended, error.code(), message, error)
+    }
+
     /// The journal could not be written: the reply ends now as `error`,
     /// keeping the text already shown, and the send is refunded at once.
     async fn fail_unsaved(&self, shown: &str, error: JournalError) -> Error {

@@ -14,10 +14,10 @@
 use super::client::{Call, HostedClient};
 use super::error::HostedError;
 use super::http::{WireError, STREAM_IDLE_TIMEOUT};
-use crate::chat::{ChatMessage, ChatSession, MessageStatus, Role, SendOutcome, MAX_PAGE};
+use crate::chat::{MessageStatus, Role, SendOutcome, MAX_PAGE};
 use crate::events::DomainEvent;
 use crate::ids::RecordRef;
-use crate::ledger::{Balance, EntryKind, LedgerEntry};
+use crate::ledger::EntryKind;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -51,31 +51,6 @@ struct SendBody<'a> {
     idempotency_key: &'a str,
 }
 
-/// The `outcome` event's data.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireOutcome {
-    session: ChatSession,
-    user_message: ChatMessage,
-    reply: ChatMessage,
-    spend: LedgerEntry,
-    replayed: bool,
-    balance: Balance,
-}
-
-impl From<WireOutcome> for SendOutcome {
-    fn from(w: WireOutcome) -> Self {
-        SendOutcome {
-            session: w.session,
-            user_message: w.user_message,
-            reply: w.reply,
-            spend: w.spend,
-            replayed: w.replayed,
-            balance: w.balance,
-        }
-    }
-}
-
 impl HostedClient {
     /// Sends `request`; `on_event` hears the reply's events as they
     /// arrive. Refusals before the reply opens (validation, credits, a busy
@@ -88,7 +63,7 @@ impl HostedClient {
         let key = request
             .idempotency_key
             .clone()
-            .unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4()));
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let body = SendBody {
             session: request.session.as_ref().map(ToString::to_string),
             content: &request.content,
@@ -102,7 +77,10 @@ impl HostedClient {
                 body: Some(&body),
             })
             .await?;
-        let retry = format!("send again with --idempotency-key {key} and nothing is charged twice");
+        let retry = format!(
+            "the server may have taken it: look at the conversation first; sent again with \
+             idempotency key {key}, it is never charged twice"
+        );
         self.read_reply(response, &retry, on_event).await
     }
 
@@ -131,7 +109,7 @@ impl HostedClient {
                 body: Some(&body),
             })
             .await?;
-        let retry = "look at the session: a reply that did not start was not charged";
+        let retry = "the server may have taken it: look at the conversation before asking again";
         self.read_reply(response, retry, on_event).await
     }
 
@@ -166,8 +144,7 @@ impl HostedClient {
                     on_event(event);
                 }
                 "outcome" => {
-                    let outcome: WireOutcome = parse(&event.data, "the outcome")?;
-                    return Ok(outcome.into());
+                    return parse(&event.data, "the outcome");
                 }
                 "error" => {
                     // After the reply opened nothing is the request's fault:
@@ -190,20 +167,25 @@ impl HostedClient {
         }
     }
 
-    /// Stops the reply streaming in `session` (`CH-…`, or its row id).
-    pub async fn stop(&self, session: &str) -> Result<(), HostedError> {
+    /// Stops the reply streaming in `session` (`CH-…`, or its row id), on
+    /// whichever instance streams it; false when none was streaming.
+    pub async fn stop(&self, session: &str) -> Result<bool, HostedError> {
         #[derive(Serialize)]
         struct Stop<'a> {
             session: &'a str,
         }
-        let _: serde_json::Value = self
+        #[derive(Deserialize)]
+        struct Stopping {
+            streaming: bool,
+        }
+        let answer: Stopping = self
             .json(Call {
                 method: Method::POST,
                 url: self.transport().url("/v1/chat/stop", &[]),
                 body: Some(&Stop { session }),
             })
             .await?;
-        Ok(())
+        Ok(answer.streaming)
     }
 
     /// The outcome of a send whose stream broke after reply `message_id`
