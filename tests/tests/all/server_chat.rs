@@ -31,6 +31,20 @@ async fn mock(slow_ms: u64) -> MockServer {
     .expect("mock Azure")
 }
 
+/// Two instances answering with the mock's `deployment` (`slow_ms` a word
+/// when it is a slow one), a 5 s shutdown grace; the mock lives as long as
+/// the returned handle.
+async fn chatting(slow_ms: u64, deployment: &str) -> (MockServer, Hosted) {
+    let azure = mock(slow_ms).await;
+    let h = Hosted::chatting(
+        "2026-03-10T12:00:00Z",
+        model(&azure, deployment),
+        Duration::from_secs(5),
+    )
+    .await;
+    (azure, h)
+}
+
 fn model(mock: &MockServer, deployment: &str) -> Arc<dyn ChatProvider> {
     let config = mock_azure_config(&mock.base_url(), deployment, true);
     providers::build(&config, Some(Secret::new("test-key"))).expect("the mock model")
@@ -74,15 +88,8 @@ async fn display_id(h: &Hosted, token: &str, id: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_concurrent_sends_from_one_account_on_two_instances_never_overdraw() {
-    let azure = mock(0).await;
-    let h = Arc::new(
-        Hosted::chatting(
-            "2026-03-10T12:00:00Z",
-            model(&azure, "o3-mini"),
-            Duration::from_secs(5),
-        )
-        .await,
-    );
+    let (azure, h) = chatting(0, "o3-mini").await;
+    let h = Arc::new(h);
     let alice = h.sign_in("alice", "laptop").await;
     let token = alice.tokens.access_token.clone();
     let start = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
@@ -144,13 +151,7 @@ async fn forty_concurrent_sends_from_one_account_on_two_instances_never_overdraw
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_retried_send_is_the_first_one_and_charged_once() {
-    let azure = mock(0).await;
-    let h = Hosted::chatting(
-        "2026-03-10T12:00:00Z",
-        model(&azure, "o3-mini"),
-        Duration::from_secs(5),
-    )
-    .await;
+    let (azure, h) = chatting(0, "o3-mini").await;
     let alice = h.sign_in("alice", "laptop").await;
     let token = &alice.tokens.access_token;
     let body = json!({"content": "Hello there", "idempotencyKey": "retry-me"});
@@ -179,15 +180,8 @@ async fn a_retried_send_is_the_first_one_and_charged_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_session_answers_one_reply_at_a_time_across_instances() {
-    let azure = mock(30).await;
-    let h = Arc::new(
-        Hosted::chatting(
-            "2026-03-10T12:00:00Z",
-            model(&azure, "o3-slow"),
-            Duration::from_secs(5),
-        )
-        .await,
-    );
+    let (_azure, h) = chatting(30, "o3-slow").await;
+    let h = Arc::new(h);
     let alice = h.sign_in("alice", "laptop").await;
     let token = alice.tokens.access_token.clone();
     let (_, session) = h
@@ -473,13 +467,7 @@ async fn an_instance_killed_mid_reply_leaves_it_interrupted_charged_once_and_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hosted_turn_with_context_tells_the_model_about_the_accounts_own_projects() {
-    let azure = mock(0).await;
-    let h = Hosted::chatting(
-        "2026-03-10T12:00:00Z",
-        model(&azure, "o3-mini"),
-        Duration::from_secs(5),
-    )
-    .await;
+    let (azure, h) = chatting(0, "o3-mini").await;
     let alice = h.sign_in("alice", "laptop").await;
     let bob = h.sign_in("bob", "laptop").await;
     for (who, name) in [(&alice, "Alice's garden"), (&bob, "Bob's secret plan")] {
@@ -513,13 +501,7 @@ async fn a_hosted_turn_with_context_tells_the_model_about_the_accounts_own_proje
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_shutting_down_refuses_new_replies_and_charges_nothing() {
-    let azure = mock(0).await;
-    let h = Hosted::chatting(
-        "2026-03-10T12:00:00Z",
-        model(&azure, "o3-mini"),
-        Duration::from_secs(5),
-    )
-    .await;
+    let (_azure, h) = chatting(0, "o3-mini").await;
     let alice = h.sign_in("alice", "laptop").await;
     // What `serve` does as a shutdown begins.
     h.b.state.replies.close();
@@ -545,13 +527,7 @@ async fn an_instance_shutting_down_refuses_new_replies_and_charges_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reply_that_cannot_be_prepared_after_paying_is_ended_and_refunded() {
-    let azure = mock(0).await;
-    let h = Hosted::chatting(
-        "2026-03-10T12:00:00Z",
-        model(&azure, "o3-mini"),
-        Duration::from_secs(5),
-    )
-    .await;
+    let (azure, h) = chatting(0, "o3-mini").await;
     let alice = h.sign_in("alice", "laptop").await;
     // The context's table is gone: reading the context fails after the
     // send was paid and its reply opened.
