@@ -53,13 +53,13 @@ impl HostedAccounts {
             let Some(waiting) = pending.as_ref() else {
                 return Err(AccountError::StateMismatch.into());
             };
+            // Another attempt's answer leaves this one waiting.
             let grant = match waiting.attempt.finish(answer) {
                 Err(AccountError::StateMismatch) => return Err(AccountError::StateMismatch.into()),
                 other => other,
             };
-            let Some(AppSignIn { server, .. }) = pending.take() else {
-                return Err(AccountError::StateMismatch.into());
-            };
+            let server = waiting.server.clone();
+            *pending = None;
             (server, grant?)
         };
         complete(self, &server, &grant, device_name).await
