@@ -133,6 +133,11 @@ impl Cluster {
         self.port
     }
 
+    /// The server's log (what `log_statement` writes to, for instance).
+    pub fn log_file(&self) -> PathBuf {
+        self.dir.join("server.log")
+    }
+
     /// The URL of database `name` as the superuser.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{name}", self.port)

@@ -11,6 +11,10 @@
 //!
 //! The mock provider answers at once, so what is measured is the server.
 //! Run: `cargo bench -p banter-server --bench hosted`.
+//!
+//! With `BANTER_BENCH_STATEMENTS=1` it runs neither, and lists instead the
+//! statements one send runs on Postgres, as the server's log shows them
+//! (`log_statement = all` for the bench's database).
 
 use anyhow::{bail, Context as _};
 use banter_core::account::ClientCredentials;
@@ -25,6 +29,7 @@ use banter_server::state::AppState;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use sqlx::{Connection as _, Executor as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,6 +54,9 @@ fn main() -> anyhow::Result<()> {
         })
         .await?;
         let database = banter_mocks::postgres::shared()?.fresh_database()?;
+        if std::env::var_os("BANTER_BENCH_STATEMENTS").is_some() {
+            return statements(&database, &mock.base_url()).await;
+        }
         let a = instance(&database, "a", &mock.base_url()).await?;
         let b = instance(&database, "b", &mock.base_url()).await?;
         throughput(&a, &b).await?;
@@ -277,4 +285,72 @@ fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The statements of one send (a new session, as in the runs), from the
+/// Postgres log between two markers. A warm-up send of another account
+/// opens the pool's connections first, so what is listed is the steady
+/// state; every statement a connection runs is logged (`execute …` for
+/// prepared ones, `statement: …` for simple ones such as `BEGIN`).
+async fn statements(database: &str, mock_url: &str) -> anyhow::Result<()> {
+    const BEGINS: &str = "banter-bench: one send begins";
+    const ENDS: &str = "banter-bench: one send ended";
+    let mut admin = sqlx::PgConnection::connect(database).await?;
+    // Every connection opened from now on logs its statements.
+    admin
+        .execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET log_statement = ''all''', \
+             current_database()); END $$",
+        )
+        .await?;
+    admin.execute("SET log_statement = 'all'").await?;
+    let a = instance(database, "a", mock_url).await?;
+    let (_, warm) = account(&a.state, 0).await?;
+    let (_, token) = account(&a.state, 1).await?;
+    let http = reqwest::Client::new();
+    send(&http, &a.url, &warm, "Hello there").await?;
+    admin.execute(&*format!("SELECT '{BEGINS}'")).await?;
+    send(&http, &a.url, &token, "Hello there").await?;
+    admin.execute(&*format!("SELECT '{ENDS}'")).await?;
+    admin.close().await?;
+    let log = std::fs::read_to_string(banter_mocks::postgres::shared()?.log_file())?;
+    let listed = statements_between(&log, BEGINS, ENDS);
+    for (n, statement) in listed.iter().enumerate() {
+        println!("{:>3}. {statement}", n + 1);
+    }
+    println!("one send: {} statements", listed.len());
+    Ok(())
+}
+
+/// The statements logged between the markers `begins` and `ends`, each on
+/// one line (whitespace folded). A log entry starts with its timestamp;
+/// lines after it (a statement's further lines) belong to it.
+fn statements_between(log: &str, begins: &str, ends: &str) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    for line in log.lines() {
+        let starts_entry = line.len() > 4 && line.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+        match entries.last_mut() {
+            Some(entry) if !starts_entry => {
+                entry.push(' ');
+                entry.push_str(line.trim());
+            }
+            _ => entries.push(line.to_string()),
+        }
+    }
+    let mut inside = false;
+    let mut listed = Vec::new();
+    for entry in entries {
+        if entry.contains(begins) {
+            inside = true;
+        } else if entry.contains(ends) {
+            break;
+        } else if inside {
+            let statement = entry
+                .split_once("LOG:  statement: ")
+                .or_else(|| entry.split_once("LOG:  execute "))
+                .map(|(_, s)| s.split_whitespace().collect::<Vec<_>>().join(" "));
+            listed.extend(statement);
+        }
+    }
+    listed
 }
