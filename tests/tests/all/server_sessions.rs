@@ -4,12 +4,13 @@
 //! numbers from `CH-000001` — and is told `not_found` (not "forbidden": a
 //! session's existence is not revealed). Paid user messages from two
 //! instances at once never overdraw; a streaming reply's text, kept in
-//! Postgres, is seen from either instance.
+//! Postgres, is seen from either instance, and goes with the statement that
+//! ends the reply, however it ends.
 
 use banter_core::chat::rows::ChatRows;
-use banter_core::chat::{JournalAppend, Journals, MessageStatus, PgJournal};
+use banter_core::chat::{JournalAppend, Journals, MessageStatus, PgJournal, ReplyEnd};
 use banter_core::clock::Clock;
-use banter_core::ids::RecordRef;
+use banter_core::ids::{display_id, IdKind, RecordRef};
 use banter_core::ledger::LedgerError;
 use banter_core::Error;
 use banter_server::auth::Caller;
@@ -246,6 +247,37 @@ async fn forty_paid_messages_from_two_instances_leave_exactly_one_credit() {
 }
 
 #[tokio::test]
+async fn display_ids_are_written_as_on_the_desktop_past_six_digits() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let chat = chat_for(&h.a.state, &caller(&alice.user_id));
+    let first = chat.create_session(None).await.unwrap();
+    assert_eq!(first.display_id, display_id(IdKind::ChatSession, 1));
+    sqlx::query("UPDATE counters SET value = 999998 WHERE user_id = $1 AND name = 'CH'")
+        .bind(&alice.user_id)
+        .execute(h.a.state.store.pool())
+        .await
+        .unwrap();
+    let last_of_six = chat.create_session(None).await.unwrap();
+    let seventh = chat.create_session(Some("Seven digits")).await.unwrap();
+    assert_eq!(last_of_six.display_id, "CH-999999");
+    assert_eq!(seventh.display_id, "CH-1000000");
+    assert_eq!(
+        seventh.display_id,
+        display_id(IdKind::ChatSession, 1_000_000)
+    );
+    let typed = RecordRef::parse(IdKind::ChatSession, "ch-1000000").unwrap();
+    let found = chat_for(&h.b.state, &caller(&alice.user_id))
+        .get_session(&typed)
+        .await
+        .unwrap();
+    assert_eq!(
+        (found.id, found.title.as_deref()),
+        (seventh.id, Some("Seven digits"))
+    );
+}
+
+#[tokio::test]
 async fn a_streaming_replys_text_lives_in_postgres_for_every_instance() {
     let h = Hosted::start("2026-03-10T12:00:00Z").await;
     let alice = h.sign_in("alice", "laptop").await;
@@ -277,9 +309,64 @@ async fn a_streaming_replys_text_lives_in_postgres_for_every_instance() {
         (last.id, last.content.as_str()),
         (reply.id, "Once upon a time")
     );
-    journal.remove(reply.id).await;
+    // Finishing writes the text into the row and drops the chunks, in one
+    // statement that also reads the session and the buckets.
+    let end = ReplyEnd {
+        content: "Once upon a time",
+        status: MessageStatus::Complete,
+        tokens: 4,
+        usage: None,
+        error: None,
+    };
+    let finished = conn
+        .finish_reply(&alice.user_id, reply.id, &end, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (finished.reply.content.as_str(), finished.reply.status),
+        ("Once upon a time", MessageStatus::Complete)
+    );
+    assert_eq!(finished.session.id, session.id);
+    assert_eq!(finished.session.title.as_deref(), Some("Streaming"));
+    assert_eq!(finished.session.message_count, 2);
+    let balance = h.a.state.ledger.balance(&alice.user_id).await.unwrap();
+    assert_eq!(
+        finished.usage.free_remaining + finished.usage.purchased_remaining,
+        balance.remaining
+    );
     assert_eq!(
         journal.read_what_it_can(reply.id).await.as_deref(),
         Some("")
     );
+
+    // So do the two other ends of a streaming reply: refunded, and
+    // recovered as interrupted.
+    for end in ["refunded", "interrupted"] {
+        let reply = conn
+            .insert_reply(&alice.user_id, session.id, spend.id, "instance-a", now)
+            .await
+            .unwrap();
+        let mut writer = journal.create(reply.id).await.unwrap();
+        writer.append("Half a ").await.unwrap();
+        writer.append("story").await.unwrap();
+        assert_eq!(
+            journal.read_what_it_can(reply.id).await.as_deref(),
+            Some("Half a story")
+        );
+        if end == "refunded" {
+            conn.end_refunded_reply(reply.id, MessageStatus::Error, "failed", None, None, now)
+                .await
+                .unwrap();
+        } else {
+            conn.mark_interrupted(reply.id, "Half a story", 3, "stopped", now)
+                .await
+                .unwrap();
+        }
+        assert!(!conn.is_streaming(reply.id).await.unwrap(), "{end}");
+        assert_eq!(
+            journal.read_what_it_can(reply.id).await.as_deref(),
+            Some(""),
+            "{end}"
+        );
+    }
 }

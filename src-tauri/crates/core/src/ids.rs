@@ -22,20 +22,24 @@ impl IdKind {
         }
     }
 
-    /// True when `s` has this kind's shape: prefix, dash, six or more digits.
+    /// True when `s` has this kind's shape: prefix, dash, [`DISPLAY_DIGITS`]
+    /// or more digits.
     pub fn matches(self, s: &str) -> bool {
         s.strip_prefix(self.prefix())
             .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|n| n.len() >= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|n| n.len() >= DISPLAY_DIGITS && n.bytes().all(|b| b.is_ascii_digit()))
     }
 }
 
-/// Takes the next display id of `kind`.
+/// The fewest digits of a display id's number (zero-padded).
+pub const DISPLAY_DIGITS: usize = 6;
+
 /// How display id `value` of `kind` is written: `CH-000012`.
 pub fn display_id(kind: IdKind, value: i64) -> String {
-    format!("{}-{value:06}", kind.prefix())
+    format!("{}-{value:0width$}", kind.prefix(), width = DISPLAY_DIGITS)
 }
 
+/// Takes the next display id of `kind`.
 pub async fn next_display_id(conn: &mut SqliteConnection, kind: IdKind) -> Result<String> {
     let value: i64 = sqlx::query_scalar(
         "INSERT INTO counters (name, value) VALUES (?, 1)

@@ -149,7 +149,7 @@ impl<S: ChatBackend> ChatEngine<S> {
         key: &str,
         provider: Arc<dyn ChatProvider>,
     ) -> Result<SendOutcome> {
-        let (_claim, stop) = self.claims.claim(&self.store, &asked.session).await?;
+        let (_claim, stop) = self.claims.claim(&asked.session)?;
         // Counted before paying: the first count in a process loads the
         // tokenizer, far too slow to do while holding the write lock.
         let payment = Payment::Message {
@@ -186,7 +186,7 @@ impl<S: ChatBackend> ChatEngine<S> {
     ) -> Result<SendOutcome> {
         let provider = self.model.require()?;
         let session = self.store.get_session(session).await?;
-        let (_claim, stop) = self.claims.claim(&self.store, &session).await?;
+        let (_claim, stop) = self.claims.claim(&session)?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
         let content = user_message.content.clone();
         let payment = Payment::Regeneration { user_message };

@@ -60,7 +60,8 @@ pub trait Journals: Clone + std::fmt::Debug + Send + Sync + 'static {
     /// read, so a reader shows what the row has instead of failing.
     fn read_what_it_can(&self, message_id: i64) -> impl Future<Output = Option<String>> + Send;
 
-    /// Drops a reply's journal once its text is in the message row.
+    /// Drops a reply's journal once its text is in the message row (on
+    /// Postgres the statement that wrote the row already did).
     fn remove(&self, message_id: i64) -> impl Future<Output = ()> + Send;
 }
 

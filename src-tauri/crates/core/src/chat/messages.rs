@@ -29,16 +29,11 @@ impl<S: ChatBackend> ChatStore<S> {
     /// session up here first, so its retry replays the first exchange instead
     /// of opening another session and conflicting with the first.
     pub async fn session_paid_with(&self, idempotency_key: &str) -> Result<Option<ChatSession>> {
-        let session_id = self
-            .db
+        self.db
             .read()
             .await?
             .session_paid_with(&self.user_id, &EntryKind::Spend.key(idempotency_key))
-            .await?;
-        match session_id {
-            Some(id) => Ok(Some(self.get_session(&RecordRef::Id(id)).await?)),
-            None => Ok(None),
-        }
+            .await
     }
 
     /// A page of messages in chronological order: the newest `limit`, or the

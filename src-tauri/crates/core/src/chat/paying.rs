@@ -13,7 +13,7 @@ use super::rows::{ChatBackend, ChatRows};
 use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
-use crate::ledger::{Action, Balance, Fingerprint, LedgerEntry, Paid, SpendRequest};
+use crate::ledger::{Action, Balance, CheckStep, Fingerprint, LedgerEntry, Paid, SpendRequest};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
 
@@ -71,8 +71,9 @@ impl<S: ChatBackend> ChatStore<S> {
     /// Charges one chat message for `payment` in `session` and writes its
     /// rows in the same transaction: the user's message (for a new one) and,
     /// with `writer`, the reply opened as `streaming` under its owner id —
-    /// unless another live writer opened one in the session first (checked
-    /// under the session's lock: `session_busy`, nothing charged).
+    /// unless another live writer is answering in the session (checked
+    /// first, under the session's lock: `session_busy`, nothing charged or
+    /// replayed).
     /// Token counts are made by the caller: the first count in a process
     /// loads the tokenizer, far too slow to do while holding the write lock.
     pub(crate) async fn pay_for_turn(
@@ -112,10 +113,26 @@ impl<S: ChatBackend> ChatStore<S> {
             reference: Some(session.display_id.clone()),
             fingerprint,
         };
+        let check: CheckStep<S::Conn> = match writer.clone() {
+            Some(writer) => {
+                let session = session.clone();
+                Box::new(move |conn| {
+                    Box::pin(async move {
+                        let owners = conn.lock_stream_owners(session_id).await?;
+                        if another_live_writer(writer.as_ref(), &owners).await? {
+                            return Err(busy(&session));
+                        }
+                        Ok(())
+                    })
+                })
+            }
+            None => Box::new(|_| Box::pin(async { Ok(()) })),
+        };
         let paid = self
             .ledger
-            .pay(
+            .pay_checked(
                 request,
+                check,
                 Box::new(move |conn, spend| {
                     let session = session_now;
                     Box::pin(async move {
@@ -137,18 +154,18 @@ impl<S: ChatBackend> ChatStore<S> {
                             }
                             Asked::AnotherReply(earlier) => earlier,
                         };
+                        // The session's other writers were checked first.
                         let reply = match writer {
-                            Some(writer) => {
-                                let owners = conn.lock_stream_owners(session_id).await?;
-                                if another_live_writer(writer.as_ref(), &owners).await? {
-                                    return Err(busy(&session));
-                                }
-                                let owner = writer.owner();
-                                let reply = conn
-                                    .insert_reply(&user_id, session_id, spend.id, owner, now)
-                                    .await?;
-                                Some(reply)
-                            }
+                            Some(writer) => Some(
+                                conn.insert_reply(
+                                    &user_id,
+                                    session_id,
+                                    spend.id,
+                                    writer.owner(),
+                                    now,
+                                )
+                                .await?,
+                            ),
                             None => None,
                         };
                         Ok((session, user_message, reply))

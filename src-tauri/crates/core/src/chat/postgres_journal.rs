@@ -1,8 +1,9 @@
 //! Streaming reply text on the server: one row per batch in
 //! `chat_reply_chunks` (`migrations/postgres/`), so any instance can show a
 //! reply another instance is streaming, and can recover the text of one
-//! whose instance died. Finishing folds the text into the message and
-//! deletes the chunks (they also go with the message, by cascade).
+//! whose instance died. The statement that ends a reply folds the text
+//! into the message and deletes the chunks in one go (they also go with the
+//! message, by cascade).
 
 use super::journal::{JournalAppend, Journals};
 use crate::error::Result;
@@ -48,15 +49,10 @@ impl Journals for PgJournal {
         }
     }
 
-    async fn remove(&self, message_id: i64) {
-        if let Err(error) = sqlx::query("DELETE FROM chat_reply_chunks WHERE message_id = $1")
-            .bind(message_id)
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(message_id, %error, "could not delete a reply's chunks");
-        }
-    }
+    /// Nothing left to do: the statement that ended the reply dropped its
+    /// chunks (see `ChatRows::mark_interrupted`), one round trip fewer per
+    /// reply and never a reply ended with its chunks left behind.
+    async fn remove(&self, _message_id: i64) {}
 }
 
 /// Appends the batches of one reply, numbered in order.

@@ -5,11 +5,12 @@
 use super::messages::NewMessage;
 use super::postgres_journal::PgJournal;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, StrandedReply};
+use super::rows::{ChatBackend, ChatRows, FinishedReply, StrandedReply};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::postgres::PgStore;
 use crate::error::{Error, Result};
-use crate::ids::{display_id, IdKind, RecordRef};
+use crate::ids::{IdKind, RecordRef, DISPLAY_DIGITS};
+use crate::ledger::ops::Usage;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
@@ -18,8 +19,29 @@ const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
         m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at
    FROM chat_messages m";
 
+/// The statements that end a streaming reply begin with this, so its
+/// journal rows (`super::postgres_journal`) go in the same statement: `$1`
+/// is the reply's id.
+const DROP_CHUNKS: &str =
+    "WITH dropped_chunks AS (DELETE FROM chat_reply_chunks WHERE message_id = $1)";
+
 impl ChatBackend for PgStore {
     type Journal = PgJournal;
+}
+
+/// The row [`ChatRows::finish_reply`] returns: the reply, its session's
+/// other columns, and the buckets.
+#[derive(sqlx::FromRow)]
+struct FinishedRow {
+    #[sqlx(flatten)]
+    reply: ChatMessage,
+    display_id: String,
+    title: Option<String>,
+    session_created_at: DateTime<Utc>,
+    session_updated_at: DateTime<Utc>,
+    message_count: i64,
+    #[sqlx(flatten)]
+    usage: Usage,
 }
 
 impl ChatRows for PgConnection {
@@ -29,24 +51,26 @@ impl ChatRows for PgConnection {
         title: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ChatSession> {
-        let value: i64 = sqlx::query_scalar(
-            "INSERT INTO counters (user_id, name, value) VALUES ($1, $2, 1)
-             ON CONFLICT (user_id, name) DO UPDATE SET value = counters.value + 1
-             RETURNING value",
-        )
-        .bind(user_id)
-        .bind(IdKind::ChatSession.prefix())
-        .fetch_one(&mut *self)
-        .await?;
+        // One statement: the counter's next value and the session with it.
+        // The display id is written as `crate::ids::display_id` writes it
+        // (prefix, dash, the number zero-padded to DISPLAY_DIGITS).
         let sql = format!(
-            "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $4) RETURNING {SESSION_COLUMNS}"
+            "WITH counter AS (
+                 INSERT INTO counters (user_id, name, value) VALUES ($1, $2, 1)
+                 ON CONFLICT (user_id, name) DO UPDATE SET value = counters.value + 1
+                 RETURNING value)
+             INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+             SELECT $1, $2 || '-' || lpad(value::text, greatest($5, length(value::text)), '0'),
+                    $3, $4, $4
+               FROM counter
+             RETURNING {SESSION_COLUMNS}"
         );
         Ok(sqlx::query_as(&sql)
             .bind(user_id)
-            .bind(display_id(IdKind::ChatSession, value))
+            .bind(IdKind::ChatSession.prefix())
             .bind(title)
             .bind(now)
+            .bind(DISPLAY_DIGITS as i32)
             .fetch_one(self)
             .await?)
     }
@@ -150,10 +174,16 @@ impl ChatRows for PgConnection {
         Ok(())
     }
 
-    async fn session_paid_with(&mut self, user_id: &str, stored_key: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT m.session_id FROM credit_transactions t
+    async fn session_paid_with(
+        &mut self,
+        user_id: &str,
+        stored_key: &str,
+    ) -> Result<Option<ChatSession>> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count
+               FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
+               JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
               WHERE t.idempotency_key = $1 AND t.user_id = $2 AND t.action = 'chat_message'",
         )
         .bind(stored_key)
@@ -168,12 +198,18 @@ impl ChatRows for PgConnection {
         m: NewMessage<'_>,
         title: Option<&str>,
     ) -> Result<ChatMessage> {
+        // One statement: naming an untitled session rides along. (The
+        // insert's trigger then counts the message on the session row the
+        // naming wrote: triggers see their statement's changes.)
         let sql = format!(
-            "INSERT INTO chat_messages
+            "WITH named AS (
+                 UPDATE chat_sessions SET title = $10
+                  WHERE $10::text IS NOT NULL AND id = $1 AND title IS NULL)
+             INSERT INTO chat_messages
                 (session_id, user_id, role, content, status, credits_used, tokens, spend_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {MESSAGE_COLUMNS}"
         );
-        let message: ChatMessage = sqlx::query_as(&sql)
+        Ok(sqlx::query_as(&sql)
             .bind(m.session_id)
             .bind(user_id)
             .bind(m.role)
@@ -183,16 +219,9 @@ impl ChatRows for PgConnection {
             .bind(m.tokens)
             .bind(m.spend_id)
             .bind(m.at)
-            .fetch_one(&mut *self)
-            .await?;
-        if let Some(title) = title {
-            sqlx::query("UPDATE chat_sessions SET title = $1 WHERE id = $2 AND title IS NULL")
-                .bind(title)
-                .bind(m.session_id)
-                .execute(self)
-                .await?;
-        }
-        Ok(message)
+            .bind(title)
+            .fetch_one(self)
+            .await?)
     }
 
     async fn insert_reply(
@@ -279,27 +308,53 @@ impl ChatRows for PgConnection {
 
     async fn finish_reply(
         &mut self,
+        user_id: &str,
         id: i64,
         end: &ReplyEnd<'_>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE chat_messages
-                SET content = $1, status = $2, tokens = $3, prompt_tokens = $4, reasoning_tokens = $5,
-                    error = $6, stream_owner = NULL, updated_at = $7
-              WHERE id = $8",
-        )
-        .bind(end.content)
-        .bind(end.status)
-        .bind(end.tokens)
-        .bind(end.usage.map(|u| u.prompt_tokens))
-        .bind(end.usage.map(|u| u.reasoning_tokens))
-        .bind(end.error)
-        .bind(now)
-        .bind(id)
-        .execute(self)
-        .await?;
-        Ok(())
+    ) -> Result<FinishedReply> {
+        // One statement: the update, the journal rows dropped, and the
+        // session and buckets read (the update changes neither).
+        let sql = format!(
+            "{DROP_CHUNKS}, m AS (
+                 UPDATE chat_messages
+                    SET content = $2, status = $3, tokens = $4, prompt_tokens = $5,
+                        reasoning_tokens = $6, error = $7, stream_owner = NULL, updated_at = $8
+                  WHERE id = $1
+              RETURNING {MESSAGE_COLUMNS})
+             SELECT m.*, s.display_id, s.title, s.created_at AS session_created_at,
+                    s.updated_at AS session_updated_at, s.message_count,
+                    u.free_remaining, u.purchased_remaining, u.credits_total,
+                    u.last_credit_reset, u.pro_until
+               FROM m JOIN chat_sessions s ON s.id = m.session_id
+                      JOIN user_usage u ON u.user_id = $9"
+        );
+        let row: FinishedRow = sqlx::query_as(&sql)
+            .bind(id)
+            .bind(end.content)
+            .bind(end.status)
+            .bind(end.tokens)
+            .bind(end.usage.map(|u| u.prompt_tokens))
+            .bind(end.usage.map(|u| u.reasoning_tokens))
+            .bind(end.error)
+            .bind(now)
+            .bind(user_id)
+            .fetch_optional(self)
+            .await?
+            .ok_or_else(|| Error::not_found("message", id))?;
+        let session = ChatSession {
+            id: row.reply.session_id,
+            display_id: row.display_id,
+            title: row.title,
+            created_at: row.session_created_at,
+            updated_at: row.session_updated_at,
+            message_count: row.message_count,
+        };
+        Ok(FinishedReply {
+            reply: row.reply,
+            session,
+            usage: row.usage,
+        })
     }
 
     async fn end_refunded_reply(
@@ -311,20 +366,22 @@ impl ChatRows for PgConnection {
         tokens: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE chat_messages
-                SET status = $1, error = $2, content = COALESCE($3, content),
-                    tokens = COALESCE($4, tokens), stream_owner = NULL, updated_at = $5
-              WHERE id = $6",
-        )
-        .bind(status)
-        .bind(error)
-        .bind(content)
-        .bind(tokens)
-        .bind(now)
-        .bind(id)
-        .execute(self)
-        .await?;
+        let sql = format!(
+            "{DROP_CHUNKS}
+             UPDATE chat_messages
+                SET status = $2, error = $3, content = COALESCE($4, content),
+                    tokens = COALESCE($5, tokens), stream_owner = NULL, updated_at = $6
+              WHERE id = $1"
+        );
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(status)
+            .bind(error)
+            .bind(content)
+            .bind(tokens)
+            .bind(now)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
@@ -348,11 +405,17 @@ impl ChatRows for PgConnection {
     }
 
     async fn lock_stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
-        sqlx::query("SELECT 1 FROM chat_sessions WHERE id = $1 FOR UPDATE")
-            .bind(session_id)
-            .execute(&mut *self)
-            .await?;
-        self.stream_owners(session_id).await
+        // One statement (why that is safe: the trait's docs). A session
+        // that is gone has no owners, as before.
+        let owners: Option<Vec<Option<String>>> = sqlx::query_scalar(
+            "SELECT ARRAY(SELECT stream_owner FROM chat_messages
+                           WHERE session_id = s.id AND status = 'streaming')
+               FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
+        )
+        .bind(session_id)
+        .fetch_optional(self)
+        .await?;
+        Ok(owners.unwrap_or_default())
     }
 
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {
@@ -392,18 +455,20 @@ impl ChatRows for PgConnection {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE chat_messages SET content = $1, status = 'interrupted', tokens = $2,
-                    error = $3, stream_owner = NULL, updated_at = $4
-              WHERE id = $5",
-        )
-        .bind(text)
-        .bind(tokens)
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .execute(self)
-        .await?;
+        let sql = format!(
+            "{DROP_CHUNKS}
+             UPDATE chat_messages SET content = $2, status = 'interrupted', tokens = $3,
+                    error = $4, stream_owner = NULL, updated_at = $5
+              WHERE id = $1"
+        );
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(text)
+            .bind(tokens)
+            .bind(error)
+            .bind(now)
+            .execute(self)
+            .await?;
         Ok(())
     }
 }

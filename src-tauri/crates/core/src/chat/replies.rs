@@ -90,17 +90,16 @@ impl<S: ChatBackend> ChatStore<S> {
     /// Writes the final text and status at once, then drops the journal.
     /// Returns the reply, its session and the balance as they are now.
     pub(crate) async fn finish_reply(&self, message_id: i64, end: ReplyEnd<'_>) -> Result<Ended> {
-        let mut tx = self.db.begin_write().await?;
-        tx.finish_reply(message_id, &end, self.clock.now()).await?;
-        let reply = tx.fetch_message(message_id).await?;
-        let session = tx.fetch_session(reply.session_id).await?;
-        let balance = self.ledger.balance_in(&mut tx, &self.user_id).await?;
-        S::commit(tx).await?;
+        let mut write = self.db.begin_single_write().await?;
+        let finished = write
+            .finish_reply(&self.user_id, message_id, &end, self.clock.now())
+            .await?;
+        S::commit_single_write(write).await?;
         self.journal.remove(message_id).await;
         Ok(Ended {
-            reply,
-            session,
-            balance: Some(balance),
+            reply: finished.reply,
+            session: finished.session,
+            balance: Some(self.ledger.balance_of(&finished.usage)),
             refunded: false,
         })
     }

@@ -10,6 +10,7 @@ use super::replies::ReplyEnd;
 use super::{ChatMessage, ChatSession, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
+use crate::ledger::ops::Usage;
 use crate::ledger::rows::{LedgerRows, LedgerStore};
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -18,10 +19,20 @@ use std::future::Future;
 /// the text its row holds.
 pub type StrandedReply = (i64, Option<i64>, String);
 
+/// A reply as [`ChatRows::finish_reply`] left it, with its session and the
+/// user's buckets as they are then.
+#[derive(Debug)]
+pub struct FinishedReply {
+    pub reply: ChatMessage,
+    pub session: ChatSession,
+    pub usage: Usage,
+}
+
 /// The statements on sessions and messages. Methods that take a `user_id`
 /// only ever see that user's rows.
 pub trait ChatRows: LedgerRows {
-    /// A new session with the next display id of the user's sequence.
+    /// A new session with the next display id of the user's sequence. One
+    /// statement on Postgres (see `LedgerStore::begin_single_write`).
     fn create_session(
         &mut self,
         user_id: &str,
@@ -75,7 +86,7 @@ pub trait ChatRows: LedgerRows {
         &mut self,
         user_id: &str,
         stored_key: &str,
-    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+    ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
 
     /// Inserts a message; a user message also names an untitled session
     /// (`title` is what [`super::title_from_message`] makes of it).
@@ -125,15 +136,20 @@ pub trait ChatRows: LedgerRows {
     ) -> impl Future<Output = Result<Vec<(Role, String)>>> + Send;
 
     /// Writes a reply's final text, status and tokens; it no longer streams.
+    /// Returns it with its session and `user_id`'s buckets as they are now.
+    /// One statement on Postgres (see `LedgerStore::begin_single_write`),
+    /// which also drops the reply's journal rows (see [`Self::mark_interrupted`]).
     fn finish_reply(
         &mut self,
+        user_id: &str,
         id: i64,
         end: &ReplyEnd<'_>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<FinishedReply>> + Send;
 
     /// Ends a reply that is refunded: its status and error, and the text and
-    /// tokens when given (else what the row has).
+    /// tokens when given (else what the row has). On Postgres the reply's
+    /// journal rows go in the same statement (see [`Self::mark_interrupted`]).
     fn end_refunded_reply(
         &mut self,
         id: i64,
@@ -153,9 +169,16 @@ pub trait ChatRows: LedgerRows {
         session_id: i64,
     ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
 
-    /// [`Self::stream_owners`], inside a write transaction, with the session
-    /// locked until it ends: two writers opening a reply in one session take
-    /// turns, so the second sees the first's reply.
+    /// [`Self::stream_owners`], inside the paying transaction once the
+    /// user's buckets are locked (`LedgerRows::lock_usage`), with the session
+    /// locked until it ends. Every writer that opens a reply holds its user's
+    /// bucket lock until it commits, so two writers opening a reply in one
+    /// session take turns, and the second sees the first's reply. (That is
+    /// why Postgres may lock the session and read its owners in one
+    /// statement, whose snapshot is taken before any wait for the session's
+    /// lock: no reply can be opened in the session while the caller holds
+    /// the bucket lock, and what such a wait can be for — a rename, deleting
+    /// the session or one of its messages — opens none.)
     fn lock_stream_owners(
         &mut self,
         session_id: i64,
@@ -177,6 +200,12 @@ pub trait ChatRows: LedgerRows {
     fn is_streaming(&mut self, id: i64) -> impl Future<Output = Result<bool>> + Send;
 
     /// Marks a streaming reply `interrupted` with the text it got.
+    ///
+    /// The three statements that end a streaming reply (this one,
+    /// [`Self::finish_reply`] and [`Self::end_refunded_reply`]) drop its
+    /// journal rows on Postgres, in the same statement: a reply never ends
+    /// with its streamed text left behind, and the text is never dropped
+    /// before the row holding it is written.
     fn mark_interrupted(
         &mut self,
         id: i64,

@@ -13,11 +13,11 @@ impl<S: ChatBackend> ChatStore<S> {
         let title = title
             .map(|t| required_text("title", t, MAX_TITLE_CHARS))
             .transpose()?;
-        let mut tx = self.db.begin_write().await?;
-        let session = tx
+        let mut write = self.db.begin_single_write().await?;
+        let session = write
             .create_session(&self.user_id, title.as_deref(), self.clock.now())
             .await?;
-        S::commit(tx).await?;
+        S::commit_single_write(write).await?;
         Ok(session)
     }
 

@@ -3,11 +3,12 @@
 use super::journal::ReplyJournal;
 use super::messages::NewMessage;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, StrandedReply};
+use super::rows::{ChatBackend, ChatRows, FinishedReply, StrandedReply};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{next_display_id, IdKind, RecordRef};
+use crate::ledger::rows::LedgerRows;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
@@ -148,10 +149,16 @@ impl ChatRows for SqliteConnection {
         Ok(())
     }
 
-    async fn session_paid_with(&mut self, user_id: &str, stored_key: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT m.session_id FROM credit_transactions t
+    async fn session_paid_with(
+        &mut self,
+        user_id: &str,
+        stored_key: &str,
+    ) -> Result<Option<ChatSession>> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count
+               FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
+               JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
               WHERE t.idempotency_key = ? AND t.user_id = ? AND t.action = 'chat_message'",
         )
         .bind(stored_key)
@@ -279,10 +286,11 @@ impl ChatRows for SqliteConnection {
 
     async fn finish_reply(
         &mut self,
+        user_id: &str,
         id: i64,
         end: &ReplyEnd<'_>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<FinishedReply> {
         sqlx::query(
             "UPDATE chat_messages
                 SET content = ?, status = ?, tokens = ?, prompt_tokens = ?, reasoning_tokens = ?,
@@ -297,9 +305,17 @@ impl ChatRows for SqliteConnection {
         .bind(end.error)
         .bind(now)
         .bind(id)
-        .execute(self)
+        .execute(&mut *self)
         .await?;
-        Ok(())
+        // Under the write lock nothing changes between these statements.
+        let reply = self.fetch_message(id).await?;
+        let session = self.fetch_session(reply.session_id).await?;
+        let usage = self.load_usage(user_id).await?;
+        Ok(FinishedReply {
+            reply,
+            session,
+            usage,
+        })
     }
 
     async fn end_refunded_reply(

@@ -20,7 +20,7 @@ pub use costs::{
     LOW_BALANCE_THRESHOLD,
 };
 pub use fingerprint::Fingerprint;
-pub use paid::{Paid, Refunds, RowStep};
+pub use paid::{CheckStep, Paid, Refunds, RowStep};
 pub use period::{next_reset, reset_due, Period};
 
 use crate::clock::SharedClock;
@@ -251,11 +251,11 @@ impl<S: LedgerStore> Ledger<S> {
         Ok(Balance::from_usage(&usage, now))
     }
 
-    /// The balance as the caller's transaction sees it. No reset is applied
-    /// here; reads outside a write use [`Self::balance`], which applies one.
-    pub(crate) async fn balance_in(&self, conn: &mut S::Conn, user_id: &str) -> Result<Balance> {
-        let usage = conn.load_usage(user_id).await?;
-        Ok(Balance::from_usage(&usage, self.clock.now()))
+    /// The balance of buckets a caller's write read (with the rows it
+    /// changed). No reset is applied here; reads outside a write use
+    /// [`Self::balance`], which applies one.
+    pub(crate) fn balance_of(&self, usage: &Usage) -> Balance {
+        Balance::from_usage(usage, self.clock.now())
     }
 
     /// Pays for `req.action` alone.

@@ -36,6 +36,11 @@ pub struct Paid<T> {
 pub type RowStep<T, C = <Db as LedgerStore>::Conn> =
     Box<dyn for<'c> FnOnce(&'c mut C, &'c LedgerEntry) -> TxFuture<'c, T> + Send>;
 
+/// The `check` step of [`Ledger::pay_checked`]: it gets the transaction
+/// before anything is charged or replayed, and refuses by failing.
+pub type CheckStep<C = <Db as LedgerStore>::Conn> =
+    Box<dyn for<'c> FnOnce(&'c mut C) -> TxFuture<'c, ()> + Send>;
+
 impl<S: LedgerStore> Ledger<S> {
     /// Pays for `req.action` and runs `first_row` — the action's own first
     /// write, handed the spend's ledger row — in the same transaction: if it
@@ -49,10 +54,28 @@ impl<S: LedgerStore> Ledger<S> {
         first_row: RowStep<T, S::Conn>,
         earlier: RowStep<T, S::Conn>,
     ) -> Result<Paid<T>> {
+        let no_check: CheckStep<S::Conn> = Box::new(|_| Box::pin(async { Ok(()) }));
+        self.pay_checked(req, no_check, first_row, earlier).await
+    }
+
+    /// [`Self::pay`], running `check` first in the same transaction, once
+    /// the account's buckets are locked and before anything is charged or
+    /// replayed: a check that fails refuses the payment with its error and
+    /// nothing is written. What it reads holds until the commit, as for the
+    /// rest of the transaction (the buckets' lock serialises the account's
+    /// payments on every instance).
+    pub async fn pay_checked<T>(
+        &self,
+        req: SpendRequest,
+        check: CheckStep<S::Conn>,
+        first_row: RowStep<T, S::Conn>,
+        earlier: RowStep<T, S::Conn>,
+    ) -> Result<Paid<T>> {
         let now = self.clock.now();
         let key = EntryKind::Spend.key(&req.idempotency_key);
         let mut tx = self.store.begin_write().await?;
         let loaded = tx.load_for_change(&req.user_id, &key).await?;
+        check(&mut tx).await?;
         let (usage, reset) =
             ops::apply_reset_if_due(&mut *tx, &req.user_id, loaded.usage, now).await?;
         if let Some(id) = loaded.used_by {

@@ -202,6 +202,7 @@ impl LedgerStore for PgStore {
     type Tx = Transaction<'static, Postgres>;
     type Read = PoolConnection<Postgres>;
     type Snapshot = Transaction<'static, Postgres>;
+    type SingleWrite = PoolConnection<Postgres>;
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
         Ok(self.pool().begin().await?)
@@ -209,6 +210,16 @@ impl LedgerStore for PgStore {
 
     async fn commit(tx: Transaction<'static, Postgres>) -> Result<()> {
         Ok(tx.commit().await?)
+    }
+
+    /// A pooled connection in autocommit: its one statement commits (or
+    /// rolls back) by itself.
+    async fn begin_single_write(&self) -> Result<PoolConnection<Postgres>> {
+        Ok(self.pool().acquire().await?)
+    }
+
+    async fn commit_single_write(_conn: PoolConnection<Postgres>) -> Result<()> {
+        Ok(())
     }
 
     async fn read(&self) -> Result<PoolConnection<Postgres>> {

@@ -101,9 +101,22 @@ pub trait LedgerStore: Clone + Send + Sync + 'static {
     type Read: DerefMut<Target = Self::Conn> + Send;
     /// A read-only transaction: several reads that see one moment.
     type Snapshot: DerefMut<Target = Self::Conn> + Send;
+    /// A write that is one statement on Postgres (see
+    /// [`Self::begin_single_write`]).
+    type SingleWrite: DerefMut<Target = Self::Conn> + Send;
 
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
     fn commit(tx: Self::Tx) -> impl Future<Output = Result<()>> + Send;
+
+    /// Opens a write made of one row method whose Postgres statement is a
+    /// single statement (its docs say so), atomic by itself: Postgres runs
+    /// it without a transaction around it, sparing the `BEGIN` and `COMMIT`
+    /// round trips; SQLite takes its one write lock as for any write
+    /// ([`Self::begin_write`]), where the method may run several statements.
+    fn begin_single_write(&self) -> impl Future<Output = Result<Self::SingleWrite>> + Send;
+    /// Ends a [`Self::begin_single_write`] write (SQLite commits; Postgres
+    /// has already).
+    fn commit_single_write(write: Self::SingleWrite) -> impl Future<Output = Result<()>> + Send;
     fn read(&self) -> impl Future<Output = Result<Self::Read>> + Send;
     fn snapshot(&self) -> impl Future<Output = Result<Self::Snapshot>> + Send;
 }

@@ -185,12 +185,22 @@ impl LedgerStore for Db {
     type Tx = WriteTx;
     type Read = PoolConnection<Sqlite>;
     type Snapshot = Transaction<'static, Sqlite>;
+    type SingleWrite = WriteTx;
 
     async fn begin_write(&self) -> Result<WriteTx> {
         Db::begin_write(self).await
     }
 
     async fn commit(tx: WriteTx) -> Result<()> {
+        tx.commit().await
+    }
+
+    /// Every write takes the one writer's lock, one statement or several.
+    async fn begin_single_write(&self) -> Result<WriteTx> {
+        Db::begin_write(self).await
+    }
+
+    async fn commit_single_write(tx: WriteTx) -> Result<()> {
         tx.commit().await
     }
 
