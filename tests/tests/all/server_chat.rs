@@ -525,6 +525,81 @@ async fn an_instance_shutting_down_refuses_new_replies_and_charges_nothing() {
     assert_eq!(answered.last().unwrap().0, "outcome");
 }
 
+/// The texts of the prompt the mock was sent last, with their roles.
+fn last_prompt(azure: &MockServer) -> Vec<(String, String)> {
+    let request = azure
+        .requests()
+        .last()
+        .cloned()
+        .expect("the model was asked");
+    request.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            let text = |key: &str| m[key].as_str().unwrap_or_default().to_string();
+            (text("role"), text("content"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hosted_send_goes_with_exactly_the_last_ten_before_it_and_a_regeneration_too() {
+    let (azure, h) = chatting(0, "o3-mini").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let token = &alice.tokens.access_token;
+    let first = h
+        .send(&h.a.url, token, json!({"content": "message 1"}))
+        .await
+        .all_events()
+        .await;
+    let outcome = &first.last().expect("an outcome").1;
+    let session = outcome["session"]["displayId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A new session's first message goes alone.
+    let alone = last_prompt(&azure);
+    assert_eq!(alone.len(), 2, "developer + new: {alone:?}");
+    assert_eq!(alone[1], ("user".into(), "message 1".into()));
+    for i in 2..=7 {
+        let base = if i % 2 == 0 { &h.b.url } else { &h.a.url };
+        let body = json!({"session": session, "content": format!("message {i}")});
+        let events = h.send(base, token, body).await.all_events().await;
+        assert_eq!(events.last().unwrap().0, "outcome");
+    }
+    // Twelve messages before the 7th (6 sent, 6 replies): it goes with the
+    // ten before it, oldest first, so the first exchange is left out.
+    let prompt = last_prompt(&azure);
+    assert_eq!(prompt.len(), 1 + 10 + 1, "developer + 10 + new: {prompt:?}");
+    assert_eq!(prompt[0].0, "developer");
+    assert_eq!(prompt[1], ("user".into(), "message 2".into()));
+    assert_eq!(
+        prompt[2],
+        ("assistant".into(), "Mock reply to: message 2".into())
+    );
+    assert_eq!(
+        prompt[10],
+        ("assistant".into(), "Mock reply to: message 6".into())
+    );
+    assert_eq!(prompt[11], ("user".into(), "message 7".into()));
+
+    // Regenerating answers the 7th again with the same ten before it (its
+    // own earlier reply is not among them).
+    let again = h
+        .stream(
+            &h.b.url,
+            "/v1/chat/regenerate",
+            token,
+            json!({"session": session}),
+        )
+        .await
+        .all_events()
+        .await;
+    assert_eq!(again.last().unwrap().0, "outcome", "{again:?}");
+    assert_eq!(last_prompt(&azure), prompt);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reply_that_cannot_be_prepared_after_paying_is_ended_and_refunded() {
     let (azure, h) = chatting(0, "o3-mini").await;

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 /// Concurrent clients (one account each) in the throughput run.
 const CLIENTS: usize = 32;
-/// Postgres connections per instance.
+/// Postgres connections per instance (`BANTER_BENCH_POOL` overrides it).
 const POOL: u32 = 16;
 /// Sends in turn for the latency run (each side).
 const LATENCY_SENDS: usize = 300;
@@ -72,7 +72,11 @@ struct Instance {
 }
 
 async fn instance(database: &str, name: &str, mock_url: &str) -> anyhow::Result<Instance> {
-    let store = PgStore::connect_lazy(database, POOL)?;
+    let pool = match std::env::var("BANTER_BENCH_POOL") {
+        Ok(n) => n.parse().context("BANTER_BENCH_POOL is a number")?,
+        Err(_) => POOL,
+    };
+    let store = PgStore::connect_lazy(database, pool)?;
     store.migrate().await?;
     let clock: SharedClock = Arc::new(SystemClock);
     // Nobody signs in through a provider here (accounts are made directly).

@@ -10,6 +10,7 @@
 use super::claims::Claims;
 use super::listener::{Announcer, ReplyListener};
 use super::paying::{PaidTurn, Payment};
+use super::prompt::build_request;
 use super::rows::ChatBackend;
 use super::turn::Turn;
 use super::{ChatMessage, ChatSession, ChatStore};
@@ -19,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
-use crate::providers::{ActiveModel, ChatProvider, ChatRequest};
+use crate::providers::{ActiveModel, ChatProvider};
 use crate::tokens;
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
@@ -245,37 +246,23 @@ impl<S: ChatBackend> ChatEngine<S> {
         };
         // Paid and opened: from here every failure must end the reply (a
         // `streaming` row whose writer is alive is never recovered).
-        let prompt = match self.prompt_for(&turn, content, asked.include_context).await {
-            Ok(prompt) => prompt,
+        let context = match self.context_for(asked.include_context).await {
+            Ok(context) => context,
             Err(error) => return Err(turn.fail_unasked(error).await),
         };
+        let prompt = build_request(paid.history, content, context, None);
         turn.answer(provider, prompt, stop).await
     }
 }
 
 impl<S: ChatBackend> ChatEngine<S> {
-    /// The request for `turn`: its history, `content`, and the user's
-    /// context when asked for.
-    async fn prompt_for(
-        &self,
-        turn: &Turn<'_, S>,
-        content: &str,
-        include_context: bool,
-    ) -> Result<ChatRequest> {
-        let context = if include_context {
-            self.context.context_block(CONTEXT_TOKEN_BUDGET).await?
+    /// The user's context for the prompt, when asked for.
+    async fn context_for(&self, include_context: bool) -> Result<Option<String>> {
+        if include_context {
+            self.context.context_block(CONTEXT_TOKEN_BUDGET).await
         } else {
-            None
-        };
-        self.store
-            .build_request(
-                turn.session.id,
-                turn.user_message.id,
-                content,
-                context,
-                None,
-            )
-            .await
+            Ok(None)
+        }
     }
 }
 

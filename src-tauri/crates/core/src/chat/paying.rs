@@ -9,6 +9,7 @@
 
 use super::claims::{another_live_writer, busy, Liveness};
 use super::messages::NewMessage;
+use super::prompt::HISTORY_MESSAGES;
 use super::rows::{ChatBackend, ChatRows};
 use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::{Error, Result};
@@ -42,6 +43,11 @@ pub(crate) struct PaidTurn {
     pub spend: LedgerEntry,
     pub replayed: bool,
     pub balance: Balance,
+    /// The conversation before the user message, newest first, as the
+    /// model is shown it (`ChatRows::prompt_history`), read in the paying
+    /// transaction before the reply was opened; empty when no reply was
+    /// opened, and on a replay.
+    pub history: Vec<(Role, String)>,
 }
 
 impl<S: ChatBackend> ChatStore<S> {
@@ -113,30 +119,38 @@ impl<S: ChatBackend> ChatStore<S> {
             reference: Some(session.display_id.clone()),
             fingerprint,
         };
-        let check: CheckStep<S::Conn> = match writer.clone() {
+        // The history of a message not written yet is all before it.
+        let history_before = match &asked {
+            Asked::NewMessage { .. } => i64::MAX,
+            Asked::AnotherReply(user_message) => user_message.id,
+        };
+        let check: CheckStep<Vec<(Role, String)>, S::Conn> = match writer.clone() {
             Some(writer) => {
                 let session = session.clone();
                 Box::new(move |conn| {
                     Box::pin(async move {
-                        let owners = conn.lock_stream_owners(session_id).await?;
-                        if another_live_writer(writer.as_ref(), &owners).await? {
+                        let found = conn
+                            .lock_for_reply(session_id, history_before, HISTORY_MESSAGES)
+                            .await?;
+                        if another_live_writer(writer.as_ref(), &found.owners).await? {
                             return Err(busy(&session));
                         }
-                        Ok(())
+                        Ok(found.history)
                     })
                 })
             }
-            None => Box::new(|_| Box::pin(async { Ok(()) })),
+            None => Box::new(|_| Box::pin(async { Ok(Vec::new()) })),
         };
         let paid = self
             .ledger
             .pay_checked(
                 request,
                 check,
-                Box::new(move |conn, spend| {
+                Box::new(move |conn, spend, history| {
                     let session = session_now;
                     Box::pin(async move {
-                        let user_message = match asked {
+                        // The session's other writers were checked first.
+                        let (user_message, reply) = match asked {
                             Asked::NewMessage { content, tokens } => {
                                 let message = NewMessage {
                                     session_id,
@@ -149,34 +163,56 @@ impl<S: ChatBackend> ChatStore<S> {
                                     at: now,
                                 };
                                 let title = title_from_message(&content);
-                                conn.insert_message(&user_id, message, Some(title.as_str()))
-                                    .await?
+                                match writer {
+                                    Some(writer) => {
+                                        let (message, reply) = conn
+                                            .insert_exchange(
+                                                &user_id,
+                                                message,
+                                                Some(title.as_str()),
+                                                writer.owner(),
+                                            )
+                                            .await?;
+                                        (message, Some(reply))
+                                    }
+                                    None => {
+                                        let message = conn
+                                            .insert_message(&user_id, message, Some(title.as_str()))
+                                            .await?;
+                                        (message, None)
+                                    }
+                                }
                             }
-                            Asked::AnotherReply(earlier) => earlier,
+                            Asked::AnotherReply(earlier) => match writer {
+                                Some(writer) => {
+                                    let reply = conn
+                                        .insert_reply(
+                                            &user_id,
+                                            session_id,
+                                            spend.id,
+                                            writer.owner(),
+                                            now,
+                                        )
+                                        .await?;
+                                    (earlier, Some(reply))
+                                }
+                                None => (earlier, None),
+                            },
                         };
-                        // The session's other writers were checked first.
-                        let reply = match writer {
-                            Some(writer) => Some(
-                                conn.insert_reply(
-                                    &user_id,
-                                    session_id,
-                                    spend.id,
-                                    writer.owner(),
-                                    now,
-                                )
-                                .await?,
-                            ),
-                            None => None,
-                        };
-                        Ok((session, user_message, reply))
+                        Ok((session, user_message, reply, history))
                     })
                 }),
-                Box::new(|conn, spend| Box::pin(exchange_paid_by(conn, spend.id))),
+                Box::new(|conn, spend| {
+                    Box::pin(async move {
+                        let (session, user, reply) = exchange_paid_by(conn, spend.id).await?;
+                        Ok((session, user, reply, Vec::new()))
+                    })
+                }),
             )
             .await?;
         let Paid {
             entry,
-            value: (session, user_message, reply),
+            value: (session, user_message, reply, history),
             replayed,
             balance,
         } = paid;
@@ -187,6 +223,7 @@ impl<S: ChatBackend> ChatStore<S> {
             spend: entry,
             replayed,
             balance,
+            history,
         })
     }
 }

@@ -5,7 +5,7 @@
 use super::messages::NewMessage;
 use super::postgres_journal::PgJournal;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, FinishedReply, StrandedReply};
+use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, StrandedReply};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::postgres::PgStore;
 use crate::error::{Error, Result};
@@ -224,6 +224,48 @@ impl ChatRows for PgConnection {
             .await?)
     }
 
+    async fn insert_exchange(
+        &mut self,
+        user_id: &str,
+        m: NewMessage<'_>,
+        title: Option<&str>,
+        owner: &str,
+    ) -> Result<(ChatMessage, ChatMessage)> {
+        // One statement: the naming (as in `insert_message`), the message and
+        // its reply (rows are numbered in the order given).
+        let sql = format!(
+            "WITH named AS (
+                 UPDATE chat_sessions SET title = $10
+                  WHERE $10::text IS NOT NULL AND id = $1 AND title IS NULL)
+             INSERT INTO chat_messages
+                (session_id, user_id, role, content, status, credits_used, tokens, spend_id,
+                 stream_owner, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9),
+                    ($1, $2, $11, '', 'streaming', 0, NULL, $8, $12, $9, $9)
+             RETURNING {MESSAGE_COLUMNS}"
+        );
+        let rows: Vec<ChatMessage> = sqlx::query_as(&sql)
+            .bind(m.session_id)
+            .bind(user_id)
+            .bind(m.role)
+            .bind(m.content)
+            .bind(m.status)
+            .bind(m.credits_used)
+            .bind(m.tokens)
+            .bind(m.spend_id)
+            .bind(m.at)
+            .bind(title)
+            .bind(Role::Assistant)
+            .bind(owner)
+            .fetch_all(self)
+            .await?;
+        let mut rows = rows.into_iter();
+        match (rows.next(), rows.next()) {
+            (Some(a), Some(b)) => Ok(if a.id < b.id { (a, b) } else { (b, a) }),
+            _ => Err(Error::not_found("the reply just written", m.session_id)),
+        }
+    }
+
     async fn insert_reply(
         &mut self,
         user_id: &str,
@@ -285,25 +327,6 @@ impl ChatRows for PgConnection {
             .execute(self)
             .await?;
         Ok(())
-    }
-
-    async fn prompt_history(
-        &mut self,
-        session_id: i64,
-        before_id: i64,
-        limit: i64,
-    ) -> Result<Vec<(Role, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT role, content FROM chat_messages
-              WHERE session_id = $1 AND id < $2 AND role IN ('user', 'assistant') AND content != ''
-                AND status IN ('complete', 'stopped', 'interrupted')
-              ORDER BY id DESC LIMIT $3",
-        )
-        .bind(session_id)
-        .bind(before_id)
-        .bind(limit)
-        .fetch_all(self)
-        .await?)
     }
 
     async fn finish_reply(
@@ -404,18 +427,42 @@ impl ChatRows for PgConnection {
         .await?)
     }
 
-    async fn lock_stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
-        // One statement (why that is safe: the trait's docs). A session
-        // that is gone has no owners, as before.
-        let owners: Option<Vec<Option<String>>> = sqlx::query_scalar(
-            "SELECT ARRAY(SELECT stream_owner FROM chat_messages
-                           WHERE session_id = s.id AND status = 'streaming')
+    async fn lock_for_reply(
+        &mut self,
+        session_id: i64,
+        history_before: i64,
+        history_limit: i64,
+    ) -> Result<ForReply> {
+        // One statement (why that is safe: the trait's docs). The history
+        // comes as two arrays in step, newest first: whether each message
+        // is the user's (the others are the assistant's), and its text. A
+        // session that is gone has neither owners nor history.
+        let row: Option<(Vec<Option<String>>, Vec<bool>, Vec<String>)> = sqlx::query_as(
+            "WITH history AS (
+                 SELECT id, role, content FROM chat_messages
+                  WHERE session_id = $1 AND id < $2 AND role IN ('user', 'assistant')
+                    AND content != '' AND status IN ('complete', 'stopped', 'interrupted')
+                  ORDER BY id DESC LIMIT $3)
+             SELECT ARRAY(SELECT stream_owner FROM chat_messages
+                           WHERE session_id = s.id AND status = 'streaming'),
+                    ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC),
+                    ARRAY(SELECT content FROM history ORDER BY id DESC)
                FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
         )
         .bind(session_id)
+        .bind(history_before)
+        .bind(history_limit)
         .fetch_optional(self)
         .await?;
-        Ok(owners.unwrap_or_default())
+        let Some((owners, by_user, texts)) = row else {
+            return Ok(ForReply::default());
+        };
+        let history = by_user
+            .into_iter()
+            .zip(texts)
+            .map(|(user, text)| (if user { Role::User } else { Role::Assistant }, text))
+            .collect();
+        Ok(ForReply { owners, history })
     }
 
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {

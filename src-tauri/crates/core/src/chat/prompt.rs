@@ -2,9 +2,7 @@
 //! user's projects and tasks when context is on), the last messages of the
 //! conversation, and the new message.
 
-use super::rows::{ChatBackend, ChatRows};
-use super::{ChatStore, Role};
-use crate::error::Result;
+use super::Role;
 use crate::providers::{ChatRequest, PromptMessage, PromptRole};
 
 /// How many earlier messages go with each new one.
@@ -16,50 +14,40 @@ pub const DEVELOPER_PROMPT: &str =
     "Formatting re-enabled. You are Banter, a helpful assistant in a \
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
 
-impl<S: ChatBackend> ChatStore<S> {
-    /// Builds the request for a reply to message `new_message_id`, whose
-    /// text the caller has (`new_message`).
-    pub(crate) async fn build_request(
-        &self,
-        session_id: i64,
-        new_message_id: i64,
-        new_message: &str,
-        context: Option<String>,
-        max_completion_tokens: Option<u32>,
-    ) -> Result<ChatRequest> {
-        // Earlier user and assistant messages that carry text; failed and
-        // withdrawn (filtered) replies are not part of the conversation.
-        let mut history = self
-            .db
-            .read()
-            .await?
-            .prompt_history(session_id, new_message_id, HISTORY_MESSAGES)
-            .await?;
-        history.reverse();
-        let developer = match context {
-            Some(block) => format!("{DEVELOPER_PROMPT}\n\n{block}"),
-            None => DEVELOPER_PROMPT.to_string(),
-        };
-        let mut messages = vec![PromptMessage {
-            role: PromptRole::Developer,
-            content: developer,
-        }];
-        messages.extend(history.into_iter().map(|(role, content)| PromptMessage {
-            role: if role == Role::User {
-                PromptRole::User
-            } else {
-                PromptRole::Assistant
-            },
-            content,
-        }));
-        messages.push(PromptMessage {
-            role: PromptRole::User,
-            content: new_message.to_string(),
-        });
-        Ok(ChatRequest {
-            messages,
-            max_completion_tokens,
-            response_format: None,
-        })
+/// Builds the request for a reply to `new_message`, after `history` (the
+/// conversation before it, newest first, as `ChatRows::prompt_history`
+/// reads it: user and assistant messages with text; failed and withdrawn
+/// (filtered) replies are not part of the conversation).
+pub(crate) fn build_request(
+    mut history: Vec<(Role, String)>,
+    new_message: &str,
+    context: Option<String>,
+    max_completion_tokens: Option<u32>,
+) -> ChatRequest {
+    history.reverse();
+    let developer = match context {
+        Some(block) => format!("{DEVELOPER_PROMPT}\n\n{block}"),
+        None => DEVELOPER_PROMPT.to_string(),
+    };
+    let mut messages = vec![PromptMessage {
+        role: PromptRole::Developer,
+        content: developer,
+    }];
+    messages.extend(history.into_iter().map(|(role, content)| PromptMessage {
+        role: if role == Role::User {
+            PromptRole::User
+        } else {
+            PromptRole::Assistant
+        },
+        content,
+    }));
+    messages.push(PromptMessage {
+        role: PromptRole::User,
+        content: new_message.to_string(),
+    });
+    ChatRequest {
+        messages,
+        max_completion_tokens,
+        response_format: None,
     }
 }

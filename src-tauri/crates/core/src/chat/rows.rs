@@ -19,6 +19,18 @@ use std::future::Future;
 /// the text its row holds.
 pub type StrandedReply = (i64, Option<i64>, String);
 
+/// What a writer about to open a reply reads (see
+/// [`ChatRows::lock_for_reply`]).
+#[derive(Debug, Default)]
+pub struct ForReply {
+    /// The writers of the session's streaming replies.
+    pub owners: Vec<Option<String>>,
+    /// The conversation before the reply's user message, newest first, as
+    /// the model is shown it: user and assistant messages with text that
+    /// ended well or were cut (`complete`, `stopped`, `interrupted`).
+    pub history: Vec<(Role, String)>,
+}
+
 /// A reply as [`ChatRows::finish_reply`] left it, with its session and the
 /// user's buckets as they are then.
 #[derive(Debug)]
@@ -97,6 +109,18 @@ pub trait ChatRows: LedgerRows {
         title: Option<&str>,
     ) -> impl Future<Output = Result<ChatMessage>> + Send;
 
+    /// A new user message (naming an untitled session, as
+    /// [`Self::insert_message`] does) and the empty `streaming` reply to it
+    /// written by `owner`, paid by the message's spend. One statement on
+    /// Postgres.
+    fn insert_exchange(
+        &mut self,
+        user_id: &str,
+        message: NewMessage<'_>,
+        title: Option<&str>,
+        owner: &str,
+    ) -> impl Future<Output = Result<(ChatMessage, ChatMessage)>> + Send;
+
     /// An empty `streaming` reply written by `owner`.
     fn insert_reply(
         &mut self,
@@ -124,16 +148,6 @@ pub trait ChatRows: LedgerRows {
     ) -> impl Future<Output = Result<Vec<ChatMessage>>> + Send;
 
     fn delete_message(&mut self, id: i64) -> impl Future<Output = Result<()>> + Send;
-
-    /// The conversation before message `before_id` as the model sees it:
-    /// user and assistant messages with text that ended well or were cut
-    /// (`complete`, `stopped`, `interrupted`), newest first.
-    fn prompt_history(
-        &mut self,
-        session_id: i64,
-        before_id: i64,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<(Role, String)>>> + Send;
 
     /// Writes a reply's final text, status and tokens; it no longer streams.
     /// Returns it with its session and `user_id`'s buckets as they are now.
@@ -169,20 +183,28 @@ pub trait ChatRows: LedgerRows {
         session_id: i64,
     ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
 
-    /// [`Self::stream_owners`], inside the paying transaction once the
-    /// user's buckets are locked (`LedgerRows::lock_usage`), with the session
-    /// locked until it ends. Every writer that opens a reply holds its user's
-    /// bucket lock until it commits, so two writers opening a reply in one
-    /// session take turns, and the second sees the first's reply. (That is
-    /// why Postgres may lock the session and read its owners in one
-    /// statement, whose snapshot is taken before any wait for the session's
-    /// lock: no reply can be opened in the session while the caller holds
-    /// the bucket lock, and what such a wait can be for — a rename, deleting
-    /// the session or one of its messages — opens none.)
-    fn lock_stream_owners(
+    /// What a writer about to open a reply in the session must know (see
+    /// [`ForReply`]): the writers of its streaming replies, and the last
+    /// `history_limit` messages of its conversation before message
+    /// `history_before` (`i64::MAX`: before the message about to be
+    /// written). Read inside the paying transaction once the user's buckets
+    /// are locked (`LedgerRows::lock_usage`), with the session locked until
+    /// it ends.
+    ///
+    /// Every writer that opens a reply holds its user's bucket lock until it
+    /// commits, so two writers opening a reply in one session take turns,
+    /// and the second sees the first's reply. (That is why Postgres may lock
+    /// the session and read in one statement, whose snapshot is taken before
+    /// any wait for the session's lock: no reply or message can be written
+    /// in the session while the caller holds the bucket lock, and what such
+    /// a wait can be for — a rename, deleting the session or one of its
+    /// messages — writes none.)
+    fn lock_for_reply(
         &mut self,
         session_id: i64,
-    ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
+        history_before: i64,
+        history_limit: i64,
+    ) -> impl Future<Output = Result<ForReply>> + Send;
 
     /// Every writer of a streaming reply, once each.
     fn streaming_owners(&mut self) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;

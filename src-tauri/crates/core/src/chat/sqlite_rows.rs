@@ -3,7 +3,7 @@
 use super::journal::ReplyJournal;
 use super::messages::NewMessage;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, FinishedReply, StrandedReply};
+use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, StrandedReply};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -201,6 +201,19 @@ impl ChatRows for SqliteConnection {
         Ok(message)
     }
 
+    async fn insert_exchange(
+        &mut self,
+        user_id: &str,
+        m: NewMessage<'_>,
+        title: Option<&str>,
+        owner: &str,
+    ) -> Result<(ChatMessage, ChatMessage)> {
+        let (session_id, spend_id, at) = (m.session_id, m.spend_id, m.at);
+        let message = self.insert_message(user_id, m, title).await?;
+        let reply = insert_streaming_reply(self, user_id, session_id, spend_id, owner, at).await?;
+        Ok((message, reply))
+    }
+
     async fn insert_reply(
         &mut self,
         user_id: &str,
@@ -209,21 +222,7 @@ impl ChatRows for SqliteConnection {
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<ChatMessage> {
-        let sql = format!(
-            "INSERT INTO chat_messages
-                (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
-             VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(session_id)
-            .bind(user_id)
-            .bind(Role::Assistant)
-            .bind(spend_id)
-            .bind(owner)
-            .bind(now)
-            .bind(now)
-            .fetch_one(self)
-            .await?)
+        insert_streaming_reply(self, user_id, session_id, Some(spend_id), owner, now).await
     }
 
     async fn fetch_message(&mut self, id: i64) -> Result<ChatMessage> {
@@ -263,25 +262,6 @@ impl ChatRows for SqliteConnection {
             .execute(self)
             .await?;
         Ok(())
-    }
-
-    async fn prompt_history(
-        &mut self,
-        session_id: i64,
-        before_id: i64,
-        limit: i64,
-    ) -> Result<Vec<(Role, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT role, content FROM chat_messages
-              WHERE session_id = ? AND id < ? AND role IN ('user', 'assistant') AND content != ''
-                AND status IN ('complete', 'stopped', 'interrupted')
-              ORDER BY id DESC LIMIT ?",
-        )
-        .bind(session_id)
-        .bind(before_id)
-        .bind(limit)
-        .fetch_all(self)
-        .await?)
     }
 
     async fn finish_reply(
@@ -363,10 +343,27 @@ impl ChatRows for SqliteConnection {
         .await?)
     }
 
-    async fn lock_stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
+    async fn lock_for_reply(
+        &mut self,
+        session_id: i64,
+        history_before: i64,
+        history_limit: i64,
+    ) -> Result<ForReply> {
         // A SQLite write transaction already holds the database's one write
         // lock (`BEGIN IMMEDIATE`): no other writer runs until it ends.
-        self.stream_owners(session_id).await
+        let owners = self.stream_owners(session_id).await?;
+        let history = sqlx::query_as(
+            "SELECT role, content FROM chat_messages
+              WHERE session_id = ? AND id < ? AND role IN ('user', 'assistant') AND content != ''
+                AND status IN ('complete', 'stopped', 'interrupted')
+              ORDER BY id DESC LIMIT ?",
+        )
+        .bind(session_id)
+        .bind(history_before)
+        .bind(history_limit)
+        .fetch_all(self)
+        .await?;
+        Ok(ForReply { owners, history })
     }
 
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {
@@ -419,4 +416,30 @@ impl ChatRows for SqliteConnection {
         .await?;
         Ok(())
     }
+}
+
+/// An empty `streaming` reply written by `owner`, paid by `spend_id`.
+async fn insert_streaming_reply(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    session_id: i64,
+    spend_id: Option<i64>,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<ChatMessage> {
+    let sql = format!(
+        "INSERT INTO chat_messages
+            (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
+         VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(session_id)
+        .bind(user_id)
+        .bind(Role::Assistant)
+        .bind(spend_id)
+        .bind(owner)
+        .bind(now)
+        .bind(now)
+        .fetch_one(conn)
+        .await?)
 }

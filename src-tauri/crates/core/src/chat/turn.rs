@@ -4,13 +4,14 @@
 //! A failure before any text refunds the send; a reply that had text when
 //! it was stopped or cut off is kept and charged once. A reply whose text
 //! cannot be saved to its journal ends at once, refunded, keeping the text
-//! already shown (see [`JournalError`]).
+//! already shown (see [`JournalError`]). What the stream ended with and was
+//! not announced yet ([`Unsaid`]) is announced once the end is stored.
 
 use super::journal::JournalError;
 use super::listener::Announcer;
 use super::replies::{Ended, ReplyEnd};
 use super::rows::ChatBackend;
-use super::stream::{ReplyStream, Streamed};
+use super::stream::{ReplyStream, Streamed, Unsaid};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, SendOutcome};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::DomainEvent;
@@ -55,11 +56,14 @@ impl<S: ChatBackend> Turn<'_, S> {
             message_id: self.reply.id,
         };
         let journal = self.store.open_journal(self.reply.id).await;
-        let streamed = reader.read(journal, stream, &mut stop).await;
+        let mut streamed = reader.read(journal, stream, &mut stop).await;
         if let Some(error) = streamed.not_saved {
             return Err(self.fail_unsaved(&streamed.text, error).await);
         }
         if streamed.text.is_empty() {
+            // Without text only a usage report can be left to announce; it
+            // came before the end, so it goes first.
+            self.announce_unsaid(std::mem::take(&mut streamed.unsaid));
             return match streamed.error {
                 Some(error) => Err(self.fail(error).await),
                 None if streamed.stopped => self.finish_unanswered().await,
@@ -95,6 +99,7 @@ impl<S: ChatBackend> Turn<'_, S> {
             error: error.as_deref(),
         };
         let ended = self.store.finish_reply(self.reply.id, end).await?;
+        self.announce_unsaid(streamed.unsaid);
         self.announce.emit(DomainEvent::ReplyFinished {
             session_id: self.session.id,
             message_id: self.reply.id,
@@ -139,9 +144,9 @@ impl<S: ChatBackend> Turn<'_, S> {
         self.announce_failure(ended, code, message, error.into())
     }
 
-    /// The request could not be put together (the history or the context
-    /// could not be read): nothing was asked, so the reply is marked failed
-    /// and the send refunded, as for a provider's refusal.
+    /// The request could not be put together (the user's context could not
+    /// be read): nothing was asked, so the reply is marked failed and the
+    /// send refunded, as for a provider's refusal.
     pub(super) async fn fail_unasked(&self, error: Error) -> Error {
         // The row and the event may reach another device: a fault of our own
         // (a database error) is told by its code, its detail only logged.
@@ -172,6 +177,11 @@ impl<S: ChatBackend> Turn<'_, S> {
             .await;
         let (code, message) = (error.code(), error.to_string());
         self.announce_failure(ended, code, message, error.into())
+    }
+
+    /// Announces what the stream ended with, once it is stored.
+    fn announce_unsaid(&self, unsaid: Unsaid) {
+        unsaid.announce(&self.announce, self.session.id, self.reply.id);
     }
 
     /// Announces a reply that ended in `error` once its row was marked and

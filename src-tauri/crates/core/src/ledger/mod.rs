@@ -20,7 +20,7 @@ pub use costs::{
     LOW_BALANCE_THRESHOLD,
 };
 pub use fingerprint::Fingerprint;
-pub use paid::{CheckStep, Paid, Refunds, RowStep};
+pub use paid::{CheckStep, CheckedRowStep, Paid, Refunds, RowStep};
 pub use period::{next_reset, reset_due, Period};
 
 use crate::clock::SharedClock;

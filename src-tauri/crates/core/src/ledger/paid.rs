@@ -37,9 +37,15 @@ pub type RowStep<T, C = <Db as LedgerStore>::Conn> =
     Box<dyn for<'c> FnOnce(&'c mut C, &'c LedgerEntry) -> TxFuture<'c, T> + Send>;
 
 /// The `check` step of [`Ledger::pay_checked`]: it gets the transaction
-/// before anything is charged or replayed, and refuses by failing.
-pub type CheckStep<C = <Db as LedgerStore>::Conn> =
-    Box<dyn for<'c> FnOnce(&'c mut C) -> TxFuture<'c, ()> + Send>;
+/// before anything is charged or replayed, and refuses by failing; what it
+/// read (`K`) goes to the `first_row` step.
+pub type CheckStep<K, C = <Db as LedgerStore>::Conn> =
+    Box<dyn for<'c> FnOnce(&'c mut C) -> TxFuture<'c, K> + Send>;
+
+/// The `first_row` step of [`Ledger::pay_checked`]: a [`RowStep`] that is
+/// also handed what the check read.
+pub type CheckedRowStep<K, T, C = <Db as LedgerStore>::Conn> =
+    Box<dyn for<'c> FnOnce(&'c mut C, &'c LedgerEntry, K) -> TxFuture<'c, T> + Send>;
 
 impl<S: LedgerStore> Ledger<S> {
     /// Pays for `req.action` and runs `first_row` — the action's own first
@@ -48,34 +54,36 @@ impl<S: LedgerStore> Ledger<S> {
     /// same (action and fingerprint) runs `earlier` instead, which finds the
     /// first request's row; a reused key for another request is refused as
     /// `idempotency_conflict`, charging nothing.
-    pub async fn pay<T>(
+    pub async fn pay<T: 'static>(
         &self,
         req: SpendRequest,
         first_row: RowStep<T, S::Conn>,
         earlier: RowStep<T, S::Conn>,
     ) -> Result<Paid<T>> {
-        let no_check: CheckStep<S::Conn> = Box::new(|_| Box::pin(async { Ok(()) }));
+        let no_check: CheckStep<(), S::Conn> = Box::new(|_| Box::pin(async { Ok(()) }));
+        let first_row: CheckedRowStep<(), T, S::Conn> =
+            Box::new(move |conn, entry, ()| first_row(conn, entry));
         self.pay_checked(req, no_check, first_row, earlier).await
     }
 
     /// [`Self::pay`], running `check` first in the same transaction, once
     /// the account's buckets are locked and before anything is charged or
     /// replayed: a check that fails refuses the payment with its error and
-    /// nothing is written. What it reads holds until the commit, as for the
-    /// rest of the transaction (the buckets' lock serialises the account's
-    /// payments on every instance).
-    pub async fn pay_checked<T>(
+    /// nothing is written; what it read is handed to `first_row`. What it
+    /// reads holds until the commit, as for the rest of the transaction (the
+    /// buckets' lock serialises the account's payments on every instance).
+    pub async fn pay_checked<K, T>(
         &self,
         req: SpendRequest,
-        check: CheckStep<S::Conn>,
-        first_row: RowStep<T, S::Conn>,
+        check: CheckStep<K, S::Conn>,
+        first_row: CheckedRowStep<K, T, S::Conn>,
         earlier: RowStep<T, S::Conn>,
     ) -> Result<Paid<T>> {
         let now = self.clock.now();
         let key = EntryKind::Spend.key(&req.idempotency_key);
         let mut tx = self.store.begin_write().await?;
         let loaded = tx.load_for_change(&req.user_id, &key).await?;
-        check(&mut tx).await?;
+        let checked = check(&mut tx).await?;
         let (usage, reset) =
             ops::apply_reset_if_due(&mut *tx, &req.user_id, loaded.usage, now).await?;
         if let Some(id) = loaded.used_by {
@@ -99,7 +107,7 @@ impl<S: LedgerStore> Ledger<S> {
             });
         }
         let entry = ops::spend(&mut *tx, &usage, &req, &key, now).await?;
-        let value = first_row(&mut tx, &entry).await?;
+        let value = first_row(&mut tx, &entry, checked).await?;
         S::commit(tx).await?;
         // A spend leaves the period total as it was.
         self.announce(&entry, usage.credits_total);
