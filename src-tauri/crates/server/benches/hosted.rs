@@ -3,7 +3,10 @@
 //!    cluster of Debian's package), `CLIENTS` concurrent clients, each its
 //!    own account with the free grant, sending until the server refuses for
 //!    credits. Sends per second, and proof of zero overdrafts: every account
-//!    ends at the remainder and its ledger verifies.
+//!    ends at the remainder and its ledger verifies. Also the CPU time one
+//!    send costs Postgres and this process (both instances, the clients and
+//!    the mock), which other load on the machine disturbs less than the
+//!    rate does.
 //! 2. **Time the server adds before the first token**: one client, sends in
 //!    turn; request → first `reply_delta` through the server, against
 //!    request → first text chunk from the same mock called directly by a
@@ -59,7 +62,8 @@ fn main() -> anyhow::Result<()> {
         }
         let a = instance(&database, "a", &mock.base_url()).await?;
         let b = instance(&database, "b", &mock.base_url()).await?;
-        throughput(&a, &b).await?;
+        throughput(&a, &b, 0, "cold").await?;
+        throughput(&a, &b, CLIENTS, "warm").await?;
         latency(&a, &mock.base_url()).await?;
         Ok(())
     })
@@ -165,14 +169,21 @@ async fn send(
     bail!("the stream ended without an outcome")
 }
 
-async fn throughput(a: &Instance, b: &Instance) -> anyhow::Result<()> {
+async fn throughput(
+    a: &Instance,
+    b: &Instance,
+    first_account: usize,
+    label: &str,
+) -> anyhow::Result<()> {
     let cost = Action::ChatMessage.cost();
     let mut clients = Vec::new();
-    for n in 0..CLIENTS {
+    for n in first_account..first_account + CLIENTS {
         clients.push(account(&a.state, n).await?);
     }
     let start_balance = a.state.ledger.balance(&clients[0].0).await?.remaining;
     let http = reqwest::Client::new();
+    let port = banter_mocks::postgres::shared()?.port();
+    let cpu_before = Cpu::now(port);
     let started = Instant::now();
     let runs = clients.iter().enumerate().map(|(n, (_, token))| {
         let (http, token) = (http.clone(), token.clone());
@@ -196,6 +207,7 @@ async fn throughput(a: &Instance, b: &Instance) -> anyhow::Result<()> {
         total += run??;
     }
     let elapsed = started.elapsed();
+    let cpu = Cpu::now(port).since(&cpu_before);
     let mut overdrafts = 0;
     for (user, _) in &clients {
         let balance = a.state.ledger.balance(user).await?;
@@ -206,9 +218,15 @@ async fn throughput(a: &Instance, b: &Instance) -> anyhow::Result<()> {
     }
     let expected = CLIENTS as i64 * (start_balance / cost);
     println!(
-        "throughput: {CLIENTS} clients on 2 instances, {total} sends (expected {expected}) in {:.2} s = {:.0} sends/s; accounts not at the remainder: {overdrafts}; every ledger verifies",
+        "throughput ({label}): {CLIENTS} clients on 2 instances, {total} sends (expected {expected}) in {:.2} s = {:.0} sends/s; accounts not at the remainder: {overdrafts}; every ledger verifies",
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64()
+    );
+    let per_send = |ns: u64| ns as f64 / 1e6 / total.max(1) as f64;
+    println!(
+        "cpu per send: Postgres {:.3} ms, this process {:.3} ms",
+        per_send(cpu.postgres),
+        per_send(cpu.this_process)
     );
     if total != expected || overdrafts != 0 {
         bail!("the ledger does not add up");
@@ -251,7 +269,7 @@ async fn latency(a: &Instance, mock_url: &str) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let mut direct = Vec::new();
     let mut served = Vec::new();
-    let mut account_n = CLIENTS;
+    let mut account_n = 2 * CLIENTS;
     let (mut token, mut left) = (String::new(), 0);
     for _ in 0..LATENCY_SENDS {
         if left == 0 {
@@ -357,4 +375,79 @@ fn statements_between(log: &str, begins: &str, ends: &str) -> Vec<String> {
         }
     }
     listed
+}
+
+/// CPU time used so far, in nanoseconds (from `/proc/…/schedstat`).
+struct Cpu {
+    /// The cluster's server: the postmaster listening on the port, and its
+    /// children (the backends, the writers).
+    postgres: u64,
+    /// Every thread of this process.
+    this_process: u64,
+}
+
+impl Cpu {
+    fn now(port: u16) -> Self {
+        let this_process = std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .map(|task| on_cpu(&task.path().join("schedstat")))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let processes: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+            .map(|all| {
+                all.flatten()
+                    .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+                    .filter_map(|pid| Some((pid, postgres_parent(pid)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let listens_on_port = |pid: u32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|line| {
+                let args: Vec<&[u8]> = line.split(|b| *b == 0).collect();
+                args.windows(2)
+                    .any(|w| w[0] == b"-p" && w[1] == port.to_string().as_bytes())
+            })
+        };
+        let postmaster = processes
+            .iter()
+            .map(|(pid, _)| *pid)
+            .find(|pid| listens_on_port(*pid));
+        let postgres = processes
+            .iter()
+            .filter(|(pid, parent)| Some(*pid) == postmaster || Some(*parent) == postmaster)
+            .map(|(pid, _)| on_cpu(std::path::Path::new(&format!("/proc/{pid}/schedstat"))))
+            .sum();
+        Self {
+            postgres,
+            this_process,
+        }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            postgres: self.postgres.saturating_sub(before.postgres),
+            this_process: self.this_process.saturating_sub(before.this_process),
+        }
+    }
+}
+
+/// The parent of `pid` when it is a `postgres` process.
+fn postgres_parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, rest) = stat.rsplit_once(')')?;
+    if !head.ends_with("(postgres") {
+        return None;
+    }
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The time a task has run on a CPU (the first field of its `schedstat`).
+fn on_cpu(schedstat: &std::path::Path) -> u64 {
+    std::fs::read_to_string(schedstat)
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

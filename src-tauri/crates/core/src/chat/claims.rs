@@ -8,7 +8,7 @@
 //! This process's map is checked when a send claims its session
 //! ([`Claims::claim`]); other writers are checked inside the paying
 //! transaction, under the session's lock and before anything is charged or
-//! replayed (`ChatStore::pay_for_turn`, `ChatRows::lock_stream_owners`): a
+//! replayed (`ChatStore::pay_for_turn`, `ChatRows::lock_for_reply`): a
 //! busy session is refused with nothing written, and two writers racing for
 //! one session can never both open a reply.
 

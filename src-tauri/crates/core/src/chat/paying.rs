@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::ids::RecordRef;
 use crate::ledger::{Action, Balance, CheckStep, Fingerprint, LedgerEntry, Paid, SpendRequest};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// What a turn pays for.
@@ -44,7 +45,7 @@ pub(crate) struct PaidTurn {
     pub replayed: bool,
     pub balance: Balance,
     /// The conversation before the user message, newest first, as the
-    /// model is shown it (`ChatRows::prompt_history`), read in the paying
+    /// model is shown it (`ChatRows::lock_for_reply`), read in the paying
     /// transaction before the reply was opened; empty when no reply was
     /// opened, and on a replay.
     pub history: Vec<(Role, String)>,
@@ -119,26 +120,8 @@ impl<S: ChatBackend> ChatStore<S> {
             reference: Some(session.display_id.clone()),
             fingerprint,
         };
-        // The history of a message not written yet is all before it.
-        let history_before = match &asked {
-            Asked::NewMessage { .. } => i64::MAX,
-            Asked::AnotherReply(user_message) => user_message.id,
-        };
-        let check: CheckStep<Vec<(Role, String)>, S::Conn> = match writer.clone() {
-            Some(writer) => {
-                let session = session.clone();
-                Box::new(move |conn| {
-                    Box::pin(async move {
-                        let found = conn
-                            .lock_for_reply(session_id, history_before, HISTORY_MESSAGES)
-                            .await?;
-                        if another_live_writer(writer.as_ref(), &found.owners).await? {
-                            return Err(busy(&session));
-                        }
-                        Ok(found.history)
-                    })
-                })
-            }
+        let check: CheckStep<_, S::Conn> = match writer.clone() {
+            Some(writer) => check_for_reply(session.clone(), &asked, writer),
             None => Box::new(|_| Box::pin(async { Ok(Vec::new()) })),
         };
         let paid = self
@@ -149,56 +132,13 @@ impl<S: ChatBackend> ChatStore<S> {
                 Box::new(move |conn, spend, history| {
                     let session = session_now;
                     Box::pin(async move {
-                        // The session's other writers were checked first.
-                        let (user_message, reply) = match asked {
-                            Asked::NewMessage { content, tokens } => {
-                                let message = NewMessage {
-                                    session_id,
-                                    role: Role::User,
-                                    content: &content,
-                                    status: MessageStatus::Complete,
-                                    credits_used: -spend.amount,
-                                    tokens: Some(tokens),
-                                    spend_id: Some(spend.id),
-                                    at: now,
-                                };
-                                let title = title_from_message(&content);
-                                match writer {
-                                    Some(writer) => {
-                                        let (message, reply) = conn
-                                            .insert_exchange(
-                                                &user_id,
-                                                message,
-                                                Some(title.as_str()),
-                                                writer.owner(),
-                                            )
-                                            .await?;
-                                        (message, Some(reply))
-                                    }
-                                    None => {
-                                        let message = conn
-                                            .insert_message(&user_id, message, Some(title.as_str()))
-                                            .await?;
-                                        (message, None)
-                                    }
-                                }
-                            }
-                            Asked::AnotherReply(earlier) => match writer {
-                                Some(writer) => {
-                                    let reply = conn
-                                        .insert_reply(
-                                            &user_id,
-                                            session_id,
-                                            spend.id,
-                                            writer.owner(),
-                                            now,
-                                        )
-                                        .await?;
-                                    (earlier, Some(reply))
-                                }
-                                None => (earlier, None),
-                            },
+                        let turn = TurnRows {
+                            user_id: &user_id,
+                            session_id,
+                            spend,
+                            now,
                         };
+                        let (user_message, reply) = turn.write(conn, asked, writer).await?;
                         Ok((session, user_message, reply, history))
                     })
                 }),
@@ -232,6 +172,98 @@ impl<S: ChatBackend> ChatStore<S> {
 enum Asked {
     NewMessage { content: String, tokens: i64 },
     AnotherReply(ChatMessage),
+}
+
+/// The check a turn that opens a reply makes before paying: the session
+/// locked, refused as busy if another live writer is answering in it (see
+/// `ChatRows::lock_for_reply`). Hands on the conversation before the turn's
+/// user message, for the prompt.
+fn check_for_reply<C: ChatRows>(
+    session: ChatSession,
+    asked: &Asked,
+    writer: Arc<dyn Liveness>,
+) -> CheckStep<Vec<(Role, String)>, C> {
+    // The history of a message not written yet is all before it.
+    let history_before = match asked {
+        Asked::NewMessage { .. } => i64::MAX,
+        Asked::AnotherReply(user_message) => user_message.id,
+    };
+    Box::new(move |conn| {
+        Box::pin(async move {
+            let found = conn
+                .lock_for_reply(session.id, history_before, HISTORY_MESSAGES)
+                .await?;
+            if another_live_writer(writer.as_ref(), &found.owners).await? {
+                return Err(busy(&session));
+            }
+            Ok(found.history)
+        })
+    })
+}
+
+/// Where a paid turn's rows go, and what paid for them.
+struct TurnRows<'a> {
+    user_id: &'a str,
+    session_id: i64,
+    spend: &'a LedgerEntry,
+    now: DateTime<Utc>,
+}
+
+impl TurnRows<'_> {
+    /// Writes the turn's rows: the user's message (for a new one) and, with
+    /// `writer`, the reply opened as `streaming` under its owner id (the
+    /// check has made sure no other live writer answers in the session).
+    /// Returns the user message and the reply.
+    async fn write<C: ChatRows>(
+        &self,
+        conn: &mut C,
+        asked: Asked,
+        writer: Option<Arc<dyn Liveness>>,
+    ) -> Result<(ChatMessage, Option<ChatMessage>)> {
+        let (content, tokens) = match asked {
+            Asked::NewMessage { content, tokens } => (content, tokens),
+            Asked::AnotherReply(earlier) => {
+                let reply = match writer {
+                    Some(writer) => Some(
+                        conn.insert_reply(
+                            self.user_id,
+                            self.session_id,
+                            self.spend.id,
+                            writer.owner(),
+                            self.now,
+                        )
+                        .await?,
+                    ),
+                    None => None,
+                };
+                return Ok((earlier, reply));
+            }
+        };
+        let message = NewMessage {
+            session_id: self.session_id,
+            role: Role::User,
+            content: &content,
+            status: MessageStatus::Complete,
+            credits_used: -self.spend.amount,
+            tokens: Some(tokens),
+            spend_id: Some(self.spend.id),
+            at: self.now,
+        };
+        let title = title_from_message(&content);
+        match writer {
+            Some(writer) => {
+                let (message, reply) = conn
+                    .insert_exchange(self.user_id, message, Some(&title), writer.owner())
+                    .await?;
+                Ok((message, Some(reply)))
+            }
+            None => Ok((
+                conn.insert_message(self.user_id, message, Some(&title))
+                    .await?,
+                None,
+            )),
+        }
+    }
 }
 
 /// The exchange an earlier spend paid for: its session, its user message

@@ -15,7 +15,7 @@ pub const DEVELOPER_PROMPT: &str =
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
 
 /// Builds the request for a reply to `new_message`, after `history` (the
-/// conversation before it, newest first, as `ChatRows::prompt_history`
+/// conversation before it, newest first, as `ChatRows::lock_for_reply`
 /// reads it: user and assistant messages with text; failed and withdrawn
 /// (filtered) replies are not part of the conversation).
 pub(crate) fn build_request(
