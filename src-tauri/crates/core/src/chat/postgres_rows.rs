@@ -29,6 +29,15 @@ impl ChatBackend for PgStore {
     type Journal = PgJournal;
 }
 
+/// The row [`ChatRows::lock_for_reply`] reads: the owners, and the history
+/// as two arrays in step (whether each message is the user's, its text).
+#[derive(sqlx::FromRow)]
+struct ForReplyRow {
+    owners: Vec<Option<String>>,
+    by_user: Vec<bool>,
+    texts: Vec<String>,
+}
+
 /// The row [`ChatRows::finish_reply`] returns: the reply, its session's
 /// other columns, and the buckets.
 #[derive(sqlx::FromRow)]
@@ -437,16 +446,16 @@ impl ChatRows for PgConnection {
         // comes as two arrays in step, newest first: whether each message
         // is the user's (the others are the assistant's), and its text. A
         // session that is gone has neither owners nor history.
-        let row: Option<(Vec<Option<String>>, Vec<bool>, Vec<String>)> = sqlx::query_as(
+        let row: Option<ForReplyRow> = sqlx::query_as(
             "WITH history AS (
                  SELECT id, role, content FROM chat_messages
                   WHERE session_id = $1 AND id < $2 AND role IN ('user', 'assistant')
                     AND content != '' AND status IN ('complete', 'stopped', 'interrupted')
                   ORDER BY id DESC LIMIT $3)
              SELECT ARRAY(SELECT stream_owner FROM chat_messages
-                           WHERE session_id = s.id AND status = 'streaming'),
-                    ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC),
-                    ARRAY(SELECT content FROM history ORDER BY id DESC)
+                           WHERE session_id = s.id AND status = 'streaming') AS owners,
+                    ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC) AS by_user,
+                    ARRAY(SELECT content FROM history ORDER BY id DESC) AS texts
                FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
         )
         .bind(session_id)
@@ -454,7 +463,12 @@ impl ChatRows for PgConnection {
         .bind(history_limit)
         .fetch_optional(self)
         .await?;
-        let Some((owners, by_user, texts)) = row else {
+        let Some(ForReplyRow {
+            owners,
+            by_user,
+            texts,
+        }) = row
+        else {
             return Ok(ForReply::default());
         };
         let history = by_user
