@@ -525,6 +525,74 @@ async fn an_instance_shutting_down_refuses_new_replies_and_charges_nothing() {
     assert_eq!(answered.last().unwrap().0, "outcome");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_another_live_instance_answers_in_is_refused_before_the_ledger_is_touched() {
+    use banter_core::chat::rows::ChatRows;
+    use banter_core::clock::Clock;
+    use banter_core::ids::RecordRef;
+    use banter_core::ledger::{Action, SpendRequest};
+    use banter_server::auth::Caller;
+    use banter_server::routes::sessions::chat_for;
+
+    let (azure, h) = chatting(0, "o3-mini").await;
+    h.beat().await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let who = Caller {
+        user_id: alice.user_id.clone(),
+        device_id: "test".into(),
+    };
+    let chat = chat_for(&h.a.state, &who);
+    let session = chat.create_session(None).await.unwrap();
+    let (_, spend) = chat
+        .record_user_message(&RecordRef::Id(session.id), "Are you there?", "first")
+        .await
+        .unwrap();
+    // Instance b, alive, is answering in the session.
+    let mut conn = h.a.state.store.pool().acquire().await.unwrap();
+    conn.insert_reply(
+        &alice.user_id,
+        session.id,
+        spend.id,
+        &h.b.state.instance,
+        h.clock.now(),
+    )
+    .await
+    .unwrap();
+    // Spend the account down below a message's price: a send that reached
+    // the ledger would be told it cannot pay.
+    let ledger = &h.a.state.ledger;
+    let mut n = 0;
+    while ledger.balance(&alice.user_id).await.unwrap().remaining >= message_cost() {
+        let request = SpendRequest {
+            user_id: alice.user_id.clone(),
+            action: Action::ChatMessage,
+            idempotency_key: format!("down-{n}"),
+            reference: None,
+            fingerprint: None,
+        };
+        ledger.spend(request).await.unwrap();
+        n += 1;
+    }
+    let rows_before = ledger.verify(&alice.user_id).await.unwrap().entries;
+
+    let body = json!({"session": session.display_id, "content": "And now?"});
+    let Sent::Refused(status, refused) = h.send(&h.a.url, &alice.tokens.access_token, body).await
+    else {
+        panic!("a session another live instance answers in is busy");
+    };
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::CONFLICT, Some("session_busy")),
+        "{refused}"
+    );
+    assert_eq!(
+        ledger.verify(&alice.user_id).await.unwrap().entries,
+        rows_before,
+        "nothing written"
+    );
+    assert!(azure.requests().is_empty(), "nothing asked");
+}
+
 /// The texts of the prompt the mock was sent last, with their roles.
 fn last_prompt(azure: &MockServer) -> Vec<(String, String)> {
     let request = azure

@@ -5,13 +5,15 @@
 //! of the door: a file lock per process on the desktop (the core's
 //! `liveness` module), a heartbeat per instance on the server.
 //!
-//! This process's map is checked when a send claims its session
-//! ([`Claims::claim`]); other writers are checked inside the paying
-//! transaction, under the session's lock and before anything is charged or
-//! replayed (`ChatStore::pay_for_turn`, `ChatRows::lock_for_reply`): a
-//! busy session is refused with nothing written, and two writers racing for
-//! one session can never both open a reply.
+//! The claim is checked twice: before paying, from the writers read with
+//! the session (`ChatRows::get_session_and_owners`; a session the send just
+//! started has none), so a busy session is refused without touching the
+//! ledger; and again inside the paying transaction, under the session's
+//! lock and before anything is charged or replayed
+//! (`ChatStore::pay_for_turn`, `ChatRows::lock_for_reply`), so two writers
+//! racing for one session can never both open a reply.
 
+use super::rows::Owners;
 use super::{ChatError, ChatSession};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -56,12 +58,18 @@ impl Claims {
         &self.liveness
     }
 
-    /// Claims `session` for one reply in this process, or `session_busy` if
-    /// this process is answering in it; whether another process is, is
-    /// checked when the reply is paid for (see the module docs). The claim
-    /// ends when the returned [`Claim`] is dropped; the receiver sees a stop
-    /// request.
-    pub(crate) fn claim(&self, session: &ChatSession) -> Result<(Claim, watch::Receiver<bool>)> {
+    /// Claims `session` for one reply, or `session_busy` if a live writer
+    /// (here, or among `owners`, the writers of its streaming replies as read
+    /// with it) is answering in it. The claim ends when the returned
+    /// [`Claim`] is dropped; the receiver sees a stop request.
+    pub(crate) async fn claim(
+        &self,
+        session: &ChatSession,
+        owners: &Owners,
+    ) -> Result<(Claim, watch::Receiver<bool>)> {
+        if another_live_writer(self.liveness.as_ref(), owners).await? {
+            return Err(busy(session));
+        }
         let mut streaming = self.lock();
         if streaming.contains_key(&session.id) {
             return Err(busy(session));

@@ -11,7 +11,7 @@ use super::claims::Claims;
 use super::listener::{Announcer, ReplyListener};
 use super::paying::{PaidTurn, Payment};
 use super::prompt::build_request;
-use super::rows::ChatBackend;
+use super::rows::{ChatBackend, Owners};
 use super::turn::Turn;
 use super::{ChatMessage, ChatSession, ChatStore};
 use crate::context::{ContextSource, CONTEXT_TOKEN_BUDGET};
@@ -125,14 +125,23 @@ impl<S: ChatBackend> ChatEngine<S> {
         let key = request
             .idempotency_key
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let (session, started) = match (request.session, earlier) {
-            (Some(session), _) => (self.store.get_session(&session).await?, false),
-            (None, Some(earlier)) => (earlier, false),
-            (None, None) => (self.store.create_session(None).await?, true),
+        // The session, and the writers of its streaming replies: a session
+        // started here has none.
+        let (session, owners, started) = match (request.session, earlier) {
+            (Some(session), _) => {
+                let (session, owners) = self.store.get_session_and_owners(&session).await?;
+                (session, owners, false)
+            }
+            (None, Some(earlier)) => {
+                let owners = self.store.stream_owners(earlier.id).await?;
+                (earlier, owners, false)
+            }
+            (None, None) => (self.store.create_session(None).await?, Vec::new(), true),
         };
         let session_id = session.id;
         let turn = Asked {
             session,
+            owners,
             include_context: request.include_context,
             listener,
         };
@@ -150,7 +159,7 @@ impl<S: ChatBackend> ChatEngine<S> {
         key: &str,
         provider: Arc<dyn ChatProvider>,
     ) -> Result<SendOutcome> {
-        let (_claim, stop) = self.claims.claim(&asked.session)?;
+        let (_claim, stop) = self.claims.claim(&asked.session, &asked.owners).await?;
         // Counted before paying: the first count in a process loads the
         // tokenizer, far too slow to do while holding the write lock.
         let payment = Payment::Message {
@@ -186,8 +195,8 @@ impl<S: ChatBackend> ChatEngine<S> {
         listener: ReplyListener,
     ) -> Result<SendOutcome> {
         let provider = self.model.require()?;
-        let session = self.store.get_session(session).await?;
-        let (_claim, stop) = self.claims.claim(&session)?;
+        let (session, owners) = self.store.get_session_and_owners(session).await?;
+        let (_claim, stop) = self.claims.claim(&session, &owners).await?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
         let content = user_message.content.clone();
         let payment = Payment::Regeneration { user_message };
@@ -197,6 +206,7 @@ impl<S: ChatBackend> ChatEngine<S> {
             .await?;
         let asked = Asked {
             session,
+            owners,
             include_context,
             listener,
         };
@@ -269,6 +279,8 @@ impl<S: ChatBackend> ChatEngine<S> {
 /// What the caller asked of a turn, beside the text.
 struct Asked {
     session: ChatSession,
+    /// The writers of the session's streaming replies, as read with it.
+    owners: Owners,
     include_context: bool,
     listener: ReplyListener,
 }

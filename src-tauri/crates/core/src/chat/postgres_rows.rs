@@ -5,7 +5,7 @@
 use super::messages::NewMessage;
 use super::postgres_journal::PgJournal;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, StrandedReply};
+use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, Owners, StrandedReply};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::postgres::PgStore;
 use crate::error::{Error, Result};
@@ -29,11 +29,19 @@ impl ChatBackend for PgStore {
     type Journal = PgJournal;
 }
 
+/// The row [`ChatRows::get_session_and_owners`] reads.
+#[derive(sqlx::FromRow)]
+struct SessionOwnersRow {
+    #[sqlx(flatten)]
+    session: ChatSession,
+    owners: Owners,
+}
+
 /// The row [`ChatRows::lock_for_reply`] reads: the owners, and the history
 /// as two arrays in step (whether each message is the user's, its text).
 #[derive(sqlx::FromRow)]
 struct ForReplyRow {
-    owners: Vec<Option<String>>,
+    owners: Owners,
     by_user: Vec<bool>,
     texts: Vec<String>,
 }
@@ -100,6 +108,28 @@ impl ChatRows for PgConnection {
             .bind(display)
             .fetch_optional(self)
             .await?)
+    }
+
+    async fn get_session_and_owners(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> Result<Option<(ChatSession, Owners)>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS},
+                    ARRAY(SELECT stream_owner FROM chat_messages m
+                           WHERE m.session_id = s.id AND m.status = 'streaming') AS owners
+               FROM chat_sessions s
+              WHERE user_id = $1 AND (id = $2 OR display_id = $3)"
+        );
+        let row: Option<SessionOwnersRow> = sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?;
+        Ok(row.map(|row| (row.session, row.owners)))
     }
 
     async fn fetch_session(&mut self, id: i64) -> Result<ChatSession> {
@@ -427,7 +457,7 @@ impl ChatRows for PgConnection {
         Ok(())
     }
 
-    async fn stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
+    async fn stream_owners(&mut self, session_id: i64) -> Result<Owners> {
         Ok(sqlx::query_scalar(
             "SELECT stream_owner FROM chat_messages WHERE session_id = $1 AND status = 'streaming'",
         )

@@ -7,7 +7,7 @@
 //! there, and [`recover_interrupted`] turns it into an `interrupted` reply.
 
 use super::journal::{Journals, ReplyJournal};
-use super::rows::{ChatBackend, ChatRows};
+use super::rows::{ChatBackend, ChatRows, Owners};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::db::Db;
 use crate::error::Result;
@@ -173,7 +173,7 @@ impl<S: ChatBackend> ChatStore<S> {
     }
 
     /// The `streaming` replies' owners in a session (the writers that hold it).
-    pub(crate) async fn stream_owners(&self, session_id: i64) -> Result<Vec<Option<String>>> {
+    pub(crate) async fn stream_owners(&self, session_id: i64) -> Result<Owners> {
         self.db.read().await?.stream_owners(session_id).await
     }
 }

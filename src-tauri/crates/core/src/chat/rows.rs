@@ -19,12 +19,16 @@ use std::future::Future;
 /// the text its row holds.
 pub type StrandedReply = (i64, Option<i64>, String);
 
+/// The writers (owner ids) of a session's streaming replies; `None` for a
+/// reply whose writer is unknown.
+pub type Owners = Vec<Option<String>>;
+
 /// What a writer about to open a reply reads (see
 /// [`ChatRows::lock_for_reply`]).
 #[derive(Debug, Default)]
 pub struct ForReply {
     /// The writers of the session's streaming replies.
-    pub owners: Vec<Option<String>>,
+    pub owners: Owners,
     /// The conversation before the reply's user message, newest first, as
     /// the model is shown it: user and assistant messages with text that
     /// ended well or were cut (`complete`, `stopped`, `interrupted`).
@@ -57,6 +61,15 @@ pub trait ChatRows: LedgerRows {
         user_id: &str,
         session: &RecordRef,
     ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
+
+    /// [`Self::get_session`] with the writers of its streaming replies
+    /// ([`Self::stream_owners`]), read together: what a send checks before
+    /// it pays. One statement on Postgres.
+    fn get_session_and_owners(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> impl Future<Output = Result<Option<(ChatSession, Owners)>>> + Send;
 
     /// A session by row id, whoever owns it (the caller already knows it is
     /// the user's: it came from one of their rows).
@@ -178,10 +191,7 @@ pub trait ChatRows: LedgerRows {
     fn unbill_user_message(&mut self, spend_id: i64) -> impl Future<Output = Result<()>> + Send;
 
     /// The writers of a session's streaming replies.
-    fn stream_owners(
-        &mut self,
-        session_id: i64,
-    ) -> impl Future<Output = Result<Vec<Option<String>>>> + Send;
+    fn stream_owners(&mut self, session_id: i64) -> impl Future<Output = Result<Owners>> + Send;
 
     /// What a writer about to open a reply in the session must know (see
     /// [`ForReply`]): the writers of its streaming replies, and the last

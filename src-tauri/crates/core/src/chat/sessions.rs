@@ -1,6 +1,6 @@
 //! Session create / list / get / rename / delete.
 
-use super::rows::{ChatBackend, ChatRows};
+use super::rows::{ChatBackend, ChatRows, Owners};
 use super::{page_size, ChatSession, ChatStore, SessionPage};
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
@@ -68,6 +68,20 @@ impl<S: ChatBackend> ChatStore<S> {
             .read()
             .await?
             .get_session(&self.user_id, session)
+            .await?
+            .ok_or_else(|| Error::not_found("chat session", session))
+    }
+
+    /// [`Self::get_session`] with the writers of its streaming replies,
+    /// read together (what a send checks before it pays).
+    pub(crate) async fn get_session_and_owners(
+        &self,
+        session: &RecordRef,
+    ) -> Result<(ChatSession, Owners)> {
+        self.db
+            .read()
+            .await?
+            .get_session_and_owners(&self.user_id, session)
             .await?
             .ok_or_else(|| Error::not_found("chat session", session))
     }

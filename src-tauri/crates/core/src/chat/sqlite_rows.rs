@@ -3,7 +3,7 @@
 use super::journal::ReplyJournal;
 use super::messages::NewMessage;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, StrandedReply};
+use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, Owners, StrandedReply};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -59,6 +59,18 @@ impl ChatRows for SqliteConnection {
             .bind(display)
             .fetch_optional(self)
             .await?)
+    }
+
+    async fn get_session_and_owners(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+    ) -> Result<Option<(ChatSession, Owners)>> {
+        let Some(found) = self.get_session(user_id, session).await? else {
+            return Ok(None);
+        };
+        let owners = self.stream_owners(found.id).await?;
+        Ok(Some((found, owners)))
     }
 
     async fn fetch_session(&mut self, id: i64) -> Result<ChatSession> {
@@ -334,7 +346,7 @@ impl ChatRows for SqliteConnection {
         Ok(())
     }
 
-    async fn stream_owners(&mut self, session_id: i64) -> Result<Vec<Option<String>>> {
+    async fn stream_owners(&mut self, session_id: i64) -> Result<Owners> {
         Ok(sqlx::query_scalar(
             "SELECT stream_owner FROM chat_messages WHERE session_id = ? AND status = 'streaming'",
         )
