@@ -38,8 +38,9 @@ use std::time::{Duration, Instant};
 
 /// Concurrent clients (one account each) in the throughput run.
 const CLIENTS: usize = 32;
-/// Postgres connections per instance (`BANTER_BENCH_POOL` overrides it).
-const POOL: u32 = 16;
+/// Postgres connections per instance: the server's default
+/// (`BANTER_BENCH_POOL` overrides it).
+const POOL: u32 = banter_server::config::DEFAULT_MAX_CONNECTIONS;
 /// Sends in turn for the latency run (each side).
 const LATENCY_SENDS: usize = 300;
 const DEPLOYMENT: &str = "o3-mini";
