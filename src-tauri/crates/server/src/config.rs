@@ -11,10 +11,11 @@ use std::net::SocketAddr;
 /// started by hand is not exposed before its operator means it to be.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 /// Postgres connections per instance. Few: a connection is held only for a
-/// statement or a short transaction (never while a reply streams), and on a
-/// small Postgres more backends than cores only contend — two instances of
-/// 8 on a 2-core Postgres sent ~25 % more than of 16, and of 32 less still
-/// (docs/benchmarks.md, "Hosted sends").
+/// statement or a short transaction (never while a reply streams), and more
+/// backends than a Postgres has cores only contend — on a 2-core Postgres,
+/// two instances of 8 sent about as many as of 4, 5–25 % more than of 16
+/// and a quarter to a third more than of 32 (docs/benchmarks.md, "Hosted
+/// sends").
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
 /// banter-server: the hosted side of Banter (accounts, the authoritative
