@@ -39,7 +39,10 @@ export const commands = {
 	 *  a failed reply), as it may only send into those.
 	 */
 	listMessages: (sessionId: number, before: number | null, limit: number | null) => typedError<MessagePage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_messages", { sessionId, before, limit })),
-	/**  Full-text search over every message. */
+	/**
+	 *  Full-text search over every message (signed in: the conversations this
+	 *  computer holds a copy of).
+	 */
 	searchMessages: (query: string, limit: number | null) => typedError<SearchHit_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("search_messages", { query, limit })),
 	/**  Exports a session into the Downloads folder; returns the file's path. */
 	saveExport: (sessionId: number, format: ExportFormat) => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("save_export", { sessionId, format })),
@@ -411,7 +414,13 @@ export type DomainEvent_Deserialize =
  *  A purchase Autumn reported as paid was fulfilled (credits added, or
  *  Pro switched on when `credits` is `None`).
  */
-{ type: "purchase_fulfilled"; product: string; credits?: number | null };
+{ type: "purchase_fulfilled"; product: string; credits?: number | null } | 
+/**
+ *  Signed in, the server answered (`true`) or could not be reached
+ *  (`false`) where the last call found it otherwise: offline, history
+ *  is read from this computer's copy (see `hosted::HostedHistory`).
+ */
+{ type: "server_reachable"; reachable: boolean };
 
 export type DomainEvent_Serialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
@@ -438,7 +447,13 @@ export type DomainEvent_Serialize =
  *  A purchase Autumn reported as paid was fulfilled (credits added, or
  *  Pro switched on when `credits` is `None`).
  */
-{ type: "purchase_fulfilled"; product: string; credits: number | null };
+{ type: "purchase_fulfilled"; product: string; credits: number | null } | 
+/**
+ *  Signed in, the server answered (`true`) or could not be reached
+ *  (`false`) where the last call found it otherwise: offline, history
+ *  is read from this computer's copy (see `hosted::HostedHistory`).
+ */
+{ type: "server_reachable"; reachable: boolean };
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";

@@ -65,8 +65,8 @@ pub async fn send_message(
     }
     let listener = listener(&window, scope.inner(), on_event);
     let core = core.get()?;
-    let outcome = match hosted::signed_in(core).await? {
-        Some(client) => {
+    let outcome = match hosted::history(core).await? {
+        Some(history) => {
             let send = HostedSend {
                 session: request.session_id.map(RecordRef::Id),
                 content: request.content,
@@ -74,7 +74,7 @@ pub async fn send_message(
                 idempotency_key: request.idempotency_key,
             };
             let relay = listener.relay_through(core.events().clone());
-            let outcome = client.send(send, relay).await?;
+            let outcome = history.send(send, relay).await?;
             announce_balance(core, &outcome);
             outcome
         }
@@ -124,10 +124,10 @@ pub async fn regenerate_reply(
     scope.check(window.label(), session_id)?;
     let listener = listener(&window, scope.inner(), on_event);
     let (core, session) = (core.get()?, RecordRef::Id(session_id));
-    let outcome = match hosted::signed_in(core).await? {
-        Some(client) => {
+    let outcome = match hosted::history(core).await? {
+        Some(history) => {
             let relay = listener.relay_through(core.events().clone());
-            let outcome = client.regenerate(&session, include_context, relay).await?;
+            let outcome = history.regenerate(&session, include_context, relay).await?;
             announce_balance(core, &outcome);
             outcome
         }

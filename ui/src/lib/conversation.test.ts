@@ -104,6 +104,22 @@ describe("conversation", () => {
     expect(chat.sending).toBe(false);
   });
 
+  it("sends the same text again with the same key after a send that may have been taken", async () => {
+    const chat = new Conversation(manualFrames().schedule);
+    await chat.open(null);
+    const keys = () => mock.sendMessage.mock.calls.map((call) => call[0].idempotencyKey);
+    // The connection broke before the reply started: the server may have it.
+    mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello", false)).rejects.toMatchObject({ code: "offline" });
+    mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello", false)).rejects.toMatchObject({ code: "offline" });
+    expect(keys()[1]).toBe(keys()[0]);
+    // Other text is another send.
+    mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello again", false)).rejects.toMatchObject({ code: "offline" });
+    expect(keys()[2]).not.toBe(keys()[0]);
+  });
+
   it("applies other windows' events only when it is not sending itself", async () => {
     mock.listMessages.mockResolvedValueOnce({ messages: [msg(1, "user", "a")], olderCursor: null });
     const frames = manualFrames();

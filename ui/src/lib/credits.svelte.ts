@@ -1,6 +1,7 @@
 // The balance and prices every screen shows, kept fresh from core events.
 import type { ApiError, Balance, Costs, DomainEvent } from "../bindings";
 import { api, asApiError } from "./api";
+import { connection } from "./connection.svelte";
 import { LowBalanceWatch, canAfford } from "./credits";
 import { toasts } from "./toasts.svelte";
 
@@ -27,14 +28,17 @@ class CreditsStore {
       this.error = null;
     } catch (e) {
       this.error = asApiError(e);
+      connection.sawError(this.error);
     }
   }
 
   async refresh(): Promise<void> {
     try {
       this.set(await api.getCredits());
+      this.error = null;
     } catch (e) {
       this.error = asApiError(e);
+      connection.sawError(this.error);
     }
   }
 

@@ -23,7 +23,7 @@ mod tasks;
 use crate::args::Command;
 use crate::error::CliError;
 use crate::output::Output;
-use banter_core::hosted::HostedClient;
+use banter_core::hosted::{HostedClient, HostedHistory};
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 
@@ -32,10 +32,10 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Profile => profile::run(core, out).await,
         Command::Credits => credits::run(core, hosted(core).await?, out).await,
         Command::Ledger(args) => ledger::run(core, hosted(core).await?, args, out).await,
-        Command::Sessions(cmd) => sessions::run(core, hosted(core).await?, cmd, out).await,
+        Command::Sessions(cmd) => sessions::run(core, history(core).await?, cmd, out).await,
         Command::Projects(cmd) => projects::run(core, cmd, out).await,
         Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
-        Command::Chat(args) => chat::run(core, hosted(core).await?, args, out).await,
+        Command::Chat(args) => chat::run(core, history(core).await?, args, out).await,
         Command::Generate(args) => generate::run(core, hosted(core).await?, args, out).await,
         Command::Scrape(args) => scrape::run(core, hosted(core).await?, args, out).await,
         Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
@@ -48,6 +48,12 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
 /// The server this profile is signed in to, if any (hosted mode).
 async fn hosted(core: &Core) -> Result<Option<HostedClient>, CliError> {
     Ok(core.hosted().current().await?)
+}
+
+/// The account's history, kept in this computer's copy and read from it
+/// when the server cannot be reached (hosted mode).
+async fn history(core: &Core) -> Result<Option<HostedHistory>, CliError> {
+    Ok(core.hosted().history().await?)
 }
 
 /// Parses an id the user typed (`CH-000001` or `1`) with the core's rules.

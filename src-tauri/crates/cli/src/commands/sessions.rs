@@ -8,7 +8,7 @@ use crate::error::CliError;
 use crate::output::{label, table, when, Output};
 use crate::terminal::{cell, text};
 use banter_core::chat::{ChatMessage, ChatSession, ChatStore, MessagePage, SessionPage, MAX_PAGE};
-use banter_core::hosted::HostedClient;
+use banter_core::hosted::HostedHistory;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 use serde::Serialize;
@@ -20,10 +20,11 @@ struct SessionView {
     messages: Vec<ChatMessage>,
 }
 
-/// Where the sessions are: this profile's database or the server.
+/// Where the sessions are: this profile's database, or the server (read
+/// from this computer's copy when it cannot be reached).
 enum Store<'a> {
     Local(&'a ChatStore),
-    Hosted(&'a HostedClient),
+    Hosted(&'a HostedHistory),
 }
 
 impl Store<'_> {
@@ -55,14 +56,14 @@ impl Store<'_> {
     async fn rename_session(&self, id: &RecordRef, title: &str) -> Result<ChatSession, CliError> {
         Ok(match self {
             Self::Local(chat) => chat.rename_session(id, title).await?,
-            Self::Hosted(server) => server.rename_session(id, title).await?,
+            Self::Hosted(server) => server.rename(id, title).await?,
         })
     }
 
     async fn delete_session(&self, id: &RecordRef) -> Result<ChatSession, CliError> {
         Ok(match self {
             Self::Local(chat) => chat.delete_session(id).await?,
-            Self::Hosted(server) => server.delete_session(id).await?,
+            Self::Hosted(server) => server.delete(id).await?,
         })
     }
 
@@ -76,7 +77,7 @@ impl Store<'_> {
 
 pub async fn run(
     core: &Core,
-    hosted: Option<HostedClient>,
+    hosted: Option<HostedHistory>,
     cmd: SessionsCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {

@@ -601,6 +601,47 @@ async fn chat_goes_through_the_server_and_charges_the_account() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn history_read_before_stays_readable_when_the_server_is_down() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+    ok(&run_cli(dir.path(), &["chat", "remember Lisbon"]).await);
+    drop(h); // both instances stop
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Read from this computer's copy of the account's history.
+    let page = cli_json(dir.path(), &["sessions", "list"]).await;
+    let sessions = page["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{page}");
+    assert_eq!(
+        (&sessions[0]["displayId"], &sessions[0]["messageCount"]),
+        (&Value::from("CH-000001"), &Value::from(2)),
+        "{page}"
+    );
+    let shown = cli_json(dir.path(), &["sessions", "show", "CH-000001"]).await;
+    let contents: Vec<&str> = shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
+    );
+    // Changes and paid actions wait for the server.
+    for args in [
+        vec!["--json", "sessions", "rename", "CH-000001", "Lisbon"],
+        vec!["--json", "chat", "--session", "CH-000001", "and Porto?"],
+    ] {
+        let error = fails(&run_cli(dir.path(), &args).await, 2);
+        assert_eq!(error["code"], "offline", "{args:?}: {error}");
+    }
+}
+
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that cuts the first
 /// connection carrying a chat send as soon as reply text has passed
 /// through it; every other connection is passed through whole. Returns its

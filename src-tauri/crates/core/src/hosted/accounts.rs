@@ -5,10 +5,15 @@
 
 use super::app_sign_in::AppSignIn;
 use super::client::HostedClient;
+use super::history::HostedHistory;
 use super::http::Server;
+use super::reachability::Reachability;
+use super::replica::{replica_dir, Replica};
 use super::sign_in::PendingSignIn;
 use super::tokens::TokenSlot;
+use crate::clock::SharedClock;
 use crate::error::Result;
+use crate::events::EventBus;
 use crate::secrets::SharedSecrets;
 use crate::settings::Settings;
 use chrono::{DateTime, Utc};
@@ -40,16 +45,45 @@ pub struct HostedAccounts {
     refresh_lock: Option<PathBuf>,
     /// The app's sign-in waiting for the browser (see `app_sign_in`).
     pending: Arc<Mutex<Option<AppSignIn>>>,
+    /// Where accounts' copies of their history live, and the copy open now.
+    copies: Copies,
+}
+
+/// The accounts' copies of their history (see [`Replica`]).
+#[derive(Debug, Clone)]
+struct Copies {
+    dir: PathBuf,
+    clock: SharedClock,
+    reachability: Reachability,
+    /// The copy last opened, kept open between calls (its pool is the
+    /// costly part); reopened when its files were removed by a sign-out.
+    open: Arc<tokio::sync::Mutex<Option<Replica>>>,
 }
 
 impl HostedAccounts {
-    pub(crate) fn new(settings: Settings, secrets: SharedSecrets, profile_id: String) -> Self {
+    /// Signing in for `profile_id`; each signed-in account's copy of its
+    /// history lives under `copies_dir`, and `events` hears when the
+    /// server stops or starts answering.
+    pub(crate) fn new(
+        settings: Settings,
+        secrets: SharedSecrets,
+        profile_id: String,
+        copies_dir: PathBuf,
+        clock: SharedClock,
+        events: EventBus,
+    ) -> Self {
         Self {
             settings,
             secrets,
             profile_id,
             refresh_lock: None,
             pending: Arc::default(),
+            copies: Copies {
+                dir: copies_dir,
+                clock,
+                reachability: Reachability::new(events),
+                open: Arc::default(),
+            },
         }
     }
 
@@ -82,7 +116,37 @@ impl HostedAccounts {
         let server = Server::new(&account.server)?;
         let slot = self.slot(&server);
         Ok(HostedClient::new(server, slot, self.settings.clone())
-            .with_refresh_lock(self.refresh_lock.clone()))
+            .with_refresh_lock(self.refresh_lock.clone())
+            .with_copy_dir(replica_dir(&self.copies.dir, account))
+            .with_reachability(self.copies.reachability.clone()))
+    }
+
+    /// The signed-in account's history, kept in this computer's copy;
+    /// `None` in local mode.
+    pub async fn history(&self) -> Result<Option<HostedHistory>> {
+        let Some(account) = self.account().await? else {
+            return Ok(None);
+        };
+        let copies = &self.copies;
+        let client = self.client_for(&account)?;
+        let dir = replica_dir(&copies.dir, &account);
+        let mut open = copies.open.lock().await;
+        let current = open
+            .as_ref()
+            .filter(|copy| copy.dir() == dir && copy.exists())
+            .cloned();
+        let copy = match current {
+            Some(copy) => copy,
+            None => {
+                if let Some(old) = open.take() {
+                    old.close().await;
+                }
+                let copy = Replica::open(&copies.dir, &account, &copies.clock).await?;
+                *open = Some(copy.clone());
+                copy
+            }
+        };
+        Ok(Some(HostedHistory::new(client, copy)))
     }
 
     /// Starts signing in to the server at `url` through a loopback redirect

@@ -11,6 +11,7 @@
 
 use super::error::HostedError;
 use super::http::Server;
+use super::reachability::Reachability;
 use super::tokens::{DeviceTokens, TokenSlot};
 use super::types::TokenAnswer;
 use crate::error::ErrorCode;
@@ -36,6 +37,11 @@ pub struct HostedClient {
     /// The file that makes refreshes of this profile's processes take
     /// turns (see [`refresh_lock_path`]).
     refresh_lock: Option<PathBuf>,
+    /// The account's copy of its history on this computer (see
+    /// [`super::replica`]), removed when the device is signed out.
+    copy_dir: Option<PathBuf>,
+    /// Told how each call went (see [`super::reachability`]).
+    reachability: Option<Reachability>,
 }
 
 /// The lock file of refreshes in a profile's `run` directory: two CLI
@@ -91,7 +97,19 @@ impl HostedClient {
             settings,
             tokens: Arc::default(),
             refresh_lock: None,
+            copy_dir: None,
+            reachability: None,
         }
+    }
+
+    pub(super) fn with_reachability(mut self, reachability: Reachability) -> Self {
+        self.reachability = Some(reachability);
+        self
+    }
+
+    pub(super) fn with_copy_dir(mut self, dir: PathBuf) -> Self {
+        self.copy_dir = Some(dir);
+        self
     }
 
     pub(super) fn with_refresh_lock(mut self, path: Option<PathBuf>) -> Self {
@@ -147,14 +165,19 @@ impl HostedClient {
         Fut: std::future::Future<Output = Result<T, HostedError>>,
     {
         let tokens = self.tokens().await?;
-        match attempt(tokens.access_token.clone()).await {
+        let answer = match attempt(tokens.access_token.clone()).await {
             Err(e) if e.server_code() == Some(ErrorCode::TokenExpired) => {
-                let fresh = self.refresh(&tokens).await?;
-                let again = attempt(fresh.access_token.clone()).await;
-                self.check_signed_out(again).await
+                match self.refresh(&tokens).await {
+                    Ok(fresh) => attempt(fresh.access_token.clone()).await,
+                    Err(e) => Err(e),
+                }
             }
-            other => self.check_signed_out(other).await,
+            other => other,
+        };
+        if let Some(reachability) = &self.reachability {
+            reachability.note(&answer);
         }
+        self.check_signed_out(answer).await
     }
 
     fn request<B: Serialize + ?Sized>(
@@ -270,8 +293,10 @@ impl HostedClient {
         })
     }
 
-    /// Removes the tokens and the sign-in from this computer. Failures are
-    /// logged: the server no longer honours the tokens either way.
+    /// Removes the tokens, the sign-in and the account's copy of its
+    /// history from this computer (a device signed out from elsewhere may
+    /// be a lost one). Failures are logged: the server no longer honours
+    /// the tokens either way.
     pub(super) async fn forget_here(&self) {
         *self.tokens.lock().await = None;
         if let Err(error) = self.slot.clear() {
@@ -279,6 +304,15 @@ impl HostedClient {
         }
         if let Err(error) = self.settings.clear_hosted_account().await {
             tracing::warn!(%error, "could not clear the sign-in from settings");
+        }
+        if let Some(dir) = &self.copy_dir {
+            match tokio::fs::remove_dir_all(dir).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(%error, "could not remove this computer's copy of the history")
+                }
+            }
         }
     }
 }

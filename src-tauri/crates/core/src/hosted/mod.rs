@@ -13,6 +13,8 @@
 //!   sessions, purchases, sign-out); [`projects`]: generation and saving
 //!   a page through the server; [`chat`]: sending through the server
 //!   and its streamed reply;
+//! - [`history`]: the account's conversations, kept in this computer's
+//!   copy ([`replica`]) and read from it offline;
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
 
@@ -22,10 +24,13 @@ mod app_sign_in;
 mod chat;
 mod client;
 mod error;
+mod history;
 mod http;
 mod ledger;
 mod projects;
 mod purchases;
+mod reachability;
+mod replica;
 mod sign_in;
 mod tokens;
 mod types;
@@ -36,7 +41,9 @@ pub use chat::{HostedSend, RECOVER_POLL_EVERY};
 pub(crate) use client::refresh_lock_path;
 pub use client::HostedClient;
 pub use error::HostedError;
+pub use history::HostedHistory;
 pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
+pub use replica::{Replica, ACCOUNTS_DIR};
 pub use sign_in::{PendingSignIn, SignedIn};
 pub use tokens::DeviceTokens;
 pub use types::{Account, Device};
