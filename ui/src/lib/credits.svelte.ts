@@ -21,14 +21,13 @@ class CreditsStore {
   }
 
   async load(): Promise<void> {
+    // The prices are the core's own: known even when the balance (the
+    // server's, signed in) cannot be read.
+    await this.refresh();
     try {
-      const [balance, costs] = await Promise.all([api.getCredits(), api.getCosts()]);
-      this.costs = costs;
-      this.set(balance);
-      this.error = null;
+      this.costs = await api.getCosts();
     } catch (e) {
       this.error = asApiError(e);
-      connection.sawError(this.error);
     }
   }
 
