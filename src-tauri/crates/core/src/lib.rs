@@ -148,9 +148,13 @@ impl Core {
             profile.clone(),
             secrets.clone(),
         );
-        let hosted =
-            hosted::HostedAccounts::new(settings.clone(), secrets.clone(), profile.id.clone())
-                .with_refresh_lock(refresh_lock);
+        let hosted = hosted::HostedAccounts::new(
+            settings.clone(),
+            secrets.clone(),
+            profile.id.clone(),
+            clock.clone(),
+        )
+        .with_refresh_lock(refresh_lock);
         Ok(Self {
             db,
             clock,

@@ -8,6 +8,7 @@ use super::client::HostedClient;
 use super::http::Server;
 use super::sign_in::PendingSignIn;
 use super::tokens::TokenSlot;
+use crate::clock::SharedClock;
 use crate::error::Result;
 use crate::secrets::SharedSecrets;
 use crate::settings::Settings;
@@ -35,6 +36,8 @@ pub struct HostedAccounts {
     settings: Settings,
     secrets: SharedSecrets,
     profile_id: String,
+    /// Tells when a waiting app sign-in has expired (see `app_sign_in`).
+    clock: SharedClock,
     /// The file processes of this profile lock while refreshing (see
     /// [`super::refresh_lock_path`]); `None` locks within the process only.
     refresh_lock: Option<PathBuf>,
@@ -43,14 +46,24 @@ pub struct HostedAccounts {
 }
 
 impl HostedAccounts {
-    pub(crate) fn new(settings: Settings, secrets: SharedSecrets, profile_id: String) -> Self {
+    pub(crate) fn new(
+        settings: Settings,
+        secrets: SharedSecrets,
+        profile_id: String,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             settings,
             secrets,
             profile_id,
+            clock,
             refresh_lock: None,
             pending: Arc::default(),
         }
+    }
+
+    pub(super) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     pub(super) fn pending_app_sign_in(&self) -> MutexGuard<'_, Option<AppSignIn>> {
