@@ -38,26 +38,16 @@ pub async fn beat(pool: &PgPool, name: &str, now: DateTime<Utc>) -> Result<(), s
     Ok(())
 }
 
-/// Whether instance `name` is gone at `now`: never seen, or not for
-/// [`GONE_AFTER`].
-pub async fn is_gone(pool: &PgPool, name: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let last_seen: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT last_seen FROM server_instances WHERE name = $1")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
-    Ok(last_seen.is_none_or(|seen| now - seen > GONE_AFTER))
-}
-
-/// Ends the replies and paid jobs of instances that are gone; returns how
-/// many.
+/// Ends the replies and paid jobs of instances that are gone (by
+/// [`InstanceLiveness`]'s rule, the one a send asks); returns how many.
 pub async fn recover(state: &AppState) -> banter_core::Result<u32> {
     let now = state.clock.now();
     let pool = state.store.pool().clone();
     let journal = PgJournal::new(pool.clone());
+    let liveness = InstanceLiveness::new(pool, state.instance.clone(), state.clock.clone());
     let is_gone = |owner: String| {
-        let pool = pool.clone();
-        async move { Ok(is_gone(&pool, &owner, now).await?) }
+        let liveness = &liveness;
+        async move { liveness.is_gone(&owner).await }
     };
     let replies = recover_stranded(&state.store, &state.ledger, &journal, is_gone, now).await?;
     let jobs = recover_stranded_jobs(&state.store, &state.ledger, is_gone, now).await?;
@@ -117,8 +107,17 @@ impl Liveness for InstanceLiveness {
         &self.name
     }
 
+    /// Gone: never seen, or not for [`GONE_AFTER`].
     fn is_gone<'a>(&'a self, owner: &'a str) -> LivenessFuture<'a> {
-        Box::pin(async move { Ok(is_gone(&self.pool, owner, self.clock.now()).await?) })
+        Box::pin(async move {
+            let last_seen: Option<DateTime<Utc>> =
+                sqlx::query_scalar("SELECT last_seen FROM server_instances WHERE name = $1")
+                    .bind(owner)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let now = self.clock.now();
+            Ok(last_seen.is_none_or(|seen| now - seen > GONE_AFTER))
+        })
     }
 }
 
