@@ -6,7 +6,8 @@
 use banter_core::account::AuthorizationResponse;
 use banter_core::billing::deep_link::{self, DeepLink};
 use banter_core::hosted::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
-use banter_core::{Core, ErrorCode};
+use banter_core::secrets::NoSecrets;
+use banter_core::{Core, CoreOptions, ErrorCode};
 use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
 use banter_tests::hosted::Hosted;
 use banter_tests::Env;
@@ -185,4 +186,37 @@ async fn an_attempt_older_than_its_lifetime_is_refused_and_a_new_one_replaces_it
         .await
         .unwrap();
     assert!(core.hosted().account().await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_whose_tokens_cannot_be_kept_is_signed_out_on_the_server() {
+    let oidc = oidc().await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    // A computer without a keyring: the tokens cannot be saved.
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let core = Core::open(CoreOptions {
+        secrets: Some(std::sync::Arc::new(NoSecrets)),
+        ..env.options()
+    })
+    .await
+    .unwrap();
+
+    let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
+    let (_, answer) = browse(page.as_str()).await;
+    let refused = core
+        .hosted()
+        .complete_app_sign_in(answer, "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::KeyringUnavailable);
+    assert!(core.hosted().account().await.unwrap().is_none());
+    // The server made the device, and signed it out again.
+    let pool = h.b.state.store.pool().clone();
+    let (made, live): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE revoked_at IS NULL) FROM devices")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((made, live), (1, 0));
 }
