@@ -138,7 +138,7 @@ export class Conversation {
     let saved = false;
     try {
       const result = await api.sendMessage(
-        { sessionId: startedIn, content, includeContext, idempotencyKey: newKey() },
+        { sessionId: startedIn, content, includeContext, idempotencyKey: null },
         (event) => {
           if (seq !== this.loadSeq) return;
           if (event.type === "reply_started" && !started) {
@@ -201,10 +201,4 @@ export class Conversation {
     const kept = this.messages.filter((m) => m.id !== tempId && !savedIds.has(m.id));
     this.messages = [...kept, ...saved];
   }
-}
-
-function newKey(): string {
-  return typeof crypto !== "undefined" && "randomUUID" in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }

@@ -69,6 +69,8 @@ describe("conversation", () => {
     const onSession = vi.fn();
     const sent = chat.send("hello", true, { onSession });
     expect(mock.sendMessage.mock.calls[0][0]).toMatchObject({ sessionId: null, content: "hello", includeContext: true });
+    // The core makes the idempotency key (banter_core::idempotency), not the UI.
+    expect(mock.sendMessage.mock.calls[0][0].idempotencyKey).toBeNull();
     expect(chat.messages.map((m) => m.content)).toEqual(["hello"]);
     expect(chat.streaming).toBe(true);
 
