@@ -140,6 +140,16 @@ pub async fn regenerate_reply(
     Ok(outcome.into())
 }
 
+/// A fresh idempotency key from the core's one generator
+/// (`banter_core::idempotency`): the UI holds it for a send it may have to
+/// repeat (one that failed before its reply started may have been taken),
+/// so the repeat is never charged twice.
+#[tauri::command]
+#[specta::specta]
+pub fn new_idempotency_key() -> String {
+    banter_core::idempotency::new_key()
+}
+
 /// A send through the server changed the account's balance: every window
 /// hears it as it would a local spend's.
 fn announce_balance(core: &Core, outcome: &SendOutcome) {

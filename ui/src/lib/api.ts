@@ -91,6 +91,7 @@ export const api = {
   sendMessage: (request: SendMessageRequest, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.sendMessage(request, channel(onEvent))),
   stopReply: (sessionId: number) => unwrap(commands.stopReply(sessionId)),
+  newIdempotencyKey: () => commands.newIdempotencyKey(),
   regenerateReply: (sessionId: number, includeContext: boolean, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.regenerateReply(sessionId, includeContext, channel(onEvent))),
   getProviderSettings: () => unwrap(commands.getProviderSettings()),

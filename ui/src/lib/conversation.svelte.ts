@@ -143,7 +143,14 @@ export class Conversation {
     this.sending = true;
     let started = false;
     let saved = false;
-    const key = this.keyFor(startedIn, content);
+    let key: string;
+    try {
+      key = await this.keyFor(startedIn, content);
+    } catch (e) {
+      this.messages = this.messages.filter((m) => m.id !== temp.id);
+      this.sending = false;
+      throw new SendFailure(asApiError(e), false);
+    }
     try {
       const result = await api.sendMessage(
         { sessionId: startedIn, content, includeContext, idempotencyKey: key },
@@ -180,10 +187,14 @@ export class Conversation {
     }
   }
 
-  /** The key of a send: the unsettled one's when this is the same send again. */
-  private keyFor(sessionId: number | null, content: string): string {
+  /**
+   * The key of a send: the unsettled one's when this is the same send
+   * again, else a fresh one from the core (its one generator makes keys).
+   */
+  private async keyFor(sessionId: number | null, content: string): Promise<string> {
     const last = this.unsettled;
-    return last && last.sessionId === sessionId && last.content === content ? last.key : newKey();
+    if (last && last.sessionId === sessionId && last.content === content) return last.key;
+    return api.newIdempotencyKey();
   }
 
   async regenerate(includeContext: boolean, hooks: SendHooks = {}): Promise<SendResult> {
@@ -217,10 +228,4 @@ export class Conversation {
     const kept = this.messages.filter((m) => m.id !== tempId && !savedIds.has(m.id));
     this.messages = [...kept, ...saved];
   }
-}
-
-function newKey(): string {
-  return typeof crypto !== "undefined" && "randomUUID" in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }

@@ -15,6 +15,7 @@ mod error;
 mod error_code;
 pub mod events;
 pub mod hosted;
+pub mod idempotency;
 pub mod ids;
 pub mod jobs;
 pub mod ledger;

@@ -121,9 +121,7 @@ impl<S: ChatBackend> ChatEngine<S> {
             (None, Some(key)) => self.store.session_paid_with(key).await?,
             _ => None,
         };
-        let key = request
-            .idempotency_key
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = crate::idempotency::key_or_new(request.idempotency_key);
         let (session, started) = match (request.session, earlier) {
             (Some(session), _) => (self.store.get_session(&session).await?, false),
             (None, Some(earlier)) => (earlier, false),

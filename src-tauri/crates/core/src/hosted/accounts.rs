@@ -40,6 +40,8 @@ pub struct HostedAccounts {
     settings: Settings,
     secrets: SharedSecrets,
     profile_id: String,
+    /// Tells when a waiting app sign-in has expired (see `app_sign_in`).
+    clock: SharedClock,
     /// The file processes of this profile lock while refreshing (see
     /// [`super::refresh_lock_path`]); `None` locks within the process only.
     refresh_lock: Option<PathBuf>,
@@ -53,7 +55,6 @@ pub struct HostedAccounts {
 #[derive(Debug, Clone)]
 struct Copies {
     dir: PathBuf,
-    clock: SharedClock,
     reachability: Reachability,
     /// The copy last opened, kept open between calls (its pool is the
     /// costly part); reopened when its files were removed by a sign-out.
@@ -76,15 +77,19 @@ impl HostedAccounts {
             settings,
             secrets,
             profile_id,
+            clock,
             refresh_lock: None,
             pending: Arc::default(),
             copies: Copies {
                 dir: copies_dir,
-                clock,
                 reachability: Reachability::new(events),
                 open: Arc::default(),
             },
         }
+    }
+
+    pub(super) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     pub(super) fn pending_app_sign_in(&self) -> MutexGuard<'_, Option<AppSignIn>> {
@@ -141,7 +146,7 @@ impl HostedAccounts {
                 if let Some(old) = open.take() {
                     old.close().await;
                 }
-                let copy = Replica::open(&copies.dir, &account, &copies.clock).await?;
+                let copy = Replica::open(&copies.dir, &account, &self.clock).await?;
                 *open = Some(copy.clone());
                 copy
             }

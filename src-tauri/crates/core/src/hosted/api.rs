@@ -3,6 +3,7 @@
 
 use super::client::{Call, HostedClient};
 use super::error::HostedError;
+use super::http::Server;
 use super::types::{Account, Device, SignedOutCount};
 use crate::billing::checkouts::PendingCheckout;
 use crate::billing::{Checkout, Product, ReconcileReport};
@@ -161,9 +162,9 @@ impl HostedClient {
     /// the server had already signed out counts as done; when the server
     /// cannot be reached nothing is forgotten (so it can be tried again).
     pub async fn sign_out(&self) -> Result<()> {
-        let url = self.url("/v1/auth/sign-out", &[]);
-        let result: Result<SignedOutCount> = self
-            .send_json(Method::POST, url, &serde_json::json!({}))
+        let server = self.transport();
+        let result = self
+            .authorized(|token| async move { sign_out_device(server, &token).await })
             .await;
         match result {
             Ok(_) => {}
@@ -174,6 +175,20 @@ impl HostedClient {
         self.forget_here().await;
         Ok(())
     }
+}
+
+/// `POST /v1/auth/sign-out` as the device holding `access_token`: the
+/// server revokes that device. The one sign-out request, sent by
+/// [`HostedClient::sign_out`] and for a sign-in whose tokens this computer
+/// could not keep (`sign_in::complete`).
+pub(super) async fn sign_out_device(server: &Server, access_token: &str) -> Result<()> {
+    let request = server
+        .http()
+        .post(server.url("/v1/auth/sign-out", &[]))
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .json(&serde_json::json!({}));
+    server.json::<SignedOutCount>(request).await.map(drop)
 }
 
 /// Appends `name=value` when there is a value.

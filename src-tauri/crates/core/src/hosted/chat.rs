@@ -60,10 +60,7 @@ impl HostedClient {
         request: HostedSend,
         on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome, HostedError> {
-        let key = request
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = crate::idempotency::key_or_new(request.idempotency_key.clone());
         let body = SendBody {
             session: request.session.as_ref().map(ToString::to_string),
             content: &request.content,

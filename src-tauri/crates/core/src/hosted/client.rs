@@ -159,7 +159,7 @@ impl HostedClient {
     /// Runs `attempt` with the access token; on `token_expired`, refreshes
     /// once and runs it again with the new one. A device the server signed
     /// out is forgotten here ([`Self::check_signed_out`]).
-    async fn authorized<T, F, Fut>(&self, attempt: F) -> Result<T, HostedError>
+    pub(super) async fn authorized<T, F, Fut>(&self, attempt: F) -> Result<T, HostedError>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, HostedError>>,

@@ -36,7 +36,7 @@ mod tokens;
 mod types;
 
 pub use accounts::{HostedAccount, HostedAccounts};
-pub use app_sign_in::APP_REDIRECT_URI;
+pub use app_sign_in::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
 pub use chat::{HostedSend, RECOVER_POLL_EVERY};
 pub(crate) use client::refresh_lock_path;
 pub use client::HostedClient;

@@ -6,6 +6,7 @@
 
 use super::client::HostedClient;
 use super::error::HostedError;
+use crate::idempotency::key_or_new;
 use crate::ids::RecordRef;
 use crate::projects::GeneratedProject;
 use crate::scrape::ScrapeResult;
@@ -27,7 +28,7 @@ impl HostedClient {
         }
         let body = Body {
             prompt,
-            idempotency_key: key_or_new(idempotency_key),
+            idempotency_key: key_or_new(idempotency_key.map(str::to_string)),
         };
         let url = self.transport().url("/v1/projects/generate", &[]);
         self.send_json(Method::POST, url, &body).await
@@ -51,13 +52,9 @@ impl HostedClient {
         let body = Body {
             url,
             project: project.map(ToString::to_string),
-            idempotency_key: key_or_new(idempotency_key),
+            idempotency_key: key_or_new(idempotency_key.map(str::to_string)),
         };
         let target = self.transport().url("/v1/scrape", &[]);
         self.send_json(Method::POST, target, &body).await
     }
-}
-
-fn key_or_new(key: Option<&str>) -> String {
-    key.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
 }

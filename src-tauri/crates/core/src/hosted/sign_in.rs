@@ -7,6 +7,7 @@
 //! who signed in to settings.
 
 use super::accounts::{HostedAccount, HostedAccounts};
+use super::api::sign_out_device;
 use super::client::HostedClient;
 use super::error::HostedError;
 use super::http::Server;
@@ -96,8 +97,11 @@ pub(super) async fn complete(
     }
     let slot = accounts.slot(server);
     if let Err(error) = slot.save(&tokens) {
-        // A device this computer cannot keep must not stay signed in.
-        revoke(server, &tokens.access_token).await;
+        // A device this computer cannot keep must not stay signed in (best
+        // effort: the tokens are about to be dropped either way).
+        if let Err(error) = sign_out_device(server, &tokens.access_token).await {
+            tracing::warn!(%error, "a device whose tokens could not be kept stays on the server");
+        }
         return Err(error.into());
     }
     let client = HostedClient::new(server.clone(), slot, accounts.settings().clone());
@@ -113,19 +117,6 @@ pub(super) async fn complete(
     accounts.settings().set_hosted_account(&account).await?;
     tracing::info!(server = %account.server, created, "signed in");
     Ok(SignedIn { account, created })
-}
-
-/// Signs the device holding `access_token` out (best effort: the tokens
-/// are about to be dropped either way).
-async fn revoke(server: &Server, access_token: &str) {
-    let request = server
-        .http()
-        .post(server.url("/v1/auth/sign-out", &[]))
-        .bearer_auth(access_token)
-        .json(&serde_json::json!({}));
-    if let Err(error) = server.json::<serde_json::Value>(request).await {
-        tracing::warn!(%error, "a device whose tokens could not be kept stays on the server");
-    }
 }
 
 /// `POST /v1/auth/token`: the grant for this device's tokens.
