@@ -52,6 +52,13 @@ export const commands = {
 	stopReply: (sessionId: number) => typedError<boolean, ApiError_Serialize>(__TAURI_INVOKE("stop_reply", { sessionId })),
 	/**  Replaces the session's last reply with a new one (priced by the core). */
 	regenerateReply: (sessionId: number, includeContext: boolean, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("regenerate_reply", { sessionId, includeContext, onEvent })),
+	/**
+	 *  A fresh idempotency key from the core's one generator
+	 *  (`banter_core::idempotency`): the UI holds it for a send it may have to
+	 *  repeat (one that failed before its reply started may have been taken),
+	 *  so the repeat is never charged twice.
+	 */
+	newIdempotencyKey: () => __TAURI_INVOKE<string>("new_idempotency_key"),
 	getProviderSettings: () => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_provider_settings")),
 	saveProviderSettings: (input: ProviderSettingsInput_Deserialize) => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_provider_settings", { input })),
 	/**  A one-line request to the model in use (costs no credits). */

@@ -155,9 +155,16 @@ async fn a_copied_refresh_token_coming_back_signs_the_device_out() {
         copied.expose()
     );
 
-    // Someone holding the copy refreshes with it: the device is signed out.
+    // Someone holding the copy refreshes with it (another process, which
+    // reads the tokens from the keyring): the device is signed out.
     env.secrets.set(slot.clone(), &copied).unwrap();
-    let thief = core.hosted().current().await.unwrap().expect("signed in");
+    let elsewhere = env.open().await;
+    let thief = elsewhere
+        .hosted()
+        .current()
+        .await
+        .unwrap()
+        .expect("signed in");
     match thief.balance().await {
         Err(HostedError::SignedOut { code, .. }) => {
             assert_eq!(code, ErrorCode::RefreshTokenReused)

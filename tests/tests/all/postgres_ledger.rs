@@ -140,7 +140,6 @@ async fn a_retried_key_is_charged_once_across_instances_and_bound_to_its_action(
 /// a CLI script's `--idempotency-key nightly-1` run by two people — is
 /// neither refused nor answered with the first account's spend.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "keys are UNIQUE across accounts in credit_transactions; needs the per-account key migration"]
 async fn the_same_key_in_two_accounts_is_two_spends() {
     let i = instances("2026-03-10T12:00:00Z").await;
     account(&i, "u1").await;

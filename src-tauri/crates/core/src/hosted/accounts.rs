@@ -49,6 +49,10 @@ pub struct HostedAccounts {
     pending: Arc<Mutex<Option<AppSignIn>>>,
     /// Where accounts' copies of their history live, and the copy open now.
     copies: Copies,
+    /// The client last made, with its tokens in memory: the app asks for
+    /// the client at every command, and reading the keyring each time
+    /// would be a D-Bus round trip per call.
+    client: Arc<Mutex<Option<(HostedAccount, HostedClient)>>>,
 }
 
 /// The accounts' copies of their history (see [`Replica`]).
@@ -85,6 +89,7 @@ impl HostedAccounts {
                 reachability: Reachability::new(events),
                 open: Arc::default(),
             },
+            client: Arc::default(),
         }
     }
 
@@ -116,14 +121,23 @@ impl HostedAccounts {
         Ok(Some(self.client_for(&account)?))
     }
 
-    /// The client of `account` (tokens read from the keyring on first use).
+    /// The client of `account` (tokens read from the keyring on first use,
+    /// then kept in memory by this profile's clients of that sign-in).
     pub fn client_for(&self, account: &HostedAccount) -> Result<HostedClient> {
+        let mut last = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((held, client)) = last.as_ref() {
+            if held == account {
+                return Ok(client.clone());
+            }
+        }
         let server = Server::new(&account.server)?;
         let slot = self.slot(&server);
-        Ok(HostedClient::new(server, slot, self.settings.clone())
+        let client = HostedClient::new(server, slot, self.settings.clone())
             .with_refresh_lock(self.refresh_lock.clone())
             .with_copy_dir(replica_dir(&self.copies.dir, account))
-            .with_reachability(self.copies.reachability.clone()))
+            .with_reachability(self.copies.reachability.clone());
+        *last = Some((account.clone(), client.clone()));
+        Ok(client)
     }
 
     /// The signed-in account's history, kept in this computer's copy;
