@@ -109,5 +109,19 @@ def test_history_stays_readable_offline_and_sending_waits_for_the_server(tmp_pat
         wait_until("the reply", lambda: "Mock reply to: and Porto?" in page_text(driver), timeout=60)
         wait_until("the server's balance of 94", lambda: "94" in badge(driver))
         wait_until("the Offline chip gone", lambda: not offline_chip(driver))
+
+        # Offline again, signing out: the server cannot be told, so the app
+        # offers to forget the sign-in on this computer only.
+        stack.network(False)
+        open_settings(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+        def offer():
+            button = driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out-here-only]")
+            return button if button.is_enabled() else None
+
+        wait_until("the offer, once the sign-out has failed", offer).click()
+        wait_until("the sign-in form", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in-form]"))
+        wait_until("the local balance", lambda: "100" in badge(driver))
+        assert not offline_chip(driver)
     finally:
         app.close()

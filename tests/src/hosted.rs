@@ -95,6 +95,13 @@ impl Hosted {
         Self::start_with(time, parts).await
     }
 
+    /// [`Self::signing_in_at`] the mock issuer `oidc`, the clock at the
+    /// real now (the issuer's ID tokens carry real times).
+    pub async fn signing_in_through(oidc: &banter_mocks::oidc::OidcServer) -> Self {
+        let now = chrono::Utc::now().to_rfc3339();
+        Self::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await
+    }
+
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
     pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");

@@ -18,9 +18,10 @@ export const commands = {
 	listDevices: () => typedError<Device_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_devices")),
 	/**
 	 *  Signs this device out on the server and forgets it here; back to local
-	 *  mode, whose data was never touched.
+	 *  mode, whose data was never touched. `here_only` forgets it on this
+	 *  computer without telling the server (which cannot be reached).
 	 */
-	signOut: () => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out")),
+	signOut: (hereOnly: boolean) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out", { hereOnly })),
 	/**  Signs every other device of the account out; returns how many. */
 	signOutOtherDevices: () => typedError<number, ApiError_Serialize>(__TAURI_INVOKE("sign_out_other_devices")),
 	/**  The current balance (a due monthly reset is applied first). */

@@ -8,21 +8,8 @@ use banter_core::billing::deep_link::{self, DeepLink};
 use banter_core::hosted::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
 use banter_core::secrets::NoSecrets;
 use banter_core::{Core, CoreOptions, ErrorCode};
-use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
-use banter_tests::hosted::Hosted;
+use banter_tests::hosted::{oidc_signing_in_alice, Hosted};
 use banter_tests::Env;
-
-async fn oidc() -> OidcServer {
-    start_oidc(
-        OidcConfig {
-            default_user: Some("user-alice".into()),
-            ..OidcConfig::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .expect("start mock-oidc")
-}
 
 /// Opens `page` as the browser does and returns the link it is sent back
 /// to, parsed as the app parses it.
@@ -51,9 +38,8 @@ async fn app() -> (Env, Core) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_app_signs_in_through_the_deep_link_and_sees_the_servers_balance() {
-    let oidc = oidc().await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (_env, core) = app().await;
 
     let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
@@ -100,9 +86,8 @@ async fn the_app_signs_in_through_the_deep_link_and_sees_the_servers_balance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_link_with_another_state_neither_signs_in_nor_cancels_the_attempt() {
-    let oidc = oidc().await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (_env, core) = app().await;
 
     // No attempt waiting: any answer is refused.
@@ -144,9 +129,8 @@ async fn a_link_with_another_state_neither_signs_in_nor_cancels_the_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_attempt_older_than_its_lifetime_is_refused_and_a_new_one_replaces_it() {
-    let oidc = oidc().await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (env, core) = app().await;
 
     // Just inside its lifetime the attempt still waits.
@@ -190,9 +174,8 @@ async fn an_attempt_older_than_its_lifetime_is_refused_and_a_new_one_replaces_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_device_whose_tokens_cannot_be_kept_is_signed_out_on_the_server() {
-    let oidc = oidc().await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     // A computer without a keyring: the tokens cannot be saved.
     let env = Env::new("2026-03-10T12:00:00Z");
     let core = Core::open(CoreOptions {

@@ -16,14 +16,21 @@ use banter_server::instances::{self, FORGOTTEN_AFTER, GONE_AFTER};
 use banter_server::routes::sessions::chat_for;
 use banter_tests::hosted::Hosted;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_dead_instances_replies_are_ended_once_by_the_others() {
+/// Two instances, and Alice signed in on her laptop (as the server's
+/// routes see her).
+async fn alice_signed_in() -> (Hosted, banter_server::accounts::SignedIn, Caller) {
     let h = Hosted::start("2026-03-10T12:00:00Z").await;
     let alice = h.sign_in("alice", "laptop").await;
     let who = Caller {
         user_id: alice.user_id.clone(),
         device_id: "test".into(),
     };
+    (h, alice, who)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_instances_replies_are_ended_once_by_the_others() {
+    let (h, alice, who) = alice_signed_in().await;
     let chat = chat_for(&h.a.state, &who);
     let pool = h.a.state.store.pool().clone();
     let journal = PgJournal::new(pool.clone());
@@ -152,12 +159,7 @@ async fn instance_rows(pool: &sqlx::PgPool) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_long_gone_are_forgotten_once_nothing_of_theirs_is_left_to_end() {
-    let h = Hosted::start("2026-03-10T12:00:00Z").await;
-    let alice = h.sign_in("alice", "laptop").await;
-    let who = Caller {
-        user_id: alice.user_id.clone(),
-        device_id: "test".into(),
-    };
+    let (h, alice, who) = alice_signed_in().await;
     let chat = chat_for(&h.a.state, &who);
     let pool = h.a.state.store.pool().clone();
     let start = h.clock.now();

@@ -91,7 +91,12 @@ pub enum AccountCommand {
     /// Show which server and account this profile is signed in to
     Status,
     /// Sign this device out on the server and remove its tokens here
-    Logout,
+    Logout {
+        /// Only on this computer, when the server cannot be reached: the
+        /// server lists the device until another one signs it out
+        #[arg(long)]
+        here_only: bool,
+    },
 }
 
 #[derive(Debug, Args)]

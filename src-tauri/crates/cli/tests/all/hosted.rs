@@ -506,6 +506,22 @@ async fn a_server_that_is_down_is_a_typed_offline_error() {
     assert!(String::from_utf8_lossy(&status.stderr).contains("offline"));
     assert!(stored_tokens(dir.path(), &server).await.is_some());
     ok(&run_cli(dir.path(), &["projects", "list"]).await);
+
+    // Signing out needs the server, or the choice to forget it here only.
+    let error = fails(
+        &run_cli(dir.path(), &["--json", "account", "logout"]).await,
+        2,
+    );
+    assert_eq!(error["code"], "offline", "{error}");
+    assert!(stored_tokens(dir.path(), &server).await.is_some());
+    let out = cli_json(dir.path(), &["account", "logout", "--here-only"]).await;
+    assert_eq!(
+        (&out["signedOut"], &out["hereOnly"]),
+        (&Value::from(true), &Value::from(true))
+    );
+    assert!(stored_tokens(dir.path(), &server).await.is_none());
+    let status = cli_json(dir.path(), &["account", "status"]).await;
+    assert_eq!(status["signedIn"], false, "{status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -158,9 +158,19 @@ impl HostedClient {
         Ok(count.signed_out)
     }
 
+    /// Signs out on this computer only, for when the server cannot be
+    /// told (offline, or gone): the tokens, the sign-in and the account's
+    /// copy of its history are removed here. The server lists the device
+    /// until it is signed out from another one, but nobody on this computer
+    /// holds its tokens any more.
+    pub async fn sign_out_here_only(&self) {
+        self.forget_here().await;
+    }
+
     /// Signs this device out on the server, then forgets it here. A device
     /// the server had already signed out counts as done; when the server
-    /// cannot be reached nothing is forgotten (so it can be tried again).
+    /// cannot be reached nothing is forgotten (so it can be tried again, or
+    /// [`Self::sign_out_here_only`] chosen).
     pub async fn sign_out(&self) -> Result<()> {
         let server = self.transport();
         let result = self
