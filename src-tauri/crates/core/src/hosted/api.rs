@@ -177,7 +177,7 @@ impl HostedClient {
 }
 
 /// Appends `name=value` when there is a value.
-fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
+pub(super) fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
     if let Some(value) = value {
         url.query_pairs_mut().append_pair(name, &value.to_string());
     }
