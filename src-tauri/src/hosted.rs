@@ -4,7 +4,7 @@
 //! money, history and keys; local-mode data stays where it is, untouched.
 
 use banter_core::hosted::{HostedClient, HostedHistory};
-use banter_core::{ApiError, Core, ErrorCode};
+use banter_core::{ApiError, Core};
 
 /// The signed-in client, or `None` in local mode.
 pub async fn signed_in(core: &Core) -> Result<Option<HostedClient>, ApiError> {
@@ -15,14 +15,4 @@ pub async fn signed_in(core: &Core) -> Result<Option<HostedClient>, ApiError> {
 /// copy and read from it offline), or `None` in local mode.
 pub async fn history(core: &Core) -> Result<Option<HostedHistory>, ApiError> {
     Ok(core.hosted().history().await?)
-}
-
-/// The refusal of an action the server does not offer yet, while signed in:
-/// doing it locally would spend local credits or mix local data into the
-/// account.
-pub fn not_hosted_yet(what: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::NotAvailableSignedIn,
-        format!("{what} is not available while signed in yet; sign out to use it on this computer"),
-    )
 }

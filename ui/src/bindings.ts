@@ -101,12 +101,14 @@ export const commands = {
 	deleteTask: (taskId: number) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("delete_task", { taskId })),
 	/**
 	 *  Asks the model for a project plan and creates it (priced by the core, refunded
-	 *  if the model gives no valid plan).
+	 *  if the model gives no valid plan); signed in, the server's model plans
+	 *  it and the account pays.
 	 */
 	generateProject: (prompt: string, idempotencyKey: string | null) => typedError<GeneratedProject_Serialize, ApiError_Serialize>(__TAURI_INVOKE("generate_project", { prompt, idempotencyKey })),
 	/**
 	 *  Saves a web page's main text on a project, or on a new one (priced by the core,
-	 *  refunded if the page cannot be fetched).
+	 *  refunded if the page cannot be fetched); signed in, the server fetches
+	 *  it (under its address policy) and the account pays.
 	 */
 	scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) => typedError<ScrapeResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("scrape_url", { url, projectId, idempotencyKey })),
 };

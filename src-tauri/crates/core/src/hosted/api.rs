@@ -202,7 +202,7 @@ pub(super) async fn sign_out_device(server: &Server, access_token: &str) -> Resu
 }
 
 /// Appends `name=value` when there is a value.
-fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
+pub(super) fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
     if let Some(value) = value {
         url.query_pairs_mut().append_pair(name, &value.to_string());
     }

@@ -146,6 +146,15 @@ impl HostedClient {
             .await
     }
 
+    /// Runs `call`, whose success has no body (`204 No Content`).
+    pub(super) async fn no_content<B>(&self, call: Call<'_, B>) -> Result<(), HostedError>
+    where
+        B: Serialize + ?Sized,
+    {
+        self.authorized(|token| self.server.no_content(self.request(&call, &token)))
+            .await
+    }
+
     /// Runs `call` without a timeout on the whole answer (a streamed
     /// reply); the answer is returned once its status is a success.
     pub(super) async fn open<B>(&self, call: Call<'_, B>) -> Result<Response, HostedError>

@@ -10,9 +10,9 @@
 //! - [`client`]: calls with the access token, one transparent refresh,
 //!   and forgetting a device the server signed out;
 //! - [`api`]: the typed calls (account, devices, credits, ledger,
-//!   sessions, purchases, sign-out); [`projects`]: generation and saving
-//!   a page through the server; [`chat`]: sending through the server
-//!   and its streamed reply;
+//!   sessions, purchases, sign-out); [`projects`]: projects, tasks and
+//!   saved pages; [`paid_jobs`]: generation and saving a page through the
+//!   server; [`chat`]: sending through the server and its streamed reply;
 //! - [`history`]: the account's conversations, kept in this computer's
 //!   copy ([`replica`]) and read from it offline;
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
@@ -27,6 +27,7 @@ mod error;
 mod history;
 mod http;
 mod ledger;
+mod paid_jobs;
 mod projects;
 mod purchases;
 mod reachability;
