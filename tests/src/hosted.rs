@@ -98,8 +98,25 @@ impl Hosted {
     /// [`Self::signing_in_at`] the mock issuer `oidc`, the clock at the
     /// real now (the issuer's ID tokens carry real times).
     pub async fn signing_in_through(oidc: &banter_mocks::oidc::OidcServer) -> Self {
-        let now = chrono::Utc::now().to_rfc3339();
-        Self::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await
+        Self::signing_in_through_with(oidc, Parts::default()).await
+    }
+
+    /// [`Self::signing_in_through`] with more `parts` (a model, scraping).
+    pub async fn signing_in_through_with(
+        oidc: &banter_mocks::oidc::OidcServer,
+        parts: Parts,
+    ) -> Self {
+        let parts = Parts {
+            sign_in: Some(SignInProvider::new(
+                oidc.issuer(),
+                ClientCredentials {
+                    client_id: oidc.client_id().to_string(),
+                    client_secret: None,
+                },
+            )),
+            ..parts
+        };
+        Self::start_with(&chrono::Utc::now().to_rfc3339(), parts).await
     }
 
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
@@ -406,12 +423,26 @@ pub async fn sign_in_core(
     core: &banter_core::Core,
     server: &str,
 ) -> banter_core::hosted::HostedClient {
+    sign_in_core_as(core, server, None).await
+}
+
+/// [`sign_in_core`] as the mock issuer's test user `user` (its default
+/// user without one).
+pub async fn sign_in_core_as(
+    core: &banter_core::Core,
+    server: &str,
+    user: Option<&str>,
+) -> banter_core::hosted::HostedClient {
     let pending = core
         .hosted()
         .begin_sign_in(server)
         .await
         .expect("sign-in starts");
-    let page = pending.authorization_url().to_string();
+    let mut page = pending.authorization_url().clone();
+    if let Some(user) = user {
+        page.query_pairs_mut().append_pair("login_hint", user);
+    }
+    let page = page.to_string();
     let finishing = tokio::spawn(async move {
         pending
             .finish(std::time::Duration::from_secs(10), "test device")

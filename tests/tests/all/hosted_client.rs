@@ -6,9 +6,8 @@
 //! generation and saving a page — and a copied refresh token coming back.
 
 use super::scraping::{TestPolicy, TestResolver, PUBLIC_IP};
-use banter_core::account::ClientCredentials;
 use banter_core::chat::ExportFormat;
-use banter_core::hosted::{HostedClient, HostedError};
+use banter_core::hosted::HostedError;
 use banter_core::ids::RecordRef;
 use banter_core::ledger::{Action, EntryKind};
 use banter_core::projects::{
@@ -18,66 +17,11 @@ use banter_core::providers::{self, Secret};
 use banter_core::scrape::Network;
 use banter_core::secrets::{SecretName, SecretStore};
 use banter_core::{Core, ErrorCode};
-use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
 use banter_mocks::site::{self, SiteConfig};
-use banter_server::auth::sign_in::SignInProvider;
-use banter_tests::hosted::{Hosted, Parts};
+use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, sign_in_core_as, Hosted, Parts};
 use banter_tests::{mock_azure_config, Env};
 use chrono::NaiveDate;
 use std::sync::Arc;
-use std::time::Duration;
-
-async fn oidc() -> OidcServer {
-    start_oidc(
-        OidcConfig {
-            default_user: Some("user-alice".into()),
-            ..OidcConfig::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .expect("start mock-oidc")
-}
-
-/// Signs `core`'s profile in to `server`, the test being the browser.
-async fn sign_in(core: &Core, server: &str) -> HostedClient {
-    sign_in_as(core, server, None).await
-}
-
-/// [`sign_in`] as the mock's test user `user` (its default without one).
-async fn sign_in_as(core: &Core, server: &str, user: Option<&str>) -> HostedClient {
-    let pending = core
-        .hosted()
-        .begin_sign_in(server)
-        .await
-        .expect("sign-in starts");
-    let mut page = pending.authorization_url().clone();
-    if let Some(user) = user {
-        page.query_pairs_mut().append_pair("login_hint", user);
-    }
-    let page = page.to_string();
-    let finishing =
-        tokio::spawn(async move { pending.finish(Duration::from_secs(10), "test device").await });
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
-    let answer = browser.get(&page).send().await.expect("the sign-in page");
-    let back = answer.headers()["location"]
-        .to_str()
-        .expect("a redirect")
-        .to_string();
-    browser.get(&back).send().await.expect("the loopback page");
-    finishing
-        .await
-        .expect("join")
-        .expect("the sign-in finishes");
-    core.hosted()
-        .current()
-        .await
-        .expect("settings")
-        .expect("signed in")
-}
 
 fn token_slot(core: &Core, server: &str) -> SecretName {
     SecretName::HostedTokens {
@@ -88,20 +32,15 @@ fn token_slot(core: &Core, server: &str) -> SecretName {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn devices_export_checkouts_and_signing_the_others_out() {
-    let oidc = oidc().await;
-    let h = Hosted::signing_in_at(
-        &chrono::Utc::now().to_rfc3339(),
-        &oidc.issuer(),
-        oidc.client_id(),
-    )
-    .await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (laptop, desktop) = (
         Env::new("2026-03-10T12:00:00Z"),
         Env::new("2026-03-10T12:00:00Z"),
     );
     let (laptop_core, desktop_core) = (laptop.open().await, desktop.open().await);
-    let first = sign_in(&laptop_core, &h.a.url).await;
-    let second = sign_in(&desktop_core, &h.b.url).await;
+    let first = sign_in_core(&laptop_core, &h.a.url).await;
+    let second = sign_in_core(&desktop_core, &h.b.url).await;
 
     // One account, two devices.
     let me = first.account().await.unwrap();
@@ -153,16 +92,11 @@ async fn devices_export_checkouts_and_signing_the_others_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_copied_refresh_token_coming_back_signs_the_device_out() {
-    let oidc = oidc().await;
-    let h = Hosted::signing_in_at(
-        &chrono::Utc::now().to_rfc3339(),
-        &oidc.issuer(),
-        oidc.client_id(),
-    )
-    .await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let env = Env::new("2026-03-10T12:00:00Z");
     let core = env.open().await;
-    let client = sign_in(&core, &h.a.url).await;
+    let client = sign_in_core(&core, &h.a.url).await;
     let slot = token_slot(&core, &h.a.url);
     let copied: Secret = env.secrets.get(slot.clone()).unwrap().expect("tokens");
 
@@ -222,13 +156,8 @@ fn titles(tasks: &[banter_core::projects::Task]) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn projects_tasks_and_pages_are_the_accounts_own_on_the_server() {
-    let oidc = oidc().await;
-    let h = Hosted::signing_in_at(
-        &chrono::Utc::now().to_rfc3339(),
-        &oidc.issuer(),
-        oidc.client_id(),
-    )
-    .await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (alice_env, bob_env) = (
         Env::new("2026-03-10T12:00:00Z"),
         Env::new("2026-03-10T12:00:00Z"),
@@ -240,8 +169,8 @@ async fn projects_tasks_and_pages_are_the_accounts_own_on_the_server() {
         .create_project("Local only", "")
         .await
         .unwrap();
-    let alice = sign_in(&alice_core, &h.a.url).await;
-    let bob = sign_in_as(&bob_core, &h.b.url, Some("user-bob")).await;
+    let alice = sign_in_core(&alice_core, &h.a.url).await;
+    let bob = sign_in_core_as(&bob_core, &h.b.url, Some("user-bob")).await;
     assert_ne!(
         alice.account().await.unwrap().user_id,
         bob.account().await.unwrap().user_id
@@ -501,7 +430,7 @@ async fn projects_tasks_and_pages_are_the_accounts_own_on_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn generation_and_saving_a_page_through_the_client_are_paid_by_the_account() {
-    let oidc = oidc().await;
+    let oidc = oidc_signing_in_alice().await;
     let azure = banter_mocks::start(banter_mocks::MockConfig::default())
         .await
         .expect("mock Azure");
@@ -511,13 +440,6 @@ async fn generation_and_saving_a_page_through_the_client_are_paid_by_the_account
     )
     .expect("the mock model");
     let parts = Parts {
-        sign_in: Some(SignInProvider::new(
-            oidc.issuer(),
-            ClientCredentials {
-                client_id: oidc.client_id().to_string(),
-                client_secret: None,
-            },
-        )),
         model: Some(model),
         scrape_network: Some(Network::new(
             TestResolver::new(usize::MAX),
@@ -525,17 +447,13 @@ async fn generation_and_saving_a_page_through_the_client_are_paid_by_the_account
         )),
         ..Parts::default()
     };
-    let database = banter_mocks::postgres::shared()
-        .expect("test Postgres")
-        .fresh_database()
-        .expect("a fresh database");
-    let h = Hosted::on_database(&database, &chrono::Utc::now().to_rfc3339(), parts).await;
+    let h = Hosted::signing_in_through_with(&oidc, parts).await;
     let public_site = site::start_site_on(PUBLIC_IP.into(), SiteConfig::default())
         .await
         .expect("the public site");
     let env = Env::new("2026-03-10T12:00:00Z");
     let core = env.open().await;
-    let client = sign_in(&core, &h.a.url).await;
+    let client = sign_in_core(&core, &h.a.url).await;
     let (generation, scrape) = (Action::ProjectGeneration.cost(), Action::UrlScrape.cost());
 
     // The server's model plans it; the account pays once per key.

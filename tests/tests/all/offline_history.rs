@@ -17,7 +17,6 @@ use banter_core::providers;
 use banter_core::{Core, ErrorCode};
 use banter_mocks::azure::{self, MockConfig};
 use banter_mocks::gateway::Gateway;
-use banter_server::auth::sign_in::SignInProvider;
 use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
 use banter_tests::{mock_azure_config, Env};
 use std::net::SocketAddr;
@@ -63,16 +62,9 @@ async fn history_stays_readable_offline_and_follows_the_server() {
     let model = providers::build(&config, Some(providers::Secret::new("test-key"))).unwrap();
     let parts = Parts {
         model: Some(model),
-        sign_in: Some(SignInProvider::new(
-            oidc.issuer(),
-            banter_core::account::ClientCredentials {
-                client_id: oidc.client_id().to_string(),
-                client_secret: None,
-            },
-        )),
         ..Parts::default()
     };
-    let h = Hosted::start_with(&chrono::Utc::now().to_rfc3339(), parts).await;
+    let h = Hosted::signing_in_through_with(&oidc, parts).await;
     let target: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
     let network = Gateway::start(target).await.expect("gateway");
 
