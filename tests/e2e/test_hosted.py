@@ -27,24 +27,44 @@ STACK = ROOT / "target" / "debug" / "hosted-stack"
 BROWSER = Path(__file__).with_name("fake_browser.py")
 
 
+class Stack:
+    """A running `hosted-stack`: its `KEY=value` lines, and its network
+    (a gateway in front of the server) taken down and brought back through
+    its standard input."""
+
+    def __init__(self):
+        assert STACK.exists(), f"build it first: {STACK}"
+        self.proc = subprocess.Popen(
+            [str(STACK), "--slow-ms", "5", "--keyring"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self.values: dict[str, str] = {}
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line == "ready":
+                break
+            key, _, value = line.partition("=")
+            self.values[key] = value
+        assert "BANTER_SERVER_URL" in self.values, f"hosted-stack said {self.values}"
+
+    def network(self, up: bool) -> None:
+        word = "up" if up else "down"
+        self.proc.stdin.write(f"{word}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        assert answer == f"network {word}", answer
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def stack():
     """The stack's `KEY=value` lines, while it runs."""
-    assert STACK.exists(), f"build it first: {STACK}"
-    proc = subprocess.Popen(
-        [str(STACK), "--slow-ms", "5", "--keyring"], stdout=subprocess.PIPE, text=True
-    )
-    found: dict[str, str] = {}
-    for line in proc.stdout:
-        line = line.strip()
-        if line == "ready":
-            break
-        key, _, value = line.partition("=")
-        found[key] = value
-    assert "BANTER_SERVER_URL" in found, f"hosted-stack said {found}"
-    yield found
-    proc.terminate()
-    proc.wait(timeout=30)
+    running = Stack()
+    yield running.values
+    running.stop()
 
 
 def register_browser(data_dir: Path) -> None:

@@ -8,45 +8,13 @@ and brought back through the stack's standard input."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from conftest import SHOTS
 from test_app import badge, open_chat, page_text, use_main_window, wait_until
-from test_hosted import STACK, HostedApp, open_settings, register_browser
-
-
-class Stack:
-    """A running `hosted-stack`: its `KEY=value` lines and its network."""
-
-    def __init__(self):
-        assert STACK.exists(), f"build it first: {STACK}"
-        self.proc = subprocess.Popen(
-            [str(STACK), "--slow-ms", "5", "--keyring"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        self.values: dict[str, str] = {}
-        for line in self.proc.stdout:
-            line = line.strip()
-            if line == "ready":
-                break
-            key, _, value = line.partition("=")
-            self.values[key] = value
-        assert "BANTER_SERVER_URL" in self.values, f"hosted-stack said {self.values}"
-
-    def network(self, up: bool) -> None:
-        word = "up" if up else "down"
-        self.proc.stdin.write(f"{word}\n")
-        self.proc.stdin.flush()
-        answer = self.proc.stdout.readline().strip()
-        assert answer == f"network {word}", answer
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+from test_hosted import HostedApp, Stack, open_settings, register_browser, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +41,7 @@ def test_history_stays_readable_offline_and_sending_waits_for_the_server(tmp_pat
     try:
         driver = app.launch()
         use_main_window(driver)
-        open_settings(driver)
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
-        wait_until("signed in", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=signed-in-as]"), timeout=60)
+        sign_in(driver, stack.values)
         open_chat(driver)
         send(driver, "remember Lisbon")
         wait_until("the reply", lambda: "Mock reply to: remember Lisbon" in page_text(driver), timeout=60)
