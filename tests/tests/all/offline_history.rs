@@ -198,3 +198,101 @@ async fn history_stays_readable_offline_and_follows_the_server() {
     assert_eq!(std::fs::read_dir(&accounts).unwrap().count(), 0);
     assert!(core.hosted().history().await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_copy_keeps_what_a_replay_or_another_device_leaves_in_place() {
+    let oidc = oidc_signing_in_alice().await;
+    let azure = azure::start(MockConfig::default())
+        .await
+        .expect("mock Azure");
+    let config = mock_azure_config(&azure.base_url(), "gpt-4o", true);
+    let model = providers::build(&config, Some(providers::Secret::new("test-key"))).unwrap();
+    let parts = Parts {
+        model: Some(model),
+        ..Parts::default()
+    };
+    let h = Hosted::signing_in_through_with(&oidc, parts).await;
+    let target: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
+    let network = Gateway::start(target).await.expect("gateway");
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let core = env.open().await;
+    sign_in_core(&core, &network.url()).await;
+    let history = history(&core).await;
+    // What another device does: straight to the server, past this copy.
+    let elsewhere = history.client().clone();
+
+    // A keyed send, another after it, then the first again (a retry): the
+    // replay is the first exchange, not the end of the session.
+    let keyed = HostedSend {
+        idempotency_key: Some("retry-me".into()),
+        ..send(None, "first topic")
+    };
+    let first = history.send(keyed.clone(), |_| {}).await.unwrap();
+    let session = Some(first.session.id);
+    let later = history
+        .send(send(session, "a later question"), |_| {})
+        .await
+        .unwrap();
+    let replayed = history
+        .send(
+            HostedSend {
+                session: session.map(RecordRef::Id),
+                ..keyed
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(replayed.replayed);
+    let second = history
+        .send(send(None, "second topic"), |_| {})
+        .await
+        .unwrap();
+
+    // Paged one at a time: the first page is the newest session. Another
+    // device then answers in the older one, which moves up the list, out
+    // of the second page's range: it is not taken for deleted.
+    let newest = history.sessions(None, Some(1)).await.unwrap();
+    assert_eq!(newest.sessions[0].id, second.session.id);
+    h.clock.advance(chrono::Duration::seconds(60));
+    elsewhere
+        .send(send(session, "from the other device"), |_| {})
+        .await
+        .unwrap();
+    history
+        .sessions(newest.next_cursor.as_deref(), Some(1))
+        .await
+        .unwrap();
+    // A session made elsewhere and listed here, but never opened here.
+    let unopened = elsewhere
+        .create_session(Some("never opened"))
+        .await
+        .unwrap();
+    history.sessions(None, None).await.unwrap();
+
+    network.set_up(false);
+    let page = history
+        .messages(&RecordRef::Id(first.session.id), None, None)
+        .await
+        .expect("the moved session is still readable offline");
+    let ids: Vec<i64> = page.messages.iter().map(|m| m.id).collect();
+    assert_eq!(
+        ids,
+        vec![
+            first.user_message.id,
+            first.reply.id,
+            later.user_message.id,
+            later.reply.id
+        ],
+        "the replay left the later exchange in place"
+    );
+    let error = history
+        .messages(&RecordRef::Id(unopened.id), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.code(),
+        ErrorCode::Offline,
+        "never opened here: {error:?}"
+    );
+}

@@ -193,7 +193,9 @@ export class Conversation {
    */
   private async keyFor(sessionId: number | null, content: string): Promise<string> {
     const last = this.unsettled;
-    if (last && last.sessionId === sessionId && last.content === content) return last.key;
+    // The core trims a message before it is priced and stored: text that
+    // differs only around its ends is the same send.
+    if (last && last.sessionId === sessionId && last.content.trim() === content.trim()) return last.key;
     return api.newIdempotencyKey();
   }
 

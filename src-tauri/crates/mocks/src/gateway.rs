@@ -48,6 +48,8 @@ impl Drop for Gateway {
 async fn accept(listener: TcpListener, target: SocketAddr, up: watch::Receiver<bool>) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
+            // Out of file descriptors, say: a pause rather than a spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         if !*up.borrow() {

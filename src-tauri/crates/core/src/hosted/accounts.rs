@@ -8,7 +8,7 @@ use super::client::HostedClient;
 use super::history::HostedHistory;
 use super::http::Server;
 use super::reachability::Reachability;
-use super::replica::{replica_dir, Replica};
+use super::replica::Shelf;
 use super::sign_in::PendingSignIn;
 use super::tokens::TokenSlot;
 use crate::clock::SharedClock;
@@ -47,22 +47,14 @@ pub struct HostedAccounts {
     refresh_lock: Option<PathBuf>,
     /// The app's sign-in waiting for the browser (see `app_sign_in`).
     pending: Arc<Mutex<Option<AppSignIn>>>,
-    /// Where accounts' copies of their history live, and the copy open now.
-    copies: Copies,
+    /// The accounts' copies of their history (see [`super::Replica`]).
+    copies: Shelf,
+    /// Told how each call to the server went.
+    reachability: Reachability,
     /// The client last made, with its tokens in memory: the app asks for
     /// the client at every command, and reading the keyring each time
     /// would be a D-Bus round trip per call.
     client: Arc<Mutex<Option<(HostedAccount, HostedClient)>>>,
-}
-
-/// The accounts' copies of their history (see [`Replica`]).
-#[derive(Debug, Clone)]
-struct Copies {
-    dir: PathBuf,
-    reachability: Reachability,
-    /// The copy last opened, kept open between calls (its pool is the
-    /// costly part); reopened when its files were removed by a sign-out.
-    open: Arc<tokio::sync::Mutex<Option<Replica>>>,
 }
 
 impl HostedAccounts {
@@ -84,11 +76,8 @@ impl HostedAccounts {
             clock,
             refresh_lock: None,
             pending: Arc::default(),
-            copies: Copies {
-                dir: copies_dir,
-                reachability: Reachability::new(events),
-                open: Arc::default(),
-            },
+            copies: Shelf::new(copies_dir),
+            reachability: Reachability::new(events),
             client: Arc::default(),
         }
     }
@@ -134,8 +123,9 @@ impl HostedAccounts {
         let slot = self.slot(&server);
         let client = HostedClient::new(server, slot, self.settings.clone())
             .with_refresh_lock(self.refresh_lock.clone())
-            .with_copy_dir(replica_dir(&self.copies.dir, account))
-            .with_reachability(self.copies.reachability.clone());
+            .with_copy(self.copies.clone(), self.copies.dir_of(account))
+            .with_device(&account.device_id)
+            .with_reachability(self.reachability.clone());
         *last = Some((account.clone(), client.clone()));
         Ok(client)
     }
@@ -146,23 +136,15 @@ impl HostedAccounts {
         let Some(account) = self.account().await? else {
             return Ok(None);
         };
-        let copies = &self.copies;
         let client = self.client_for(&account)?;
-        let dir = replica_dir(&copies.dir, &account);
-        let mut open = copies.open.lock().await;
-        let current = open
-            .as_ref()
-            .filter(|copy| copy.dir() == dir && copy.exists())
-            .cloned();
-        let copy = match current {
-            Some(copy) => copy,
-            None => {
-                if let Some(old) = open.take() {
-                    old.close().await;
-                }
-                let copy = Replica::open(&copies.dir, &account, &self.clock).await?;
-                *open = Some(copy.clone());
-                copy
+        // Without its copy the history still goes to the server: a copy
+        // that cannot be opened (a full disk, a damaged file) must not
+        // stop what the server can do.
+        let copy = match self.copies.open_for(&account, &self.clock).await {
+            Ok(copy) => Some(copy),
+            Err(error) => {
+                tracing::warn!(code = %error.code(), "this computer's copy of the history cannot be opened");
+                None
             }
         };
         Ok(Some(HostedHistory::new(client, copy)))

@@ -12,6 +12,7 @@
 use super::error::HostedError;
 use super::http::Server;
 use super::reachability::Reachability;
+use super::replica::Shelf;
 use super::tokens::{DeviceTokens, TokenSlot};
 use super::types::TokenAnswer;
 use crate::error::ErrorCode;
@@ -38,8 +39,12 @@ pub struct HostedClient {
     /// turns (see [`refresh_lock_path`]).
     refresh_lock: Option<PathBuf>,
     /// The account's copy of its history on this computer (see
-    /// [`super::replica`]), removed when the device is signed out.
-    copy_dir: Option<PathBuf>,
+    /// [`super::replica`]) and its shelf, removed when the device is
+    /// signed out.
+    copy: Option<(Shelf, PathBuf)>,
+    /// The device this client is: tokens of another one in the keyring
+    /// (a later sign-in on this profile) are not its own.
+    device_id: Option<String>,
     /// Told how each call went (see [`super::reachability`]).
     reachability: Option<Reachability>,
 }
@@ -97,7 +102,8 @@ impl HostedClient {
             settings,
             tokens: Arc::default(),
             refresh_lock: None,
-            copy_dir: None,
+            copy: None,
+            device_id: None,
             reachability: None,
         }
     }
@@ -107,8 +113,13 @@ impl HostedClient {
         self
     }
 
-    pub(super) fn with_copy_dir(mut self, dir: PathBuf) -> Self {
-        self.copy_dir = Some(dir);
+    pub(super) fn with_copy(mut self, shelf: Shelf, dir: PathBuf) -> Self {
+        self.copy = Some((shelf, dir));
+        self
+    }
+
+    pub(super) fn with_device(mut self, device_id: &str) -> Self {
+        self.device_id = Some(device_id.to_string());
         self
     }
 
@@ -212,7 +223,7 @@ impl HostedClient {
         if let Some(tokens) = held.as_ref() {
             return Ok(tokens.clone());
         }
-        let loaded = self.slot.load()?.ok_or_else(|| {
+        let loaded = self.own(self.slot.load()?).ok_or_else(|| {
             HostedError::NotSignedIn(format!(
                 "this computer holds no tokens for {}; sign in again",
                 self.server.origin()
@@ -220,6 +231,12 @@ impl HostedClient {
         })?;
         *held = Some(loaded.clone());
         Ok(loaded)
+    }
+
+    /// `tokens` from the keyring if they are this client's device's (the
+    /// keyring entry is the profile's: a later sign-in replaces them).
+    fn own(&self, tokens: Option<DeviceTokens>) -> Option<DeviceTokens> {
+        tokens.filter(|t| self.device_id.as_ref().is_none_or(|d| *d == t.device_id))
     }
 
     /// A fresh pair in place of `stale`. Another task (or another process,
@@ -237,8 +254,7 @@ impl HostedClient {
         // Held until the rotated pair is stored (dropped at return).
         let _turn = lock_file(self.refresh_lock.clone()).await;
         if let Some(stored) = self
-            .slot
-            .load()?
+            .own(self.slot.load()?)
             .filter(|t| t.access_token != stale.access_token)
         {
             *held = Some(stored.clone());
@@ -314,14 +330,8 @@ impl HostedClient {
         if let Err(error) = self.settings.clear_hosted_account().await {
             tracing::warn!(%error, "could not clear the sign-in from settings");
         }
-        if let Some(dir) = &self.copy_dir {
-            match tokio::fs::remove_dir_all(dir).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => {
-                    tracing::warn!(%error, "could not remove this computer's copy of the history")
-                }
-            }
+        if let Some((shelf, dir)) = &self.copy {
+            shelf.remove(dir).await;
         }
     }
 }

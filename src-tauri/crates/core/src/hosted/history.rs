@@ -5,10 +5,12 @@
 //! Offline, reading (sessions, messages, export, search) answers from the
 //! copy (and every window has heard [`DomainEvent::ServerReachable`], see
 //! [`super::reachability`], so it can say the history shown is this
-//! computer's copy). Changes (rename,
-//! delete) and paid actions need the server and are refused with the
-//! `offline` error; nothing is queued or charged (queuing edits offline
-//! belongs to sync).
+//! computer's copy). Changes (rename, delete) and paid actions need the
+//! server and are refused with the `offline` error; nothing is queued or
+//! charged (queuing edits offline belongs to sync). What the copy does not
+//! hold (a conversation never opened here) is `offline` too, never shown
+//! as empty. A copy that cannot be opened leaves the server's history
+//! working, without reading offline.
 
 use super::chat::HostedSend;
 use super::client::HostedClient;
@@ -25,11 +27,17 @@ use crate::ids::RecordRef;
 #[derive(Debug, Clone)]
 pub struct HostedHistory {
     client: HostedClient,
-    copy: Replica,
+    /// `None` when the copy could not be opened.
+    copy: Option<Replica>,
 }
 
+/// How many sessions a page may leave unexplained before the copy stops
+/// asking the server about each (the rest are asked about at the next
+/// read of their page).
+const UNLISTED_CHECKS: usize = 20;
+
 impl HostedHistory {
-    pub(crate) fn new(client: HostedClient, copy: Replica) -> Self {
+    pub(crate) fn new(client: HostedClient, copy: Option<Replica>) -> Self {
         Self { client, copy }
     }
 
@@ -38,26 +46,29 @@ impl HostedHistory {
         &self.client
     }
 
-    /// This computer's copy.
-    pub fn copy(&self) -> &Replica {
-        &self.copy
+    /// This computer's copy, when it could be opened.
+    pub fn copy(&self) -> Option<&Replica> {
+        self.copy.as_ref()
     }
 
     /// Sessions by most recent activity, from the server; from the copy
     /// when the server cannot be reached.
     pub async fn sessions(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<SessionPage> {
-        let answer = self.client.sessions(cursor, limit).await;
-        match answer {
+        match self.client.sessions(cursor, limit).await {
             Ok(page) => {
-                keep(self.copy.keep_sessions(cursor, &page).await);
+                if let Some(copy) = &self.copy {
+                    match copy.keep_sessions(cursor, &page).await {
+                        Ok(unlisted) => self.settle_unlisted(copy, unlisted).await,
+                        Err(error) => keep(Err(error)),
+                    }
+                }
                 Ok(page)
             }
             Err(offline @ HostedError::Offline { .. }) => {
                 let page = self
-                    .read_copy(
-                        offline.clone(),
-                        self.copy.chat().list_sessions(cursor, limit),
-                    )
+                    .read_copy(offline.clone(), |copy| {
+                        copy.chat().list_sessions(cursor, limit)
+                    })
                     .await?;
                 // An empty copy has never been filled: "no conversations"
                 // would be a lie, so the answer is that the server is away.
@@ -70,16 +81,34 @@ impl HostedHistory {
         }
     }
 
+    /// Sessions the copy holds where the server's page did not list them:
+    /// gone from the server (removed here), or moved up the list by new
+    /// activity (kept, as the server has them now).
+    async fn settle_unlisted(&self, copy: &Replica, unlisted: Vec<i64>) {
+        for id in unlisted.into_iter().take(UNLISTED_CHECKS) {
+            match self.client.session(&RecordRef::Id(id)).await {
+                Ok(row) => keep(copy.keep_session(&row).await),
+                Err(e) if e.server_code() == Some(ErrorCode::NotFound) => {
+                    keep(copy.forget_session(id).await);
+                }
+                // Unknown for now: asked again at the next read.
+                Err(_) => return,
+            }
+        }
+    }
+
     /// One session, from the server; from the copy when the server cannot
     /// be reached.
     pub async fn session(&self, session: &RecordRef) -> Result<ChatSession> {
         match self.client.session(session).await {
             Ok(row) => {
-                keep(self.copy.keep_session(&row).await);
+                if let Some(copy) = &self.copy {
+                    keep(copy.keep_session(&row).await);
+                }
                 Ok(row)
             }
             Err(offline @ HostedError::Offline { .. }) => {
-                self.read_copy(offline, self.copy.chat().get_session(session))
+                self.read_copy(offline, |copy| copy.chat().get_session(session))
                     .await
             }
             Err(e) => {
@@ -94,7 +123,9 @@ impl HostedHistory {
     /// Starts an empty session on the server, kept in the copy.
     pub async fn create_session(&self, title: Option<&str>) -> Result<ChatSession> {
         let made = self.client.create_session(title).await?;
-        keep(self.copy.keep_session(&made).await);
+        if let Some(copy) = &self.copy {
+            keep(copy.keep_session(&made).await);
+        }
         Ok(made)
     }
 
@@ -110,15 +141,25 @@ impl HostedHistory {
             self.client.session(session),
             self.client.messages(session, before, limit)
         );
-        let answer = row.and_then(|row| page.map(|page| (row, page)));
-        match answer {
+        match row.and_then(|row| page.map(|page| (row, page))) {
             Ok((row, page)) => {
-                keep(self.copy.keep_messages(&row, before, &page).await);
+                if let Some(copy) = &self.copy {
+                    keep(copy.keep_messages(&row, before, &page).await);
+                }
                 Ok(page)
             }
             Err(offline @ HostedError::Offline { .. }) => {
-                let read = self.copy.chat().list_messages(session, before, limit);
-                self.read_copy(offline, read).await
+                let page = self
+                    .read_copy(offline.clone(), |copy| {
+                        copy.chat().list_messages(session, before, limit)
+                    })
+                    .await?;
+                // A conversation listed but never opened here: its messages
+                // are the server's to show, not an empty chat.
+                if before.is_none() && page.messages.is_empty() {
+                    return Err(offline.into());
+                }
+                Ok(page)
             }
             Err(e) => {
                 if e.server_code() == Some(ErrorCode::NotFound) {
@@ -132,11 +173,10 @@ impl HostedHistory {
     /// A session as a Markdown or JSON file, from the server; from the
     /// copy when the server cannot be reached.
     pub async fn export(&self, session: &RecordRef, format: ExportFormat) -> Result<ExportedFile> {
-        let answer = self.client.export(session, format).await;
-        match answer {
+        match self.client.export(session, format).await {
             Ok(file) => Ok(file),
             Err(offline @ HostedError::Offline { .. }) => {
-                self.read_copy(offline, self.copy.chat().export(session, format))
+                self.read_copy(offline, |copy| copy.chat().export(session, format))
                     .await
             }
             Err(e) => Err(e.into()),
@@ -147,22 +187,27 @@ impl HostedHistory {
     /// server has no search; the copy holds what this device has opened or
     /// sent, online or not).
     pub async fn search(&self, query: &str, limit: Option<u32>) -> Result<Vec<SearchHit>> {
-        self.copy.chat().search(query, limit).await
+        match &self.copy {
+            Some(copy) => copy.chat().search(query, limit).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Renames a session on the server, then in the copy.
     pub async fn rename(&self, session: &RecordRef, title: &str) -> Result<ChatSession> {
-        let answer = self.client.rename_session(session, title).await;
-        let renamed = answer?;
-        keep(self.copy.keep_session(&renamed).await);
+        let renamed = self.client.rename_session(session, title).await?;
+        if let Some(copy) = &self.copy {
+            keep(copy.keep_session(&renamed).await);
+        }
         Ok(renamed)
     }
 
     /// Deletes a session on the server, then from the copy.
     pub async fn delete(&self, session: &RecordRef) -> Result<ChatSession> {
-        let answer = self.client.delete_session(session).await;
-        let deleted = answer?;
-        keep(self.copy.forget_session(deleted.id).await);
+        let deleted = self.client.delete_session(session).await?;
+        if let Some(copy) = &self.copy {
+            keep(copy.forget_session(deleted.id).await);
+        }
         Ok(deleted)
     }
 
@@ -173,44 +218,55 @@ impl HostedHistory {
         request: HostedSend,
         on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome> {
-        let answer = self.client.send(request, on_event).await;
-        self.kept(answer).await
+        let outcome = self.client.send(request, on_event).await?;
+        self.kept(&outcome, false).await;
+        Ok(outcome)
     }
 
     /// Regenerates through the server (see [`HostedClient::regenerate`])
-    /// and keeps the exchange in the copy.
+    /// and keeps the exchange in the copy, in place of the old reply.
     pub async fn regenerate(
         &self,
         session: &RecordRef,
         include_context: bool,
         on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome> {
-        let answer = self
+        let outcome = self
             .client
             .regenerate(session, include_context, on_event)
-            .await;
-        self.kept(answer).await
-    }
-
-    async fn kept(
-        &self,
-        answer: std::result::Result<SendOutcome, HostedError>,
-    ) -> Result<SendOutcome> {
-        let outcome = answer?;
-        let exchange = [&outcome.user_message, &outcome.reply];
-        keep(self.copy.keep_exchange(&outcome.session, &exchange).await);
+            .await?;
+        self.kept(&outcome, true).await;
         Ok(outcome)
     }
 
-    /// Answers from the copy; when the copy does not hold what was asked
-    /// for, the `offline` error says why rather than "not found".
-    async fn read_copy<T>(
-        &self,
-        offline: HostedError,
-        read: impl std::future::Future<Output = Result<T>>,
-    ) -> Result<T> {
+    /// Keeps an exchange. A replayed one is the first answer to its key,
+    /// not the end of the session: it only fills in what the copy lacks.
+    async fn kept(&self, outcome: &SendOutcome, regenerated: bool) {
+        let Some(copy) = &self.copy else {
+            return;
+        };
+        let replaced = (regenerated && !outcome.replayed)
+            .then_some((outcome.user_message.id, outcome.reply.id));
+        let exchange = [&outcome.user_message, &outcome.reply];
+        keep(
+            copy.keep_exchange(&outcome.session, &exchange, replaced)
+                .await,
+        );
+    }
+
+    /// Answers from the copy; when there is no copy, or it does not hold
+    /// what was asked for, the `offline` error says why rather than "not
+    /// found".
+    async fn read_copy<'a, T, F, Fut>(&'a self, offline: HostedError, read: F) -> Result<T>
+    where
+        F: FnOnce(&'a Replica) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let Some(copy) = &self.copy else {
+            return Err(offline.into());
+        };
         tracing::info!("the server cannot be reached; reading this computer's copy");
-        match read.await {
+        match read(copy).await {
             Err(e) if e.code() == ErrorCode::NotFound => Err(Error::Hosted(offline)),
             other => other,
         }
@@ -218,8 +274,11 @@ impl HostedHistory {
 
     /// Drops a session the server says it does not have from the copy.
     async fn forget(&self, session: &RecordRef) {
-        if let Ok(held) = self.copy.chat().get_session(session).await {
-            keep(self.copy.forget_session(held.id).await);
+        let Some(copy) = &self.copy else {
+            return;
+        };
+        if let Ok(held) = copy.chat().get_session(session).await {
+            keep(copy.forget_session(held.id).await);
         }
     }
 }

@@ -22,6 +22,8 @@ use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Mutex;
 
 /// The directory under the profile's data directory that holds the
 /// accounts' copies.
@@ -38,8 +40,90 @@ pub struct Replica {
     dir: PathBuf,
 }
 
+/// The accounts' copies under one profile's `accounts/` directory, and the
+/// one copy this process keeps open (its pool is the costly part).
+#[derive(Debug, Clone)]
+pub(crate) struct Shelf {
+    dir: PathBuf,
+    open: Arc<Mutex<Option<(HostedAccount, Replica)>>>,
+}
+
+impl Shelf {
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            open: Arc::default(),
+        }
+    }
+
+    /// The directory of `account`'s copy.
+    pub(crate) fn dir_of(&self, account: &HostedAccount) -> PathBuf {
+        replica_dir(&self.dir, account)
+    }
+
+    /// `account`'s copy, opened once per sign-in. Opening it first removes
+    /// whatever else is on the shelf: copies of accounts this profile is no
+    /// longer signed in to (a removal that failed at their sign-out, e.g.
+    /// a file another program held open).
+    pub(crate) async fn open_for(
+        &self,
+        account: &HostedAccount,
+        clock: &SharedClock,
+    ) -> Result<Replica> {
+        let mut open = self.open.lock().await;
+        if let Some((held, copy)) = open.as_ref() {
+            if held == account && copy.exists() {
+                return Ok(copy.clone());
+            }
+        }
+        if let Some((_, old)) = open.take() {
+            old.close().await;
+        }
+        let keep = self.dir_of(account);
+        remove_others(&self.dir, &keep).await;
+        let copy = Replica::open(&self.dir, account, clock).await?;
+        *open = Some((account.clone(), copy.clone()));
+        Ok(copy)
+    }
+
+    /// Removes the copy in `dir`, closing it first if it is the open one
+    /// (an open SQLite file cannot be removed on every OS).
+    pub(crate) async fn remove(&self, dir: &Path) {
+        let mut open = self.open.lock().await;
+        if open.as_ref().is_some_and(|(_, copy)| copy.dir() == dir) {
+            if let Some((_, copy)) = open.take() {
+                copy.close().await;
+            }
+        }
+        remove_dir(dir).await;
+    }
+}
+
+/// Removes every directory under `shelf` but `keep`.
+async fn remove_others(shelf: &Path, keep: &Path) {
+    let Ok(mut entries) = tokio::fs::read_dir(shelf).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let path = entry.path();
+        if path != keep && path.is_dir() {
+            remove_dir(&path).await;
+        }
+    }
+}
+
+async fn remove_dir(dir: &Path) {
+    match tokio::fs::remove_dir_all(dir).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            tracing::warn!(%error, "could not remove a copy of an account's history; it goes at the next sign-in")
+        }
+    }
+}
+
 /// The directory of `account`'s copy under `accounts_dir`.
-pub(crate) fn replica_dir(accounts_dir: &Path, account: &HostedAccount) -> PathBuf {
+fn replica_dir(accounts_dir: &Path, account: &HostedAccount) -> PathBuf {
     let mut hash = Sha256::new();
     hash.update(account.server.as_bytes());
     hash.update(b"\n");
@@ -109,13 +193,17 @@ impl Replica {
         self.db.pool().close().await;
     }
 
-    /// Keeps a page of sessions the server listed after `cursor`. Sessions
-    /// the copy holds in the page's range that the server did not list are
-    /// gone from the server (or moved up the list, where the first page
-    /// brings them back), so they are removed.
-    pub async fn keep_sessions(&self, cursor: Option<&str>, page: &SessionPage) -> Result<()> {
+    /// Keeps a page of sessions the server listed after `cursor`; returns
+    /// the sessions the copy holds in the page's range that the server did
+    /// not list: deleted there, or moved up the list by new activity (the
+    /// caller asks the server which).
+    pub async fn keep_sessions(
+        &self,
+        cursor: Option<&str>,
+        page: &SessionPage,
+    ) -> Result<Vec<i64>> {
         let listed: HashSet<i64> = page.sessions.iter().map(|s| s.id).collect();
-        let mut stale = Vec::new();
+        let mut unlisted = Vec::new();
         let mut after = cursor.map(str::to_string);
         // The page's range ends at its last session when there is a next
         // page; at the end of the list when there is none.
@@ -134,7 +222,7 @@ impl Replica {
                     break 'copy;
                 }
                 if !listed.contains(&session.id) {
-                    stale.push(session.id);
+                    unlisted.push(session.id);
                 }
             }
             match held.next_cursor {
@@ -143,13 +231,11 @@ impl Replica {
             }
         }
         let mut tx = self.db.begin_write().await?;
-        for id in stale {
-            remove_session(&mut tx, id).await?;
-        }
         for session in &page.sessions {
             put_session(&mut tx, &self.user_id, session).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(unlisted)
     }
 
     /// Keeps a page of `session`'s messages the server listed before
@@ -180,20 +266,27 @@ impl Replica {
         tx.commit().await
     }
 
-    /// Keeps one exchange (a send's or a regeneration's outcome). A
-    /// regenerated reply replaces the session's later messages.
+    /// Keeps one exchange (a send's or a regeneration's outcome, or one
+    /// replayed). `replaced` names the ids strictly between which the
+    /// server removed messages: a regeneration's old reply, between the
+    /// question and the new reply.
     pub async fn keep_exchange(
         &self,
         session: &ChatSession,
         messages: &[&ChatMessage],
+        replaced: Option<(i64, i64)>,
     ) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
         put_session(&mut tx, &self.user_id, session).await?;
-        let listed: Vec<i64> = messages.iter().map(|m| m.id).collect();
-        if let Some(&first) = listed.iter().min() {
-            // Whatever followed the exchange's first message on the server
-            // was replaced by it.
-            remove_unlisted(&mut tx, session.id, (first, i64::MAX), &listed).await?;
+        if let Some((after, before)) = replaced {
+            let listed: Vec<i64> = messages.iter().map(|m| m.id).collect();
+            remove_unlisted(
+                &mut tx,
+                session.id,
+                (after.saturating_add(1), before),
+                &listed,
+            )
+            .await?;
         }
         for message in messages {
             put_message(&mut tx, &self.user_id, message).await?;

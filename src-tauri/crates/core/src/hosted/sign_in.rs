@@ -92,7 +92,9 @@ pub(super) async fn complete(
     let (tokens, created) = exchange(server, grant, device_name).await?;
     if let Some(previous) = accounts.current().await? {
         if let Err(error) = previous.sign_out().await {
+            // Its tokens and its copy of the history still go from here.
             tracing::warn!(%error, "the previous sign-in could not be revoked on its server");
+            previous.sign_out_here_only().await;
         }
     }
     let slot = accounts.slot(server);
