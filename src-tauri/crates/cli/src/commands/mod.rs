@@ -57,19 +57,34 @@ async fn history(core: &Core) -> Result<Option<HostedHistory>, CliError> {
     Ok(core.hosted().history().await?)
 }
 
-/// Parses an id the user typed (`CH-000001` or `1`) with the core's rules.
-fn record(kind: IdKind, typed: &str) -> Result<RecordRef, CliError> {
-    Ok(RecordRef::parse(kind, typed)?)
-}
-
-/// [`record`], where `signed_in` says the id names a record of the account
-/// on the server. There a bare number is the number of the display id the
-/// user sees (`3` is `PR-000003`, as `--help` says): the server's row ids
-/// are shared by every account, so taken as a row id it would name another
-/// of the account's records, or none.
-fn record_for(kind: IdKind, typed: &str, signed_in: bool) -> Result<RecordRef, CliError> {
-    Ok(match record(kind, typed)? {
+/// Parses an id the user typed (`CH-000001` or `1`) with the core's rules;
+/// `signed_in` says it names a record of the account on the server. There
+/// a bare number is the number of the display id the user sees (`3` is
+/// `PR-000003`, as `--help` says): the server's row ids are shared by every
+/// account, so taken as a row id it would name another of the account's
+/// records, or none.
+fn record(kind: IdKind, typed: &str, signed_in: bool) -> Result<RecordRef, CliError> {
+    Ok(match RecordRef::parse(kind, typed)? {
         RecordRef::Id(number) if signed_in => RecordRef::Display(display_id(kind, number)),
         parsed => parsed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_number_is_the_display_number_only_on_the_server() {
+        let parsed = |typed: &str, signed_in| record(IdKind::Project, typed, signed_in).unwrap();
+        assert_eq!(parsed("3", false), RecordRef::Id(3));
+        assert_eq!(parsed("3", true), RecordRef::Display("PR-000003".into()));
+        for signed_in in [false, true] {
+            assert_eq!(
+                parsed("pr-000007", signed_in),
+                RecordRef::Display("PR-000007".into())
+            );
+            assert!(record(IdKind::Task, "PR-000007", signed_in).is_err());
+        }
+    }
 }

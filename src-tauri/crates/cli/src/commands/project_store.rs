@@ -4,7 +4,7 @@
 //! as the app's Projects screens do. Both answer in the core's own types,
 //! so the commands print alike.
 
-use super::record_for;
+use super::record;
 use crate::error::CliError;
 use banter_core::hosted::HostedClient;
 use banter_core::ids::{IdKind, RecordRef};
@@ -28,9 +28,9 @@ impl<'a> Store<'a> {
     }
 
     /// A project or task id as the user typed it, for this store (see
-    /// [`record_for`]).
+    /// [`record`]).
     pub fn id(&self, kind: IdKind, typed: &str) -> Result<RecordRef, CliError> {
-        record_for(kind, typed, matches!(self, Self::Hosted(_)))
+        record(kind, typed, matches!(self, Self::Hosted(_)))
     }
 
     /// Most recently updated first; archived ones only with `include_archived`.

@@ -1149,3 +1149,56 @@ async fn projects_and_tasks_are_the_accounts_on_the_server() {
         (&Value::from("Water"), &Value::from("todo"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bare_number_names_the_accounts_own_session() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+
+    // Alice's session takes the server's first row.
+    let alice = TempDir::new().unwrap();
+    let status = signed_in(alice.path(), &h.a.url).await;
+    let hers = cli_json(alice.path(), &["sessions", "new", "--title", "Alice's"]).await;
+    assert_eq!(hers["displayId"], "CH-000001", "{hers}");
+
+    // Bob's first session is his CH-000001 on another row; `1` names it.
+    let bob = TempDir::new().unwrap();
+    ok(&login_as(cli(bob.path()), &h.a.url, Some("user-bob")).await);
+    let first = cli_json(bob.path(), &["chat", "hello"]).await;
+    assert_eq!(first["session"], "CH-000001", "{first}");
+    let again = cli_json(bob.path(), &["chat", "--session", "1", "again"]).await;
+    assert_eq!(again["session"], "CH-000001", "{again}");
+    let renamed = cli_json(bob.path(), &["sessions", "rename", "1", "Bob's"]).await;
+    assert_eq!(renamed["title"], "Bob's", "{renamed}");
+    assert_ne!(renamed["id"], hers["id"], "{renamed}");
+    let shown = cli_json(bob.path(), &["sessions", "show", "1"]).await;
+    assert_eq!(
+        (
+            &shown["session"]["title"],
+            shown["messages"].as_array().map(Vec::len)
+        ),
+        (&Value::from("Bob's"), Some(4)),
+        "{shown}"
+    );
+    let deleted = cli_json(bob.path(), &["sessions", "delete", "1"]).await;
+    assert_eq!(deleted["title"], "Bob's", "{deleted}");
+
+    // Alice's session is as she left it.
+    let caller = Caller {
+        user_id: status["userId"].as_str().unwrap().to_string(),
+        device_id: status["deviceId"].as_str().unwrap().to_string(),
+    };
+    let page = banter_server::routes::sessions::chat_for(&h.b.state, &caller)
+        .list_sessions(None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.sessions.len(), 1);
+    assert_eq!(
+        (
+            page.sessions[0].title.as_deref(),
+            page.sessions[0].message_count
+        ),
+        (Some("Alice's"), 0)
+    );
+}
