@@ -74,9 +74,10 @@ pub enum Command {
     Account(AccountCommand),
 }
 
-/// Hosted mode. Signed in, `credits`, `ledger`, `sessions`, `chat`, `buy`,
-/// `billing sync` and `deep-link` act on the account through the server;
-/// the other commands stay on this computer's profile.
+/// Hosted mode. Signed in, `credits`, `ledger`, `sessions`, `projects`,
+/// `tasks`, `chat`, `generate`, `scrape`, `buy`, `billing sync` and
+/// `deep-link` act on the account through the server; `profile` stays on
+/// this computer's profile.
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Sign in through the server's identity provider in the browser

@@ -45,7 +45,7 @@ pub async fn run(
     let session = args
         .session
         .as_deref()
-        .map(|id| record(IdKind::ChatSession, id))
+        .map(|id| record(IdKind::ChatSession, id, hosted.is_some()))
         .transpose()?;
     let stream_text = !out.is_json();
     let (printer, result) = match hosted {

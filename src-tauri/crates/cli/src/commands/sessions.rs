@@ -28,6 +28,11 @@ enum Store<'a> {
 }
 
 impl Store<'_> {
+    /// A session id as the user typed it, for this store (see [`record`]).
+    fn id(&self, typed: &str) -> Result<RecordRef, CliError> {
+        record(IdKind::ChatSession, typed, matches!(self, Self::Hosted(_)))
+    }
+
     async fn list(
         &self,
         cursor: Option<&str>,
@@ -118,7 +123,7 @@ pub async fn run(
             })
         }
         SessionsCommand::Show { id } => {
-            let id = record(IdKind::ChatSession, &id)?;
+            let id = chat.id(&id)?;
             let session = chat.get_session(&id).await?;
             let messages = all_messages(&chat, &id).await?;
             let view = SessionView { session, messages };
@@ -128,14 +133,14 @@ pub async fn run(
             id,
             title: new_title,
         } => {
-            let id = record(IdKind::ChatSession, &id)?;
+            let id = chat.id(&id)?;
             let s = chat.rename_session(&id, &new_title).await?;
             out.emit(&s, |w| {
                 writeln!(w, "renamed {} to {}", s.display_id, title(&s))
             })
         }
         SessionsCommand::Delete { id } => {
-            let id = record(IdKind::ChatSession, &id)?;
+            let id = chat.id(&id)?;
             let s = chat.delete_session(&id).await?;
             out.emit(&s, |w| {
                 writeln!(
