@@ -52,27 +52,57 @@ async fn history(core: &Core) -> HostedHistory {
         .expect("signed in")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn history_stays_readable_offline_and_follows_the_server() {
+/// Two server instances answering with the mock model, a gateway in front
+/// of the first (the network this test takes down and brings back), and a
+/// desktop profile signed in through it. The mocks live as long as this.
+struct Setup {
+    _oidc: banter_mocks::oidc::OidcServer,
+    _azure: banter_mocks::MockServer,
+    h: Hosted,
+    network: Gateway,
+    env: Env,
+    core: Core,
+}
+
+async fn signed_in_behind_a_gateway() -> Setup {
     let oidc = oidc_signing_in_alice().await;
     let azure = azure::start(MockConfig::default())
         .await
         .expect("mock Azure");
     let config = mock_azure_config(&azure.base_url(), "gpt-4o", true);
-    let model = providers::build(&config, Some(providers::Secret::new("test-key"))).unwrap();
+    let model = providers::build(&config, Some(providers::Secret::new("test-key")))
+        .expect("the mock model");
     let parts = Parts {
         model: Some(model),
         ..Parts::default()
     };
     let h = Hosted::signing_in_through_with(&oidc, parts).await;
-    let target: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
+    let target: SocketAddr =
+        h.a.url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the instance's address");
     let network = Gateway::start(target).await.expect("gateway");
-
     let env = Env::new("2026-03-10T12:00:00Z");
     let core = env.open().await;
     sign_in_core(&core, &network.url()).await;
+    Setup {
+        _oidc: oidc,
+        _azure: azure,
+        h,
+        network,
+        env,
+        core,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn history_stays_readable_offline_and_follows_the_server() {
+    // Held to the end: dropping it stops the servers and the mocks.
+    let setup = signed_in_behind_a_gateway().await;
+    let (network, env, core) = (&setup.network, &setup.env, &setup.core);
     let mut events = core.events().subscribe();
-    let history = history(&core).await;
+    let history = history(core).await;
 
     // Two conversations through the server.
     let first = history
@@ -201,23 +231,9 @@ async fn history_stays_readable_offline_and_follows_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_copy_keeps_what_a_replay_or_another_device_leaves_in_place() {
-    let oidc = oidc_signing_in_alice().await;
-    let azure = azure::start(MockConfig::default())
-        .await
-        .expect("mock Azure");
-    let config = mock_azure_config(&azure.base_url(), "gpt-4o", true);
-    let model = providers::build(&config, Some(providers::Secret::new("test-key"))).unwrap();
-    let parts = Parts {
-        model: Some(model),
-        ..Parts::default()
-    };
-    let h = Hosted::signing_in_through_with(&oidc, parts).await;
-    let target: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
-    let network = Gateway::start(target).await.expect("gateway");
-    let env = Env::new("2026-03-10T12:00:00Z");
-    let core = env.open().await;
-    sign_in_core(&core, &network.url()).await;
-    let history = history(&core).await;
+    let setup = signed_in_behind_a_gateway().await;
+    let (h, network, core) = (&setup.h, &setup.network, &setup.core);
+    let history = history(core).await;
     // What another device does: straight to the server, past this copy.
     let elsewhere = history.client().clone();
 
