@@ -30,7 +30,7 @@ macro_rules! app_commands {
                 search_messages,
                 save_export,
             ],
-            chat: [send_message, stop_reply, regenerate_reply],
+            chat: [send_message, stop_reply, regenerate_reply, new_idempotency_key],
             settings: [
                 get_provider_settings,
                 save_provider_settings,

@@ -3,20 +3,16 @@
 //! client (`banter_core::hosted`). The server is then the authority for
 //! money, history and keys; local-mode data stays where it is, untouched.
 
-use banter_core::hosted::HostedClient;
-use banter_core::{ApiError, Core, ErrorCode};
+use banter_core::hosted::{HostedClient, HostedHistory};
+use banter_core::{ApiError, Core};
 
 /// The signed-in client, or `None` in local mode.
 pub async fn signed_in(core: &Core) -> Result<Option<HostedClient>, ApiError> {
     Ok(core.hosted().current().await?)
 }
 
-/// The refusal of an action the server does not offer yet, while signed in:
-/// doing it locally would spend local credits or mix local data into the
-/// account.
-pub fn not_hosted_yet(what: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::NotAvailableSignedIn,
-        format!("{what} is not available while signed in yet; sign out to use it on this computer"),
-    )
+/// The signed-in account's history (the server, kept in this computer's
+/// copy and read from it offline), or `None` in local mode.
+pub async fn history(core: &Core) -> Result<Option<HostedHistory>, ApiError> {
+    Ok(core.hosted().history().await?)
 }

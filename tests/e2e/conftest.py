@@ -98,10 +98,11 @@ class App:
             env.update(AUTUMN_API_URL=self.autumn_url, AUTUMN_SECRET_KEY=AUTUMN_KEY)
         return env
 
-    def launch(self, attempts: int = 3) -> webdriver.Remote:
+    def launch(self, attempts: int = 6) -> webdriver.Remote:
         """Starts the app. tauri-driver connects to WebKitWebDriver as soon
         as it spawns it and gives up if that is not listening yet (seen on a
-        loaded 2-core machine), so a refused session is retried afresh."""
+        loaded 2-core machine: three quick tries in a row all refused), so a
+        refused session is retried afresh, waiting longer each time."""
         for attempt in range(1, attempts + 1):
             try:
                 return self._launch_once()
@@ -109,7 +110,7 @@ class App:
                 self.close()
                 if attempt == attempts:
                     raise
-                time.sleep(1)
+                time.sleep(attempt)
         raise AssertionError("unreachable")
 
     def _launch_once(self) -> webdriver.Remote:

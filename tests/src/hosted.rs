@@ -95,6 +95,30 @@ impl Hosted {
         Self::start_with(time, parts).await
     }
 
+    /// [`Self::signing_in_at`] the mock issuer `oidc`, the clock at the
+    /// real now (the issuer's ID tokens carry real times).
+    pub async fn signing_in_through(oidc: &banter_mocks::oidc::OidcServer) -> Self {
+        Self::signing_in_through_with(oidc, Parts::default()).await
+    }
+
+    /// [`Self::signing_in_through`] with more `parts` (a model, scraping).
+    pub async fn signing_in_through_with(
+        oidc: &banter_mocks::oidc::OidcServer,
+        parts: Parts,
+    ) -> Self {
+        let parts = Parts {
+            sign_in: Some(SignInProvider::new(
+                oidc.issuer(),
+                ClientCredentials {
+                    client_id: oidc.client_id().to_string(),
+                    client_secret: None,
+                },
+            )),
+            ..parts
+        };
+        Self::start_with(&chrono::Utc::now().to_rfc3339(), parts).await
+    }
+
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
     pub async fn selling(time: &str, autumn_url: &str, key: &str) -> Self {
         let client = AutumnClient::new(autumn_url, Secret::new(key)).expect("Autumn client");
@@ -133,7 +157,8 @@ impl Hosted {
         Self::start_with(time, parts).await
     }
 
-    async fn start_with(time: &str, parts: Parts) -> Self {
+    /// Two instances on a fresh database, with `parts`.
+    pub async fn start_with(time: &str, parts: Parts) -> Self {
         let database_url = banter_mocks::postgres::shared()
             .expect("test Postgres")
             .fresh_database()
@@ -376,4 +401,70 @@ pub async fn pay_in_browser(checkout_url: &str) -> String {
         .to_str()
         .expect("a text location")
         .to_string()
+}
+
+/// A mock OpenID Connect issuer on 127.0.0.1 that signs `user-alice` in
+/// without asking.
+pub async fn oidc_signing_in_alice() -> banter_mocks::oidc::OidcServer {
+    banter_mocks::oidc::start_oidc(
+        banter_mocks::oidc::OidcConfig {
+            default_user: Some("user-alice".into()),
+            ..banter_mocks::oidc::OidcConfig::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .expect("start mock-oidc")
+}
+
+/// Signs `core`'s profile in to the server at `server` through the
+/// loopback redirect (the CLI's way), the test being the browser.
+pub async fn sign_in_core(
+    core: &banter_core::Core,
+    server: &str,
+) -> banter_core::hosted::HostedClient {
+    sign_in_core_as(core, server, None).await
+}
+
+/// [`sign_in_core`] as the mock issuer's test user `user` (its default
+/// user without one).
+pub async fn sign_in_core_as(
+    core: &banter_core::Core,
+    server: &str,
+    user: Option<&str>,
+) -> banter_core::hosted::HostedClient {
+    let pending = core
+        .hosted()
+        .begin_sign_in(server)
+        .await
+        .expect("sign-in starts");
+    let mut page = pending.authorization_url().clone();
+    if let Some(user) = user {
+        page.query_pairs_mut().append_pair("login_hint", user);
+    }
+    let page = page.to_string();
+    let finishing = tokio::spawn(async move {
+        pending
+            .finish(std::time::Duration::from_secs(10), "test device")
+            .await
+    });
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let answer = browser.get(&page).send().await.expect("the sign-in page");
+    let back = answer.headers()["location"]
+        .to_str()
+        .expect("a redirect")
+        .to_string();
+    browser.get(&back).send().await.expect("the loopback page");
+    finishing
+        .await
+        .expect("join")
+        .expect("the sign-in finishes");
+    core.hosted()
+        .current()
+        .await
+        .expect("settings")
+        .expect("signed in")
 }

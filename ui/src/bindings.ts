@@ -18,9 +18,10 @@ export const commands = {
 	listDevices: () => typedError<Device_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_devices")),
 	/**
 	 *  Signs this device out on the server and forgets it here; back to local
-	 *  mode, whose data was never touched.
+	 *  mode, whose data was never touched. `here_only` forgets it on this
+	 *  computer without telling the server (which cannot be reached).
 	 */
-	signOut: () => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out")),
+	signOut: (hereOnly: boolean) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out", { hereOnly })),
 	/**  Signs every other device of the account out; returns how many. */
 	signOutOtherDevices: () => typedError<number, ApiError_Serialize>(__TAURI_INVOKE("sign_out_other_devices")),
 	/**  The current balance (a due monthly reset is applied first). */
@@ -39,7 +40,10 @@ export const commands = {
 	 *  a failed reply), as it may only send into those.
 	 */
 	listMessages: (sessionId: number, before: number | null, limit: number | null) => typedError<MessagePage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_messages", { sessionId, before, limit })),
-	/**  Full-text search over every message. */
+	/**
+	 *  Full-text search over every message (signed in: the conversations this
+	 *  computer holds a copy of).
+	 */
 	searchMessages: (query: string, limit: number | null) => typedError<SearchHit_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("search_messages", { query, limit })),
 	/**  Exports a session into the Downloads folder; returns the file's path. */
 	saveExport: (sessionId: number, format: ExportFormat) => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("save_export", { sessionId, format })),
@@ -49,6 +53,13 @@ export const commands = {
 	stopReply: (sessionId: number) => typedError<boolean, ApiError_Serialize>(__TAURI_INVOKE("stop_reply", { sessionId })),
 	/**  Replaces the session's last reply with a new one (priced by the core). */
 	regenerateReply: (sessionId: number, includeContext: boolean, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("regenerate_reply", { sessionId, includeContext, onEvent })),
+	/**
+	 *  A fresh idempotency key from the core's one generator
+	 *  (`banter_core::idempotency`): the UI holds it for a send it may have to
+	 *  repeat (one that failed before its reply started may have been taken),
+	 *  so the repeat is never charged twice.
+	 */
+	newIdempotencyKey: () => __TAURI_INVOKE<string>("new_idempotency_key"),
 	getProviderSettings: () => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_provider_settings")),
 	saveProviderSettings: (input: ProviderSettingsInput_Deserialize) => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_provider_settings", { input })),
 	/**  A one-line request to the model in use (costs no credits). */
@@ -90,12 +101,14 @@ export const commands = {
 	deleteTask: (taskId: number) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("delete_task", { taskId })),
 	/**
 	 *  Asks the model for a project plan and creates it (priced by the core, refunded
-	 *  if the model gives no valid plan).
+	 *  if the model gives no valid plan); signed in, the server's model plans
+	 *  it and the account pays.
 	 */
 	generateProject: (prompt: string, idempotencyKey: string | null) => typedError<GeneratedProject_Serialize, ApiError_Serialize>(__TAURI_INVOKE("generate_project", { prompt, idempotencyKey })),
 	/**
 	 *  Saves a web page's main text on a project, or on a new one (priced by the core,
-	 *  refunded if the page cannot be fetched).
+	 *  refunded if the page cannot be fetched); signed in, the server fetches
+	 *  it (under its address policy) and the account pays.
 	 */
 	scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) => typedError<ScrapeResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("scrape_url", { url, projectId, idempotencyKey })),
 };
@@ -411,7 +424,13 @@ export type DomainEvent_Deserialize =
  *  A purchase Autumn reported as paid was fulfilled (credits added, or
  *  Pro switched on when `credits` is `None`).
  */
-{ type: "purchase_fulfilled"; product: string; credits?: number | null };
+{ type: "purchase_fulfilled"; product: string; credits?: number | null } | 
+/**
+ *  Signed in, the server answered (`true`) or could not be reached
+ *  (`false`) where the last call found it otherwise: offline, history
+ *  is read from this computer's copy (see `hosted::HostedHistory`).
+ */
+{ type: "server_reachable"; reachable: boolean };
 
 export type DomainEvent_Serialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
@@ -438,7 +457,13 @@ export type DomainEvent_Serialize =
  *  A purchase Autumn reported as paid was fulfilled (credits added, or
  *  Pro switched on when `credits` is `None`).
  */
-{ type: "purchase_fulfilled"; product: string; credits: number | null };
+{ type: "purchase_fulfilled"; product: string; credits: number | null } | 
+/**
+ *  Signed in, the server answered (`true`) or could not be reached
+ *  (`false`) where the last call found it otherwise: offline, history
+ *  is read from this computer's copy (see `hosted::HostedHistory`).
+ */
+{ type: "server_reachable"; reachable: boolean };
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";

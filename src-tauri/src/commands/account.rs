@@ -79,12 +79,21 @@ pub async fn list_devices(core: State<'_, AppCore>) -> Result<Vec<Device>, ApiEr
 }
 
 /// Signs this device out on the server and forgets it here; back to local
-/// mode, whose data was never touched.
+/// mode, whose data was never touched. `here_only` forgets it on this
+/// computer without telling the server (which cannot be reached).
 #[tauri::command]
 #[specta::specta]
-pub async fn sign_out(app: AppHandle, core: State<'_, AppCore>) -> Result<(), ApiError> {
+pub async fn sign_out(
+    app: AppHandle,
+    core: State<'_, AppCore>,
+    here_only: bool,
+) -> Result<(), ApiError> {
     let client = signed_in_client(core.get()?).await?;
-    client.sign_out().await?;
+    if here_only {
+        client.sign_out_here_only().await;
+    } else {
+        client.sign_out().await?;
+    }
     AccountChanged::signed_out().announce(&app);
     Ok(())
 }

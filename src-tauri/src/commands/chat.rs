@@ -65,8 +65,8 @@ pub async fn send_message(
     }
     let listener = listener(&window, scope.inner(), on_event);
     let core = core.get()?;
-    let outcome = match hosted::signed_in(core).await? {
-        Some(client) => {
+    let outcome = match hosted::history(core).await? {
+        Some(history) => {
             let send = HostedSend {
                 session: request.session_id.map(RecordRef::Id),
                 content: request.content,
@@ -74,7 +74,7 @@ pub async fn send_message(
                 idempotency_key: request.idempotency_key,
             };
             let relay = listener.relay_through(core.events().clone());
-            let outcome = client.send(send, relay).await?;
+            let outcome = history.send(send, relay).await?;
             announce_balance(core, &outcome);
             outcome
         }
@@ -124,10 +124,10 @@ pub async fn regenerate_reply(
     scope.check(window.label(), session_id)?;
     let listener = listener(&window, scope.inner(), on_event);
     let (core, session) = (core.get()?, RecordRef::Id(session_id));
-    let outcome = match hosted::signed_in(core).await? {
-        Some(client) => {
+    let outcome = match hosted::history(core).await? {
+        Some(history) => {
             let relay = listener.relay_through(core.events().clone());
-            let outcome = client.regenerate(&session, include_context, relay).await?;
+            let outcome = history.regenerate(&session, include_context, relay).await?;
             announce_balance(core, &outcome);
             outcome
         }
@@ -138,6 +138,16 @@ pub async fn regenerate_reply(
         }
     };
     Ok(outcome.into())
+}
+
+/// A fresh idempotency key from the core's one generator
+/// (`banter_core::idempotency`): the UI holds it for a send it may have to
+/// repeat (one that failed before its reply started may have been taken),
+/// so the repeat is never charged twice.
+#[tauri::command]
+#[specta::specta]
+pub fn new_idempotency_key() -> String {
+    banter_core::idempotency::new_key()
 }
 
 /// A send through the server changed the account's balance: every window

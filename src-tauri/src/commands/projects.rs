@@ -1,15 +1,21 @@
-//! Projects and tasks, AI project generation and URL scraping. Costs,
-//! validation and refunds live in the core (`banter_core::ledger::Costs`).
+//! Projects and tasks, AI project generation and URL scraping — on this
+//! computer, or on the server when signed in (the account's projects only:
+//! local ones are neither shown nor changed then). Costs, validation and
+//! refunds live in the core (`banter_core::ledger::Costs`), on the server
+//! for an account.
 
 use crate::hosted;
 use crate::state::AppCore;
+use banter_core::events::DomainEvent;
+use banter_core::hosted::HostedClient;
 use banter_core::ids::RecordRef;
+use banter_core::ledger::{crossed_low, LedgerEntry};
 use banter_core::projects::{
     GenerateRequest, GeneratedProject, NewTask, Project, ProjectSource, ProjectUpdate, Task,
     TaskFilter, TaskUpdate,
 };
 use banter_core::scrape::{ScrapeRequest, ScrapeResult};
-use banter_core::ApiError;
+use banter_core::{ApiError, Core};
 use serde::Serialize;
 use tauri::State;
 
@@ -28,11 +34,14 @@ pub async fn list_projects(
     core: State<'_, AppCore>,
     include_archived: bool,
 ) -> Result<Vec<Project>, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .list_projects(include_archived, None)
-        .await?)
+    let core = core.get()?;
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.projects(include_archived, None).await?),
+        None => Ok(core
+            .projects()
+            .list_projects(include_archived, None)
+            .await?),
+    }
 }
 
 #[tauri::command]
@@ -41,16 +50,27 @@ pub async fn get_project(
     core: State<'_, AppCore>,
     project_id: i64,
 ) -> Result<ProjectDetail, ApiError> {
-    let store = core.get()?.projects();
-    let id = RecordRef::Id(project_id);
+    let (core, id) = (core.get()?, RecordRef::Id(project_id));
+    let tasks_of = TaskFilter {
+        project: Some(id.clone()),
+        ..TaskFilter::default()
+    };
+    if let Some(client) = hosted::signed_in(core).await? {
+        let (project, tasks, sources) = tokio::try_join!(
+            client.project(&id),
+            client.tasks(&tasks_of),
+            client.pages(&id)
+        )?;
+        return Ok(ProjectDetail {
+            project,
+            tasks,
+            sources,
+        });
+    }
+    let store = core.projects();
     Ok(ProjectDetail {
         project: store.get_project(&id).await?,
-        tasks: store
-            .list_tasks(&TaskFilter {
-                project: Some(id.clone()),
-                ..TaskFilter::default()
-            })
-            .await?,
+        tasks: store.list_tasks(&tasks_of).await?,
         sources: store.list_sources(&id).await?,
     })
 }
@@ -62,11 +82,11 @@ pub async fn create_project(
     name: String,
     description: String,
 ) -> Result<Project, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .create_project(&name, &description)
-        .await?)
+    let core = core.get()?;
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.create_project(&name, &description).await?),
+        None => Ok(core.projects().create_project(&name, &description).await?),
+    }
 }
 
 #[tauri::command]
@@ -76,11 +96,11 @@ pub async fn update_project(
     project_id: i64,
     update: ProjectUpdate,
 ) -> Result<Project, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .update_project(&RecordRef::Id(project_id), update)
-        .await?)
+    let (core, id) = (core.get()?, RecordRef::Id(project_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.update_project(&id, &update).await?),
+        None => Ok(core.projects().update_project(&id, update).await?),
+    }
 }
 
 /// Archives (hides from lists and chat context) or restores a project.
@@ -91,11 +111,11 @@ pub async fn set_project_archived(
     project_id: i64,
     archived: bool,
 ) -> Result<Project, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .set_archived(&RecordRef::Id(project_id), archived)
-        .await?)
+    let (core, id) = (core.get()?, RecordRef::Id(project_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.set_project_archived(&id, archived).await?),
+        None => Ok(core.projects().set_archived(&id, archived).await?),
+    }
 }
 
 /// Tasks of one project, or of all projects; `open_only` leaves out done ones.
@@ -106,15 +126,16 @@ pub async fn list_tasks(
     project_id: Option<i64>,
     open_only: bool,
 ) -> Result<Vec<Task>, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .list_tasks(&TaskFilter {
-            project: project_id.map(RecordRef::Id),
-            status: None,
-            open_only,
-        })
-        .await?)
+    let core = core.get()?;
+    let filter = TaskFilter {
+        project: project_id.map(RecordRef::Id),
+        status: None,
+        open_only,
+    };
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.tasks(&filter).await?),
+        None => Ok(core.projects().list_tasks(&filter).await?),
+    }
 }
 
 #[tauri::command]
@@ -124,11 +145,11 @@ pub async fn add_task(
     project_id: i64,
     task: NewTask,
 ) -> Result<Task, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .add_task(&RecordRef::Id(project_id), task)
-        .await?)
+    let (core, project) = (core.get()?, RecordRef::Id(project_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.add_task(&project, &task).await?),
+        None => Ok(core.projects().add_task(&project, task).await?),
+    }
 }
 
 #[tauri::command]
@@ -138,25 +159,26 @@ pub async fn update_task(
     task_id: i64,
     update: TaskUpdate,
 ) -> Result<Task, ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .update_task(&RecordRef::Id(task_id), update)
-        .await?)
+    let (core, task) = (core.get()?, RecordRef::Id(task_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.update_task(&task, &update).await?),
+        None => Ok(core.projects().update_task(&task, update).await?),
+    }
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_task(core: State<'_, AppCore>, task_id: i64) -> Result<(), ApiError> {
-    Ok(core
-        .get()?
-        .projects()
-        .delete_task(&RecordRef::Id(task_id))
-        .await?)
+    let (core, task) = (core.get()?, RecordRef::Id(task_id));
+    match hosted::signed_in(core).await? {
+        Some(client) => Ok(client.delete_task(&task).await?),
+        None => Ok(core.projects().delete_task(&task).await?),
+    }
 }
 
 /// Asks the model for a project plan and creates it (priced by the core, refunded
-/// if the model gives no valid plan).
+/// if the model gives no valid plan); signed in, the server's model plans
+/// it and the account pays.
 #[tauri::command]
 #[specta::specta]
 pub async fn generate_project(
@@ -165,8 +187,10 @@ pub async fn generate_project(
     idempotency_key: Option<String>,
 ) -> Result<GeneratedProject, ApiError> {
     let core = core.get()?;
-    if hosted::signed_in(core).await?.is_some() {
-        return Err(hosted::not_hosted_yet("Generating a project"));
+    if let Some(client) = hosted::signed_in(core).await? {
+        let generated = client.generate(&prompt, idempotency_key.as_deref()).await?;
+        announce_spend(core, &client, &generated.spend, generated.replayed).await;
+        return Ok(generated);
     }
     Ok(core
         .generator()
@@ -178,7 +202,8 @@ pub async fn generate_project(
 }
 
 /// Saves a web page's main text on a project, or on a new one (priced by the core,
-/// refunded if the page cannot be fetched).
+/// refunded if the page cannot be fetched); signed in, the server fetches
+/// it (under its address policy) and the account pays.
 #[tauri::command]
 #[specta::specta]
 pub async fn scrape_url(
@@ -188,15 +213,46 @@ pub async fn scrape_url(
     idempotency_key: Option<String>,
 ) -> Result<ScrapeResult, ApiError> {
     let core = core.get()?;
-    if hosted::signed_in(core).await?.is_some() {
-        return Err(hosted::not_hosted_yet("Saving a web page"));
+    let project = project_id.map(RecordRef::Id);
+    if let Some(client) = hosted::signed_in(core).await? {
+        let scraped = client
+            .scrape(&url, project.as_ref(), idempotency_key.as_deref())
+            .await?;
+        announce_spend(core, &client, &scraped.spend, scraped.replayed).await;
+        return Ok(scraped);
     }
     Ok(core
         .scraper()
         .scrape(ScrapeRequest {
             url,
-            project: project_id.map(RecordRef::Id),
+            project,
             idempotency_key,
         })
         .await?)
+}
+
+/// A paid job through the server spent the account's credits: every window
+/// hears it as it would a local spend's (`CreditsChanged` with the server's
+/// balance, and `CreditsLow` when this spend crossed below the threshold —
+/// what `Ledger::announce` says locally). A replay spent nothing.
+async fn announce_spend(core: &Core, client: &HostedClient, spend: &LedgerEntry, replayed: bool) {
+    if replayed {
+        return;
+    }
+    match client.balance().await {
+        Ok(balance) => core.events().emit(DomainEvent::CreditsChanged {
+            remaining: balance.remaining,
+            total: balance.total,
+        }),
+        // The job is done and paid; the windows read the balance again
+        // when they next get focus.
+        Err(error) => {
+            tracing::warn!(code = %error.code(), "cannot read the balance after a paid job")
+        }
+    }
+    let after = spend.balance_after;
+    if crossed_low(after - spend.amount, after) {
+        core.events()
+            .emit(DomainEvent::CreditsLow { remaining: after });
+    }
 }

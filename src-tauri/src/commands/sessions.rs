@@ -1,5 +1,6 @@
 //! Chat sessions and their messages: list, rename, delete, search, export —
-//! on this computer, or on the server when signed in.
+//! on this computer, or on the server when signed in (read from this
+//! computer's copy when the server cannot be reached).
 
 use crate::hosted;
 use crate::state::AppCore;
@@ -18,8 +19,8 @@ pub async fn list_sessions(
     limit: Option<u32>,
 ) -> Result<SessionPage, ApiError> {
     let core = core.get()?;
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.sessions(cursor.as_deref(), limit).await?),
+    match hosted::history(core).await? {
+        Some(history) => Ok(history.sessions(cursor.as_deref(), limit).await?),
         None => Ok(core.chat().list_sessions(cursor.as_deref(), limit).await?),
     }
 }
@@ -32,8 +33,8 @@ pub async fn rename_session(
     title: String,
 ) -> Result<ChatSession, ApiError> {
     let (core, session) = (core.get()?, RecordRef::Id(session_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.rename_session(&session, &title).await?),
+    match hosted::history(core).await? {
+        Some(history) => Ok(history.rename(&session, &title).await?),
         None => Ok(core.chat().rename_session(&session, &title).await?),
     }
 }
@@ -46,8 +47,8 @@ pub async fn delete_session(
     session_id: i64,
 ) -> Result<ChatSession, ApiError> {
     let (core, session) = (core.get()?, RecordRef::Id(session_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.delete_session(&session).await?),
+    match hosted::history(core).await? {
+        Some(history) => Ok(history.delete(&session).await?),
         None => Ok(core.chat().delete_session(&session).await?),
     }
 }
@@ -67,13 +68,14 @@ pub async fn list_messages(
 ) -> Result<MessagePage, ApiError> {
     scope.check(window.label(), session_id)?;
     let (core, session) = (core.get()?, RecordRef::Id(session_id));
-    if let Some(client) = hosted::signed_in(core).await? {
-        return Ok(client.messages(&session, before, limit).await?);
+    if let Some(history) = hosted::history(core).await? {
+        return Ok(history.messages(&session, before, limit).await?);
     }
     Ok(core.chat().list_messages(&session, before, limit).await?)
 }
 
-/// Full-text search over every message.
+/// Full-text search over every message (signed in: the conversations this
+/// computer holds a copy of).
 #[tauri::command]
 #[specta::specta]
 pub async fn search_messages(
@@ -82,10 +84,10 @@ pub async fn search_messages(
     limit: Option<u32>,
 ) -> Result<Vec<SearchHit>, ApiError> {
     let core = core.get()?;
-    if hosted::signed_in(core).await?.is_some() {
-        return Err(hosted::not_hosted_yet("Searching your history"));
+    match hosted::history(core).await? {
+        Some(history) => Ok(history.search(&query, limit).await?),
+        None => Ok(core.chat().search(&query, limit).await?),
     }
-    Ok(core.chat().search(&query, limit).await?)
 }
 
 /// Exports a session into the Downloads folder; returns the file's path.
@@ -98,8 +100,8 @@ pub async fn save_export(
     format: ExportFormat,
 ) -> Result<String, ApiError> {
     let (core, session) = (core.get()?, RecordRef::Id(session_id));
-    let file = match hosted::signed_in(core).await? {
-        Some(client) => client.export(&session, format).await?,
+    let file = match hosted::history(core).await? {
+        Some(history) => history.export(&session, format).await?,
         None => core.chat().export(&session, format).await?,
     };
     let dir = app

@@ -5,23 +5,11 @@
 
 use banter_core::account::AuthorizationResponse;
 use banter_core::billing::deep_link::{self, DeepLink};
-use banter_core::hosted::APP_REDIRECT_URI;
-use banter_core::{Core, ErrorCode};
-use banter_mocks::oidc::{start_oidc, OidcConfig, OidcServer};
-use banter_tests::hosted::Hosted;
+use banter_core::hosted::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
+use banter_core::secrets::NoSecrets;
+use banter_core::{Core, CoreOptions, ErrorCode};
+use banter_tests::hosted::{oidc_signing_in_alice, Hosted};
 use banter_tests::Env;
-
-async fn oidc() -> OidcServer {
-    start_oidc(
-        OidcConfig {
-            default_user: Some("user-alice".into()),
-            ..OidcConfig::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .expect("start mock-oidc")
-}
 
 /// Opens `page` as the browser does and returns the link it is sent back
 /// to, parsed as the app parses it.
@@ -50,9 +38,8 @@ async fn app() -> (Env, Core) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_app_signs_in_through_the_deep_link_and_sees_the_servers_balance() {
-    let oidc = oidc().await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (_env, core) = app().await;
 
     let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
@@ -99,9 +86,8 @@ async fn the_app_signs_in_through_the_deep_link_and_sees_the_servers_balance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_link_with_another_state_neither_signs_in_nor_cancels_the_attempt() {
-    let oidc = oidc().await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let h = Hosted::signing_in_at(&now, &oidc.issuer(), oidc.client_id()).await;
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
     let (_env, core) = app().await;
 
     // No attempt waiting: any answer is refused.
@@ -139,4 +125,81 @@ async fn a_link_with_another_state_neither_signs_in_nor_cancels_the_attempt() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), ErrorCode::SignInStateMismatch);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_attempt_older_than_its_lifetime_is_refused_and_a_new_one_replaces_it() {
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
+    let (env, core) = app().await;
+
+    // Just inside its lifetime the attempt still waits.
+    let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
+    let (_, late) = browse(page.as_str()).await;
+    env.clock
+        .advance(APP_SIGN_IN_LIFETIME - chrono::TimeDelta::seconds(1));
+    assert!(core.hosted().app_sign_in_pending());
+
+    // Past it, even its own genuine answer is refused, and it is forgotten.
+    env.clock.advance(chrono::TimeDelta::seconds(1));
+    assert!(!core.hosted().app_sign_in_pending());
+    let refused = core
+        .hosted()
+        .complete_app_sign_in(late.clone(), "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SignInTimedOut);
+    assert!(core.hosted().account().await.unwrap().is_none());
+    let again = core
+        .hosted()
+        .complete_app_sign_in(late, "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::SignInStateMismatch);
+
+    // An expired attempt left waiting is replaced by a new one, whose own
+    // lifetime starts afresh.
+    let stale = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
+    env.clock.advance(APP_SIGN_IN_LIFETIME * 2);
+    let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
+    assert_ne!(stale, page);
+    assert!(core.hosted().app_sign_in_pending());
+    let (_, answer) = browse(page.as_str()).await;
+    core.hosted()
+        .complete_app_sign_in(answer, "Banter on test")
+        .await
+        .unwrap();
+    assert!(core.hosted().account().await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_whose_tokens_cannot_be_kept_is_signed_out_on_the_server() {
+    let oidc = oidc_signing_in_alice().await;
+    let h = Hosted::signing_in_through(&oidc).await;
+    // A computer without a keyring: the tokens cannot be saved.
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let core = Core::open(CoreOptions {
+        secrets: Some(std::sync::Arc::new(NoSecrets)),
+        ..env.options()
+    })
+    .await
+    .unwrap();
+
+    let page = core.hosted().begin_app_sign_in(&h.a.url).await.unwrap();
+    let (_, answer) = browse(page.as_str()).await;
+    let refused = core
+        .hosted()
+        .complete_app_sign_in(answer, "Banter on test")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::KeyringUnavailable);
+    assert!(core.hosted().account().await.unwrap().is_none());
+    // The server made the device, and signed it out again.
+    let pool = h.b.state.store.pool().clone();
+    let (made, live): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE revoked_at IS NULL) FROM devices")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((made, live), (1, 0));
 }

@@ -15,6 +15,7 @@ mod ledger_race;
 mod migrations;
 mod model_settings;
 mod month_reset;
+mod offline_history;
 mod open_race;
 mod paid_actions_race;
 mod postgres_ledger;

@@ -10,7 +10,7 @@
 use banter_core::clock::{ManualClock, SharedClock};
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
-use banter_core::ledger::{Action, EntryKind, Ledger, LedgerError, SpendRequest};
+use banter_core::ledger::{Action, EntryKind, Fingerprint, Ledger, LedgerError, SpendRequest};
 use banter_core::Error;
 use banter_tests::at;
 use std::sync::Arc;
@@ -133,6 +133,38 @@ async fn a_retried_key_is_charged_once_across_instances_and_bound_to_its_action(
     );
     assert_eq!(i.a.balance("u1").await.unwrap().remaining, 97);
     i.a.verify("u1").await.unwrap();
+}
+
+/// An idempotency key is the caller's, and so per account (as Stripe scopes
+/// keys per account): another account that happens to pick the same key —
+/// a CLI script's `--idempotency-key nightly-1` run by two people — is
+/// neither refused nor answered with the first account's spend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_key_in_two_accounts_is_two_spends() {
+    let i = instances("2026-03-10T12:00:00Z").await;
+    account(&i, "u1").await;
+    account(&i, "u2").await;
+    // The same request, so only the account tells the two apart.
+    let scrape = |user: &str| SpendRequest {
+        user_id: user.to_string(),
+        action: Action::UrlScrape,
+        idempotency_key: "nightly-1".to_string(),
+        reference: None,
+        fingerprint: Some(Fingerprint::url_scrape("https://example.com/", None)),
+    };
+    let first = i.a.spend(scrape("u1")).await.unwrap();
+    let second = i.b.spend(scrape("u2")).await.unwrap();
+    assert!(!first.replayed && !second.replayed);
+    assert_ne!(first.entry.id, second.entry.id);
+    assert_eq!(second.entry.user_id, "u2");
+    // Each account's own retry still replays its own spend.
+    let again = i.a.spend(scrape("u2")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.entry.id, second.entry.id);
+    for user in ["u1", "u2"] {
+        assert_eq!(i.a.balance(user).await.unwrap().remaining, 95);
+        i.a.verify(user).await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -472,7 +472,13 @@ async fn a_public_page_is_scraped_once_per_key_and_its_saved_page_is_the_account
 }
 
 /// Pays for a job of `kind` and leaves it running as `owner` would.
-async fn running_job(state: &AppState, user_id: &str, kind: JobKind, owner: &str, key: &str) {
+pub(super) async fn running_job(
+    state: &AppState,
+    user_id: &str,
+    kind: JobKind,
+    owner: &str,
+    key: &str,
+) {
     let (uid, owner, now) = (user_id.to_string(), owner.to_string(), state.clock.now());
     state
         .ledger

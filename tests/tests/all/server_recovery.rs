@@ -2,26 +2,35 @@
 //! another instance once it has not been seen for `GONE_AFTER` — kept as
 //! `interrupted` with the text that reached Postgres and charged once, or
 //! refunded when nothing was streamed. Two instances recovering at once end
-//! each reply once; a live instance's replies are left alone.
+//! each reply once; a live instance's replies are left alone. The rows of
+//! instances long gone are deleted once nothing of theirs is left to end.
 
 use banter_core::chat::rows::ChatRows;
 use banter_core::chat::{JournalAppend, Journals, MessageStatus, PgJournal};
 use banter_core::clock::Clock;
 use banter_core::ids::RecordRef;
+use banter_core::jobs::JobKind;
 use banter_core::ledger::EntryKind;
 use banter_server::auth::Caller;
-use banter_server::instances::{self, GONE_AFTER};
+use banter_server::instances::{self, FORGOTTEN_AFTER, GONE_AFTER};
 use banter_server::routes::sessions::chat_for;
 use banter_tests::hosted::Hosted;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_dead_instances_replies_are_ended_once_by_the_others() {
+/// Two instances, and Alice signed in on her laptop (as the server's
+/// routes see her).
+async fn alice_signed_in() -> (Hosted, banter_server::accounts::SignedIn, Caller) {
     let h = Hosted::start("2026-03-10T12:00:00Z").await;
     let alice = h.sign_in("alice", "laptop").await;
     let who = Caller {
         user_id: alice.user_id.clone(),
         device_id: "test".into(),
     };
+    (h, alice, who)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_instances_replies_are_ended_once_by_the_others() {
+    let (h, alice, who) = alice_signed_in().await;
     let chat = chat_for(&h.a.state, &who);
     let pool = h.a.state.store.pool().clone();
     let journal = PgJournal::new(pool.clone());
@@ -138,4 +147,97 @@ async fn a_dead_instances_replies_are_ended_once_by_the_others() {
         0,
         "nothing is ended twice"
     );
+}
+
+/// The names in `server_instances`, sorted.
+async fn instance_rows(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT name FROM server_instances ORDER BY name")
+        .fetch_all(pool)
+        .await
+        .expect("the instance rows")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_long_gone_are_forgotten_once_nothing_of_theirs_is_left_to_end() {
+    let (h, alice, who) = alice_signed_in().await;
+    let chat = chat_for(&h.a.state, &who);
+    let pool = h.a.state.store.pool().clone();
+    let start = h.clock.now();
+    for name in ["crashed", "crashed-streaming", "crashed-running"] {
+        instances::beat(&pool, name, start).await.unwrap();
+    }
+    // One crashed instance still owns a streaming reply, one a running job.
+    let session = chat.create_session(None).await.unwrap();
+    let (_, spend) = chat
+        .record_user_message(&RecordRef::Id(session.id), "question", "k1")
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    conn.insert_reply(
+        &alice.user_id,
+        session.id,
+        spend.id,
+        "crashed-streaming",
+        start,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    super::server_paid_jobs::running_job(
+        &h.a.state,
+        &alice.user_id,
+        JobKind::Scrape,
+        "crashed-running",
+        "job-1",
+    )
+    .await;
+    // One more crashed later: gone by the end, but not for long.
+    let lately = start + FORGOTTEN_AFTER - GONE_AFTER;
+    instances::beat(&pool, "crashed-lately", lately)
+        .await
+        .unwrap();
+
+    // Just before FORGOTTEN_AFTER nothing is forgotten.
+    h.clock.advance(FORGOTTEN_AFTER);
+    h.beat().await;
+    assert_eq!(
+        instances::forget_gone(&pool, h.clock.now()).await.unwrap(),
+        0
+    );
+
+    // Past it: the live instances, looking at once, delete the row of the
+    // crashed instance that owns nothing, once; the others stay.
+    h.clock.advance(chrono::Duration::seconds(1));
+    h.beat().await;
+    let now = h.clock.now();
+    let (x, y) = tokio::join!(
+        instances::forget_gone(h.a.state.store.pool(), now),
+        instances::forget_gone(h.b.state.store.pool(), now)
+    );
+    assert_eq!(x.unwrap() + y.unwrap(), 1);
+    assert_eq!(
+        instance_rows(&pool).await,
+        [
+            "crashed-lately",
+            "crashed-running",
+            "crashed-streaming",
+            "test-a",
+            "test-b"
+        ]
+    );
+
+    // The heartbeat's work ends the reply and the job, then forgets their
+    // instances; the one that crashed lately waits for its turn.
+    instances::look_after(&h.a.state).await;
+    assert_eq!(
+        instance_rows(&pool).await,
+        ["crashed-lately", "test-a", "test-b"]
+    );
+    let streaming: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM chat_messages WHERE status = 'streaming'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(streaming, 0);
+    h.a.state.ledger.verify(&alice.user_id).await.unwrap();
 }

@@ -70,6 +70,7 @@ const state = {
   nextSession: 1,
   nextMessage: 1,
   nextLedger: 1,
+  keys: 0,
   replies: [] as string[],
   chunk: seed.chunk ?? 6,
   delayMs: seed.delayMs ?? 25,
@@ -369,6 +370,8 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? "A regenerated answer.");
       return { session, userMessage: user, reply, balance: balance() };
     }
+    case "new_idempotency_key":
+      return `fake-key-${++state.keys}`;
     case "stop_reply": {
       const control = state.streaming.get(args.sessionId);
       if (control) control.stop = true;

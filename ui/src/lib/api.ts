@@ -46,12 +46,25 @@ const accountListeners = new Set<(change: AccountChanged) => void>();
 async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   const result = await call;
   if (result.status === "error") {
-    if (SIGNED_OUT_BY_SERVER.has(result.error.code)) {
+    const error = asCoreError(result.error);
+    if (SIGNED_OUT_BY_SERVER.has(error.code)) {
       for (const listener of accountListeners) listener({ account: null, error: null });
     }
-    throw new ApiFailure(result.error);
+    throw new ApiFailure(error);
   }
   return result.data;
+}
+
+/**
+ * The core's typed error, or Tauri's own refusal (a plain string, e.g. a
+ * command called with arguments it does not take) as an `ipc` error.
+ */
+function asCoreError(error: unknown): ApiError {
+  const typed = error as Partial<ApiError> | null;
+  if (typeof typed === "object" && typed !== null && typeof typed.code === "string" && typeof typed.message === "string") {
+    return typed as ApiError;
+  }
+  return { code: "ipc", message: typeof error === "string" ? error : JSON.stringify(error) };
 }
 
 /** The `ApiError` behind any thrown value (IPC faults become `ipc`). */
@@ -76,7 +89,7 @@ export const api = {
   beginSignIn: (server: string) => unwrap(commands.beginSignIn(server)),
   cancelSignIn: () => unwrap(commands.cancelSignIn()),
   listDevices: () => unwrap(commands.listDevices()),
-  signOut: () => unwrap(commands.signOut()),
+  signOut: (hereOnly = false) => unwrap(commands.signOut(hereOnly)),
   signOutOtherDevices: () => unwrap(commands.signOutOtherDevices()),
   getCredits: () => unwrap(commands.getCredits()),
   getCosts: () => unwrap(commands.getCosts()),
@@ -91,6 +104,7 @@ export const api = {
   sendMessage: (request: SendMessageRequest, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.sendMessage(request, channel(onEvent))),
   stopReply: (sessionId: number) => unwrap(commands.stopReply(sessionId)),
+  newIdempotencyKey: () => commands.newIdempotencyKey(),
   regenerateReply: (sessionId: number, includeContext: boolean, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.regenerateReply(sessionId, includeContext, channel(onEvent))),
   getProviderSettings: () => unwrap(commands.getProviderSettings()),

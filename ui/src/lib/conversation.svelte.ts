@@ -43,6 +43,13 @@ export class Conversation {
   private batcher: FrameBatcher<DomainEvent>;
   private loadSeq = 0;
   private tempId = 0;
+  /**
+   * The key of a send that failed before its reply started: the server (or
+   * the core) may have taken it all the same, so sending the same text
+   * into the same session again carries the same key and is never charged
+   * twice — the first exchange comes back instead.
+   */
+  private unsettled: { sessionId: number | null; content: string; key: string } | null = null;
 
   constructor(schedule?: Scheduler) {
     this.batcher = new FrameBatcher((events) => this.commit(events), schedule);
@@ -136,9 +143,17 @@ export class Conversation {
     this.sending = true;
     let started = false;
     let saved = false;
+    let key: string;
+    try {
+      key = await this.keyFor(startedIn, content);
+    } catch (e) {
+      this.messages = this.messages.filter((m) => m.id !== temp.id);
+      this.sending = false;
+      throw new SendFailure(asApiError(e), false);
+    }
     try {
       const result = await api.sendMessage(
-        { sessionId: startedIn, content, includeContext, idempotencyKey: newKey() },
+        { sessionId: startedIn, content, includeContext, idempotencyKey: key },
         (event) => {
           if (seq !== this.loadSeq) return;
           if (event.type === "reply_started" && !started) {
@@ -149,10 +164,12 @@ export class Conversation {
           this.batcher.push(event);
         },
       );
+      this.unsettled = null;
       if (seq === this.loadSeq) this.settle(result, temp.id);
       hooks.onResult?.(result);
       return result;
     } catch (e) {
+      this.unsettled = started ? null : { sessionId: startedIn, content, key };
       if (seq === this.loadSeq) {
         this.batcher.flush();
         if (!started || NOTHING_SAVED.has(asApiError(e).code)) {
@@ -168,6 +185,18 @@ export class Conversation {
     } finally {
       if (seq === this.loadSeq) this.sending = false;
     }
+  }
+
+  /**
+   * The key of a send: the unsettled one's when this is the same send
+   * again, else a fresh one from the core (its one generator makes keys).
+   */
+  private async keyFor(sessionId: number | null, content: string): Promise<string> {
+    const last = this.unsettled;
+    // The core trims a message before it is priced and stored: text that
+    // differs only around its ends is the same send.
+    if (last && last.sessionId === sessionId && last.content.trim() === content.trim()) return last.key;
+    return api.newIdempotencyKey();
   }
 
   async regenerate(includeContext: boolean, hooks: SendHooks = {}): Promise<SendResult> {
@@ -201,10 +230,4 @@ export class Conversation {
     const kept = this.messages.filter((m) => m.id !== tempId && !savedIds.has(m.id));
     this.messages = [...kept, ...saved];
   }
-}
-
-function newKey(): string {
-  return typeof crypto !== "undefined" && "randomUUID" in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }

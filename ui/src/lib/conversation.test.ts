@@ -10,6 +10,7 @@ const mock = vi.hoisted(() => ({
   listSessions: vi.fn(),
   renameSession: vi.fn(),
   deleteSession: vi.fn(),
+  newIdempotencyKey: vi.fn(),
 }));
 vi.mock("./api", async (importOriginal) => {
   const real = await importOriginal<typeof import("./api")>();
@@ -30,7 +31,12 @@ function manualFrames() {
   return { schedule: (run: () => void) => void frames.push(run), frames, tick: () => frames.splice(0).forEach((f) => f()) };
 }
 
-beforeEach(() => Object.values(mock).forEach((fn) => fn.mockReset()));
+let keysMade = 0;
+beforeEach(() => {
+  Object.values(mock).forEach((fn) => fn.mockReset());
+  // The core's one generator makes the keys (banter_core::idempotency).
+  mock.newIdempotencyKey.mockImplementation(async () => `core-key-${++keysMade}`);
+});
 
 describe("conversation", () => {
   it("loads the newest page and pages older messages before it", async () => {
@@ -68,7 +74,10 @@ describe("conversation", () => {
     });
     const onSession = vi.fn();
     const sent = chat.send("hello", true, { onSession });
+    await vi.waitFor(() => expect(mock.sendMessage).toHaveBeenCalled());
     expect(mock.sendMessage.mock.calls[0][0]).toMatchObject({ sessionId: null, content: "hello", includeContext: true });
+    // The key comes from the core (banter_core::idempotency), not the UI.
+    expect(mock.sendMessage.mock.calls[0][0].idempotencyKey).toBe(`core-key-${keysMade}`);
     expect(chat.messages.map((m) => m.content)).toEqual(["hello"]);
     expect(chat.streaming).toBe(true);
 
@@ -102,6 +111,22 @@ describe("conversation", () => {
     await expect(chat.send("b", false)).rejects.toMatchObject({ code: "insufficient_credits" });
     expect(chat.messages.map((m) => m.content)).toEqual(["a"]);
     expect(chat.sending).toBe(false);
+  });
+
+  it("sends the same text again with the same key after a send that may have been taken", async () => {
+    const chat = new Conversation(manualFrames().schedule);
+    await chat.open(null);
+    const keys = () => mock.sendMessage.mock.calls.map((call) => call[0].idempotencyKey);
+    // The connection broke before the reply started: the server may have it.
+    mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello", false)).rejects.toMatchObject({ code: "offline" });
+    mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello", false)).rejects.toMatchObject({ code: "offline" });
+    expect(keys()[1]).toBe(keys()[0]);
+    // Other text is another send.
+    mock.sendMessage.mockRejectedValueOnce(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello again", false)).rejects.toMatchObject({ code: "offline" });
+    expect(keys()[2]).not.toBe(keys()[0]);
   });
 
   it("applies other windows' events only when it is not sending itself", async () => {

@@ -1,6 +1,7 @@
 // The balance and prices every screen shows, kept fresh from core events.
 import type { ApiError, Balance, Costs, DomainEvent } from "../bindings";
 import { api, asApiError } from "./api";
+import { connection } from "./connection.svelte";
 import { LowBalanceWatch, canAfford } from "./credits";
 import { toasts } from "./toasts.svelte";
 
@@ -20,11 +21,11 @@ class CreditsStore {
   }
 
   async load(): Promise<void> {
+    // The prices are the core's own: known even when the balance (the
+    // server's, signed in) cannot be read.
+    await this.refresh();
     try {
-      const [balance, costs] = await Promise.all([api.getCredits(), api.getCosts()]);
-      this.costs = costs;
-      this.set(balance);
-      this.error = null;
+      this.costs = await api.getCosts();
     } catch (e) {
       this.error = asApiError(e);
     }
@@ -33,8 +34,10 @@ class CreditsStore {
   async refresh(): Promise<void> {
     try {
       this.set(await api.getCredits());
+      this.error = null;
     } catch (e) {
       this.error = asApiError(e);
+      connection.sawError(this.error);
     }
   }
 

@@ -35,9 +35,3 @@ class ProjectsStore {
 }
 
 export const projects = new ProjectsStore();
-
-export function newKey(): string {
-  return typeof crypto !== "undefined" && "randomUUID" in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}

@@ -36,6 +36,7 @@ vi.mock("@tauri-apps/api/core", async (importOriginal) => {
         ipc.denied.push(cmd);
         return Promise.reject(`Command ${cmd} not allowed by ACL`);
       }
+      if (cmd === "new_idempotency_key") return Promise.resolve(`key-${ipc.calls.length}`);
       return ipc.answer(cmd, args);
     },
   };
@@ -74,7 +75,7 @@ describe("the quick-chat window within its capability", () => {
     await expect(chat.send("hi", false)).rejects.toMatchObject({ saved: true, error: { code: "provider_error" } });
     await credits.refresh();
     expect(ipc.denied).toEqual([]);
-    expect(ipc.calls).toEqual(["send_message", "list_messages", "get_credits"]);
+    expect(ipc.calls).toEqual(["new_idempotency_key", "send_message", "list_messages", "get_credits"]);
     expect(chat.error).toBe(null);
     expect(chat.messages.map((m) => [m.id, m.status])).toEqual([[1, "complete"], [2, "error"]]);
   });
@@ -114,7 +115,7 @@ describe("the quick-chat window within its capability", () => {
     expect(await chat.loadOlder()).toBe(true);
     await chat.open(null);
     expect(ipc.denied).toEqual([]);
-    expect(ipc.calls).toEqual(["get_credits", "get_costs", "send_message", "stop_reply", "list_messages"]);
+    expect(ipc.calls).toEqual(["get_credits", "get_costs", "new_idempotency_key", "send_message", "stop_reply", "list_messages"]);
   });
 
   it("fails on a command the capability does not allow", async () => {
@@ -127,6 +128,7 @@ describe("the quick-chat window within its capability", () => {
     const chat = new Conversation(frames());
     await expect(chat.send("hi", false)).rejects.toMatchObject({ saved: true });
     expect(ipc.denied).toEqual(["list_messages"]);
-    expect(chat.error).not.toBe(null);
+    // Tauri's refusal is a plain string: it arrives as a typed `ipc` error with its words.
+    expect(chat.error).toEqual({ code: "ipc", message: "Command list_messages not allowed by ACL" });
   });
 });

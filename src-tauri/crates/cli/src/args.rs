@@ -74,9 +74,10 @@ pub enum Command {
     Account(AccountCommand),
 }
 
-/// Hosted mode. Signed in, `credits`, `ledger`, `sessions`, `chat`, `buy`,
-/// `billing sync` and `deep-link` act on the account through the server;
-/// the other commands stay on this computer's profile.
+/// Hosted mode. Signed in, `credits`, `ledger`, `sessions`, `projects`,
+/// `tasks`, `chat`, `generate`, `scrape`, `buy`, `billing sync` and
+/// `deep-link` act on the account through the server; `profile` stays on
+/// this computer's profile.
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Sign in through the server's identity provider in the browser
@@ -91,7 +92,12 @@ pub enum AccountCommand {
     /// Show which server and account this profile is signed in to
     Status,
     /// Sign this device out on the server and remove its tokens here
-    Logout,
+    Logout {
+        /// Only on this computer, when the server cannot be reached: the
+        /// server lists the device until another one signs it out
+        #[arg(long)]
+        here_only: bool,
+    },
 }
 
 #[derive(Debug, Args)]

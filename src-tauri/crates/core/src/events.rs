@@ -61,6 +61,10 @@ pub enum DomainEvent {
         product: String,
         credits: Option<i64>,
     },
+    /// Signed in, the server answered (`true`) or could not be reached
+    /// (`false`) where the last call found it otherwise: offline, history
+    /// is read from this computer's copy (see `hosted::HostedHistory`).
+    ServerReachable { reachable: bool },
 }
 
 impl DomainEvent {
@@ -74,7 +78,8 @@ impl DomainEvent {
             | Self::ReplyFailed { session_id, .. } => Some(*session_id),
             Self::CreditsChanged { .. }
             | Self::CreditsLow { .. }
-            | Self::PurchaseFulfilled { .. } => None,
+            | Self::PurchaseFulfilled { .. }
+            | Self::ServerReachable { .. } => None,
         }
     }
 }

@@ -15,6 +15,7 @@ mod error;
 mod error_code;
 pub mod events;
 pub mod hosted;
+pub mod idempotency;
 pub mod ids;
 pub mod jobs;
 pub mod ledger;
@@ -116,7 +117,8 @@ impl Core {
         let projects = ProjectStore::new(db.clone(), clock.clone(), profile.id.clone());
         // Claim this process before looking for crashed replies, so no other
         // process can mistake our streams for stranded ones.
-        let run_dir = path.parent().unwrap_or_else(|| Path::new(".")).join("run");
+        let data_dir = path.parent().unwrap_or_else(|| Path::new("."));
+        let run_dir = data_dir.join("run");
         let owner = Arc::new(OwnerLock::acquire(&run_dir)?);
         chat::recover_interrupted(&db, &ledger, &journal, &run_dir, clock.now()).await?;
         jobs::recover(&db, &ledger, &run_dir, clock.now()).await?;
@@ -148,9 +150,15 @@ impl Core {
             profile.clone(),
             secrets.clone(),
         );
-        let hosted =
-            hosted::HostedAccounts::new(settings.clone(), secrets.clone(), profile.id.clone())
-                .with_refresh_lock(refresh_lock);
+        let hosted = hosted::HostedAccounts::new(
+            settings.clone(),
+            secrets.clone(),
+            profile.id.clone(),
+            data_dir.join(hosted::ACCOUNTS_DIR),
+            clock.clone(),
+            events.clone(),
+        )
+        .with_refresh_lock(refresh_lock);
         Ok(Self {
             db,
             clock,

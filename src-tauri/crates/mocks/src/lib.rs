@@ -12,6 +12,8 @@
 //!   chat mock picks a behaviour, streams, words replies, plans projects and
 //!   shapes Azure's error bodies.
 //! - [`process`]: the start-up the mock binaries share.
+//! - [`gateway`]: a TCP gateway that can be taken down and brought back
+//!   (a device losing its network).
 //! - [`postgres`]: a throwaway Postgres cluster (not a mock: the real server).
 //! - [`secret_service`]: a throwaway D-Bus session bus with gnome-keyring on
 //!   it, so tokens kept in the "OS keyring" outlive one CLI process.
@@ -19,6 +21,7 @@
 pub mod autumn;
 pub mod azure;
 pub mod errors;
+pub mod gateway;
 pub mod oidc;
 pub mod postgres;
 pub mod process;

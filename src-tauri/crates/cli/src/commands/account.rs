@@ -28,7 +28,7 @@ pub async fn run(core: &Core, cmd: AccountCommand, out: &mut Output) -> Result<(
     match cmd {
         AccountCommand::Login { server, no_browser } => login(core, &server, no_browser, out).await,
         AccountCommand::Status => status(core, out).await,
-        AccountCommand::Logout => logout(core, out).await,
+        AccountCommand::Logout { here_only } => logout(core, here_only, out).await,
     }
 }
 
@@ -104,12 +104,21 @@ async fn status(core: &Core, out: &mut Output) -> Result<(), CliError> {
     })
 }
 
-async fn logout(core: &Core, out: &mut Output) -> Result<(), CliError> {
+async fn logout(core: &Core, here_only: bool, out: &mut Output) -> Result<(), CliError> {
     let Some(client) = core.hosted().current().await? else {
         return out.emit(&serde_json::json!({ "signedOut": false }), |w| {
             writeln!(w, "not signed in (local mode)")
         });
     };
+    if here_only {
+        client.sign_out_here_only().await;
+        return out.emit(
+            &serde_json::json!({ "signedOut": true, "server": client.server(), "hereOnly": true }),
+            |w| {
+                writeln!(w, "signed out on this computer; {} still lists this device until another one signs it out", client.server())
+            },
+        );
+    }
     client.sign_out().await?;
     out.emit(
         &serde_json::json!({ "signedOut": true, "server": client.server() }),

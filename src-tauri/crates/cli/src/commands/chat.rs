@@ -15,7 +15,7 @@ use crate::output::Output;
 use crate::terminal::{cell, text};
 use banter_core::chat::{ChatEngine, ReplyListener, SendOutcome, SendRequest, MAX_PAGE};
 use banter_core::events::DomainEvent;
-use banter_core::hosted::{HostedClient, HostedSend};
+use banter_core::hosted::{HostedClient, HostedHistory, HostedSend};
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 use serde::Serialize;
@@ -38,21 +38,21 @@ struct ChatResult<'a> {
 
 pub async fn run(
     core: &Core,
-    hosted: Option<HostedClient>,
+    hosted: Option<HostedHistory>,
     args: ChatArgs,
     out: &mut Output,
 ) -> Result<(), CliError> {
     let session = args
         .session
         .as_deref()
-        .map(|id| record(IdKind::ChatSession, id))
+        .map(|id| record(IdKind::ChatSession, id, hosted.is_some()))
         .transpose()?;
     let stream_text = !out.is_json();
     let (printer, result) = match hosted {
-        Some(server) => {
+        Some(history) => {
             let printer = Printer::new(
                 Stopper::Hosted {
-                    server: server.clone(),
+                    server: history.client().clone(),
                     session: session.clone(),
                 },
                 stream_text,
@@ -64,7 +64,7 @@ pub async fn run(
                 idempotency_key: args.idempotency_key,
             };
             let listener = printer.clone();
-            let send = server.send(request, move |event| listener.on_event(event));
+            let send = history.send(request, move |event| listener.on_event(event));
             let result = until_done(send, &printer).await;
             (printer, result.map_err(CliError::from))
         }

@@ -3,10 +3,10 @@
 //! live here (costs, validation and ids belong to the core).
 //!
 //! Signed in to a server (hosted mode), `credits`, `ledger`, `sessions`,
-//! `chat`, `generate`, `scrape`, `buy`, `billing sync` and `deep-link` get
-//! the [`HostedClient`] and act on the account through it, printing exactly
-//! as in local mode; each command has one door that picks. `projects`,
-//! `tasks` and `profile` stay on this computer's profile for now.
+//! `projects`, `tasks`, `chat`, `generate`, `scrape`, `buy`, `billing sync`
+//! and `deep-link` get the [`HostedClient`] and act on the account through
+//! it, printing exactly as in local mode; each command has one door that
+//! picks. `profile` stays on this computer's profile.
 
 mod account;
 mod billing;
@@ -15,6 +15,7 @@ mod credits;
 mod generate;
 mod ledger;
 mod profile;
+mod project_store;
 mod projects;
 mod scrape;
 mod sessions;
@@ -23,8 +24,8 @@ mod tasks;
 use crate::args::Command;
 use crate::error::CliError;
 use crate::output::Output;
-use banter_core::hosted::HostedClient;
-use banter_core::ids::{IdKind, RecordRef};
+use banter_core::hosted::{HostedClient, HostedHistory};
+use banter_core::ids::{display_id, IdKind, RecordRef};
 use banter_core::Core;
 
 pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), CliError> {
@@ -32,10 +33,10 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Profile => profile::run(core, out).await,
         Command::Credits => credits::run(core, hosted(core).await?, out).await,
         Command::Ledger(args) => ledger::run(core, hosted(core).await?, args, out).await,
-        Command::Sessions(cmd) => sessions::run(core, hosted(core).await?, cmd, out).await,
-        Command::Projects(cmd) => projects::run(core, cmd, out).await,
-        Command::Tasks(cmd) => tasks::run(core, cmd, out).await,
-        Command::Chat(args) => chat::run(core, hosted(core).await?, args, out).await,
+        Command::Sessions(cmd) => sessions::run(core, history(core).await?, cmd, out).await,
+        Command::Projects(cmd) => projects::run(core, hosted(core).await?, cmd, out).await,
+        Command::Tasks(cmd) => tasks::run(core, hosted(core).await?, cmd, out).await,
+        Command::Chat(args) => chat::run(core, history(core).await?, args, out).await,
         Command::Generate(args) => generate::run(core, hosted(core).await?, args, out).await,
         Command::Scrape(args) => scrape::run(core, hosted(core).await?, args, out).await,
         Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
@@ -50,7 +51,40 @@ async fn hosted(core: &Core) -> Result<Option<HostedClient>, CliError> {
     Ok(core.hosted().current().await?)
 }
 
-/// Parses an id the user typed (`CH-000001` or `1`) with the core's rules.
-fn record(kind: IdKind, typed: &str) -> Result<RecordRef, CliError> {
-    Ok(RecordRef::parse(kind, typed)?)
+/// The account's history, kept in this computer's copy and read from it
+/// when the server cannot be reached (hosted mode).
+async fn history(core: &Core) -> Result<Option<HostedHistory>, CliError> {
+    Ok(core.hosted().history().await?)
+}
+
+/// Parses an id the user typed (`CH-000001` or `1`) with the core's rules;
+/// `signed_in` says it names a record of the account on the server. There
+/// a bare number is the number of the display id the user sees (`3` is
+/// `PR-000003`, as `--help` says): the server's row ids are shared by every
+/// account, so taken as a row id it would name another of the account's
+/// records, or none.
+fn record(kind: IdKind, typed: &str, signed_in: bool) -> Result<RecordRef, CliError> {
+    Ok(match RecordRef::parse(kind, typed)? {
+        RecordRef::Id(number) if signed_in => RecordRef::Display(display_id(kind, number)),
+        parsed => parsed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_number_is_the_display_number_only_on_the_server() {
+        let parsed = |typed: &str, signed_in| record(IdKind::Project, typed, signed_in).unwrap();
+        assert_eq!(parsed("3", false), RecordRef::Id(3));
+        assert_eq!(parsed("3", true), RecordRef::Display("PR-000003".into()));
+        for signed_in in [false, true] {
+            assert_eq!(
+                parsed("pr-000007", signed_in),
+                RecordRef::Display("PR-000007".into())
+            );
+            assert!(record(IdKind::Task, "PR-000007", signed_in).is_err());
+        }
+    }
 }

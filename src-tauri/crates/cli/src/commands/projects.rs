@@ -1,10 +1,13 @@
-//! `projects`: the user's projects (the chat can take them as context).
+//! `projects`: the user's projects (the chat can take them as context) —
+//! this profile's, or (signed in) the account's on the server ([`Store`]).
 
-use super::{record, tasks};
+use super::project_store::Store;
+use super::tasks;
 use crate::args::ProjectsCommand;
 use crate::error::CliError;
 use crate::output::{fields, label, table, when, Output};
 use crate::terminal::cell;
+use banter_core::hosted::HostedClient;
 use banter_core::ids::IdKind;
 use banter_core::projects::{Project, Task, TaskFilter};
 use banter_core::Core;
@@ -17,11 +20,16 @@ struct ProjectView {
     tasks: Vec<Task>,
 }
 
-pub async fn run(core: &Core, cmd: ProjectsCommand, out: &mut Output) -> Result<(), CliError> {
-    let store = core.projects();
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    cmd: ProjectsCommand,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let store = Store::new(core, hosted.as_ref());
     match cmd {
         ProjectsCommand::List { all } => {
-            let projects = store.list_projects(all, None).await?;
+            let projects = store.list(all).await?;
             out.emit(&projects, |w| {
                 if projects.is_empty() {
                     return writeln!(w, "no projects yet: banter-cli projects new NAME");
@@ -47,20 +55,20 @@ pub async fn run(core: &Core, cmd: ProjectsCommand, out: &mut Output) -> Result<
         }
         ProjectsCommand::New { name, description } => {
             let p = store
-                .create_project(&name, description.as_deref().unwrap_or(""))
+                .create(&name, description.as_deref().unwrap_or(""))
                 .await?;
             out.emit(&p, |w| {
                 writeln!(w, "created {} {}", p.display_id, cell(&p.name))
             })
         }
         ProjectsCommand::Show { id } => {
-            let id = record(IdKind::Project, &id)?;
-            let project = store.get_project(&id).await?;
+            let id = store.id(IdKind::Project, &id)?;
+            let project = store.project(&id).await?;
             let filter = TaskFilter {
                 project: Some(id),
                 ..Default::default()
             };
-            let tasks = store.list_tasks(&filter).await?;
+            let tasks = store.tasks(&filter).await?;
             let view = ProjectView { project, tasks };
             out.emit(&view, |w| show(w, &view))
         }

@@ -41,7 +41,7 @@ pub async fn run(
     let project = args
         .project
         .as_deref()
-        .map(|id| record(IdKind::Project, id))
+        .map(|id| record(IdKind::Project, id, hosted.is_some()))
         .transpose()?;
     let (got, balance) = match hosted {
         Some(client) => {

@@ -8,7 +8,7 @@ use crate::error::CliError;
 use crate::output::{label, table, when, Output};
 use crate::terminal::{cell, text};
 use banter_core::chat::{ChatMessage, ChatSession, ChatStore, MessagePage, SessionPage, MAX_PAGE};
-use banter_core::hosted::HostedClient;
+use banter_core::hosted::HostedHistory;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
 use serde::Serialize;
@@ -20,13 +20,19 @@ struct SessionView {
     messages: Vec<ChatMessage>,
 }
 
-/// Where the sessions are: this profile's database or the server.
+/// Where the sessions are: this profile's database, or the server (read
+/// from this computer's copy when it cannot be reached).
 enum Store<'a> {
     Local(&'a ChatStore),
-    Hosted(&'a HostedClient),
+    Hosted(&'a HostedHistory),
 }
 
 impl Store<'_> {
+    /// A session id as the user typed it, for this store (see [`record`]).
+    fn id(&self, typed: &str) -> Result<RecordRef, CliError> {
+        record(IdKind::ChatSession, typed, matches!(self, Self::Hosted(_)))
+    }
+
     async fn list(
         &self,
         cursor: Option<&str>,
@@ -55,14 +61,14 @@ impl Store<'_> {
     async fn rename_session(&self, id: &RecordRef, title: &str) -> Result<ChatSession, CliError> {
         Ok(match self {
             Self::Local(chat) => chat.rename_session(id, title).await?,
-            Self::Hosted(server) => server.rename_session(id, title).await?,
+            Self::Hosted(server) => server.rename(id, title).await?,
         })
     }
 
     async fn delete_session(&self, id: &RecordRef) -> Result<ChatSession, CliError> {
         Ok(match self {
             Self::Local(chat) => chat.delete_session(id).await?,
-            Self::Hosted(server) => server.delete_session(id).await?,
+            Self::Hosted(server) => server.delete(id).await?,
         })
     }
 
@@ -76,7 +82,7 @@ impl Store<'_> {
 
 pub async fn run(
     core: &Core,
-    hosted: Option<HostedClient>,
+    hosted: Option<HostedHistory>,
     cmd: SessionsCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {
@@ -117,7 +123,7 @@ pub async fn run(
             })
         }
         SessionsCommand::Show { id } => {
-            let id = record(IdKind::ChatSession, &id)?;
+            let id = chat.id(&id)?;
             let session = chat.get_session(&id).await?;
             let messages = all_messages(&chat, &id).await?;
             let view = SessionView { session, messages };
@@ -127,14 +133,14 @@ pub async fn run(
             id,
             title: new_title,
         } => {
-            let id = record(IdKind::ChatSession, &id)?;
+            let id = chat.id(&id)?;
             let s = chat.rename_session(&id, &new_title).await?;
             out.emit(&s, |w| {
                 writeln!(w, "renamed {} to {}", s.display_id, title(&s))
             })
         }
         SessionsCommand::Delete { id } => {
-            let id = record(IdKind::ChatSession, &id)?;
+            let id = chat.id(&id)?;
             let s = chat.delete_session(&id).await?;
             out.emit(&s, |w| {
                 writeln!(

@@ -1,10 +1,12 @@
-//! `tasks`: add, list and complete the tasks of projects.
+//! `tasks`: add, list and complete the tasks of projects — this profile's,
+//! or (signed in) the account's on the server ([`Store`]).
 
-use super::record;
+use super::project_store::Store;
 use crate::args::TasksCommand;
 use crate::error::CliError;
 use crate::output::{date, label, table, Output};
 use crate::terminal::cell;
+use banter_core::hosted::HostedClient;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::projects::{NewTask, Task, TaskFilter, TaskStatus};
 use banter_core::Core;
@@ -12,8 +14,13 @@ use banter_core::Core;
 pub const HEADERS_WITHOUT_PROJECT: &[&str] = &["ID", "STATUS", "PRIORITY", "DUE", "TITLE"];
 const HEADERS: &[&str] = &["ID", "PROJECT", "STATUS", "PRIORITY", "DUE", "TITLE"];
 
-pub async fn run(core: &Core, cmd: TasksCommand, out: &mut Output) -> Result<(), CliError> {
-    let store = core.projects();
+pub async fn run(
+    core: &Core,
+    hosted: Option<HostedClient>,
+    cmd: TasksCommand,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let store = Store::new(core, hosted.as_ref());
     match cmd {
         TasksCommand::Add {
             project,
@@ -22,9 +29,7 @@ pub async fn run(core: &Core, cmd: TasksCommand, out: &mut Output) -> Result<(),
             due,
             description,
         } => {
-            let project = store
-                .get_project(&record(IdKind::Project, &project)?)
-                .await?;
+            let project = store.project(&store.id(IdKind::Project, &project)?).await?;
             let new = NewTask {
                 title,
                 description,
@@ -49,13 +54,13 @@ pub async fn run(core: &Core, cmd: TasksCommand, out: &mut Output) -> Result<(),
             status,
             open,
         } => {
-            let project = project.map(|p| record(IdKind::Project, &p)).transpose()?;
+            let project = project.map(|p| store.id(IdKind::Project, &p)).transpose()?;
             let filter = TaskFilter {
                 project,
                 status: status.map(Into::into),
                 open_only: open,
             };
-            let tasks = store.list_tasks(&filter).await?;
+            let tasks = store.tasks(&filter).await?;
             out.emit(&tasks, |w| {
                 if tasks.is_empty() {
                     return writeln!(w, "no tasks match");
@@ -66,7 +71,7 @@ pub async fn run(core: &Core, cmd: TasksCommand, out: &mut Output) -> Result<(),
         }
         TasksCommand::Done { id } => {
             let t = store
-                .set_task_status(&record(IdKind::Task, &id)?, TaskStatus::Done)
+                .set_task_status(&store.id(IdKind::Task, &id)?, TaskStatus::Done)
                 .await?;
             out.emit(&t, |w| {
                 writeln!(w, "done {} {}", t.display_id, cell(&t.title))

@@ -127,7 +127,13 @@ async fn login(dir: &Path, server: &str) -> Output {
 }
 
 /// [`login`] with the CLI command `cmd`.
-async fn login_with(mut cmd: Command, server: &str) -> Output {
+async fn login_with(cmd: Command, server: &str) -> Output {
+    login_as(cmd, server, None).await
+}
+
+/// [`login_with`], signing in the mock provider's test user `subject`
+/// (its `login_hint`) instead of its default user.
+async fn login_as(mut cmd: Command, server: &str, subject: Option<&str>) -> Output {
     let mut child = cmd
         .args(["account", "login", "--server", server, "--no-browser"])
         .stdout(Stdio::piped())
@@ -154,7 +160,10 @@ async fn login_with(mut cmd: Command, server: &str) -> Output {
     })
     .await
     .expect("join");
-    browse(&url).await;
+    match subject {
+        Some(subject) => browse(&format!("{url}&login_hint={subject}")).await,
+        None => browse(&url).await,
+    }
     tokio::task::spawn_blocking(move || {
         let mut rest = Vec::new();
         reader.read_to_end(&mut rest).expect("read stdout");
@@ -489,6 +498,8 @@ async fn a_server_that_is_down_is_a_typed_offline_error() {
     for args in [
         vec!["--json", "credits"],
         vec!["--json", "sessions", "list"],
+        vec!["--json", "projects", "list"],
+        vec!["--json", "tasks", "done", "TK-000001"],
         vec!["--json", "chat", "hello"],
         vec!["--json", "buy", "credits_500"],
     ] {
@@ -505,7 +516,23 @@ async fn a_server_that_is_down_is_a_typed_offline_error() {
     assert_eq!(json(ok(&status))["signedIn"], true);
     assert!(String::from_utf8_lossy(&status.stderr).contains("offline"));
     assert!(stored_tokens(dir.path(), &server).await.is_some());
-    ok(&run_cli(dir.path(), &["projects", "list"]).await);
+    ok(&run_cli(dir.path(), &["profile"]).await);
+
+    // Signing out needs the server, or the choice to forget it here only.
+    let error = fails(
+        &run_cli(dir.path(), &["--json", "account", "logout"]).await,
+        2,
+    );
+    assert_eq!(error["code"], "offline", "{error}");
+    assert!(stored_tokens(dir.path(), &server).await.is_some());
+    let out = cli_json(dir.path(), &["account", "logout", "--here-only"]).await;
+    assert_eq!(
+        (&out["signedOut"], &out["hereOnly"]),
+        (&Value::from(true), &Value::from(true))
+    );
+    assert!(stored_tokens(dir.path(), &server).await.is_none());
+    let status = cli_json(dir.path(), &["account", "status"]).await;
+    assert_eq!(status["signedIn"], false, "{status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -599,6 +626,47 @@ async fn chat_goes_through_the_server_and_charges_the_account() {
         cli_json(dir.path(), &["ledger", "--verify"]).await["balance"],
         94
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn history_read_before_stays_readable_when_the_server_is_down() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+    ok(&run_cli(dir.path(), &["chat", "remember Lisbon"]).await);
+    drop(h); // both instances stop
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Read from this computer's copy of the account's history.
+    let page = cli_json(dir.path(), &["sessions", "list"]).await;
+    let sessions = page["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{page}");
+    assert_eq!(
+        (&sessions[0]["displayId"], &sessions[0]["messageCount"]),
+        (&Value::from("CH-000001"), &Value::from(2)),
+        "{page}"
+    );
+    let shown = cli_json(dir.path(), &["sessions", "show", "CH-000001"]).await;
+    let contents: Vec<&str> = shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
+    );
+    // Changes and paid actions wait for the server.
+    for args in [
+        vec!["--json", "sessions", "rename", "CH-000001", "Lisbon"],
+        vec!["--json", "chat", "--session", "CH-000001", "and Porto?"],
+    ] {
+        let error = fails(&run_cli(dir.path(), &args).await, 2);
+        assert_eq!(error["code"], "offline", "{args:?}: {error}");
+    }
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that cuts the first
@@ -832,5 +900,305 @@ async fn generate_and_scrape_go_through_the_server() {
         credits["remaining"].as_i64(),
         Some(100 - generation),
         "{credits}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn projects_and_tasks_are_the_accounts_on_the_server() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let dir = TempDir::new().unwrap();
+
+    // Before signing in: a project and a task of this computer's profile.
+    let garden = cli_json(dir.path(), &["projects", "new", "Garden"]).await;
+    assert_eq!(garden["displayId"], "PR-000001", "{garden}");
+    ok(&run_cli(dir.path(), &["tasks", "add", "PR-000001", "Water"]).await);
+
+    // Signed in, the account's projects only: it has none yet, and the
+    // local ones are neither listed nor reachable by id.
+    let status = signed_in(dir.path(), &h.a.url).await;
+    let caller = Caller {
+        user_id: status["userId"].as_str().unwrap().to_string(),
+        device_id: status["deviceId"].as_str().unwrap().to_string(),
+    };
+    let on_server = banter_server::routes::projects::projects_for(&h.b.state, &caller);
+    assert_eq!(
+        cli_json(dir.path(), &["projects", "list"]).await,
+        serde_json::json!([])
+    );
+    let text = run_cli(dir.path(), &["projects", "list"]).await;
+    assert_eq!(
+        String::from_utf8_lossy(ok(&text)).trim_end(),
+        "no projects yet: banter-cli projects new NAME"
+    );
+    assert_eq!(
+        cli_json(dir.path(), &["tasks", "list"]).await,
+        serde_json::json!([])
+    );
+    let hidden = fails(
+        &run_cli(dir.path(), &["--json", "projects", "show", "PR-000001"]).await,
+        1,
+    );
+    assert_eq!(hidden["code"], "not_found", "{hidden}");
+
+    // A project made by the CLI lives on the server (read through the
+    // other instance) and is listed from there.
+    let made = cli_json(
+        dir.path(),
+        &["projects", "new", "Move house", "--description", "boxes"],
+    )
+    .await;
+    assert_eq!(
+        (&made["displayId"], &made["name"]),
+        (&Value::from("PR-000001"), &Value::from("Move house")),
+        "{made}"
+    );
+    let stored = on_server.list_projects(false, None).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].name.as_str(), stored[0].description.as_str()),
+        ("Move house", "boxes")
+    );
+    let listed = cli_json(dir.path(), &["projects", "list"]).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["name"], "Move house");
+    let text =
+        String::from_utf8(ok(&run_cli(dir.path(), &["projects", "list"]).await).to_vec()).unwrap();
+    assert!(
+        text.contains("PR-000001") && text.contains("Move house") && !text.contains("Garden"),
+        "{text}"
+    );
+
+    // Tasks are added to and completed on the server's project.
+    let added = cli_json(
+        dir.path(),
+        &[
+            "tasks",
+            "add",
+            "PR-000001",
+            "Pack books",
+            "--priority",
+            "high",
+            "--due",
+            "2030-01-31",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (
+            &added["displayId"],
+            &added["projectDisplayId"],
+            &added["priority"],
+            &added["dueDate"]
+        ),
+        (
+            &Value::from("TK-000001"),
+            &Value::from("PR-000001"),
+            &Value::from("high"),
+            &Value::from("2030-01-31")
+        ),
+        "{added}"
+    );
+    let text = run_cli(dir.path(), &["tasks", "add", "1", "Label boxes"]).await;
+    assert_eq!(
+        String::from_utf8_lossy(ok(&text)).trim_end(),
+        "added TK-000002 to PR-000001: Label boxes (medium, due -)"
+    );
+    let task_one = banter_core::ids::RecordRef::Display("TK-000001".into());
+    let before = on_server.get_task(&task_one).await.unwrap();
+    assert_eq!(before.status, banter_core::projects::TaskStatus::Todo);
+    let done = cli_json(dir.path(), &["tasks", "done", "TK-000001"]).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let after = on_server.get_task(&task_one).await.unwrap();
+    assert_eq!(after.status, banter_core::projects::TaskStatus::Done);
+    let open = cli_json(dir.path(), &["tasks", "list", "--open"]).await;
+    let open: Vec<&str> = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["displayId"].as_str().unwrap())
+        .collect();
+    assert_eq!(open, vec!["TK-000002"]);
+    let finished = cli_json(dir.path(), &["tasks", "list", "--status", "done"]).await;
+    assert_eq!(finished.as_array().map(Vec::len), Some(1), "{finished}");
+    assert_eq!(finished[0]["displayId"], "TK-000001");
+    let shown = cli_json(dir.path(), &["projects", "show", "PR-000001"]).await;
+    assert_eq!(
+        (
+            shown["project"]["openTasks"].as_i64(),
+            shown["project"]["totalTasks"].as_i64(),
+            shown["tasks"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(2), Some(2)),
+        "{shown}"
+    );
+
+    // The server's refusals keep their codes.
+    for (args, code) in [
+        (vec!["--json", "tasks", "done", "TK-000009"], "not_found"),
+        (
+            vec!["--json", "tasks", "add", "PR-000009", "x"],
+            "not_found",
+        ),
+        (
+            vec!["--json", "tasks", "list", "--project", "PR-000009"],
+            "not_found",
+        ),
+        (vec!["--json", "projects", "new", "  "], "invalid_input"),
+    ] {
+        let refused = fails(&run_cli(dir.path(), &args).await, 1);
+        assert_eq!(refused["code"], code, "{args:?}: {refused}");
+    }
+
+    // A project the server's model generated is one of the account's too.
+    let generated = cli_json(
+        dir.path(),
+        &["generate", "Plan a bake sale [[project:tasks:3]]"],
+    )
+    .await;
+    assert_eq!(
+        generated["project"]["displayId"], "PR-000002",
+        "{generated}"
+    );
+    let listed = cli_json(dir.path(), &["projects", "list"]).await;
+    let mut ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["displayId"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, vec!["PR-000001", "PR-000002"], "{listed}");
+    let planned = cli_json(dir.path(), &["tasks", "list", "--project", "PR-000002"]).await;
+    assert_eq!(planned.as_array().map(Vec::len), Some(3), "{planned}");
+
+    // Another account, signed in on another computer, sees none of it and
+    // cannot change it.
+    let bob = TempDir::new().unwrap();
+    let out = login_as(cli(bob.path()), &h.a.url, Some("user-bob")).await;
+    ok(&out);
+    let bob_status = cli_json(bob.path(), &["account", "status"]).await;
+    assert_eq!(bob_status["email"], "bob@example.test", "{bob_status}");
+    assert_eq!(
+        cli_json(bob.path(), &["projects", "list"]).await,
+        serde_json::json!([])
+    );
+    assert_eq!(
+        cli_json(bob.path(), &["tasks", "list"]).await,
+        serde_json::json!([])
+    );
+    for args in [
+        vec!["--json", "projects", "show", "PR-000001"],
+        vec!["--json", "tasks", "done", "TK-000002"],
+        vec!["--json", "tasks", "add", "PR-000001", "Sneak in"],
+    ] {
+        let refused = fails(&run_cli(bob.path(), &args).await, 1);
+        assert_eq!(refused["code"], "not_found", "{args:?}: {refused}");
+    }
+    let untouched = on_server
+        .get_task(&banter_core::ids::RecordRef::Display("TK-000002".into()))
+        .await
+        .unwrap();
+    assert_eq!(untouched.status, banter_core::projects::TaskStatus::Todo);
+    assert_eq!(
+        on_server
+            .list_tasks(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+
+    // Bob's own first project is his PR-000001, and `1` names it as it
+    // names Alice's for her, though its row on the server is another.
+    let his = cli_json(bob.path(), &["projects", "new", "Bob's plan"]).await;
+    assert_eq!(his["displayId"], "PR-000001", "{his}");
+    assert_ne!(his["id"], made["id"], "{his}");
+    let shown = cli_json(bob.path(), &["projects", "show", "1"]).await;
+    assert_eq!(shown["project"]["name"], "Bob's plan", "{shown}");
+    let his_task = cli_json(bob.path(), &["tasks", "add", "1", "Call movers"]).await;
+    assert_eq!(his_task["displayId"], "TK-000001", "{his_task}");
+    let done = cli_json(bob.path(), &["tasks", "done", "1"]).await;
+    assert_eq!(
+        (&done["title"], &done["status"]),
+        (&Value::from("Call movers"), &Value::from("done")),
+        "{done}"
+    );
+    let only_his = cli_json(bob.path(), &["tasks", "list", "--project", "1"]).await;
+    assert_eq!(only_his.as_array().map(Vec::len), Some(1), "{only_his}");
+    assert_eq!(
+        on_server
+            .list_tasks(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        5,
+        "Alice's tasks are as they were"
+    );
+
+    // Signed out, this computer's projects are back, as they were.
+    ok(&run_cli(dir.path(), &["account", "logout"]).await);
+    let local = cli_json(dir.path(), &["projects", "list"]).await;
+    assert_eq!(local.as_array().map(Vec::len), Some(1), "{local}");
+    assert_eq!(local[0]["name"], "Garden");
+    let tasks = cli_json(dir.path(), &["tasks", "list"]).await;
+    assert_eq!(tasks.as_array().map(Vec::len), Some(1), "{tasks}");
+    assert_eq!(
+        (&tasks[0]["title"], &tasks[0]["status"]),
+        (&Value::from("Water"), &Value::from("todo"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bare_number_names_the_accounts_own_session() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+
+    // Alice's session takes the server's first row.
+    let alice = TempDir::new().unwrap();
+    let status = signed_in(alice.path(), &h.a.url).await;
+    let hers = cli_json(alice.path(), &["sessions", "new", "--title", "Alice's"]).await;
+    assert_eq!(hers["displayId"], "CH-000001", "{hers}");
+
+    // Bob's first session is his CH-000001 on another row; `1` names it.
+    let bob = TempDir::new().unwrap();
+    ok(&login_as(cli(bob.path()), &h.a.url, Some("user-bob")).await);
+    let first = cli_json(bob.path(), &["chat", "hello"]).await;
+    assert_eq!(first["session"], "CH-000001", "{first}");
+    let again = cli_json(bob.path(), &["chat", "--session", "1", "again"]).await;
+    assert_eq!(again["session"], "CH-000001", "{again}");
+    let renamed = cli_json(bob.path(), &["sessions", "rename", "1", "Bob's"]).await;
+    assert_eq!(renamed["title"], "Bob's", "{renamed}");
+    assert_ne!(renamed["id"], hers["id"], "{renamed}");
+    let shown = cli_json(bob.path(), &["sessions", "show", "1"]).await;
+    assert_eq!(
+        (
+            &shown["session"]["title"],
+            shown["messages"].as_array().map(Vec::len)
+        ),
+        (&Value::from("Bob's"), Some(4)),
+        "{shown}"
+    );
+    let deleted = cli_json(bob.path(), &["sessions", "delete", "1"]).await;
+    assert_eq!(deleted["title"], "Bob's", "{deleted}");
+
+    // Alice's session is as she left it.
+    let caller = Caller {
+        user_id: status["userId"].as_str().unwrap().to_string(),
+        device_id: status["deviceId"].as_str().unwrap().to_string(),
+    };
+    let page = banter_server::routes::sessions::chat_for(&h.b.state, &caller)
+        .list_sessions(None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.sessions.len(), 1);
+    assert_eq!(
+        (
+            page.sessions[0].title.as_deref(),
+            page.sessions[0].message_count
+        ),
+        (Some("Alice's"), 0)
     );
 }

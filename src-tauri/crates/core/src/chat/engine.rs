@@ -122,9 +122,7 @@ impl<S: ChatBackend> ChatEngine<S> {
             (None, Some(key)) => self.store.session_paid_with(key).await?,
             _ => None,
         };
-        let key = request
-            .idempotency_key
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = crate::idempotency::key_or_new(request.idempotency_key);
         // The session, and the writers of its streaming replies: a session
         // started here has none.
         let (session, owners, started) = match (request.session, earlier) {

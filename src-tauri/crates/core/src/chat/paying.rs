@@ -13,6 +13,7 @@ use super::prompt::HISTORY_MESSAGES;
 use super::rows::{ChatBackend, ChatRows};
 use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::{Error, Result};
+use crate::idempotency::new_key;
 use crate::ids::RecordRef;
 use crate::ledger::{Action, Balance, CheckStep, Fingerprint, LedgerEntry, Paid, SpendRequest};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
@@ -107,7 +108,7 @@ impl<S: ChatBackend> ChatStore<S> {
                 },
             ),
             Payment::Regeneration { user_message } => (
-                format!("regenerate:{}:{}", user_message.id, uuid::Uuid::new_v4()),
+                format!("regenerate:{}:{}", user_message.id, new_key()),
                 // A fresh key every time: there is no retry to bind.
                 None,
                 Asked::AnotherReply(user_message),

@@ -5,10 +5,15 @@
 
 use super::app_sign_in::AppSignIn;
 use super::client::HostedClient;
+use super::history::HostedHistory;
 use super::http::Server;
+use super::reachability::Reachability;
+use super::replica::Shelf;
 use super::sign_in::PendingSignIn;
 use super::tokens::TokenSlot;
+use crate::clock::SharedClock;
 use crate::error::Result;
+use crate::events::EventBus;
 use crate::secrets::SharedSecrets;
 use crate::settings::Settings;
 use chrono::{DateTime, Utc};
@@ -35,22 +40,50 @@ pub struct HostedAccounts {
     settings: Settings,
     secrets: SharedSecrets,
     profile_id: String,
+    /// Tells when a waiting app sign-in has expired (see `app_sign_in`).
+    clock: SharedClock,
     /// The file processes of this profile lock while refreshing (see
     /// [`super::refresh_lock_path`]); `None` locks within the process only.
     refresh_lock: Option<PathBuf>,
     /// The app's sign-in waiting for the browser (see `app_sign_in`).
     pending: Arc<Mutex<Option<AppSignIn>>>,
+    /// The accounts' copies of their history (see [`super::Replica`]).
+    copies: Shelf,
+    /// Told how each call to the server went.
+    reachability: Reachability,
+    /// The client last made, with its tokens in memory: the app asks for
+    /// the client at every command, and reading the keyring each time
+    /// would be a D-Bus round trip per call.
+    client: Arc<Mutex<Option<(HostedAccount, HostedClient)>>>,
 }
 
 impl HostedAccounts {
-    pub(crate) fn new(settings: Settings, secrets: SharedSecrets, profile_id: String) -> Self {
+    /// Signing in for `profile_id`; each signed-in account's copy of its
+    /// history lives under `copies_dir`, and `events` hears when the
+    /// server stops or starts answering.
+    pub(crate) fn new(
+        settings: Settings,
+        secrets: SharedSecrets,
+        profile_id: String,
+        copies_dir: PathBuf,
+        clock: SharedClock,
+        events: EventBus,
+    ) -> Self {
         Self {
             settings,
             secrets,
             profile_id,
+            clock,
             refresh_lock: None,
             pending: Arc::default(),
+            copies: Shelf::new(copies_dir),
+            reachability: Reachability::new(events),
+            client: Arc::default(),
         }
+    }
+
+    pub(super) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     pub(super) fn pending_app_sign_in(&self) -> MutexGuard<'_, Option<AppSignIn>> {
@@ -77,12 +110,44 @@ impl HostedAccounts {
         Ok(Some(self.client_for(&account)?))
     }
 
-    /// The client of `account` (tokens read from the keyring on first use).
+    /// The client of `account` (tokens read from the keyring on first use,
+    /// then kept in memory by this profile's clients of that sign-in).
     pub fn client_for(&self, account: &HostedAccount) -> Result<HostedClient> {
+        let mut last = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((held, client)) = last.as_ref() {
+            if held == account {
+                return Ok(client.clone());
+            }
+        }
         let server = Server::new(&account.server)?;
         let slot = self.slot(&server);
-        Ok(HostedClient::new(server, slot, self.settings.clone())
-            .with_refresh_lock(self.refresh_lock.clone()))
+        let client = HostedClient::new(server, slot, self.settings.clone())
+            .with_refresh_lock(self.refresh_lock.clone())
+            .with_copy(self.copies.clone(), self.copies.dir_of(account))
+            .with_device(&account.device_id)
+            .with_reachability(self.reachability.clone());
+        *last = Some((account.clone(), client.clone()));
+        Ok(client)
+    }
+
+    /// The signed-in account's history, kept in this computer's copy;
+    /// `None` in local mode.
+    pub async fn history(&self) -> Result<Option<HostedHistory>> {
+        let Some(account) = self.account().await? else {
+            return Ok(None);
+        };
+        let client = self.client_for(&account)?;
+        // Without its copy the history still goes to the server: a copy
+        // that cannot be opened (a full disk, a damaged file) must not
+        // stop what the server can do.
+        let copy = match self.copies.open_for(&account, &self.clock).await {
+            Ok(copy) => Some(copy),
+            Err(error) => {
+                tracing::warn!(code = %error.code(), "this computer's copy of the history cannot be opened");
+                None
+            }
+        };
+        Ok(Some(HostedHistory::new(client, copy)))
     }
 
     /// Starts signing in to the server at `url` through a loopback redirect

@@ -3,6 +3,7 @@
 
 use super::client::{Call, HostedClient};
 use super::error::HostedError;
+use super::http::Server;
 use super::types::{Account, Device, SignedOutCount};
 use crate::billing::checkouts::PendingCheckout;
 use crate::billing::{Checkout, Product, ReconcileReport};
@@ -157,13 +158,23 @@ impl HostedClient {
         Ok(count.signed_out)
     }
 
+    /// Signs out on this computer only, for when the server cannot be
+    /// told (offline, or gone): the tokens, the sign-in and the account's
+    /// copy of its history are removed here. The server lists the device
+    /// until it is signed out from another one, but nobody on this computer
+    /// holds its tokens any more.
+    pub async fn sign_out_here_only(&self) {
+        self.forget_here().await;
+    }
+
     /// Signs this device out on the server, then forgets it here. A device
     /// the server had already signed out counts as done; when the server
-    /// cannot be reached nothing is forgotten (so it can be tried again).
+    /// cannot be reached nothing is forgotten (so it can be tried again, or
+    /// [`Self::sign_out_here_only`] chosen).
     pub async fn sign_out(&self) -> Result<()> {
-        let url = self.url("/v1/auth/sign-out", &[]);
-        let result: Result<SignedOutCount> = self
-            .send_json(Method::POST, url, &serde_json::json!({}))
+        let server = self.transport();
+        let result = self
+            .authorized(|token| async move { sign_out_device(server, &token).await })
             .await;
         match result {
             Ok(_) => {}
@@ -176,8 +187,22 @@ impl HostedClient {
     }
 }
 
+/// `POST /v1/auth/sign-out` as the device holding `access_token`: the
+/// server revokes that device. The one sign-out request, sent by
+/// [`HostedClient::sign_out`] and for a sign-in whose tokens this computer
+/// could not keep (`sign_in::complete`).
+pub(super) async fn sign_out_device(server: &Server, access_token: &str) -> Result<()> {
+    let request = server
+        .http()
+        .post(server.url("/v1/auth/sign-out", &[]))
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .json(&serde_json::json!({}));
+    server.json::<SignedOutCount>(request).await.map(drop)
+}
+
 /// Appends `name=value` when there is a value.
-fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
+pub(super) fn push_query(url: &mut Url, name: &str, value: Option<impl ToString>) {
     if let Some(value) = value {
         url.query_pairs_mut().append_pair(name, &value.to_string());
     }

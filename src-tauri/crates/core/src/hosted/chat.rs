@@ -60,10 +60,7 @@ impl HostedClient {
         request: HostedSend,
         on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome, HostedError> {
-        let key = request
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = crate::idempotency::key_or_new(request.idempotency_key.clone());
         let body = SendBody {
             session: request.session.as_ref().map(ToString::to_string),
             content: &request.content,
@@ -122,40 +119,9 @@ impl HostedClient {
         retry: &str,
         mut on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome, HostedError> {
-        let mut events = response.bytes_stream().eventsource();
-        // The reply's session and message, once it has started.
-        let mut started: Option<(i64, i64)> = None;
-        let broke = loop {
-            let event = match events.next().await {
-                None => break "the stream ended before the outcome".to_string(),
-                Some(Err(e)) => break e.to_string(),
-                Some(Ok(event)) => event,
-            };
-            match event.event.as_str() {
-                "reply" => {
-                    let event: DomainEvent = parse(&event.data, "a reply event")?;
-                    if let DomainEvent::ReplyStarted {
-                        session_id,
-                        message_id,
-                    } = event
-                    {
-                        started = Some((session_id, message_id));
-                    }
-                    on_event(event);
-                }
-                "outcome" => {
-                    return parse(&event.data, "the outcome");
-                }
-                "error" => {
-                    // After the reply opened nothing is the request's fault:
-                    // it failed on the server's side (or its model's), as a
-                    // 502 would say.
-                    let error: WireError = parse(&event.data, "the error")?;
-                    return Err(error.into_error(502));
-                }
-                // Events a newer server may add are not this client's.
-                _ => {}
-            }
+        let (started, broke) = match read_events(response.bytes_stream(), &mut on_event).await {
+            Read::Ended(outcome) => return *outcome,
+            Read::Broke { started, reason } => (started, reason),
         };
         tracing::info!(reason = %broke, "the reply stream broke; looking the reply up");
         match started {
@@ -257,6 +223,121 @@ impl HostedClient {
     }
 }
 
+/// How a reply's event stream ended.
+enum Read {
+    /// With its `outcome` or `error` event.
+    Ended(Box<Result<SendOutcome, HostedError>>),
+    /// Without either: the reply's `(session, message)` if it had started.
+    Broke {
+        started: Option<(i64, i64)>,
+        reason: String,
+    },
+}
+
+/// Reads a reply's server-sent events, handing each `reply` event to
+/// `on_event`, up to its `outcome` or `error` event.
+async fn read_events<S, B, E>(body: S, on_event: &mut (impl FnMut(DomainEvent) + Send)) -> Read
+where
+    S: futures_util::Stream<Item = Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
+    let mut events = body.eventsource();
+    let mut started: Option<(i64, i64)> = None;
+    loop {
+        let event = match events.next().await {
+            None => {
+                let reason = "the stream ended before the outcome".to_string();
+                return Read::Broke { started, reason };
+            }
+            Some(Err(e)) => {
+                let reason = e.to_string();
+                return Read::Broke { started, reason };
+            }
+            Some(Ok(event)) => event,
+        };
+        match event.event.as_str() {
+            "reply" => {
+                // A kind of event a newer server adds is not this client's
+                // to show; the outcome still ends the reply.
+                let Ok(event) = serde_json::from_str::<DomainEvent>(&event.data) else {
+                    tracing::debug!("skipping a reply event this client does not know");
+                    continue;
+                };
+                if let DomainEvent::ReplyStarted {
+                    session_id,
+                    message_id,
+                } = event
+                {
+                    started = Some((session_id, message_id));
+                }
+                on_event(event);
+            }
+            "outcome" => return Read::Ended(Box::new(parse(&event.data, "the outcome"))),
+            "error" => {
+                // After the reply opened nothing is the request's fault: it
+                // failed on the server's side (or its model's), as a 502
+                // would say.
+                let error = parse::<WireError>(&event.data, "the error");
+                return Read::Ended(Box::new(error.and_then(|e| Err(e.into_error(502)))));
+            }
+            // Events a newer server may add are not this client's.
+            _ => {}
+        }
+    }
+}
+
 fn parse<'a, T: Deserialize<'a>>(data: &'a str, what: &str) -> Result<T, HostedError> {
     serde_json::from_str(data).map_err(|e| HostedError::BadResponse(format!("{what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn body(text: &'static str) -> impl futures_util::Stream<Item = Result<&'static [u8], String>> {
+        futures_util::stream::iter(vec![Ok(text.as_bytes())])
+    }
+
+    #[tokio::test]
+    async fn reply_events_this_client_does_not_know_are_skipped() {
+        let mut heard = Vec::new();
+        let read = read_events(
+            body(
+                "event: reply\ndata: {\"type\":\"reply_started\",\"sessionId\":1,\"messageId\":2}\n\n\
+                 event: reply\ndata: {\"type\":\"a_kind_from_the_future\"}\n\n\
+                 event: reply\ndata: {\"type\":\"reply_delta\",\"sessionId\":1,\"messageId\":2,\"delta\":\"hi\"}\n\n\
+                 event: error\ndata: {\"code\":\"rate_limited\",\"message\":\"the model failed\"}\n\n",
+            ),
+            &mut |event| heard.push(event),
+        )
+        .await;
+        assert_eq!(heard.len(), 2, "{heard:?}");
+        let Read::Ended(ended) = read else {
+            panic!("the error event ends the reply");
+        };
+        let Err(error) = *ended else {
+            panic!("the error event is an error");
+        };
+        assert_eq!(error.code(), ErrorCode::RateLimited, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_breaks_says_whether_the_reply_had_started() {
+        let read = read_events(
+            body("event: reply\ndata: {\"type\":\"reply_started\",\"sessionId\":1,\"messageId\":2}\n\n"),
+            &mut |_| {},
+        )
+        .await;
+        assert!(matches!(
+            read,
+            Read::Broke {
+                started: Some((1, 2)),
+                ..
+            }
+        ));
+        let read = read_events(body(": keep-alive\n\n"), &mut |_| {}).await;
+        assert!(matches!(read, Read::Broke { started: None, .. }));
+    }
 }

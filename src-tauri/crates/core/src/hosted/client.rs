@@ -11,6 +11,8 @@
 
 use super::error::HostedError;
 use super::http::Server;
+use super::reachability::Reachability;
+use super::replica::Shelf;
 use super::tokens::{DeviceTokens, TokenSlot};
 use super::types::TokenAnswer;
 use crate::error::ErrorCode;
@@ -36,6 +38,15 @@ pub struct HostedClient {
     /// The file that makes refreshes of this profile's processes take
     /// turns (see [`refresh_lock_path`]).
     refresh_lock: Option<PathBuf>,
+    /// The account's copy of its history on this computer (see
+    /// [`super::replica`]) and its shelf, removed when the device is
+    /// signed out.
+    copy: Option<(Shelf, PathBuf)>,
+    /// The device this client is: tokens of another one in the keyring
+    /// (a later sign-in on this profile) are not its own.
+    device_id: Option<String>,
+    /// Told how each call went (see [`super::reachability`]).
+    reachability: Option<Reachability>,
 }
 
 /// The lock file of refreshes in a profile's `run` directory: two CLI
@@ -91,7 +102,25 @@ impl HostedClient {
             settings,
             tokens: Arc::default(),
             refresh_lock: None,
+            copy: None,
+            device_id: None,
+            reachability: None,
         }
+    }
+
+    pub(super) fn with_reachability(mut self, reachability: Reachability) -> Self {
+        self.reachability = Some(reachability);
+        self
+    }
+
+    pub(super) fn with_copy(mut self, shelf: Shelf, dir: PathBuf) -> Self {
+        self.copy = Some((shelf, dir));
+        self
+    }
+
+    pub(super) fn with_device(mut self, device_id: &str) -> Self {
+        self.device_id = Some(device_id.to_string());
+        self
     }
 
     pub(super) fn with_refresh_lock(mut self, path: Option<PathBuf>) -> Self {
@@ -128,6 +157,15 @@ impl HostedClient {
             .await
     }
 
+    /// Runs `call`, whose success has no body (`204 No Content`).
+    pub(super) async fn no_content<B>(&self, call: Call<'_, B>) -> Result<(), HostedError>
+    where
+        B: Serialize + ?Sized,
+    {
+        self.authorized(|token| self.server.no_content(self.request(&call, &token)))
+            .await
+    }
+
     /// Runs `call` without a timeout on the whole answer (a streamed
     /// reply); the answer is returned once its status is a success.
     pub(super) async fn open<B>(&self, call: Call<'_, B>) -> Result<Response, HostedError>
@@ -141,20 +179,25 @@ impl HostedClient {
     /// Runs `attempt` with the access token; on `token_expired`, refreshes
     /// once and runs it again with the new one. A device the server signed
     /// out is forgotten here ([`Self::check_signed_out`]).
-    async fn authorized<T, F, Fut>(&self, attempt: F) -> Result<T, HostedError>
+    pub(super) async fn authorized<T, F, Fut>(&self, attempt: F) -> Result<T, HostedError>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, HostedError>>,
     {
         let tokens = self.tokens().await?;
-        match attempt(tokens.access_token.clone()).await {
+        let answer = match attempt(tokens.access_token.clone()).await {
             Err(e) if e.server_code() == Some(ErrorCode::TokenExpired) => {
-                let fresh = self.refresh(&tokens).await?;
-                let again = attempt(fresh.access_token.clone()).await;
-                self.check_signed_out(again).await
+                match self.refresh(&tokens).await {
+                    Ok(fresh) => attempt(fresh.access_token.clone()).await,
+                    Err(e) => Err(e),
+                }
             }
-            other => self.check_signed_out(other).await,
+            other => other,
+        };
+        if let Some(reachability) = &self.reachability {
+            reachability.note(&answer);
         }
+        self.check_signed_out(answer).await
     }
 
     fn request<B: Serialize + ?Sized>(
@@ -180,7 +223,7 @@ impl HostedClient {
         if let Some(tokens) = held.as_ref() {
             return Ok(tokens.clone());
         }
-        let loaded = self.slot.load()?.ok_or_else(|| {
+        let loaded = self.own(self.slot.load()?).ok_or_else(|| {
             HostedError::NotSignedIn(format!(
                 "this computer holds no tokens for {}; sign in again",
                 self.server.origin()
@@ -188,6 +231,12 @@ impl HostedClient {
         })?;
         *held = Some(loaded.clone());
         Ok(loaded)
+    }
+
+    /// `tokens` from the keyring if they are this client's device's (the
+    /// keyring entry is the profile's: a later sign-in replaces them).
+    fn own(&self, tokens: Option<DeviceTokens>) -> Option<DeviceTokens> {
+        tokens.filter(|t| self.device_id.as_ref().is_none_or(|d| *d == t.device_id))
     }
 
     /// A fresh pair in place of `stale`. Another task (or another process,
@@ -205,8 +254,7 @@ impl HostedClient {
         // Held until the rotated pair is stored (dropped at return).
         let _turn = lock_file(self.refresh_lock.clone()).await;
         if let Some(stored) = self
-            .slot
-            .load()?
+            .own(self.slot.load()?)
             .filter(|t| t.access_token != stale.access_token)
         {
             *held = Some(stored.clone());
@@ -270,8 +318,10 @@ impl HostedClient {
         })
     }
 
-    /// Removes the tokens and the sign-in from this computer. Failures are
-    /// logged: the server no longer honours the tokens either way.
+    /// Removes the tokens, the sign-in and the account's copy of its
+    /// history from this computer (a device signed out from elsewhere may
+    /// be a lost one). Failures are logged: the server no longer honours
+    /// the tokens either way.
     pub(super) async fn forget_here(&self) {
         *self.tokens.lock().await = None;
         if let Err(error) = self.slot.clear() {
@@ -279,6 +329,9 @@ impl HostedClient {
         }
         if let Err(error) = self.settings.clear_hosted_account().await {
             tracing::warn!(%error, "could not clear the sign-in from settings");
+        }
+        if let Some((shelf, dir)) = &self.copy {
+            shelf.remove(dir).await;
         }
     }
 }

@@ -118,6 +118,14 @@ impl Server {
         serde_json::from_slice(&body).map_err(|e| HostedError::BadResponse(e.to_string()))
     }
 
+    /// Sends `request`, whose success has no body worth reading (what
+    /// there is is read and dropped, within [`MAX_RESPONSE_BYTES`]).
+    pub async fn no_content(&self, request: reqwest::RequestBuilder) -> Result<(), HostedError> {
+        let response = self.send(request.timeout(REQUEST_TIMEOUT)).await?;
+        read_body(response, self).await?;
+        Ok(())
+    }
+
     /// The error of a request that got no answer.
     pub fn offline(&self, error: &reqwest::Error) -> HostedError {
         HostedError::Offline {

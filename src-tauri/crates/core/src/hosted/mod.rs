@@ -10,9 +10,11 @@
 //! - [`client`]: calls with the access token, one transparent refresh,
 //!   and forgetting a device the server signed out;
 //! - [`api`]: the typed calls (account, devices, credits, ledger,
-//!   sessions, purchases, sign-out); [`projects`]: generation and saving
-//!   a page through the server; [`chat`]: sending through the server
-//!   and its streamed reply;
+//!   sessions, purchases, sign-out); [`projects`]: projects, tasks and
+//!   saved pages; [`paid_jobs`]: generation and saving a page through the
+//!   server; [`chat`]: sending through the server and its streamed reply;
+//! - [`history`]: the account's conversations, kept in this computer's
+//!   copy ([`replica`]) and read from it offline;
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
 
@@ -22,21 +24,27 @@ mod app_sign_in;
 mod chat;
 mod client;
 mod error;
+mod history;
 mod http;
 mod ledger;
+mod paid_jobs;
 mod projects;
 mod purchases;
+mod reachability;
+mod replica;
 mod sign_in;
 mod tokens;
 mod types;
 
 pub use accounts::{HostedAccount, HostedAccounts};
-pub use app_sign_in::APP_REDIRECT_URI;
+pub use app_sign_in::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
 pub use chat::{HostedSend, RECOVER_POLL_EVERY};
 pub(crate) use client::refresh_lock_path;
 pub use client::HostedClient;
 pub use error::HostedError;
+pub use history::HostedHistory;
 pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
+pub use replica::{Replica, ACCOUNTS_DIR};
 pub use sign_in::{PendingSignIn, SignedIn};
 pub use tokens::DeviceTokens;
 pub use types::{Account, Device};

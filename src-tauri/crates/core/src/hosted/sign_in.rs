@@ -7,6 +7,7 @@
 //! who signed in to settings.
 
 use super::accounts::{HostedAccount, HostedAccounts};
+use super::api::sign_out_device;
 use super::client::HostedClient;
 use super::error::HostedError;
 use super::http::Server;
@@ -91,13 +92,18 @@ pub(super) async fn complete(
     let (tokens, created) = exchange(server, grant, device_name).await?;
     if let Some(previous) = accounts.current().await? {
         if let Err(error) = previous.sign_out().await {
+            // Its tokens and its copy of the history still go from here.
             tracing::warn!(%error, "the previous sign-in could not be revoked on its server");
+            previous.sign_out_here_only().await;
         }
     }
     let slot = accounts.slot(server);
     if let Err(error) = slot.save(&tokens) {
-        // A device this computer cannot keep must not stay signed in.
-        revoke(server, &tokens.access_token).await;
+        // A device this computer cannot keep must not stay signed in (best
+        // effort: the tokens are about to be dropped either way).
+        if let Err(error) = sign_out_device(server, &tokens.access_token).await {
+            tracing::warn!(%error, "a device whose tokens could not be kept stays on the server");
+        }
         return Err(error.into());
     }
     let client = HostedClient::new(server.clone(), slot, accounts.settings().clone());
@@ -113,19 +119,6 @@ pub(super) async fn complete(
     accounts.settings().set_hosted_account(&account).await?;
     tracing::info!(server = %account.server, created, "signed in");
     Ok(SignedIn { account, created })
-}
-
-/// Signs the device holding `access_token` out (best effort: the tokens
-/// are about to be dropped either way).
-async fn revoke(server: &Server, access_token: &str) {
-    let request = server
-        .http()
-        .post(server.url("/v1/auth/sign-out", &[]))
-        .bearer_auth(access_token)
-        .json(&serde_json::json!({}));
-    if let Err(error) = server.json::<serde_json::Value>(request).await {
-        tracing::warn!(%error, "a device whose tokens could not be kept stays on the server");
-    }
 }
 
 /// `POST /v1/auth/token`: the grant for this device's tokens.

@@ -56,8 +56,10 @@ impl LedgerRows for PgConnection {
         // keep the snapshot from before the wait).
         let usage = self.lock_usage(user_id).await?;
         let used: Option<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, request_fingerprint FROM credit_transactions WHERE idempotency_key = $1",
+            "SELECT id, request_fingerprint FROM credit_transactions
+              WHERE user_id = $1 AND idempotency_key = $2",
         )
+        .bind(user_id)
         .bind(idempotency_key)
         .fetch_optional(self)
         .await?;

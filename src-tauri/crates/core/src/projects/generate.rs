@@ -111,9 +111,7 @@ impl<S: ProjectBackend> ProjectGenerator<S> {
     pub async fn generate(&self, request: GenerateRequest) -> Result<GeneratedProject> {
         let prompt = required_text("prompt", &request.prompt, MAX_PROMPT_CHARS)?;
         let provider = self.model.require()?;
-        let key = request
-            .idempotency_key
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = crate::idempotency::key_or_new(request.idempotency_key);
         let (job, spend) = match self
             .jobs
             .open(

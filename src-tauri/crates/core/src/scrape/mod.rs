@@ -128,9 +128,7 @@ impl<S: ProjectBackend> Scraper<S> {
             Some(project) => Some(self.projects.get_project(project).await?.id),
             None => None,
         };
-        let key = request
-            .idempotency_key
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = crate::idempotency::key_or_new(request.idempotency_key);
         let fingerprint = Fingerprint::url_scrape(url.as_str(), target);
         let opened = self
             .jobs

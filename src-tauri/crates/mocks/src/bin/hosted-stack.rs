@@ -10,10 +10,17 @@
 //! `--keyring` `DBUS_SESSION_BUS_ADDRESS`), then `ready`, and
 //! runs until SIGTERM or Ctrl-C; then the servers are shut down gracefully
 //! and the cluster with this process.
+//!
+//! `BANTER_SERVER_URL` reaches the first server through a gateway
+//! (`banter_mocks::gateway`) that a line on standard input takes down
+//! (`down`) or brings back (`up`), each answered `network down` / `network
+//! up`: a signed-in device losing its network, for the offline tests and
+//! the demo.
 
 use anyhow::{bail, Context};
 use banter_mocks::autumn::{start_autumn, AutumnConfig};
 use banter_mocks::azure::{self, MockConfig};
+use banter_mocks::gateway::Gateway;
 use banter_mocks::oidc::{start_oidc, OidcConfig};
 use clap::Parser;
 use std::io::{BufRead, BufReader, Write};
@@ -97,9 +104,10 @@ async fn main() -> anyhow::Result<()> {
     let a = Server::start("demo-a", &env)?;
     let b = Server::start("demo-b", &env)?;
     autumn.send_webhooks_to(&format!("{}/v1/webhooks/autumn", a.url), WEBHOOK_SECRET)?;
+    let network = Gateway::start(a.addr()?).await?;
     let mut out = std::io::stdout();
     for (key, value) in [
-        ("BANTER_SERVER_URL", a.url.clone()),
+        ("BANTER_SERVER_URL", network.url()),
         ("BANTER_SERVER_URL_B", b.url.clone()),
         ("MOCK_OIDC_URL", oidc.base_url()),
         ("MOCK_AZURE_URL", azure.base_url()),
@@ -112,7 +120,10 @@ async fn main() -> anyhow::Result<()> {
     }
     writeln!(out, "ready")?;
     out.flush()?;
-    wait_for_a_signal().await?;
+    tokio::select! {
+        signal = wait_for_a_signal() => signal?,
+        read = switch_network(&network) => read?,
+    }
     drop((a, b, keyring));
     cluster.stop();
     Ok(())
@@ -128,6 +139,33 @@ async fn wait_for_a_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Takes the network down or brings it back on each `down` / `up` line of
+/// standard input; returns at its end (then the stack waits for a signal).
+async fn switch_network(network: &Gateway) -> anyhow::Result<()> {
+    // A thread of its own: a blocking read of stdin cannot be cancelled,
+    // and one in the runtime would hold up its shutdown.
+    let (lines, mut read) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(line) = read.recv().await {
+        let up = match line.trim() {
+            "down" => false,
+            "up" => true,
+            _ => continue,
+        };
+        network.set_up(up);
+        let mut out = std::io::stdout();
+        writeln!(out, "network {}", if up { "up" } else { "down" })?;
+        out.flush()?;
+    }
+    std::future::pending().await
+}
+
 /// A `banter-server` process; shut down gracefully (SIGTERM) when dropped.
 struct Server {
     child: Child,
@@ -135,6 +173,13 @@ struct Server {
 }
 
 impl Server {
+    /// The address it listens on.
+    fn addr(&self) -> anyhow::Result<SocketAddr> {
+        let host = self.url.trim_start_matches("http://");
+        host.parse()
+            .with_context(|| format!("the server's address in {}", self.url))
+    }
+
     fn start(name: &str, env: &[(&str, String)]) -> anyhow::Result<Self> {
         let binary = beside_me("banter-server")?;
         let mut child = Command::new(&binary)

@@ -1,0 +1,406 @@
+//! [`Replica`]: this computer's copy of a signed-in account's conversations,
+//! so history stays readable (and searchable, and exportable) without a
+//! network.
+//!
+//! The server is the authority; the copy only ever holds what the server
+//! said. It is written as the device reads pages from the server and as
+//! its own sends finish ([`super::history::HostedHistory`]). Each account has its own SQLite
+//! file with the local schema (so the core's own reading, search and
+//! export work on it unchanged) under the profile's `accounts/` directory,
+//! named by a hash of the server and the account: two accounts' data never
+//! share a file, and the local-mode database is never touched. Ids are the
+//! server's, so cursors handed out online keep working offline.
+
+use super::accounts::HostedAccount;
+use crate::chat::{ChatMessage, ChatSession, ChatStore, MessagePage, ReplyJournal, SessionPage};
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::Result;
+use crate::events::EventBus;
+use crate::ledger::Ledger;
+use sha2::{Digest, Sha256};
+use sqlx::SqliteConnection;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// The directory under the profile's data directory that holds the
+/// accounts' copies.
+pub const ACCOUNTS_DIR: &str = "accounts";
+/// The copy's database file inside its account's directory.
+const COPY_FILE: &str = "history.db";
+
+/// One account's copy of its history on this computer.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    db: Db,
+    chat: ChatStore,
+    user_id: String,
+    dir: PathBuf,
+}
+
+/// The accounts' copies under one profile's `accounts/` directory, and the
+/// one copy this process keeps open (its pool is the costly part).
+#[derive(Debug, Clone)]
+pub(crate) struct Shelf {
+    dir: PathBuf,
+    open: Arc<Mutex<Option<(HostedAccount, Replica)>>>,
+}
+
+impl Shelf {
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            open: Arc::default(),
+        }
+    }
+
+    /// The directory of `account`'s copy.
+    pub(crate) fn dir_of(&self, account: &HostedAccount) -> PathBuf {
+        replica_dir(&self.dir, account)
+    }
+
+    /// `account`'s copy, opened once per sign-in. Opening it first removes
+    /// whatever else is on the shelf: copies of accounts this profile is no
+    /// longer signed in to (a removal that failed at their sign-out, e.g.
+    /// a file another program held open).
+    pub(crate) async fn open_for(
+        &self,
+        account: &HostedAccount,
+        clock: &SharedClock,
+    ) -> Result<Replica> {
+        let mut open = self.open.lock().await;
+        if let Some((held, copy)) = open.as_ref() {
+            if held == account && copy.exists() {
+                return Ok(copy.clone());
+            }
+        }
+        if let Some((_, old)) = open.take() {
+            old.close().await;
+        }
+        let keep = self.dir_of(account);
+        remove_others(&self.dir, &keep).await;
+        let copy = Replica::open(&self.dir, account, clock).await?;
+        *open = Some((account.clone(), copy.clone()));
+        Ok(copy)
+    }
+
+    /// Removes the copy in `dir`, closing it first if it is the open one
+    /// (an open SQLite file cannot be removed on every OS).
+    pub(crate) async fn remove(&self, dir: &Path) {
+        let mut open = self.open.lock().await;
+        if open.as_ref().is_some_and(|(_, copy)| copy.dir() == dir) {
+            if let Some((_, copy)) = open.take() {
+                copy.close().await;
+            }
+        }
+        remove_dir(dir).await;
+    }
+}
+
+/// Removes every directory under `shelf` but `keep`.
+async fn remove_others(shelf: &Path, keep: &Path) {
+    let Ok(mut entries) = tokio::fs::read_dir(shelf).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let path = entry.path();
+        if path != keep && path.is_dir() {
+            remove_dir(&path).await;
+        }
+    }
+}
+
+async fn remove_dir(dir: &Path) {
+    match tokio::fs::remove_dir_all(dir).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            tracing::warn!(%error, "could not remove a copy of an account's history; it goes at the next sign-in")
+        }
+    }
+}
+
+/// The directory of `account`'s copy under `accounts_dir`.
+fn replica_dir(accounts_dir: &Path, account: &HostedAccount) -> PathBuf {
+    let mut hash = Sha256::new();
+    hash.update(account.server.as_bytes());
+    hash.update(b"\n");
+    hash.update(account.user_id.as_bytes());
+    let digest = hash.finalize();
+    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    accounts_dir.join(name)
+}
+
+impl Replica {
+    /// Opens (creating if absent) `account`'s copy under `accounts_dir`.
+    pub(crate) async fn open(
+        accounts_dir: &Path,
+        account: &HostedAccount,
+        clock: &SharedClock,
+    ) -> Result<Self> {
+        let dir = replica_dir(accounts_dir, account);
+        let path = dir.join(COPY_FILE);
+        let db = Db::open(&path, clock).await?;
+        let mut tx = db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO users (id, display_name, email, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name,
+                                           email = excluded.email",
+        )
+        .bind(&account.user_id)
+        .bind(&account.display_name)
+        .bind(&account.email)
+        .bind(account.signed_in_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        // The copy's store only reads (and never spends: its ledger is empty).
+        let ledger = Ledger::new(db.clone(), clock.clone(), EventBus::default());
+        let chat = ChatStore::new(
+            db.clone(),
+            clock.clone(),
+            ledger,
+            account.user_id.clone(),
+            ReplyJournal::beside(&path),
+        );
+        Ok(Self {
+            db,
+            chat,
+            user_id: account.user_id.clone(),
+            dir,
+        })
+    }
+
+    /// The copy's directory (removed whole when the device is signed out).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// False once a sign-out removed the copy's files.
+    pub(crate) fn exists(&self) -> bool {
+        self.db.path().exists()
+    }
+
+    /// Reading the copy: the core's own listing, search and export.
+    pub fn chat(&self) -> &ChatStore {
+        &self.chat
+    }
+
+    /// Closes the copy's database (before its files are removed).
+    pub(crate) async fn close(&self) {
+        self.db.pool().close().await;
+    }
+
+    /// Keeps a page of sessions the server listed after `cursor`; returns
+    /// the sessions the copy holds in the page's range that the server did
+    /// not list: deleted there, or moved up the list by new activity (the
+    /// caller asks the server which).
+    pub async fn keep_sessions(
+        &self,
+        cursor: Option<&str>,
+        page: &SessionPage,
+    ) -> Result<Vec<i64>> {
+        let listed: HashSet<i64> = page.sessions.iter().map(|s| s.id).collect();
+        let mut unlisted = Vec::new();
+        let mut after = cursor.map(str::to_string);
+        // The page's range ends at its last session when there is a next
+        // page; at the end of the list when there is none.
+        let end = page
+            .next_cursor
+            .as_ref()
+            .and_then(|_| page.sessions.last())
+            .map(|s| (s.updated_at, s.id));
+        'copy: loop {
+            let held = self
+                .chat
+                .list_sessions(after.as_deref(), Some(crate::chat::MAX_PAGE))
+                .await?;
+            for session in &held.sessions {
+                if end.is_some_and(|end| (session.updated_at, session.id) < end) {
+                    break 'copy;
+                }
+                if !listed.contains(&session.id) {
+                    unlisted.push(session.id);
+                }
+            }
+            match held.next_cursor {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut tx = self.db.begin_write().await?;
+        for session in &page.sessions {
+            put_session(&mut tx, &self.user_id, session).await?;
+        }
+        tx.commit().await?;
+        Ok(unlisted)
+    }
+
+    /// Keeps a page of `session`'s messages the server listed before
+    /// `before`; the copy's messages in that range the server did not list
+    /// are removed (a regenerated reply replaces the old one). Messages of
+    /// a session the copy does not hold yet are kept with it.
+    pub async fn keep_messages(
+        &self,
+        session: &ChatSession,
+        before: Option<i64>,
+        page: &MessagePage,
+    ) -> Result<()> {
+        let from = match page.older_cursor {
+            Some(_) => page.messages.first().map_or(i64::MAX, |m| m.id),
+            None => i64::MIN,
+        };
+        let until = before.unwrap_or(i64::MAX);
+        let listed: Vec<i64> = page.messages.iter().map(|m| m.id).collect();
+        let mut tx = self.db.begin_write().await?;
+        put_session(&mut tx, &self.user_id, session).await?;
+        remove_unlisted(&mut tx, session.id, (from, until), &listed).await?;
+        for message in &page.messages {
+            put_message(&mut tx, &self.user_id, message).await?;
+        }
+        // The server's count and time, not the triggers' (the copy may
+        // hold only some of the session's messages).
+        put_session(&mut tx, &self.user_id, session).await?;
+        tx.commit().await
+    }
+
+    /// Keeps one exchange (a send's or a regeneration's outcome, or one
+    /// replayed). `replaced` names the ids strictly between which the
+    /// server removed messages: a regeneration's old reply, between the
+    /// question and the new reply.
+    pub async fn keep_exchange(
+        &self,
+        session: &ChatSession,
+        messages: &[&ChatMessage],
+        replaced: Option<(i64, i64)>,
+    ) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        put_session(&mut tx, &self.user_id, session).await?;
+        if let Some((after, before)) = replaced {
+            let listed: Vec<i64> = messages.iter().map(|m| m.id).collect();
+            remove_unlisted(
+                &mut tx,
+                session.id,
+                (after.saturating_add(1), before),
+                &listed,
+            )
+            .await?;
+        }
+        for message in messages {
+            put_message(&mut tx, &self.user_id, message).await?;
+        }
+        put_session(&mut tx, &self.user_id, session).await?;
+        tx.commit().await
+    }
+
+    /// Keeps a session as the server now has it (renamed).
+    pub async fn keep_session(&self, session: &ChatSession) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        put_session(&mut tx, &self.user_id, session).await?;
+        tx.commit().await
+    }
+
+    /// Removes a session the server deleted (or no longer has).
+    pub async fn forget_session(&self, session_id: i64) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        remove_session(&mut tx, session_id).await?;
+        tx.commit().await
+    }
+}
+
+/// Inserts or updates a session row with the server's values.
+async fn put_session(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    session: &ChatSession,
+) -> Result<()> {
+    // A display id is the server's per-account name of one session; a row
+    // holding it under another id is an old copy of a session that is gone.
+    sqlx::query("DELETE FROM chat_sessions WHERE display_id = ? AND id <> ?")
+        .bind(&session.display_id)
+        .bind(session.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO chat_sessions (id, user_id, display_id, title, created_at, updated_at, message_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET display_id = excluded.display_id, title = excluded.title,
+             created_at = excluded.created_at, updated_at = excluded.updated_at,
+             message_count = excluded.message_count",
+    )
+    .bind(session.id)
+    .bind(user_id)
+    .bind(&session.display_id)
+    .bind(&session.title)
+    .bind(session.created_at)
+    .bind(session.updated_at)
+    .bind(session.message_count)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts or updates a message row with the server's values.
+async fn put_message(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    message: &ChatMessage,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO chat_messages (id, session_id, user_id, role, content, tokens, credits_used,
+                                    status, error, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET content = excluded.content, tokens = excluded.tokens,
+             credits_used = excluded.credits_used, status = excluded.status,
+             error = excluded.error, updated_at = excluded.updated_at",
+    )
+    .bind(message.id)
+    .bind(message.session_id)
+    .bind(user_id)
+    .bind(message.role)
+    .bind(&message.content)
+    .bind(message.tokens)
+    .bind(message.credits_used)
+    .bind(message.status)
+    .bind(&message.error)
+    .bind(message.created_at)
+    .bind(message.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes `session_id`'s messages with ids in `[from, until)` that are
+/// not `listed`.
+async fn remove_unlisted(
+    conn: &mut SqliteConnection,
+    session_id: i64,
+    (from, until): (i64, i64),
+    listed: &[i64],
+) -> Result<()> {
+    let held: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM chat_messages WHERE session_id = ? AND id >= ? AND id < ?",
+    )
+    .bind(session_id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for id in held.into_iter().filter(|id| !listed.contains(id)) {
+        sqlx::query("DELETE FROM chat_messages WHERE id = ?")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn remove_session(conn: &mut SqliteConnection, session_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM chat_sessions WHERE id = ?")
+        .bind(session_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
