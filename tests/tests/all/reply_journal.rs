@@ -261,3 +261,45 @@ async fn an_unreadable_journal_at_start_up_interrupts_only_its_reply_and_the_cor
     assert_eq!(core.balance().await.unwrap().remaining, 94);
     verify(&core).await;
 }
+
+/// A reply that recovery ended while its writer still ran (the writer was
+/// judged gone, e.g. a server instance whose heartbeat stalled) stays as
+/// recovery left it: the writer's end does not overwrite it with text that
+/// recovery neither kept nor charged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_recovery_ended_is_not_overwritten_by_its_late_writer() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let core = env.open().await;
+    let mock = mock(20).await;
+    use_mock_model(&core, &mock.base_url(), "o3-mini-slow");
+    let session = core.chat().create_session(None).await.unwrap();
+    let (reply_id, _) = next_reply_journal(&env, &core).await;
+    let recover = async {
+        // Once the reply streams, end it as recovery would.
+        loop {
+            let ended = sqlx::query(
+                "UPDATE chat_messages SET status = 'interrupted', content = 'as recovered',
+                        stream_owner = NULL
+                  WHERE id = ? AND status = 'streaming'",
+            )
+            .bind(reply_id)
+            .execute(core.db().pool())
+            .await
+            .unwrap();
+            if ended.rows_affected() == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let (sent, ()) = tokio::join!(send(&core, session.id, "go slowly"), recover);
+
+    let err = sent.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
+    let reply = messages(&core, session.id).await.pop().unwrap();
+    assert_eq!(reply.id, reply_id);
+    assert_eq!(
+        (reply.status, reply.content.as_str()),
+        (MessageStatus::Interrupted, "as recovered")
+    );
+}

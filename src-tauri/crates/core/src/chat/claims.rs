@@ -11,7 +11,12 @@
 //! ledger; and again inside the paying transaction, under the session's
 //! lock and before anything is charged or replayed
 //! (`ChatStore::pay_for_turn`, `ChatRows::lock_for_reply`), so two writers
-//! racing for one session can never both open a reply.
+//! racing for one session can never both open a reply. The second check
+//! asks no one whether a writer is alive: a writer the first check found
+//! gone stays gone (owner ids are never reused), and one it did not see
+//! started after it, so it is alive. The paying transaction, which holds a
+//! pooled connection and the account's lock, thus never waits for another
+//! connection (a liveness check on the server is a query of its own).
 
 use super::rows::Owners;
 use super::{ChatError, ChatSession};
@@ -53,11 +58,6 @@ impl Claims {
         }
     }
 
-    /// Who writes here, and who else is alive.
-    pub(crate) fn liveness(&self) -> &Arc<dyn Liveness> {
-        &self.liveness
-    }
-
     /// Claims `session` for one reply, or `session_busy` if a live writer
     /// (here, or among `owners`, the writers of its streaming replies as read
     /// with it) is answering in it. The claim ends when the returned
@@ -67,8 +67,15 @@ impl Claims {
         session: &ChatSession,
         owners: &Owners,
     ) -> Result<(Claim, watch::Receiver<bool>)> {
-        if another_live_writer(self.liveness.as_ref(), owners).await? {
-            return Err(busy(session));
+        let mut gone = Vec::new();
+        for owner in owners.iter().flatten() {
+            if owner == self.liveness.owner() || gone.contains(owner) {
+                continue;
+            }
+            if !self.liveness.is_gone(owner).await? {
+                return Err(busy(session));
+            }
+            gone.push(owner.clone());
         }
         let mut streaming = self.lock();
         if streaming.contains_key(&session.id) {
@@ -79,6 +86,10 @@ impl Claims {
         let claim = Claim {
             streaming: self.streaming.clone(),
             session_id: session.id,
+            writer: ReplyWriter {
+                liveness: self.liveness.clone(),
+                gone: Arc::from(gone),
+            },
         };
         Ok((claim, rx))
     }
@@ -118,26 +129,45 @@ pub(crate) fn busy(session: &ChatSession) -> Error {
     })
 }
 
-/// Whether one of `owners` (the writers of a session's streaming replies)
-/// is another writer that is still alive. A reply with no known writer, or
-/// one whose writer is gone, is stranded and waits for recovery; it does
-/// not keep the session busy.
-pub(crate) async fn another_live_writer(
-    liveness: &dyn Liveness,
-    owners: &[Option<String>],
-) -> Result<bool> {
-    for owner in owners.iter().flatten() {
-        if owner != liveness.owner() && !liveness.is_gone(owner).await? {
-            return Ok(true);
-        }
+/// Who opens a claimed session's reply, and the writers the claim found
+/// gone: what the paying transaction's check needs (see the module docs).
+#[derive(Debug, Clone)]
+pub(crate) struct ReplyWriter {
+    liveness: Arc<dyn Liveness>,
+    gone: Arc<[String]>,
+}
+
+impl ReplyWriter {
+    /// The owner id stamped on the reply this writer streams.
+    pub(crate) fn owner(&self) -> &str {
+        self.liveness.owner()
     }
-    Ok(false)
+
+    /// Whether one of `owners` (the writers of the session's streaming
+    /// replies, read under its lock) is another writer that is still alive:
+    /// any the claim did not find gone. A reply with no known writer, or
+    /// one whose writer is gone, is stranded and waits for recovery; it
+    /// does not keep the session busy.
+    pub(crate) fn another_live_writer(&self, owners: &[Option<String>]) -> bool {
+        owners
+            .iter()
+            .flatten()
+            .any(|owner| owner != self.owner() && !self.gone.contains(owner))
+    }
 }
 
 /// Releases a session's claim when the reply ends, however it ends.
 pub(crate) struct Claim {
     streaming: Streaming,
     session_id: i64,
+    writer: ReplyWriter,
+}
+
+impl Claim {
+    /// Who opens the claimed session's reply.
+    pub(crate) fn writer(&self) -> &ReplyWriter {
+        &self.writer
+    }
 }
 
 impl Drop for Claim {

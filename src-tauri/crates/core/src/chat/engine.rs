@@ -157,7 +157,7 @@ impl<S: ChatBackend> ChatEngine<S> {
         key: &str,
         provider: Arc<dyn ChatProvider>,
     ) -> Result<SendOutcome> {
-        let (_claim, stop) = self.claims.claim(&asked.session, &asked.owners).await?;
+        let (claim, stop) = self.claims.claim(&asked.session, &asked.owners).await?;
         // Counted before paying: the first count in a process loads the
         // tokenizer, far too slow to do while holding the write lock.
         let payment = Payment::Message {
@@ -167,7 +167,7 @@ impl<S: ChatBackend> ChatEngine<S> {
         };
         let paid = self
             .store
-            .pay_for_turn(&asked.session, payment, Some(self.claims.liveness()))
+            .pay_for_turn(&asked.session, payment, Some(claim.writer()))
             .await?;
         self.answer(asked, paid, content, provider, stop).await
     }
@@ -194,13 +194,13 @@ impl<S: ChatBackend> ChatEngine<S> {
     ) -> Result<SendOutcome> {
         let provider = self.model.require()?;
         let (session, owners) = self.store.get_session_and_owners(session).await?;
-        let (_claim, stop) = self.claims.claim(&session, &owners).await?;
+        let (claim, stop) = self.claims.claim(&session, &owners).await?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
         let content = user_message.content.clone();
         let payment = Payment::Regeneration { user_message };
         let paid = self
             .store
-            .pay_for_turn(&session, payment, Some(self.claims.liveness()))
+            .pay_for_turn(&session, payment, Some(claim.writer()))
             .await?;
         let asked = Asked {
             session,

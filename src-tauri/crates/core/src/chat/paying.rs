@@ -7,7 +7,7 @@
 //! protocol (`Ledger::pay`), so a crash can never leave a charge without the
 //! rows recovery looks for, and a retried key finds the first exchange.
 
-use super::claims::{another_live_writer, busy, Liveness};
+use super::claims::{busy, ReplyWriter};
 use super::messages::NewMessage;
 use super::prompt::HISTORY_MESSAGES;
 use super::rows::{ChatBackend, ChatRows};
@@ -18,7 +18,6 @@ use crate::ids::RecordRef;
 use crate::ledger::{Action, Balance, CheckStep, Fingerprint, LedgerEntry, Paid, SpendRequest};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 /// What a turn pays for.
 pub(crate) enum Payment<'a> {
@@ -88,7 +87,7 @@ impl<S: ChatBackend> ChatStore<S> {
         &self,
         session: &ChatSession,
         payment: Payment<'_>,
-        writer: Option<&Arc<dyn Liveness>>,
+        writer: Option<&ReplyWriter>,
     ) -> Result<PaidTurn> {
         let (user_id, session_id, now) = (self.user_id.clone(), session.id, self.clock.now());
         // As read before paying; the reply's end reads it again as it is then.
@@ -182,7 +181,7 @@ enum Asked {
 fn check_for_reply<C: ChatRows>(
     session: ChatSession,
     asked: &Asked,
-    writer: Arc<dyn Liveness>,
+    writer: ReplyWriter,
 ) -> CheckStep<Vec<(Role, String)>, C> {
     // The history of a message not written yet is all before it.
     let history_before = match asked {
@@ -194,7 +193,7 @@ fn check_for_reply<C: ChatRows>(
             let found = conn
                 .lock_for_reply(session.id, history_before, HISTORY_MESSAGES)
                 .await?;
-            if another_live_writer(writer.as_ref(), &found.owners).await? {
+            if writer.another_live_writer(&found.owners) {
                 return Err(busy(&session));
             }
             Ok(found.history)
@@ -219,7 +218,7 @@ impl TurnRows<'_> {
         &self,
         conn: &mut C,
         asked: Asked,
-        writer: Option<Arc<dyn Liveness>>,
+        writer: Option<ReplyWriter>,
     ) -> Result<(ChatMessage, Option<ChatMessage>)> {
         let (content, tokens) = match asked {
             Asked::NewMessage { content, tokens } => (content, tokens),

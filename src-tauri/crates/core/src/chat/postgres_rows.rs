@@ -382,7 +382,7 @@ impl ChatRows for PgConnection {
                  UPDATE chat_messages
                     SET content = $2, status = $3, tokens = $4, prompt_tokens = $5,
                         reasoning_tokens = $6, error = $7, stream_owner = NULL, updated_at = $8
-                  WHERE id = $1
+                  WHERE id = $1 AND status = 'streaming'
               RETURNING {MESSAGE_COLUMNS})
              SELECT m.*, s.display_id, s.title, s.created_at AS session_created_at,
                     s.updated_at AS session_updated_at, s.message_count,
@@ -403,7 +403,7 @@ impl ChatRows for PgConnection {
             .bind(user_id)
             .fetch_optional(self)
             .await?
-            .ok_or_else(|| Error::not_found("message", id))?;
+            .ok_or_else(|| Error::not_found("streaming reply", id))?;
         let session = ChatSession {
             id: row.reply.session_id,
             display_id: row.display_id,
@@ -433,7 +433,7 @@ impl ChatRows for PgConnection {
              UPDATE chat_messages
                 SET status = $2, error = $3, content = COALESCE($4, content),
                     tokens = COALESCE($5, tokens), stream_owner = NULL, updated_at = $6
-              WHERE id = $1"
+              WHERE id = $1 AND status = 'streaming'"
         );
         sqlx::query(&sql)
             .bind(id)

@@ -164,6 +164,8 @@ pub trait ChatRows: LedgerRows {
 
     /// Writes a reply's final text, status and tokens; it no longer streams.
     /// Returns it with its session and `user_id`'s buckets as they are now.
+    /// A reply that no longer streams (recovery ended it, judging its
+    /// writer gone) is left as recovery charged or refunded it: `not_found`.
     /// One statement on Postgres (see `LedgerStore::begin_single_write`),
     /// which also drops the reply's journal rows (see [`Self::mark_interrupted`]).
     fn finish_reply(
@@ -175,7 +177,8 @@ pub trait ChatRows: LedgerRows {
     ) -> impl Future<Output = Result<FinishedReply>> + Send;
 
     /// Ends a reply that is refunded: its status and error, and the text and
-    /// tokens when given (else what the row has). On Postgres the reply's
+    /// tokens when given (else what the row has); a reply recovery already
+    /// ended stays as it is. On Postgres the reply's
     /// journal rows go in the same statement (see [`Self::mark_interrupted`]).
     fn end_refunded_reply(
         &mut self,

@@ -283,11 +283,11 @@ impl ChatRows for SqliteConnection {
         end: &ReplyEnd<'_>,
         now: DateTime<Utc>,
     ) -> Result<FinishedReply> {
-        sqlx::query(
+        let ended = sqlx::query(
             "UPDATE chat_messages
                 SET content = ?, status = ?, tokens = ?, prompt_tokens = ?, reasoning_tokens = ?,
                     error = ?, stream_owner = NULL, updated_at = ?
-              WHERE id = ?",
+              WHERE id = ? AND status = 'streaming'",
         )
         .bind(end.content)
         .bind(end.status)
@@ -299,6 +299,9 @@ impl ChatRows for SqliteConnection {
         .bind(id)
         .execute(&mut *self)
         .await?;
+        if ended.rows_affected() == 0 {
+            return Err(Error::not_found("streaming reply", id));
+        }
         // Under the write lock nothing changes between these statements.
         let reply = self.fetch_message(id).await?;
         let session = self.fetch_session(reply.session_id).await?;
@@ -323,7 +326,7 @@ impl ChatRows for SqliteConnection {
             "UPDATE chat_messages
                 SET status = ?, error = ?, content = COALESCE(?, content),
                     tokens = COALESCE(?, tokens), stream_owner = NULL, updated_at = ?
-              WHERE id = ?",
+              WHERE id = ? AND status = 'streaming'",
         )
         .bind(status)
         .bind(error)
