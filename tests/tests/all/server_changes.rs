@@ -198,7 +198,10 @@ async fn subscribe(h: &Hosted, base: &str, token: &str, after: i64) -> EventStre
         .await
         .expect("server answers");
     assert_eq!(resp.status(), StatusCode::OK);
-    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
+    let content_type = resp.headers()["content-type"]
+        .to_str()
+        .expect("a text content type")
+        .to_string();
     assert!(
         content_type.starts_with("text/event-stream"),
         "{content_type}"
@@ -831,6 +834,16 @@ async fn a_change_cannot_become_visible_before_one_with_a_smaller_position() {
     );
 }
 
+/// A change as (position, kind, id, op).
+fn key_of(change: &Value) -> (i64, String, i64, String) {
+    (
+        change["position"].as_i64().expect("a position"),
+        change["kind"].as_str().expect("a kind").to_string(),
+        change["id"].as_i64().expect("an id"),
+        change["op"].as_str().expect("an op").to_string(),
+    )
+}
+
 /// What one reader of the feed saw: each change as (position, kind, id, op).
 struct Reader {
     name: String,
@@ -853,15 +866,10 @@ impl Reader {
     fn saw(&mut self, changes: &[Value]) {
         self.pulls += 1;
         for change in changes {
-            let position = change["position"].as_i64().unwrap();
-            assert!(position > self.cursor, "positions go up");
-            self.cursor = position;
-            self.seen.insert((
-                position,
-                change["kind"].as_str().unwrap().to_string(),
-                change["id"].as_i64().unwrap(),
-                change["op"].as_str().unwrap().to_string(),
-            ));
+            let key = key_of(change);
+            assert!(key.0 > self.cursor, "positions go up");
+            self.cursor = key.0;
+            self.seen.insert(key);
         }
     }
 }
@@ -899,7 +907,7 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
             let mut reader = Reader::new(format!("the route, pages of {limit}"));
             loop {
                 let done = stop.load(std::sync::atomic::Ordering::SeqCst);
-                let base = if reader.pulls % 2 == 0 {
+                let base = if reader.pulls.is_multiple_of(2) {
                     &h.a.url
                 } else {
                     &h.b.url
@@ -1095,21 +1103,13 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
     }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let (everything, _) = pull_all(&h, &h.a.url, &token, 0, 1000).await;
-    let key = |c: &Value| {
-        (
-            c["position"].as_i64().unwrap(),
-            c["kind"].as_str().unwrap().to_string(),
-            c["id"].as_i64().unwrap(),
-            c["op"].as_str().unwrap().to_string(),
-        )
-    };
     let mut misses = Vec::new();
     for reader in readers {
         let reader = reader.await.expect("a reader");
         let missed: Vec<_> = everything
             .iter()
-            .filter(|c| !reader.seen.contains(&key(c)))
-            .map(key)
+            .map(key_of)
+            .filter(|key| !reader.seen.contains(key))
             .collect();
         println!(
             "concurrent feed: {} changes in the end; the reader through {} saw {} changes \
