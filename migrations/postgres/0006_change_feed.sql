@@ -38,17 +38,21 @@
 -- transaction; server recovery ends each stranded reply in a transaction
 -- of its own). Nothing may `SET CONSTRAINTS … IMMEDIATE` these triggers.
 --
--- After a change commits, the account's subscribers are woken through
--- NOTIFY account_changes with the payload '<position>:<user id>' (never
--- any content); a notification is delivered only at commit, and only if
--- the transaction commits.
+-- After a transaction that changed an account's records commits, the
+-- account's subscribers are woken through NOTIFY account_changes, once per
+-- transaction, with the payload '<position>:<user id>' — the first
+-- position the transaction took (a pull after it gets the rest), never any
+-- content. A notification is delivered only at commit, and only if the
+-- transaction commits.
 --
--- Cheap by design: one row-level trigger call per changed record, a few
--- statements inside the database and no round trip. Updates that change
--- nothing a device keeps are not fed: the message count and activity
--- time a message insert bumps on its session (devices derive both from
--- the messages, as the desktop's own schema does). The streaming text of
--- replies (chat_reply_chunks) is not part of the feed.
+-- Cheap by design: no round trip, one row-level trigger call per changed
+-- record, one statement in it for the position and the feed row, and no
+-- CHECK or foreign key on the feed's tables (Postgres evaluates those on
+-- every write). Updates that change nothing a device keeps are not fed:
+-- the message count and activity time a message insert bumps on its
+-- session (devices derive both from the messages, as the desktop's own
+-- schema does). The streaming text of replies (chat_reply_chunks) is not
+-- part of the feed.
 
 -- Nothing else writes these tables while the triggers are created and the
 -- feed is filled from what exists, so no change falls in between.
@@ -58,17 +62,21 @@ LOCK TABLE users, chat_sessions, chat_messages, projects, tasks, project_sources
 -- Each account's last position (0: nothing yet).
 CREATE TABLE account_change_heads (
     user_id   TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-    position  BIGINT NOT NULL CHECK (position >= 0)
+    position  BIGINT NOT NULL
 );
 
--- The feed: each record's latest change.
+-- The feed: each record's latest change — kind 'session', 'message',
+-- 'project', 'task', 'page' or 'ledger', op 'upsert' or 'delete'. Written
+-- only by account_changes_note below, and on the hot path of every send:
+-- no CHECK or foreign key here (Postgres evaluates each on every write),
+-- the trigger's constants are the only values. (Accounts are never
+-- deleted: their ledger rows refer to them.)
 CREATE TABLE account_changes (
-    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    kind       TEXT NOT NULL
-               CHECK (kind IN ('session', 'message', 'project', 'task', 'page', 'ledger')),
+    user_id    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
     entity_id  BIGINT NOT NULL,
-    position   BIGINT NOT NULL CHECK (position > 0),
-    op         TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+    position   BIGINT NOT NULL,
+    op         TEXT NOT NULL,
     PRIMARY KEY (user_id, kind, entity_id)
 );
 CREATE UNIQUE INDEX account_changes_by_position ON account_changes(user_id, position);
@@ -83,16 +91,18 @@ CREATE TRIGGER users_open_change_feed AFTER INSERT ON users
     FOR EACH ROW EXECUTE FUNCTION account_change_heads_open();
 
 -- Notes one changed record (kind: TG_ARGV[0]) in its account's feed. Runs
--- at commit (see the triggers below), so NEW/OLD are the row as the change
--- left it and the record itself is read by the puller, as it is then.
+-- at commit (see the triggers below), so the record itself is read by the
+-- puller, as it is then. Kept small: it runs for every changed record
+-- (six times per chat send), so each step is one statement.
 CREATE FUNCTION account_changes_note() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     change_kind    TEXT := TG_ARGV[0];
     row_user       TEXT;
     row_id         BIGINT;
     account        TEXT;
+    first_change   BOOLEAN;
     parent_gone    BOOLEAN := false;
-    next_position  BIGINT;
+    noted_at       BIGINT;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         row_user := OLD.user_id;
@@ -104,7 +114,8 @@ BEGIN
 
     -- One account per transaction (see the lock argument above).
     account := current_setting('banter.change_feed_account', true);
-    IF account IS NULL OR account = '' THEN
+    first_change := account IS NULL OR account = '';
+    IF first_change THEN
         PERFORM set_config('banter.change_feed_account', row_user, true);
     ELSIF account <> row_user THEN
         RAISE EXCEPTION 'one transaction changed the records of two accounts'
@@ -112,38 +123,58 @@ BEGIN
                          'change each account in a transaction of its own';
     END IF;
 
-    -- A child deleted with its parent: its row goes, the parent's
-    -- tombstone stands for it. (Separate branches: each reads a column
-    -- only its own table has.)
-    IF TG_OP = 'DELETE' THEN
-        IF change_kind = 'message' THEN
-            parent_gone := NOT EXISTS (SELECT 1 FROM chat_sessions WHERE id = OLD.session_id);
-        ELSIF change_kind IN ('task', 'page') THEN
-            parent_gone := NOT EXISTS (SELECT 1 FROM projects WHERE id = OLD.project_id);
+    IF TG_OP = 'INSERT' THEN
+        -- A new record (row ids are never reused): its first feed row, at
+        -- the account's next position. The head row stays locked until
+        -- commit.
+        WITH head AS (
+            UPDATE account_change_heads SET position = position + 1
+             WHERE user_id = row_user
+         RETURNING position)
+        INSERT INTO account_changes (user_id, kind, entity_id, position, op)
+        SELECT row_user, change_kind, row_id, head.position, 'upsert' FROM head
+        RETURNING position INTO noted_at;
+    ELSE
+        -- A child deleted with its parent: its row goes, the parent's
+        -- tombstone stands for it. (Separate branches: each reads a column
+        -- only its own table has.)
+        IF TG_OP = 'DELETE' THEN
+            IF change_kind = 'message' THEN
+                parent_gone := NOT EXISTS (SELECT 1 FROM chat_sessions WHERE id = OLD.session_id);
+            ELSIF change_kind IN ('task', 'page') THEN
+                parent_gone := NOT EXISTS (SELECT 1 FROM projects WHERE id = OLD.project_id);
+            END IF;
+        END IF;
+        IF parent_gone THEN
+            -- Under the head row's lock all the same: only its holder
+            -- writes the account's feed.
+            SELECT position INTO noted_at FROM account_change_heads
+             WHERE user_id = row_user FOR UPDATE;
+            DELETE FROM account_changes
+             WHERE user_id = row_user AND kind = change_kind AND entity_id = row_id;
+        ELSE
+            -- Changed or deleted: the record's row moves to the account's
+            -- next position (a delete leaves it as a tombstone).
+            WITH head AS (
+                UPDATE account_change_heads SET position = position + 1
+                 WHERE user_id = row_user
+             RETURNING position)
+            INSERT INTO account_changes (user_id, kind, entity_id, position, op)
+            SELECT row_user, change_kind, row_id, head.position,
+                   CASE WHEN TG_OP = 'DELETE' THEN 'delete' ELSE 'upsert' END
+              FROM head
+            ON CONFLICT (user_id, kind, entity_id)
+            DO UPDATE SET position = EXCLUDED.position, op = EXCLUDED.op
+            RETURNING position INTO noted_at;
         END IF;
     END IF;
-    IF parent_gone THEN
-        -- Still under the head row's lock: only its holder writes the feed.
-        PERFORM 1 FROM account_change_heads WHERE user_id = row_user FOR UPDATE;
-        DELETE FROM account_changes
-         WHERE user_id = row_user AND kind = change_kind AND entity_id = row_id;
-        RETURN NULL;
-    END IF;
 
-    -- The account's next position; the row stays locked until commit.
-    UPDATE account_change_heads SET position = position + 1
-     WHERE user_id = row_user
-    RETURNING position INTO next_position;
-    IF NOT FOUND THEN
-        -- The account itself was deleted by this transaction.
-        RETURN NULL;
+    -- Subscribers are woken once per transaction, at commit: the position
+    -- is the transaction's first (a pull after it gets the rest). None is
+    -- found only for an account without its head row (none has).
+    IF first_change AND noted_at IS NOT NULL THEN
+        PERFORM pg_notify('account_changes', noted_at || ':' || row_user);
     END IF;
-    INSERT INTO account_changes (user_id, kind, entity_id, position, op)
-    VALUES (row_user, change_kind, row_id, next_position,
-            CASE WHEN TG_OP = 'DELETE' THEN 'delete' ELSE 'upsert' END)
-    ON CONFLICT (user_id, kind, entity_id)
-    DO UPDATE SET position = EXCLUDED.position, op = EXCLUDED.op;
-    PERFORM pg_notify('account_changes', next_position || ':' || row_user);
     RETURN NULL;
 END $$;
 

@@ -834,6 +834,50 @@ async fn a_change_cannot_become_visible_before_one_with_a_smaller_position() {
     );
 }
 
+/// A transaction that changed two accounts' records could take their
+/// positions in either order and deadlock another doing the same: the
+/// database refuses it at commit, and nothing of it is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_may_change_one_accounts_records_only() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let bob = h.sign_in("bob", "desktop").await;
+    let insert = "INSERT INTO projects (user_id, display_id, name, created_at, updated_at)
+                  VALUES ($1, 'PR-900000', 'Shared', now(), now())";
+    let mut both = h.a.state.store.pool().begin().await.unwrap();
+    for user in [&alice.user_id, &bob.user_id] {
+        sqlx::query(insert)
+            .bind(user)
+            .execute(&mut *both)
+            .await
+            .unwrap();
+    }
+    let refused = both.commit().await.expect_err("refused at commit");
+    assert!(refused.to_string().contains("two accounts"), "{refused}");
+    for (user, token) in [
+        (&alice.user_id, &alice.tokens.access_token),
+        (&bob.user_id, &bob.tokens.access_token),
+    ] {
+        let (feed, _) = pull_all(&h, &h.b.url, token, 0, 500).await;
+        assert_eq!(
+            kinds(&feed),
+            [("ledger".into(), "upsert".into())],
+            "only the grant"
+        );
+        // One account's records in a transaction of its own are fine.
+        let mut one = h.a.state.store.pool().begin().await.unwrap();
+        sqlx::query(insert)
+            .bind(user)
+            .execute(&mut *one)
+            .await
+            .unwrap();
+        one.commit().await.unwrap();
+        let (feed, _) = pull_all(&h, &h.b.url, token, 0, 500).await;
+        assert_eq!(feed.len(), 2);
+        assert_eq!(feed[1]["record"]["name"], "Shared");
+    }
+}
+
 /// A change as (position, kind, id, op).
 fn key_of(change: &Value) -> (i64, String, i64, String) {
     (

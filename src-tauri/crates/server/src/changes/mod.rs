@@ -17,6 +17,7 @@ pub use feed::{Change, ChangeKind, ChangeOp, ChangePage, Record};
 pub use hub::{ChangeHub, Subscription};
 
 /// The channel every commit that changed an account's records notifies,
-/// with the payload `<position>:<user id>` (the account's position after
-/// the change; never any content).
+/// once per transaction, with the payload `<position>:<user id>`: the first
+/// position the transaction took (the feed is past it; a pull after the
+/// client's cursor gets the whole transaction). Never any content.
 pub const CHANNEL: &str = "account_changes";
