@@ -31,7 +31,9 @@
 -- first by paying), not a session (lock_for_reply), not a message or a
 -- project. After it the trigger only touches rows of the same account's
 -- feed, which nobody writes without holding the head row. A wait for a
--- head row therefore never closes a cycle, with one exception: a
+-- head row therefore never closes a cycle (the lock Postgres takes to
+-- queue a NOTIFY comes after all triggers, at the very end of the commit,
+-- and its holder waits for nothing), with one exception: a
 -- transaction that changed two accounts' records would take two head rows
 -- in whatever order its changes came, and two such could each hold the
 -- other's. The trigger refuses that transaction outright (one account per

@@ -11,6 +11,9 @@
 //!    turn; request → first `reply_delta` through the server, against
 //!    request → first text chunk from the same mock called directly by a
 //!    bare client (the floor), measured alternately in the same run.
+//! 3. **Change feed propagation**: a device subscribed to its account's
+//!    change stream on one instance, renames through the other one in turn;
+//!    request → the `changed` event, and → the pull that returns the change.
 //!
 //! The mock provider answers at once, so what is measured is the server.
 //! Run: `cargo bench -p banter-server --bench hosted`.
@@ -43,6 +46,8 @@ const CLIENTS: usize = 32;
 const POOL: u32 = banter_server::config::DEFAULT_MAX_CONNECTIONS;
 /// Sends in turn for the latency run (each side).
 const LATENCY_SENDS: usize = 300;
+/// Renames in turn for the propagation run.
+const PROPAGATION_CHANGES: usize = 300;
 const DEPLOYMENT: &str = "o3-mini";
 const API_VERSION: &str = "2025-04-01-preview";
 
@@ -66,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         throughput(&a, &b, 0, "cold").await?;
         throughput(&a, &b, CLIENTS, "warm").await?;
         latency(&a, &mock.base_url()).await?;
+        propagation(&a, &b).await?;
         Ok(())
     })
 }
@@ -298,6 +304,87 @@ async fn latency(a: &Instance, mock_url: &str) -> anyhow::Result<()> {
         ms(s99.saturating_sub(d99))
     );
     Ok(())
+}
+
+/// Renames a session through `a` while a device follows the account's
+/// change stream on `b`: how long until the stream says so, and until the
+/// device's pull has the change.
+async fn propagation(a: &Instance, b: &Instance) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let token = account(&a.state, 4 * CLIENTS).await?.1;
+    let session: Value = http
+        .post(format!("{}/v1/sessions", a.url))
+        .bearer_auth(&token)
+        .json(&json!({"title": "followed"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let path = format!("{}/v1/sessions/{}", a.url, session["id"]);
+    let stream = http
+        .get(format!("{}/v1/changes/stream", b.url))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut events = stream.bytes_stream().eventsource();
+    // The stream's first event: the account's position now.
+    let mut cursor = changed_position(&mut events).await?;
+    let (mut woken, mut pulled) = (Vec::new(), Vec::new());
+    for n in 0..PROPAGATION_CHANGES {
+        let started = Instant::now();
+        http.patch(&path)
+            .bearer_auth(&token)
+            .json(&json!({"title": format!("take {n}")}))
+            .send()
+            .await?
+            .error_for_status()?;
+        loop {
+            if changed_position(&mut events).await? > cursor {
+                break;
+            }
+        }
+        woken.push(started.elapsed());
+        let page: Value = http
+            .get(format!("{}/v1/changes?after={cursor}", b.url))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if page["changes"][0]["record"]["title"] != json!(format!("take {n}")) {
+            bail!("the pull did not return the rename: {page}");
+        }
+        pulled.push(started.elapsed());
+        cursor = page["cursor"].as_i64().context("a cursor")?;
+    }
+    let (w50, w99) = percentiles(&mut woken);
+    let (p50, p99) = percentiles(&mut pulled);
+    println!(
+        "change feed, {PROPAGATION_CHANGES} renames through one instance, followed on the other: stream woken p50 {:.2} ms p99 {:.2} ms; change pulled p50 {:.2} ms p99 {:.2} ms",
+        ms(w50),
+        ms(w99),
+        ms(p50),
+        ms(p99)
+    );
+    Ok(())
+}
+
+/// The position of the next `changed` event of a change stream.
+async fn changed_position<S, E>(events: &mut S) -> anyhow::Result<i64>
+where
+    S: futures_util::Stream<Item = Result<eventsource_stream::Event, E>> + Unpin,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    loop {
+        let event = events.next().await.context("the change stream ended")??;
+        if event.event == "changed" {
+            let data: Value = serde_json::from_str(&event.data)?;
+            return data["position"].as_i64().context("a position");
+        }
+    }
 }
 
 fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
