@@ -14,6 +14,10 @@
 //! 3. **Change feed propagation**: a device subscribed to its account's
 //!    change stream on one instance, renames through the other one in turn;
 //!    request → the `changed` event, and → the pull that returns the change.
+//! 4. **A new device's first pull**: an account with
+//!    [`FIRST_PULL_MESSAGES`] messages (written with the core's own
+//!    statements, no model); the whole feed pulled in pages of 1,000: time
+//!    and bytes on the wire.
 //!
 //! The mock provider answers at once, so what is measured is the server.
 //! Run: `cargo bench -p banter-server --bench hosted`.
@@ -48,6 +52,10 @@ const POOL: u32 = banter_server::config::DEFAULT_MAX_CONNECTIONS;
 const LATENCY_SENDS: usize = 300;
 /// Renames in turn for the propagation run.
 const PROPAGATION_CHANGES: usize = 300;
+/// Messages of the account a new device pulls (in sessions of
+/// [`FIRST_PULL_PER_SESSION`]).
+const FIRST_PULL_MESSAGES: usize = 10_000;
+const FIRST_PULL_PER_SESSION: usize = 100;
 const DEPLOYMENT: &str = "o3-mini";
 const API_VERSION: &str = "2025-04-01-preview";
 
@@ -72,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         throughput(&a, &b, CLIENTS, "warm").await?;
         latency(&a, &mock.base_url()).await?;
         propagation(&a, &b).await?;
+        first_pull(&a, &b).await?;
         Ok(())
     })
 }
@@ -368,6 +377,74 @@ async fn propagation(a: &Instance, b: &Instance) -> anyhow::Result<()> {
         ms(w99),
         ms(p50),
         ms(p99)
+    );
+    Ok(())
+}
+
+/// An account with [`FIRST_PULL_MESSAGES`] messages, pulled whole through
+/// `b` by a new device.
+async fn first_pull(a: &Instance, b: &Instance) -> anyhow::Result<()> {
+    use banter_core::chat::rows::ChatRows;
+    use banter_core::chat::{MessageStatus, NewMessage, Role};
+    let (user_id, token) = account(&a.state, 4 * CLIENTS + 1).await?;
+    let caller = banter_server::auth::Caller {
+        user_id: user_id.clone(),
+        device_id: "bench".into(),
+    };
+    let chat = banter_server::routes::sessions::chat_for(&a.state, &caller);
+    let text = "A message of ordinary length, about as long as a question to a model usually is.";
+    for s in 0..FIRST_PULL_MESSAGES / FIRST_PULL_PER_SESSION {
+        let session = chat.create_session(Some(&format!("Session {s}"))).await?;
+        let mut tx = a.state.store.pool().begin().await?;
+        for m in 0..FIRST_PULL_PER_SESSION {
+            let message = NewMessage {
+                session_id: session.id,
+                role: if m.is_multiple_of(2) {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                content: text,
+                status: MessageStatus::Complete,
+                credits_used: 0,
+                tokens: None,
+                spend_id: None,
+                at: a.state.clock.now(),
+            };
+            tx.insert_message(&user_id, message, None).await?;
+        }
+        tx.commit().await?;
+    }
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let (mut cursor, mut changes, mut pages, mut bytes) = (0_i64, 0_usize, 0, 0_usize);
+    loop {
+        let body = http
+            .get(format!("{}/v1/changes?after={cursor}&limit=1000", b.url))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        bytes += body.len();
+        pages += 1;
+        let page: Value = serde_json::from_slice(&body)?;
+        changes += page["changes"].as_array().map_or(0, Vec::len);
+        cursor = page["cursor"].as_i64().context("a cursor")?;
+        if page["more"] != json!(true) {
+            break;
+        }
+    }
+    let took = started.elapsed();
+    let expected = FIRST_PULL_MESSAGES + FIRST_PULL_MESSAGES / FIRST_PULL_PER_SESSION + 1;
+    if changes != expected {
+        bail!("the first pull had {changes} changes, not {expected}");
+    }
+    println!(
+        "first pull: {changes} changes ({FIRST_PULL_MESSAGES} messages, their sessions, the grant) in {pages} pages of 1,000: {:.0} ms, {:.1} MB of JSON",
+        ms(took),
+        bytes as f64 / 1e6
     );
     Ok(())
 }
