@@ -153,17 +153,20 @@ pub async fn read(
 /// `user_id`'s last position now (0 before any change).
 pub async fn head(pool: &PgPool, user_id: &str) -> Result<i64, sqlx::Error> {
     let head: Option<i64> =
-        sqlx::query_scalar("SELECT position FROM account_change_heads WHERE user_id = $1")
+        sqlx::query_scalar("SELECT max(position) FROM account_changes WHERE user_id = $1")
             .bind(user_id)
-            .fetch_optional(pool)
+            .fetch_one(pool)
             .await?;
     Ok(head.unwrap_or(0))
 }
 
 /// The last positions of `user_ids` now (accounts with none are left out).
 pub async fn heads(pool: &PgPool, user_ids: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, position FROM account_change_heads WHERE user_id = ANY($1)")
-        .bind(user_ids)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(
+        "SELECT user_id, max(position) FROM account_changes
+          WHERE user_id = ANY($1) GROUP BY user_id",
+    )
+    .bind(user_ids)
+    .fetch_all(pool)
+    .await
 }
