@@ -56,6 +56,9 @@ pub fn run() -> anyhow::Result<()> {
             let core = state::AppCore::open();
             if let Ok(core) = core.get() {
                 events::forward(app.handle().clone(), core);
+                // Signed in, changes made on other devices come into this
+                // computer's copy while the app runs (announced as `synced`).
+                tauri::async_runtime::spawn(core.hosted().clone().follow());
                 let saved = tauri::async_runtime::block_on(core.settings().quick_chat_shortcut());
                 match saved {
                     Ok(shortcut) => shortcut::register_saved(app.handle(), &shortcut),

@@ -430,7 +430,13 @@ export type DomainEvent_Deserialize =
  *  (`false`) where the last call found it otherwise: offline, history
  *  is read from this computer's copy (see `hosted::HostedHistory`).
  */
-{ type: "server_reachable"; reachable: boolean };
+{ type: "server_reachable"; reachable: boolean } | 
+/**
+ *  Signed in, changes made elsewhere (another device, the CLI) reached
+ *  this computer's copy: `sessions` changed or went, and `projects`
+ *  says whether projects or tasks did (see `hosted::HostedAccounts::follow`).
+ */
+{ type: "synced"; sessions: number[]; projects: boolean };
 
 export type DomainEvent_Serialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
@@ -463,7 +469,13 @@ export type DomainEvent_Serialize =
  *  (`false`) where the last call found it otherwise: offline, history
  *  is read from this computer's copy (see `hosted::HostedHistory`).
  */
-{ type: "server_reachable"; reachable: boolean };
+{ type: "server_reachable"; reachable: boolean } | 
+/**
+ *  Signed in, changes made elsewhere (another device, the CLI) reached
+ *  this computer's copy: `sessions` changed or went, and `projects`
+ *  says whether projects or tasks did (see `hosted::HostedAccounts::follow`).
+ */
+{ type: "synced"; sessions: number[]; projects: boolean };
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";

@@ -39,4 +39,5 @@ mod server_sign_in;
 mod server_webhooks;
 mod sign_in;
 mod signals;
+mod sync_devices;
 mod webhooks;

@@ -1202,3 +1202,69 @@ async fn a_bare_number_names_the_accounts_own_session() {
         (Some("Alice's"), 0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sync_brings_another_devices_changes_into_this_computers_copy() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let (laptop, desktop) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    signed_in(laptop.path(), &h.a.url).await;
+    signed_in(desktop.path(), &h.b.url).await;
+    ok(&run_cli(laptop.path(), &["chat", "remember Lisbon"]).await);
+    ok(&run_cli(laptop.path(), &["projects", "new", "Trip"]).await);
+
+    let synced = cli_json(desktop.path(), &["sync"]).await;
+    assert!(synced["pulled"].as_u64() >= Some(4), "{synced}");
+    assert_eq!(
+        (&synced["pushed"], &synced["sessions"]),
+        (&Value::from(0), &Value::from(1)),
+        "{synced}"
+    );
+    let again = cli_json(desktop.path(), &["sync"]).await;
+    assert_eq!(
+        (&again["pulled"], &again["cursor"]),
+        (&Value::from(0), &synced["cursor"]),
+        "nothing new: {again}"
+    );
+    let text = run_cli(desktop.path(), &["sync"]).await;
+    assert_eq!(
+        String::from_utf8_lossy(ok(&text)).trim_end(),
+        format!(
+            "0 changes in, 0 out; 0 conversations changed (at {})",
+            synced["cursor"]
+        )
+    );
+
+    // With both instances gone, the desktop reads the laptop's conversation
+    // from its own copy, although it never opened it.
+    drop(h);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let shown = cli_json(desktop.path(), &["sessions", "show", "CH-000001"]).await;
+    let contents: Vec<&str> = shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
+    );
+    let offline = fails(&run_cli(desktop.path(), &["--json", "sync"]).await, 2);
+    assert_eq!(offline["code"], "offline", "{offline}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sync_without_a_sign_in_says_how_to_sign_in() {
+    let dir = TempDir::new().unwrap();
+    let error = fails(&run_cli(dir.path(), &["--json", "sync"]).await, 1);
+    assert_eq!(error["code"], "not_signed_in", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("account login"),
+        "{error}"
+    );
+}

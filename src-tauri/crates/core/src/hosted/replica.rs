@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::events::EventBus;
 use crate::ledger::Ledger;
+use crate::projects::ProjectStore;
 use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
 use std::collections::HashSet;
@@ -34,9 +35,10 @@ const COPY_FILE: &str = "history.db";
 /// One account's copy of its history on this computer.
 #[derive(Debug, Clone)]
 pub struct Replica {
-    db: Db,
+    pub(super) db: Db,
     chat: ChatStore,
-    user_id: String,
+    projects: ProjectStore,
+    pub(super) user_id: String,
     dir: PathBuf,
 }
 
@@ -165,9 +167,11 @@ impl Replica {
             account.user_id.clone(),
             ReplyJournal::beside(&path),
         );
+        let projects = ProjectStore::new(db.clone(), clock.clone(), account.user_id.clone());
         Ok(Self {
             db,
             chat,
+            projects,
             user_id: account.user_id.clone(),
             dir,
         })
@@ -186,6 +190,12 @@ impl Replica {
     /// Reading the copy: the core's own listing, search and export.
     pub fn chat(&self) -> &ChatStore {
         &self.chat
+    }
+
+    /// Reading the copy's projects, tasks and saved pages (kept by the
+    /// change feed, see [`super::replica_sync`]).
+    pub fn projects(&self) -> &ProjectStore {
+        &self.projects
     }
 
     /// Closes the copy's database (before its files are removed).
@@ -311,7 +321,7 @@ impl Replica {
 }
 
 /// Inserts or updates a session row with the server's values.
-async fn put_session(
+pub(super) async fn put_session(
     conn: &mut SqliteConnection,
     user_id: &str,
     session: &ChatSession,
@@ -343,7 +353,7 @@ async fn put_session(
 }
 
 /// Inserts or updates a message row with the server's values.
-async fn put_message(
+pub(super) async fn put_message(
     conn: &mut SqliteConnection,
     user_id: &str,
     message: &ChatMessage,
