@@ -434,9 +434,11 @@ export type DomainEvent_Deserialize =
 /**
  *  Signed in, changes made elsewhere (another device, the CLI) reached
  *  this computer's copy: `sessions` changed or went, and `projects`
- *  says whether projects or tasks did (see `hosted::HostedAccounts::follow`).
+ *  says whether projects or tasks did; `refused` tells the edits made
+ *  here offline that the server refused (see
+ *  `hosted::HostedAccounts::follow` and `hosted::outbox`).
  */
-{ type: "synced"; sessions: number[]; projects: boolean };
+{ type: "synced"; sessions: number[]; projects: boolean; refused: string[] };
 
 export type DomainEvent_Serialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
@@ -473,9 +475,11 @@ export type DomainEvent_Serialize =
 /**
  *  Signed in, changes made elsewhere (another device, the CLI) reached
  *  this computer's copy: `sessions` changed or went, and `projects`
- *  says whether projects or tasks did (see `hosted::HostedAccounts::follow`).
+ *  says whether projects or tasks did; `refused` tells the edits made
+ *  here offline that the server refused (see
+ *  `hosted::HostedAccounts::follow` and `hosted::outbox`).
  */
-{ type: "synced"; sessions: number[]; projects: boolean };
+{ type: "synced"; sessions: number[]; projects: boolean; refused: string[] };
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";

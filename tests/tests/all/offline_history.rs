@@ -1,8 +1,8 @@
 //! A signed-in device's history offline: what it reads from the server is
 //! kept in this computer's copy (`banter_core::hosted::HostedHistory`), so
 //! without a network the sessions, messages, search and export still
-//! answer, while changes and paid actions are refused with `offline` and
-//! charge nothing. The copy follows the server (a session deleted
+//! answer, edits are made in the copy and sent when the server answers
+//! again, and paid actions are refused with `offline` and charge nothing. The copy follows the server (a session deleted
 //! elsewhere, a regenerated reply), the local-mode history is never
 //! touched, and signing out removes the copy.
 //!
@@ -11,7 +11,7 @@
 
 use banter_core::chat::{ExportFormat, MessageStatus, Role};
 use banter_core::events::{DomainEvent, Subscription};
-use banter_core::hosted::{HostedHistory, HostedSend, ACCOUNTS_DIR};
+use banter_core::hosted::{HostedHistory, HostedSend, Pushed, ACCOUNTS_DIR};
 use banter_core::ids::RecordRef;
 use banter_core::providers;
 use banter_core::{Core, ErrorCode};
@@ -167,9 +167,13 @@ async fn history_stays_readable_offline_and_follows_the_server() {
     );
     assert_eq!(reachability_events(&mut events), vec![false], "said once");
 
-    // Changes and paid actions need the server: refused, nothing charged.
-    let renamed = history.rename(&first_ref, "Lisbon").await.unwrap_err();
-    assert_eq!(renamed.code(), ErrorCode::Offline, "{renamed:?}");
+    // An edit is made in the copy at once and sent when the server answers
+    // again; paid actions need the server: refused, nothing charged.
+    let renamed = history
+        .rename(&first_ref, "Lisbon")
+        .await
+        .expect("renamed here");
+    assert_eq!(renamed.title.as_deref(), Some("Lisbon"));
     let sent = history
         .send(send(Some(first.session.id), "and Porto?"), |_| {})
         .await
@@ -188,6 +192,20 @@ async fn history_stays_readable_offline_and_follows_the_server() {
     let balance = history.client().balance().await.expect("balance");
     assert_eq!(balance.remaining, 100 - 2 * message_cost());
     assert_eq!(reachability_events(&mut events), vec![true]);
+    let pushed = history.push().await.expect("the queued rename is sent");
+    assert_eq!(
+        pushed,
+        Pushed {
+            sent: 1,
+            refused: Vec::new()
+        }
+    );
+    let on_server = history.client().session(&first_ref).await.expect("session");
+    assert_eq!(on_server.title.as_deref(), Some("Lisbon"));
+    assert_eq!(
+        history.push().await.expect("nothing left"),
+        Pushed::default()
+    );
 
     // The copy follows the server: a session deleted from another device,
     // a reply regenerated.

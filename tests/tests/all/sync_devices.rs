@@ -345,3 +345,124 @@ async fn a_copy_filled_before_the_feed_is_completed_by_its_first_pull() {
         assert_eq!(held.message_count, 2, "counted once each");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn edits_made_offline_survive_a_restart_and_lose_to_a_delete_elsewhere() {
+    use banter_core::hosted::Pushed;
+    use banter_mocks::gateway::Gateway;
+    let s = servers().await;
+    let target: std::net::SocketAddr =
+        s.h.a
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the instance's address");
+    let network = Gateway::start(target).await.expect("gateway");
+    let laptop_env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = laptop_env.open().await;
+    sign_in_core(&laptop, &network.url()).await;
+    let (_env_b, desktop) = device(&s.h.b.url, None).await;
+    let on_laptop = history(&laptop).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let sent = on_laptop
+            .send(send(None, &format!("trip {n}")), |_| {})
+            .await
+            .expect("sent");
+        ids.push(sent.session.id);
+    }
+    on_laptop
+        .pull()
+        .await
+        .expect("the laptop's copy is up to date");
+
+    // Offline, the laptop renames the first, deletes the second, renames
+    // the third; meanwhile the desktop deletes the third.
+    network.set_up(false);
+    let renamed = on_laptop
+        .rename(&RecordRef::Id(ids[0]), "Lisbon")
+        .await
+        .expect("renamed here");
+    assert_eq!(renamed.title.as_deref(), Some("Lisbon"));
+    on_laptop
+        .delete(&RecordRef::Id(ids[1]))
+        .await
+        .expect("deleted here");
+    on_laptop
+        .rename(&RecordRef::Id(ids[2]), "Porto")
+        .await
+        .expect("renamed here");
+    let empty = on_laptop
+        .rename(&RecordRef::Id(ids[0]), "  ")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        empty.code(),
+        banter_core::ErrorCode::InvalidInput,
+        "{empty}"
+    );
+    history(&desktop)
+        .await
+        .delete(&RecordRef::Id(ids[2]))
+        .await
+        .expect("deleted on the desktop");
+
+    // The laptop restarts before the network is back: the queue is kept.
+    laptop.close().await;
+    drop((on_laptop, laptop));
+    let laptop = laptop_env.open().await;
+    let on_laptop = history(&laptop).await;
+    let offline = on_laptop.pull().await.unwrap_err();
+    assert_eq!(offline.code(), banter_core::ErrorCode::Offline, "{offline}");
+    let held = on_laptop
+        .copy()
+        .expect("copy")
+        .chat()
+        .get_session(&RecordRef::Id(ids[0]))
+        .await
+        .expect("still held");
+    assert_eq!(held.title.as_deref(), Some("Lisbon"));
+
+    network.set_up(true);
+    let pulled = on_laptop.pull().await.expect("pushed and pulled");
+    assert_eq!(pulled.pushed, 2, "{pulled:?}");
+    assert_eq!(pulled.refused.len(), 1, "{pulled:?}");
+    assert!(
+        pulled.refused[0].contains(
+            "renamed to “Porto” on this computer, but it had been deleted on another device"
+        ),
+        "{:?}",
+        pulled.refused
+    );
+    assert_eq!(
+        on_laptop.push().await.expect("nothing left"),
+        Pushed::default()
+    );
+
+    // The server's order decided, and every copy agrees with it.
+    let on_desktop = history(&desktop).await;
+    on_desktop.pull().await.expect("the desktop pulls");
+    let server = on_desktop
+        .client()
+        .sessions(None, None)
+        .await
+        .expect("the server's list")
+        .sessions;
+    let summary = |sessions: &[banter_core::chat::ChatSession]| {
+        let mut rows: Vec<(i64, Option<String>)> =
+            sessions.iter().map(|s| (s.id, s.title.clone())).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(summary(&server), vec![(ids[0], Some("Lisbon".to_string()))]);
+    for copy in [on_laptop.copy(), on_desktop.copy()] {
+        let held = copy
+            .expect("copy")
+            .chat()
+            .list_sessions(None, None)
+            .await
+            .expect("the copy's list")
+            .sessions;
+        assert_eq!(summary(&held), summary(&server));
+    }
+}

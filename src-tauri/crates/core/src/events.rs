@@ -67,8 +67,14 @@ pub enum DomainEvent {
     ServerReachable { reachable: bool },
     /// Signed in, changes made elsewhere (another device, the CLI) reached
     /// this computer's copy: `sessions` changed or went, and `projects`
-    /// says whether projects or tasks did (see `hosted::HostedAccounts::follow`).
-    Synced { sessions: Vec<i64>, projects: bool },
+    /// says whether projects or tasks did; `refused` tells the edits made
+    /// here offline that the server refused (see
+    /// `hosted::HostedAccounts::follow` and `hosted::outbox`).
+    Synced {
+        sessions: Vec<i64>,
+        projects: bool,
+        refused: Vec<String>,
+    },
 }
 
 impl DomainEvent {

@@ -1,5 +1,6 @@
-//! `sync`: pulls the account's changes from the server into this
-//! computer's copy, and reports how many came in.
+//! `sync`: sends the edits made here while the server could not be
+//! reached, pulls the account's changes from the server into this
+//! computer's copy, and reports how many went each way.
 
 use crate::error::CliError;
 use crate::output::Output;
@@ -12,9 +13,10 @@ use serde::Serialize;
 struct Synced {
     /// Changes read from the server.
     pulled: usize,
-    /// Edits sent to the server (this computer queues none yet: every edit
-    /// goes to the server at once).
+    /// Edits made while the server could not be reached, sent now.
     pushed: usize,
+    /// Of those, the ones the server refused, as the user should hear it.
+    refused: Vec<String>,
     /// The feed position this computer's copy has reached.
     cursor: i64,
     /// Conversations that changed.
@@ -32,7 +34,8 @@ pub async fn run(history: Option<HostedHistory>, out: &mut Output) -> Result<(),
     let pulled = history.pull().await?;
     let synced = Synced {
         pulled: pulled.changes,
-        pushed: 0,
+        pushed: pulled.pushed,
+        refused: pulled.refused,
         cursor: pulled.cursor,
         sessions: pulled.sessions.len(),
     };
@@ -41,6 +44,10 @@ pub async fn run(history: Option<HostedHistory>, out: &mut Output) -> Result<(),
             w,
             "{} changes in, {} out; {} conversations changed (at {})",
             synced.pulled, synced.pushed, synced.sessions, synced.cursor
-        )
+        )?;
+        for refused in &synced.refused {
+            writeln!(w, "not made: {refused}")?;
+        }
+        Ok(())
     })
 }

@@ -659,14 +659,15 @@ async fn history_read_before_stays_readable_when_the_server_is_down() {
         contents,
         vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
     );
-    // Changes and paid actions wait for the server.
-    for args in [
-        vec!["--json", "sessions", "rename", "CH-000001", "Lisbon"],
-        vec!["--json", "chat", "--session", "CH-000001", "and Porto?"],
-    ] {
-        let error = fails(&run_cli(dir.path(), &args).await, 2);
-        assert_eq!(error["code"], "offline", "{args:?}: {error}");
-    }
+    // An edit is made here and waits for the server; a paid action is
+    // refused.
+    let renamed = cli_json(dir.path(), &["sessions", "rename", "CH-000001", "Lisbon"]).await;
+    assert_eq!(renamed["title"], "Lisbon", "{renamed}");
+    let listed = cli_json(dir.path(), &["sessions", "list"]).await;
+    assert_eq!(listed["sessions"][0]["title"], "Lisbon", "{listed}");
+    let args = ["--json", "chat", "--session", "CH-000001", "and Porto?"];
+    let error = fails(&run_cli(dir.path(), &args).await, 2);
+    assert_eq!(error["code"], "offline", "{error}");
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that cuts the first

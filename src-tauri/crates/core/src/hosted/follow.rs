@@ -106,10 +106,11 @@ impl HostedAccounts {
     /// Pulls the feed into the copy and announces what changed.
     async fn pull_and_announce(&self, history: &HostedHistory) -> Result<()> {
         let pulled = history.pull().await?;
-        if !pulled.sessions.is_empty() || pulled.projects {
+        if !pulled.sessions.is_empty() || pulled.projects || !pulled.refused.is_empty() {
             self.events.emit(DomainEvent::Synced {
                 sessions: pulled.sessions.clone(),
                 projects: pulled.projects,
+                refused: pulled.refused.clone(),
             });
         }
         if pulled.ledger {

@@ -193,22 +193,71 @@ impl HostedHistory {
         }
     }
 
-    /// Renames a session on the server, then in the copy.
+    /// Renames a session on the server, then in the copy; when the server
+    /// cannot be reached, in the copy at once and on the server later (see
+    /// [`super::outbox`]). Edits queued before go first.
     pub async fn rename(&self, session: &RecordRef, title: &str) -> Result<ChatSession> {
-        let renamed = self.client.rename_session(session, title).await?;
+        let renamed = match self
+            .push_then(|| self.client.rename_session(session, title))
+            .await
+        {
+            Err(Error::Hosted(offline @ HostedError::Offline { .. })) => {
+                return self
+                    .edit_offline(offline, |copy| copy.rename_offline(session, title))
+                    .await;
+            }
+            other => other?,
+        };
         if let Some(copy) = &self.copy {
             keep(copy.keep_session(&renamed).await);
         }
         Ok(renamed)
     }
 
-    /// Deletes a session on the server, then from the copy.
+    /// Deletes a session on the server, then from the copy; offline, as
+    /// [`Self::rename`] does.
     pub async fn delete(&self, session: &RecordRef) -> Result<ChatSession> {
-        let deleted = self.client.delete_session(session).await?;
+        let deleted = match self.push_then(|| self.client.delete_session(session)).await {
+            Err(Error::Hosted(offline @ HostedError::Offline { .. })) => {
+                return self
+                    .edit_offline(offline, |copy| copy.delete_offline(session))
+                    .await;
+            }
+            other => other?,
+        };
         if let Some(copy) = &self.copy {
             keep(copy.forget_session(deleted.id).await);
         }
         Ok(deleted)
+    }
+
+    /// Sends the queued edits, then makes `call`.
+    async fn push_then<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, HostedError>>,
+    {
+        let pushed = self.push().await?;
+        for refused in &pushed.refused {
+            tracing::info!(refused = %refused, "a queued edit was refused by the server");
+        }
+        Ok(call().await?)
+    }
+
+    /// Makes an edit in the copy and queues it; without a copy (it could
+    /// not be opened) the edit is refused as `offline`.
+    async fn edit_offline<'a, T, F, Fut>(&'a self, offline: HostedError, edit: F) -> Result<T>
+    where
+        F: FnOnce(&'a Replica) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        match &self.copy {
+            Some(copy) => {
+                tracing::info!("the server cannot be reached; the edit is queued on this computer");
+                edit(copy).await
+            }
+            None => Err(offline.into()),
+        }
     }
 
     /// Sends through the server (see [`HostedClient::send`]) and keeps the

@@ -17,7 +17,7 @@
 //!   copy ([`replica`]) and read from it offline;
 //! - [`changes`]: the account's change feed on the server; [`sync`] pulls
 //!   it into the copy ([`replica_sync`]); [`follow`] keeps pulling while
-//!   the app runs;
+//!   the app runs; [`outbox`]: edits made offline, sent when online;
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
 
@@ -32,6 +32,7 @@ mod follow;
 mod history;
 mod http;
 mod ledger;
+mod outbox;
 mod paid_jobs;
 mod projects;
 mod purchases;
@@ -53,6 +54,7 @@ pub use error::HostedError;
 pub use follow::{MAX_PAUSE, RECHECK_EVERY};
 pub use history::HostedHistory;
 pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
+pub use outbox::Pushed;
 pub use replica::{Replica, ACCOUNTS_DIR};
 pub use replica_sync::Pulled;
 pub use sign_in::{PendingSignIn, SignedIn};

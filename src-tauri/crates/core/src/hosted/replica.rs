@@ -39,6 +39,7 @@ pub struct Replica {
     chat: ChatStore,
     projects: ProjectStore,
     pub(super) user_id: String,
+    pub(super) clock: SharedClock,
     dir: PathBuf,
 }
 
@@ -173,6 +174,7 @@ impl Replica {
             chat,
             projects,
             user_id: account.user_id.clone(),
+            clock: clock.clone(),
             dir,
         })
     }

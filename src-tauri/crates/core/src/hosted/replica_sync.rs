@@ -32,6 +32,11 @@ pub struct Pulled {
     pub projects: bool,
     /// Whether the ledger moved (the balance is the server's to tell).
     pub ledger: bool,
+    /// Edits made offline that were sent first (see `hosted::outbox`).
+    pub pushed: usize,
+    /// Edits made offline that the server refused, as the user should hear
+    /// it.
+    pub refused: Vec<String>,
 }
 
 impl Replica {

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 impl HostedHistory {
-    /// Reads the feed from where the copy stopped to its end and applies
-    /// it to the copy; what changed is returned. Only the account's own
+    /// Sends the edits queued offline ([`Self::push`]), then reads the
+    /// feed from where the copy stopped to its end and applies it to the
+    /// copy; what changed is returned. Only the account's own
     /// changes are ever read (the server answers for the caller's token),
     /// and the copy is the account's own file.
     pub async fn pull(&self) -> Result<Pulled> {
@@ -25,6 +26,7 @@ impl HostedHistory {
                 ),
             }));
         };
+        let pushed = self.push().await?;
         let mut after = copy.cursor().await?;
         // Each record once, as of its latest change read: a record changed
         // again while the pages were read appears again further on.
@@ -49,6 +51,8 @@ impl HostedHistory {
             .apply(changes.into_iter().map(|(_, c)| c).collect(), after)
             .await?;
         pulled.changes = read;
+        pulled.pushed = pushed.sent;
+        pulled.refused = pushed.refused;
         Ok(pulled)
     }
 }
