@@ -29,6 +29,7 @@ mod scraping;
 mod search_export;
 mod send_path;
 mod server_accounts;
+mod server_changes;
 mod server_chat;
 mod server_paid_jobs;
 mod server_projects;

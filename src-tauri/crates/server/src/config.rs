@@ -16,7 +16,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 /// two instances of 8 sent about as many as of 4, 5–25 % more than of 16
 /// and a quarter to a third more than of 32 (docs/benchmarks.md, "Hosted
 /// sends"). One of them is held for as long as the instance runs by its
-/// listener for stop requests (`instances.rs`), so requests share the rest.
+/// listener (`listener.rs`: stop requests and the change feed's wake-ups,
+/// however many change streams are open), so requests share the rest.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
 /// banter-server: the hosted side of Banter (accounts, the authoritative

@@ -13,12 +13,12 @@ use banter_core::chat::{recover_stranded, Liveness, LivenessFuture, PgJournal};
 use banter_core::clock::SharedClock;
 use banter_core::jobs::recover_stranded_jobs;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
 /// The channel a stop request for a reply goes out on (its payload is the
-/// session's row id): whichever instance streams the reply stops it.
-const STOP_CHANNEL: &str = "banter_reply_stop";
+/// session's row id): whichever instance streams the reply stops it (its
+/// listener, `crate::listener`, hears it).
+pub const STOP_CHANNEL: &str = "banter_reply_stop";
 
 /// How often an instance says it is alive (and looks for stranded replies).
 pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -169,35 +169,4 @@ pub async fn request_stop(pool: &PgPool, session_id: i64) -> Result<(), sqlx::Er
         .execute(pool)
         .await?;
     Ok(())
-}
-
-/// Until the process ends: stop the replies other instances are asked to
-/// stop, when they stream here. A lost connection is opened again (a stop
-/// asked meanwhile is lost; the user can ask again).
-pub async fn listen_for_stops(state: AppState) {
-    loop {
-        match PgListener::connect_with(state.store.pool()).await {
-            Ok(mut listener) => {
-                if let Err(error) = listener.listen(STOP_CHANNEL).await {
-                    tracing::warn!(%error, "cannot listen for stop requests");
-                } else {
-                    loop {
-                        match listener.recv().await {
-                            Ok(note) => {
-                                if let Ok(session_id) = note.payload().parse::<i64>() {
-                                    state.claims.stop(session_id);
-                                }
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "stop requests: connection lost");
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "cannot listen for stop requests"),
-        }
-        tokio::time::sleep(HEARTBEAT_EVERY).await;
-    }
 }

@@ -7,10 +7,12 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod changes;
 pub mod config;
 pub mod error;
 pub mod health;
 pub mod instances;
+pub mod listener;
 pub mod routes;
 pub mod state;
 
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/credits", get(routes::credits::balance))
         .route("/v1/ledger", get(routes::credits::ledger))
+        .route("/v1/changes", get(routes::changes::pull))
+        .route("/v1/changes/stream", get(routes::changes::stream))
         .route(
             "/v1/sessions",
             get(routes::sessions::list).post(routes::sessions::create),
@@ -95,7 +99,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then stops
-/// taking requests and lets the ones in flight finish. Replies still
+/// taking requests and lets the ones in flight finish (change streams are
+/// ended at once). Replies still
 /// streaming (their clients may have gone) get the state's shutdown grace
 /// to end; then they are stopped, which keeps a reply that had text
 /// (charged once) and refunds one that had none. Returns once every reply
@@ -105,13 +110,14 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let stops = tokio::spawn(instances::listen_for_stops(state.clone()));
+    let listening = tokio::spawn(listener::listen(state.clone()));
     let (replies, claims, grace) = (
         state.replies.clone(),
         state.claims.clone(),
         state.shutdown_grace,
     );
     let (begun, mut shutting_down) = tokio::sync::watch::channel(false);
+    let streams = state.shutting_down.clone();
     let closing = replies.clone();
     let stopper = tokio::spawn(async move {
         if shutting_down.changed().await.is_ok() {
@@ -136,11 +142,14 @@ pub async fn serve(
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = begun.send(true);
+            // Change streams never end by themselves: end them now, or
+            // the graceful shutdown would wait for them forever.
+            streams.cancel();
         })
         .await;
     replies.close();
     replies.wait().await;
     stopper.abort();
-    stops.abort();
+    listening.abort();
     served
 }

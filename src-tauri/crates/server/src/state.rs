@@ -2,6 +2,7 @@
 //! beyond one request: the database is the only memory instances share.
 
 use crate::auth::sign_in::SignInProvider;
+use crate::changes::ChangeHub;
 use crate::instances::InstanceLiveness;
 use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::{WebhookSecret, WebhookVerifier};
@@ -14,6 +15,7 @@ use banter_core::providers::{ActiveModel, ChatProvider};
 use banter_core::scrape::Network;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// How long replies in flight may go on after a shutdown begins before they
@@ -46,6 +48,10 @@ pub struct AppState {
     /// How scrapes resolve and judge addresses: the system's resolver and
     /// the standard ranges; tests inject a resolver that stays on loopback.
     pub scrape_network: Network,
+    /// The accounts whose change feed someone here is subscribed to.
+    pub changes: ChangeHub,
+    /// Cancelled when a shutdown begins: open change streams end then.
+    pub shutting_down: CancellationToken,
 }
 
 impl AppState {
@@ -72,6 +78,8 @@ impl AppState {
             replies: TaskTracker::new(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             scrape_network: Network::default(),
+            changes: ChangeHub::default(),
+            shutting_down: CancellationToken::new(),
         }
     }
 

@@ -149,9 +149,11 @@ impl<S: ChatBackend> ChatStore<S> {
     }
 }
 
-pub(crate) const SESSION_COLUMNS: &str =
-    "id, display_id, title, created_at, updated_at, message_count";
-pub(crate) const MESSAGE_COLUMNS: &str =
+/// The columns of a [`ChatSession`], in its field order (also the server's
+/// change feed reads sessions with them).
+pub const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at, message_count";
+/// The columns of a [`ChatMessage`], in its field order.
+pub const MESSAGE_COLUMNS: &str =
     "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at";
 
 fn page_size(limit: Option<u32>) -> u32 {

@@ -264,9 +264,13 @@ where
             let tokens = crate::tokens::count(&text);
             texts.push((id, spend_id, text, tokens, error));
         }
-        let mut refunds = ledger.begin_refunds().await?;
-        let mut done = Vec::new();
+        // One transaction per reply: a writer's replies may belong to many
+        // accounts, and a transaction that changed two accounts' records
+        // could deadlock another doing so in the other order (each account's
+        // change-feed position is locked until commit; the server's schema
+        // refuses such a transaction).
         for (id, spend_id, text, tokens, error) in texts {
+            let mut refunds = ledger.begin_refunds().await?;
             // Another process may have recovered this reply meanwhile (on
             // Postgres this check locks the row until the commit).
             if !refunds.conn().is_streaming(id).await? {
@@ -279,11 +283,8 @@ where
             if let (true, Some(spend_id)) = (text.is_empty(), spend_id) {
                 refund_turn(&mut refunds, spend_id).await?;
             }
+            refunds.commit().await?;
             recovered += 1;
-            done.push(id);
-        }
-        refunds.commit().await?;
-        for id in done {
             journal.remove(id).await;
         }
     }

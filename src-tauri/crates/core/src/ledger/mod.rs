@@ -22,6 +22,7 @@ pub use costs::{
 pub use fingerprint::Fingerprint;
 pub use paid::{CheckStep, CheckedRowStep, Paid, Refunds, RowStep};
 pub use period::{next_reset, reset_due, Period};
+pub use sqlite_rows::ENTRY_COLUMNS;
 
 use crate::clock::SharedClock;
 use crate::db::Db;

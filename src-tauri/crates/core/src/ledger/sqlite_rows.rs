@@ -13,8 +13,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 /// The columns of a [`LedgerEntry`], in its field order.
-pub(crate) const ENTRY_COLUMNS: &str =
-    "id, user_id, kind, action, amount, free_delta, purchased_delta, \
+pub const ENTRY_COLUMNS: &str = "id, user_id, kind, action, amount, free_delta, purchased_delta, \
      nominal_cost, balance_after, reference, refund_of, idempotency_key, created_at";
 
 impl LedgerRows for SqliteConnection {

@@ -155,13 +155,13 @@ impl<S: ProjectBackend> ProjectStore<S> {
 }
 
 /// Project rows with their task counts, for queries over `projects p`.
-pub(crate) const PROJECT_SELECT: &str = "SELECT p.id, p.display_id, p.name, p.description, p.status, p.created_at, p.updated_at,
+pub const PROJECT_SELECT: &str = "SELECT p.id, p.display_id, p.name, p.description, p.status, p.created_at, p.updated_at,
         (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status != 'done') AS open_tasks,
         (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id) AS total_tasks
    FROM projects p";
 
 /// Task rows joined with their project's display id.
-pub(crate) const TASK_SELECT: &str =
+pub const TASK_SELECT: &str =
     "SELECT t.id, t.project_id, p.display_id AS project_display_id, t.display_id, t.title,
         t.description, t.status, t.priority, t.due_date, t.created_at, t.updated_at
    FROM tasks t JOIN projects p ON p.id = t.project_id";
@@ -171,8 +171,8 @@ pub(crate) const TASK_ORDER: &str =
     "ORDER BY CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
               t.due_date IS NULL, t.due_date, t.id";
 
-pub(crate) const SOURCE_COLUMNS: &str =
-    "id, project_id, title, text, url AS source_url, fetched_at";
+/// The columns of a [`ProjectSource`], for queries over `project_sources`.
+pub const SOURCE_COLUMNS: &str = "id, project_id, title, text, url AS source_url, fetched_at";
 
 #[cfg(test)]
 mod tests {

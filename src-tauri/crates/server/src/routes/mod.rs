@@ -3,6 +3,7 @@
 //! the answer.
 
 pub mod account;
+pub mod changes;
 pub mod chat;
 pub mod credits;
 pub mod paid_jobs;
