@@ -6,6 +6,7 @@
 //! the server when signed in). The raw URL never reaches the web UI or an
 //! opener.
 
+use crate::deep_link_registration;
 use crate::events::{AccountChanged, PurchaseCheck};
 use crate::hosted;
 use crate::state::AppCore;
@@ -26,10 +27,7 @@ const PENDING_POLL: Duration = Duration::from_secs(10);
 /// pending, so a lost return link loses no credits.
 pub fn setup(app: &tauri::App) {
     let handle = app.handle().clone();
-    #[cfg(any(target_os = "linux", windows))]
-    if let Err(error) = app.deep_link().register_all() {
-        tracing::info!(%error, "could not register the banter:// scheme");
-    }
+    deep_link_registration::register_if_uninstalled(app);
     {
         let handle = handle.clone();
         app.deep_link().on_open_url(move |event| {

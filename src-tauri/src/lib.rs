@@ -11,6 +11,7 @@ mod bindings;
 mod command_list_check;
 mod commands;
 mod deep_link;
+mod deep_link_registration;
 mod events;
 mod hosted;
 mod navigation;
