@@ -49,10 +49,14 @@ fn handle_link(app: &AppHandle, raw: &str) {
     match deep_link::parse(raw) {
         Ok(DeepLink::AuthCallback(answer)) => {
             // Never log the link: it carries the authorization code.
+            tracing::info!(kind = "sign_in_answer", "a banter:// link arrived");
             let app = app.clone();
             tauri::async_runtime::spawn(async move { finish_sign_in(&app, answer).await });
         }
-        _ => check_purchase(app, raw),
+        _ => {
+            tracing::info!(kind = "purchase_return", "a banter:// link arrived");
+            check_purchase(app, raw)
+        }
     }
 }
 
@@ -107,7 +111,14 @@ fn check_purchase(app: &AppHandle, raw: &str) {
             Err(error) => Err(error),
         };
         let event = match result {
-            Ok(report) => PurchaseCheck::done(report),
+            Ok(report) => {
+                tracing::info!(
+                    fulfilled = report.fulfilled.len(),
+                    pending = report.pending.len(),
+                    "purchase check finished"
+                );
+                PurchaseCheck::done(report)
+            }
             Err(error) => {
                 tracing::warn!(code = %error.code, "a banter:// link was refused or failed");
                 PurchaseCheck::failed(error)
