@@ -11,12 +11,17 @@ mod bindings;
 mod command_list_check;
 mod commands;
 mod deep_link;
+mod deep_link_registration;
 mod events;
 mod hosted;
 mod navigation;
 mod shortcut;
 mod state;
 mod tray;
+// Tested against a local server; nothing calls it until the UI's update offer
+// and install command are added (docs/release.md says what is left).
+#[allow(dead_code, unused_imports)]
+mod updates;
 mod window_scope;
 mod windows;
 
@@ -46,6 +51,9 @@ pub fn run() -> anyhow::Result<()> {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        // Signed updates (`updates/`): no window is granted its commands; the
+        // app's own code asks, with its transport rule first.
+        .plugin(tauri_plugin_updater::Builder::new().build())
         // Per-device UI preferences (ui/src/lib/preferences.svelte.ts); account
         // data stays in the core's database.
         .plugin(tauri_plugin_store::Builder::default().build())
