@@ -78,6 +78,11 @@ export const commands = {
 	 *  synchronous command (which runs on the main thread) can deadlock.
 	 */
 	openQuickChat: () => __TAURI_INVOKE<void>("open_quick_chat"),
+	/**
+	 *  Shows and focuses the main window and asks it to open `screen`: quick
+	 *  chat's "Buy more" opens Pricing there.
+	 */
+	showMainScreen: (screen: MainScreen) => __TAURI_INVOKE<void>("show_main_screen", { screen }),
 	/**  The packs and Pro, with prices and credits. */
 	listProducts: () => typedError<ProductInfo_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_products")),
 	purchaseStatus: () => typedError<PurchaseStatus, ApiError_Serialize>(__TAURI_INVOKE("purchase_status")),
@@ -117,6 +122,7 @@ export const commands = {
 export const events = {
 	accountChanged: makeEvent<AccountChanged_Serialize, AccountChanged_Deserialize>("account-changed"),
 	coreEvent: makeEvent<CoreEvent_Serialize, CoreEvent_Deserialize>("core-event"),
+	mainScreenRequested: makeEvent<MainScreenRequested, MainScreenRequested>("main-screen-requested"),
 	newChatRequested: makeEvent<NewChatRequested, NewChatRequested>("new-chat-requested"),
 	purchaseCheck: makeEvent<PurchaseCheck_Serialize, PurchaseCheck_Deserialize>("purchase-check"),
 };
@@ -833,6 +839,20 @@ export type LedgerPage_Serialize = {
 	entries: LedgerEntry_Serialize[],
 	/**  Row id to pass as `before` for older rows; `None` at the first row. */
 	olderCursor: number | null,
+};
+
+/**
+ *  A screen of the main window another window may open there
+ *  (`show_main_screen`). A closed set, not a route: the asking window names
+ *  a screen, never an address.
+ */
+export type MainScreen = 
+/**  The products and prices ("Buy more" in quick chat). */
+"pricing";
+
+/**  Another window asked the main window to open a screen (`show_main_screen`). */
+export type MainScreenRequested = {
+	screen: MainScreen,
 };
 
 /**

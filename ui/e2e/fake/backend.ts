@@ -16,6 +16,7 @@ import type {
   Costs,
   EntryKind,
   LedgerEntry_Serialize,
+  MainScreen,
   MessageStatus,
   PendingCheckout,
   Priority,
@@ -134,10 +135,11 @@ function newSession(title: string | null): Session {
   state.sessions.push(s);
   return s;
 }
-function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete"): Message {
+/** A message as the core stores it: a user message carries what its send was charged. */
+function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete", charged = COSTS.chatMessage): Message {
   const t = now();
-  const m = { id: state.nextMessage++, sessionId, role, content, tokens: role === "assistant" ? Math.ceil(content.length / 4) : null,
-    creditsUsed: role === "user" ? COSTS.chatMessage : 0, status, error: null, createdAt: t, updatedAt: t };
+  const m = { id: state.nextMessage++, sessionId, role, content, tokens: status === "streaming" ? null : Math.ceil(content.length / 4),
+    creditsUsed: role === "user" ? charged : 0, status, error: null, createdAt: t, updatedAt: t };
   state.messages.push(m);
   const s = state.sessions.find((x) => x.id === sessionId)!;
   s.messageCount += 1;
@@ -194,6 +196,10 @@ function emitCore(payload: unknown) {
 }
 function emitPurchaseCheck(payload: unknown) {
   return internals().invoke("plugin:event|emit", { event: "purchase-check", payload });
+}
+/** What the shell's `show_main_screen` tells the main window (another page here). */
+function emitMainScreen(screen: MainScreen) {
+  return internals().invoke("plugin:event|emit", { event: "main-screen-requested", payload: { screen } });
 }
 
 /** Reconcile: fulfil what was paid, as the core does (events, then the report). */
@@ -265,14 +271,16 @@ async function charge(action: Action, cost: number): Promise<{ refund: () => Pro
   };
 }
 
-async function spend(): Promise<void> {
-  const cost = COSTS.chatMessage;
+/** Pays for a chat message; returns what was charged (nothing while Pro is active, as in the core). */
+async function spend(): Promise<number> {
+  const cost = state.proUntil === null ? COSTS.chatMessage : 0;
   if (state.remaining < cost) return fail("insufficient_credits", "Not enough credits", { needed: cost, available: state.remaining });
   const before = state.remaining;
   state.remaining -= cost;
   ledger("spend", "chat_message", -cost, null);
   await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
   if (before >= LOW && state.remaining < LOW) await emitCore({ type: "credits_low", remaining: state.remaining });
+  return cost;
 }
 
 // tauri-plugin-store: each file is kept in localStorage, so it outlives a
@@ -352,10 +360,10 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "send_message": {
       const req = args.request;
       if (req.sessionId != null && state.streaming.has(req.sessionId)) return fail("session_busy", "A reply is streaming");
-      await spend();
+      const charged = await spend();
       const session = req.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === req.sessionId)!;
       if (!session.title) session.title = req.content.slice(0, 40);
-      const user = addMessage(session.id, "user", req.content);
+      const user = addMessage(session.id, "user", req.content, "complete", charged);
       const reply = addMessage(session.id, "assistant", "", "streaming");
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content));
       return { session, userMessage: user, reply, balance: balance() };
@@ -402,6 +410,7 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return `/home/user/Downloads/CH-${String(args.sessionId).padStart(6, "0")}.${args.format === "json" ? "json" : "md"}`;
     case "open_link":
     case "open_quick_chat":
+    case "show_main_screen":
       return null;
     case "plugin:window|hide":
       return null;
@@ -561,6 +570,7 @@ const fake = {
   calls: (cmd?: string) => state.calls.filter((c) => !cmd || c.cmd === cmd),
   emit: emitCore,
   emitPurchaseCheck,
+  emitMainScreen,
   /** The payment reaches Autumn and a reconcile (start-up, polling) fulfils it. */
   fulfil,
   /** The payment is made; the next sync_purchases fulfils it. */
