@@ -13,12 +13,10 @@ use banter_core::chat::{ExportFormat, MessageStatus, Role};
 use banter_core::events::{DomainEvent, Subscription};
 use banter_core::hosted::{HostedHistory, HostedSend, Pushed, ACCOUNTS_DIR};
 use banter_core::ids::RecordRef;
-use banter_core::providers;
 use banter_core::{Core, ErrorCode};
-use banter_mocks::azure::{self, MockConfig};
 use banter_mocks::gateway::Gateway;
-use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
-use banter_tests::{mock_azure_config, Env};
+use banter_tests::hosted::{sign_in_core, Chatting};
+use banter_tests::Env;
 use std::net::SocketAddr;
 
 fn message_cost() -> i64 {
@@ -56,27 +54,15 @@ async fn history(core: &Core) -> HostedHistory {
 /// of the first (the network this test takes down and brings back), and a
 /// desktop profile signed in through it. The mocks live as long as this.
 struct Setup {
-    _oidc: banter_mocks::oidc::OidcServer,
-    _azure: banter_mocks::MockServer,
-    h: Hosted,
+    s: Chatting,
     network: Gateway,
     env: Env,
     core: Core,
 }
 
 async fn signed_in_behind_a_gateway() -> Setup {
-    let oidc = oidc_signing_in_alice().await;
-    let azure = azure::start(MockConfig::default())
-        .await
-        .expect("mock Azure");
-    let config = mock_azure_config(&azure.base_url(), "gpt-4o", true);
-    let model = providers::build(&config, Some(providers::Secret::new("test-key")))
-        .expect("the mock model");
-    let parts = Parts {
-        model: Some(model),
-        ..Parts::default()
-    };
-    let h = Hosted::signing_in_through_with(&oidc, parts).await;
+    let s = Chatting::start().await;
+    let h = &s.h;
     let target: SocketAddr =
         h.a.url
             .trim_start_matches("http://")
@@ -87,9 +73,7 @@ async fn signed_in_behind_a_gateway() -> Setup {
     let core = env.open().await;
     sign_in_core(&core, &network.url()).await;
     Setup {
-        _oidc: oidc,
-        _azure: azure,
-        h,
+        s,
         network,
         env,
         core,
@@ -250,7 +234,7 @@ async fn history_stays_readable_offline_and_follows_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_copy_keeps_what_a_replay_or_another_device_leaves_in_place() {
     let setup = signed_in_behind_a_gateway().await;
-    let (h, network, core) = (&setup.h, &setup.network, &setup.core);
+    let (h, network, core) = (&setup.s.h, &setup.network, &setup.core);
     let history = history(core).await;
     // What another device does: straight to the server, past this copy.
     let elsewhere = history.client().clone();

@@ -10,11 +10,9 @@ use banter_core::events::DomainEvent;
 use banter_core::hosted::{HostedHistory, HostedSend, ACCOUNTS_DIR, RECHECK_EVERY};
 use banter_core::ids::RecordRef;
 use banter_core::projects::NewTask;
-use banter_core::providers;
 use banter_core::Core;
-use banter_mocks::azure::{self, MockConfig};
-use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, sign_in_core_as, Hosted, Parts};
-use banter_tests::{mock_azure_config, Env};
+use banter_tests::hosted::{sign_in_core, sign_in_core_as, Chatting};
+use banter_tests::Env;
 use std::time::{Duration, Instant};
 
 /// The longest a change may take to reach the following device before the
@@ -39,34 +37,6 @@ async fn history(core: &Core) -> HostedHistory {
         .expect("signed in")
 }
 
-/// Two instances answering with the mock model, and the mocks they need;
-/// dropping it stops them.
-struct Servers {
-    _oidc: banter_mocks::oidc::OidcServer,
-    _azure: banter_mocks::MockServer,
-    h: Hosted,
-}
-
-async fn servers() -> Servers {
-    let oidc = oidc_signing_in_alice().await;
-    let azure = azure::start(MockConfig::default())
-        .await
-        .expect("mock Azure");
-    let config = mock_azure_config(&azure.base_url(), "gpt-4o", true);
-    let model = providers::build(&config, Some(providers::Secret::new("test-key")))
-        .expect("the mock model");
-    let parts = Parts {
-        model: Some(model),
-        ..Parts::default()
-    };
-    let h = Hosted::signing_in_through_with(&oidc, parts).await;
-    Servers {
-        _oidc: oidc,
-        _azure: azure,
-        h,
-    }
-}
-
 /// A device: a profile of its own, signed in through `server`.
 async fn device(server: &str, user: Option<&str>) -> (Env, Core) {
     let env = Env::new("2026-03-10T12:00:00Z");
@@ -77,7 +47,7 @@ async fn device(server: &str, user: Option<&str>) -> (Env, Core) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn what_one_device_does_reaches_the_others_copy_and_no_other_account() {
-    let s = servers().await;
+    let s = Chatting::start().await;
     let (_env_a, laptop) = device(&s.h.a.url, None).await;
     let (_env_b, desktop) = device(&s.h.b.url, None).await;
     let (on_laptop, on_desktop) = (history(&laptop).await, history(&desktop).await);
@@ -252,7 +222,7 @@ async fn heard(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_following_device_hears_anothers_send_and_holds_it() {
-    let s = servers().await;
+    let s = Chatting::start().await;
     let (_env_a, laptop) = device(&s.h.a.url, None).await;
     let (env_b, desktop) = device(&s.h.b.url, None).await;
     let on_laptop = history(&laptop).await;
@@ -312,7 +282,7 @@ async fn a_following_device_hears_anothers_send_and_holds_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_copy_filled_before_the_feed_is_completed_by_its_first_pull() {
-    let s = servers().await;
+    let s = Chatting::start().await;
     let (_env_a, laptop) = device(&s.h.a.url, None).await;
     let on_laptop = history(&laptop).await;
     let mut sessions = Vec::new();
@@ -350,7 +320,7 @@ async fn a_copy_filled_before_the_feed_is_completed_by_its_first_pull() {
 async fn edits_made_offline_survive_a_restart_and_lose_to_a_delete_elsewhere() {
     use banter_core::hosted::Pushed;
     use banter_mocks::gateway::Gateway;
-    let s = servers().await;
+    let s = Chatting::start().await;
     let target: std::net::SocketAddr =
         s.h.a
             .url

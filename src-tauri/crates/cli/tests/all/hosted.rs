@@ -195,6 +195,17 @@ async fn browse(url: &str) {
     assert!(landed.status().is_success(), "{}", landed.status());
 }
 
+/// The contents of session `id`'s messages, as `sessions show --json` prints them.
+async fn shown_contents(dir: &Path, id: &str) -> Vec<String> {
+    let shown = cli_json(dir, &["sessions", "show", id]).await;
+    shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Signs the CLI in to `server`; returns `account status --json`.
 async fn signed_in(dir: &Path, server: &str) -> Value {
     let out = login(dir, server).await;
@@ -648,16 +659,9 @@ async fn history_read_before_stays_readable_when_the_server_is_down() {
         (&Value::from("CH-000001"), &Value::from(2)),
         "{page}"
     );
-    let shown = cli_json(dir.path(), &["sessions", "show", "CH-000001"]).await;
-    let contents: Vec<&str> = shown["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        contents,
-        vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
+        shown_contents(dir.path(), "CH-000001").await,
+        ["remember Lisbon", "Mock reply to: remember Lisbon"]
     );
     // An edit is made here and waits for the server; a paid action is
     // refused.
@@ -1241,16 +1245,9 @@ async fn sync_brings_another_devices_changes_into_this_computers_copy() {
     // from its own copy, although it never opened it.
     drop(h);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let shown = cli_json(desktop.path(), &["sessions", "show", "CH-000001"]).await;
-    let contents: Vec<&str> = shown["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        contents,
-        vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
+        shown_contents(desktop.path(), "CH-000001").await,
+        ["remember Lisbon", "Mock reply to: remember Lisbon"]
     );
     let offline = fails(&run_cli(desktop.path(), &["--json", "sync"]).await, 2);
     assert_eq!(offline["code"], "offline", "{offline}");

@@ -354,7 +354,11 @@ pub(super) async fn put_session(
     Ok(())
 }
 
-/// Inserts or updates a message row with the server's values.
+/// Inserts or updates a message row with the server's values. A reply
+/// streams once and then ends for good, so a `streaming` state never
+/// overwrites an ended one: a pull that read the reply while it streamed
+/// and applies after the send kept its end (or a later pull) must not put
+/// the reply back to streaming, empty.
 pub(super) async fn put_message(
     conn: &mut SqliteConnection,
     user_id: &str,
@@ -366,7 +370,8 @@ pub(super) async fn put_message(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET content = excluded.content, tokens = excluded.tokens,
              credits_used = excluded.credits_used, status = excluded.status,
-             error = excluded.error, updated_at = excluded.updated_at",
+             error = excluded.error, updated_at = excluded.updated_at
+           WHERE excluded.status <> 'streaming' OR chat_messages.status = 'streaming'",
     )
     .bind(message.id)
     .bind(message.session_id)

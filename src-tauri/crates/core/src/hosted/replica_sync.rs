@@ -240,3 +240,87 @@ async fn put_task(conn: &mut SqliteConnection, user_id: &str, task: &Task) -> Re
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::{ChatMessage, ChatSession, MessageStatus, Role};
+    use crate::clock::{ManualClock, SharedClock};
+    use crate::hosted::HostedAccount;
+    use crate::ids::RecordRef;
+    use chrono::{TimeZone, Utc};
+    use std::sync::Arc;
+
+    fn reply(status: MessageStatus, content: &str) -> ChatMessage {
+        let at = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        ChatMessage {
+            id: 11,
+            session_id: 5,
+            role: Role::Assistant,
+            content: content.into(),
+            tokens: None,
+            credits_used: 0,
+            status,
+            error: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pull_read_while_a_reply_streamed_never_puts_an_ended_reply_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        let clock: SharedClock = Arc::new(ManualClock::new(at));
+        let account = HostedAccount {
+            server: "https://banter.example".into(),
+            user_id: "u1".into(),
+            display_name: "Alice".into(),
+            email: None,
+            device_id: "d1".into(),
+            signed_in_at: at,
+        };
+        let copy = Replica::open(dir.path(), &account, &clock).await.unwrap();
+        let session = ChatSession {
+            id: 5,
+            display_id: "CH-000001".into(),
+            title: None,
+            created_at: at,
+            updated_at: at,
+            message_count: 1,
+        };
+        let ended = reply(MessageStatus::Complete, "Lisbon in May");
+        copy.apply(
+            vec![Changed::Session(session), Changed::Message(ended.clone())],
+            2,
+        )
+        .await
+        .unwrap();
+        // A page read while the reply streamed, applied late (same times:
+        // clocks do not order it).
+        copy.apply(
+            vec![Changed::Message(reply(MessageStatus::Streaming, ""))],
+            1,
+        )
+        .await
+        .unwrap();
+        let held = copy
+            .chat()
+            .list_messages(&RecordRef::Id(5), None, None)
+            .await
+            .unwrap()
+            .messages;
+        assert_eq!(held, vec![ended]);
+        // A streaming reply is still written while it streams.
+        copy.apply(
+            vec![Changed::Message(ChatMessage {
+                id: 12,
+                ..reply(MessageStatus::Streaming, "")
+            })],
+            3,
+        )
+        .await
+        .unwrap();
+        assert_eq!(copy.cursor().await.unwrap(), 3);
+    }
+}
