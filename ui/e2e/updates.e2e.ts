@@ -52,6 +52,30 @@ describe("updates", () => {
     await context.close();
   });
 
+  it("disables the install with the reason while a reply streams, until it ends", async () => {
+    const { page, context, errors } = await open({ update: UPDATE }, "#/chat");
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__fake.state.delayMs = 150;
+      w.__fake.queueReply("A long streaming answer. ".repeat(20));
+    });
+    const input = page.getByTestId("composer-input");
+    await input.fill("Hello there");
+    await input.press("Enter");
+    await page.getByTestId("typing-indicator").waitFor();
+    await page.evaluate(() => (location.hash = "#/settings"));
+    await page.getByTestId("check-update").click();
+    await page.getByTestId("update-offer").waitFor();
+    expect(await page.getByTestId("update-waiting").textContent()).toContain("a reply is still streaming");
+    expect(await page.getByTestId("install-update").isDisabled()).toBe(true);
+    // The reply ends in the background; the button comes back on the next re-read.
+    await page.evaluate(() => (window as any).__fake.state.streaming.forEach((s: { stop: boolean }) => (s.stop = true)));
+    await expect.poll(() => page.getByTestId("install-update").isDisabled(), { timeout: 5000 }).toBe(false);
+    expect(await page.getByTestId("update-waiting").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("disables the install with the reason while a checkout is pending", async () => {
     const { page, context, errors } = await open({ update: UPDATE, pending: [{ product: "credits_500" }] });
     await page.getByTestId("check-update").click();
