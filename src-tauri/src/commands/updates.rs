@@ -61,6 +61,6 @@ pub async fn install_update(
 }
 
 fn checker(app: &AppHandle) -> Result<UpdateChecker<tauri::Wry>, UpdateError> {
-    let configured = configured_endpoint(&app.config());
+    let configured = configured_endpoint(app.config());
     UpdateChecker::from_config(app, configured.as_deref())
 }

@@ -19,8 +19,8 @@ mod tests;
 
 pub use blockers::{current as current_blockers, ServerReplies};
 pub use checker::{
-    configured_endpoint, download_verified, install_verified, manifest_address, CheckOutcome,
-    UpdateChecker, UpdateOffer,
+    configured_endpoint, download_verified, install_verified, CheckOutcome, UpdateChecker,
+    UpdateOffer,
 };
 pub use guard::{may_install, InstallBlockers};
 pub use policy::UpdateError;

@@ -4,6 +4,7 @@
 //! with the `minisign` crate in the format `tauri signer sign` writes: the
 //! version bound into the trusted comment.
 
+use super::checker::manifest_address;
 use super::policy::checked_url;
 use super::*;
 use axum::extract::State;
