@@ -54,6 +54,7 @@ macro_rules! app_commands {
                 generate_project,
                 scrape_url,
             ],
+            updates: [check_for_update, update_blockers, install_update],
         }
     };
 }

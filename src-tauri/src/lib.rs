@@ -18,9 +18,6 @@ mod navigation;
 mod shortcut;
 mod state;
 mod tray;
-// Tested against a local server; nothing calls it until the UI's update offer
-// and install command are added (docs/release.md says what is left).
-#[allow(dead_code, unused_imports)]
 mod updates;
 mod window_scope;
 mod windows;
@@ -51,8 +48,9 @@ pub fn run() -> anyhow::Result<()> {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
-        // Signed updates (`updates/`): no window is granted its commands; the
-        // app's own code asks, with its transport rule first.
+        // Signed updates (`updates/`): no window is granted the plugin's own
+        // commands; the app's (`commands/updates.rs`) ask, with its transport
+        // rule first and the install guard.
         .plugin(tauri_plugin_updater::Builder::new().build())
         // Per-device UI preferences (ui/src/lib/preferences.svelte.ts); account
         // data stays in the core's database.
@@ -77,6 +75,7 @@ pub fn run() -> anyhow::Result<()> {
             }
             app.manage(core);
             app.manage(window_scope::QuickChatSessions::default());
+            app.manage(updates::ServerReplies::default());
             deep_link::setup(app);
             if let Err(error) = tray::create(app) {
                 tracing::warn!(%error, "no tray icon (the desktop has no tray)");

@@ -116,6 +116,23 @@ export const commands = {
 	 *  it (under its address policy) and the account pays.
 	 */
 	scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) => typedError<ScrapeResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("scrape_url", { url, projectId, idempotencyKey })),
+	/**
+	 *  Asks the update server whether a newer version exists; `None` when not
+	 *  (a downgrade is never offered).
+	 */
+	checkForUpdate: () => typedError<UpdateOffer_Serialize | null, ApiError_Serialize>(__TAURI_INVOKE("check_for_update")),
+	/**
+	 *  What an install would interrupt now (the UI disables its button and
+	 *  says why; [`install_update`] checks again itself).
+	 */
+	updateBlockers: () => typedError<InstallBlockers, ApiError_Serialize>(__TAURI_INVOKE("update_blockers")),
+	/**
+	 *  Downloads `version` (the one [`check_for_update`] offered), verifies it
+	 *  against the app's key, installs it and restarts. Refused while a reply
+	 *  streams or a checkout is pending — checked before the download and again
+	 *  after it, since a reply may have started meanwhile.
+	 */
+	installUpdate: (version: string) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("install_update", { version })),
 };
 
 /** Events */
@@ -703,6 +720,33 @@ export type ErrorCode =
 "open_failed" | 
 /**  A conversation export could not be written. */
 "export_failed" | 
+/**  No update manifest address is configured for this build. */
+"update_not_configured" | 
+/**  The update manifest address is not a valid http(s) URL. */
+"update_bad_url" | 
+/**
+ *  An update address is plain http to another computer (only https,
+ *  or http to this computer, is used).
+ */
+"update_insecure_url" | 
+/**
+ *  The update's signature does not match the app's update key (or
+ *  names another version); the download was discarded.
+ */
+"update_bad_signature" | 
+/**  The update server could not be reached or gave no usable answer. */
+"update_unavailable" | 
+/**  The version asked to install is no longer the one the server offers. */
+"update_not_offered" | 
+/**
+ *  The verified update could not be installed; the running version is
+ *  kept.
+ */
+"update_install_failed" | 
+/**  An update is not installed while a reply is streaming. */
+"update_reply_streaming" | 
+/**  An update is not installed while a checkout waits for its payment. */
+"update_checkout_pending" | 
 /**
  *  Never made by Rust: the UI's own code for a call into the core that
  *  failed before the core could answer (a fault of the IPC bridge).
@@ -776,6 +820,17 @@ export type HostedAccount_Serialize = {
 	email: string | null,
 	deviceId: string,
 	signedInAt: string,
+};
+
+/**
+ *  What is going on that a restart would interrupt. The UI shows it beside
+ *  the install button; the install command checks it itself.
+ */
+export type InstallBlockers = {
+	/**  Replies streaming in this app, locally or through the server. */
+	repliesStreaming: number,
+	/**  Checkouts still waiting for their payment. */
+	checkoutsPending: number,
 };
 
 /**  Where the key comes from: the keyring first, then the environment. */
@@ -1331,6 +1386,29 @@ export type TokenUsage = {
 	/**  Includes reasoning tokens, as the provider bills them. */
 	completionTokens: number,
 	reasoningTokens: number,
+};
+
+/**  A newer version the manifest offers, as the UI shows it. */
+export type UpdateOffer = UpdateOffer_Serialize | UpdateOffer_Deserialize;
+
+/**  A newer version the manifest offers, as the UI shows it. */
+export type UpdateOffer_Deserialize = {
+	version: string,
+	currentVersion: string,
+	/**  The release notes the manifest carries, if any. */
+	notes?: string | null,
+	/**  When the manifest says the version was published, if it does. */
+	date?: string | null,
+};
+
+/**  A newer version the manifest offers, as the UI shows it. */
+export type UpdateOffer_Serialize = {
+	version: string,
+	currentVersion: string,
+	/**  The release notes the manifest carries, if any. */
+	notes: string | null,
+	/**  When the manifest says the version was published, if it does. */
+	date: string | null,
 };
 
 /* Tauri Specta runtime */

@@ -1,6 +1,7 @@
 //! Asking the manifest and verifying the artifact, with the plugin.
 
 use super::policy::{allowed, checked_url, UpdateError};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Runtime};
@@ -9,18 +10,22 @@ use tauri_plugin_updater::{Error as PluginError, Update, UpdaterExt};
 /// The environment variable that overrides the configured manifest address.
 pub const UPDATE_URL_ENV: &str = "BANTER_UPDATE_URL";
 
-/// A newer version the manifest offers.
+/// A newer version the manifest offers, as the UI shows it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct Offer {
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOffer {
     pub version: String,
     pub current_version: String,
+    /// The release notes the manifest carries, if any.
     pub notes: Option<String>,
+    /// When the manifest says the version was published, if it does.
+    pub date: Option<DateTime<Utc>>,
 }
 
 /// What a check found.
 pub enum CheckOutcome {
     /// A newer version, not yet downloaded.
-    Offered(Offer, Box<Update>),
+    Offered(UpdateOffer, Box<Update>),
     /// The manifest names this version or an older one (a downgrade is
     /// never offered).
     NotNewer { offered: String, current: String },
@@ -52,6 +57,19 @@ pub fn manifest_address<'a>(
         .filter(|s| !s.trim().is_empty())
         .or(configured)
         .ok_or(UpdateError::NotConfigured)
+}
+
+/// The first of `plugins.updater.endpoints` in the app's configuration
+/// (`tauri.conf.json`), if any.
+pub fn configured_endpoint(config: &tauri::Config) -> Option<String> {
+    config
+        .plugins
+        .0
+        .get("updater")?
+        .get("endpoints")?
+        .get(0)?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// One manifest address and the app's updater.
@@ -100,10 +118,13 @@ impl<R: Runtime> UpdateChecker<R> {
         match updater.check().await.map_err(unavailable)? {
             Some(update) => {
                 allowed(update.download_url.clone())?;
-                let offer = Offer {
+                let offer = UpdateOffer {
                     version: update.version.clone(),
                     current_version: update.current_version.clone(),
                     notes: update.body.clone(),
+                    date: update
+                        .date
+                        .and_then(|date| DateTime::from_timestamp(date.unix_timestamp(), 0)),
                 };
                 Ok(CheckOutcome::Offered(offer, Box::new(update)))
             }
@@ -125,18 +146,35 @@ pub async fn download_verified(update: &Update) -> Result<Vec<u8>, UpdateError> 
     update
         .download(|_, _| {}, || {})
         .await
-        .map_err(|error| match error {
-            PluginError::Minisign(_)
-            | PluginError::Base64(_)
-            | PluginError::SignatureUtf8(_)
-            | PluginError::SignedVersionMismatch { .. }
-            | PluginError::MissingSignedVersion => UpdateError::BadSignature {
-                reason: error.to_string(),
-            },
-            other => unavailable(other),
-        })
+        .map_err(|error| signature_or(error, unavailable))
 }
 
 fn unavailable(error: PluginError) -> UpdateError {
     UpdateError::Unavailable(error.to_string())
+}
+
+/// Installs bytes [`download_verified`] returned (the plugin verifies them
+/// once more first). On Linux it replaces the AppImage in place or installs
+/// the `.deb` through `pkexec`; on Windows it runs the installer, which
+/// exits this app; on macOS it replaces the `.app`. Blocking: run it off
+/// the async runtime.
+pub fn install_verified(update: &Update, bytes: &[u8]) -> Result<(), UpdateError> {
+    update
+        .install(bytes)
+        .map_err(|error| signature_or(error, |other| UpdateError::InstallFailed(other.to_string())))
+}
+
+/// A signature failure as [`UpdateError::BadSignature`]; any other error
+/// as `otherwise` makes it.
+fn signature_or(error: PluginError, otherwise: fn(PluginError) -> UpdateError) -> UpdateError {
+    match error {
+        PluginError::Minisign(_)
+        | PluginError::Base64(_)
+        | PluginError::SignatureUtf8(_)
+        | PluginError::SignedVersionMismatch { .. }
+        | PluginError::MissingSignedVersion => UpdateError::BadSignature {
+            reason: error.to_string(),
+        },
+        other => otherwise(other),
+    }
 }

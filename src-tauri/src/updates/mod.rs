@@ -6,14 +6,21 @@
 //! the public key built into the app (`plugins.updater.pubkey`, minisign,
 //! with the version bound into the signature: `requireSignedVersion`).
 //! What is refused, and why, is typed ([`UpdateError`]); the addresses
-//! allowed are in `policy.rs`.
+//! allowed are in `policy.rs`. An install waits until no reply streams and
+//! no checkout is pending (`guard.rs`, gathered by `blockers.rs`), then the
+//! app restarts into the new version (`commands/updates.rs`).
 
+mod blockers;
 mod checker;
+mod guard;
 mod policy;
 #[cfg(test)]
 mod tests;
 
+pub use blockers::{current as current_blockers, ServerReplies};
 pub use checker::{
-    download_verified, manifest_address, CheckOutcome, Offer, UpdateChecker, UPDATE_URL_ENV,
+    configured_endpoint, download_verified, install_verified, CheckOutcome, UpdateChecker,
+    UpdateOffer,
 };
+pub use guard::{may_install, InstallBlockers};
 pub use policy::UpdateError;

@@ -7,6 +7,7 @@
 //! cannot tell loopback from the internet; this rule replaces it, for the
 //! artifact's address too, which the plugin would only warn about.
 
+use banter_core::{ApiError, ErrorCode};
 use std::net::IpAddr;
 use tauri::Url;
 
@@ -32,17 +33,41 @@ pub enum UpdateError {
     BadSignature { reason: String },
     #[error("the update server could not be reached or gave no usable answer: {0}")]
     Unavailable(String),
+    #[error("Banter {asked} is no longer what the update server offers; check for updates again")]
+    NotOffered { asked: String },
+    #[error("the update could not be installed, so this version keeps running: {0}")]
+    InstallFailed(String),
+    #[error(
+        "a reply is still streaming ({count} in all): let it finish or stop it, then install \
+         the update"
+    )]
+    ReplyStreaming { count: usize },
+    #[error(
+        "a checkout is still waiting for its payment ({count} in all): finish paying, or wait \
+         until it expires, then install the update"
+    )]
+    CheckoutPending { count: usize },
 }
 
 impl UpdateError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NotConfigured => "update_not_configured",
-            Self::BadUrl(_) => "update_bad_url",
-            Self::InsecureUrl { .. } => "update_insecure_url",
-            Self::BadSignature { .. } => "update_bad_signature",
-            Self::Unavailable(_) => "update_unavailable",
+            Self::NotConfigured => ErrorCode::UpdateNotConfigured,
+            Self::BadUrl(_) => ErrorCode::UpdateBadUrl,
+            Self::InsecureUrl { .. } => ErrorCode::UpdateInsecureUrl,
+            Self::BadSignature { .. } => ErrorCode::UpdateBadSignature,
+            Self::Unavailable(_) => ErrorCode::UpdateUnavailable,
+            Self::NotOffered { .. } => ErrorCode::UpdateNotOffered,
+            Self::InstallFailed(_) => ErrorCode::UpdateInstallFailed,
+            Self::ReplyStreaming { .. } => ErrorCode::UpdateReplyStreaming,
+            Self::CheckoutPending { .. } => ErrorCode::UpdateCheckoutPending,
         }
+    }
+}
+
+impl From<UpdateError> for ApiError {
+    fn from(error: UpdateError) -> Self {
+        ApiError::new(error.code(), error.to_string())
     }
 }
 

@@ -4,6 +4,7 @@
 //! with the `minisign` crate in the format `tauri signer sign` writes: the
 //! version bound into the trusted comment.
 
+use super::checker::manifest_address;
 use super::policy::checked_url;
 use super::*;
 use axum::extract::State;
@@ -108,7 +109,7 @@ async fn check(app: &tauri::App<MockRuntime>, manifest: &str) -> Result<CheckOut
 async fn offered(
     app: &tauri::App<MockRuntime>,
     manifest: &str,
-) -> (Offer, Box<tauri_plugin_updater::Update>) {
+) -> (UpdateOffer, Box<tauri_plugin_updater::Update>) {
     match check(app, manifest).await.unwrap() {
         CheckOutcome::Offered(offer, update) => (offer, update),
         other => panic!("expected an offer, got {other:?}"),
@@ -143,7 +144,7 @@ async fn a_tampered_artifact_is_refused() {
 
     let (_, update) = offered(&app, &manifest).await;
     let error = download_verified(&update).await.unwrap_err();
-    assert_eq!(error.code(), "update_bad_signature", "{error}");
+    assert_eq!(error.code().as_str(), "update_bad_signature", "{error}");
     assert!(error.to_string().contains("discarded"), "{error}");
 }
 
@@ -160,7 +161,7 @@ async fn an_artifact_signed_with_another_key_is_refused() {
 
     let (_, update) = offered(&app, &manifest).await;
     let error = download_verified(&update).await.unwrap_err();
-    assert_eq!(error.code(), "update_bad_signature", "{error}");
+    assert_eq!(error.code().as_str(), "update_bad_signature", "{error}");
 }
 
 #[tokio::test]
@@ -196,7 +197,7 @@ async fn an_old_signed_artifact_announced_as_a_new_version_is_refused() {
 
     let (_, update) = offered(&app, &manifest).await;
     let error = download_verified(&update).await.unwrap_err();
-    assert_eq!(error.code(), "update_bad_signature", "{error}");
+    assert_eq!(error.code().as_str(), "update_bad_signature", "{error}");
     assert!(error.to_string().contains("0.0.9"), "{error}");
 }
 
@@ -210,7 +211,7 @@ async fn a_manifest_over_plain_http_to_another_computer_is_refused_before_any_re
         "http://localhost/latest.json",
     ] {
         let error = UpdateChecker::new(app.handle(), address).err().unwrap();
-        assert_eq!(error.code(), "update_insecure_url", "{address}");
+        assert_eq!(error.code().as_str(), "update_insecure_url", "{address}");
         assert!(error.to_string().contains("https"), "{error}");
     }
 }
@@ -231,7 +232,7 @@ async fn an_artifact_over_plain_http_to_another_computer_is_not_offered() {
     let error = check(&app, &format!("{base}/latest.json"))
         .await
         .unwrap_err();
-    assert_eq!(error.code(), "update_insecure_url", "{error}");
+    assert_eq!(error.code().as_str(), "update_insecure_url", "{error}");
 }
 
 #[test]
@@ -252,7 +253,11 @@ fn update_addresses_are_https_or_loopback_http() {
         ("file:///tmp/latest.json", "update_bad_url"),
         ("not a url", "update_bad_url"),
     ] {
-        assert_eq!(checked_url(refused).unwrap_err().code(), code, "{refused}");
+        assert_eq!(
+            checked_url(refused).unwrap_err().code().as_str(),
+            code,
+            "{refused}"
+        );
     }
 }
 
@@ -267,7 +272,7 @@ fn the_environment_overrides_the_configured_manifest_address() {
     assert_eq!(manifest_address(Some("  "), configured).unwrap(), shipped);
     assert_eq!(manifest_address(None, configured).unwrap(), shipped);
     assert_eq!(
-        manifest_address(None, None).unwrap_err().code(),
+        manifest_address(None, None).unwrap_err().code().as_str(),
         "update_not_configured"
     );
 }

@@ -15,6 +15,7 @@ import type {
   ChatSession_Serialize,
   Costs,
   EntryKind,
+  InstallBlockers,
   LedgerEntry_Serialize,
   MainScreen,
   MessageStatus,
@@ -28,6 +29,7 @@ import type {
   Task_Serialize,
   TaskStatus,
   TaskUpdate_Deserialize,
+  UpdateOffer_Serialize as UpdateOffer,
 } from "../../src/bindings";
 
 type Message = ChatMessage_Serialize;
@@ -46,6 +48,8 @@ export type Seed = {
   /** Checkouts already waiting for a payment. */
   pending?: { product: Product }[];
   pro?: { until: string };
+  /** A newer version the update server offers (none by default). */
+  update?: { version: string; notes?: string | null; date?: string | null };
   projects?: {
     name: string; description?: string; archived?: boolean;
     tasks?: { title: string; status?: TaskStatus; priority?: Priority; dueDate?: string | null }[];
@@ -96,6 +100,9 @@ const state = {
   nextSource: 1,
   /** How long generation and scraping "work" before answering. */
   workMs: 300,
+  update: seed.update ?? null as Seed["update"] | null,
+  /** What install_update installed (the real app would restart into it). */
+  installed: null as string | null,
 };
 // The fake's prices and threshold (fixtures); every rule below uses these.
 const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
@@ -111,6 +118,9 @@ for (const p of seed.pending ?? []) {
   state.pending.push({ reference: `ref_${state.nextRef++}`, product: p.product, createdAt: "2026-11-24T18:00:00Z" });
 }
 
+function updateBlockers(): InstallBlockers {
+  return { repliesStreaming: state.streaming.size, checkoutsPending: state.pending.length };
+}
 function band(n: number): Band {
   return n > 50 ? "green" : n >= LOW ? "yellow" : "red";
 }
@@ -550,6 +560,25 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       state.sources.push(source);
       p.updatedAt = source.fetchedAt;
       return { source, project: projectView(p), createdProject: created, spend: paid.entry, replayed: false };
+    }
+    case "check_for_update": {
+      const u = state.update;
+      const offer: UpdateOffer | null = u
+        ? { version: u.version, currentVersion: "0.1.0", notes: u.notes ?? null, date: u.date ?? null }
+        : null;
+      return offer;
+    }
+    case "update_blockers":
+      return updateBlockers();
+    case "install_update": {
+      // The same order of refusals as the shell's guard.
+      const blockers = updateBlockers();
+      if (blockers.repliesStreaming > 0) return fail("update_reply_streaming", "A reply is still streaming");
+      if (blockers.checkoutsPending > 0) return fail("update_checkout_pending", "A checkout is still waiting for its payment");
+      if (state.update?.version !== args.version) return fail("update_not_offered", `Banter ${args.version} is no longer offered`);
+      await sleep(state.workMs);
+      state.installed = args.version;
+      return null;
     }
     default:
       return fail("bad_request", `fake core: unknown command ${cmd}`);

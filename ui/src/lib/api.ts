@@ -132,6 +132,9 @@ export const api = {
   generateProject: (prompt: string, idempotencyKey: string | null) => unwrap(commands.generateProject(prompt, idempotencyKey)),
   scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) =>
     unwrap(commands.scrapeUrl(url, projectId, idempotencyKey)),
+  checkForUpdate: () => unwrap(commands.checkForUpdate()),
+  updateBlockers: () => unwrap(commands.updateBlockers()),
+  installUpdate: (version: string) => unwrap(commands.installUpdate(version)),
 };
 
 /**
