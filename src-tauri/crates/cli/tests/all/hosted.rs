@@ -202,7 +202,7 @@ async fn shown_contents(dir: &Path, id: &str) -> Vec<String> {
         .as_array()
         .expect("messages")
         .iter()
-        .map(|m| m["content"].as_str().unwrap().to_string())
+        .map(|m| m["content"].as_str().expect("text content").to_string())
         .collect()
 }
 
