@@ -12,6 +12,7 @@ use banter_core::providers::{self, ChatProvider, Secret};
 use banter_core::scrape::Network;
 use banter_mocks::azure::{self, MockConfig, MockServer};
 use banter_mocks::site::{self, Site, SiteConfig};
+use banter_server::changes::feed;
 use banter_tests::hosted::{EventStream, Hosted, Parts, Sent, BROKEN};
 use banter_tests::mock_azure_config;
 use eventsource_stream::Eventsource;
@@ -197,7 +198,10 @@ async fn subscribe(h: &Hosted, base: &str, token: &str, after: i64) -> EventStre
         .await
         .expect("server answers");
     assert_eq!(resp.status(), StatusCode::OK);
-    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
+    let content_type = resp.headers()["content-type"]
+        .to_str()
+        .expect("a text content type")
+        .to_string();
     assert!(
         content_type.starts_with("text/event-stream"),
         "{content_type}"
@@ -747,6 +751,129 @@ async fn a_shutdown_ends_change_streams() {
     assert!(next_changed(&mut events, PROPAGATION_BOUND).await.is_some());
 }
 
+/// The ordering guarantee, step by step: a transaction holds its position
+/// until it commits, so a change that comes after it — through the other
+/// instance — cannot become visible first, and a reader moving its cursor
+/// meanwhile misses neither. (The first transaction takes its position
+/// early with `SET CONSTRAINTS … IMMEDIATE`, which runs its deferred
+/// triggers then instead of at commit.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_cannot_become_visible_before_one_with_a_smaller_position() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let t = alice.tokens.access_token.clone();
+    let first = ok(
+        &h,
+        Method::POST,
+        &h.a.url,
+        "/v1/projects",
+        &t,
+        Some(json!({"name": "First"})),
+    )
+    .await;
+    let second = ok(
+        &h,
+        Method::POST,
+        &h.a.url,
+        "/v1/projects",
+        &t,
+        Some(json!({"name": "Second"})),
+    )
+    .await;
+    let (_, cursor) = pull_all(&h, &h.a.url, &t, 0, 500).await;
+
+    let mut holding = h.a.state.store.pool().begin().await.unwrap();
+    sqlx::query("UPDATE projects SET name = 'First, renamed' WHERE id = $1")
+        .bind(first["id"].as_i64().unwrap())
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    let h = Arc::new(h);
+    let later = {
+        let (h, t, path) = (
+            h.clone(),
+            t.clone(),
+            format!("/v1/projects/{}", second["id"]),
+        );
+        tokio::spawn(async move {
+            ok(
+                &h,
+                Method::PATCH,
+                &h.b.url,
+                &path,
+                &t,
+                Some(json!({"name": "Second, renamed"})),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (meanwhile, moved_to) = pull_all(&h, &h.b.url, &t, cursor, 500).await;
+    holding.commit().await.unwrap();
+    later.await.expect("the later change");
+    let (after, _) = pull_all(&h, &h.b.url, &t, moved_to, 500).await;
+    let seen: Vec<_> = meanwhile.iter().chain(&after).collect();
+    let position_of = |id: &Value| {
+        seen.iter()
+            .find(|c| c["kind"] == "project" && &c["id"] == id)
+            .and_then(|c| c["position"].as_i64())
+    };
+    let (one, two) = (position_of(&first["id"]), position_of(&second["id"]));
+    assert!(
+        one.is_some() && two.is_some(),
+        "the reader missed a change: saw {meanwhile:?} while the first was open, then {after:?}"
+    );
+    assert!(one < two, "{one:?} {two:?}");
+    assert!(
+        meanwhile.is_empty(),
+        "nothing was visible while the first held its position"
+    );
+}
+
+/// A change as (position, kind, id, op).
+fn key_of(change: &Value) -> (i64, String, i64, String) {
+    (
+        change["position"].as_i64().expect("a position"),
+        change["kind"].as_str().expect("a kind").to_string(),
+        change["id"].as_i64().expect("an id"),
+        change["op"].as_str().expect("an op").to_string(),
+    )
+}
+
+/// What one reader of the feed saw: each change as (position, kind, id, op).
+struct Reader {
+    name: String,
+    seen: BTreeSet<(i64, String, i64, String)>,
+    cursor: i64,
+    pulls: usize,
+}
+
+impl Reader {
+    fn new(name: String) -> Self {
+        Self {
+            name,
+            seen: BTreeSet::new(),
+            cursor: 0,
+            pulls: 0,
+        }
+    }
+
+    /// Takes in a page: positions go up from the cursor, which moves on.
+    fn saw(&mut self, changes: &[Value]) {
+        self.pulls += 1;
+        for change in changes {
+            let key = key_of(change);
+            assert!(key.0 > self.cursor, "positions go up");
+            self.cursor = key.0;
+            self.seen.insert(key);
+        }
+    }
+}
+
 /// Sends into new sessions, renames and project edits on both instances,
 /// while a reader pulls by cursor as fast as it can: everything the feed
 /// holds at the end, the reader saw — each record's last change at its
@@ -769,36 +896,52 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
     let token = alice.tokens.access_token.clone();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
-    // The reader: small pages, as fast as it can.
-    let reader = {
+    // Readers, each on its own cursor with its own page size, pulling as
+    // fast as they can: through the route (alternating instances), and
+    // through the route's own reading function, which samples the feed
+    // more often than HTTP on a debug build can.
+    let mut readers = Vec::new();
+    for limit in [3, 50, 1000] {
         let (h, token, stop) = (h.clone(), token.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut seen = BTreeSet::new();
-            let mut cursor = 0;
-            let mut pulls = 0;
+        readers.push(tokio::spawn(async move {
+            let mut reader = Reader::new(format!("the route, pages of {limit}"));
             loop {
                 let done = stop.load(std::sync::atomic::Ordering::SeqCst);
-                let base = if pulls % 2 == 0 { &h.a.url } else { &h.b.url };
-                let page = pull(&h, base, &token, cursor, 7).await;
-                pulls += 1;
-                for change in page["changes"].as_array().unwrap() {
-                    let position = change["position"].as_i64().unwrap();
-                    assert!(position > cursor, "positions go up");
-                    cursor = position;
-                    seen.insert((
-                        position,
-                        change["kind"].as_str().unwrap().to_string(),
-                        change["id"].as_i64().unwrap(),
-                        change["op"].as_str().unwrap().to_string(),
-                    ));
-                }
+                let base = if reader.pulls.is_multiple_of(2) {
+                    &h.a.url
+                } else {
+                    &h.b.url
+                };
+                let page = pull(&h, base, &token, reader.cursor, limit).await;
+                let more = page["more"] == json!(true);
+                reader.saw(page["changes"].as_array().unwrap());
                 // After the writers stop, read to the end once more.
-                if done && page["more"] == json!(false) {
-                    return (seen, pulls);
+                if done && !more {
+                    return reader;
                 }
             }
-        })
-    };
+        }));
+    }
+    for (n, limit) in [20, 1000, 1000, 1000].into_iter().enumerate() {
+        let (h, user, stop) = (h.clone(), alice.user_id.clone(), stop.clone());
+        readers.push(tokio::spawn(async move {
+            let mut reader = Reader::new(format!("feed::read, pages of {limit}"));
+            let pool = if n % 2 == 0 {
+                h.a.state.store.pool()
+            } else {
+                h.b.state.store.pool()
+            };
+            loop {
+                let done = stop.load(std::sync::atomic::Ordering::SeqCst);
+                let page = feed::read(pool, &user, reader.cursor, limit).await.unwrap();
+                let changes = serde_json::to_value(&page.changes).unwrap();
+                reader.saw(changes.as_array().unwrap());
+                if done && !page.more {
+                    return reader;
+                }
+            }
+        }));
+    }
 
     let mut writers = Vec::new();
     // Senders: new sessions, on both instances (30 sends: 90 of the 100
@@ -895,35 +1038,94 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
             }
         }));
     }
+    // Creators: projects made and never changed again, so each one's only
+    // change is also its last (a change superseded later could be missed
+    // unnoticed).
+    for w in 0..8 {
+        let (h, token) = (h.clone(), token.clone());
+        writers.push(tokio::spawn(async move {
+            for n in 0..40 {
+                let base = if (w + n) % 2 == 0 { &h.a.url } else { &h.b.url };
+                let name = format!("c{w} {n}");
+                ok(
+                    &h,
+                    Method::POST,
+                    base,
+                    "/v1/projects",
+                    &token,
+                    Some(json!({"name": name})),
+                )
+                .await;
+            }
+        }));
+    }
+    // Clearers: a project with many tasks, then deleted — a transaction
+    // that does much at commit (each task's feed row is dropped there).
+    for w in 0..4 {
+        let (h, token) = (h.clone(), token.clone());
+        writers.push(tokio::spawn(async move {
+            for round in 0..5 {
+                let base = if (w + round) % 2 == 0 {
+                    &h.a.url
+                } else {
+                    &h.b.url
+                };
+                let project = ok(
+                    &h,
+                    Method::POST,
+                    base,
+                    "/v1/projects",
+                    &token,
+                    Some(json!({"name": format!("x{w} {round}")})),
+                )
+                .await;
+                let path = format!("/v1/projects/{}", project["id"]);
+                for n in 0..15 {
+                    ok(
+                        &h,
+                        Method::POST,
+                        base,
+                        &format!("{path}/tasks"),
+                        &token,
+                        Some(json!({"title": format!("t{n}")})),
+                    )
+                    .await;
+                }
+                let (status, _) = h
+                    .call(Method::DELETE, base, &path, Some(&token), None)
+                    .await;
+                assert_eq!(status, StatusCode::NO_CONTENT);
+            }
+        }));
+    }
     for writer in writers {
         writer.await.expect("a writer");
     }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    let (seen, pulls) = reader.await.expect("the reader");
-
     let (everything, _) = pull_all(&h, &h.a.url, &token, 0, 1000).await;
-    let missed: Vec<_> = everything
-        .iter()
-        .filter(|c| {
-            !seen.contains(&(
-                c["position"].as_i64().unwrap(),
-                c["kind"].as_str().unwrap().to_string(),
-                c["id"].as_i64().unwrap(),
-                c["op"].as_str().unwrap().to_string(),
-            ))
-        })
-        .collect();
-    println!(
-        "concurrent feed: {} changes in the end, {} seen by a reader over {pulls} pulls",
-        everything.len(),
-        seen.len()
-    );
-    assert!(
-        missed.is_empty(),
-        "the reader missed {} changes: {missed:?}",
-        missed.len()
-    );
-    assert!(everything.len() > 150, "{}", everything.len());
+    let mut misses = Vec::new();
+    for reader in readers {
+        let reader = reader.await.expect("a reader");
+        let missed: Vec<_> = everything
+            .iter()
+            .map(key_of)
+            .filter(|key| !reader.seen.contains(key))
+            .collect();
+        println!(
+            "concurrent feed: {} changes in the end; the reader through {} saw {} changes \
+             over {} pulls and missed {}",
+            everything.len(),
+            reader.name,
+            reader.seen.len(),
+            reader.pulls,
+            missed.len()
+        );
+        if !missed.is_empty() {
+            misses.push((reader.name, missed));
+        }
+    }
+    assert!(misses.is_empty(), "changes missed: {misses:?}");
+    assert!(everything.len() > 450, "{}", everything.len());
     // The sends all landed (and nothing was overdrawn).
     let balance = h.a.state.ledger.verify(&alice.user_id).await.unwrap();
     assert_eq!(balance.balance, 10);
@@ -941,7 +1143,6 @@ async fn migrating_an_existing_database_feeds_what_it_holds() {
     use banter_core::ids::RecordRef;
     use banter_core::projects::NewTask;
     use banter_server::auth::Caller;
-    use banter_server::changes::feed;
     use banter_server::routes::{projects::projects_for, sessions::chat_for};
     use banter_server::state::AppState;
     use sqlx::migrate::Migrator;
