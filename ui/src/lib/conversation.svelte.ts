@@ -123,11 +123,12 @@ export class Conversation {
   /**
    * Changes made on another device reached this computer (`synced`): the
    * open session's newest page is read again, keeping older messages
-   * already shown. A send from this window keeps it current itself.
+   * already shown. Not while a reply streams into it: its events keep it
+   * current (the server's copy of a streaming reply has no text yet).
    */
   onSynced(sessionIds: number[]): void {
     const id = this.sessionId;
-    if (id === null || !sessionIds.includes(id) || this.sending || !this.atLatest || this.loading) return;
+    if (id === null || !sessionIds.includes(id) || this.streaming || !this.atLatest || this.loading) return;
     void this.refreshLatest(id);
   }
 

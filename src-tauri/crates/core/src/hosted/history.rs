@@ -5,9 +5,11 @@
 //! Offline, reading (sessions, messages, export, search) answers from the
 //! copy (and every window has heard [`DomainEvent::ServerReachable`], see
 //! [`super::reachability`], so it can say the history shown is this
-//! computer's copy). Changes (rename, delete) and paid actions need the
-//! server and are refused with the `offline` error; nothing is queued or
-//! charged (queuing edits offline belongs to sync). What the copy does not
+//! computer's copy). Renaming or deleting is made in the copy and queued
+//! for the server ([`super::outbox`]); paid actions need the server and
+//! are refused with the `offline` error, charging nothing. Once the copy
+//! follows the change feed ([`super::sync`]) the feed keeps it, and pages
+//! read from the server are no longer written into it. What the copy does not
 //! hold (a conversation never opened here) is `offline` too, never shown
 //! as empty. A copy that cannot be opened leaves the server's history
 //! working, without reading offline.
@@ -231,15 +233,25 @@ impl HostedHistory {
         Ok(deleted)
     }
 
-    /// Sends the queued edits, then makes `call`.
+    /// Sends the queued edits, then makes `call`, holding the copy's sync
+    /// lock throughout (an edit is never overtaken by an older one). Edits
+    /// the server refused are announced (`synced`'s `refused`).
     async fn push_then<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, HostedError>>,
     {
-        let pushed = self.push().await?;
-        for refused in &pushed.refused {
-            tracing::info!(refused = %refused, "a queued edit was refused by the server");
+        let Some(copy) = &self.copy else {
+            return Ok(call().await?);
+        };
+        let _one_at_a_time = copy.sync_lock.lock().await;
+        let pushed = self.push_locked(copy).await?;
+        if !pushed.refused.is_empty() {
+            self.client.announce(DomainEvent::Synced {
+                sessions: Vec::new(),
+                projects: false,
+                refused: pushed.refused,
+            });
         }
         Ok(call().await?)
     }

@@ -86,6 +86,22 @@ impl Replica {
             .delete_session(&self.user_id, session)
             .await?
             .ok_or_else(|| Error::not_found("chat session", session))?;
+        // A rename queued for it would only be refused once it is gone.
+        let queued: Vec<(i64, String)> = sqlx::query_as("SELECT id, command FROM sync_outbox")
+            .fetch_all(&mut *tx)
+            .await?;
+        for (id, command) in queued {
+            let renames_it = matches!(
+                serde_json::from_str(&command),
+                Ok(Edit::RenameSession { session, .. }) if session == deleted.id
+            );
+            if renames_it {
+                sqlx::query("DELETE FROM sync_outbox WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         let edit = Edit::DeleteSession {
             session: deleted.id,
         };
@@ -142,10 +158,16 @@ impl HostedHistory {
     /// cannot be reached for (`offline`, the rest stay queued); an edit the
     /// server refuses is dropped and reported.
     pub async fn push(&self) -> Result<Pushed> {
-        let mut pushed = Pushed::default();
         let Some(copy) = self.copy() else {
-            return Ok(pushed);
+            return Ok(Pushed::default());
         };
+        let _one_at_a_time = copy.sync_lock.lock().await;
+        self.push_locked(copy).await
+    }
+
+    /// [`Self::push`], the caller holding the copy's sync lock.
+    pub(super) async fn push_locked(&self, copy: &Replica) -> Result<Pushed> {
+        let mut pushed = Pushed::default();
         for (id, edit) in copy.queued().await? {
             let target = match &edit {
                 Edit::RenameSession { session, .. } | Edit::DeleteSession { session } => {

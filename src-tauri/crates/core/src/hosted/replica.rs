@@ -40,6 +40,10 @@ pub struct Replica {
     projects: ProjectStore,
     pub(super) user_id: String,
     pub(super) clock: SharedClock,
+    /// Held across a push and a pull (or a push and the edit after it),
+    /// so this process never sends the queue twice at once nor applies
+    /// two pulls out of order (see [`super::outbox`], [`super::sync`]).
+    pub(super) sync_lock: Arc<Mutex<()>>,
     dir: PathBuf,
 }
 
@@ -175,6 +179,7 @@ impl Replica {
             projects,
             user_id: account.user_id.clone(),
             clock: clock.clone(),
+            sync_lock: Arc::default(),
             dir,
         })
     }
@@ -205,7 +210,10 @@ impl Replica {
         self.db.pool().close().await;
     }
 
-    /// Keeps a page of sessions the server listed after `cursor`; returns
+    /// Keeps a page of sessions the server listed after `cursor` (only
+    /// while the copy has never pulled the change feed: once it follows
+    /// the feed, the feed keeps it, and a page read before a pull must not
+    /// undo what the pull applied); returns
     /// the sessions the copy holds in the page's range that the server did
     /// not list: deleted there, or moved up the list by new activity (the
     /// caller asks the server which).
@@ -243,6 +251,9 @@ impl Replica {
             }
         }
         let mut tx = self.db.begin_write().await?;
+        if follows_feed(&mut tx).await? {
+            return Ok(Vec::new());
+        }
         for session in &page.sessions {
             put_session(&mut tx, &self.user_id, session).await?;
         }
@@ -251,7 +262,8 @@ impl Replica {
     }
 
     /// Keeps a page of `session`'s messages the server listed before
-    /// `before`; the copy's messages in that range the server did not list
+    /// `before` (only while the copy has never pulled, as for
+    /// [`Self::keep_sessions`]); the copy's messages in that range the server did not list
     /// are removed (a regenerated reply replaces the old one). Messages of
     /// a session the copy does not hold yet are kept with it.
     pub async fn keep_messages(
@@ -267,6 +279,9 @@ impl Replica {
         let until = before.unwrap_or(i64::MAX);
         let listed: Vec<i64> = page.messages.iter().map(|m| m.id).collect();
         let mut tx = self.db.begin_write().await?;
+        if follows_feed(&mut tx).await? {
+            return Ok(());
+        }
         put_session(&mut tx, &self.user_id, session).await?;
         remove_unlisted(&mut tx, session.id, (from, until), &listed).await?;
         for message in &page.messages {
@@ -420,4 +435,14 @@ async fn remove_session(conn: &mut SqliteConnection, session_id: i64) -> Result<
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Whether the copy has pulled the change feed (then the feed keeps it);
+/// read inside the caller's write, which a pull's write cannot overlap.
+async fn follows_feed(conn: &mut SqliteConnection) -> Result<bool> {
+    let cursor: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(super::replica_sync::CURSOR_KEY)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(cursor.is_some())
 }

@@ -16,7 +16,7 @@ use sqlx::SqliteConnection;
 use std::collections::BTreeSet;
 
 /// The settings key under which the copy keeps its feed position.
-const CURSOR_KEY: &str = "sync.cursor";
+pub(super) const CURSOR_KEY: &str = "sync.cursor";
 
 /// What a pull changed in the copy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, specta::Type)]
@@ -49,9 +49,16 @@ impl Replica {
         Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    /// Applies `changes` (each record's latest, in feed order) and records
-    /// `cursor` as reached, in one transaction.
-    pub(crate) async fn apply(&self, changes: Vec<Changed>, cursor: i64) -> Result<Pulled> {
+    /// Applies `changes` (each record's latest, read after `from`) and
+    /// records `cursor` as reached, in one transaction; `None`, applying
+    /// nothing, when another pull (another process on this profile) moved
+    /// the copy on from `from` meanwhile: its changes may be newer.
+    pub(crate) async fn apply(
+        &self,
+        changes: Vec<Changed>,
+        from: i64,
+        cursor: i64,
+    ) -> Result<Option<Pulled>> {
         let mut pulled = Pulled {
             changes: changes.len(),
             cursor,
@@ -59,6 +66,14 @@ impl Replica {
         };
         let mut touched = BTreeSet::new();
         let mut tx = self.db.begin_write().await?;
+        let reached: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(CURSOR_KEY)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if reached.and_then(|v| v.parse().ok()).unwrap_or(0) != from {
+            return Ok(None);
+        }
         // Parents before children, and deletions last: a message whose
         // session arrived in the same pull finds it, and a deleted
         // session takes its messages with it.
@@ -136,7 +151,7 @@ impl Replica {
         .await?;
         tx.commit().await?;
         pulled.sessions = touched.into_iter().collect();
-        Ok(pulled)
+        Ok(Some(pulled))
     }
 }
 
@@ -292,18 +307,22 @@ mod tests {
         let ended = reply(MessageStatus::Complete, "Lisbon in May");
         copy.apply(
             vec![Changed::Session(session), Changed::Message(ended.clone())],
+            0,
             2,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("applied");
         // A page read while the reply streamed, applied late (same times:
         // clocks do not order it).
         copy.apply(
             vec![Changed::Message(reply(MessageStatus::Streaming, ""))],
-            1,
+            2,
+            3,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("applied");
         let held = copy
             .chat()
             .list_messages(&RecordRef::Id(5), None, None)
@@ -318,9 +337,20 @@ mod tests {
                 ..reply(MessageStatus::Streaming, "")
             })],
             3,
+            4,
         )
         .await
-        .unwrap();
-        assert_eq!(copy.cursor().await.unwrap(), 3);
+        .unwrap()
+        .expect("applied");
+        assert_eq!(copy.cursor().await.unwrap(), 4);
+        // A pull that read from a cursor the copy has moved past applies
+        // nothing: another pull got further meanwhile.
+        let raced = copy
+            .apply(vec![Changed::SessionGone(5)], 2, 3)
+            .await
+            .unwrap();
+        assert!(raced.is_none());
+        assert_eq!(copy.cursor().await.unwrap(), 4);
+        assert!(copy.chat().get_session(&RecordRef::Id(5)).await.is_ok());
     }
 }
