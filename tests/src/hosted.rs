@@ -493,4 +493,19 @@ impl Chatting {
         let h = Hosted::signing_in_through_with(&oidc, parts).await;
         Self { oidc, azure, h }
     }
+
+    /// A network between a device and instance `a` that a test can take
+    /// down and bring back (`banter_mocks::gateway`).
+    pub async fn gateway_to_a(&self) -> banter_mocks::gateway::Gateway {
+        let target: std::net::SocketAddr = self
+            .h
+            .a
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the instance's address");
+        banter_mocks::gateway::Gateway::start(target)
+            .await
+            .expect("gateway")
+    }
 }

@@ -17,7 +17,6 @@ use banter_core::{Core, ErrorCode};
 use banter_mocks::gateway::Gateway;
 use banter_tests::hosted::{sign_in_core, Chatting};
 use banter_tests::Env;
-use std::net::SocketAddr;
 
 fn message_cost() -> i64 {
     banter_core::ledger::Action::ChatMessage.cost()
@@ -62,13 +61,7 @@ struct Setup {
 
 async fn signed_in_behind_a_gateway() -> Setup {
     let s = Chatting::start().await;
-    let h = &s.h;
-    let target: SocketAddr =
-        h.a.url
-            .trim_start_matches("http://")
-            .parse()
-            .expect("the instance's address");
-    let network = Gateway::start(target).await.expect("gateway");
+    let network = s.gateway_to_a().await;
     let env = Env::new("2026-03-10T12:00:00Z");
     let core = env.open().await;
     sign_in_core(&core, &network.url()).await;

@@ -319,15 +319,8 @@ async fn a_copy_filled_before_the_feed_is_completed_by_its_first_pull() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn edits_made_offline_survive_a_restart_and_lose_to_a_delete_elsewhere() {
     use banter_core::hosted::Pushed;
-    use banter_mocks::gateway::Gateway;
     let s = Chatting::start().await;
-    let target: std::net::SocketAddr =
-        s.h.a
-            .url
-            .trim_start_matches("http://")
-            .parse()
-            .expect("the instance's address");
-    let network = Gateway::start(target).await.expect("gateway");
+    let network = s.gateway_to_a().await;
     let laptop_env = Env::new("2026-03-10T12:00:00Z");
     let laptop = laptop_env.open().await;
     sign_in_core(&laptop, &network.url()).await;
