@@ -48,7 +48,7 @@ pub struct HostedAccounts {
     /// The app's sign-in waiting for the browser (see `app_sign_in`).
     pending: Arc<Mutex<Option<AppSignIn>>>,
     /// The accounts' copies of their history (see [`super::Replica`]).
-    copies: Shelf,
+    pub(super) copies: Shelf,
     /// Told how each call to the server went.
     reachability: Reachability,
     /// Hears what the follower brings in (see [`Self::follow`]).

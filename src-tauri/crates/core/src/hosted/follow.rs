@@ -51,7 +51,16 @@ impl HostedAccounts {
                 tokio::time::sleep(RECHECK_EVERY).await;
                 continue;
             };
-            match self.follow_one(&account).await {
+            let stopped = self.follow_one(&account).await;
+            // Signed out (or in as someone else) while following: a copy
+            // the follower opened as the sign-out removed it must not stay
+            // on this computer.
+            match self.account().await {
+                Ok(Some(now)) if now == account => {}
+                Ok(_) => self.copies.remove(&self.copies.dir_of(&account)).await,
+                Err(_) => {}
+            }
+            match stopped {
                 Stopped::SignInChanged => pause = FIRST_PAUSE,
                 Stopped::Broke => {
                     tokio::time::sleep(pause).await;
