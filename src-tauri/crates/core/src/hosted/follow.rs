@@ -54,11 +54,16 @@ impl HostedAccounts {
             let stopped = self.follow_one(&account).await;
             // Signed out (or in as someone else) while following: a copy
             // the follower opened as the sign-out removed it must not stay
-            // on this computer.
-            match self.account().await {
-                Ok(Some(now)) if now == account => {}
-                Ok(_) => self.copies.remove(&self.copies.dir_of(&account)).await,
-                Err(_) => {}
+            // on this computer. The same account signed in again keeps its
+            // copy (the same directory).
+            let followed = self.copies.dir_of(&account);
+            let gone = match self.account().await {
+                Ok(Some(now)) => self.copies.dir_of(&now) != followed,
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            if gone {
+                self.copies.remove(&followed).await;
             }
             match stopped {
                 Stopped::SignInChanged => pause = FIRST_PAUSE,
