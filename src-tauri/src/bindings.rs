@@ -17,6 +17,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(tauri_specta::collect_events![
             events::CoreEvent,
             events::NewChatRequested,
+            events::MainScreenRequested,
             events::PurchaseCheck,
             events::AccountChanged
         ])

@@ -39,7 +39,7 @@ macro_rules! app_commands {
                 set_shortcut,
             ],
             links: [open_link],
-            windows: [open_quick_chat],
+            windows: [open_quick_chat, show_main_screen],
             purchases: [list_products, purchase_status, start_checkout, sync_purchases],
             projects: [
                 list_projects,
@@ -54,6 +54,7 @@ macro_rules! app_commands {
                 generate_project,
                 scrape_url,
             ],
+            updates: [check_for_update, update_blockers, install_update],
         }
     };
 }

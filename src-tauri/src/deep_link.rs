@@ -6,6 +6,7 @@
 //! the server when signed in). The raw URL never reaches the web UI or an
 //! opener.
 
+use crate::deep_link_registration;
 use crate::events::{AccountChanged, PurchaseCheck};
 use crate::hosted;
 use crate::state::AppCore;
@@ -26,10 +27,7 @@ const PENDING_POLL: Duration = Duration::from_secs(10);
 /// pending, so a lost return link loses no credits.
 pub fn setup(app: &tauri::App) {
     let handle = app.handle().clone();
-    #[cfg(any(target_os = "linux", windows))]
-    if let Err(error) = app.deep_link().register_all() {
-        tracing::info!(%error, "could not register the banter:// scheme");
-    }
+    deep_link_registration::register_if_uninstalled(app);
     {
         let handle = handle.clone();
         app.deep_link().on_open_url(move |event| {
@@ -51,10 +49,14 @@ fn handle_link(app: &AppHandle, raw: &str) {
     match deep_link::parse(raw) {
         Ok(DeepLink::AuthCallback(answer)) => {
             // Never log the link: it carries the authorization code.
+            tracing::info!(kind = "sign_in_answer", "a banter:// link arrived");
             let app = app.clone();
             tauri::async_runtime::spawn(async move { finish_sign_in(&app, answer).await });
         }
-        _ => check_purchase(app, raw),
+        _ => {
+            tracing::info!(kind = "purchase_return", "a banter:// link arrived");
+            check_purchase(app, raw)
+        }
     }
 }
 
@@ -109,7 +111,14 @@ fn check_purchase(app: &AppHandle, raw: &str) {
             Err(error) => Err(error),
         };
         let event = match result {
-            Ok(report) => PurchaseCheck::done(report),
+            Ok(report) => {
+                tracing::info!(
+                    fulfilled = report.fulfilled.len(),
+                    pending = report.pending.len(),
+                    "purchase check finished"
+                );
+                PurchaseCheck::done(report)
+            }
             Err(error) => {
                 tracing::warn!(code = %error.code, "a banter:// link was refused or failed");
                 PurchaseCheck::failed(error)

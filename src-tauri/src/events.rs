@@ -1,5 +1,6 @@
 //! Events the shell sends to the web UI.
 
+use crate::windows::MainScreen;
 use banter_core::billing::ReconcileReport;
 use banter_core::events::{DomainEvent, Published};
 use banter_core::hosted::HostedAccount;
@@ -17,6 +18,12 @@ pub struct CoreEvent(pub DomainEvent);
 /// The tray's "New chat": the main window opens an empty chat.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct NewChatRequested;
+
+/// Another window asked the main window to open a screen (`show_main_screen`).
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct MainScreenRequested {
+    pub screen: MainScreen,
+}
 
 /// What became of a `banter://purchase/…` return: the UI shows a
 /// "checking your purchase" state, then the outcome.

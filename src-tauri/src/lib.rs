@@ -11,12 +11,14 @@ mod bindings;
 mod command_list_check;
 mod commands;
 mod deep_link;
+mod deep_link_registration;
 mod events;
 mod hosted;
 mod navigation;
 mod shortcut;
 mod state;
 mod tray;
+mod updates;
 mod window_scope;
 mod windows;
 
@@ -46,6 +48,10 @@ pub fn run() -> anyhow::Result<()> {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        // Signed updates (`updates/`): no window is granted the plugin's own
+        // commands; the app's (`commands/updates.rs`) ask, with its transport
+        // rule first and the install guard.
+        .plugin(tauri_plugin_updater::Builder::new().build())
         // Per-device UI preferences (ui/src/lib/preferences.svelte.ts); account
         // data stays in the core's database.
         .plugin(tauri_plugin_store::Builder::default().build())
@@ -56,6 +62,9 @@ pub fn run() -> anyhow::Result<()> {
             let core = state::AppCore::open();
             if let Ok(core) = core.get() {
                 events::forward(app.handle().clone(), core);
+                // Signed in, changes made on other devices come into this
+                // computer's copy while the app runs (announced as `synced`).
+                tauri::async_runtime::spawn(core.hosted().clone().follow());
                 let saved = tauri::async_runtime::block_on(core.settings().quick_chat_shortcut());
                 match saved {
                     Ok(shortcut) => shortcut::register_saved(app.handle(), &shortcut),
@@ -66,6 +75,7 @@ pub fn run() -> anyhow::Result<()> {
             }
             app.manage(core);
             app.manage(window_scope::QuickChatSessions::default());
+            app.manage(updates::ServerReplies::default());
             deep_link::setup(app);
             if let Err(error) = tray::create(app) {
                 tracing::warn!(%error, "no tray icon (the desktop has no tray)");

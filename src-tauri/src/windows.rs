@@ -4,10 +4,21 @@
 //! open. Closing it hides it. The window-state plugin remembers the size and
 //! position of both.
 
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder, WindowEvent};
 
 pub const MAIN: &str = "main";
 pub const QUICK_CHAT: &str = "quick-chat";
+
+/// A screen of the main window another window may open there
+/// (`show_main_screen`). A closed set, not a route: the asking window names
+/// a screen, never an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum MainScreen {
+    /// The products and prices ("Buy more" in quick chat).
+    Pricing,
+}
 
 /// Shows and focuses the main window.
 pub fn show_main(app: &AppHandle) {

@@ -20,10 +20,12 @@ from selenium import webdriver
 from selenium.webdriver.common.options import ArgOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "target" / "debug" / "banter"
-MOCK = ROOT / "target" / "debug" / "mock-azure-openai"
-MOCK_AUTUMN = ROOT / "target" / "debug" / "mock-autumn"
-CLI = ROOT / "target" / "debug" / "banter-cli"
+# Where `make build` put the binaries: cargo's CARGO_TARGET_DIR, as the Makefile's BIN.
+BIN = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug"
+APP = BIN / "banter"
+MOCK = BIN / "mock-azure-openai"
+MOCK_AUTUMN = BIN / "mock-autumn"
+CLI = BIN / "banter-cli"
 AUTUMN_KEY = "am_sk_test_mock"
 SHOTS = ROOT / "target" / "screenshots"
 
@@ -76,6 +78,8 @@ class App:
         self.autumn_url = autumn_url
         self.driver: webdriver.Remote | None = None
         self.tauri_driver: subprocess.Popen | None = None
+        # More environment for the next launch (e.g. GTK_THEME to force dark).
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -96,6 +100,7 @@ class App:
         )
         if self.autumn_url:
             env.update(AUTUMN_API_URL=self.autumn_url, AUTUMN_SECRET_KEY=AUTUMN_KEY)
+        env.update(self.extra_env)
         return env
 
     def launch(self, attempts: int = 6) -> webdriver.Remote:

@@ -20,10 +20,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import APP, CLI, ROOT, SHOTS, App
+from conftest import APP, BIN, CLI, SHOTS, App
 from test_app import badge, open_chat, page_text, use_main_window, wait_until
 
-STACK = ROOT / "target" / "debug" / "hosted-stack"
+STACK = BIN / "hosted-stack"
 BROWSER = Path(__file__).with_name("fake_browser.py")
 
 

@@ -45,6 +45,9 @@ def test_history_stays_readable_offline_and_sending_waits_for_the_server(tmp_pat
         open_chat(driver)
         send(driver, "remember Lisbon")
         wait_until("the reply", lambda: "Mock reply to: remember Lisbon" in page_text(driver), timeout=60)
+        # The balance moves when the server charges, as the reply starts
+        # (the change feed says so): the reply's end is the Stop button going.
+        wait_until("the reply's end", lambda: not driver.find_elements(By.CSS_SELECTOR, "[data-testid=stop]"), timeout=60)
         wait_until("the server's balance of 97", lambda: "97" in badge(driver))
         assert not offline_chip(driver)
 

@@ -468,3 +468,44 @@ pub async fn sign_in_core_as(
         .expect("settings")
         .expect("signed in")
 }
+
+/// Two instances whose model is the mock Azure deployment `gpt-4o`, signing
+/// `user-alice` in through a mock issuer; dropping it stops them all.
+pub struct Chatting {
+    pub oidc: banter_mocks::oidc::OidcServer,
+    pub azure: banter_mocks::MockServer,
+    pub h: Hosted,
+}
+
+impl Chatting {
+    pub async fn start() -> Self {
+        let oidc = oidc_signing_in_alice().await;
+        let azure = banter_mocks::azure::start(banter_mocks::azure::MockConfig::default())
+            .await
+            .expect("mock Azure");
+        let config = crate::mock_azure_config(&azure.base_url(), "gpt-4o", true);
+        let model = banter_core::providers::build(&config, Some(Secret::new("test-key")))
+            .expect("the mock model");
+        let parts = Parts {
+            model: Some(model),
+            ..Parts::default()
+        };
+        let h = Hosted::signing_in_through_with(&oidc, parts).await;
+        Self { oidc, azure, h }
+    }
+
+    /// A network between a device and instance `a` that a test can take
+    /// down and bring back (`banter_mocks::gateway`).
+    pub async fn gateway_to_a(&self) -> banter_mocks::gateway::Gateway {
+        let target: std::net::SocketAddr = self
+            .h
+            .a
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the instance's address");
+        banter_mocks::gateway::Gateway::start(target)
+            .await
+            .expect("gateway")
+    }
+}

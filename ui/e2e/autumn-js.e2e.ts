@@ -11,7 +11,8 @@ import { Autumn } from "autumn-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const binary = resolve(here, "../../target/debug/mock-autumn");
+// Where the Makefile's build put it: cargo's CARGO_TARGET_DIR, else target/.
+const binary = resolve(process.env.CARGO_TARGET_DIR ?? resolve(here, "../../target"), "debug/mock-autumn");
 const SECRET = "am_sk_test_sdk_check";
 
 let child: ChildProcess | undefined;

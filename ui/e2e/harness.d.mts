@@ -18,5 +18,11 @@ export function openApp(
     viewport?: { width: number; height: number };
     path?: string;
     hash?: string;
+    /** What `prefers-color-scheme` reports (default light). */
+    colorScheme?: "light" | "dark";
+    /** Runs on the new context before the first page opens (e.g. more init scripts). */
+    setup?: (context: BrowserContext) => Promise<void>;
   },
 ): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
+/** Another page of the same app in `context` (shares its web storage). */
+export function openWindow(context: BrowserContext, address: string): Promise<{ page: Page; errors: string[] }>;

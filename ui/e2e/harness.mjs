@@ -61,19 +61,30 @@ export function launch() {
   });
 }
 
-/** A page with the fake core installed before the app's scripts run. */
-export async function openApp(browser, { url, fakePath, seed = {}, viewport = { width: 1280, height: 800 }, path = "/", hash = "#/" }) {
-  const context = await browser.newContext({ viewport });
+/**
+ * A page with the fake core installed before the app's scripts run. The
+ * fake is installed on the context, so `openWindow` can add a second window
+ * (the quick chat) that shares the first one's web storage.
+ */
+export async function openApp(browser, { url, fakePath, seed = {}, viewport = { width: 1280, height: 800 }, path = "/", hash = "#/", colorScheme = "light", setup }) {
+  const context = await browser.newContext({ viewport, colorScheme });
+  await context.addInitScript((s) => {
+    window.__FAKE_SEED__ = s;
+  }, seed);
+  await context.addInitScript({ path: fakePath });
+  if (setup) await setup(context);
+  const { page, errors } = await openWindow(context, `${url}${path}${hash}`);
+  return { page, context, errors };
+}
+
+/** Another page of the same app in `context`, collecting its errors. */
+export async function openWindow(context, address) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());
   });
-  await page.addInitScript((s) => {
-    window.__FAKE_SEED__ = s;
-  }, seed);
-  await page.addInitScript({ path: fakePath });
-  await page.goto(`${url}${path}${hash}`);
-  return { page, context, errors };
+  await page.goto(address);
+  return { page, errors };
 }

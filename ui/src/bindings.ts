@@ -78,6 +78,11 @@ export const commands = {
 	 *  synchronous command (which runs on the main thread) can deadlock.
 	 */
 	openQuickChat: () => __TAURI_INVOKE<void>("open_quick_chat"),
+	/**
+	 *  Shows and focuses the main window and asks it to open `screen`: quick
+	 *  chat's "Buy more" opens Pricing there.
+	 */
+	showMainScreen: (screen: MainScreen) => __TAURI_INVOKE<void>("show_main_screen", { screen }),
 	/**  The packs and Pro, with prices and credits. */
 	listProducts: () => typedError<ProductInfo_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_products")),
 	purchaseStatus: () => typedError<PurchaseStatus, ApiError_Serialize>(__TAURI_INVOKE("purchase_status")),
@@ -111,12 +116,30 @@ export const commands = {
 	 *  it (under its address policy) and the account pays.
 	 */
 	scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) => typedError<ScrapeResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("scrape_url", { url, projectId, idempotencyKey })),
+	/**
+	 *  Asks the update server whether a newer version exists; `None` when not
+	 *  (a downgrade is never offered).
+	 */
+	checkForUpdate: () => typedError<UpdateOffer_Serialize | null, ApiError_Serialize>(__TAURI_INVOKE("check_for_update")),
+	/**
+	 *  What an install would interrupt now (the UI disables its button and
+	 *  says why; [`install_update`] checks again itself).
+	 */
+	updateBlockers: () => typedError<InstallBlockers, ApiError_Serialize>(__TAURI_INVOKE("update_blockers")),
+	/**
+	 *  Downloads `version` (the one [`check_for_update`] offered), verifies it
+	 *  against the app's key, installs it and restarts. Refused while a reply
+	 *  streams or a checkout is pending — checked before the download and again
+	 *  after it, since a reply may have started meanwhile.
+	 */
+	installUpdate: (version: string) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("install_update", { version })),
 };
 
 /** Events */
 export const events = {
 	accountChanged: makeEvent<AccountChanged_Serialize, AccountChanged_Deserialize>("account-changed"),
 	coreEvent: makeEvent<CoreEvent_Serialize, CoreEvent_Deserialize>("core-event"),
+	mainScreenRequested: makeEvent<MainScreenRequested, MainScreenRequested>("main-screen-requested"),
 	newChatRequested: makeEvent<NewChatRequested, NewChatRequested>("new-chat-requested"),
 	purchaseCheck: makeEvent<PurchaseCheck_Serialize, PurchaseCheck_Deserialize>("purchase-check"),
 };
@@ -430,7 +453,15 @@ export type DomainEvent_Deserialize =
  *  (`false`) where the last call found it otherwise: offline, history
  *  is read from this computer's copy (see `hosted::HostedHistory`).
  */
-{ type: "server_reachable"; reachable: boolean };
+{ type: "server_reachable"; reachable: boolean } | 
+/**
+ *  Signed in, changes made elsewhere (another device, the CLI) reached
+ *  this computer's copy: `sessions` changed or went, and `projects`
+ *  says whether projects or tasks did; `refused` tells the edits made
+ *  here offline that the server refused (see
+ *  `hosted::HostedAccounts::follow` and `hosted::outbox`).
+ */
+{ type: "synced"; sessions: number[]; projects: boolean; refused: string[] };
 
 export type DomainEvent_Serialize = 
 /**  The balance changed (spend, refund, reset, purchase). */
@@ -463,7 +494,15 @@ export type DomainEvent_Serialize =
  *  (`false`) where the last call found it otherwise: offline, history
  *  is read from this computer's copy (see `hosted::HostedHistory`).
  */
-{ type: "server_reachable"; reachable: boolean };
+{ type: "server_reachable"; reachable: boolean } | 
+/**
+ *  Signed in, changes made elsewhere (another device, the CLI) reached
+ *  this computer's copy: `sessions` changed or went, and `projects`
+ *  says whether projects or tasks did; `refused` tells the edits made
+ *  here offline that the server refused (see
+ *  `hosted::HostedAccounts::follow` and `hosted::outbox`).
+ */
+{ type: "synced"; sessions: number[]; projects: boolean; refused: string[] };
 
 /**  What a ledger row records. */
 export type EntryKind = "signup_grant" | "monthly_reset" | "spend" | "refund" | "purchase";
@@ -681,6 +720,33 @@ export type ErrorCode =
 "open_failed" | 
 /**  A conversation export could not be written. */
 "export_failed" | 
+/**  No update manifest address is configured for this build. */
+"update_not_configured" | 
+/**  The update manifest address is not a valid http(s) URL. */
+"update_bad_url" | 
+/**
+ *  An update address is plain http to another computer (only https,
+ *  or http to this computer, is used).
+ */
+"update_insecure_url" | 
+/**
+ *  The update's signature does not match the app's update key (or
+ *  names another version); the download was discarded.
+ */
+"update_bad_signature" | 
+/**  The update server could not be reached or gave no usable answer. */
+"update_unavailable" | 
+/**  The version asked to install is no longer the one the server offers. */
+"update_not_offered" | 
+/**
+ *  The verified update could not be installed; the running version is
+ *  kept.
+ */
+"update_install_failed" | 
+/**  An update is not installed while a reply is streaming. */
+"update_reply_streaming" | 
+/**  An update is not installed while a checkout waits for its payment. */
+"update_checkout_pending" | 
 /**
  *  Never made by Rust: the UI's own code for a call into the core that
  *  failed before the core could answer (a fault of the IPC bridge).
@@ -756,6 +822,17 @@ export type HostedAccount_Serialize = {
 	signedInAt: string,
 };
 
+/**
+ *  What is going on that a restart would interrupt. The UI shows it beside
+ *  the install button; the install command checks it itself.
+ */
+export type InstallBlockers = {
+	/**  Replies streaming in this app, locally or through the server. */
+	repliesStreaming: number,
+	/**  Checkouts still waiting for their payment. */
+	checkoutsPending: number,
+};
+
 /**  Where the key comes from: the keyring first, then the environment. */
 export type KeySource = "keyring" | "environment" | "none";
 
@@ -817,6 +894,20 @@ export type LedgerPage_Serialize = {
 	entries: LedgerEntry_Serialize[],
 	/**  Row id to pass as `before` for older rows; `None` at the first row. */
 	olderCursor: number | null,
+};
+
+/**
+ *  A screen of the main window another window may open there
+ *  (`show_main_screen`). A closed set, not a route: the asking window names
+ *  a screen, never an address.
+ */
+export type MainScreen = 
+/**  The products and prices ("Buy more" in quick chat). */
+"pricing";
+
+/**  Another window asked the main window to open a screen (`show_main_screen`). */
+export type MainScreenRequested = {
+	screen: MainScreen,
 };
 
 /**
@@ -1295,6 +1386,29 @@ export type TokenUsage = {
 	/**  Includes reasoning tokens, as the provider bills them. */
 	completionTokens: number,
 	reasoningTokens: number,
+};
+
+/**  A newer version the manifest offers, as the UI shows it. */
+export type UpdateOffer = UpdateOffer_Serialize | UpdateOffer_Deserialize;
+
+/**  A newer version the manifest offers, as the UI shows it. */
+export type UpdateOffer_Deserialize = {
+	version: string,
+	currentVersion: string,
+	/**  The release notes the manifest carries, if any. */
+	notes?: string | null,
+	/**  When the manifest says the version was published, if it does. */
+	date?: string | null,
+};
+
+/**  A newer version the manifest offers, as the UI shows it. */
+export type UpdateOffer_Serialize = {
+	version: string,
+	currentVersion: string,
+	/**  The release notes the manifest carries, if any. */
+	notes: string | null,
+	/**  When the manifest says the version was published, if it does. */
+	date: string | null,
 };
 
 /* Tauri Specta runtime */

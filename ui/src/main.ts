@@ -1,6 +1,7 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
-import "highlight.js/styles/github.css";
+import "./theme.css";
+import "./highlight.css";
 import "./app.css";
 
 const target = document.getElementById("app");

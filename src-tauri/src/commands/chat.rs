@@ -7,6 +7,7 @@
 
 use crate::hosted;
 use crate::state::AppCore;
+use crate::updates::ServerReplies;
 use crate::window_scope::QuickChatSessions;
 use banter_core::chat::{ChatMessage, ChatSession, ReplyListener, SendOutcome, SendRequest};
 use banter_core::events::DomainEvent;
@@ -56,6 +57,7 @@ impl From<SendOutcome> for SendResult {
 pub async fn send_message(
     core: State<'_, AppCore>,
     scope: State<'_, QuickChatSessions>,
+    relayed: State<'_, ServerReplies>,
     window: Window,
     request: SendMessageRequest,
     on_event: Channel<DomainEvent>,
@@ -74,6 +76,7 @@ pub async fn send_message(
                 idempotency_key: request.idempotency_key,
             };
             let relay = listener.relay_through(core.events().clone());
+            let _counted = relayed.begin();
             let outcome = history.send(send, relay).await?;
             announce_balance(core, &outcome);
             outcome
@@ -116,6 +119,7 @@ pub async fn stop_reply(
 pub async fn regenerate_reply(
     core: State<'_, AppCore>,
     scope: State<'_, QuickChatSessions>,
+    relayed: State<'_, ServerReplies>,
     window: Window,
     session_id: i64,
     include_context: bool,
@@ -127,6 +131,7 @@ pub async fn regenerate_reply(
     let outcome = match hosted::history(core).await? {
         Some(history) => {
             let relay = listener.relay_through(core.events().clone());
+            let _counted = relayed.begin();
             let outcome = history.regenerate(&session, include_context, relay).await?;
             announce_balance(core, &outcome);
             outcome

@@ -10,4 +10,5 @@ pub mod projects;
 pub mod purchases;
 pub mod sessions;
 pub mod settings;
+pub mod updates;
 pub mod windows;

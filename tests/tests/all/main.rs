@@ -40,4 +40,5 @@ mod server_sign_in;
 mod server_webhooks;
 mod sign_in;
 mod signals;
+mod sync_devices;
 mod webhooks;

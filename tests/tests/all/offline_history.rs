@@ -1,8 +1,8 @@
 //! A signed-in device's history offline: what it reads from the server is
 //! kept in this computer's copy (`banter_core::hosted::HostedHistory`), so
 //! without a network the sessions, messages, search and export still
-//! answer, while changes and paid actions are refused with `offline` and
-//! charge nothing. The copy follows the server (a session deleted
+//! answer, edits are made in the copy and sent when the server answers
+//! again, and paid actions are refused with `offline` and charge nothing. The copy follows the server (a session deleted
 //! elsewhere, a regenerated reply), the local-mode history is never
 //! touched, and signing out removes the copy.
 //!
@@ -11,15 +11,12 @@
 
 use banter_core::chat::{ExportFormat, MessageStatus, Role};
 use banter_core::events::{DomainEvent, Subscription};
-use banter_core::hosted::{HostedHistory, HostedSend, ACCOUNTS_DIR};
+use banter_core::hosted::{HostedHistory, HostedSend, Pushed, ACCOUNTS_DIR};
 use banter_core::ids::RecordRef;
-use banter_core::providers;
 use banter_core::{Core, ErrorCode};
-use banter_mocks::azure::{self, MockConfig};
 use banter_mocks::gateway::Gateway;
-use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
-use banter_tests::{mock_azure_config, Env};
-use std::net::SocketAddr;
+use banter_tests::hosted::{sign_in_core, Chatting};
+use banter_tests::Env;
 
 fn message_cost() -> i64 {
     banter_core::ledger::Action::ChatMessage.cost()
@@ -56,40 +53,20 @@ async fn history(core: &Core) -> HostedHistory {
 /// of the first (the network this test takes down and brings back), and a
 /// desktop profile signed in through it. The mocks live as long as this.
 struct Setup {
-    _oidc: banter_mocks::oidc::OidcServer,
-    _azure: banter_mocks::MockServer,
-    h: Hosted,
+    s: Chatting,
     network: Gateway,
     env: Env,
     core: Core,
 }
 
 async fn signed_in_behind_a_gateway() -> Setup {
-    let oidc = oidc_signing_in_alice().await;
-    let azure = azure::start(MockConfig::default())
-        .await
-        .expect("mock Azure");
-    let config = mock_azure_config(&azure.base_url(), "gpt-4o", true);
-    let model = providers::build(&config, Some(providers::Secret::new("test-key")))
-        .expect("the mock model");
-    let parts = Parts {
-        model: Some(model),
-        ..Parts::default()
-    };
-    let h = Hosted::signing_in_through_with(&oidc, parts).await;
-    let target: SocketAddr =
-        h.a.url
-            .trim_start_matches("http://")
-            .parse()
-            .expect("the instance's address");
-    let network = Gateway::start(target).await.expect("gateway");
+    let s = Chatting::start().await;
+    let network = s.gateway_to_a().await;
     let env = Env::new("2026-03-10T12:00:00Z");
     let core = env.open().await;
     sign_in_core(&core, &network.url()).await;
     Setup {
-        _oidc: oidc,
-        _azure: azure,
-        h,
+        s,
         network,
         env,
         core,
@@ -167,9 +144,13 @@ async fn history_stays_readable_offline_and_follows_the_server() {
     );
     assert_eq!(reachability_events(&mut events), vec![false], "said once");
 
-    // Changes and paid actions need the server: refused, nothing charged.
-    let renamed = history.rename(&first_ref, "Lisbon").await.unwrap_err();
-    assert_eq!(renamed.code(), ErrorCode::Offline, "{renamed:?}");
+    // An edit is made in the copy at once and sent when the server answers
+    // again; paid actions need the server: refused, nothing charged.
+    let renamed = history
+        .rename(&first_ref, "Lisbon")
+        .await
+        .expect("renamed here");
+    assert_eq!(renamed.title.as_deref(), Some("Lisbon"));
     let sent = history
         .send(send(Some(first.session.id), "and Porto?"), |_| {})
         .await
@@ -188,6 +169,20 @@ async fn history_stays_readable_offline_and_follows_the_server() {
     let balance = history.client().balance().await.expect("balance");
     assert_eq!(balance.remaining, 100 - 2 * message_cost());
     assert_eq!(reachability_events(&mut events), vec![true]);
+    let pushed = history.push().await.expect("the queued rename is sent");
+    assert_eq!(
+        pushed,
+        Pushed {
+            sent: 1,
+            refused: Vec::new()
+        }
+    );
+    let on_server = history.client().session(&first_ref).await.expect("session");
+    assert_eq!(on_server.title.as_deref(), Some("Lisbon"));
+    assert_eq!(
+        history.push().await.expect("nothing left"),
+        Pushed::default()
+    );
 
     // The copy follows the server: a session deleted from another device,
     // a reply regenerated.
@@ -232,7 +227,7 @@ async fn history_stays_readable_offline_and_follows_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_copy_keeps_what_a_replay_or_another_device_leaves_in_place() {
     let setup = signed_in_behind_a_gateway().await;
-    let (h, network, core) = (&setup.h, &setup.network, &setup.core);
+    let (h, network, core) = (&setup.s.h, &setup.network, &setup.core);
     let history = history(core).await;
     // What another device does: straight to the server, past this copy.
     let elsewhere = history.client().clone();

@@ -15,7 +15,9 @@ import type {
   ChatSession_Serialize,
   Costs,
   EntryKind,
+  InstallBlockers,
   LedgerEntry_Serialize,
+  MainScreen,
   MessageStatus,
   PendingCheckout,
   Priority,
@@ -27,6 +29,7 @@ import type {
   Task_Serialize,
   TaskStatus,
   TaskUpdate_Deserialize,
+  UpdateOffer_Serialize as UpdateOffer,
 } from "../../src/bindings";
 
 type Message = ChatMessage_Serialize;
@@ -45,6 +48,8 @@ export type Seed = {
   /** Checkouts already waiting for a payment. */
   pending?: { product: Product }[];
   pro?: { until: string };
+  /** A newer version the update server offers (none by default). */
+  update?: { version: string; notes?: string | null; date?: string | null };
   projects?: {
     name: string; description?: string; archived?: boolean;
     tasks?: { title: string; status?: TaskStatus; priority?: Priority; dueDate?: string | null }[];
@@ -95,6 +100,9 @@ const state = {
   nextSource: 1,
   /** How long generation and scraping "work" before answering. */
   workMs: 300,
+  update: seed.update ?? null as Seed["update"] | null,
+  /** What install_update installed (the real app would restart into it). */
+  installed: null as string | null,
 };
 // The fake's prices and threshold (fixtures); every rule below uses these.
 const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
@@ -110,6 +118,9 @@ for (const p of seed.pending ?? []) {
   state.pending.push({ reference: `ref_${state.nextRef++}`, product: p.product, createdAt: "2026-11-24T18:00:00Z" });
 }
 
+function updateBlockers(): InstallBlockers {
+  return { repliesStreaming: state.streaming.size, checkoutsPending: state.pending.length };
+}
 function band(n: number): Band {
   return n > 50 ? "green" : n >= LOW ? "yellow" : "red";
 }
@@ -134,10 +145,11 @@ function newSession(title: string | null): Session {
   state.sessions.push(s);
   return s;
 }
-function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete"): Message {
+/** A message as the core stores it: a user message carries what its send was charged. */
+function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete", charged = COSTS.chatMessage): Message {
   const t = now();
-  const m = { id: state.nextMessage++, sessionId, role, content, tokens: role === "assistant" ? Math.ceil(content.length / 4) : null,
-    creditsUsed: role === "user" ? COSTS.chatMessage : 0, status, error: null, createdAt: t, updatedAt: t };
+  const m = { id: state.nextMessage++, sessionId, role, content, tokens: status === "streaming" ? null : Math.ceil(content.length / 4),
+    creditsUsed: role === "user" ? charged : 0, status, error: null, createdAt: t, updatedAt: t };
   state.messages.push(m);
   const s = state.sessions.find((x) => x.id === sessionId)!;
   s.messageCount += 1;
@@ -194,6 +206,10 @@ function emitCore(payload: unknown) {
 }
 function emitPurchaseCheck(payload: unknown) {
   return internals().invoke("plugin:event|emit", { event: "purchase-check", payload });
+}
+/** What the shell's `show_main_screen` tells the main window (another page here). */
+function emitMainScreen(screen: MainScreen) {
+  return internals().invoke("plugin:event|emit", { event: "main-screen-requested", payload: { screen } });
 }
 
 /** Reconcile: fulfil what was paid, as the core does (events, then the report). */
@@ -265,14 +281,16 @@ async function charge(action: Action, cost: number): Promise<{ refund: () => Pro
   };
 }
 
-async function spend(): Promise<void> {
-  const cost = COSTS.chatMessage;
+/** Pays for a chat message; returns what was charged (nothing while Pro is active, as in the core). */
+async function spend(): Promise<number> {
+  const cost = state.proUntil === null ? COSTS.chatMessage : 0;
   if (state.remaining < cost) return fail("insufficient_credits", "Not enough credits", { needed: cost, available: state.remaining });
   const before = state.remaining;
   state.remaining -= cost;
   ledger("spend", "chat_message", -cost, null);
   await emitCore({ type: "credits_changed", remaining: state.remaining, total: state.total });
   if (before >= LOW && state.remaining < LOW) await emitCore({ type: "credits_low", remaining: state.remaining });
+  return cost;
 }
 
 // tauri-plugin-store: each file is kept in localStorage, so it outlives a
@@ -352,10 +370,10 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "send_message": {
       const req = args.request;
       if (req.sessionId != null && state.streaming.has(req.sessionId)) return fail("session_busy", "A reply is streaming");
-      await spend();
+      const charged = await spend();
       const session = req.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === req.sessionId)!;
       if (!session.title) session.title = req.content.slice(0, 40);
-      const user = addMessage(session.id, "user", req.content);
+      const user = addMessage(session.id, "user", req.content, "complete", charged);
       const reply = addMessage(session.id, "assistant", "", "streaming");
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content));
       return { session, userMessage: user, reply, balance: balance() };
@@ -402,6 +420,7 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return `/home/user/Downloads/CH-${String(args.sessionId).padStart(6, "0")}.${args.format === "json" ? "json" : "md"}`;
     case "open_link":
     case "open_quick_chat":
+    case "show_main_screen":
       return null;
     case "plugin:window|hide":
       return null;
@@ -542,6 +561,25 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       p.updatedAt = source.fetchedAt;
       return { source, project: projectView(p), createdProject: created, spend: paid.entry, replayed: false };
     }
+    case "check_for_update": {
+      const u = state.update;
+      const offer: UpdateOffer | null = u
+        ? { version: u.version, currentVersion: "0.1.0", notes: u.notes ?? null, date: u.date ?? null }
+        : null;
+      return offer;
+    }
+    case "update_blockers":
+      return updateBlockers();
+    case "install_update": {
+      // The same order of refusals as the shell's guard.
+      const blockers = updateBlockers();
+      if (blockers.repliesStreaming > 0) return fail("update_reply_streaming", "A reply is still streaming");
+      if (blockers.checkoutsPending > 0) return fail("update_checkout_pending", "A checkout is still waiting for its payment");
+      if (state.update?.version !== args.version) return fail("update_not_offered", `Banter ${args.version} is no longer offered`);
+      await sleep(state.workMs);
+      state.installed = args.version;
+      return null;
+    }
     default:
       return fail("bad_request", `fake core: unknown command ${cmd}`);
   }
@@ -561,6 +599,7 @@ const fake = {
   calls: (cmd?: string) => state.calls.filter((c) => !cmd || c.cmd === cmd),
   emit: emitCore,
   emitPurchaseCheck,
+  emitMainScreen,
   /** The payment reaches Autumn and a reconcile (start-up, polling) fulfils it. */
   fulfil,
   /** The payment is made; the next sync_purchases fulfils it. */

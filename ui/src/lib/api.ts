@@ -10,6 +10,7 @@ import {
   type DomainEvent,
   type ErrorCode,
   type ExportFormat,
+  type MainScreen,
   type NewTask_Deserialize,
   type ProjectUpdate_Deserialize,
   type TaskUpdate_Deserialize,
@@ -114,6 +115,7 @@ export const api = {
   setShortcut: (shortcut: string) => unwrap(commands.setShortcut(shortcut)),
   openLink: (url: string) => unwrap(commands.openLink(url)),
   openQuickChat: () => commands.openQuickChat(),
+  showMainScreen: (screen: MainScreen) => commands.showMainScreen(screen),
   listProducts: () => unwrap(commands.listProducts()),
   purchaseStatus: () => unwrap(commands.purchaseStatus()),
   startCheckout: (product: Product) => unwrap(commands.startCheckout(product)),
@@ -130,6 +132,9 @@ export const api = {
   generateProject: (prompt: string, idempotencyKey: string | null) => unwrap(commands.generateProject(prompt, idempotencyKey)),
   scrapeUrl: (url: string, projectId: number | null, idempotencyKey: string | null) =>
     unwrap(commands.scrapeUrl(url, projectId, idempotencyKey)),
+  checkForUpdate: () => unwrap(commands.checkForUpdate()),
+  updateBlockers: () => unwrap(commands.updateBlockers()),
+  installUpdate: (version: string) => unwrap(commands.installUpdate(version)),
 };
 
 /**
@@ -146,6 +151,12 @@ export function onCoreEvent(cb: (event: DomainEvent) => void): () => void {
 /** The tray's "New chat" item. */
 export function onNewChatRequested(cb: () => void): () => void {
   const pending = events.newChatRequested.listen(() => cb());
+  return () => void pending.then((stop) => stop());
+}
+
+/** Another window (quick chat's "Buy more") asked the main window for a screen. */
+export function onMainScreenRequested(cb: (screen: MainScreen) => void): () => void {
+  const pending = events.mainScreenRequested.listen((e) => cb(e.payload.screen));
   return () => void pending.then((stop) => stop());
 }
 

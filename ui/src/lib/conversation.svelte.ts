@@ -120,6 +120,32 @@ export class Conversation {
     await this.open(id);
   }
 
+  /**
+   * Changes made on another device reached this computer (`synced`): the
+   * open session's newest page is read again, keeping older messages
+   * already shown. Not while a reply streams into it: its events keep it
+   * current (the server's copy of a streaming reply has no text yet).
+   */
+  onSynced(sessionIds: number[]): void {
+    const id = this.sessionId;
+    if (id === null || !sessionIds.includes(id) || this.streaming || !this.atLatest || this.loading) return;
+    void this.refreshLatest(id);
+  }
+
+  private async refreshLatest(id: number): Promise<void> {
+    const seq = this.loadSeq;
+    try {
+      const page = await api.listMessages(id, null, PAGE_SIZE);
+      if (seq !== this.loadSeq || this.sending || this.sessionId !== id) return;
+      const first = page.messages[0]?.id;
+      const older = page.olderCursor == null || first === undefined ? [] : this.messages.filter((m) => m.id < first);
+      this.messages = [...older, ...page.messages];
+      if (older.length === 0) this.olderCursor = page.olderCursor ?? null;
+    } catch (e) {
+      if (seq === this.loadSeq && this.sessionId === id) this.error = asApiError(e);
+    }
+  }
+
   /** Events from other windows (the quick chat) for the open session. */
   onCoreEvent(event: DomainEvent): void {
     if (this.sending || !isReplyEvent(event) || event.sessionId !== this.sessionId) return;

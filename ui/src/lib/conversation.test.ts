@@ -53,6 +53,32 @@ describe("conversation", () => {
     expect(await chat.loadOlder()).toBe(false);
   });
 
+  it("reads the open session again when another device changed it, keeping older pages", async () => {
+    mock.listMessages
+      .mockResolvedValueOnce({ messages: [msg(51, "user", "b"), msg(52, "assistant", "c")], olderCursor: 51 })
+      .mockResolvedValueOnce({ messages: [msg(50, "assistant", "a")], olderCursor: null })
+      .mockResolvedValueOnce({ messages: [msg(52, "assistant", "c"), msg(53, "user", "d"), msg(54, "assistant", "e")], olderCursor: 52 });
+    const frames = manualFrames();
+    const chat = new Conversation(frames.schedule);
+    await chat.open(7);
+    await chat.loadOlder();
+    chat.onSynced([8]);
+    expect(mock.listMessages).toHaveBeenCalledTimes(2);
+    // While a reply streams in, its events keep the session current.
+    chat.onCoreEvent({ type: "reply_started", sessionId: 7, messageId: 53 });
+    frames.tick();
+    expect(chat.streaming).toBe(true);
+    chat.onSynced([7]);
+    expect(mock.listMessages).toHaveBeenCalledTimes(2);
+    chat.onCoreEvent({ type: "reply_finished", sessionId: 7, messageId: 53, status: "complete", tokens: 1 });
+    frames.tick();
+    expect(chat.streaming).toBe(false);
+    chat.onSynced([7, 8]);
+    await vi.waitFor(() => expect(chat.messages.map((m) => m.id)).toEqual([50, 51, 52, 53, 54]));
+    expect(mock.listMessages).toHaveBeenLastCalledWith(7, null, 50);
+    expect(chat.olderCursor).toBe(null);
+  });
+
   it("jumps to a message by loading the page that ends at it", async () => {
     mock.listMessages.mockResolvedValueOnce({ messages: [msg(9, "user", "x"), msg(10, "assistant", "y")], olderCursor: 9 });
     const chat = new Conversation(manualFrames().schedule);

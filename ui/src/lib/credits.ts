@@ -26,6 +26,11 @@ export function costLabel(cost: number | null): string {
   return `${cost ?? "…"} credits`;
 }
 
+/** An action's price as shown beside it: "3 credits", or "Included in Pro" while Pro is active. */
+export function priceLabel(cost: number | null, balance: Pick<Balance, "pro"> | null): string {
+  return balance?.pro ? "Included in Pro" : costLabel(cost);
+}
+
 /** Whether a balance covers an action costing `cost` (Pro pays nothing). */
 export function canAfford(balance: Pick<Balance, "remaining" | "pro"> | null, cost: number | null): boolean {
   if (!balance || cost === null) return true; // unknown yet: let the core decide

@@ -1,18 +1,24 @@
 // Per-device UI preferences: how this machine's window was left (the
-// composer's "Include my projects & tasks" toggle, the last screen). They are not account
-// data, so they live in a small JSON file of tauri-plugin-store beside the
-// app's data instead of in the core's database, and losing them costs
-// nothing: every key has a default here.
+// composer's "Include my projects & tasks" toggle, the last screen, light or
+// dark). They are not account data, so they live in a small JSON file of
+// tauri-plugin-store beside the app's data instead of in the core's
+// database, and losing them costs nothing: every key has a default here.
 import { LazyStore } from "@tauri-apps/plugin-store";
+import { isThemePreference, type ThemePreference } from "./theme";
 
 export type Preferences = {
   /** The chat composer's "Include my projects & tasks" toggle. */
   includeContext: boolean;
   /** The screen the window was last on (see `screenHref`); "" for none yet. */
   lastScreen: string;
+  /** Light, dark, or as the system is (see theme.svelte.ts). */
+  theme: ThemePreference;
 };
 
-export const PREFERENCE_DEFAULTS: Readonly<Preferences> = { includeContext: false, lastScreen: "" };
+export const PREFERENCE_DEFAULTS: Readonly<Preferences> = { includeContext: false, lastScreen: "", theme: "system" };
+
+/** Keys whose values are a closed set, not just a type. */
+const VALID: { [K in keyof Preferences]?: (value: unknown) => boolean } = { theme: isThemePreference };
 
 /** The store file, in the app's data folder. */
 export const PREFERENCES_FILE = "preferences.json";
@@ -37,7 +43,7 @@ export class PreferencesStore {
     return this.backend;
   }
 
-  /** Reads every key; a missing or mistyped value keeps its default. */
+  /** Reads every key; a missing, mistyped or unknown value keeps its default. */
   async load(): Promise<void> {
     for (const key of Object.keys(PREFERENCE_DEFAULTS) as (keyof Preferences)[]) {
       try {
@@ -50,7 +56,8 @@ export class PreferencesStore {
 
   private async loadKey<K extends keyof Preferences>(key: K): Promise<void> {
     const saved = await this.store().get(key);
-    if (typeof saved === typeof PREFERENCE_DEFAULTS[key]) this.values[key] = saved as Preferences[K];
+    const valid = VALID[key] ?? ((value: unknown) => typeof value === typeof PREFERENCE_DEFAULTS[key]);
+    if (valid(saved)) this.values[key] = saved as Preferences[K];
   }
 
   get<K extends keyof Preferences>(key: K): Preferences[K] {

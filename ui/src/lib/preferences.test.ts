@@ -37,6 +37,15 @@ describe("preferences", () => {
     expect(prefs.get("includeContext")).toBe(false);
   });
 
+  it("keeps the theme's default for a value it does not know", async () => {
+    const prefs = new PreferencesStore(memory({ theme: "purple" }));
+    await prefs.load();
+    expect(prefs.get("theme")).toBe("system");
+    const saved = new PreferencesStore(memory({ theme: "dark" }));
+    await saved.load();
+    expect(saved.get("theme")).toBe("dark");
+  });
+
   it("keeps working when the store cannot be read or written", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const broken: KeyValueStore = {
@@ -47,7 +56,8 @@ describe("preferences", () => {
     await prefs.load();
     prefs.set("includeContext", true);
     expect(prefs.get("includeContext")).toBe(true);
-    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(2));
+    // One warning per key that could not be read, one for the failed save.
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(Object.keys(PREFERENCE_DEFAULTS).length + 1));
     warn.mockRestore();
   });
 });

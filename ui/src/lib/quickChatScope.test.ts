@@ -42,6 +42,7 @@ vi.mock("@tauri-apps/api/core", async (importOriginal) => {
   };
 });
 
+import { api } from "./api";
 import { Conversation } from "./conversation.svelte";
 import { credits } from "./credits.svelte";
 
@@ -116,6 +117,18 @@ describe("the quick-chat window within its capability", () => {
     await chat.open(null);
     expect(ipc.denied).toEqual([]);
     expect(ipc.calls).toEqual(["get_credits", "get_costs", "new_idempotency_key", "send_message", "stop_reply", "list_messages"]);
+  });
+
+  it("opens a reply's link and shows Pricing in the main window", async () => {
+    ipc.answer = async (cmd) => (cmd === "open_link" || cmd === "show_main_screen" ? null : Promise.reject(`unscripted ${cmd}`));
+    await api.openLink("https://example.com/docs");
+    await api.showMainScreen("pricing");
+    expect(ipc.denied).toEqual([]);
+    expect(ipc.calls).toEqual(["open_link", "show_main_screen"]);
+    // Settings, history and search stay the main window's.
+    await expect(api.listSessions(null, null)).rejects.toMatchObject({ error: { code: "ipc" } });
+    await expect(api.searchMessages("x", null)).rejects.toMatchObject({ error: { code: "ipc" } });
+    expect(ipc.denied).toEqual(["list_sessions", "search_messages"]);
   });
 
   it("fails on a command the capability does not allow", async () => {

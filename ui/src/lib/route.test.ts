@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatHref, parseRoute, projectHref, screenHref } from "./route";
+import { chatHref, MAIN_SCREEN_HREF, parseRoute, projectHref, screenHref } from "./route";
 
 describe("routes", () => {
   it("parses hash routes", () => {
@@ -16,6 +16,11 @@ describe("routes", () => {
     expect(parseRoute("#/projects/x").name).toBe("not-found");
     expect(parseRoute("#/projects/7/extra").name).toBe("not-found");
     expect(projectHref(7)).toBe("#/projects/7");
+  });
+
+  it("opens each screen another window may ask for", () => {
+    for (const href of Object.values(MAIN_SCREEN_HREF)) expect(parseRoute(href).name).not.toBe("not-found");
+    expect(parseRoute(MAIN_SCREEN_HREF.pricing)).toEqual({ name: "pricing" });
   });
 
   it("names the screen of a route, not the record it shows", () => {

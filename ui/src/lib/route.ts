@@ -1,5 +1,7 @@
 // Hash routes: the page is a file inside the app bundle, so history-API
 // routing has no server to fall back on.
+import type { MainScreen } from "../bindings";
+
 export type Route =
   | { name: "dashboard" }
   | { name: "chat"; sessionId: number | null; messageId: number | null }
@@ -39,6 +41,9 @@ export function chatHref(sessionId: number | null, messageId?: number): string {
   if (sessionId === null) return "#/chat";
   return messageId === undefined ? `#/chat/${sessionId}` : `#/chat/${sessionId}?m=${messageId}`;
 }
+
+/** Where a screen another window asked for (`show_main_screen`) lives. */
+export const MAIN_SCREEN_HREF: Record<MainScreen, string> = { pricing: "#/pricing" };
 
 export function projectHref(projectId: number): string {
   return `#/projects/${projectId}`;

@@ -109,6 +109,16 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   session_not_in_window: CORE_MESSAGE,
   open_failed: CORE_MESSAGE,
   export_failed: CORE_MESSAGE,
+  // Updates (desktop shell)
+  update_not_configured: CORE_MESSAGE,
+  update_bad_url: CORE_MESSAGE,
+  update_insecure_url: CORE_MESSAGE,
+  update_bad_signature: CORE_MESSAGE,
+  update_unavailable: CORE_MESSAGE,
+  update_not_offered: CORE_MESSAGE,
+  update_install_failed: CORE_MESSAGE,
+  update_reply_streaming: CORE_MESSAGE,
+  update_checkout_pending: CORE_MESSAGE,
   // Desktop UI
   ipc: CORE_MESSAGE,
   // Command-line tool

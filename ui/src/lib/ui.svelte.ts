@@ -3,6 +3,8 @@ class UiState {
   searchOpen = $state(false);
   drawerOpen = $state(false);
   navOpen = $state(false);
+  /** The keyboard shortcuts sheet (`?`). */
+  shortcutsOpen = $state(false);
   /** Bumped to ask the composer to take focus (Ctrl/Cmd+N). */
   focusComposer = $state(0);
 }

@@ -72,6 +72,9 @@ pub enum Command {
     /// Sign in to a Banter server (hosted mode), see who is signed in, sign out
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Signed in: bring this computer's copy of the account up to date with
+    /// the server and say how many changes came in
+    Sync,
 }
 
 /// Hosted mode. Signed in, `credits`, `ledger`, `sessions`, `projects`,

@@ -492,6 +492,42 @@ mod tests {
             ErrorCode::ExportFailed,
             r#"{"code":"export_failed","message":"m"}"#,
         ),
+        (
+            ErrorCode::UpdateNotConfigured,
+            r#"{"code":"update_not_configured","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateBadUrl,
+            r#"{"code":"update_bad_url","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateInsecureUrl,
+            r#"{"code":"update_insecure_url","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateBadSignature,
+            r#"{"code":"update_bad_signature","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateUnavailable,
+            r#"{"code":"update_unavailable","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateNotOffered,
+            r#"{"code":"update_not_offered","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateInstallFailed,
+            r#"{"code":"update_install_failed","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateReplyStreaming,
+            r#"{"code":"update_reply_streaming","message":"m"}"#,
+        ),
+        (
+            ErrorCode::UpdateCheckoutPending,
+            r#"{"code":"update_checkout_pending","message":"m"}"#,
+        ),
         (ErrorCode::Ipc, r#"{"code":"ipc","message":"m"}"#),
         (
             ErrorCode::InvalidArguments,

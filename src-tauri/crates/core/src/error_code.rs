@@ -246,6 +246,27 @@ error_codes! {
     OpenFailed => "open_failed",
     /// A conversation export could not be written.
     ExportFailed => "export_failed",
+    /// No update manifest address is configured for this build.
+    UpdateNotConfigured => "update_not_configured",
+    /// The update manifest address is not a valid http(s) URL.
+    UpdateBadUrl => "update_bad_url",
+    /// An update address is plain http to another computer (only https,
+    /// or http to this computer, is used).
+    UpdateInsecureUrl => "update_insecure_url",
+    /// The update's signature does not match the app's update key (or
+    /// names another version); the download was discarded.
+    UpdateBadSignature => "update_bad_signature",
+    /// The update server could not be reached or gave no usable answer.
+    UpdateUnavailable => "update_unavailable",
+    /// The version asked to install is no longer the one the server offers.
+    UpdateNotOffered => "update_not_offered",
+    /// The verified update could not be installed; the running version is
+    /// kept.
+    UpdateInstallFailed => "update_install_failed",
+    /// An update is not installed while a reply is streaming.
+    UpdateReplyStreaming => "update_reply_streaming",
+    /// An update is not installed while a checkout waits for its payment.
+    UpdateCheckoutPending => "update_checkout_pending",
 
     // ----- Desktop UI -----
     /// Never made by Rust: the UI's own code for a call into the core that

@@ -65,6 +65,16 @@ pub enum DomainEvent {
     /// (`false`) where the last call found it otherwise: offline, history
     /// is read from this computer's copy (see `hosted::HostedHistory`).
     ServerReachable { reachable: bool },
+    /// Signed in, changes made elsewhere (another device, the CLI) reached
+    /// this computer's copy: `sessions` changed or went, and `projects`
+    /// says whether projects or tasks did; `refused` tells the edits made
+    /// here offline that the server refused (see
+    /// `hosted::HostedAccounts::follow` and `hosted::outbox`).
+    Synced {
+        sessions: Vec<i64>,
+        projects: bool,
+        refused: Vec<String>,
+    },
 }
 
 impl DomainEvent {
@@ -79,7 +89,8 @@ impl DomainEvent {
             Self::CreditsChanged { .. }
             | Self::CreditsLow { .. }
             | Self::PurchaseFulfilled { .. }
-            | Self::ServerReachable { .. } => None,
+            | Self::ServerReachable { .. }
+            | Self::Synced { .. } => None,
         }
     }
 }

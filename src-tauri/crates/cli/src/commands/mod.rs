@@ -19,6 +19,7 @@ mod project_store;
 mod projects;
 mod scrape;
 mod sessions;
+mod sync;
 mod tasks;
 
 use crate::args::Command;
@@ -43,6 +44,7 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::DeepLink(args) => billing::deep_link(core, hosted(core).await?, args, out).await,
         Command::Billing(cmd) => billing::run(core, hosted(core).await?, cmd, out).await,
         Command::Account(cmd) => account::run(core, cmd, out).await,
+        Command::Sync => sync::run(history(core).await?, out).await,
     }
 }
 

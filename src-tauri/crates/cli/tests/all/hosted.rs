@@ -195,6 +195,17 @@ async fn browse(url: &str) {
     assert!(landed.status().is_success(), "{}", landed.status());
 }
 
+/// The contents of session `id`'s messages, as `sessions show --json` prints them.
+async fn shown_contents(dir: &Path, id: &str) -> Vec<String> {
+    let shown = cli_json(dir, &["sessions", "show", id]).await;
+    shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().expect("text content").to_string())
+        .collect()
+}
+
 /// Signs the CLI in to `server`; returns `account status --json`.
 async fn signed_in(dir: &Path, server: &str) -> Value {
     let out = login(dir, server).await;
@@ -648,25 +659,19 @@ async fn history_read_before_stays_readable_when_the_server_is_down() {
         (&Value::from("CH-000001"), &Value::from(2)),
         "{page}"
     );
-    let shown = cli_json(dir.path(), &["sessions", "show", "CH-000001"]).await;
-    let contents: Vec<&str> = shown["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        contents,
-        vec!["remember Lisbon", "Mock reply to: remember Lisbon"]
+        shown_contents(dir.path(), "CH-000001").await,
+        ["remember Lisbon", "Mock reply to: remember Lisbon"]
     );
-    // Changes and paid actions wait for the server.
-    for args in [
-        vec!["--json", "sessions", "rename", "CH-000001", "Lisbon"],
-        vec!["--json", "chat", "--session", "CH-000001", "and Porto?"],
-    ] {
-        let error = fails(&run_cli(dir.path(), &args).await, 2);
-        assert_eq!(error["code"], "offline", "{args:?}: {error}");
-    }
+    // An edit is made here and waits for the server; a paid action is
+    // refused.
+    let renamed = cli_json(dir.path(), &["sessions", "rename", "CH-000001", "Lisbon"]).await;
+    assert_eq!(renamed["title"], "Lisbon", "{renamed}");
+    let listed = cli_json(dir.path(), &["sessions", "list"]).await;
+    assert_eq!(listed["sessions"][0]["title"], "Lisbon", "{listed}");
+    let args = ["--json", "chat", "--session", "CH-000001", "and Porto?"];
+    let error = fails(&run_cli(dir.path(), &args).await, 2);
+    assert_eq!(error["code"], "offline", "{error}");
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that cuts the first
@@ -1200,5 +1205,64 @@ async fn a_bare_number_names_the_accounts_own_session() {
             page.sessions[0].message_count
         ),
         (Some("Alice's"), 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sync_brings_another_devices_changes_into_this_computers_copy() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let (laptop, desktop) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    signed_in(laptop.path(), &h.a.url).await;
+    signed_in(desktop.path(), &h.b.url).await;
+    ok(&run_cli(laptop.path(), &["chat", "remember Lisbon"]).await);
+    ok(&run_cli(laptop.path(), &["projects", "new", "Trip"]).await);
+
+    let synced = cli_json(desktop.path(), &["sync"]).await;
+    assert!(synced["pulled"].as_u64() >= Some(4), "{synced}");
+    assert_eq!(
+        (&synced["pushed"], &synced["sessions"]),
+        (&Value::from(0), &Value::from(1)),
+        "{synced}"
+    );
+    let again = cli_json(desktop.path(), &["sync"]).await;
+    assert_eq!(
+        (&again["pulled"], &again["cursor"]),
+        (&Value::from(0), &synced["cursor"]),
+        "nothing new: {again}"
+    );
+    let text = run_cli(desktop.path(), &["sync"]).await;
+    assert_eq!(
+        String::from_utf8_lossy(ok(&text)).trim_end(),
+        format!(
+            "0 changes in, 0 out; 0 conversations changed (at {})",
+            synced["cursor"]
+        )
+    );
+
+    // With both instances gone, the desktop reads the laptop's conversation
+    // from its own copy, although it never opened it.
+    drop(h);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        shown_contents(desktop.path(), "CH-000001").await,
+        ["remember Lisbon", "Mock reply to: remember Lisbon"]
+    );
+    let offline = fails(&run_cli(desktop.path(), &["--json", "sync"]).await, 2);
+    assert_eq!(offline["code"], "offline", "{offline}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sync_without_a_sign_in_says_how_to_sign_in() {
+    let dir = TempDir::new().unwrap();
+    let error = fails(&run_cli(dir.path(), &["--json", "sync"]).await, 1);
+    assert_eq!(error["code"], "not_signed_in", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("account login"),
+        "{error}"
     );
 }

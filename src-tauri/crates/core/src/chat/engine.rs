@@ -103,6 +103,12 @@ impl<S: ChatBackend> ChatEngine<S> {
         self.claims.stop(session_id)
     }
 
+    /// How many replies this process is streaming now (the desktop's
+    /// updater installs only when none is).
+    pub fn streaming_replies(&self) -> usize {
+        self.claims.streaming()
+    }
+
     /// Sends a message and streams the reply to the end; its events go on
     /// the bus. See the module docs for the steps.
     pub async fn send(&self, request: SendRequest) -> Result<SendOutcome> {

@@ -48,9 +48,11 @@ pub struct HostedAccounts {
     /// The app's sign-in waiting for the browser (see `app_sign_in`).
     pending: Arc<Mutex<Option<AppSignIn>>>,
     /// The accounts' copies of their history (see [`super::Replica`]).
-    copies: Shelf,
+    pub(super) copies: Shelf,
     /// Told how each call to the server went.
     reachability: Reachability,
+    /// Hears what the follower brings in (see [`Self::follow`]).
+    pub(super) events: EventBus,
     /// The client last made, with its tokens in memory: the app asks for
     /// the client at every command, and reading the keyring each time
     /// would be a D-Bus round trip per call.
@@ -77,7 +79,8 @@ impl HostedAccounts {
             refresh_lock: None,
             pending: Arc::default(),
             copies: Shelf::new(copies_dir),
-            reachability: Reachability::new(events),
+            reachability: Reachability::new(events.clone()),
+            events,
             client: Arc::default(),
         }
     }

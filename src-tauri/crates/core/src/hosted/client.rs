@@ -118,6 +118,13 @@ impl HostedClient {
         self
     }
 
+    /// Tells every window `event`, when this client has the profile's bus.
+    pub(super) fn announce(&self, event: crate::events::DomainEvent) {
+        if let Some(reachability) = &self.reachability {
+            reachability.announce(event);
+        }
+    }
+
     pub(super) fn with_device(mut self, device_id: &str) -> Self {
         self.device_id = Some(device_id.to_string());
         self

@@ -5,9 +5,11 @@
 //! Offline, reading (sessions, messages, export, search) answers from the
 //! copy (and every window has heard [`DomainEvent::ServerReachable`], see
 //! [`super::reachability`], so it can say the history shown is this
-//! computer's copy). Changes (rename, delete) and paid actions need the
-//! server and are refused with the `offline` error; nothing is queued or
-//! charged (queuing edits offline belongs to sync). What the copy does not
+//! computer's copy). Renaming or deleting is made in the copy and queued
+//! for the server ([`super::outbox`]); paid actions need the server and
+//! are refused with the `offline` error, charging nothing. Once the copy
+//! follows the change feed ([`super::sync`]) the feed keeps it, and pages
+//! read from the server are no longer written into it. What the copy does not
 //! hold (a conversation never opened here) is `offline` too, never shown
 //! as empty. A copy that cannot be opened leaves the server's history
 //! working, without reading offline.
@@ -193,22 +195,81 @@ impl HostedHistory {
         }
     }
 
-    /// Renames a session on the server, then in the copy.
+    /// Renames a session on the server, then in the copy; when the server
+    /// cannot be reached, in the copy at once and on the server later (see
+    /// [`super::outbox`]). Edits queued before go first.
     pub async fn rename(&self, session: &RecordRef, title: &str) -> Result<ChatSession> {
-        let renamed = self.client.rename_session(session, title).await?;
+        let renamed = match self
+            .push_then(|| self.client.rename_session(session, title))
+            .await
+        {
+            Err(Error::Hosted(offline @ HostedError::Offline { .. })) => {
+                return self
+                    .edit_offline(offline, |copy| copy.rename_offline(session, title))
+                    .await;
+            }
+            other => other?,
+        };
         if let Some(copy) = &self.copy {
             keep(copy.keep_session(&renamed).await);
         }
         Ok(renamed)
     }
 
-    /// Deletes a session on the server, then from the copy.
+    /// Deletes a session on the server, then from the copy; offline, as
+    /// [`Self::rename`] does.
     pub async fn delete(&self, session: &RecordRef) -> Result<ChatSession> {
-        let deleted = self.client.delete_session(session).await?;
+        let deleted = match self.push_then(|| self.client.delete_session(session)).await {
+            Err(Error::Hosted(offline @ HostedError::Offline { .. })) => {
+                return self
+                    .edit_offline(offline, |copy| copy.delete_offline(session))
+                    .await;
+            }
+            other => other?,
+        };
         if let Some(copy) = &self.copy {
             keep(copy.forget_session(deleted.id).await);
         }
         Ok(deleted)
+    }
+
+    /// Sends the queued edits, then makes `call`, holding the copy's sync
+    /// lock throughout (an edit is never overtaken by an older one). Edits
+    /// the server refused are announced (`synced`'s `refused`).
+    async fn push_then<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, HostedError>>,
+    {
+        let Some(copy) = &self.copy else {
+            return Ok(call().await?);
+        };
+        let _one_at_a_time = copy.sync_lock.lock().await;
+        let pushed = self.push_locked(copy).await?;
+        if !pushed.refused.is_empty() {
+            self.client.announce(DomainEvent::Synced {
+                sessions: Vec::new(),
+                projects: false,
+                refused: pushed.refused,
+            });
+        }
+        Ok(call().await?)
+    }
+
+    /// Makes an edit in the copy and queues it; without a copy (it could
+    /// not be opened) the edit is refused as `offline`.
+    async fn edit_offline<'a, T, F, Fut>(&'a self, offline: HostedError, edit: F) -> Result<T>
+    where
+        F: FnOnce(&'a Replica) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        match &self.copy {
+            Some(copy) => {
+                tracing::info!("the server cannot be reached; the edit is queued on this computer");
+                edit(copy).await
+            }
+            None => Err(offline.into()),
+        }
     }
 
     /// Sends through the server (see [`HostedClient::send`]) and keeps the

@@ -15,36 +15,48 @@
 //!   server; [`chat`]: sending through the server and its streamed reply;
 //! - [`history`]: the account's conversations, kept in this computer's
 //!   copy ([`replica`]) and read from it offline;
+//! - [`changes`]: the account's change feed on the server; [`sync`] pulls
+//!   it into the copy ([`replica_sync`]); [`follow`] keeps pulling while
+//!   the app runs; [`outbox`]: edits made offline, sent when online;
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
 
 mod accounts;
 mod api;
 mod app_sign_in;
+mod changes;
 mod chat;
 mod client;
 mod error;
+mod follow;
 mod history;
 mod http;
 mod ledger;
+mod outbox;
 mod paid_jobs;
 mod projects;
 mod purchases;
 mod reachability;
 mod replica;
+mod replica_sync;
 mod sign_in;
+mod sync;
 mod tokens;
 mod types;
 
 pub use accounts::{HostedAccount, HostedAccounts};
 pub use app_sign_in::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
+pub use changes::{Change, ChangeOp, ChangePage, CHANGES_PAGE};
 pub use chat::{HostedSend, RECOVER_POLL_EVERY};
 pub(crate) use client::refresh_lock_path;
 pub use client::HostedClient;
 pub use error::HostedError;
+pub use follow::{MAX_PAUSE, RECHECK_EVERY};
 pub use history::HostedHistory;
 pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
+pub use outbox::Pushed;
 pub use replica::{Replica, ACCOUNTS_DIR};
+pub use replica_sync::Pulled;
 pub use sign_in::{PendingSignIn, SignedIn};
 pub use tokens::DeviceTokens;
 pub use types::{Account, Device};

@@ -38,4 +38,10 @@ impl Reachability {
             self.events.emit(DomainEvent::ServerReachable { reachable });
         }
     }
+
+    /// Tells every window `event` (what the hosted history has to say that
+    /// is not a reply's: edits the server refused).
+    pub(super) fn announce(&self, event: DomainEvent) {
+        self.events.emit(event);
+    }
 }

@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::events::EventBus;
 use crate::ledger::Ledger;
+use crate::projects::ProjectStore;
 use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
 use std::collections::HashSet;
@@ -34,9 +35,15 @@ const COPY_FILE: &str = "history.db";
 /// One account's copy of its history on this computer.
 #[derive(Debug, Clone)]
 pub struct Replica {
-    db: Db,
+    pub(super) db: Db,
     chat: ChatStore,
-    user_id: String,
+    projects: ProjectStore,
+    pub(super) user_id: String,
+    pub(super) clock: SharedClock,
+    /// Held across a push and a pull (or a push and the edit after it),
+    /// so this process never sends the queue twice at once nor applies
+    /// two pulls out of order (see [`super::outbox`], [`super::sync`]).
+    pub(super) sync_lock: Arc<Mutex<()>>,
     dir: PathBuf,
 }
 
@@ -165,10 +172,14 @@ impl Replica {
             account.user_id.clone(),
             ReplyJournal::beside(&path),
         );
+        let projects = ProjectStore::new(db.clone(), clock.clone(), account.user_id.clone());
         Ok(Self {
             db,
             chat,
+            projects,
             user_id: account.user_id.clone(),
+            clock: clock.clone(),
+            sync_lock: Arc::default(),
             dir,
         })
     }
@@ -188,12 +199,21 @@ impl Replica {
         &self.chat
     }
 
+    /// Reading the copy's projects, tasks and saved pages (kept by the
+    /// change feed, see [`super::replica_sync`]).
+    pub fn projects(&self) -> &ProjectStore {
+        &self.projects
+    }
+
     /// Closes the copy's database (before its files are removed).
     pub(crate) async fn close(&self) {
         self.db.pool().close().await;
     }
 
-    /// Keeps a page of sessions the server listed after `cursor`; returns
+    /// Keeps a page of sessions the server listed after `cursor` (only
+    /// while the copy has never pulled the change feed: once it follows
+    /// the feed, the feed keeps it, and a page read before a pull must not
+    /// undo what the pull applied); returns
     /// the sessions the copy holds in the page's range that the server did
     /// not list: deleted there, or moved up the list by new activity (the
     /// caller asks the server which).
@@ -231,6 +251,9 @@ impl Replica {
             }
         }
         let mut tx = self.db.begin_write().await?;
+        if follows_feed(&mut tx).await? {
+            return Ok(Vec::new());
+        }
         for session in &page.sessions {
             put_session(&mut tx, &self.user_id, session).await?;
         }
@@ -239,7 +262,8 @@ impl Replica {
     }
 
     /// Keeps a page of `session`'s messages the server listed before
-    /// `before`; the copy's messages in that range the server did not list
+    /// `before` (only while the copy has never pulled, as for
+    /// [`Self::keep_sessions`]); the copy's messages in that range the server did not list
     /// are removed (a regenerated reply replaces the old one). Messages of
     /// a session the copy does not hold yet are kept with it.
     pub async fn keep_messages(
@@ -255,6 +279,9 @@ impl Replica {
         let until = before.unwrap_or(i64::MAX);
         let listed: Vec<i64> = page.messages.iter().map(|m| m.id).collect();
         let mut tx = self.db.begin_write().await?;
+        if follows_feed(&mut tx).await? {
+            return Ok(());
+        }
         put_session(&mut tx, &self.user_id, session).await?;
         remove_unlisted(&mut tx, session.id, (from, until), &listed).await?;
         for message in &page.messages {
@@ -311,7 +338,7 @@ impl Replica {
 }
 
 /// Inserts or updates a session row with the server's values.
-async fn put_session(
+pub(super) async fn put_session(
     conn: &mut SqliteConnection,
     user_id: &str,
     session: &ChatSession,
@@ -342,8 +369,12 @@ async fn put_session(
     Ok(())
 }
 
-/// Inserts or updates a message row with the server's values.
-async fn put_message(
+/// Inserts or updates a message row with the server's values. A reply
+/// streams once and then ends for good, so a `streaming` state never
+/// overwrites an ended one: a pull that read the reply while it streamed
+/// and applies after the send kept its end (or a later pull) must not put
+/// the reply back to streaming, empty.
+pub(super) async fn put_message(
     conn: &mut SqliteConnection,
     user_id: &str,
     message: &ChatMessage,
@@ -354,7 +385,8 @@ async fn put_message(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET content = excluded.content, tokens = excluded.tokens,
              credits_used = excluded.credits_used, status = excluded.status,
-             error = excluded.error, updated_at = excluded.updated_at",
+             error = excluded.error, updated_at = excluded.updated_at
+           WHERE excluded.status <> 'streaming' OR chat_messages.status = 'streaming'",
     )
     .bind(message.id)
     .bind(message.session_id)
@@ -403,4 +435,14 @@ async fn remove_session(conn: &mut SqliteConnection, session_id: i64) -> Result<
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Whether the copy has pulled the change feed (then the feed keeps it);
+/// read inside the caller's write, which a pull's write cannot overlap.
+async fn follows_feed(conn: &mut SqliteConnection) -> Result<bool> {
+    let cursor: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(super::replica_sync::CURSOR_KEY)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(cursor.is_some())
 }

@@ -1,0 +1,101 @@
+//! Pulling the account's change feed ([`super::changes`]) into this
+//! computer's copy ([`super::replica`]): what `banter-cli sync` and the
+//! app's live subscription run.
+
+use super::changes::{Changed, CHANGES_PAGE};
+use super::error::HostedError;
+use super::history::HostedHistory;
+use super::outbox::Pushed;
+use super::replica::{Replica, ACCOUNTS_DIR};
+use super::replica_sync::Pulled;
+use crate::db::DbError;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// How many times a pull starts again when another process on this
+/// profile moved the copy on while it read (each try reads only what that
+/// one did not).
+const PULL_TRIES: usize = 5;
+
+impl HostedHistory {
+    /// Sends the edits queued offline ([`Self::push`]), then reads the
+    /// feed from where the copy stopped to its end and applies it to the
+    /// copy; what changed is returned. Only the account's own changes are
+    /// ever read (the server answers for the caller's token), and the copy
+    /// is the account's own file. One push-and-pull at a time per process.
+    pub async fn pull(&self) -> Result<Pulled> {
+        let Some(copy) = self.copy() else {
+            return Err(Error::Db(DbError::Io {
+                path: PathBuf::from(ACCOUNTS_DIR),
+                source: std::io::Error::other(
+                    "this computer's copy of the account could not be opened (see the log)",
+                ),
+            }));
+        };
+        let _one_at_a_time = copy.sync_lock.lock().await;
+        let pushed = match self.push_locked(copy).await {
+            Ok(pushed) => pushed,
+            Err(Error::Hosted(offline @ HostedError::Offline { .. })) => return Err(offline.into()),
+            // A queued edit the server fails on (not refuses) stays queued
+            // for the next push; the account's changes still come in.
+            Err(error) => {
+                tracing::warn!(code = %error.code(), "queued edits not sent; pulling all the same");
+                Pushed::default()
+            }
+        };
+        let mut tries = 0;
+        let mut pulled = loop {
+            tries += 1;
+            if let Some(pulled) = self.pull_once(copy).await? {
+                break pulled;
+            }
+            if tries == PULL_TRIES {
+                // Another process keeps pulling: what it applies is as new.
+                break Pulled {
+                    cursor: copy.cursor().await?,
+                    ..Pulled::default()
+                };
+            }
+        };
+        pulled.pushed = pushed.sent;
+        pulled.refused = pushed.refused;
+        Ok(pulled)
+    }
+
+    /// Reads the feed after the copy's cursor and applies it; `None` when
+    /// another process moved the copy on meanwhile.
+    async fn pull_once(&self, copy: &Replica) -> Result<Option<Pulled>> {
+        let from = copy.cursor().await?;
+        let mut after = from;
+        // Each record once, as of its latest change read: a record changed
+        // again while the pages were read appears again further on.
+        let mut latest: HashMap<(String, i64), (i64, Changed)> = HashMap::new();
+        let mut read = 0;
+        loop {
+            let page = self.client().changes(after, CHANGES_PAGE).await?;
+            read += page.changes.len();
+            for change in page.changes {
+                let key = (change.kind.clone(), change.id);
+                let position = change.position;
+                latest.insert(key, (position, change.read()?));
+            }
+            // A page that says "more" must move on, or it would be read
+            // again and again.
+            let moved = page.cursor > after;
+            after = page.cursor.max(after);
+            if !page.more || !moved {
+                break;
+            }
+        }
+        let mut changes: Vec<(i64, Changed)> = latest.into_values().collect();
+        changes.sort_by_key(|(position, _)| *position);
+        let applied = copy
+            .apply(changes.into_iter().map(|(_, c)| c).collect(), from, after)
+            .await?;
+        Ok(applied.map(|mut pulled| {
+            pulled.changes = read;
+            pulled
+        }))
+    }
+}

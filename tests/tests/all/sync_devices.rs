@@ -1,0 +1,431 @@
+//! Two signed-in devices of one account (two desktop profiles, each its own
+//! data directory and keyring, as two computers), each talking to its own
+//! server instance on one Postgres: what one does reaches the other's copy
+//! through the account's change feed — pulled on demand
+//! (`HostedHistory::pull`) and followed live (`HostedAccounts::follow`) —
+//! and another account's device never receives any of it.
+
+use banter_core::chat::Role;
+use banter_core::events::DomainEvent;
+use banter_core::hosted::{HostedHistory, HostedSend, ACCOUNTS_DIR, RECHECK_EVERY};
+use banter_core::ids::RecordRef;
+use banter_core::projects::NewTask;
+use banter_core::Core;
+use banter_tests::hosted::{sign_in_core, sign_in_core_as, Chatting};
+use banter_tests::Env;
+use std::time::{Duration, Instant};
+
+/// The longest a change may take to reach the following device before the
+/// test gives up (a failure bound, not a measurement: the propagation time
+/// is printed and measured in the benchmarks).
+const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
+
+fn send(session: Option<i64>, content: &str) -> HostedSend {
+    HostedSend {
+        session: session.map(RecordRef::Id),
+        content: content.to_string(),
+        include_context: false,
+        idempotency_key: None,
+    }
+}
+
+async fn history(core: &Core) -> HostedHistory {
+    core.hosted()
+        .history()
+        .await
+        .expect("settings")
+        .expect("signed in")
+}
+
+/// A device: a profile of its own, signed in through `server`.
+async fn device(server: &str, user: Option<&str>) -> (Env, Core) {
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let core = env.open().await;
+    sign_in_core_as(&core, server, user).await;
+    (env, core)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_one_device_does_reaches_the_others_copy_and_no_other_account() {
+    let s = Chatting::start().await;
+    let (_env_a, laptop) = device(&s.h.a.url, None).await;
+    let (_env_b, desktop) = device(&s.h.b.url, None).await;
+    let (on_laptop, on_desktop) = (history(&laptop).await, history(&desktop).await);
+
+    // A conversation on the laptop.
+    let sent = on_laptop
+        .send(send(None, "plan a trip to Lisbon"), |_| {})
+        .await
+        .expect("sent");
+    let session = sent.session.id;
+    let pulled = on_desktop.pull().await.expect("pulled");
+    assert!(pulled.sessions.contains(&session), "{pulled:?}");
+    assert!(pulled.ledger, "the spend moved the ledger: {pulled:?}");
+    let copy = on_desktop.copy().expect("the desktop's copy");
+    let held = copy
+        .chat()
+        .list_messages(&RecordRef::Id(session), None, None)
+        .await
+        .expect("the copy has the session")
+        .messages;
+    let said: Vec<(Role, &str)> = held.iter().map(|m| (m.role, m.content.as_str())).collect();
+    assert_eq!(
+        said,
+        [
+            (Role::User, "plan a trip to Lisbon"),
+            (Role::Assistant, sent.reply.content.as_str())
+        ]
+    );
+    let listed = copy
+        .chat()
+        .get_session(&RecordRef::Id(session))
+        .await
+        .expect("listed");
+    assert_eq!(listed.message_count, 2);
+    assert_eq!(listed.display_id, sent.session.display_id);
+
+    // Nothing new: nothing pulled, the cursor stays.
+    let again = on_desktop.pull().await.expect("pulled again");
+    assert_eq!((again.changes, again.cursor), (0, pulled.cursor));
+
+    // A rename, a project with a task, then the conversation deleted.
+    on_laptop
+        .rename(&RecordRef::Id(session), "Lisbon")
+        .await
+        .expect("renamed");
+    let project = on_laptop
+        .client()
+        .create_project("Trip", "Lisbon in May")
+        .await
+        .expect("project");
+    let task = on_laptop
+        .client()
+        .add_task(
+            &RecordRef::Id(project.id),
+            &NewTask {
+                title: "Book flights".into(),
+                ..NewTask::default()
+            },
+        )
+        .await
+        .expect("task");
+    let pulled = on_desktop.pull().await.expect("pulled");
+    assert!(pulled.projects, "{pulled:?}");
+    let renamed = copy
+        .chat()
+        .get_session(&RecordRef::Id(session))
+        .await
+        .expect("still there");
+    assert_eq!(renamed.title.as_deref(), Some("Lisbon"));
+    let projects = copy
+        .projects()
+        .list_projects(false, None)
+        .await
+        .expect("the copy's projects");
+    assert_eq!(
+        projects
+            .iter()
+            .map(|p| (p.id, p.name.as_str(), p.total_tasks))
+            .collect::<Vec<_>>(),
+        [(project.id, "Trip", 1)]
+    );
+    let copied_task = copy
+        .projects()
+        .get_task(&RecordRef::Id(task.id))
+        .await
+        .expect("the copy's task");
+    assert_eq!(copied_task.title, "Book flights");
+
+    on_laptop
+        .delete(&RecordRef::Id(session))
+        .await
+        .expect("deleted");
+    on_laptop
+        .client()
+        .delete_task(&RecordRef::Id(task.id))
+        .await
+        .expect("task deleted");
+    let pulled = on_desktop.pull().await.expect("pulled");
+    assert!(pulled.sessions.contains(&session), "{pulled:?}");
+    assert!(copy
+        .chat()
+        .get_session(&RecordRef::Id(session))
+        .await
+        .is_err());
+    assert!(copy
+        .projects()
+        .get_task(&RecordRef::Id(task.id))
+        .await
+        .is_err());
+
+    // Bob's device, on the same servers, receives none of it.
+    let (_env_c, bobs) = device(&s.h.b.url, Some("user-bob")).await;
+    let on_bobs = history(&bobs).await;
+    let pulled = on_bobs.pull().await.expect("bob pulls");
+    assert!(pulled.sessions.is_empty() && !pulled.projects, "{pulled:?}");
+    let bobs_copy = on_bobs.copy().expect("bob's copy");
+    assert!(bobs_copy
+        .projects()
+        .list_projects(true, None)
+        .await
+        .expect("bob's projects")
+        .is_empty());
+    assert!(bobs_copy
+        .chat()
+        .list_sessions(None, None)
+        .await
+        .expect("bob's sessions")
+        .sessions
+        .is_empty());
+}
+
+/// Waits until `desktop`'s copy holds `reply` as the last message of its
+/// session, having heard `Synced` for it (and, with `credits`, the balance
+/// after it); returns how long that took.
+async fn heard(
+    desktop: &Core,
+    events: &mut banter_core::events::Subscription,
+    reply: &banter_core::chat::ChatMessage,
+    credits: Option<i64>,
+) -> Duration {
+    let started = Instant::now();
+    let mut held = false;
+    let mut credits_heard = credits.is_none();
+    while !(held && credits_heard) {
+        let event = tokio::time::timeout_at((started + GIVE_UP_AFTER).into(), events.recv())
+            .await
+            .expect("the desktop hears the laptop in time")
+            .expect("the bus");
+        match event {
+            DomainEvent::Synced { sessions, .. } if sessions.contains(&reply.session_id) => {
+                let messages = history(desktop)
+                    .await
+                    .copy()
+                    .expect("copy")
+                    .chat()
+                    .list_messages(&RecordRef::Id(reply.session_id), None, None)
+                    .await
+                    .map(|page| page.messages)
+                    .unwrap_or_default();
+                held = messages
+                    .last()
+                    .is_some_and(|m| m.id == reply.id && m.content == reply.content);
+            }
+            DomainEvent::CreditsChanged { remaining, .. } => {
+                credits_heard = credits_heard || Some(remaining) == credits;
+            }
+            _ => {}
+        }
+    }
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_following_device_hears_anothers_send_and_holds_it() {
+    let s = Chatting::start().await;
+    let (_env_a, laptop) = device(&s.h.a.url, None).await;
+    let (env_b, desktop) = device(&s.h.b.url, None).await;
+    let on_laptop = history(&laptop).await;
+    let mut events = desktop.events().subscribe();
+
+    // Sent before the desktop follows: its first pull brings it.
+    let before = on_laptop
+        .send(send(None, "hello from the laptop"), |_| {})
+        .await
+        .expect("sent");
+    let following = tokio::spawn(desktop.hosted().clone().follow());
+    heard(&desktop, &mut events, &before.reply, None).await;
+
+    // Sent while it follows: the change stream brings it (the follower
+    // pulls only when the stream says the feed moved).
+    let live = on_laptop
+        .send(send(None, "and one more"), |_| {})
+        .await
+        .expect("sent");
+    let took = heard(
+        &desktop,
+        &mut events,
+        &live.reply,
+        Some(live.balance.remaining),
+    )
+    .await;
+    println!(
+        "the laptop's finished send reached the desktop's copy {} ms after the laptop had it",
+        took.as_millis()
+    );
+    let session = live.session.id;
+
+    // Signed out, the follower lets the account go: the desktop's copy is
+    // removed and stays removed while the laptop goes on (the follower has
+    // looked at the sign-in again twice by the end of the wait).
+    history(&desktop)
+        .await
+        .client()
+        .sign_out()
+        .await
+        .expect("signed out");
+    let accounts = env_b.data_dir().join(ACCOUNTS_DIR);
+    assert_eq!(std::fs::read_dir(&accounts).unwrap().count(), 0);
+    on_laptop
+        .send(send(Some(session), "still there?"), |_| {})
+        .await
+        .expect("sent");
+    tokio::time::sleep(RECHECK_EVERY * 2).await;
+    assert_eq!(
+        std::fs::read_dir(&accounts).unwrap().count(),
+        0,
+        "no copy made again after the sign-out"
+    );
+    assert!(!following.is_finished(), "the follower waits for a sign-in");
+    following.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_copy_filled_before_the_feed_is_completed_by_its_first_pull() {
+    let s = Chatting::start().await;
+    let (_env_a, laptop) = device(&s.h.a.url, None).await;
+    let on_laptop = history(&laptop).await;
+    let mut sessions = Vec::new();
+    for n in 0..3 {
+        let sent = on_laptop
+            .send(send(None, &format!("question {n}")), |_| {})
+            .await
+            .expect("sent");
+        sessions.push(sent.session.id);
+    }
+    // A second device that read one conversation's page before pulling.
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let desktop = env.open().await;
+    sign_in_core(&desktop, &s.h.b.url).await;
+    let on_desktop = history(&desktop).await;
+    on_desktop
+        .messages(&RecordRef::Id(sessions[0]), None, None)
+        .await
+        .expect("read one page");
+    let pulled = on_desktop.pull().await.expect("pulled");
+    for id in &sessions {
+        assert!(pulled.sessions.contains(id), "{pulled:?}");
+        let held = on_desktop
+            .copy()
+            .expect("copy")
+            .chat()
+            .get_session(&RecordRef::Id(*id))
+            .await
+            .expect("held");
+        assert_eq!(held.message_count, 2, "counted once each");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn edits_made_offline_survive_a_restart_and_lose_to_a_delete_elsewhere() {
+    use banter_core::hosted::Pushed;
+    let s = Chatting::start().await;
+    let network = s.gateway_to_a().await;
+    let laptop_env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = laptop_env.open().await;
+    sign_in_core(&laptop, &network.url()).await;
+    let (_env_b, desktop) = device(&s.h.b.url, None).await;
+    let on_laptop = history(&laptop).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let sent = on_laptop
+            .send(send(None, &format!("trip {n}")), |_| {})
+            .await
+            .expect("sent");
+        ids.push(sent.session.id);
+    }
+    on_laptop
+        .pull()
+        .await
+        .expect("the laptop's copy is up to date");
+
+    // Offline, the laptop renames the first, deletes the second, renames
+    // the third; meanwhile the desktop deletes the third.
+    network.set_up(false);
+    let renamed = on_laptop
+        .rename(&RecordRef::Id(ids[0]), "Lisbon")
+        .await
+        .expect("renamed here");
+    assert_eq!(renamed.title.as_deref(), Some("Lisbon"));
+    on_laptop
+        .delete(&RecordRef::Id(ids[1]))
+        .await
+        .expect("deleted here");
+    on_laptop
+        .rename(&RecordRef::Id(ids[2]), "Porto")
+        .await
+        .expect("renamed here");
+    let empty = on_laptop
+        .rename(&RecordRef::Id(ids[0]), "  ")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        empty.code(),
+        banter_core::ErrorCode::InvalidInput,
+        "{empty}"
+    );
+    history(&desktop)
+        .await
+        .delete(&RecordRef::Id(ids[2]))
+        .await
+        .expect("deleted on the desktop");
+
+    // The laptop restarts before the network is back: the queue is kept.
+    laptop.close().await;
+    drop((on_laptop, laptop));
+    let laptop = laptop_env.open().await;
+    let on_laptop = history(&laptop).await;
+    let offline = on_laptop.pull().await.unwrap_err();
+    assert_eq!(offline.code(), banter_core::ErrorCode::Offline, "{offline}");
+    let held = on_laptop
+        .copy()
+        .expect("copy")
+        .chat()
+        .get_session(&RecordRef::Id(ids[0]))
+        .await
+        .expect("still held");
+    assert_eq!(held.title.as_deref(), Some("Lisbon"));
+
+    network.set_up(true);
+    let pulled = on_laptop.pull().await.expect("pushed and pulled");
+    assert_eq!(pulled.pushed, 2, "{pulled:?}");
+    assert_eq!(pulled.refused.len(), 1, "{pulled:?}");
+    assert!(
+        pulled.refused[0].contains(
+            "renamed to “Porto” on this computer, but it had been deleted on another device"
+        ),
+        "{:?}",
+        pulled.refused
+    );
+    assert_eq!(
+        on_laptop.push().await.expect("nothing left"),
+        Pushed::default()
+    );
+
+    // The server's order decided, and every copy agrees with it.
+    let on_desktop = history(&desktop).await;
+    on_desktop.pull().await.expect("the desktop pulls");
+    let server = on_desktop
+        .client()
+        .sessions(None, None)
+        .await
+        .expect("the server's list")
+        .sessions;
+    let summary = |sessions: &[banter_core::chat::ChatSession]| {
+        let mut rows: Vec<(i64, Option<String>)> =
+            sessions.iter().map(|s| (s.id, s.title.clone())).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(summary(&server), vec![(ids[0], Some("Lisbon".to_string()))]);
+    for copy in [on_laptop.copy(), on_desktop.copy()] {
+        let held = copy
+            .expect("copy")
+            .chat()
+            .list_sessions(None, None)
+            .await
+            .expect("the copy's list")
+            .sessions;
+        assert_eq!(summary(&held), summary(&server));
+    }
+}
