@@ -12,7 +12,7 @@ use banter_core::providers::{self, ChatProvider, Secret};
 use banter_core::scrape::Network;
 use banter_mocks::azure::{self, MockConfig, MockServer};
 use banter_mocks::site::{self, Site, SiteConfig};
-use banter_server::changes::feed;
+use banter_server::changes::{feed, ChangeOp};
 use banter_tests::hosted::{EventStream, Hosted, Parts, Sent, BROKEN};
 use banter_tests::mock_azure_config;
 use eventsource_stream::Eventsource;
@@ -1182,15 +1182,10 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
 async fn migrating_an_existing_database_feeds_what_it_holds() {
     use banter_core::chat::rows::ChatRows;
     use banter_core::chat::{MessageStatus, NewMessage, Role};
-    use banter_core::clock::{ManualClock, SharedClock};
     use banter_core::db::postgres::PgStore;
     use banter_core::ids::RecordRef;
     use banter_core::projects::NewTask;
-    use banter_server::auth::Caller;
     use banter_server::routes::{projects::projects_for, sessions::chat_for};
-    use banter_server::state::AppState;
-    use sqlx::migrate::Migrator;
-    use std::borrow::Cow;
 
     let url = banter_mocks::postgres::shared()
         .expect("test Postgres")
@@ -1198,43 +1193,7 @@ async fn migrating_an_existing_database_feeds_what_it_holds() {
         .expect("fresh database");
     let store = PgStore::connect_lazy(&url, 4).expect("store");
     // The schema as it was before the feed: every migration up to 0005.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
-    let mut before = Migrator::new(dir.as_path()).await.expect("the migrations");
-    let feed_version = 6;
-    assert!(before.migrations.iter().any(|m| m.version == feed_version));
-    before.migrations = Cow::Owned(
-        before
-            .migrations
-            .iter()
-            .filter(|m| m.version < feed_version)
-            .cloned()
-            .collect(),
-    );
-    before.run(store.pool()).await.expect("the old schema");
-
-    let clock: SharedClock = Arc::new(ManualClock::new(banter_tests::at("2026-03-10T12:00:00Z")));
-    let sign_in = banter_server::auth::sign_in::SignInProvider::new(
-        "http://127.0.0.1:9".into(),
-        banter_core::account::ClientCredentials {
-            client_id: "banter".into(),
-            client_secret: None,
-        },
-    );
-    let state = AppState::new(store.clone(), clock.clone(), "old".into(), sign_in);
-    let mut callers = Vec::new();
-    for who in ["alice", "bob"] {
-        let signed = banter_server::accounts::sign_in(
-            &state,
-            &banter_tests::hosted::identity(who),
-            "laptop",
-        )
-        .await
-        .expect("sign in");
-        callers.push(Caller {
-            user_id: signed.user_id,
-            device_id: signed.tokens.device_id,
-        });
-    }
+    let (state, callers, clock) = schema_before(&store, 6).await;
     let alice = &callers[0];
     let chat = chat_for(&state, alice);
     let first = chat.create_session(Some("First")).await.unwrap();
@@ -1343,4 +1302,148 @@ async fn migrating_an_existing_database_feeds_what_it_holds() {
         .unwrap();
     assert_eq!(next.changes[0].position, everyones);
     assert!(everyones > bobs.cursor.max(page.cursor));
+}
+
+/// A server's state on a database migrated only up to (not including)
+/// `version`, with alice and bob signed in, as an older server left it.
+async fn schema_before(
+    store: &banter_core::db::postgres::PgStore,
+    version: i64,
+) -> (
+    banter_server::state::AppState,
+    Vec<banter_server::auth::Caller>,
+    banter_core::clock::SharedClock,
+) {
+    use banter_core::clock::{ManualClock, SharedClock};
+    use sqlx::migrate::Migrator;
+    use std::borrow::Cow;
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let mut before = Migrator::new(dir.as_path()).await.expect("the migrations");
+    assert!(before.migrations.iter().any(|m| m.version == version));
+    before.migrations = Cow::Owned(
+        before
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect(),
+    );
+    before.run(store.pool()).await.expect("the old schema");
+
+    let clock: SharedClock = Arc::new(ManualClock::new(banter_tests::at("2026-03-10T12:00:00Z")));
+    let sign_in = banter_server::auth::sign_in::SignInProvider::new(
+        "http://127.0.0.1:9".into(),
+        banter_core::account::ClientCredentials {
+            client_id: "banter".into(),
+            client_secret: None,
+        },
+    );
+    let state =
+        banter_server::state::AppState::new(store.clone(), clock.clone(), "old".into(), sign_in);
+    let mut callers = Vec::new();
+    for who in ["alice", "bob"] {
+        let signed = banter_server::accounts::sign_in(
+            &state,
+            &banter_tests::hosted::identity(who),
+            "laptop",
+        )
+        .await
+        .expect("sign in");
+        callers.push(banter_server::auth::Caller {
+            user_id: signed.user_id,
+            device_id: signed.tokens.device_id,
+        });
+    }
+    (state, callers, clock)
+}
+
+/// Upgrading a server whose feed devices already follow (0006) to the
+/// cheaper bookkeeping (0007) keeps every position, so each device's
+/// cursor still means what it did: what comes after it is exactly what
+/// changed since, for every account, and new accounts get a feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrading_the_feeds_bookkeeping_keeps_every_devices_cursor() {
+    use banter_core::db::postgres::PgStore;
+    use banter_core::ids::RecordRef;
+    use banter_server::routes::{projects::projects_for, sessions::chat_for};
+
+    let url = banter_mocks::postgres::shared()
+        .expect("test Postgres")
+        .fresh_database()
+        .expect("fresh database");
+    let store = PgStore::connect_lazy(&url, 4).expect("store");
+    let (state, callers, _clock) = schema_before(&store, 7).await;
+    let (alice, bob) = (&callers[0], &callers[1]);
+    let chat = chat_for(&state, alice);
+    let kept = chat.create_session(Some("Kept")).await.unwrap();
+    let renamed = chat.create_session(Some("Old title")).await.unwrap();
+    projects_for(&state, bob)
+        .create_project("Bob's", "")
+        .await
+        .unwrap();
+    let whole = |store: &PgStore, user: &str| {
+        let (pool, user) = (store.pool().clone(), user.to_owned());
+        async move { feed::read(&pool, &user, 0, 1000).await.unwrap() }
+    };
+    let alices = whole(&store, &alice.user_id).await;
+    let bobs = whole(&store, &bob.user_id).await;
+    assert_eq!(alices.changes.len(), 3, "two sessions and the grant");
+
+    store.migrate().await.expect("the upgrade");
+    // Read as the new version does, on connections of its own (the old
+    // ones hold statements prepared against the old table).
+    let store = PgStore::connect_lazy(&url, 4).expect("store");
+    let keys = |page: &feed::ChangePage| -> Vec<(i64, i64, ChangeOp)> {
+        page.changes
+            .iter()
+            .map(|c| (c.position, c.id, c.op))
+            .collect()
+    };
+    assert_eq!(
+        keys(&whole(&store, &alice.user_id).await),
+        keys(&alices),
+        "every position kept"
+    );
+    assert_eq!(keys(&whole(&store, &bob.user_id).await), keys(&bobs));
+
+    // After each cursor: exactly what changed since, after both cursors.
+    chat.rename_session(&RecordRef::Id(renamed.id), "New title")
+        .await
+        .unwrap();
+    chat.delete_session(&RecordRef::Id(kept.id)).await.unwrap();
+    let next = feed::read(store.pool(), &alice.user_id, alices.cursor, 1000)
+        .await
+        .unwrap();
+    let got: Vec<(i64, ChangeOp)> = next.changes.iter().map(|c| (c.id, c.op)).collect();
+    assert_eq!(
+        got,
+        [(renamed.id, ChangeOp::Upsert), (kept.id, ChangeOp::Delete)]
+    );
+    assert!(next.changes[0].position > alices.cursor.max(bobs.cursor));
+    assert_eq!(
+        feed::read(store.pool(), &bob.user_id, bobs.cursor, 1000)
+            .await
+            .unwrap()
+            .changes
+            .len(),
+        0,
+        "nothing of alice's in bob's feed"
+    );
+    // An account made after the upgrade has a feed of its own.
+    let carol = banter_server::accounts::sign_in(
+        &state,
+        &banter_tests::hosted::identity("carol"),
+        "laptop",
+    )
+    .await
+    .expect("sign in");
+    let carols = feed::read(store.pool(), &carol.user_id, 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(carols.changes.len(), 1, "her grant");
+    assert_eq!(
+        feed::head(store.pool(), &carol.user_id).await.unwrap(),
+        carols.cursor
+    );
 }
