@@ -30,6 +30,9 @@ use banter_core::ids::{display_id, IdKind, RecordRef};
 use banter_core::Core;
 
 pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), CliError> {
+    if catches_up_first(&command) {
+        catch_up(core).await?;
+    }
     match command {
         Command::Profile => profile::run(core, out).await,
         Command::Credits => credits::run(core, hosted(core).await?, out).await,
@@ -46,6 +49,32 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Account(cmd) => account::run(core, cmd, out).await,
         Command::Sync => sync::run(history(core).await?, out).await,
     }
+}
+
+/// Whether `command` first brings this computer's copy up to date: every
+/// command on the account does, so it works from what every device did
+/// and sends what was edited here offline. `sync` does only that (itself),
+/// and `profile` and `account` are about this computer and the sign-in.
+fn catches_up_first(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Profile | Command::Account(_) | Command::Sync
+    )
+}
+
+/// Signed in: sends the edits queued offline and pulls the account's
+/// changes, briefly (see [`HostedHistory::catch_up`]). Edits the server
+/// refused are told on stderr, so a script's stdout stays the command's.
+async fn catch_up(core: &Core) -> Result<(), CliError> {
+    let Some(history) = history(core).await? else {
+        return Ok(());
+    };
+    if let Some(pulled) = history.catch_up().await {
+        for refused in &pulled.refused {
+            eprintln!("not made: {refused}");
+        }
+    }
+    Ok(())
 }
 
 /// The server this profile is signed in to, if any (hosted mode).

@@ -1253,6 +1253,62 @@ async fn sync_brings_another_devices_changes_into_this_computers_copy() {
     assert_eq!(offline["code"], "offline", "{offline}");
 }
 
+/// Signed in, every command first sends what was edited here offline and
+/// pulls what other devices did: a command that reads no history still
+/// brings it, and edits made while the server was down reach it with the
+/// next command that finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_command_catches_up_first_so_offline_edits_reach_the_server_on_the_next() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let target: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
+    let network = banter_mocks::gateway::Gateway::start(target).await.unwrap();
+    let (laptop, desktop) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    signed_in(laptop.path(), &h.b.url).await;
+    signed_in(desktop.path(), &network.url()).await;
+    ok(&run_cli(laptop.path(), &["chat", "remember Lisbon"]).await);
+    ok(&run_cli(laptop.path(), &["chat", "--new", "plan Porto"]).await);
+
+    // `credits` reads no conversation, but catches up all the same.
+    ok(&run_cli(desktop.path(), &["credits"]).await);
+    network.set_up(false);
+    assert_eq!(
+        shown_contents(desktop.path(), "CH-000001").await,
+        ["remember Lisbon", "Mock reply to: remember Lisbon"]
+    );
+    let renamed = cli_json(desktop.path(), &["sessions", "rename", "1", "Lisbon notes"]).await;
+    assert_eq!(renamed["title"], "Lisbon notes", "{renamed}");
+    ok(&run_cli(desktop.path(), &["sessions", "delete", "CH-000002"]).await);
+    let listed = |dir: &Path| {
+        let dir = dir.to_owned();
+        async move {
+            let page = cli_json(&dir, &["sessions", "list"]).await;
+            page["sessions"]
+                .as_array()
+                .expect("sessions")
+                .iter()
+                .map(|s| (s["displayId"].clone(), s["title"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed(laptop.path()).await.len(),
+        2,
+        "not on the server yet"
+    );
+
+    network.set_up(true);
+    ok(&run_cli(desktop.path(), &["credits"]).await);
+    assert_eq!(
+        listed(laptop.path()).await,
+        [(Value::from("CH-000001"), Value::from("Lisbon notes"))],
+        "the edits made offline are on the server, once"
+    );
+    let again = cli_json(desktop.path(), &["sync"]).await;
+    assert_eq!(again["pushed"], 0, "nothing left queued: {again}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sync_without_a_sign_in_says_how_to_sign_in() {
     let dir = TempDir::new().unwrap();

@@ -58,6 +58,7 @@ pub use outbox::Pushed;
 pub use replica::{Replica, ACCOUNTS_DIR};
 pub use replica_sync::Pulled;
 pub use sign_in::{PendingSignIn, SignedIn};
+pub use sync::CATCH_UP_WITHIN;
 pub use tokens::DeviceTokens;
 pub use types::{Account, Device};
 

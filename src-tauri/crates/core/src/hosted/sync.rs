@@ -12,11 +12,18 @@ use crate::db::DbError;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How many times a pull starts again when another process on this
 /// profile moved the copy on while it read (each try reads only what that
 /// one did not).
 const PULL_TRIES: usize = 5;
+
+/// How long [`HostedHistory::catch_up`] may take before the caller goes on
+/// with the copy as it is: long enough for a pull of a busy day's changes
+/// on a slow link, short enough that a server that does not answer (a
+/// dropped connection, a captive portal) does not hang a command.
+pub const CATCH_UP_WITHIN: Duration = Duration::from_secs(5);
 
 impl HostedHistory {
     /// Sends the edits queued offline ([`Self::push`]), then reads the
@@ -61,6 +68,31 @@ impl HostedHistory {
         pulled.pushed = pushed.sent;
         pulled.refused = pushed.refused;
         Ok(pulled)
+    }
+
+    /// What each `banter-cli` command does first, signed in: sends the
+    /// edits queued offline and pulls the account's changes, for at most
+    /// [`CATCH_UP_WITHIN`]. `None` when that could not be done (no copy, the
+    /// server cannot be reached, or it took too long): the command then
+    /// works from the copy as it is, and the queue waits for the next one.
+    /// A pull cut short keeps nothing of itself (each page set is applied
+    /// in one transaction), and an edit whose answer was not read stays
+    /// queued and is sent again, which changes nothing more.
+    pub async fn catch_up(&self) -> Option<Pulled> {
+        self.copy()?;
+        match tokio::time::timeout(CATCH_UP_WITHIN, self.pull()).await {
+            Ok(Ok(pulled)) => Some(pulled),
+            Ok(Err(error)) => {
+                tracing::info!(code = %error.code(), "not caught up with the server; working from this computer's copy");
+                None
+            }
+            Err(_) => {
+                tracing::info!(
+                    "catching up with the server took too long; working from this computer's copy"
+                );
+                None
+            }
+        }
     }
 
     /// Reads the feed after the copy's cursor and applies it; `None` when
