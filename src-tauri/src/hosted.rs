@@ -3,7 +3,7 @@
 //! client (`banter_core::hosted`). The server is then the authority for
 //! money, history and keys; local-mode data stays where it is, untouched.
 
-use banter_core::hosted::{HostedClient, HostedHistory};
+use banter_core::hosted::{HostedClient, HostedHistory, HostedProjects};
 use banter_core::{ApiError, Core};
 
 /// The signed-in client, or `None` in local mode.
@@ -15,4 +15,11 @@ pub async fn signed_in(core: &Core) -> Result<Option<HostedClient>, ApiError> {
 /// copy and read from it offline), or `None` in local mode.
 pub async fn history(core: &Core) -> Result<Option<HostedHistory>, ApiError> {
     Ok(core.hosted().history().await?)
+}
+
+/// The signed-in account's projects, tasks and saved pages, read from
+/// this computer's copy and edited offline when the server cannot be
+/// reached (hosted mode).
+pub async fn projects(core: &Core) -> Result<Option<HostedProjects>, ApiError> {
+    Ok(history(core).await?.map(HostedHistory::projects))
 }

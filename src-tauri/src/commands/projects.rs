@@ -1,6 +1,8 @@
 //! Projects and tasks, AI project generation and URL scraping — on this
 //! computer, or on the server when signed in (the account's projects only:
-//! local ones are neither shown nor changed then). Costs, validation and
+//! local ones are neither shown nor changed then; read from this computer's
+//! copy and edited offline when the server cannot be reached, see
+//! `banter_core::hosted::HostedProjects`). Costs, validation and
 //! refunds live in the core (`banter_core::ledger::Costs`), on the server
 //! for an account.
 
@@ -35,8 +37,8 @@ pub async fn list_projects(
     include_archived: bool,
 ) -> Result<Vec<Project>, ApiError> {
     let core = core.get()?;
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.projects(include_archived, None).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.list(include_archived).await?),
         None => Ok(core
             .projects()
             .list_projects(include_archived, None)
@@ -55,11 +57,11 @@ pub async fn get_project(
         project: Some(id.clone()),
         ..TaskFilter::default()
     };
-    if let Some(client) = hosted::signed_in(core).await? {
+    if let Some(account) = hosted::projects(core).await? {
         let (project, tasks, sources) = tokio::try_join!(
-            client.project(&id),
-            client.tasks(&tasks_of),
-            client.pages(&id)
+            account.project(&id),
+            account.tasks(&tasks_of),
+            account.pages(&id)
         )?;
         return Ok(ProjectDetail {
             project,
@@ -83,8 +85,8 @@ pub async fn create_project(
     description: String,
 ) -> Result<Project, ApiError> {
     let core = core.get()?;
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.create_project(&name, &description).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.create_project(&name, &description).await?),
         None => Ok(core.projects().create_project(&name, &description).await?),
     }
 }
@@ -97,8 +99,8 @@ pub async fn update_project(
     update: ProjectUpdate,
 ) -> Result<Project, ApiError> {
     let (core, id) = (core.get()?, RecordRef::Id(project_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.update_project(&id, &update).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.update_project(&id, &update).await?),
         None => Ok(core.projects().update_project(&id, update).await?),
     }
 }
@@ -112,8 +114,8 @@ pub async fn set_project_archived(
     archived: bool,
 ) -> Result<Project, ApiError> {
     let (core, id) = (core.get()?, RecordRef::Id(project_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.set_project_archived(&id, archived).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.set_archived(&id, archived).await?),
         None => Ok(core.projects().set_archived(&id, archived).await?),
     }
 }
@@ -132,8 +134,8 @@ pub async fn list_tasks(
         status: None,
         open_only,
     };
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.tasks(&filter).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.tasks(&filter).await?),
         None => Ok(core.projects().list_tasks(&filter).await?),
     }
 }
@@ -146,8 +148,8 @@ pub async fn add_task(
     task: NewTask,
 ) -> Result<Task, ApiError> {
     let (core, project) = (core.get()?, RecordRef::Id(project_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.add_task(&project, &task).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.add_task(&project, &task).await?),
         None => Ok(core.projects().add_task(&project, task).await?),
     }
 }
@@ -160,8 +162,8 @@ pub async fn update_task(
     update: TaskUpdate,
 ) -> Result<Task, ApiError> {
     let (core, task) = (core.get()?, RecordRef::Id(task_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.update_task(&task, &update).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.update_task(&task, &update).await?),
         None => Ok(core.projects().update_task(&task, update).await?),
     }
 }
@@ -170,8 +172,8 @@ pub async fn update_task(
 #[specta::specta]
 pub async fn delete_task(core: State<'_, AppCore>, task_id: i64) -> Result<(), ApiError> {
     let (core, task) = (core.get()?, RecordRef::Id(task_id));
-    match hosted::signed_in(core).await? {
-        Some(client) => Ok(client.delete_task(&task).await?),
+    match hosted::projects(core).await? {
+        Some(account) => Ok(account.delete_task(&task).await?),
         None => Ok(core.projects().delete_task(&task).await?),
     }
 }

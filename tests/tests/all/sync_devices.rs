@@ -429,3 +429,215 @@ async fn edits_made_offline_survive_a_restart_and_lose_to_a_delete_elsewhere() {
         assert_eq!(summary(&held), summary(&server));
     }
 }
+
+/// Projects and tasks made and changed offline: made in the copy at once
+/// under provisional ids, kept over a restart, and made once on the server
+/// when the network is back — the copy's rows take the server's ids, and
+/// the other device gets them through the feed. A task added offline to a
+/// project deleted elsewhere meanwhile is dropped and told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn projects_and_tasks_made_offline_reach_the_server_once() {
+    use banter_core::projects::{TaskFilter, TaskStatus, TaskUpdate};
+    let s = Chatting::start().await;
+    let network = s.gateway_to_a().await;
+    let laptop_env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = laptop_env.open().await;
+    sign_in_core(&laptop, &network.url()).await;
+    let (_env_b, desktop) = device(&s.h.b.url, None).await;
+    let garden = history(&desktop)
+        .await
+        .projects()
+        .create_project("Garden", "")
+        .await
+        .expect("made on the desktop");
+    let on_laptop = history(&laptop).await;
+    on_laptop.pull().await.expect("the laptop follows the feed");
+
+    network.set_up(false);
+    let projects = history(&laptop).await.projects();
+    let trip = projects
+        .create_project("Trip", "two weeks")
+        .await
+        .expect("made here");
+    assert_eq!(trip.display_id, "PR-L000001");
+    assert!(trip.id < 0, "{trip:?}");
+    let task = |title: &str| NewTask {
+        title: title.into(),
+        ..NewTask::default()
+    };
+    let flights = projects
+        .add_task(
+            &RecordRef::parse(banter_core::ids::IdKind::Project, "pr-l000001").expect("an id"),
+            &task("Book flights"),
+        )
+        .await
+        .expect("added here");
+    assert_eq!(flights.display_id, "TK-L000001");
+    projects
+        .add_task(&RecordRef::Id(trip.id), &task("Pack"))
+        .await
+        .expect("added here");
+    let done = TaskUpdate {
+        status: Some(TaskStatus::Done),
+        ..TaskUpdate::default()
+    };
+    projects
+        .update_task(&RecordRef::Id(flights.id), &done)
+        .await
+        .expect("done here");
+    projects
+        .add_task(&RecordRef::Id(garden.id), &task("Water"))
+        .await
+        .expect("added here");
+    let listed = projects.list(false).await.expect("read from the copy");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let invalid = projects.create_project(" ", "").await.unwrap_err();
+    assert_eq!(invalid.code(), banter_core::ErrorCode::InvalidInput);
+    let not_queued = projects
+        .delete_project(&RecordRef::Id(garden.id))
+        .await
+        .unwrap_err();
+    assert_eq!(not_queued.code(), banter_core::ErrorCode::Offline);
+    // Meanwhile the desktop deletes the garden.
+    history(&desktop)
+        .await
+        .projects()
+        .delete_project(&RecordRef::Id(garden.id))
+        .await
+        .expect("deleted on the desktop");
+
+    // A restart keeps the queue; with the network back it is sent.
+    laptop.close().await;
+    drop((on_laptop, projects, laptop));
+    let laptop = laptop_env.open().await;
+    network.set_up(true);
+    let on_laptop = history(&laptop).await;
+    let pulled = on_laptop.pull().await.expect("pushed and pulled");
+    assert_eq!(pulled.pushed, 4, "{pulled:?}");
+    assert_eq!(pulled.refused.len(), 1, "{pulled:?}");
+    assert!(
+        pulled.refused[0].contains(
+            "“Water” was made on this computer, but it had been deleted on another device"
+        ),
+        "{:?}",
+        pulled.refused
+    );
+
+    // The server has each once, and the laptop's copy holds them under the
+    // server's ids.
+    let on_server = history(&desktop).await.projects();
+    let made = on_server.list(false).await.expect("the server's");
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(
+        (
+            made[0].name.as_str(),
+            made[0].total_tasks,
+            made[0].open_tasks
+        ),
+        ("Trip", 2, 1)
+    );
+    let here = on_laptop.clone().projects();
+    let held = here.list(false).await.expect("listed");
+    assert_eq!(held, made, "the laptop's copy is the server's");
+    let tasks = on_server
+        .tasks(&TaskFilter::default())
+        .await
+        .expect("the server's tasks");
+    let mut titles: Vec<(&str, TaskStatus)> =
+        tasks.iter().map(|t| (t.title.as_str(), t.status)).collect();
+    titles.sort_by_key(|(title, _)| *title);
+    assert_eq!(
+        titles,
+        [
+            ("Book flights", TaskStatus::Done),
+            ("Pack", TaskStatus::Todo)
+        ]
+    );
+    assert!(tasks
+        .iter()
+        .all(|t| t.project_id == made[0].id && !t.display_id.contains('L')));
+    network.set_up(false);
+    let offline_tasks = here
+        .tasks(&TaskFilter::default())
+        .await
+        .expect("read from the copy");
+    assert_eq!(offline_tasks, tasks);
+    network.set_up(true);
+
+    // The desktop follows.
+    history(&desktop)
+        .await
+        .pull()
+        .await
+        .expect("the desktop pulls");
+    let copy_b = history(&desktop).await;
+    let copy_b = copy_b.copy().expect("copy").projects();
+    assert_eq!(copy_b.list_projects(false, None).await.expect("held"), made);
+}
+
+/// A creation key makes its record once: the same request again answers
+/// with the first one's record; the key reused for another request is
+/// refused, and another account's same key is its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_creation_key_makes_its_record_once() {
+    let s = Chatting::start().await;
+    let (_env_a, laptop) = device(&s.h.a.url, None).await;
+    let (_env_b, bobs) = device(&s.h.b.url, Some("user-bob")).await;
+    let client = history(&laptop).await.client().clone();
+    let first = client
+        .create_project_once("Trip", "", "key-1")
+        .await
+        .expect("made");
+    let again = client
+        .create_project_once("Trip", "", "key-1")
+        .await
+        .expect("the same");
+    assert_eq!(again, first);
+    let other = client
+        .create_project_once("Another", "", "key-1")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        other.code(),
+        banter_core::ErrorCode::IdempotencyConflict,
+        "{other}"
+    );
+    let task = NewTask {
+        title: "Pack".into(),
+        ..NewTask::default()
+    };
+    let packed = client
+        .add_task_once(&RecordRef::Id(first.id), &task, "key-2")
+        .await
+        .expect("added");
+    let again = client
+        .add_task_once(&RecordRef::Id(first.id), &task, "key-2")
+        .await
+        .expect("the same");
+    assert_eq!(again, packed);
+    let as_project = client
+        .create_project_once("Trip", "", "key-2")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        as_project.code(),
+        banter_core::ErrorCode::IdempotencyConflict
+    );
+    let his = history(&bobs)
+        .await
+        .client()
+        .create_project_once("Trip", "", "key-1")
+        .await
+        .expect("bob's own");
+    assert_ne!(his.id, first.id);
+    assert_eq!(
+        history(&laptop)
+            .await
+            .projects()
+            .list(false)
+            .await
+            .expect("listed")
+            .len(),
+        1
+    );
+}

@@ -23,10 +23,13 @@ impl IdKind {
     }
 
     /// True when `s` has this kind's shape: prefix, dash, [`DISPLAY_DIGITS`]
-    /// or more digits.
+    /// or more digits — or, for a record made on this computer and not yet
+    /// on the server, [`PROVISIONAL_MARK`] before the digits
+    /// ([`provisional_display_id`]).
     pub fn matches(self, s: &str) -> bool {
         s.strip_prefix(self.prefix())
             .and_then(|rest| rest.strip_prefix('-'))
+            .map(|rest| rest.strip_prefix(PROVISIONAL_MARK).unwrap_or(rest))
             .is_some_and(|n| n.len() >= DISPLAY_DIGITS && n.bytes().all(|b| b.is_ascii_digit()))
     }
 }
@@ -37,6 +40,21 @@ pub const DISPLAY_DIGITS: usize = 6;
 /// How display id `value` of `kind` is written: `CH-000012`.
 pub fn display_id(kind: IdKind, value: i64) -> String {
     format!("{}-{value:0width$}", kind.prefix(), width = DISPLAY_DIGITS)
+}
+
+/// Marks a provisional display id: `PR-L000001`.
+pub const PROVISIONAL_MARK: char = 'L';
+
+/// The display id of a record made on this computer while the server could
+/// not be reached (`hosted::outbox`): the server gives it its own once it
+/// gets it, so this one is marked as provisional and never looks like one
+/// of the server's.
+pub fn provisional_display_id(kind: IdKind, value: i64) -> String {
+    format!(
+        "{}-{PROVISIONAL_MARK}{value:0width$}",
+        kind.prefix(),
+        width = DISPLAY_DIGITS
+    )
 }
 
 /// Takes the next display id of `kind`.
@@ -63,6 +81,20 @@ mod tests {
         assert!(!IdKind::ChatSession.matches("PR-000001"));
         assert!(!IdKind::ChatSession.matches("CH-00001"));
         assert!(!IdKind::ChatSession.matches("CH-00000a"));
+    }
+
+    #[test]
+    fn a_provisional_id_is_marked_and_still_parses() {
+        let id = super::provisional_display_id(IdKind::Project, 3);
+        assert_eq!(id, "PR-L000003");
+        assert!(IdKind::Project.matches(&id));
+        assert!(!IdKind::Task.matches(&id));
+        assert!(!IdKind::Project.matches("PR-L00003"));
+        assert!(!IdKind::Project.matches("PR-LL000003"));
+        assert_eq!(
+            super::RecordRef::parse(IdKind::Project, "pr-l000003"),
+            Ok(super::RecordRef::Display(id))
+        );
     }
 }
 

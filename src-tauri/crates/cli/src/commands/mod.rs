@@ -25,7 +25,7 @@ mod tasks;
 use crate::args::Command;
 use crate::error::CliError;
 use crate::output::Output;
-use banter_core::hosted::{HostedClient, HostedHistory};
+use banter_core::hosted::{HostedClient, HostedHistory, HostedProjects};
 use banter_core::ids::{display_id, IdKind, RecordRef};
 use banter_core::Core;
 
@@ -38,8 +38,10 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Credits => credits::run(core, hosted(core).await?, out).await,
         Command::Ledger(args) => ledger::run(core, hosted(core).await?, args, out).await,
         Command::Sessions(cmd) => sessions::run(core, history(core).await?, cmd, out).await,
-        Command::Projects(cmd) => projects::run(core, hosted(core).await?, cmd, out).await,
-        Command::Tasks(cmd) => tasks::run(core, hosted(core).await?, cmd, out).await,
+        Command::Projects(cmd) => {
+            projects::run(core, account_projects(core).await?, cmd, out).await
+        }
+        Command::Tasks(cmd) => tasks::run(core, account_projects(core).await?, cmd, out).await,
         Command::Chat(args) => chat::run(core, history(core).await?, args, out).await,
         Command::Generate(args) => generate::run(core, hosted(core).await?, args, out).await,
         Command::Scrape(args) => scrape::run(core, hosted(core).await?, args, out).await,
@@ -86,6 +88,12 @@ async fn hosted(core: &Core) -> Result<Option<HostedClient>, CliError> {
 /// when the server cannot be reached (hosted mode).
 async fn history(core: &Core) -> Result<Option<HostedHistory>, CliError> {
     Ok(core.hosted().history().await?)
+}
+
+/// The account's projects, tasks and saved pages, kept in this computer's
+/// copy (hosted mode).
+async fn account_projects(core: &Core) -> Result<Option<HostedProjects>, CliError> {
+    Ok(history(core).await?.map(HostedHistory::projects))
 }
 
 /// Parses an id the user typed (`CH-000001` or `1`) with the core's rules;

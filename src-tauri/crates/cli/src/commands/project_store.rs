@@ -1,12 +1,14 @@
 //! Where `projects` and `tasks` read and write: this profile's database, or
-//! (signed in) the account's projects on the server. Signed in, this
+//! (signed in) the account's projects on the server — read from this
+//! computer's copy, and made or changed there and queued, when the server
+//! cannot be reached. Signed in, this
 //! computer's projects are neither shown nor changed — one store per view,
 //! as the app's Projects screens do. Both answer in the core's own types,
 //! so the commands print alike.
 
 use super::record;
 use crate::error::CliError;
-use banter_core::hosted::HostedClient;
+use banter_core::hosted::HostedProjects;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::projects::{
     NewTask, Project, ProjectStore, Task, TaskFilter, TaskStatus, TaskUpdate,
@@ -15,12 +17,12 @@ use banter_core::Core;
 
 pub enum Store<'a> {
     Local(&'a ProjectStore),
-    Hosted(&'a HostedClient),
+    Hosted(&'a HostedProjects),
 }
 
 impl<'a> Store<'a> {
     /// The server's when `hosted` is given (signed in), else the profile's.
-    pub fn new(core: &'a Core, hosted: Option<&'a HostedClient>) -> Self {
+    pub fn new(core: &'a Core, hosted: Option<&'a HostedProjects>) -> Self {
         match hosted {
             Some(server) => Self::Hosted(server),
             None => Self::Local(core.projects()),
@@ -37,7 +39,7 @@ impl<'a> Store<'a> {
     pub async fn list(&self, include_archived: bool) -> Result<Vec<Project>, CliError> {
         Ok(match self {
             Self::Local(store) => store.list_projects(include_archived, None).await?,
-            Self::Hosted(server) => server.projects(include_archived, None).await?,
+            Self::Hosted(server) => server.list(include_archived).await?,
         })
     }
 

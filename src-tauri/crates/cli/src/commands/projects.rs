@@ -7,7 +7,7 @@ use crate::args::ProjectsCommand;
 use crate::error::CliError;
 use crate::output::{fields, label, table, when, Output};
 use crate::terminal::cell;
-use banter_core::hosted::HostedClient;
+use banter_core::hosted::HostedProjects;
 use banter_core::ids::IdKind;
 use banter_core::projects::{Project, Task, TaskFilter};
 use banter_core::Core;
@@ -22,7 +22,7 @@ struct ProjectView {
 
 pub async fn run(
     core: &Core,
-    hosted: Option<HostedClient>,
+    hosted: Option<HostedProjects>,
     cmd: ProjectsCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {

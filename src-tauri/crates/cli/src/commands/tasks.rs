@@ -6,7 +6,7 @@ use crate::args::TasksCommand;
 use crate::error::CliError;
 use crate::output::{date, label, table, Output};
 use crate::terminal::cell;
-use banter_core::hosted::HostedClient;
+use banter_core::hosted::HostedProjects;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::projects::{NewTask, Task, TaskFilter, TaskStatus};
 use banter_core::Core;
@@ -16,7 +16,7 @@ const HEADERS: &[&str] = &["ID", "PROJECT", "STATUS", "PRIORITY", "DUE", "TITLE"
 
 pub async fn run(
     core: &Core,
-    hosted: Option<HostedClient>,
+    hosted: Option<HostedProjects>,
     cmd: TasksCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {

@@ -1309,6 +1309,86 @@ async fn every_command_catches_up_first_so_offline_edits_reach_the_server_on_the
     assert_eq!(again["pushed"], 0, "nothing left queued: {again}");
 }
 
+/// Projects and tasks made with the server down are queued on this
+/// computer; a device killed (`kill -9`) after the server made the project
+/// but before it heard so sends it again at its next sync, and the server
+/// makes it once: the creation key binds the two requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_project_made_offline_is_made_once_though_the_device_was_killed_mid_send() {
+    let oidc = oidc().await;
+    let h = servers(&oidc).await;
+    let target: SocketAddr = h.a.url.trim_start_matches("http://").parse().unwrap();
+    let network = banter_mocks::gateway::Gateway::start(target).await.unwrap();
+    let desktop = TempDir::new().unwrap();
+    let status = signed_in(desktop.path(), &network.url()).await;
+    let caller = Caller {
+        user_id: status["userId"].as_str().unwrap().to_string(),
+        device_id: status["deviceId"].as_str().unwrap().to_string(),
+    };
+    let on_server = banter_server::routes::projects::projects_for(&h.a.state, &caller);
+    ok(&run_cli(desktop.path(), &["credits"]).await);
+
+    network.set_up(false);
+    let trip = cli_json(desktop.path(), &["projects", "new", "Trip"]).await;
+    assert_eq!(trip["displayId"], "PR-L000001", "{trip}");
+    let flights = cli_json(
+        desktop.path(),
+        &["tasks", "add", "PR-L000001", "Book flights"],
+    )
+    .await;
+    assert_eq!(flights["displayId"], "TK-L000001", "{flights}");
+    ok(&run_cli(desktop.path(), &["tasks", "done", "TK-L000001"]).await);
+    assert!(on_server
+        .list_projects(false, None)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Back online, but the server's answers are held: the sync sends the
+    // project, the server makes it, and the device is killed waiting.
+    network.set_up(true);
+    network.set_answering(false);
+    let mut sync = cli(desktop.path());
+    sync.arg("sync").stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = sync.spawn().unwrap();
+    let given_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while on_server
+        .list_projects(false, None)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < given_up,
+            "the project never reached the server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    network.set_answering(true);
+
+    let synced = cli_json(desktop.path(), &["sync"]).await;
+    assert_eq!(synced["pushed"], 3, "{synced}");
+    let projects = on_server.list_projects(false, None).await.unwrap();
+    assert_eq!(
+        projects
+            .iter()
+            .map(|p| (p.name.as_str(), p.total_tasks, p.open_tasks))
+            .collect::<Vec<_>>(),
+        [("Trip", 1, 0)],
+        "made once, with its task done"
+    );
+    let listed = cli_json(desktop.path(), &["projects", "list"]).await;
+    assert_eq!(listed[0]["displayId"], "PR-000001", "{listed}");
+    let tasks = cli_json(desktop.path(), &["tasks", "list"]).await;
+    assert_eq!(
+        (&tasks[0]["displayId"], &tasks[0]["status"]),
+        (&Value::from("TK-000001"), &Value::from("done")),
+        "{tasks}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sync_without_a_sign_in_says_how_to_sign_in() {
     let dir = TempDir::new().unwrap();

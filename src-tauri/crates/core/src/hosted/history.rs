@@ -236,7 +236,7 @@ impl HostedHistory {
     /// Sends the queued edits, then makes `call`, holding the copy's sync
     /// lock throughout (an edit is never overtaken by an older one). Edits
     /// the server refused are announced (`synced`'s `refused`).
-    async fn push_then<T, F, Fut>(&self, call: F) -> Result<T>
+    pub(super) async fn push_then<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, HostedError>>,
@@ -258,7 +258,11 @@ impl HostedHistory {
 
     /// Makes an edit in the copy and queues it; without a copy (it could
     /// not be opened) the edit is refused as `offline`.
-    async fn edit_offline<'a, T, F, Fut>(&'a self, offline: HostedError, edit: F) -> Result<T>
+    pub(super) async fn edit_offline<'a, T, F, Fut>(
+        &'a self,
+        offline: HostedError,
+        edit: F,
+    ) -> Result<T>
     where
         F: FnOnce(&'a Replica) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
@@ -318,7 +322,11 @@ impl HostedHistory {
     /// Answers from the copy; when there is no copy, or it does not hold
     /// what was asked for, the `offline` error says why rather than "not
     /// found".
-    async fn read_copy<'a, T, F, Fut>(&'a self, offline: HostedError, read: F) -> Result<T>
+    pub(super) async fn read_copy<'a, T, F, Fut>(
+        &'a self,
+        offline: HostedError,
+        read: F,
+    ) -> Result<T>
     where
         F: FnOnce(&'a Replica) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,

@@ -21,6 +21,7 @@
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
 
+mod account_projects;
 mod accounts;
 mod api;
 mod app_sign_in;
@@ -33,6 +34,7 @@ mod history;
 mod http;
 mod ledger;
 mod outbox;
+mod outbox_projects;
 mod paid_jobs;
 mod projects;
 mod purchases;
@@ -44,6 +46,7 @@ mod sync;
 mod tokens;
 mod types;
 
+pub use account_projects::HostedProjects;
 pub use accounts::{HostedAccount, HostedAccounts};
 pub use app_sign_in::{APP_REDIRECT_URI, APP_SIGN_IN_LIFETIME};
 pub use changes::{Change, ChangeOp, ChangePage, CHANGES_PAGE};

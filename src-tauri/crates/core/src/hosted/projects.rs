@@ -121,14 +121,41 @@ impl HostedClient {
     }
 
     pub async fn create_project(&self, name: &str, description: &str) -> Result<Project> {
+        self.post_project(name, description, None).await
+    }
+
+    /// [`Self::create_project`] once per creation `key`: sent again with
+    /// the same key, the server answers with the project it made (see
+    /// `crate::projects::keyed`).
+    pub async fn create_project_once(
+        &self,
+        name: &str,
+        description: &str,
+        key: &str,
+    ) -> Result<Project> {
+        self.post_project(name, description, Some(key)).await
+    }
+
+    async fn post_project(
+        &self,
+        name: &str,
+        description: &str,
+        key: Option<&str>,
+    ) -> Result<Project> {
         #[derive(Serialize)]
         struct NewProject<'a> {
             name: &'a str,
             description: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            key: Option<&'a str>,
         }
         let url = self.transport().url("/v1/projects", &[]);
-        self.send_json(Method::POST, url, &NewProject { name, description })
-            .await
+        let body = NewProject {
+            name,
+            description,
+            key,
+        };
+        self.send_json(Method::POST, url, &body).await
     }
 
     /// Renames, describes, archives or restores: the fields given change.
@@ -180,6 +207,28 @@ impl HostedClient {
         let url = self.project_url(project, Some("tasks"));
         self.send_json(Method::POST, url, &TaskFields::from(task))
             .await
+    }
+
+    /// [`Self::add_task`] once per creation `key` (as
+    /// [`Self::create_project_once`]).
+    pub async fn add_task_once(
+        &self,
+        project: &RecordRef,
+        task: &NewTask,
+        key: &str,
+    ) -> Result<Task> {
+        #[derive(Serialize)]
+        struct Keyed<'a> {
+            #[serde(flatten)]
+            task: TaskFields<'a>,
+            key: &'a str,
+        }
+        let url = self.project_url(project, Some("tasks"));
+        let body = Keyed {
+            task: TaskFields::from(task),
+            key,
+        };
+        self.send_json(Method::POST, url, &body).await
     }
 
     pub async fn task(&self, task: &RecordRef) -> Result<Task> {

@@ -195,7 +195,11 @@ async fn remove(conn: &mut SqliteConnection, table: &str, id: i64) -> Result<()>
 }
 
 /// Inserts or updates a project with the server's values.
-async fn put_project(conn: &mut SqliteConnection, user_id: &str, project: &Project) -> Result<()> {
+pub(super) async fn put_project(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    project: &Project,
+) -> Result<()> {
     // As for sessions: a display id held under another id is a project
     // that is gone.
     sqlx::query("DELETE FROM projects WHERE display_id = ? AND id <> ?")
@@ -224,7 +228,11 @@ async fn put_project(conn: &mut SqliteConnection, user_id: &str, project: &Proje
 }
 
 /// Inserts or updates a task with the server's values.
-async fn put_task(conn: &mut SqliteConnection, user_id: &str, task: &Task) -> Result<()> {
+pub(super) async fn put_task(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    task: &Task,
+) -> Result<()> {
     sqlx::query("DELETE FROM tasks WHERE display_id = ? AND id <> ?")
         .bind(&task.display_id)
         .bind(task.id)

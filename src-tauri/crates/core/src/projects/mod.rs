@@ -2,6 +2,7 @@
 //! can take as context and that AI generation creates).
 
 pub mod generate;
+mod keyed;
 pub mod plan;
 mod postgres_rows;
 pub mod rows;
@@ -11,6 +12,7 @@ pub(crate) mod store;
 pub(crate) mod tasks;
 
 pub use generate::{GenerateRequest, GeneratedProject, GenerationError, ProjectGenerator};
+pub use keyed::MAX_CREATION_KEY_CHARS;
 pub use rows::{ProjectBackend, ProjectRows};
 pub(crate) use sources::insert_source;
 pub use sources::{ProjectSource, SourceExcerpt};
@@ -93,7 +95,7 @@ pub struct Task {
 }
 
 /// Fields for a new task; `None` takes the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct NewTask {
     pub title: String,
@@ -103,7 +105,7 @@ pub struct NewTask {
 }
 
 /// A partial update: `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskUpdate {
     pub title: Option<String>,
@@ -112,7 +114,11 @@ pub struct TaskUpdate {
     pub priority: Option<Priority>,
     /// `Some(None)` clears the due date: in JSON, `"dueDate": null` clears
     /// it and a missing `dueDate` leaves it as it is.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[specta(type = Option<NaiveDate>, optional)]
     pub due_date: Option<Option<NaiveDate>>,
 }
@@ -127,7 +133,7 @@ where
 }
 
 /// A partial project update.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectUpdate {
     pub name: Option<String>,

@@ -3,7 +3,7 @@
 //! numbered per account (`counters` is keyed by user), so every account has
 //! its own `PR-000001` and `TK-000001`.
 
-use super::rows::{NewSource, ProjectRows, RunningJob, TaskFields};
+use super::rows::{ClaimedKey, NewSource, ProjectRows, RunningJob, TaskFields};
 use super::{Project, ProjectSource, ProjectStatus, SourceExcerpt, Task, TaskStatus};
 use super::{PROJECT_SELECT, SOURCE_COLUMNS, TASK_ORDER, TASK_SELECT};
 use crate::error::Result;
@@ -100,6 +100,51 @@ impl ProjectRows for PgConnection {
         .bind(id)
         .execute(self)
         .await?;
+        Ok(())
+    }
+
+    async fn claim_creation_key(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        kind: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClaimedKey>> {
+        let claimed: Option<i32> = sqlx::query_scalar(
+            "INSERT INTO creation_keys (user_id, key, kind, fingerprint, entity_id, created_at)
+             VALUES ($1, $2, $3, $4, 0, $5)
+             ON CONFLICT (user_id, key) DO NOTHING RETURNING 1",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(kind)
+        .bind(fingerprint)
+        .bind(now)
+        .fetch_optional(&mut *self)
+        .await?;
+        if claimed.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(
+            sqlx::query_as(
+                "SELECT kind, fingerprint, entity_id FROM creation_keys
+                  WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(key)
+            .fetch_one(self)
+            .await?,
+        ))
+    }
+
+    async fn bind_creation_key(&mut self, user_id: &str, key: &str, entity_id: i64) -> Result<()> {
+        sqlx::query("UPDATE creation_keys SET entity_id = $1 WHERE user_id = $2 AND key = $3")
+            .bind(entity_id)
+            .bind(user_id)
+            .bind(key)
+            .execute(self)
+            .await?;
         Ok(())
     }
 

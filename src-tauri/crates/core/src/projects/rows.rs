@@ -34,6 +34,15 @@ pub struct NewSource<'a> {
     pub fetched_at: DateTime<Utc>,
 }
 
+/// What a creation key was first claimed for (see `super::keyed`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedKey {
+    pub kind: String,
+    pub fingerprint: String,
+    /// The record it created (0 while the claiming transaction runs).
+    pub entity_id: i64,
+}
+
 /// A job left `running`: its id, its spend and the process or instance
 /// that ran it.
 pub type RunningJob = (i64, i64, String);
@@ -81,6 +90,28 @@ pub trait ProjectRows: LedgerRows {
         description: &str,
         status: ProjectStatus,
         now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Claims creation key `key` of the user for a record of `kind` made by
+    /// the request with `fingerprint`, until the transaction ends: `None`
+    /// when the key is new (the caller creates the record and binds it),
+    /// else what the key was claimed for. On Postgres a second claim of a
+    /// key being claimed waits until the first transaction ends.
+    fn claim_creation_key(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        kind: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<ClaimedKey>>> + Send;
+
+    /// Records that the key claimed above created record `entity_id`.
+    fn bind_creation_key(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        entity_id: i64,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Marks project `id` as just changed (a task or a page was added).

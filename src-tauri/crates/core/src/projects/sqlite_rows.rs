@@ -2,7 +2,7 @@
 //! [`super::rows`]). Display ids come from the install's one `counters`
 //! sequence per kind.
 
-use super::rows::{NewSource, ProjectRows, RunningJob, TaskFields};
+use super::rows::{ClaimedKey, NewSource, ProjectRows, RunningJob, TaskFields};
 use super::{Project, ProjectSource, ProjectStatus, SourceExcerpt, Task, TaskStatus};
 use super::{PROJECT_SELECT, SOURCE_COLUMNS, TASK_ORDER, TASK_SELECT};
 use crate::error::Result;
@@ -91,6 +91,51 @@ impl ProjectRows for SqliteConnection {
         .bind(id)
         .execute(self)
         .await?;
+        Ok(())
+    }
+
+    async fn claim_creation_key(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        kind: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClaimedKey>> {
+        let claimed: Option<i32> = sqlx::query_scalar(
+            "INSERT INTO creation_keys (user_id, key, kind, fingerprint, entity_id, created_at)
+             VALUES (?, ?, ?, ?, 0, ?)
+             ON CONFLICT (user_id, key) DO NOTHING RETURNING 1",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(kind)
+        .bind(fingerprint)
+        .bind(now)
+        .fetch_optional(&mut *self)
+        .await?;
+        if claimed.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(
+            sqlx::query_as(
+                "SELECT kind, fingerprint, entity_id FROM creation_keys
+                  WHERE user_id = ? AND key = ?",
+            )
+            .bind(user_id)
+            .bind(key)
+            .fetch_one(self)
+            .await?,
+        ))
+    }
+
+    async fn bind_creation_key(&mut self, user_id: &str, key: &str, entity_id: i64) -> Result<()> {
+        sqlx::query("UPDATE creation_keys SET entity_id = ? WHERE user_id = ? AND key = ?")
+            .bind(entity_id)
+            .bind(user_id)
+            .bind(key)
+            .execute(self)
+            .await?;
         Ok(())
     }
 

@@ -45,26 +45,9 @@ impl<S: ProjectBackend> ProjectStore<S> {
         project: &RecordRef,
         update: ProjectUpdate,
     ) -> Result<Project> {
-        let name = update
-            .name
-            .map(|n| required_text("name", &n, MAX_TITLE_CHARS))
-            .transpose()?;
-        let description = update
-            .description
-            .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
-            .transpose()?;
         let mut tx = self.db.begin_write().await?;
-        tx.lock_project(&self.user_id, project).await?;
-        let current = fetch_project(&mut *tx, &self.user_id, project).await?;
-        tx.write_project(
-            current.id,
-            &name.unwrap_or(current.name),
-            &description.unwrap_or(current.description),
-            update.status.unwrap_or(current.status),
-            self.clock.now(),
-        )
-        .await?;
-        let project = fetch_project(&mut *tx, &self.user_id, &RecordRef::Id(current.id)).await?;
+        let now = self.clock.now();
+        let project = update_project_in(&mut *tx, &self.user_id, project, update, now).await?;
         S::commit(tx).await?;
         Ok(project)
     }
@@ -94,6 +77,37 @@ impl<S: ProjectBackend> ProjectStore<S> {
         }
         S::commit(tx).await
     }
+}
+
+/// Changes the fields `update` gives, inside the caller's write transaction
+/// (this computer's copy queues the edit in the same one, see
+/// `hosted::outbox`).
+pub(crate) async fn update_project_in<C: ProjectRows>(
+    conn: &mut C,
+    user_id: &str,
+    project: &RecordRef,
+    update: ProjectUpdate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Project> {
+    let name = update
+        .name
+        .map(|n| required_text("name", &n, MAX_TITLE_CHARS))
+        .transpose()?;
+    let description = update
+        .description
+        .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
+        .transpose()?;
+    conn.lock_project(user_id, project).await?;
+    let current = fetch_project(conn, user_id, project).await?;
+    conn.write_project(
+        current.id,
+        &name.unwrap_or(current.name),
+        &description.unwrap_or(current.description),
+        update.status.unwrap_or(current.status),
+        now,
+    )
+    .await?;
+    fetch_project(conn, user_id, &RecordRef::Id(current.id)).await
 }
 
 /// Inserts a project inside the caller's transaction (AI generation creates

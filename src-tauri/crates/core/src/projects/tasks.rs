@@ -48,30 +48,8 @@ impl<S: ProjectBackend> ProjectStore<S> {
     }
 
     pub async fn update_task(&self, task: &RecordRef, update: TaskUpdate) -> Result<Task> {
-        let title = update
-            .title
-            .map(|t| required_text("title", &t, MAX_TITLE_CHARS))
-            .transpose()?;
-        let description = update
-            .description
-            .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
-            .transpose()?;
-        let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
-        tx.lock_task(&self.user_id, task).await?;
-        let current = fetch_task(&mut *tx, &self.user_id, task).await?;
-        let title = title.unwrap_or(current.title);
-        let description = description.unwrap_or(current.description);
-        let fields = TaskFields {
-            title: &title,
-            description: &description,
-            status: update.status.unwrap_or(current.status),
-            priority: update.priority.unwrap_or(current.priority),
-            due_date: update.due_date.unwrap_or(current.due_date),
-        };
-        tx.write_task(current.id, fields, now).await?;
-        tx.touch_project(current.project_id, now).await?;
-        let task = fetch_task(&mut *tx, &self.user_id, &RecordRef::Id(current.id)).await?;
+        let task = update_task_in(&mut *tx, &self.user_id, task, update, self.clock.now()).await?;
         S::commit(tx).await?;
         Ok(task)
     }
@@ -94,6 +72,40 @@ impl<S: ProjectBackend> ProjectStore<S> {
         }
         S::commit(tx).await
     }
+}
+
+/// Changes the fields `update` gives, inside the caller's write transaction
+/// (this computer's copy queues the edit in the same one, see
+/// `hosted::outbox`).
+pub(crate) async fn update_task_in<C: ProjectRows>(
+    conn: &mut C,
+    user_id: &str,
+    task: &RecordRef,
+    update: TaskUpdate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Task> {
+    let title = update
+        .title
+        .map(|t| required_text("title", &t, MAX_TITLE_CHARS))
+        .transpose()?;
+    let description = update
+        .description
+        .map(|d| optional_text("description", &d, MAX_DESCRIPTION_CHARS))
+        .transpose()?;
+    conn.lock_task(user_id, task).await?;
+    let current = fetch_task(conn, user_id, task).await?;
+    let title = title.unwrap_or(current.title);
+    let description = description.unwrap_or(current.description);
+    let fields = TaskFields {
+        title: &title,
+        description: &description,
+        status: update.status.unwrap_or(current.status),
+        priority: update.priority.unwrap_or(current.priority),
+        due_date: update.due_date.unwrap_or(current.due_date),
+    };
+    conn.write_task(current.id, fields, now).await?;
+    conn.touch_project(current.project_id, now).await?;
+    fetch_task(conn, user_id, &RecordRef::Id(current.id)).await
 }
 
 /// Inserts a task inside the caller's transaction.
@@ -120,7 +132,11 @@ pub(crate) async fn insert_task<C: ProjectRows>(
     conn.insert_task(user_id, project_id, fields, now).await
 }
 
-async fn fetch_task<C: ProjectRows>(conn: &mut C, user_id: &str, task: &RecordRef) -> Result<Task> {
+pub(crate) async fn fetch_task<C: ProjectRows>(
+    conn: &mut C,
+    user_id: &str,
+    task: &RecordRef,
+) -> Result<Task> {
     conn.fetch_task(user_id, task)
         .await?
         .ok_or_else(|| Error::not_found("task", task))

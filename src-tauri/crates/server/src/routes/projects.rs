@@ -59,6 +59,10 @@ pub struct NewProject {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// A device's creation key: the same key again returns the project it
+    /// made (core `projects::keyed`).
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 pub async fn create(
@@ -67,9 +71,14 @@ pub async fn create(
     Json(req): Json<NewProject>,
 ) -> HttpResult<Json<Project>> {
     let projects = projects_for(&state, &caller);
-    Ok(Json(
-        projects.create_project(&req.name, &req.description).await?,
-    ))
+    Ok(Json(match &req.key {
+        Some(key) => {
+            projects
+                .create_project_once(&req.name, &req.description, key)
+                .await?
+        }
+        None => projects.create_project(&req.name, &req.description).await?,
+    }))
 }
 
 pub async fn get(
@@ -158,10 +167,23 @@ pub async fn add_task(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(req): Json<NewTask>,
+    Json(req): Json<KeyedTask>,
 ) -> HttpResult<Json<Task>> {
     let projects = projects_for(&state, &caller);
-    Ok(Json(projects.add_task(&project_ref(&id)?, req).await?))
+    let project = project_ref(&id)?;
+    Ok(Json(match &req.key {
+        Some(key) => projects.add_task_once(&project, req.task, key).await?,
+        None => projects.add_task(&project, req.task).await?,
+    }))
+}
+
+/// A new task, with a device's creation key as [`NewProject`]'s.
+#[derive(Debug, Deserialize)]
+pub struct KeyedTask {
+    #[serde(flatten)]
+    pub task: NewTask,
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 pub async fn get_task(
