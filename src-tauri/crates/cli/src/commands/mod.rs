@@ -66,12 +66,13 @@ fn catches_up_first(command: &Command) -> bool {
 
 /// Signed in: sends the edits queued offline and pulls the account's
 /// changes, briefly (see [`HostedHistory::catch_up`]). Edits the server
-/// refused are told on stderr, so a script's stdout stays the command's.
+/// refused are told on stderr, so a script's stdout stays the command's; a
+/// device the server signed out is told so, and the command does not run.
 async fn catch_up(core: &Core) -> Result<(), CliError> {
     let Some(history) = history(core).await? else {
         return Ok(());
     };
-    if let Some(pulled) = history.catch_up().await {
+    if let Some(pulled) = history.catch_up().await? {
         for refused in &pulled.refused {
             eprintln!("not made: {refused}");
         }

@@ -144,12 +144,17 @@ impl Replica {
         if !tx.delete_task(&self.user_id, task).await? {
             return Err(Error::not_found("task", task));
         }
-        queue(
-            &mut tx,
-            &Edit::DeleteTask { task: gone.id },
-            self.clock.now(),
-        )
-        .await?;
+        if gone.id < 0 {
+            // Made offline and never sent: its queued edits go instead.
+            drop_queued_naming(&mut tx, &[(Made::Task, gone.id)]).await?;
+        } else {
+            queue(
+                &mut tx,
+                &Edit::DeleteTask { task: gone.id },
+                self.clock.now(),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -223,20 +228,7 @@ impl Replica {
             Made::Task => "DELETE FROM tasks WHERE id = ?",
         };
         sqlx::query(table).bind(local).execute(&mut *tx).await?;
-        let queued: Vec<(i64, String)> = sqlx::query_as("SELECT id, command FROM sync_outbox")
-            .fetch_all(&mut *tx)
-            .await?;
-        for (id, command) in queued {
-            let Ok(edit) = serde_json::from_str::<Edit>(&command) else {
-                continue;
-            };
-            if gone.iter().any(|(kind, row)| edit.names(*kind, *row)) {
-                sqlx::query("DELETE FROM sync_outbox WHERE id = ?")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        drop_queued_naming(&mut tx, &gone).await?;
         tx.commit().await
     }
 }
@@ -276,6 +268,25 @@ async fn renumber_queued(
             })?;
             sqlx::query("UPDATE sync_outbox SET command = ? WHERE id = ?")
                 .bind(command)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the queued edits that name any of `rows`.
+async fn drop_queued_naming(conn: &mut SqliteConnection, rows: &[(Made, i64)]) -> Result<()> {
+    let queued: Vec<(i64, String)> = sqlx::query_as("SELECT id, command FROM sync_outbox")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (id, command) in queued {
+        let Ok(edit) = serde_json::from_str::<Edit>(&command) else {
+            continue;
+        };
+        if rows.iter().any(|(kind, row)| edit.names(*kind, *row)) {
+            sqlx::query("DELETE FROM sync_outbox WHERE id = ?")
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;

@@ -72,25 +72,31 @@ impl HostedHistory {
 
     /// What each `banter-cli` command does first, signed in: sends the
     /// edits queued offline and pulls the account's changes, for at most
-    /// [`CATCH_UP_WITHIN`]. `None` when that could not be done (no copy, the
-    /// server cannot be reached, or it took too long): the command then
-    /// works from the copy as it is, and the queue waits for the next one.
-    /// A pull cut short keeps nothing of itself (each page set is applied
-    /// in one transaction), and an edit whose answer was not read stays
-    /// queued and is sent again, which changes nothing more.
-    pub async fn catch_up(&self) -> Option<Pulled> {
-        self.copy()?;
+    /// [`CATCH_UP_WITHIN`]. `Ok(None)` when that could not be done (no
+    /// copy, the server cannot be reached or failed, or it took too long):
+    /// the command then works from the copy as it is, and the queue waits
+    /// for the next one. The one failure returned is the server saying this
+    /// device is signed out ([`HostedError::SignedOut`]): the command must
+    /// not go on as if nothing happened. A pull cut short keeps nothing of
+    /// itself (each page set is applied in one transaction), and an edit
+    /// whose answer was not read stays queued and is sent again, which
+    /// changes nothing more.
+    pub async fn catch_up(&self) -> Result<Option<Pulled>> {
+        if self.copy().is_none() {
+            return Ok(None);
+        }
         match tokio::time::timeout(CATCH_UP_WITHIN, self.pull()).await {
-            Ok(Ok(pulled)) => Some(pulled),
+            Ok(Ok(pulled)) => Ok(Some(pulled)),
+            Ok(Err(signed_out @ Error::Hosted(HostedError::SignedOut { .. }))) => Err(signed_out),
             Ok(Err(error)) => {
                 tracing::info!(code = %error.code(), "not caught up with the server; working from this computer's copy");
-                None
+                Ok(None)
             }
             Err(_) => {
                 tracing::info!(
                     "catching up with the server took too long; working from this computer's copy"
                 );
-                None
+                Ok(None)
             }
         }
     }
