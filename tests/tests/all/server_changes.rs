@@ -1136,8 +1136,10 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
 /// last), and changes after that continue the account's positions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrating_an_existing_database_feeds_what_it_holds() {
-    use banter_core::chat::rows::ChatRows;
-    use banter_core::chat::{MessageStatus, NewMessage, Role};
+    /// A row made before the feed: its id.
+    struct Made {
+        id: i64,
+    }
     use banter_core::clock::{ManualClock, SharedClock};
     use banter_core::db::postgres::PgStore;
     use banter_core::ids::RecordRef;
@@ -1193,23 +1195,37 @@ async fn migrating_an_existing_database_feeds_what_it_holds() {
     }
     let alice = &callers[0];
     let chat = chat_for(&state, alice);
-    let first = chat.create_session(Some("First")).await.unwrap();
-    let second = chat.create_session(None).await.unwrap();
+    // Rows as that schema holds them, written in its own terms (the core's
+    // statements name columns later migrations add).
     let mut conn = store.pool().acquire().await.unwrap();
+    let mut sessions = Vec::new();
+    for (display_id, title) in [("CH-000001", Some("First")), ("CH-000002", None)] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(&alice.user_id)
+        .bind(display_id)
+        .bind(title)
+        .bind(clock.now())
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        sessions.push(Made { id });
+    }
+    let (first, second) = (&sessions[0], &sessions[1]);
     for (session, text) in [(first.id, "one"), (first.id, "two"), (second.id, "three")] {
-        let message = NewMessage {
-            session_id: session,
-            role: Role::User,
-            content: text,
-            status: MessageStatus::Complete,
-            credits_used: 0,
-            tokens: None,
-            spend_id: None,
-            at: clock.now(),
-        };
-        conn.insert_message(&alice.user_id, message, None)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO chat_messages (session_id, user_id, role, content, status, created_at, updated_at)
+             VALUES ($1, $2, 'user', $3, 'complete', $4, $4)",
+        )
+        .bind(session)
+        .bind(&alice.user_id)
+        .bind(text)
+        .bind(clock.now())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     }
     drop(conn);
     let projects = projects_for(&state, alice);
