@@ -25,6 +25,7 @@ macro_rules! app_commands {
             sessions: [
                 list_sessions,
                 rename_session,
+                switch_branch,
                 delete_session,
                 list_messages,
                 search_messages,

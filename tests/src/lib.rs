@@ -318,6 +318,7 @@ pub async fn send_text(
             content: text.into(),
             include_context: false,
             idempotency_key: None,
+            edit_of: None,
         })
         .await
 }

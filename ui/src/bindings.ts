@@ -32,6 +32,12 @@ export const commands = {
 	ledgerHistory: (before: number | null, limit: number | null) => typedError<LedgerPage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("ledger_history", { before, limit })),
 	listSessions: (cursor: string | null, limit: number | null) => typedError<SessionPage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_sessions", { cursor, limit })),
 	renameSession: (sessionId: number, title: string) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("rename_session", { sessionId, title })),
+	/**
+	 *  Switches the session to the branch through `message_id` (another
+	 *  version of an edited message or a regenerated reply): the conversation
+	 *  shown, and sent to the model next, runs through it.
+	 */
+	switchBranch: (sessionId: number, messageId: number) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("switch_branch", { sessionId, messageId })),
 	/**  Deletes a session and its messages (the ledger keeps its rows). */
 	deleteSession: (sessionId: number) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("delete_session", { sessionId })),
 	/**
@@ -51,7 +57,10 @@ export const commands = {
 	sendMessage: (request: SendMessageRequest_Deserialize, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("send_message", { request, onEvent })),
 	/**  Stops the reply streaming in a session; false if none is. */
 	stopReply: (sessionId: number) => typedError<boolean, ApiError_Serialize>(__TAURI_INVOKE("stop_reply", { sessionId })),
-	/**  Replaces the session's last reply with a new one (priced by the core). */
+	/**
+	 *  Answers the session's last message again (priced by the core); the new
+	 *  reply is another version beside the old one.
+	 */
 	regenerateReply: (sessionId: number, includeContext: boolean, onEvent: Channel<DomainEvent_Deserialize>) => typedError<SendResult_Serialize, ApiError_Serialize>(__TAURI_INVOKE("regenerate_reply", { sessionId, includeContext, onEvent })),
 	/**
 	 *  A fresh idempotency key from the core's one generator
@@ -292,6 +301,15 @@ export type Balance_Serialize = {
  */
 export type Band = "green" | "yellow" | "red";
 
+/**
+ *  A message that has other versions: every version (its siblings and
+ *  itself), oldest first. The UI shows "‹ 2/3 ›" from it.
+ */
+export type Branch = {
+	messageId: number,
+	versions: number[],
+};
+
 export type ChatMessage = ChatMessage_Serialize | ChatMessage_Deserialize;
 
 export type ChatMessage_Deserialize = {
@@ -305,6 +323,12 @@ export type ChatMessage_Deserialize = {
 	error?: string | null,
 	createdAt: string,
 	updatedAt: string,
+	/**
+	 *  The message this one follows; `None` for the first of a path. Its
+	 *  siblings (the same parent) are the other versions: an edited
+	 *  message sent again, a regenerated reply.
+	 */
+	parentId?: number | null,
 };
 
 export type ChatMessage_Serialize = {
@@ -318,6 +342,12 @@ export type ChatMessage_Serialize = {
 	error: string | null,
 	createdAt: string,
 	updatedAt: string,
+	/**
+	 *  The message this one follows; `None` for the first of a path. Its
+	 *  siblings (the same parent) are the other versions: an edited
+	 *  message sent again, a regenerated reply.
+	 */
+	parentId: number | null,
 };
 
 export type ChatSession = ChatSession_Serialize | ChatSession_Deserialize;
@@ -329,7 +359,13 @@ export type ChatSession_Deserialize = {
 	title?: string | null,
 	createdAt: string,
 	updatedAt: string,
+	/**  How many messages the active path holds (see [`branches`]). */
 	messageCount: number,
+	/**
+	 *  The last message of the active path: the conversation the session
+	 *  shows and the model is sent. `None` before the first message.
+	 */
+	activeLeafId?: number | null,
 };
 
 export type ChatSession_Serialize = {
@@ -339,7 +375,13 @@ export type ChatSession_Serialize = {
 	title: string | null,
 	createdAt: string,
 	updatedAt: string,
+	/**  How many messages the active path holds (see [`branches`]). */
 	messageCount: number,
+	/**
+	 *  The last message of the active path: the conversation the session
+	 *  shows and the model is sent. `None` before the first message.
+	 */
+	activeLeafId: number | null,
 };
 
 /**  An opened checkout. */
@@ -911,29 +953,33 @@ export type MainScreenRequested = {
 };
 
 /**
- *  One page of a session's messages in chronological order, ending at the
- *  newest (first page) or just before `before`.
+ *  One page of a session's active path in chronological order, ending at
+ *  its newest message (first page) or just before `before`.
  */
 export type MessagePage = MessagePage_Serialize | MessagePage_Deserialize;
 
 /**
- *  One page of a session's messages in chronological order, ending at the
- *  newest (first page) or just before `before`.
+ *  One page of a session's active path in chronological order, ending at
+ *  its newest message (first page) or just before `before`.
  */
 export type MessagePage_Deserialize = {
 	messages: ChatMessage_Deserialize[],
 	/**  Message id to pass as `before` for older messages; `None` at the start. */
 	olderCursor?: number | null,
+	/**  The page's messages that have other versions, with all of them. */
+	branches?: Branch[],
 };
 
 /**
- *  One page of a session's messages in chronological order, ending at the
- *  newest (first page) or just before `before`.
+ *  One page of a session's active path in chronological order, ending at
+ *  its newest message (first page) or just before `before`.
  */
 export type MessagePage_Serialize = {
 	messages: ChatMessage_Serialize[],
 	/**  Message id to pass as `before` for older messages; `None` at the start. */
 	olderCursor: number | null,
+	/**  The page's messages that have other versions, with all of them. */
+	branches: Branch[],
 };
 
 /**  Where a message is in its life: assistant replies start `streaming`. */
@@ -1272,6 +1318,11 @@ export type SendMessageRequest_Deserialize = {
 	includeContext: boolean,
 	/**  Same key, same send: a retried call never charges twice. */
 	idempotencyKey?: string | null,
+	/**
+	 *  Send as another version of this user message (a branch); `None`
+	 *  continues the conversation.
+	 */
+	editOf?: number | null,
 };
 
 export type SendMessageRequest_Serialize = {
@@ -1282,6 +1333,11 @@ export type SendMessageRequest_Serialize = {
 	includeContext: boolean,
 	/**  Same key, same send: a retried call never charges twice. */
 	idempotencyKey: string | null,
+	/**
+	 *  Send as another version of this user message (a branch); `None`
+	 *  continues the conversation.
+	 */
+	editOf: number | null,
 };
 
 export type SendResult = SendResult_Serialize | SendResult_Deserialize;

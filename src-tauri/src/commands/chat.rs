@@ -29,6 +29,10 @@ pub struct SendMessageRequest {
     pub include_context: bool,
     /// Same key, same send: a retried call never charges twice.
     pub idempotency_key: Option<String>,
+    /// Send as another version of this user message (a branch); `None`
+    /// continues the conversation.
+    #[serde(default)]
+    pub edit_of: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -65,6 +69,14 @@ pub async fn send_message(
     if let Some(id) = request.session_id {
         scope.check(window.label(), id)?;
     }
+    // An edit names its session too, so the window's scope covers it (the
+    // core checks the message is in that session).
+    if request.edit_of.is_some() && request.session_id.is_none() {
+        return Err(ApiError::new(
+            banter_core::ErrorCode::InvalidInput,
+            "an edited message is sent in the session it belongs to",
+        ));
+    }
     let listener = listener(&window, scope.inner(), on_event);
     let core = core.get()?;
     let outcome = match hosted::history(core).await? {
@@ -74,6 +86,7 @@ pub async fn send_message(
                 content: request.content,
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
+                edit_of: request.edit_of,
             };
             let relay = listener.relay_through(core.events().clone());
             let _counted = relayed.begin();
@@ -87,6 +100,7 @@ pub async fn send_message(
                 content: request.content,
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
+                edit_of: request.edit_of,
             };
             core.chat_engine().send_to(send, listener).await?
         }
@@ -113,7 +127,8 @@ pub async fn stop_reply(
     }
 }
 
-/// Replaces the session's last reply with a new one (priced by the core).
+/// Answers the session's last message again (priced by the core); the new
+/// reply is another version beside the old one.
 #[tauri::command]
 #[specta::specta]
 pub async fn regenerate_reply(

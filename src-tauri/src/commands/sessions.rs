@@ -39,6 +39,23 @@ pub async fn rename_session(
     }
 }
 
+/// Switches the session to the branch through `message_id` (another
+/// version of an edited message or a regenerated reply): the conversation
+/// shown, and sent to the model next, runs through it.
+#[tauri::command]
+#[specta::specta]
+pub async fn switch_branch(
+    core: State<'_, AppCore>,
+    session_id: i64,
+    message_id: i64,
+) -> Result<ChatSession, ApiError> {
+    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    match hosted::history(core).await? {
+        Some(history) => Ok(history.switch_branch(&session, message_id).await?),
+        None => Ok(core.chat().switch_branch(&session, message_id).await?),
+    }
+}
+
 /// Deletes a session and its messages (the ledger keeps its rows).
 #[tauri::command]
 #[specta::specta]

@@ -112,6 +112,7 @@ mod tests {
                         content: "go slowly".into(),
                         include_context: false,
                         idempotency_key: None,
+                        edit_of: None,
                     })
                     .await
             })

@@ -59,6 +59,7 @@ impl Chat {
                 content: text.to_string(),
                 include_context: false,
                 idempotency_key: None,
+                edit_of: None,
             })
             .await
     }
@@ -282,6 +283,7 @@ async fn context_is_sent_only_when_asked() {
             content: "with context".into(),
             include_context: true,
             idempotency_key: None,
+            edit_of: None,
         })
         .await
         .unwrap();
@@ -453,24 +455,33 @@ async fn a_stranded_reply_without_text_is_refunded_at_the_next_start() {
     let env = Env::new("2026-03-10T09:00:00Z");
     let core = env.open().await;
     let session = core.chat().create_session(None).await.unwrap();
-    let (_, spend) = core
+    let (question, spend) = core
         .chat()
         .record_user_message(&RecordRef::Id(session.id), "hello", "k1")
         .await
         .unwrap();
     let dead_owner = "00000000-0000-4000-8000-000000000000";
-    sqlx::query(
+    let reply: i64 = sqlx::query_scalar(
         "INSERT INTO chat_messages (session_id, user_id, role, content, status, spend_id,
-                                    stream_owner, created_at, updated_at)
-         VALUES (?, ?, 'assistant', '', 'streaming', ?, ?, '2026-03-10T09:00:00Z', '2026-03-10T09:00:00Z')",
+                                    stream_owner, parent_id, created_at, updated_at)
+         VALUES (?, ?, 'assistant', '', 'streaming', ?, ?, ?, '2026-03-10T09:00:00Z', '2026-03-10T09:00:00Z')
+         RETURNING id",
     )
     .bind(session.id)
     .bind(core.user_id())
     .bind(spend.id)
     .bind(dead_owner)
-    .execute(core.db().pool())
+    .bind(question.id)
+    .fetch_one(core.db().pool())
     .await
     .unwrap();
+    // The reply ends the conversation, as a send leaves it.
+    sqlx::query("UPDATE chat_sessions SET active_leaf_id = ? WHERE id = ?")
+        .bind(reply)
+        .bind(session.id)
+        .execute(core.db().pool())
+        .await
+        .unwrap();
     assert_eq!(core.balance().await.unwrap().remaining, 97);
     core.close().await;
     drop(core);

@@ -65,7 +65,7 @@ async fn devices_export_checkouts_and_signing_the_others_out() {
     );
     let json = second.export(&id, ExportFormat::Json).await.unwrap();
     assert!(
-        json.content.contains("banter-session/1"),
+        json.content.contains("banter-session/2"),
         "{}",
         json.content
     );

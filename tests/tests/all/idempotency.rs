@@ -354,6 +354,7 @@ async fn a_sent_chat_key_replays_the_exchange_and_refuses_another_message() {
         content: content.to_string(),
         include_context: false,
         idempotency_key: Some("send-bound".into()),
+        edit_of: None,
     };
 
     let first = core.chat_engine().send(send("What is 2+2?")).await.unwrap();

@@ -5,6 +5,7 @@
 
 mod app_sign_in;
 mod bad_input;
+mod branches;
 mod chat_engine;
 mod chat_store;
 mod db_files;
@@ -29,6 +30,7 @@ mod scraping;
 mod search_export;
 mod send_path;
 mod server_accounts;
+mod server_branches;
 mod server_changes;
 mod server_chat;
 mod server_paid_jobs;

@@ -28,6 +28,7 @@ fn send(session: Option<i64>, content: &str) -> HostedSend {
         content: content.to_string(),
         include_context: false,
         idempotency_key: None,
+        edit_of: None,
     }
 }
 
@@ -236,6 +237,7 @@ async fn the_copy_keeps_what_a_replay_or_another_device_leaves_in_place() {
     // replay is the first exchange, not the end of the session.
     let keyed = HostedSend {
         idempotency_key: Some("retry-me".into()),
+        edit_of: None,
         ..send(None, "first topic")
     };
     let first = history.send(keyed.clone(), |_| {}).await.unwrap();

@@ -87,6 +87,7 @@ async fn chat_generation_and_scraping_race_for_the_last_20_credits() {
                     content: format!("race {i}"),
                     include_context: false,
                     idempotency_key: None,
+                    edit_of: None,
                 })
                 .await;
             judge(Action::ChatMessage, sent.map(|o| o.spend))

@@ -188,24 +188,32 @@ async fn a_journal_that_cannot_be_created_fails_the_reply_and_refunds_it() {
 /// new user message in a new session; returns (session, reply id).
 async fn stranded_reply(core: &Core, key: &str) -> (i64, i64) {
     let session = core.chat().create_session(None).await.expect("new session");
-    let (_, spend) = core
+    let (question, spend) = core
         .chat()
         .record_user_message(&RecordRef::Id(session.id), "tell me", key)
         .await
         .expect("pay for a message");
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO chat_messages (session_id, user_id, role, content, status, spend_id,
-                                    stream_owner, created_at, updated_at)
-         VALUES (?, ?, 'assistant', '', 'streaming', ?, ?, '2026-03-10T09:00:00Z', '2026-03-10T09:00:00Z')
+                                    stream_owner, parent_id, created_at, updated_at)
+         VALUES (?, ?, 'assistant', '', 'streaming', ?, ?, ?, '2026-03-10T09:00:00Z', '2026-03-10T09:00:00Z')
          RETURNING id",
     )
     .bind(session.id)
     .bind(core.user_id())
     .bind(spend.id)
     .bind(DEAD_OWNER)
+    .bind(question.id)
     .fetch_one(core.db().pool())
     .await
     .expect("insert a stranded reply");
+    // The reply ends the conversation, as a send leaves it.
+    sqlx::query("UPDATE chat_sessions SET active_leaf_id = ? WHERE id = ?")
+        .bind(id)
+        .bind(session.id)
+        .execute(core.db().pool())
+        .await
+        .expect("make it the active leaf");
     (session.id, id)
 }
 

@@ -134,7 +134,7 @@ async fn a_session_exports_as_markdown_and_json_with_every_message() {
         .unwrap();
     assert!(json.file_name.ends_with(".json"));
     let doc: serde_json::Value = serde_json::from_str(&json.content).unwrap();
-    assert_eq!(doc["format"], "banter-session/1");
+    assert_eq!(doc["format"], "banter-session/2");
     assert_eq!(doc["session"]["displayId"], "CH-000001");
     let messages = doc["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 4);

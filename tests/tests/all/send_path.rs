@@ -27,6 +27,7 @@ fn new_session(text: &str, key: Option<&str>) -> SendRequest {
         content: text.to_string(),
         include_context: false,
         idempotency_key: key.map(str::to_string),
+        edit_of: None,
     }
 }
 

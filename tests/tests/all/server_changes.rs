@@ -1180,8 +1180,10 @@ async fn a_reader_pulling_while_many_write_on_both_instances_misses_nothing() {
 /// last), and changes after that continue the account's positions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrating_an_existing_database_feeds_what_it_holds() {
-    use banter_core::chat::rows::ChatRows;
-    use banter_core::chat::{MessageStatus, NewMessage, Role};
+    /// A row made before the feed: its id.
+    struct Made {
+        id: i64,
+    }
     use banter_core::db::postgres::PgStore;
     use banter_core::ids::RecordRef;
     use banter_core::projects::NewTask;
@@ -1196,23 +1198,37 @@ async fn migrating_an_existing_database_feeds_what_it_holds() {
     let (state, callers, clock) = schema_before(&store, 6).await;
     let alice = &callers[0];
     let chat = chat_for(&state, alice);
-    let first = chat.create_session(Some("First")).await.unwrap();
-    let second = chat.create_session(None).await.unwrap();
+    // Rows as that schema holds them, written in its own terms (the core's
+    // statements name columns later migrations add).
     let mut conn = store.pool().acquire().await.unwrap();
+    let mut sessions = Vec::new();
+    for (display_id, title) in [("CH-000001", Some("First")), ("CH-000002", None)] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(&alice.user_id)
+        .bind(display_id)
+        .bind(title)
+        .bind(clock.now())
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        sessions.push(Made { id });
+    }
+    let (first, second) = (&sessions[0], &sessions[1]);
     for (session, text) in [(first.id, "one"), (first.id, "two"), (second.id, "three")] {
-        let message = NewMessage {
-            session_id: session,
-            role: Role::User,
-            content: text,
-            status: MessageStatus::Complete,
-            credits_used: 0,
-            tokens: None,
-            spend_id: None,
-            at: clock.now(),
-        };
-        conn.insert_message(&alice.user_id, message, None)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO chat_messages (session_id, user_id, role, content, status, created_at, updated_at)
+             VALUES ($1, $2, 'user', $3, 'complete', $4, $4)",
+        )
+        .bind(session)
+        .bind(&alice.user_id)
+        .bind(text)
+        .bind(clock.now())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     }
     drop(conn);
     let projects = projects_for(&state, alice);
@@ -1365,8 +1381,7 @@ async fn schema_before(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrading_the_feeds_bookkeeping_keeps_every_devices_cursor() {
     use banter_core::db::postgres::PgStore;
-    use banter_core::ids::RecordRef;
-    use banter_server::routes::{projects::projects_for, sessions::chat_for};
+    use sqlx::Connection as _;
 
     let url = banter_mocks::postgres::shared()
         .expect("test Postgres")
@@ -1374,63 +1389,106 @@ async fn upgrading_the_feeds_bookkeeping_keeps_every_devices_cursor() {
         .expect("fresh database");
     let store = PgStore::connect_lazy(&url, 4).expect("store");
     let (state, callers, _clock) = schema_before(&store, 7).await;
+    drop(state);
     let (alice, bob) = (&callers[0], &callers[1]);
-    let chat = chat_for(&state, alice);
-    let kept = chat.create_session(Some("Kept")).await.unwrap();
-    let renamed = chat.create_session(Some("Old title")).await.unwrap();
-    projects_for(&state, bob)
-        .create_project("Bob's", "")
+    // Rows written in that schema's own terms (the core's statements name
+    // columns later migrations add), on a connection of their own.
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut sessions = Vec::new();
+    for (display_id, title) in [("CH-000001", "Kept"), ("CH-000002", "Old title")] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+             VALUES ($1, $2, $3, now(), now()) RETURNING id",
+        )
+        .bind(&alice.user_id)
+        .bind(display_id)
+        .bind(title)
+        .fetch_one(&mut conn)
         .await
         .unwrap();
-    let whole = |store: &PgStore, user: &str| {
-        let (pool, user) = (store.pool().clone(), user.to_owned());
-        async move { feed::read(&pool, &user, 0, 1000).await.unwrap() }
-    };
-    let alices = whole(&store, &alice.user_id).await;
-    let bobs = whole(&store, &bob.user_id).await;
-    assert_eq!(alices.changes.len(), 3, "two sessions and the grant");
+        sessions.push(id);
+    }
+    let (kept, renamed) = (sessions[0], sessions[1]);
+    sqlx::query(
+        "INSERT INTO projects (user_id, display_id, name, description, created_at, updated_at)
+         VALUES ($1, 'PR-000001', 'Bob''s', '', now(), now())",
+    )
+    .bind(&bob.user_id)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // Each account's feed as a device has read it: (position, kind, id, op).
+    async fn feed_of(conn: &mut sqlx::PgConnection, user: &str) -> Vec<(i64, String, i64, String)> {
+        sqlx::query_as(
+            "SELECT position, kind::text, entity_id, op::text FROM account_changes
+              WHERE user_id = $1 ORDER BY position",
+        )
+        .bind(user)
+        .fetch_all(conn)
+        .await
+        .unwrap()
+    }
+    let alices = feed_of(&mut conn, &alice.user_id).await;
+    let bobs = feed_of(&mut conn, &bob.user_id).await;
+    assert_eq!(alices.len(), 3, "two sessions and the grant: {alices:?}");
+    let cursor_of = |feed: &[(i64, String, i64, String)]| feed.last().map_or(0, |c| c.0);
+    let (alices_cursor, bobs_cursor) = (cursor_of(&alices), cursor_of(&bobs));
+    drop(conn);
 
     store.migrate().await.expect("the upgrade");
-    // Read as the new version does, on connections of its own (the old
-    // ones hold statements prepared against the old table).
-    let store = PgStore::connect_lazy(&url, 4).expect("store");
-    let keys = |page: &feed::ChangePage| -> Vec<(i64, i64, ChangeOp)> {
-        page.changes
-            .iter()
-            .map(|c| (c.position, c.id, c.op))
-            .collect()
-    };
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
     assert_eq!(
-        keys(&whole(&store, &alice.user_id).await),
-        keys(&alices),
+        feed_of(&mut conn, &alice.user_id).await,
+        alices,
         "every position kept"
     );
-    assert_eq!(keys(&whole(&store, &bob.user_id).await), keys(&bobs));
+    assert_eq!(feed_of(&mut conn, &bob.user_id).await, bobs);
 
     // After each cursor: exactly what changed since, after both cursors.
-    chat.rename_session(&RecordRef::Id(renamed.id), "New title")
+    sqlx::query("UPDATE chat_sessions SET title = 'New title', updated_at = now() WHERE id = $1")
+        .bind(renamed)
+        .execute(&mut conn)
         .await
         .unwrap();
-    chat.delete_session(&RecordRef::Id(kept.id)).await.unwrap();
-    let next = feed::read(store.pool(), &alice.user_id, alices.cursor, 1000)
+    sqlx::query("DELETE FROM chat_sessions WHERE id = $1")
+        .bind(kept)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let store = PgStore::connect_lazy(&url, 4).expect("store");
+    let next = feed::read(store.pool(), &alice.user_id, alices_cursor, 1000)
         .await
         .unwrap();
     let got: Vec<(i64, ChangeOp)> = next.changes.iter().map(|c| (c.id, c.op)).collect();
+    assert_eq!(got, [(renamed, ChangeOp::Upsert), (kept, ChangeOp::Delete)]);
+    assert!(next.changes[0].position > alices_cursor.max(bobs_cursor));
     assert_eq!(
-        got,
-        [(renamed.id, ChangeOp::Upsert), (kept.id, ChangeOp::Delete)]
+        next.changes[0]
+            .record
+            .as_ref()
+            .map(|r| serde_json::to_value(r).unwrap()["title"].clone()),
+        Some(json!("New title"))
     );
-    assert!(next.changes[0].position > alices.cursor.max(bobs.cursor));
-    assert_eq!(
-        feed::read(store.pool(), &bob.user_id, bobs.cursor, 1000)
+    assert!(
+        feed::read(store.pool(), &bob.user_id, bobs_cursor, 1000)
             .await
             .unwrap()
             .changes
-            .len(),
-        0,
+            .is_empty(),
         "nothing of alice's in bob's feed"
     );
     // An account made after the upgrade has a feed of its own.
+    let sign_in = banter_server::auth::sign_in::SignInProvider::new(
+        "http://127.0.0.1:9".into(),
+        banter_core::account::ClientCredentials {
+            client_id: "banter".into(),
+            client_secret: None,
+        },
+    );
+    let clock: banter_core::clock::SharedClock = Arc::new(banter_core::clock::ManualClock::new(
+        banter_tests::at("2026-03-10T12:00:00Z"),
+    ));
+    let state = banter_server::state::AppState::new(store.clone(), clock, "new".into(), sign_in);
     let carol = banter_server::accounts::sign_in(
         &state,
         &banter_tests::hosted::identity("carol"),

@@ -543,7 +543,7 @@ async fn a_session_another_live_instance_answers_in_is_refused_before_the_ledger
     };
     let chat = chat_for(&h.a.state, &who);
     let session = chat.create_session(None).await.unwrap();
-    let (_, spend) = chat
+    let (question, spend) = chat
         .record_user_message(&RecordRef::Id(session.id), "Are you there?", "first")
         .await
         .unwrap();
@@ -552,6 +552,7 @@ async fn a_session_another_live_instance_answers_in_is_refused_before_the_ledger
     conn.insert_reply(
         &alice.user_id,
         session.id,
+        question.id,
         spend.id,
         &h.b.state.instance,
         h.clock.now(),

@@ -47,7 +47,7 @@ async fn a_dead_instances_replies_are_ended_once_by_the_others() {
         (3, "alive", "Hello"),
     ] {
         let session = chat.create_session(None).await.unwrap();
-        let (_, spend) = chat
+        let (question, spend) = chat
             .record_user_message(
                 &RecordRef::Id(session.id),
                 &format!("question {n}"),
@@ -57,7 +57,14 @@ async fn a_dead_instances_replies_are_ended_once_by_the_others() {
             .unwrap();
         let mut conn = pool.acquire().await.unwrap();
         let reply = conn
-            .insert_reply(&alice.user_id, session.id, spend.id, owner, now)
+            .insert_reply(
+                &alice.user_id,
+                session.id,
+                question.id,
+                spend.id,
+                owner,
+                now,
+            )
             .await
             .unwrap();
         let mut writer = journal.create(reply.id).await.unwrap();
@@ -168,7 +175,7 @@ async fn instances_long_gone_are_forgotten_once_nothing_of_theirs_is_left_to_end
     }
     // One crashed instance still owns a streaming reply, one a running job.
     let session = chat.create_session(None).await.unwrap();
-    let (_, spend) = chat
+    let (question, spend) = chat
         .record_user_message(&RecordRef::Id(session.id), "question", "k1")
         .await
         .unwrap();
@@ -176,6 +183,7 @@ async fn instances_long_gone_are_forgotten_once_nothing_of_theirs_is_left_to_end
     conn.insert_reply(
         &alice.user_id,
         session.id,
+        question.id,
         spend.id,
         "crashed-streaming",
         start,

@@ -284,14 +284,21 @@ async fn a_streaming_replys_text_lives_in_postgres_for_every_instance() {
     let who = caller(&alice.user_id);
     let chat = chat_for(&h.a.state, &who);
     let session = chat.create_session(Some("Streaming")).await.unwrap();
-    let (_, spend) = chat
+    let (question, spend) = chat
         .record_user_message(&RecordRef::Id(session.id), "Tell me a story", "story")
         .await
         .unwrap();
     let mut conn = h.a.state.store.pool().acquire().await.unwrap();
     let now = h.clock.now();
     let reply = conn
-        .insert_reply(&alice.user_id, session.id, spend.id, "instance-a", now)
+        .insert_reply(
+            &alice.user_id,
+            session.id,
+            question.id,
+            spend.id,
+            "instance-a",
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(reply.status, MessageStatus::Streaming);
@@ -343,7 +350,14 @@ async fn a_streaming_replys_text_lives_in_postgres_for_every_instance() {
     // recovered as interrupted.
     for end in ["refunded", "interrupted"] {
         let reply = conn
-            .insert_reply(&alice.user_id, session.id, spend.id, "instance-a", now)
+            .insert_reply(
+                &alice.user_id,
+                session.id,
+                question.id,
+                spend.id,
+                "instance-a",
+                now,
+            )
             .await
             .unwrap();
         let mut writer = journal.create(reply.id).await.unwrap();

@@ -26,6 +26,7 @@ fn send(session: Option<i64>, content: &str) -> HostedSend {
         content: content.to_string(),
         include_context: false,
         idempotency_key: None,
+        edit_of: None,
     }
 }
 

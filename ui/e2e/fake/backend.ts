@@ -141,20 +141,45 @@ function ledger(kind: EntryKind, action: Action | null, amount: number, referenc
 function newSession(title: string | null): Session {
   const id = state.nextSession++;
   const t = now();
-  const s = { id, displayId: `CH-${String(id).padStart(6, "0")}`, title, createdAt: t, updatedAt: t, messageCount: 0 };
+  const s: Session = { id, displayId: `CH-${String(id).padStart(6, "0")}`, title, createdAt: t, updatedAt: t, messageCount: 0, activeLeafId: null };
   state.sessions.push(s);
   return s;
 }
-/** A message as the core stores it: a user message carries what its send was charged. */
-function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete", charged = COSTS.chatMessage): Message {
+/**
+ * A message as the core stores it: a user message carries what its send was
+ * charged. It follows `parentId` (default: the session's active leaf) and
+ * becomes the active leaf, as the core's messages form a tree.
+ */
+function addMessage(sessionId: number, role: Role, content: string, status: MessageStatus = "complete", charged = COSTS.chatMessage,
+  parentId?: number | null): Message {
   const t = now();
-  const m = { id: state.nextMessage++, sessionId, role, content, tokens: status === "streaming" ? null : Math.ceil(content.length / 4),
-    creditsUsed: role === "user" ? charged : 0, status, error: null, createdAt: t, updatedAt: t };
-  state.messages.push(m);
   const s = state.sessions.find((x) => x.id === sessionId)!;
-  s.messageCount += 1;
+  const m: Message = { id: state.nextMessage++, sessionId, role, content, tokens: status === "streaming" ? null : Math.ceil(content.length / 4),
+    creditsUsed: role === "user" ? charged : 0, status, error: null, createdAt: t, updatedAt: t,
+    parentId: parentId === undefined ? (s.activeLeafId ?? null) : parentId };
+  state.messages.push(m);
+  s.activeLeafId = m.id;
+  s.messageCount = activePath(s).length;
   s.updatedAt = t;
   return m;
+}
+
+/** The session's active path, first message first. */
+function activePath(s: Session): Message[] {
+  const byId = new Map(state.messages.filter((m) => m.sessionId === s.id).map((m) => [m.id, m]));
+  const path: Message[] = [];
+  for (let at = s.activeLeafId == null ? undefined : byId.get(s.activeLeafId); at; at = at.parentId == null ? undefined : byId.get(at.parentId)) {
+    path.unshift(at);
+  }
+  return path;
+}
+
+/** The versions of each message of `page` that has several, as the core lists them. */
+function branchesOf(page: Message[]): { messageId: number; versions: number[] }[] {
+  return page.flatMap((m) => {
+    const versions = state.messages.filter((o) => o.sessionId === m.sessionId && o.parentId === m.parentId).map((o) => o.id);
+    return versions.length > 1 ? [{ messageId: m.id, versions }] : [];
+  });
 }
 
 function newProject(name: string, description: string): Project {
@@ -351,10 +376,23 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return s;
     }
     case "list_messages": {
-      const all = state.messages.filter((m) => m.sessionId === args.sessionId && (args.before == null || m.id < args.before));
+      const session = state.sessions.find((x) => x.id === args.sessionId);
+      if (!session) return fail("not_found", "No such session");
+      const all = activePath(session).filter((m) => args.before == null || m.id < args.before);
       const limit = args.limit ?? 50;
       const page = all.slice(-limit);
-      return { messages: page, olderCursor: all.length > page.length ? page[0].id : null };
+      return { messages: page, olderCursor: all.length > page.length ? page[0].id : null, branches: branchesOf(page) };
+    }
+    case "switch_branch": {
+      const session = state.sessions.find((x) => x.id === args.sessionId);
+      const target = state.messages.find((m) => m.id === args.messageId && m.sessionId === args.sessionId);
+      if (!session || !target) return fail("not_found", "No such message in this session");
+      // The newest message after the chosen version.
+      let leaf = target;
+      for (let next = leaf; next; next = state.messages.filter((m) => m.parentId === next!.id).at(-1)!) leaf = next;
+      session.activeLeafId = leaf.id;
+      session.messageCount = activePath(session).length;
+      return session;
     }
     case "search_messages": {
       const q = String(args.query).trim();
@@ -373,7 +411,9 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const charged = await spend();
       const session = req.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === req.sessionId)!;
       if (!session.title) session.title = req.content.slice(0, 40);
-      const user = addMessage(session.id, "user", req.content, "complete", charged);
+      const edited = req.editOf == null ? undefined : state.messages.find((m) => m.id === req.editOf && m.sessionId === session.id);
+      if (req.editOf != null && (!edited || edited.role !== "user")) return fail("not_found", "No such message of yours in this session");
+      const user = addMessage(session.id, "user", req.content, "complete", charged, edited ? edited.parentId : undefined);
       const reply = addMessage(session.id, "assistant", "", "streaming");
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content));
       return { session, userMessage: user, reply, balance: balance() };
@@ -381,10 +421,10 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "regenerate_reply": {
       await spend();
       const session = state.sessions.find((x) => x.id === args.sessionId)!;
-      const last = [...state.messages].reverse().find((m) => m.sessionId === session.id);
-      if (last?.role === "assistant") state.messages = state.messages.filter((m) => m !== last);
-      const user = [...state.messages].reverse().find((m) => m.sessionId === session.id && m.role === "user")!;
-      const reply = addMessage(session.id, "assistant", "", "streaming");
+      // The old reply stays, as another version of the new one.
+      const path = activePath(session);
+      const user = [...path].reverse().find((m) => m.role === "user")!;
+      const reply = addMessage(session.id, "assistant", "", "streaming", 0, user.id);
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? "A regenerated answer.");
       return { session, userMessage: user, reply, balance: balance() };
     }

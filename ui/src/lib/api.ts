@@ -97,6 +97,7 @@ export const api = {
   ledgerHistory: (before: number | null, limit: number | null) => unwrap(commands.ledgerHistory(before, limit)),
   listSessions: (cursor: string | null, limit: number | null) => unwrap(commands.listSessions(cursor, limit)),
   renameSession: (sessionId: number, title: string) => unwrap(commands.renameSession(sessionId, title)),
+  switchBranch: (sessionId: number, messageId: number) => unwrap(commands.switchBranch(sessionId, messageId)),
   deleteSession: (sessionId: number) => unwrap(commands.deleteSession(sessionId)),
   listMessages: (sessionId: number, before: number | null, limit: number | null) =>
     unwrap(commands.listMessages(sessionId, before, limit)),

@@ -1,11 +1,28 @@
 // One open conversation: its messages (paged), the reply streaming into it,
 // and the send / stop / regenerate actions. Used by the chat screen and the
 // quick-chat window alike.
-import type { ApiError, ChatMessage, DomainEvent, ErrorCode, SendResult } from "../bindings";
+import type { ApiError, Branch, ChatMessage, DomainEvent, ErrorCode, MessagePage, SendResult } from "../bindings";
 import { api, ApiFailure, asApiError } from "./api";
 import { FrameBatcher, isReplyEvent, reduceReply, type Scheduler } from "./streaming";
 
 export const PAGE_SIZE = 50;
+
+/** Where a message stands among its versions: "‹ at/total ›". */
+export type Versions = { at: number; total: number; previous: number | null; next: number | null };
+
+/** The versions of `messageId` from a page's branches; null when it has one. */
+export function versionsOf(branches: readonly Branch[], messageId: number): Versions | null {
+  const branch = branches.find((b) => b.messageId === messageId);
+  if (!branch || branch.versions.length < 2) return null;
+  const i = branch.versions.indexOf(messageId);
+  if (i < 0) return null;
+  return {
+    at: i + 1,
+    total: branch.versions.length,
+    previous: branch.versions[i - 1] ?? null,
+    next: branch.versions[i + 1] ?? null,
+  };
+}
 
 export type SendHooks = {
   /** The session is known (a new one is made by the first send). */
@@ -29,6 +46,8 @@ export class SendFailure extends ApiFailure {
 export class Conversation {
   sessionId = $state<number | null>(null);
   messages = $state.raw<ChatMessage[]>([]);
+  /** Messages shown that have other versions (edits sent again, regenerated replies). */
+  branches = $state.raw<Branch[]>([]);
   olderCursor = $state<number | null>(null);
   /** False after jumping to an older message: newer ones are not loaded. */
   atLatest = $state(true);
@@ -37,6 +56,8 @@ export class Conversation {
   /** A send or regenerate from this window is in flight. */
   sending = $state(false);
   highlightId = $state<number | null>(null);
+  /** The user message whose inline editor is open. */
+  editingId = $state<number | null>(null);
   error = $state<ApiError | null>(null);
   streaming = $derived(this.sending || this.messages.at(-1)?.status === "streaming");
 
@@ -73,6 +94,8 @@ export class Conversation {
     this.highlightId = jumpTo;
     this.error = null;
     this.messages = [];
+    this.branches = [];
+    this.editingId = null;
     this.olderCursor = null;
     this.atLatest = true;
     this.sending = false;
@@ -82,6 +105,7 @@ export class Conversation {
       const page = await api.listMessages(sessionId, jumpTo === null ? null : jumpTo + 1, PAGE_SIZE);
       if (seq !== this.loadSeq) return;
       this.messages = page.messages;
+      this.branches = page.branches ?? [];
       this.olderCursor = page.olderCursor ?? null;
       // A page ending at the jump target may not reach the newest message.
       this.atLatest = jumpTo === null;
@@ -102,6 +126,7 @@ export class Conversation {
       if (seq !== this.loadSeq) return false;
       const known = new Set(this.messages.map((m) => m.id));
       this.messages = [...page.messages.filter((m) => !known.has(m.id)), ...this.messages];
+      this.mergeBranches(page);
       this.olderCursor = page.olderCursor ?? null;
       return true;
     } catch (e) {
@@ -132,18 +157,51 @@ export class Conversation {
     void this.refreshLatest(id);
   }
 
-  private async refreshLatest(id: number): Promise<void> {
+  /** `own`: called by this window's own send, still in flight. */
+  private async refreshLatest(id: number, own = false): Promise<void> {
     const seq = this.loadSeq;
     try {
       const page = await api.listMessages(id, null, PAGE_SIZE);
-      if (seq !== this.loadSeq || this.sending || this.sessionId !== id) return;
+      if (seq !== this.loadSeq || (this.sending && !own) || this.sessionId !== id) return;
       const first = page.messages[0]?.id;
-      const older = page.olderCursor == null || first === undefined ? [] : this.messages.filter((m) => m.id < first);
+      // Older messages still shown must be on the path the page ends (a
+      // branch switch elsewhere changes it): else start again from the page.
+      const continues = first === undefined || page.messages[0]?.parentId == null || this.messages.some((m) => m.id === page.messages[0]?.parentId);
+      const older = page.olderCursor == null || first === undefined || !continues ? [] : this.messages.filter((m) => m.id < first);
       this.messages = [...older, ...page.messages];
+      this.branches = [];
+      this.mergeBranches(page);
       if (older.length === 0) this.olderCursor = page.olderCursor ?? null;
     } catch (e) {
       if (seq === this.loadSeq && this.sessionId === id) this.error = asApiError(e);
     }
+  }
+
+  private mergeBranches(page: MessagePage): void {
+    const fresh = page.branches ?? [];
+    const ids = new Set(fresh.map((b) => b.messageId));
+    this.branches = [...this.branches.filter((b) => !ids.has(b.messageId)), ...fresh];
+  }
+
+  /** Opens the editor on the last message the user sent (the Up arrow); false when there is none. */
+  editLast(): boolean {
+    if (this.streaming) return false;
+    const last = [...this.messages].reverse().find((m) => m.role === "user" && m.id > 0);
+    this.editingId = last?.id ?? null;
+    return last !== undefined;
+  }
+
+  /** Where `messageId` stands among its versions (null: it has only one). */
+  versions(messageId: number): Versions | null {
+    return versionsOf(this.branches, messageId);
+  }
+
+  /** Shows another version of a message (and the conversation after it). */
+  async switchTo(messageId: number): Promise<void> {
+    const id = this.sessionId;
+    if (id === null || this.streaming) return;
+    await api.switchBranch(id, messageId);
+    if (this.sessionId === id) await this.refreshLatest(id);
   }
 
   /** Events from other windows (the quick chat) for the open session. */
@@ -157,15 +215,20 @@ export class Conversation {
    * Sends a message; resolves with the result, or rejects with an
    * `ApiFailure` after restoring the list (the caller restores the draft).
    */
-  async send(content: string, includeContext: boolean, hooks: SendHooks = {}): Promise<SendResult> {
+  async send(content: string, includeContext: boolean, hooks: SendHooks = {}, editOf: number | null = null): Promise<SendResult> {
     if (!this.atLatest) await this.reloadLatest();
     const seq = this.loadSeq;
     const startedIn = this.sessionId;
+    const edited = editOf === null ? undefined : this.messages.find((m) => m.id === editOf);
     const temp: ChatMessage = {
       id: -++this.tempId, sessionId: startedIn ?? 0, role: "user", content, tokens: null, creditsUsed: 0,
       status: "complete", error: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+      parentId: edited ? edited.parentId : (this.messages.at(-1)?.id ?? null),
     };
-    this.messages = [...this.messages, temp];
+    // An edit forks at the edited message: what followed it is another branch now.
+    const before = this.messages;
+    const kept = edited ? before.filter((m) => m.id < edited.id) : before;
+    this.messages = [...kept, temp];
     this.sending = true;
     let started = false;
     let saved = false;
@@ -173,13 +236,13 @@ export class Conversation {
     try {
       key = await this.keyFor(startedIn, content);
     } catch (e) {
-      this.messages = this.messages.filter((m) => m.id !== temp.id);
+      this.messages = before;
       this.sending = false;
       throw new SendFailure(asApiError(e), false);
     }
     try {
       const result = await api.sendMessage(
-        { sessionId: startedIn, content, includeContext, idempotencyKey: key },
+        { sessionId: startedIn, content, includeContext, idempotencyKey: key, editOf },
         (event) => {
           if (seq !== this.loadSeq) return;
           if (event.type === "reply_started" && !started) {
@@ -191,7 +254,10 @@ export class Conversation {
         },
       );
       this.unsettled = null;
-      if (seq === this.loadSeq) this.settle(result, temp.id);
+      if (seq === this.loadSeq) {
+        this.settle(result, temp.id);
+        if (editOf !== null) await this.refreshLatest(result.session.id, true);
+      }
       hooks.onResult?.(result);
       return result;
     } catch (e) {
@@ -199,7 +265,7 @@ export class Conversation {
       if (seq === this.loadSeq) {
         this.batcher.flush();
         if (!started || NOTHING_SAVED.has(asApiError(e).code)) {
-          this.messages = this.messages.filter((m) => m.id !== temp.id);
+          this.messages = before;
         } else {
           // Something was saved (the message, maybe a failed reply): show what the core has.
           saved = true;
@@ -234,7 +300,11 @@ export class Conversation {
       const result = await api.regenerateReply(id, includeContext, (event) => {
         if (seq === this.loadSeq) this.batcher.push(event);
       });
-      if (seq === this.loadSeq) this.settle(result, null);
+      if (seq === this.loadSeq) {
+        this.settle(result, null);
+        // The earlier reply is kept as another version: show the counts.
+        await this.refreshLatest(result.session.id, true);
+      }
       hooks.onResult?.(result);
       return result;
     } finally {
@@ -253,7 +323,10 @@ export class Conversation {
     this.sessionId = result.session.id;
     const saved = [result.userMessage, result.reply];
     const savedIds = new Set(saved.map((m) => m.id));
-    const kept = this.messages.filter((m) => m.id !== tempId && !savedIds.has(m.id));
+    // A regenerated reply replaces the one shown (that one is kept as
+    // another version of it); an edit's were cut when it was sent.
+    const replaced = (m: ChatMessage) => m.role === "assistant" && m.parentId === result.reply.parentId;
+    const kept = this.messages.filter((m) => m.id !== tempId && !savedIds.has(m.id) && !replaced(m));
     this.messages = [...kept, ...saved];
   }
 }

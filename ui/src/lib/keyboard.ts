@@ -47,6 +47,7 @@ export const SHORTCUTS: readonly ShortcutEntry[] = [
   { keys: ["Mod", "Shift", "C"], label: "Copy the last reply" },
   { keys: ["Enter"], label: "Send the message" },
   { keys: ["Shift", "Enter"], label: "New line in the message" },
+  { keys: ["↑"], label: "Edit your last message (in an empty message box)" },
   { keys: ["?"], label: "Show these shortcuts" },
 ];
 

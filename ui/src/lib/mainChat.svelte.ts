@@ -44,6 +44,23 @@ export async function sendFromMain(text: string, includeContext: boolean): Promi
   }
 }
 
+/** Sends `text` as a new version of user message `messageId` (a branch); false when the editor should stay open. */
+export async function editInMain(messageId: number, text: string, includeContext: boolean): Promise<boolean> {
+  if (!credits.affordsChat()) return false;
+  mainChat.editingId = null;
+  try {
+    const result = await mainChat.send(text, includeContext, {}, messageId);
+    credits.set(result.balance);
+    sessions.upsert(result.session);
+    return true;
+  } catch (e) {
+    reportError(e);
+    void credits.refresh();
+    if (!(e instanceof SendFailure && e.saved)) mainChat.editingId = messageId;
+    return e instanceof SendFailure && e.saved;
+  }
+}
+
 export async function regenerateInMain(includeContext: boolean): Promise<void> {
   if (!credits.affordsChat()) return;
   try {

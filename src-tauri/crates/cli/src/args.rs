@@ -135,6 +135,10 @@ pub struct ChatArgs {
     /// Same key, same send: a retry never charges twice
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// Send the message as an edited version of this message of yours (its
+    /// id, from `sessions show`): the conversation branches there
+    #[arg(long, value_name = "MESSAGE_ID", conflicts_with = "new")]
+    pub edit: Option<i64>,
     /// The message
     pub message: String,
 }
@@ -192,10 +196,19 @@ pub enum SessionsCommand {
         #[arg(long, value_name = "T")]
         title: Option<String>,
     },
-    /// Show a session and all its messages
+    /// Show a session's conversation (with --json: every message, each
+    /// with its parent and whether it is on the active branch)
     Show {
         /// Session id: CH-000001 or its number
         id: String,
+    },
+    /// Switch the session to the branch through a message (another version
+    /// of an edited message or a regenerated reply)
+    Branch {
+        /// Session id: CH-000001 or its number
+        id: String,
+        /// A message of the session (its id, from `sessions show`)
+        message_id: i64,
     },
     /// Rename a session
     Rename {

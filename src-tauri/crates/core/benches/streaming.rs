@@ -209,6 +209,7 @@ async fn chunk_overhead() {
         content: "go".into(),
         include_context: false,
         idempotency_key: None,
+        edit_of: None,
     });
     tokio::pin!(send);
     let mut batched = Vec::new();
@@ -303,6 +304,7 @@ async fn time_to_last_token(url: &str) {
                 content: content.clone(),
                 include_context: false,
                 idempotency_key: None,
+                edit_of: None,
             })
             .await
             .expect("send");
@@ -383,6 +385,7 @@ async fn bytes_for_send(url: &str, words: u32) -> SendWrites {
             content: format!("[[words:{words}]]"),
             include_context: false,
             idempotency_key: None,
+            edit_of: None,
         })
         .await
         .expect("send");

@@ -186,6 +186,7 @@ async fn child_banter(sends: usize) {
             content: format!("contention {i}"),
             include_context: false,
             idempotency_key: None,
+            edit_of: None,
         };
         if let Err(e) = core.chat_engine().send(request).await {
             println!("failed {}", e.code());

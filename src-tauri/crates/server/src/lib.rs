@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::sessions::messages),
         )
         .route("/v1/sessions/{id}/export", get(routes::sessions::export))
+        .route("/v1/sessions/{id}/branch", post(routes::sessions::branch))
         .route("/v1/chat/send", post(routes::chat::send))
         .route("/v1/chat/regenerate", post(routes::chat::regenerate))
         .route("/v1/chat/stop", post(routes::chat::stop))

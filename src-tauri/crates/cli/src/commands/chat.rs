@@ -62,6 +62,7 @@ pub async fn run(
                 content: args.message,
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
+                edit_of: args.edit,
             };
             let listener = printer.clone();
             let send = history.send(request, move |event| listener.on_event(event));
@@ -75,6 +76,7 @@ pub async fn run(
                 content: args.message,
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
+                edit_of: args.edit,
             };
             let printer = Printer::new(Stopper::Local(core.chat_engine().clone()), stream_text);
             let send = core.chat_engine().send_to(request, printer.listener());

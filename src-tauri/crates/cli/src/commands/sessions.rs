@@ -7,18 +7,18 @@ use crate::args::SessionsCommand;
 use crate::error::CliError;
 use crate::output::{label, table, when, Output};
 use crate::terminal::{cell, text};
-use banter_core::chat::{ChatMessage, ChatSession, ChatStore, MessagePage, SessionPage, MAX_PAGE};
+use banter_core::chat::{
+    ChatSession, ChatStore, ExportFormat, SessionPage, SessionTree, TreeMessage,
+};
 use banter_core::hosted::HostedHistory;
 use banter_core::ids::{IdKind, RecordRef};
 use banter_core::Core;
-use serde::Serialize;
 use std::io::{self, Write};
 
-#[derive(Serialize)]
-struct SessionView {
-    session: ChatSession,
-    messages: Vec<ChatMessage>,
-}
+/// What `sessions show` prints: the session and every message of its
+/// tree, each with its `parentId` and whether it is `active` (on the
+/// branch the session shows); the text form shows the active branch.
+type SessionView = SessionTree;
 
 /// Where the sessions are: this profile's database, or the server (read
 /// from this computer's copy when it cannot be reached).
@@ -51,13 +51,6 @@ impl Store<'_> {
         })
     }
 
-    async fn get_session(&self, id: &RecordRef) -> Result<ChatSession, CliError> {
-        Ok(match self {
-            Self::Local(chat) => chat.get_session(id).await?,
-            Self::Hosted(server) => server.session(id).await?,
-        })
-    }
-
     async fn rename_session(&self, id: &RecordRef, title: &str) -> Result<ChatSession, CliError> {
         Ok(match self {
             Self::Local(chat) => chat.rename_session(id, title).await?,
@@ -72,10 +65,31 @@ impl Store<'_> {
         })
     }
 
-    async fn messages(&self, id: &RecordRef, before: Option<i64>) -> Result<MessagePage, CliError> {
+    /// The session's whole tree: both stores export it as JSON (the
+    /// server's, or this computer's copy when it cannot be reached).
+    async fn tree(&self, id: &RecordRef) -> Result<SessionTree, CliError> {
+        let file = match self {
+            Self::Local(chat) => chat.export(id, ExportFormat::Json).await?,
+            Self::Hosted(server) => server.export(id, ExportFormat::Json).await?,
+        };
+        serde_json::from_str(&file.content).map_err(|e| {
+            CliError::from(banter_core::Error::Invalid(
+                banter_core::validate::ValidationError::Invalid {
+                    field: "session",
+                    reason: format!("its messages could not be read: {e}"),
+                },
+            ))
+        })
+    }
+
+    async fn switch_branch(
+        &self,
+        id: &RecordRef,
+        message_id: i64,
+    ) -> Result<ChatSession, CliError> {
         Ok(match self {
-            Self::Local(chat) => chat.list_messages(id, before, Some(MAX_PAGE)).await?,
-            Self::Hosted(server) => server.messages(id, before, Some(MAX_PAGE)).await?,
+            Self::Local(chat) => chat.switch_branch(id, message_id).await?,
+            Self::Hosted(server) => server.switch_branch(id, message_id).await?,
         })
     }
 }
@@ -124,10 +138,19 @@ pub async fn run(
         }
         SessionsCommand::Show { id } => {
             let id = chat.id(&id)?;
-            let session = chat.get_session(&id).await?;
-            let messages = all_messages(&chat, &id).await?;
-            let view = SessionView { session, messages };
+            let view: SessionView = chat.tree(&id).await?;
             out.emit(&view, |w| show(w, &view))
+        }
+        SessionsCommand::Branch { id, message_id } => {
+            let id = chat.id(&id)?;
+            let s = chat.switch_branch(&id, message_id).await?;
+            out.emit(&s, |w| {
+                writeln!(
+                    w,
+                    "{} now shows the branch through message {message_id} ({} messages)",
+                    s.display_id, s.message_count
+                )
+            })
         }
         SessionsCommand::Rename {
             id,
@@ -155,20 +178,19 @@ pub async fn run(
     }
 }
 
-/// Every message of the session, oldest first, fetched page by page
-/// (newest page first, as the core serves them).
-async fn all_messages(chat: &Store<'_>, id: &RecordRef) -> Result<Vec<ChatMessage>, CliError> {
-    let mut pages = Vec::new();
-    let mut before = None;
-    loop {
-        let page = chat.messages(id, before).await?;
-        pages.push(page.messages);
-        match page.older_cursor {
-            Some(cursor) => before = Some(cursor),
-            None => break,
-        }
-    }
-    Ok(pages.into_iter().rev().flatten().collect())
+/// Which version of its message `m` is (1-based) and how many there are:
+/// the messages with the same parent, oldest first.
+fn version_of(all: &[TreeMessage], m: &TreeMessage) -> (usize, usize) {
+    let versions: Vec<i64> = all
+        .iter()
+        .filter(|other| other.message.parent_id == m.message.parent_id)
+        .map(|other| other.message.id)
+        .collect();
+    let at = versions
+        .iter()
+        .position(|&v| v == m.message.id)
+        .unwrap_or(0);
+    (at + 1, versions.len())
 }
 
 fn title(s: &ChatSession) -> String {
@@ -187,16 +209,25 @@ fn show(w: &mut dyn Write, view: &SessionView) -> io::Result<()> {
         when(s.updated_at),
         s.message_count
     )?;
-    for m in &view.messages {
+    for shown in view.messages.iter().filter(|m| m.active) {
+        let m = &shown.message;
         writeln!(w)?;
         let mut head = format!(
-            "[{}] {} · {}",
+            "[{}] #{} {} · {}",
             when(m.created_at),
+            m.id,
             label(&m.role),
             label(&m.status)
         );
         if m.credits_used != 0 {
             head.push_str(&format!(" · {} credits", m.credits_used));
+        }
+        let (version, versions) = version_of(&view.messages, shown);
+        if versions > 1 {
+            head.push_str(&format!(
+                " · version {version} of {versions} (sessions branch {} ID)",
+                s.display_id
+            ));
         }
         writeln!(w, "{head}")?;
         for line in text(&m.content).lines() {

@@ -5,6 +5,7 @@
 mod common;
 
 mod billing;
+mod branches;
 mod chat;
 mod cli;
 mod generate_scrape;

@@ -39,6 +39,11 @@ pub struct SendRequest {
     pub include_context: bool,
     /// Same key, same send: a retry never charges or sends twice.
     pub idempotency_key: Option<String>,
+    /// Send the text as another version of this user message (a sibling
+    /// of it: the conversation forks there, and the new version becomes the
+    /// active path), in its session (`session`, if given, must be that
+    /// one). `None`: after the active path's last message.
+    pub edit_of: Option<i64>,
 }
 
 /// What a send produced (the server sends it as a stream's last event).
@@ -123,15 +128,22 @@ impl<S: ChatBackend> ChatEngine<S> {
     ) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
         let provider = self.model.require()?;
+        // An edit goes to the session of the message it edits.
+        let named = match (request.session, request.edit_of) {
+            (None, Some(edited)) => Some(RecordRef::Id(
+                self.store.session_of_message(edited).await?.id,
+            )),
+            (named, _) => named,
+        };
         // Only a caller's own key can have paid before; a fresh one cannot.
-        let earlier = match (&request.session, &request.idempotency_key) {
+        let earlier = match (&named, &request.idempotency_key) {
             (None, Some(key)) => self.store.session_paid_with(key).await?,
             _ => None,
         };
         let key = crate::idempotency::key_or_new(request.idempotency_key);
         // The session, and the writers of its streaming replies: a session
         // started here has none.
-        let (session, owners, started) = match (request.session, earlier) {
+        let (session, owners, started) = match (named, earlier) {
             (Some(session), _) => {
                 let (session, owners) = self.store.get_session_and_owners(&session).await?;
                 (session, owners, false)
@@ -143,13 +155,19 @@ impl<S: ChatBackend> ChatEngine<S> {
             (None, None) => (self.store.create_session(None).await?, Vec::new(), true),
         };
         let session_id = session.id;
+        let edit_of = match request.edit_of {
+            Some(id) => Some(self.store.editable_message(session_id, id).await?),
+            None => None,
+        };
         let turn = Asked {
             session,
             owners,
             include_context: request.include_context,
             listener,
         };
-        let sent = self.send_in(turn, &content, &key, provider).await;
+        let sent = self
+            .send_in(turn, &content, &key, edit_of.as_ref(), provider)
+            .await;
         if started && sent.is_err() {
             self.store.discard_if_empty(session_id).await;
         }
@@ -161,6 +179,7 @@ impl<S: ChatBackend> ChatEngine<S> {
         asked: Asked,
         content: &str,
         key: &str,
+        edit_of: Option<&ChatMessage>,
         provider: Arc<dyn ChatProvider>,
     ) -> Result<SendOutcome> {
         let (claim, stop) = self.claims.claim(&asked.session, &asked.owners).await?;
@@ -170,6 +189,7 @@ impl<S: ChatBackend> ChatEngine<S> {
             content,
             tokens: tokens::count(content),
             key,
+            edit_of,
         };
         let paid = self
             .store
@@ -178,10 +198,10 @@ impl<S: ChatBackend> ChatEngine<S> {
         self.answer(asked, paid, content, provider, stop).await
     }
 
-    /// Answers the last message of `session` again, for the price of a chat
-    /// message. The earlier reply is replaced only once the new one has
-    /// text; if the new one fails before any, it is refunded and the earlier
-    /// one stays.
+    /// Answers the last message of `session`'s active path again, for the
+    /// price of a chat message. The new reply is a sibling of the earlier
+    /// one (nothing is overwritten) and becomes the active path; if it ends
+    /// without any text, it is refunded and the earlier one is shown again.
     pub async fn regenerate(
         &self,
         session: &RecordRef,
@@ -214,11 +234,21 @@ impl<S: ChatBackend> ChatEngine<S> {
             include_context,
             listener,
         };
-        let outcome = self.answer(asked, paid, &content, provider, stop).await?;
-        if !outcome.reply.content.is_empty() {
-            self.store.delete_message(previous.id).await?;
+        let session_id = asked.session.id;
+        let outcome = self.answer(asked, paid, &content, provider, stop).await;
+        match outcome {
+            Ok(mut outcome) => {
+                if outcome.reply.content.is_empty() && !outcome.replayed {
+                    self.store.step_back(session_id, &previous).await;
+                    outcome.session = self.store.get_session(&RecordRef::Id(session_id)).await?;
+                }
+                Ok(outcome)
+            }
+            Err(error) => {
+                self.store.step_back(session_id, &previous).await;
+                Err(error)
+            }
         }
-        Ok(outcome)
     }
 
     /// Streams the reply of a paid turn; a replayed turn is the earlier

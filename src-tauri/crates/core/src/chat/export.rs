@@ -1,13 +1,16 @@
 //! A whole session as a Markdown or JSON document, for the user to keep.
 
+use super::branches::Tree;
 use super::rows::ChatBackend;
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
-/// Messages read per page while exporting.
-const PAGE: u32 = super::MAX_PAGE;
+/// The JSON export's format tag. Version 2 holds the whole tree of
+/// messages (see `super::branches`); version 1 held one linear history.
+pub const EXPORT_FORMAT: &str = "banter-session/2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -24,27 +27,79 @@ pub struct ExportedFile {
     pub content: String,
 }
 
-/// The JSON export's shape (stable: other tools may read it).
+/// The JSON export's shape (stable: other tools may read it): every
+/// message, each with its `parentId` and whether it is on the active path
+/// (the session's `activeLeafId` ends it).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonExport<'a> {
     format: &'static str,
-    session: &'a ChatSession,
-    messages: &'a [ChatMessage],
+    #[serde(flatten)]
+    tree: &'a SessionTree,
+}
+
+/// A session with every message of its tree, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTree {
+    pub session: ChatSession,
+    pub messages: Vec<TreeMessage>,
+}
+
+/// A message of a [`SessionTree`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TreeMessage {
+    #[serde(flatten)]
+    pub message: ChatMessage,
+    /// On the active path: part of the conversation as it is shown.
+    pub active: bool,
 }
 
 impl<S: ChatBackend> ChatStore<S> {
-    /// Every message of `session`, oldest first, as one document.
+    /// `session` as one document: in Markdown its conversation (the active
+    /// path, oldest first, noting where other versions exist); in JSON
+    /// every message of its tree.
     pub async fn export(&self, session: &RecordRef, format: ExportFormat) -> Result<ExportedFile> {
-        let session = self.get_session(session).await?;
-        let messages = self.all_messages(session.id).await?;
+        let (session, messages) = self.message_tree(session).await?;
+        let links: Vec<_> = messages.iter().map(|m| (m.id, m.parent_id)).collect();
+        let tree = Tree::new(&links);
+        // As the session's pages read it: the newest message when no leaf
+        // is recorded or this store does not hold it.
+        let leaf = session
+            .active_leaf_id
+            .filter(|&leaf| tree.contains(leaf))
+            .or_else(|| messages.last().map(|m| m.id));
+        let path = tree.path_to(leaf);
         let (content, extension) = match format {
-            ExportFormat::Markdown => (markdown(&session, &messages), "md"),
+            ExportFormat::Markdown => {
+                let by_id: HashMap<i64, &ChatMessage> =
+                    messages.iter().map(|m| (m.id, m)).collect();
+                let shown: Vec<(&ChatMessage, (usize, usize))> = path
+                    .iter()
+                    .filter_map(|id| by_id.get(id).copied())
+                    .map(|m| {
+                        let versions = tree.versions(m.id);
+                        let at = versions.iter().position(|&v| v == m.id).unwrap_or(0);
+                        (m, (at + 1, versions.len()))
+                    })
+                    .collect();
+                (markdown(&session, &shown), "md")
+            }
             ExportFormat::Json => {
+                let tree = SessionTree {
+                    messages: messages
+                        .iter()
+                        .map(|message| TreeMessage {
+                            message: message.clone(),
+                            active: path.contains(&message.id),
+                        })
+                        .collect(),
+                    session: session.clone(),
+                };
                 let doc = JsonExport {
-                    format: "banter-session/1",
-                    session: &session,
-                    messages: &messages,
+                    format: EXPORT_FORMAT,
+                    tree: &tree,
                 };
                 let json = serde_json::to_string_pretty(&doc).map_err(|e| {
                     crate::Error::Invalid(crate::validate::ValidationError::Invalid {
@@ -60,41 +115,29 @@ impl<S: ChatBackend> ChatStore<S> {
             content,
         })
     }
-
-    async fn all_messages(&self, session_id: i64) -> Result<Vec<ChatMessage>> {
-        let mut pages = Vec::new();
-        let mut before = None;
-        loop {
-            let page = self
-                .list_messages(&RecordRef::Id(session_id), before, Some(PAGE))
-                .await?;
-            before = page.older_cursor;
-            pages.push(page.messages);
-            if before.is_none() {
-                break;
-            }
-        }
-        Ok(pages.into_iter().rev().flatten().collect())
-    }
 }
 
-fn markdown(session: &ChatSession, messages: &[ChatMessage]) -> String {
+/// The conversation, each message with its version (`n` of `total`).
+fn markdown(session: &ChatSession, messages: &[(&ChatMessage, (usize, usize))]) -> String {
     let title = session.title.as_deref().unwrap_or("Untitled chat");
     let mut out = format!(
         "# {title}\n\n_{} · {} messages · exported from Banter_\n",
         session.display_id,
         messages.len()
     );
-    for m in messages {
+    for &(m, (version, versions)) in messages {
         let who = match m.role {
             Role::User => "You",
             Role::Assistant => "Assistant",
             Role::System => "System",
         };
-        let note = match m.status {
+        let mut note = match m.status {
             MessageStatus::Complete => String::new(),
             other => format!(" ({})", status_word(other)),
         };
+        if versions > 1 {
+            note.push_str(&format!(" (version {version} of {versions})"));
+        }
         out.push_str(&format!(
             "\n## {who}{note} — {}\n\n{}\n",
             m.created_at.format("%Y-%m-%d %H:%M UTC"),

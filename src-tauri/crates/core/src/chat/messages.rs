@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 /// A message to append to a session (see `ChatRows::insert_message`).
 pub struct NewMessage<'a> {
     pub session_id: i64,
+    /// The message it follows (`None`: the first of a path).
+    pub parent_id: Option<i64>,
     pub role: Role,
     pub content: &'a str,
     pub status: MessageStatus,
@@ -36,8 +38,9 @@ impl<S: ChatBackend> ChatStore<S> {
             .await
     }
 
-    /// A page of messages in chronological order: the newest `limit`, or the
-    /// `limit` just before message id `before`.
+    /// A page of the active path in chronological order: its newest
+    /// `limit` messages, or the `limit` just before message id `before`,
+    /// with the versions of those that have several.
     pub async fn list_messages(
         &self,
         session: &RecordRef,
@@ -60,9 +63,11 @@ impl<S: ChatBackend> ChatStore<S> {
             None
         };
         messages.reverse();
+        let branches = self.branches_among(session.id, &messages).await?;
         Ok(MessagePage {
             messages,
             older_cursor,
+            branches,
         })
     }
 }

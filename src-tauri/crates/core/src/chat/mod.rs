@@ -1,6 +1,7 @@
 //! Chat sessions and their messages: the rows and their invariants
 //! ([`ChatStore`]) and sending to a model ([`ChatEngine`]).
 
+mod branches;
 mod claims;
 mod engine;
 mod error;
@@ -21,10 +22,11 @@ mod stream;
 mod title;
 mod turn;
 
+pub use branches::Branch;
 pub use claims::{Claims, Liveness, LivenessFuture};
 pub use engine::{ChatEngine, SendOutcome, SendRequest};
 pub use error::ChatError;
-pub use export::{ExportFormat, ExportedFile};
+pub use export::{ExportFormat, ExportedFile, SessionTree, TreeMessage, EXPORT_FORMAT};
 pub use journal::{JournalAppend, JournalError, Journals, ReplyJournal};
 pub use listener::ReplyListener;
 pub use messages::NewMessage;
@@ -34,6 +36,7 @@ pub(crate) use replies::recover_interrupted;
 pub use replies::recover_stranded;
 pub use replies::ReplyEnd;
 pub use search::{SearchHit, MATCH_END, MATCH_START, MAX_QUERY_CHARS};
+pub(crate) use sqlite_rows::recount_active_path;
 pub use stream::{BATCH_INTERVAL, BATCH_TOKENS};
 
 pub use title::title_from_message;
@@ -58,7 +61,12 @@ pub struct ChatSession {
     pub title: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many messages the active path holds (see [`branches`]).
     pub message_count: i64,
+    /// The last message of the active path: the conversation the session
+    /// shows and the model is sent. `None` before the first message.
+    #[serde(default)]
+    pub active_leaf_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
@@ -99,6 +107,11 @@ pub struct ChatMessage {
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The message this one follows; `None` for the first of a path. Its
+    /// siblings (the same parent) are the other versions: an edited
+    /// message sent again, a regenerated reply.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 /// One page of sessions, most recently active first.
@@ -110,14 +123,17 @@ pub struct SessionPage {
     pub next_cursor: Option<String>,
 }
 
-/// One page of a session's messages in chronological order, ending at the
-/// newest (first page) or just before `before`.
+/// One page of a session's active path in chronological order, ending at
+/// its newest message (first page) or just before `before`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePage {
     pub messages: Vec<ChatMessage>,
     /// Message id to pass as `before` for older messages; `None` at the start.
     pub older_cursor: Option<i64>,
+    /// The page's messages that have other versions, with all of them.
+    #[serde(default)]
+    pub branches: Vec<Branch>,
 }
 
 /// Sessions and messages of one user, on the desktop's SQLite (the
@@ -151,10 +167,11 @@ impl<S: ChatBackend> ChatStore<S> {
 
 /// The columns of a [`ChatSession`], in its field order (also the server's
 /// change feed reads sessions with them).
-pub const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at, message_count";
+pub const SESSION_COLUMNS: &str =
+    "id, display_id, title, created_at, updated_at, message_count, active_leaf_id";
 /// The columns of a [`ChatMessage`], in its field order.
 pub const MESSAGE_COLUMNS: &str =
-    "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at";
+    "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at, parent_id";
 
 fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)

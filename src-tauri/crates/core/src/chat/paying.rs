@@ -10,7 +10,7 @@
 use super::claims::{busy, ReplyWriter};
 use super::messages::NewMessage;
 use super::prompt::HISTORY_MESSAGES;
-use super::rows::{ChatBackend, ChatRows};
+use super::rows::{ChatBackend, ChatRows, HistoryEnd};
 use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::{Error, Result};
 use crate::idempotency::new_key;
@@ -22,11 +22,13 @@ use chrono::{DateTime, Utc};
 /// What a turn pays for.
 pub(crate) enum Payment<'a> {
     /// A new user message (already validated), with its token count and the
-    /// caller's idempotency key.
+    /// caller's idempotency key, after the active leaf or, as another
+    /// version of `edit_of`, beside it.
     Message {
         content: &'a str,
         tokens: i64,
         key: &'a str,
+        edit_of: Option<&'a ChatMessage>,
     },
     /// Another reply to `user_message`; the key is fresh, as there is no
     /// retry of a regeneration to recognise.
@@ -44,10 +46,9 @@ pub(crate) struct PaidTurn {
     pub spend: LedgerEntry,
     pub replayed: bool,
     pub balance: Balance,
-    /// The conversation before the user message, newest first, as the
-    /// model is shown it (`ChatRows::lock_for_reply`), read in the paying
-    /// transaction before the reply was opened; empty when no reply was
-    /// opened, and on a replay.
+    /// The conversation before the user message (its path), newest first,
+    /// as the model is shown it (`ChatRows::lock_for_reply`), read in the
+    /// paying transaction before the reply was opened; empty on a replay.
     pub history: Vec<(Role, String)>,
 }
 
@@ -70,6 +71,7 @@ impl<S: ChatBackend> ChatStore<S> {
             tokens: crate::tokens::count(&content),
             content: &content,
             key: idempotency_key,
+            edit_of: None,
         };
         let paid = self.pay_for_turn(&session, payment, None).await?;
         Ok((paid.user_message, paid.spend))
@@ -98,12 +100,20 @@ impl<S: ChatBackend> ChatStore<S> {
                 content,
                 tokens,
                 key,
+                edit_of,
             } => (
                 key.to_string(),
-                Some(Fingerprint::chat_message(session_id, content)),
+                Some(match edit_of {
+                    Some(edited) => Fingerprint::chat_edit(session_id, edited.id, content),
+                    None => Fingerprint::chat_message(session_id, content),
+                }),
                 Asked::NewMessage {
                     content: content.to_string(),
                     tokens,
+                    end: match edit_of {
+                        Some(edited) => HistoryEnd::At(edited.parent_id),
+                        None => HistoryEnd::ActiveLeaf,
+                    },
                 },
             ),
             Payment::Regeneration { user_message } => (
@@ -120,16 +130,13 @@ impl<S: ChatBackend> ChatStore<S> {
             reference: Some(session.display_id.clone()),
             fingerprint,
         };
-        let check: CheckStep<_, S::Conn> = match writer.clone() {
-            Some(writer) => check_for_reply(session.clone(), &asked, writer),
-            None => Box::new(|_| Box::pin(async { Ok(Vec::new()) })),
-        };
+        let check: CheckStep<_, S::Conn> = check_for_turn(session.clone(), &asked, writer.clone());
         let paid = self
             .ledger
             .pay_checked(
                 request,
                 check,
-                Box::new(move |conn, spend, history| {
+                Box::new(move |conn, spend, (history, leaf)| {
                     let session = session_now;
                     Box::pin(async move {
                         let turn = TurnRows {
@@ -138,7 +145,7 @@ impl<S: ChatBackend> ChatStore<S> {
                             spend,
                             now,
                         };
-                        let (user_message, reply) = turn.write(conn, asked, writer).await?;
+                        let (user_message, reply) = turn.write(conn, asked, leaf, writer).await?;
                         Ok((session, user_message, reply, history))
                     })
                 }),
@@ -170,33 +177,42 @@ impl<S: ChatBackend> ChatStore<S> {
 
 /// [`Payment`] as the paying transaction owns it.
 enum Asked {
-    NewMessage { content: String, tokens: i64 },
+    NewMessage {
+        content: String,
+        tokens: i64,
+        /// Where the path the message follows ends.
+        end: HistoryEnd,
+    },
     AnotherReply(ChatMessage),
 }
 
-/// The check a turn that opens a reply makes before paying: the session
-/// locked, refused as busy if another live writer is answering in it (see
-/// `ChatRows::lock_for_reply`). Hands on the conversation before the turn's
-/// user message, for the prompt.
-fn check_for_reply<C: ChatRows>(
+/// The conversation before a turn's user message, newest first, and the
+/// message it ends at (the new message's parent).
+type Before = (Vec<(Role, String)>, Option<i64>);
+
+/// The check a turn makes before paying: the session locked and the path
+/// the turn follows read (see `ChatRows::lock_for_reply`); a turn that
+/// opens a reply is refused as busy if another live writer is answering in
+/// the session. Hands on the conversation before the turn's user message,
+/// for the prompt, and where it ends.
+fn check_for_turn<C: ChatRows>(
     session: ChatSession,
     asked: &Asked,
-    writer: ReplyWriter,
-) -> CheckStep<Vec<(Role, String)>, C> {
-    // The history of a message not written yet is all before it.
-    let history_before = match asked {
-        Asked::NewMessage { .. } => i64::MAX,
-        Asked::AnotherReply(user_message) => user_message.id,
+    writer: Option<ReplyWriter>,
+) -> CheckStep<Before, C> {
+    let end = match asked {
+        Asked::NewMessage { end, .. } => *end,
+        Asked::AnotherReply(user_message) => HistoryEnd::At(user_message.parent_id),
     };
     Box::new(move |conn| {
         Box::pin(async move {
             let found = conn
-                .lock_for_reply(session.id, history_before, HISTORY_MESSAGES)
+                .lock_for_reply(session.id, end, HISTORY_MESSAGES)
                 .await?;
-            if writer.another_live_writer(&found.owners) {
+            if writer.is_some_and(|writer| writer.another_live_writer(&found.owners)) {
                 return Err(busy(&session));
             }
-            Ok(found.history)
+            Ok((found.history, found.leaf))
         })
     })
 }
@@ -210,24 +226,28 @@ struct TurnRows<'a> {
 }
 
 impl TurnRows<'_> {
-    /// Writes the turn's rows: the user's message (for a new one) and, with
-    /// `writer`, the reply opened as `streaming` under its owner id (the
-    /// check has made sure no other live writer answers in the session).
-    /// Returns the user message and the reply.
+    /// Writes the turn's rows: the user's message (for a new one, after
+    /// `parent`) and, with `writer`, the reply opened as `streaming` under
+    /// its owner id (the check has made sure no other live writer answers
+    /// in the session). Returns the user message and the reply.
     async fn write<C: ChatRows>(
         &self,
         conn: &mut C,
         asked: Asked,
+        parent: Option<i64>,
         writer: Option<ReplyWriter>,
     ) -> Result<(ChatMessage, Option<ChatMessage>)> {
         let (content, tokens) = match asked {
-            Asked::NewMessage { content, tokens } => (content, tokens),
+            Asked::NewMessage {
+                content, tokens, ..
+            } => (content, tokens),
             Asked::AnotherReply(earlier) => {
                 let reply = match writer {
                     Some(writer) => Some(
                         conn.insert_reply(
                             self.user_id,
                             self.session_id,
+                            earlier.id,
                             self.spend.id,
                             writer.owner(),
                             self.now,
@@ -241,6 +261,7 @@ impl TurnRows<'_> {
         };
         let message = NewMessage {
             session_id: self.session_id,
+            parent_id: parent,
             role: Role::User,
             content: &content,
             status: MessageStatus::Complete,

@@ -5,7 +5,10 @@
 use super::messages::NewMessage;
 use super::postgres_journal::PgJournal;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, Owners, StrandedReply};
+use super::rows::{
+    path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
+    StrandedReply,
+};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::postgres::PgStore;
 use crate::error::{Error, Result};
@@ -16,8 +19,16 @@ use sqlx::PgConnection;
 
 /// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
 const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id
    FROM chat_messages m";
+
+/// The session's active leaf, `$1` its id: the newest message when none is
+/// recorded or the one recorded is not here (a device's copy may hold only
+/// the pages it was shown).
+const ACTIVE_LEAF: &str = "(SELECT COALESCE(
+        (SELECT id FROM chat_messages WHERE id = s.active_leaf_id AND session_id = s.id),
+        (SELECT MAX(id) FROM chat_messages WHERE session_id = s.id))
+   FROM chat_sessions s WHERE s.id = $1)";
 
 /// The statements that end a streaming reply begin with this, so its
 /// journal rows (`super::postgres_journal`) go in the same statement: `$1`
@@ -42,6 +53,7 @@ struct SessionOwnersRow {
 #[derive(sqlx::FromRow)]
 struct ForReplyRow {
     owners: Owners,
+    leaf: Option<i64>,
     by_user: Vec<bool>,
     texts: Vec<String>,
 }
@@ -57,6 +69,7 @@ struct FinishedRow {
     session_created_at: DateTime<Utc>,
     session_updated_at: DateTime<Utc>,
     message_count: i64,
+    active_leaf_id: Option<i64>,
     #[sqlx(flatten)]
     usage: Usage,
 }
@@ -219,7 +232,8 @@ impl ChatRows for PgConnection {
         stored_key: &str,
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
-            "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count
+            "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
+                    s.active_leaf_id
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
@@ -237,16 +251,23 @@ impl ChatRows for PgConnection {
         m: NewMessage<'_>,
         title: Option<&str>,
     ) -> Result<ChatMessage> {
-        // One statement: naming an untitled session rides along. (The
-        // insert's trigger then counts the message on the session row the
-        // naming wrote: triggers see their statement's changes.)
+        // One statement: the message, and the session named (if untitled),
+        // its active leaf moved to the message and counted (the path to the
+        // parent, which the statement's snapshot holds, and the message).
         let sql = format!(
-            "WITH named AS (
-                 UPDATE chat_sessions SET title = $10
-                  WHERE $10::text IS NOT NULL AND id = $1 AND title IS NULL)
-             INSERT INTO chat_messages
-                (session_id, user_id, role, content, status, credits_used, tokens, spend_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {MESSAGE_COLUMNS}"
+            "WITH msg AS (
+                 INSERT INTO chat_messages
+                    (session_id, user_id, role, content, status, credits_used, tokens, spend_id,
+                     created_at, updated_at, parent_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $11)
+                 RETURNING {MESSAGE_COLUMNS}),
+             moved AS (
+                 UPDATE chat_sessions
+                    SET title = COALESCE(title, $10::text), active_leaf_id = (SELECT id FROM msg),
+                        message_count = 1 + {}, updated_at = GREATEST(updated_at, $9)
+                  WHERE id = $1)
+             SELECT * FROM msg",
+            path_length("$11::bigint")
         );
         Ok(sqlx::query_as(&sql)
             .bind(m.session_id)
@@ -259,6 +280,7 @@ impl ChatRows for PgConnection {
             .bind(m.spend_id)
             .bind(m.at)
             .bind(title)
+            .bind(m.parent_id)
             .fetch_one(self)
             .await?)
     }
@@ -270,18 +292,36 @@ impl ChatRows for PgConnection {
         title: Option<&str>,
         owner: &str,
     ) -> Result<(ChatMessage, ChatMessage)> {
-        // One statement: the naming (as in `insert_message`), the message and
-        // its reply (rows are numbered in the order given).
+        // One statement: two ids taken first (the smaller for the message,
+        // the reply follows it), the message and its reply, and the session
+        // as in `insert_message`, with the reply as its active leaf.
         let sql = format!(
-            "WITH named AS (
-                 UPDATE chat_sessions SET title = $10
-                  WHERE $10::text IS NOT NULL AND id = $1 AND title IS NULL)
-             INSERT INTO chat_messages
-                (session_id, user_id, role, content, status, credits_used, tokens, spend_id,
-                 stream_owner, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9),
-                    ($1, $2, $11, '', 'streaming', 0, NULL, $8, $12, $9, $9)
-             RETURNING {MESSAGE_COLUMNS}"
+            "WITH taken AS (
+                 SELECT nextval(pg_get_serial_sequence('chat_messages', 'id')) AS id
+                   FROM generate_series(1, 2)),
+             ids AS (SELECT MIN(id) AS question, MAX(id) AS answer FROM taken),
+             msgs AS (
+                 INSERT INTO chat_messages
+                    (id, session_id, user_id, role, content, status, credits_used, tokens, spend_id,
+                     stream_owner, created_at, updated_at, parent_id)
+                 OVERRIDING SYSTEM VALUE
+                 SELECT question, $1::bigint, $2::text, $3::text, $4::text, $5::text, $6::bigint,
+                        $7::bigint, $8::bigint, NULL::text, $9::timestamptz, $9::timestamptz,
+                        $13::bigint
+                   FROM ids
+                 UNION ALL
+                 SELECT answer, $1, $2, $11::text, '', 'streaming', 0, NULL, $8, $12::text, $9, $9,
+                        question
+                   FROM ids
+                 RETURNING {MESSAGE_COLUMNS}),
+             moved AS (
+                 UPDATE chat_sessions
+                    SET title = COALESCE(title, $10::text),
+                        active_leaf_id = (SELECT answer FROM ids),
+                        message_count = 2 + {}, updated_at = GREATEST(updated_at, $9)
+                  WHERE id = $1)
+             SELECT * FROM msgs",
+            path_length("$13::bigint")
         );
         let rows: Vec<ChatMessage> = sqlx::query_as(&sql)
             .bind(m.session_id)
@@ -296,6 +336,7 @@ impl ChatRows for PgConnection {
             .bind(title)
             .bind(Role::Assistant)
             .bind(owner)
+            .bind(m.parent_id)
             .fetch_all(self)
             .await?;
         let mut rows = rows.into_iter();
@@ -309,14 +350,26 @@ impl ChatRows for PgConnection {
         &mut self,
         user_id: &str,
         session_id: i64,
+        question: i64,
         spend_id: i64,
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<ChatMessage> {
+        // One statement: the reply and the session's leaf moved to it.
         let sql = format!(
-            "INSERT INTO chat_messages
-                (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
-             VALUES ($1, $2, $3, '', 'streaming', $4, $5, $6, $6) RETURNING {MESSAGE_COLUMNS}"
+            "WITH msg AS (
+                 INSERT INTO chat_messages
+                    (session_id, user_id, role, content, status, spend_id, stream_owner,
+                     created_at, updated_at, parent_id)
+                 VALUES ($1, $2, $3, '', 'streaming', $4, $5, $6, $6, $7)
+                 RETURNING {MESSAGE_COLUMNS}),
+             moved AS (
+                 UPDATE chat_sessions
+                    SET active_leaf_id = (SELECT id FROM msg), message_count = 1 + {},
+                        updated_at = GREATEST(updated_at, $6)
+                  WHERE id = $1)
+             SELECT * FROM msg",
+            path_length("$7::bigint")
         );
         Ok(sqlx::query_as(&sql)
             .bind(session_id)
@@ -325,6 +378,7 @@ impl ChatRows for PgConnection {
             .bind(spend_id)
             .bind(owner)
             .bind(now)
+            .bind(question)
             .fetch_one(self)
             .await?)
     }
@@ -345,7 +399,10 @@ impl ChatRows for PgConnection {
         limit: i64,
     ) -> Result<Vec<ChatMessage>> {
         let sql = format!(
-            "{MESSAGE_SELECT} WHERE m.session_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+            "WITH RECURSIVE {}
+             {MESSAGE_SELECT} JOIN path ON path.id = m.id
+              WHERE m.session_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
+            path_cte(ACTIVE_LEAF)
         );
         Ok(sqlx::query_as(&sql)
             .bind(session_id)
@@ -360,12 +417,40 @@ impl ChatRows for PgConnection {
         Ok(sqlx::query_as(&sql).bind(spend_id).fetch_all(self).await?)
     }
 
-    async fn delete_message(&mut self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM chat_messages WHERE id = $1")
-            .bind(id)
-            .execute(self)
-            .await?;
-        Ok(())
+    async fn session_messages(&mut self, session_id: i64) -> Result<Vec<ChatMessage>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.session_id = $1 ORDER BY m.id");
+        Ok(sqlx::query_as(&sql)
+            .bind(session_id)
+            .fetch_all(self)
+            .await?)
+    }
+
+    async fn message_links(&mut self, session_id: i64) -> Result<Vec<(i64, Option<i64>)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, parent_id FROM chat_messages WHERE session_id = $1 ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(self)
+        .await?)
+    }
+
+    async fn set_active_leaf(
+        &mut self,
+        user_id: &str,
+        session_id: i64,
+        leaf: i64,
+    ) -> Result<Option<ChatSession>> {
+        let sql = format!(
+            "UPDATE chat_sessions SET active_leaf_id = $1, message_count = {}
+              WHERE id = $2 AND user_id = $3 RETURNING {SESSION_COLUMNS}",
+            path_length("$1")
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(leaf)
+            .bind(session_id)
+            .bind(user_id)
+            .fetch_optional(self)
+            .await?)
     }
 
     async fn finish_reply(
@@ -385,7 +470,7 @@ impl ChatRows for PgConnection {
                   WHERE id = $1 AND status = 'streaming'
               RETURNING {MESSAGE_COLUMNS})
              SELECT m.*, s.display_id, s.title, s.created_at AS session_created_at,
-                    s.updated_at AS session_updated_at, s.message_count,
+                    s.updated_at AS session_updated_at, s.message_count, s.active_leaf_id,
                     u.free_remaining, u.purchased_remaining, u.credits_total,
                     u.last_credit_reset, u.pro_until
                FROM m JOIN chat_sessions s ON s.id = m.session_id
@@ -411,6 +496,7 @@ impl ChatRows for PgConnection {
             created_at: row.session_created_at,
             updated_at: row.session_updated_at,
             message_count: row.message_count,
+            active_leaf_id: row.active_leaf_id,
         };
         Ok(FinishedReply {
             reply: row.reply,
@@ -469,32 +555,44 @@ impl ChatRows for PgConnection {
     async fn lock_for_reply(
         &mut self,
         session_id: i64,
-        history_before: i64,
+        end: HistoryEnd,
         history_limit: i64,
     ) -> Result<ForReply> {
         // One statement (why that is safe: the trait's docs). The history
         // comes as two arrays in step, newest first: whether each message
         // is the user's (the others are the assistant's), and its text. A
         // session that is gone has neither owners nor history.
-        let row: Option<ForReplyRow> = sqlx::query_as(
-            "WITH history AS (
-                 SELECT id, role, content FROM chat_messages
-                  WHERE session_id = $1 AND id < $2 AND role IN ('user', 'assistant')
-                    AND content != '' AND status IN ('complete', 'stopped', 'interrupted')
-                  ORDER BY id DESC LIMIT $3)
+        let (use_leaf, at) = match end {
+            HistoryEnd::ActiveLeaf => (true, None),
+            HistoryEnd::At(at) => (false, at),
+        };
+        let sql = format!(
+            "WITH RECURSIVE start AS (
+                 SELECT CASE WHEN $4::bool THEN {ACTIVE_LEAF} ELSE $2::bigint END AS id),
+             {},
+             history AS (
+                 SELECT m.id, m.role, m.content FROM chat_messages m JOIN path ON path.id = m.id
+                  WHERE m.session_id = $1 AND m.role IN ('user', 'assistant')
+                    AND m.content != '' AND m.status IN ('complete', 'stopped', 'interrupted')
+                  ORDER BY m.id DESC LIMIT $3)
              SELECT ARRAY(SELECT stream_owner FROM chat_messages
                            WHERE session_id = s.id AND status = 'streaming') AS owners,
+                    (SELECT id FROM start) AS leaf,
                     ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC) AS by_user,
                     ARRAY(SELECT content FROM history ORDER BY id DESC) AS texts
                FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
-        )
-        .bind(session_id)
-        .bind(history_before)
-        .bind(history_limit)
-        .fetch_optional(self)
-        .await?;
+            path_cte("(SELECT id FROM start)")
+        );
+        let row: Option<ForReplyRow> = sqlx::query_as(&sql)
+            .bind(session_id)
+            .bind(at)
+            .bind(history_limit)
+            .bind(use_leaf)
+            .fetch_optional(self)
+            .await?;
         let Some(ForReplyRow {
             owners,
+            leaf,
             by_user,
             texts,
         }) = row
@@ -506,7 +604,11 @@ impl ChatRows for PgConnection {
             .zip(texts)
             .map(|(user, text)| (if user { Role::User } else { Role::Assistant }, text))
             .collect();
-        Ok(ForReply { owners, history })
+        Ok(ForReply {
+            owners,
+            leaf,
+            history,
+        })
     }
 
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {

@@ -28,15 +28,8 @@ pub struct ReplyEnd<'a> {
 }
 
 impl<S: ChatBackend> ChatStore<S> {
-    /// Removes a message (a reply replaced by a regenerated one). Its ledger
-    /// rows stay: the ledger is append-only.
-    pub(crate) async fn delete_message(&self, message_id: i64) -> Result<()> {
-        let mut tx = self.db.begin_write().await?;
-        tx.delete_message(message_id).await?;
-        S::commit(tx).await
-    }
-
-    /// The last user message and the reply after it, for regenerating.
+    /// The last user message of the active path and the reply after it,
+    /// for regenerating.
     pub(crate) async fn last_exchange(
         &self,
         session_id: i64,

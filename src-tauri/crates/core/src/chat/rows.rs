@@ -23,14 +23,53 @@ pub type StrandedReply = (i64, Option<i64>, String);
 /// reply whose writer is unknown.
 pub type Owners = Vec<Option<String>>;
 
+/// Where the conversation before a new turn ends (see
+/// [`ChatRows::lock_for_reply`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryEnd {
+    /// At the session's active leaf: a new message follows it.
+    ActiveLeaf,
+    /// At this message (`None`: before the first one, a new path): an
+    /// edited message's parent, or the parent of the question a
+    /// regenerated reply answers.
+    At(Option<i64>),
+}
+
+/// The active path ending at message `{start}` (an SQL expression), as a
+/// recursive CTE named `path(id, parent_id)`: put it after `WITH RECURSIVE`.
+/// Each step goes to a smaller id (a parent is always written before its
+/// children), so even a damaged tree cannot make it loop.
+pub(super) fn path_cte(start: &str) -> String {
+    format!(
+        "path(id, parent_id) AS (
+             SELECT id, parent_id FROM chat_messages WHERE id = {start}
+             UNION ALL
+             SELECT m.id, m.parent_id FROM chat_messages m
+               JOIN path p ON m.id = p.parent_id AND m.id < p.id)"
+    )
+}
+
+/// The number of messages on the path ending at message `{start}` (an SQL
+/// expression): what `message_count` holds for the active leaf.
+pub(super) fn path_length(start: &str) -> String {
+    format!(
+        "(WITH RECURSIVE {} SELECT COUNT(*) FROM path)",
+        path_cte(start)
+    )
+}
+
 /// What a writer about to open a reply reads (see
 /// [`ChatRows::lock_for_reply`]).
 #[derive(Debug, Default)]
 pub struct ForReply {
     /// The writers of the session's streaming replies.
     pub owners: Owners,
-    /// The conversation before the reply's user message, newest first, as
-    /// the model is shown it: user and assistant messages with text that
+    /// The message the conversation ends at (the new turn's user message
+    /// follows it): the active leaf as read under the lock, or the one
+    /// asked for.
+    pub leaf: Option<i64>,
+    /// The conversation before the reply's user message (the path ending
+    /// at [`Self::leaf`]), newest first, as the model is shown it: user and assistant messages with text that
     /// ended well or were cut (`complete`, `stopped`, `interrupted`).
     pub history: Vec<(Role, String)>,
 }
@@ -113,8 +152,9 @@ pub trait ChatRows: LedgerRows {
         stored_key: &str,
     ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
 
-    /// Inserts a message; a user message also names an untitled session
-    /// (`title` is what [`super::title_from_message`] makes of it).
+    /// Inserts a message after its parent and makes it the session's active
+    /// leaf; a user message also names an untitled session (`title` is what
+    /// [`super::title_from_message`] makes of it).
     fn insert_message(
         &mut self,
         user_id: &str,
@@ -124,8 +164,8 @@ pub trait ChatRows: LedgerRows {
 
     /// A new user message (naming an untitled session, as
     /// [`Self::insert_message`] does) and the empty `streaming` reply to it
-    /// written by `owner`, paid by the message's spend. One statement on
-    /// Postgres.
+    /// written by `owner`, paid by the message's spend; the reply becomes
+    /// the active leaf. One statement on Postgres.
     fn insert_exchange(
         &mut self,
         user_id: &str,
@@ -134,11 +174,13 @@ pub trait ChatRows: LedgerRows {
         owner: &str,
     ) -> impl Future<Output = Result<(ChatMessage, ChatMessage)>> + Send;
 
-    /// An empty `streaming` reply written by `owner`.
+    /// An empty `streaming` reply to `question` written by `owner`; it
+    /// becomes the active leaf (a sibling of the question's other replies).
     fn insert_reply(
         &mut self,
         user_id: &str,
         session_id: i64,
+        question: i64,
         spend_id: i64,
         owner: &str,
         now: DateTime<Utc>,
@@ -146,7 +188,9 @@ pub trait ChatRows: LedgerRows {
 
     fn fetch_message(&mut self, id: i64) -> impl Future<Output = Result<ChatMessage>> + Send;
 
-    /// A session's messages with `id < before`, newest first.
+    /// The messages of a session's active path with `id < before`, newest
+    /// first. (Without an active leaf, or one this store does not hold, the
+    /// path ends at its newest message.)
     fn messages_before(
         &mut self,
         session_id: i64,
@@ -160,7 +204,27 @@ pub trait ChatRows: LedgerRows {
         spend_id: i64,
     ) -> impl Future<Output = Result<Vec<ChatMessage>>> + Send;
 
-    fn delete_message(&mut self, id: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Every message of a session, branches too, by id.
+    fn session_messages(
+        &mut self,
+        session_id: i64,
+    ) -> impl Future<Output = Result<Vec<ChatMessage>>> + Send;
+
+    /// The shape of a session's tree: each message's id and parent, by id.
+    fn message_links(
+        &mut self,
+        session_id: i64,
+    ) -> impl Future<Output = Result<Vec<(i64, Option<i64>)>>> + Send;
+
+    /// Makes `leaf` the end of the user's session's active path, counting
+    /// the path as its `message_count`; `None` if the user has no such
+    /// session. The caller checked that `leaf` is one of its messages.
+    fn set_active_leaf(
+        &mut self,
+        user_id: &str,
+        session_id: i64,
+        leaf: i64,
+    ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
 
     /// Writes a reply's final text, status and tokens; it no longer streams.
     /// Returns it with its session and `user_id`'s buckets as they are now.
@@ -198,9 +262,7 @@ pub trait ChatRows: LedgerRows {
 
     /// What a writer about to open a reply in the session must know (see
     /// [`ForReply`]): the writers of its streaming replies, and the last
-    /// `history_limit` messages of its conversation before message
-    /// `history_before` (`i64::MAX`: before the message about to be
-    /// written). Read inside the paying transaction once the user's buckets
+    /// `history_limit` messages of the path ending where `end` says. Read inside the paying transaction once the user's buckets
     /// are locked (`LedgerRows::lock_usage`), with the session locked until
     /// it ends.
     ///
@@ -215,7 +277,7 @@ pub trait ChatRows: LedgerRows {
     fn lock_for_reply(
         &mut self,
         session_id: i64,
-        history_before: i64,
+        end: HistoryEnd,
         history_limit: i64,
     ) -> impl Future<Output = Result<ForReply>> + Send;
 

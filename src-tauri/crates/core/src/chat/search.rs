@@ -1,4 +1,5 @@
-//! Full-text search over all of the user's messages (SQLite FTS5, see
+//! Full-text search over the user's conversations (each session's active
+//! path) (SQLite FTS5, see
 //! `migrations/0004_message_search.sql`), newest matches first.
 //!
 //! What the user types is never passed to FTS5 as query syntax: each word
@@ -51,17 +52,32 @@ impl ChatStore<Db> {
             .into());
         };
         let limit = limit.unwrap_or(DEFAULT_HITS).clamp(1, MAX_HITS);
+        // Only the active path of each session is its conversation (see
+        // `super::branches`): other versions are not found. The paths are
+        // walked from each session's active leaf (the newest message when
+        // none is recorded or it is not here, as `ChatRows::messages_before`).
         let hits = sqlx::query_as(
-            "SELECT m.id AS message_id, m.session_id, s.display_id AS session_display_id,
+            "WITH RECURSIVE active(id, parent_id) AS (
+                 SELECT m.id, m.parent_id FROM chat_sessions s
+                   JOIN chat_messages m ON m.id = COALESCE(
+                        (SELECT id FROM chat_messages
+                          WHERE id = s.active_leaf_id AND session_id = s.id),
+                        (SELECT MAX(id) FROM chat_messages WHERE session_id = s.id))
+                  WHERE s.user_id = ?2
+                 UNION ALL
+                 SELECT m.id, m.parent_id FROM chat_messages m
+                   JOIN active a ON m.id = a.parent_id AND m.id < a.id)
+             SELECT m.id AS message_id, m.session_id, s.display_id AS session_display_id,
                     s.title AS session_title, m.role,
                     snippet(chat_messages_fts, 0, char(2), char(3), '…', 24) AS snippet,
                     m.created_at
                FROM chat_messages_fts
                JOIN chat_messages m ON m.id = chat_messages_fts.rowid
                JOIN chat_sessions s ON s.id = m.session_id
-              WHERE chat_messages_fts MATCH ? AND m.user_id = ?
+              WHERE chat_messages_fts MATCH ?1 AND m.user_id = ?2
+                AND m.id IN (SELECT id FROM active)
               ORDER BY m.id DESC
-              LIMIT ?",
+              LIMIT ?3",
         )
         .bind(fts)
         .bind(&self.user_id)

@@ -3,7 +3,10 @@
 use super::journal::ReplyJournal;
 use super::messages::NewMessage;
 use super::replies::ReplyEnd;
-use super::rows::{ChatBackend, ChatRows, FinishedReply, ForReply, Owners, StrandedReply};
+use super::rows::{
+    path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
+    StrandedReply,
+};
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -14,8 +17,16 @@ use sqlx::SqliteConnection;
 
 /// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
 const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id
    FROM chat_messages m";
+
+/// The session's active leaf, `?1` its id: the newest message when none is
+/// recorded or the one recorded is not here (a device's copy may hold only
+/// the pages it was shown).
+const ACTIVE_LEAF: &str = "(SELECT COALESCE(
+        (SELECT id FROM chat_messages WHERE id = s.active_leaf_id AND session_id = s.id),
+        (SELECT MAX(id) FROM chat_messages WHERE session_id = s.id))
+   FROM chat_sessions s WHERE s.id = ?1)";
 
 impl ChatBackend for Db {
     type Journal = ReplyJournal;
@@ -167,7 +178,8 @@ impl ChatRows for SqliteConnection {
         stored_key: &str,
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
-            "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count
+            "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
+                    s.active_leaf_id
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
@@ -187,8 +199,9 @@ impl ChatRows for SqliteConnection {
     ) -> Result<ChatMessage> {
         let sql = format!(
             "INSERT INTO chat_messages
-                (session_id, user_id, role, content, status, credits_used, tokens, spend_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+                (session_id, user_id, role, content, status, credits_used, tokens, spend_id,
+                 created_at, updated_at, parent_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
         );
         let message: ChatMessage = sqlx::query_as(&sql)
             .bind(m.session_id)
@@ -201,15 +214,17 @@ impl ChatRows for SqliteConnection {
             .bind(m.spend_id)
             .bind(m.at)
             .bind(m.at)
+            .bind(m.parent_id)
             .fetch_one(&mut *self)
             .await?;
         if let Some(title) = title {
             sqlx::query("UPDATE chat_sessions SET title = ? WHERE id = ? AND title IS NULL")
                 .bind(title)
                 .bind(m.session_id)
-                .execute(self)
+                .execute(&mut *self)
                 .await?;
         }
+        move_leaf(self, m.session_id, message.id).await?;
         Ok(message)
     }
 
@@ -222,7 +237,9 @@ impl ChatRows for SqliteConnection {
     ) -> Result<(ChatMessage, ChatMessage)> {
         let (session_id, spend_id, at) = (m.session_id, m.spend_id, m.at);
         let message = self.insert_message(user_id, m, title).await?;
-        let reply = insert_streaming_reply(self, user_id, session_id, spend_id, owner, at).await?;
+        let reply =
+            insert_streaming_reply(self, user_id, (session_id, message.id), spend_id, owner, at)
+                .await?;
         Ok((message, reply))
     }
 
@@ -230,11 +247,20 @@ impl ChatRows for SqliteConnection {
         &mut self,
         user_id: &str,
         session_id: i64,
+        question: i64,
         spend_id: i64,
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<ChatMessage> {
-        insert_streaming_reply(self, user_id, session_id, Some(spend_id), owner, now).await
+        insert_streaming_reply(
+            self,
+            user_id,
+            (session_id, question),
+            Some(spend_id),
+            owner,
+            now,
+        )
+        .await
     }
 
     async fn fetch_message(&mut self, id: i64) -> Result<ChatMessage> {
@@ -253,7 +279,10 @@ impl ChatRows for SqliteConnection {
         limit: i64,
     ) -> Result<Vec<ChatMessage>> {
         let sql = format!(
-            "{MESSAGE_SELECT} WHERE m.session_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+            "WITH RECURSIVE {}
+             {MESSAGE_SELECT} JOIN path ON path.id = m.id
+              WHERE m.session_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
+            path_cte(ACTIVE_LEAF)
         );
         Ok(sqlx::query_as(&sql)
             .bind(session_id)
@@ -263,17 +292,45 @@ impl ChatRows for SqliteConnection {
             .await?)
     }
 
+    async fn session_messages(&mut self, session_id: i64) -> Result<Vec<ChatMessage>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.session_id = ? ORDER BY m.id");
+        Ok(sqlx::query_as(&sql)
+            .bind(session_id)
+            .fetch_all(self)
+            .await?)
+    }
+
+    async fn message_links(&mut self, session_id: i64) -> Result<Vec<(i64, Option<i64>)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, parent_id FROM chat_messages WHERE session_id = ? ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(self)
+        .await?)
+    }
+
+    async fn set_active_leaf(
+        &mut self,
+        user_id: &str,
+        session_id: i64,
+        leaf: i64,
+    ) -> Result<Option<ChatSession>> {
+        let sql = format!(
+            "UPDATE chat_sessions SET active_leaf_id = ?1, message_count = {}
+              WHERE id = ?2 AND user_id = ?3 RETURNING {SESSION_COLUMNS}",
+            path_length("?1")
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(leaf)
+            .bind(session_id)
+            .bind(user_id)
+            .fetch_optional(self)
+            .await?)
+    }
+
     async fn messages_paid_by(&mut self, spend_id: i64) -> Result<Vec<ChatMessage>> {
         let sql = format!("{MESSAGE_SELECT} WHERE m.spend_id = ? ORDER BY m.id");
         Ok(sqlx::query_as(&sql).bind(spend_id).fetch_all(self).await?)
-    }
-
-    async fn delete_message(&mut self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM chat_messages WHERE id = ?")
-            .bind(id)
-            .execute(self)
-            .await?;
-        Ok(())
     }
 
     async fn finish_reply(
@@ -361,24 +418,41 @@ impl ChatRows for SqliteConnection {
     async fn lock_for_reply(
         &mut self,
         session_id: i64,
-        history_before: i64,
+        end: HistoryEnd,
         history_limit: i64,
     ) -> Result<ForReply> {
         // A SQLite write transaction already holds the database's one write
         // lock (`BEGIN IMMEDIATE`): no other writer runs until it ends.
         let owners = self.stream_owners(session_id).await?;
-        let history = sqlx::query_as(
-            "SELECT role, content FROM chat_messages
-              WHERE session_id = ? AND id < ? AND role IN ('user', 'assistant') AND content != ''
-                AND status IN ('complete', 'stopped', 'interrupted')
-              ORDER BY id DESC LIMIT ?",
-        )
-        .bind(session_id)
-        .bind(history_before)
-        .bind(history_limit)
-        .fetch_all(self)
-        .await?;
-        Ok(ForReply { owners, history })
+        let leaf = match end {
+            HistoryEnd::At(leaf) => leaf,
+            HistoryEnd::ActiveLeaf => {
+                sqlx::query_scalar::<_, Option<i64>>(&format!("SELECT {ACTIVE_LEAF}"))
+                    .bind(session_id)
+                    .fetch_optional(&mut *self)
+                    .await?
+                    .flatten()
+            }
+        };
+        let sql = format!(
+            "WITH RECURSIVE {}
+             SELECT m.role, m.content FROM chat_messages m JOIN path ON path.id = m.id
+              WHERE m.session_id = ?2 AND m.role IN ('user', 'assistant') AND m.content != ''
+                AND m.status IN ('complete', 'stopped', 'interrupted')
+              ORDER BY m.id DESC LIMIT ?3",
+            path_cte("?1")
+        );
+        let history = sqlx::query_as(&sql)
+            .bind(leaf)
+            .bind(session_id)
+            .bind(history_limit)
+            .fetch_all(self)
+            .await?;
+        Ok(ForReply {
+            owners,
+            leaf,
+            history,
+        })
     }
 
     async fn streaming_owners(&mut self) -> Result<Vec<Option<String>>> {
@@ -433,21 +507,23 @@ impl ChatRows for SqliteConnection {
     }
 }
 
-/// An empty `streaming` reply written by `owner`, paid by `spend_id`.
+/// An empty `streaming` reply to `question` in `session_id`, written by
+/// `owner` and paid by `spend_id`; it becomes the active leaf.
 async fn insert_streaming_reply(
     conn: &mut SqliteConnection,
     user_id: &str,
-    session_id: i64,
+    (session_id, question): (i64, i64),
     spend_id: Option<i64>,
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<ChatMessage> {
     let sql = format!(
         "INSERT INTO chat_messages
-            (session_id, user_id, role, content, status, spend_id, stream_owner, created_at, updated_at)
-         VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
+            (session_id, user_id, role, content, status, spend_id, stream_owner, created_at,
+             updated_at, parent_id)
+         VALUES (?, ?, ?, '', 'streaming', ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
     );
-    Ok(sqlx::query_as(&sql)
+    let reply: ChatMessage = sqlx::query_as(&sql)
         .bind(session_id)
         .bind(user_id)
         .bind(Role::Assistant)
@@ -455,6 +531,38 @@ async fn insert_streaming_reply(
         .bind(owner)
         .bind(now)
         .bind(now)
-        .fetch_one(conn)
-        .await?)
+        .bind(question)
+        .fetch_one(&mut *conn)
+        .await?;
+    move_leaf(conn, session_id, reply.id).await?;
+    Ok(reply)
+}
+
+/// Makes the message just written the session's active leaf.
+async fn move_leaf(conn: &mut SqliteConnection, session_id: i64, leaf: i64) -> Result<()> {
+    let sql = format!(
+        "UPDATE chat_sessions SET active_leaf_id = ?1, message_count = {} WHERE id = ?2",
+        path_length("?1")
+    );
+    sqlx::query(&sql)
+        .bind(leaf)
+        .bind(session_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets `message_count` of session `session_id` to the length of its active
+/// path as this database holds it: a device's copy of a hosted account
+/// counts the sessions the change feed brought itself.
+pub(crate) async fn recount_active_path(
+    conn: &mut SqliteConnection,
+    session_id: i64,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE chat_sessions SET message_count = {} WHERE id = ?1",
+        path_length(ACTIVE_LEAF)
+    );
+    sqlx::query(&sql).bind(session_id).execute(conn).await?;
+    Ok(())
 }

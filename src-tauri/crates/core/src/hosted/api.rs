@@ -93,6 +93,19 @@ impl HostedClient {
         self.send_json(Method::PATCH, url, &Rename { title }).await
     }
 
+    /// Makes the path through `message_id` the session's active branch
+    /// (`POST /v1/sessions/{id}/branch`, see `ChatStore::switch_branch`).
+    pub async fn switch_branch(&self, id: &RecordRef, message_id: i64) -> Result<ChatSession> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Switch {
+            message_id: i64,
+        }
+        let url = self.session_url(id, Some("branch"));
+        self.send_json(Method::POST, url, &Switch { message_id })
+            .await
+    }
+
     pub async fn delete_session(&self, id: &RecordRef) -> Result<ChatSession> {
         self.json(Call::<()> {
             method: Method::DELETE,

@@ -40,6 +40,9 @@ pub struct HostedSend {
     pub include_context: bool,
     /// Same key, same send: a retry never charges twice. Made when `None`.
     pub idempotency_key: Option<String>,
+    /// Send as another version of this user message (see
+    /// `chat::SendRequest::edit_of`).
+    pub edit_of: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -49,6 +52,8 @@ struct SendBody<'a> {
     content: &'a str,
     include_context: bool,
     idempotency_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edit_of: Option<i64>,
 }
 
 impl HostedClient {
@@ -66,6 +71,7 @@ impl HostedClient {
             content: &request.content,
             include_context: request.include_context,
             idempotency_key: &key,
+            edit_of: request.edit_of,
         };
         let response = self
             .open(Call {

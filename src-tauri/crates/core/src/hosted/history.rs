@@ -284,12 +284,13 @@ impl HostedHistory {
         on_event: impl FnMut(DomainEvent) + Send,
     ) -> Result<SendOutcome> {
         let outcome = self.client.send(request, on_event).await?;
-        self.kept(&outcome, false).await;
+        self.kept(&outcome).await;
         Ok(outcome)
     }
 
     /// Regenerates through the server (see [`HostedClient::regenerate`])
-    /// and keeps the exchange in the copy, in place of the old reply.
+    /// and keeps the exchange in the copy, beside the old reply (another
+    /// version of it).
     pub async fn regenerate(
         &self,
         session: &RecordRef,
@@ -300,23 +301,31 @@ impl HostedHistory {
             .client
             .regenerate(session, include_context, on_event)
             .await?;
-        self.kept(&outcome, true).await;
+        self.kept(&outcome).await;
         Ok(outcome)
     }
 
     /// Keeps an exchange. A replayed one is the first answer to its key,
     /// not the end of the session: it only fills in what the copy lacks.
-    async fn kept(&self, outcome: &SendOutcome, regenerated: bool) {
+    async fn kept(&self, outcome: &SendOutcome) {
         let Some(copy) = &self.copy else {
             return;
         };
-        let replaced = (regenerated && !outcome.replayed)
-            .then_some((outcome.user_message.id, outcome.reply.id));
         let exchange = [&outcome.user_message, &outcome.reply];
-        keep(
-            copy.keep_exchange(&outcome.session, &exchange, replaced)
-                .await,
-        );
+        keep(copy.keep_exchange(&outcome.session, &exchange).await);
+    }
+
+    /// Switches the session's active branch on the server (see
+    /// `ChatStore::switch_branch`) and keeps the session in the copy.
+    /// Choosing a branch changes what the next paid send is answered
+    /// from, so it is the server's to decide: refused as `offline` when
+    /// it cannot be reached.
+    pub async fn switch_branch(&self, session: &RecordRef, message_id: i64) -> Result<ChatSession> {
+        let switched = self.client.switch_branch(session, message_id).await?;
+        if let Some(copy) = &self.copy {
+            keep(copy.keep_session(&switched).await);
+        }
+        Ok(switched)
     }
 
     /// Answers from the copy; when there is no copy, or it does not hold

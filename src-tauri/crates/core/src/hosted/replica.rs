@@ -277,7 +277,18 @@ impl Replica {
             None => i64::MIN,
         };
         let until = before.unwrap_or(i64::MAX);
-        let listed: Vec<i64> = page.messages.iter().map(|m| m.id).collect();
+        // The page is the active path; the other versions of its messages
+        // the server named are not gone.
+        let listed: Vec<i64> = page
+            .messages
+            .iter()
+            .map(|m| m.id)
+            .chain(
+                page.branches
+                    .iter()
+                    .flat_map(|b| b.versions.iter().copied()),
+            )
+            .collect();
         let mut tx = self.db.begin_write().await?;
         if follows_feed(&mut tx).await? {
             return Ok(());
@@ -294,27 +305,15 @@ impl Replica {
     }
 
     /// Keeps one exchange (a send's or a regeneration's outcome, or one
-    /// replayed). `replaced` names the ids strictly between which the
-    /// server removed messages: a regeneration's old reply, between the
-    /// question and the new reply.
+    /// replayed). Nothing is removed: a regenerated reply is another
+    /// version beside the old one.
     pub async fn keep_exchange(
         &self,
         session: &ChatSession,
         messages: &[&ChatMessage],
-        replaced: Option<(i64, i64)>,
     ) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
         put_session(&mut tx, &self.user_id, session).await?;
-        if let Some((after, before)) = replaced {
-            let listed: Vec<i64> = messages.iter().map(|m| m.id).collect();
-            remove_unlisted(
-                &mut tx,
-                session.id,
-                (after.saturating_add(1), before),
-                &listed,
-            )
-            .await?;
-        }
         for message in messages {
             put_message(&mut tx, &self.user_id, message).await?;
         }
@@ -351,11 +350,12 @@ pub(super) async fn put_session(
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO chat_sessions (id, user_id, display_id, title, created_at, updated_at, message_count)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        "INSERT INTO chat_sessions (id, user_id, display_id, title, created_at, updated_at,
+                                    message_count, active_leaf_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET display_id = excluded.display_id, title = excluded.title,
              created_at = excluded.created_at, updated_at = excluded.updated_at,
-             message_count = excluded.message_count",
+             message_count = excluded.message_count, active_leaf_id = excluded.active_leaf_id",
     )
     .bind(session.id)
     .bind(user_id)
@@ -364,6 +364,7 @@ pub(super) async fn put_session(
     .bind(session.created_at)
     .bind(session.updated_at)
     .bind(session.message_count)
+    .bind(session.active_leaf_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -381,8 +382,8 @@ pub(super) async fn put_message(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO chat_messages (id, session_id, user_id, role, content, tokens, credits_used,
-                                    status, error, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    status, error, created_at, updated_at, parent_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET content = excluded.content, tokens = excluded.tokens,
              credits_used = excluded.credits_used, status = excluded.status,
              error = excluded.error, updated_at = excluded.updated_at
@@ -399,6 +400,7 @@ pub(super) async fn put_message(
     .bind(&message.error)
     .bind(message.created_at)
     .bind(message.updated_at)
+    .bind(message.parent_id)
     .execute(&mut *conn)
     .await?;
     Ok(())

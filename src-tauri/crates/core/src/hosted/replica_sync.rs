@@ -130,16 +130,9 @@ impl Replica {
         }
         // The copy holds every message of a session it follows by the
         // feed, so it counts them itself (the server does not announce a
-        // session for each count it moves).
+        // session for each count it moves): the active path's messages.
         for id in &touched {
-            sqlx::query(
-                "UPDATE chat_sessions
-                    SET message_count = (SELECT COUNT(*) FROM chat_messages WHERE session_id = ?1)
-                  WHERE id = ?1",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            crate::chat::recount_active_path(&mut tx, *id).await?;
         }
         sqlx::query(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, datetime('now'))
@@ -287,6 +280,7 @@ mod tests {
             error: None,
             created_at: at,
             updated_at: at,
+            parent_id: None,
         }
     }
 
@@ -311,6 +305,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             message_count: 1,
+            active_leaf_id: Some(11),
         };
         let ended = reply(MessageStatus::Complete, "Lisbon in May");
         copy.apply(

@@ -32,6 +32,16 @@ impl Fingerprint {
         Self::of(Action::ChatMessage, &[&session_id.to_string(), content])
     }
 
+    /// A user message edited and sent again: as [`Self::chat_message`], and
+    /// the message (row id) it is another version of.
+    pub fn chat_edit(session_id: i64, edited: i64, content: &str) -> Self {
+        let edited = format!("edit:{edited}");
+        Self::of(
+            Action::ChatMessage,
+            &[&session_id.to_string(), content, &edited],
+        )
+    }
+
     /// An AI project generation: the trimmed description.
     pub fn project_generation(prompt: &str) -> Self {
         Self::of(Action::ProjectGeneration, &[prompt])
@@ -79,6 +89,11 @@ mod tests {
         let base = Fingerprint::chat_message(1, "hello");
         assert_ne!(base, Fingerprint::chat_message(2, "hello"));
         assert_ne!(base, Fingerprint::chat_message(1, "hello!"));
+        assert_ne!(base, Fingerprint::chat_edit(1, 7, "hello"));
+        assert_ne!(
+            Fingerprint::chat_edit(1, 7, "hello"),
+            Fingerprint::chat_edit(1, 8, "hello")
+        );
         // Length prefixes keep field boundaries: "1"+"1x" is not "11"+"x".
         assert_ne!(
             Fingerprint::chat_message(1, "1x"),

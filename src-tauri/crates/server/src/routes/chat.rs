@@ -58,6 +58,8 @@ pub struct SendBody {
     #[serde(default)]
     pub include_context: bool,
     pub idempotency_key: Option<String>,
+    /// Send as another version of this user message (its row id).
+    pub edit_of: Option<i64>,
 }
 
 /// `POST /v1/chat/send`.
@@ -71,6 +73,7 @@ pub async fn send(
         content: body.content,
         include_context: body.include_context,
         idempotency_key: body.idempotency_key,
+        edit_of: body.edit_of,
     };
     refuse_when_shutting_down(&state)?;
     let engine = engine_for(&state, &caller);

@@ -97,6 +97,27 @@ pub async fn delete(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchBranch {
+    /// A message of the session: the active path will run through it.
+    pub message_id: i64,
+}
+
+/// `POST /v1/sessions/{id}/branch`: makes the path through a message the
+/// session's active branch (the core's `switch_branch`).
+pub async fn branch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<SwitchBranch>,
+) -> HttpResult<Json<ChatSession>> {
+    let session = chat_for(&state, &caller)
+        .switch_branch(&session_ref(&id)?, body.message_id)
+        .await?;
+    Ok(Json(session))
+}
+
+#[derive(Debug, Deserialize)]
 pub struct MessagesQuery {
     pub before: Option<i64>,
     pub limit: Option<u32>,
