@@ -396,9 +396,11 @@ async fn first_pull(a: &Instance, b: &Instance) -> anyhow::Result<()> {
     for s in 0..FIRST_PULL_MESSAGES / FIRST_PULL_PER_SESSION {
         let session = chat.create_session(Some(&format!("Session {s}"))).await?;
         let mut tx = a.state.store.pool().begin().await?;
+        let mut parent = None;
         for m in 0..FIRST_PULL_PER_SESSION {
             let message = NewMessage {
                 session_id: session.id,
+                parent_id: parent,
                 role: if m.is_multiple_of(2) {
                     Role::User
                 } else {
@@ -411,7 +413,7 @@ async fn first_pull(a: &Instance, b: &Instance) -> anyhow::Result<()> {
                 spend_id: None,
                 at: a.state.clock.now(),
             };
-            tx.insert_message(&user_id, message, None).await?;
+            parent = Some(tx.insert_message(&user_id, message, None).await?.id);
         }
         tx.commit().await?;
     }

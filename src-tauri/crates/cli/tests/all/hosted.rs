@@ -1387,6 +1387,11 @@ async fn a_project_made_offline_is_made_once_though_the_device_was_killed_mid_se
         (&Value::from("TK-000001"), &Value::from("done")),
         "{tasks}"
     );
+    // The provisional ids the user saw keep naming the same records.
+    let packed = cli_json(desktop.path(), &["tasks", "add", "PR-L000001", "Pack"]).await;
+    assert_eq!(packed["projectDisplayId"], "PR-000001", "{packed}");
+    let again = cli_json(desktop.path(), &["tasks", "done", "TK-L000001"]).await;
+    assert_eq!(again["displayId"], "TK-000001", "{again}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

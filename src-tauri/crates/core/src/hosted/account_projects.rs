@@ -14,6 +14,7 @@
 
 use super::error::HostedError;
 use super::history::HostedHistory;
+use super::outbox_projects::Made;
 use super::replica::Replica;
 use crate::error::{Error, Result};
 use crate::ids::RecordRef;
@@ -46,8 +47,14 @@ impl HostedProjects {
 
     pub async fn project(&self, project: &RecordRef) -> Result<Project> {
         self.read(
-            || self.history.client().project(project),
-            |copy| copy.projects().get_project(project),
+            || async {
+                let project = self.settled(Made::Project, project).await;
+                self.history.client().project(&project).await
+            },
+            |copy| async move {
+                let project = copy.settled(Made::Project, project).await;
+                copy.projects().get_project(&project).await
+            },
         )
         .await
     }
@@ -55,33 +62,61 @@ impl HostedProjects {
     /// Most urgent first (the core's order, on the server too).
     pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
         self.read(
-            || self.history.client().tasks(filter),
-            |copy| copy.projects().list_tasks(filter),
+            || async {
+                let filter = self.settled_filter(filter).await;
+                self.history.client().tasks(&filter).await
+            },
+            |copy| async move {
+                let filter = TaskFilter {
+                    project: match &filter.project {
+                        Some(p) => Some(copy.settled(Made::Project, p).await),
+                        None => None,
+                    },
+                    ..filter.clone()
+                };
+                copy.projects().list_tasks(&filter).await
+            },
         )
         .await
     }
 
     pub async fn task(&self, task: &RecordRef) -> Result<Task> {
         self.read(
-            || self.history.client().task(task),
-            |copy| copy.projects().get_task(task),
+            || async {
+                let task = self.settled(Made::Task, task).await;
+                self.history.client().task(&task).await
+            },
+            |copy| async move {
+                let task = copy.settled(Made::Task, task).await;
+                copy.projects().get_task(&task).await
+            },
         )
         .await
     }
 
-    /// A project's saved pages.
+    /// A project's saved pages, from the server only: the change feed does
+    /// not carry their text, so the copy cannot answer for them (`offline`).
     pub async fn pages(&self, project: &RecordRef) -> Result<Vec<ProjectSource>> {
-        self.read(
-            || self.history.client().pages(project),
-            |copy| copy.projects().list_sources(project),
-        )
-        .await
+        self.history
+            .push_then(|| async {
+                let project = self.settled(Made::Project, project).await;
+                self.history.client().pages(&project).await
+            })
+            .await
     }
 
+    /// Made once, by a creation key chosen before the first try: an answer
+    /// lost on the way (taken for `offline`) and the creation queued then
+    /// sent again make one project.
     pub async fn create_project(&self, name: &str, description: &str) -> Result<Project> {
+        let key = crate::idempotency::new_key();
         self.write(
-            || self.history.client().create_project(name, description),
-            |copy| copy.create_project_offline(name, description),
+            || {
+                self.history
+                    .client()
+                    .create_project_once(name, description, &key)
+            },
+            |copy| copy.create_project_offline(name, description, &key),
         )
         .await
     }
@@ -93,8 +128,14 @@ impl HostedProjects {
         update: &ProjectUpdate,
     ) -> Result<Project> {
         self.write(
-            || self.history.client().update_project(project, update),
-            |copy| copy.update_project_offline(project, update.clone()),
+            || async {
+                let project = self.settled(Made::Project, project).await;
+                self.history.client().update_project(&project, update).await
+            },
+            |copy| async move {
+                let project = copy.settled(Made::Project, project).await;
+                copy.update_project_offline(&project, update.clone()).await
+            },
         )
         .await
     }
@@ -116,16 +157,29 @@ impl HostedProjects {
     /// Deletes a project with its tasks and saved pages: on the server only
     /// (`offline` without it).
     pub async fn delete_project(&self, project: &RecordRef) -> Result<()> {
-        let client = self.history.client();
         self.history
-            .push_then(|| client.delete_project(project))
+            .push_then(|| async {
+                let project = self.settled(Made::Project, project).await;
+                self.history.client().delete_project(&project).await
+            })
             .await
     }
 
+    /// Made once, by a creation key, as [`Self::create_project`].
     pub async fn add_task(&self, project: &RecordRef, task: &NewTask) -> Result<Task> {
+        let key = crate::idempotency::new_key();
         self.write(
-            || self.history.client().add_task(project, task),
-            |copy| copy.add_task_offline(project, task.clone()),
+            || async {
+                let project = self.settled(Made::Project, project).await;
+                self.history
+                    .client()
+                    .add_task_once(&project, task, &key)
+                    .await
+            },
+            |copy| async {
+                let project = copy.settled(Made::Project, project).await;
+                copy.add_task_offline(&project, task.clone(), &key).await
+            },
         )
         .await
     }
@@ -134,16 +188,28 @@ impl HostedProjects {
     /// change.
     pub async fn update_task(&self, task: &RecordRef, update: &TaskUpdate) -> Result<Task> {
         self.write(
-            || self.history.client().update_task(task, update),
-            |copy| copy.update_task_offline(task, update.clone()),
+            || async {
+                let task = self.settled(Made::Task, task).await;
+                self.history.client().update_task(&task, update).await
+            },
+            |copy| async move {
+                let task = copy.settled(Made::Task, task).await;
+                copy.update_task_offline(&task, update.clone()).await
+            },
         )
         .await
     }
 
     pub async fn delete_task(&self, task: &RecordRef) -> Result<()> {
         self.write(
-            || self.history.client().delete_task(task),
-            |copy| copy.delete_task_offline(task),
+            || async {
+                let task = self.settled(Made::Task, task).await;
+                self.history.client().delete_task(&task).await
+            },
+            |copy| async move {
+                let task = copy.settled(Made::Task, task).await;
+                copy.delete_task_offline(&task).await
+            },
         )
         .await
     }
@@ -185,6 +251,25 @@ impl HostedProjects {
                 self.history.edit_offline(offline, copy).await
             }
             other => other,
+        }
+    }
+
+    /// `record` as the server knows it now (see [`Replica::settled`]).
+    async fn settled(&self, made: Made, record: &RecordRef) -> RecordRef {
+        match self.history.copy() {
+            Some(copy) => copy.settled(made, record).await,
+            None => record.clone(),
+        }
+    }
+
+    async fn settled_filter(&self, filter: &TaskFilter) -> TaskFilter {
+        let project = match &filter.project {
+            Some(p) => Some(self.settled(Made::Project, p).await),
+            None => None,
+        };
+        TaskFilter {
+            project,
+            ..filter.clone()
         }
     }
 

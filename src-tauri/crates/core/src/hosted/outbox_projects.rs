@@ -30,12 +30,22 @@ pub(super) enum Made {
     Task,
 }
 
+impl Made {
+    fn kind(self) -> IdKind {
+        match self {
+            Self::Project => IdKind::Project,
+            Self::Task => IdKind::Task,
+        }
+    }
+}
+
 impl Replica {
     /// Makes a project in the copy and queues its creation, together.
     pub(crate) async fn create_project_offline(
         &self,
         name: &str,
         description: &str,
+        key: &str,
     ) -> Result<Project> {
         let name = required_text("name", name, MAX_TITLE_CHARS)?;
         let description = optional_text("description", description, MAX_DESCRIPTION_CHARS)?;
@@ -59,7 +69,7 @@ impl Replica {
             project: -number,
             name,
             description,
-            key: crate::idempotency::new_key(),
+            key: key.to_string(),
         };
         queue(&mut tx, &edit, now).await?;
         let project = fetch_project(&mut *tx, &self.user_id, &RecordRef::Id(-number)).await?;
@@ -73,6 +83,7 @@ impl Replica {
         &self,
         project: &RecordRef,
         task: NewTask,
+        key: &str,
     ) -> Result<Task> {
         let title = required_text("title", &task.title, MAX_TITLE_CHARS)?;
         let description = optional_text(
@@ -111,7 +122,7 @@ impl Replica {
                 description: Some(description),
                 ..task
             },
-            key: crate::idempotency::new_key(),
+            key: key.to_string(),
         };
         queue(&mut tx, &edit, now).await?;
         let task = fetch_task(&mut *tx, &self.user_id, &RecordRef::Id(-number)).await?;
@@ -144,17 +155,14 @@ impl Replica {
         if !tx.delete_task(&self.user_id, task).await? {
             return Err(Error::not_found("task", task));
         }
-        if gone.id < 0 {
-            // Made offline and never sent: its queued edits go instead.
-            drop_queued_naming(&mut tx, &[(Made::Task, gone.id)]).await?;
-        } else {
-            queue(
-                &mut tx,
-                &Edit::DeleteTask { task: gone.id },
-                self.clock.now(),
-            )
-            .await?;
-        }
+        // Also for a task made offline: its creation may have reached the
+        // server already (an answer lost); the delete is renumbered with it.
+        queue(
+            &mut tx,
+            &Edit::DeleteTask { task: gone.id },
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -195,6 +203,7 @@ impl Replica {
             .execute(&mut *tx)
             .await?;
         renumber_queued(&mut tx, Made::Project, local, made.id).await?;
+        remember_settled(&mut tx, Made::Project, local, made.id, self.clock.now()).await?;
         tx.commit().await
     }
 
@@ -207,7 +216,33 @@ impl Replica {
             .await?;
         put_task(&mut tx, &self.user_id, made).await?;
         renumber_queued(&mut tx, Made::Task, local, made.id).await?;
+        remember_settled(&mut tx, Made::Task, local, made.id, self.clock.now()).await?;
         tx.commit().await
+    }
+
+    /// What `record` names now: a project or task made offline and since
+    /// made on the server is named by its server id, so the provisional id
+    /// the user saw (`PR-L000001`, or its row id in a window) keeps
+    /// working. Anything else is returned as it is.
+    pub(super) async fn settled(&self, made: Made, record: &RecordRef) -> RecordRef {
+        let local = match record {
+            RecordRef::Id(id) if *id < 0 => Some(*id),
+            RecordRef::Display(shown) => provisional_number(made, shown).map(|n| -n),
+            RecordRef::Id(_) => None,
+        };
+        let Some(local) = local else {
+            return record.clone();
+        };
+        let found: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(settled_key(made, local))
+            .fetch_optional(self.db.pool())
+            .await
+            .ok()
+            .flatten();
+        match found.and_then(|id| id.parse().ok()) {
+            Some(id) => RecordRef::Id(id),
+            None => record.clone(),
+        }
     }
 
     /// The server refused to make what local row `local` holds: the row
@@ -292,5 +327,42 @@ async fn drop_queued_naming(conn: &mut SqliteConnection, rows: &[(Made, i64)]) -
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Where the copy remembers which server id a local row became.
+fn settled_key(made: Made, local: i64) -> String {
+    format!("settled {} {local}", made.kind().prefix())
+}
+
+/// The number of a provisional display id of `made`'s kind (`PR-L000007`
+/// is 7).
+fn provisional_number(made: Made, shown: &str) -> Option<i64> {
+    shown
+        .strip_prefix(made.kind().prefix())?
+        .strip_prefix('-')?
+        .strip_prefix(crate::ids::PROVISIONAL_MARK)?
+        .parse()
+        .ok()
+}
+
+/// Remembers that local row `local` became server row `id` (see
+/// [`Replica::settled`]).
+async fn remember_settled(
+    conn: &mut SqliteConnection,
+    made: Made,
+    local: i64,
+    id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(settled_key(made, local))
+    .bind(id.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -60,7 +60,12 @@ impl<S: ProjectBackend> ProjectStore<S> {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
         let project = fetch_project(&mut *tx, &self.user_id, project).await?;
-        let priority = task.priority.map(|p| format!("{p:?}")).unwrap_or_default();
+        // The wire name (`"medium"`), stable across builds.
+        let priority = task
+            .priority
+            .and_then(|p| serde_json::to_value(p).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let due = task.due_date.map(|d| d.to_string()).unwrap_or_default();
         let print = fingerprint(
             "task",
