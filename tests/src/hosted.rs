@@ -445,7 +445,9 @@ pub async fn sign_in_core_as(
     let page = page.to_string();
     let finishing = tokio::spawn(async move {
         pending
-            .finish(std::time::Duration::from_secs(10), "test device")
+            // A failure bound only: under heavy load the two page loads
+            // below can take seconds each.
+            .finish(std::time::Duration::from_secs(60), "test device")
             .await
     });
     let browser = reqwest::Client::builder()

@@ -43,4 +43,5 @@ mod server_webhooks;
 mod sign_in;
 mod signals;
 mod sync_devices;
+mod sync_property;
 mod webhooks;
