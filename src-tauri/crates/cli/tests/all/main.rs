@@ -10,4 +10,5 @@ mod cli;
 mod generate_scrape;
 mod hosted;
 mod idempotency;
+mod import;
 mod inert_output;
