@@ -54,7 +54,11 @@ async fn local_history(core: &Core, tag: &str) -> Fixture {
         .expect("session");
         for k in 0..(1 + n % 3) {
             let role = if k % 2 == 0 { "user" } else { "assistant" };
-            let status = if n == 500 && k == 1 { "streaming" } else { "complete" };
+            let status = if n == 500 && k == 1 {
+                "streaming"
+            } else {
+                "complete"
+            };
             let at = created + Duration::seconds(k * 20);
             sqlx::query(
                 "INSERT INTO chat_messages (session_id, user_id, role, content, tokens, credits_used,
@@ -172,7 +176,11 @@ async fn local_conversations(core: &Core) -> BTreeMap<i64, Conversation> {
         if let Some(role) = row.get::<Option<String>, _>("role") {
             let status: String = row.get("status");
             // A reply still streaming here is imported as stopped.
-            let status = if status == "streaming" { "stopped".to_string() } else { status };
+            let status = if status == "streaming" {
+                "stopped".to_string()
+            } else {
+                status
+            };
             let at: DateTime<Utc> = row.get("at");
             entry.2.push(format!(
                 "{role}|{}|{status}|{:?}|{}",
@@ -208,7 +216,11 @@ async fn imported_conversations(pool: &PgPool, user: &str) -> BTreeMap<i64, Conv
             .entry(id)
             .or_insert_with(|| (row.get("title"), created.to_rfc3339(), Vec::new()));
         if let Some(role) = row.get::<Option<String>, _>("role") {
-            assert_eq!(row.get::<i64, _>("credits_used"), 0, "no credits on imports");
+            assert_eq!(
+                row.get::<i64, _>("credits_used"),
+                0,
+                "no credits on imports"
+            );
             let at: DateTime<Utc> = row.get("at");
             entry.2.push(format!(
                 "{role}|{}|{}|{:?}|{}",
@@ -257,7 +269,10 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
     let user = account.user_id.clone();
     let pool = s.h.a.state.store.pool().clone();
     // The account already has a conversation: imported ones number after it.
-    let own = client.create_session(Some("made online")).await.expect("a session");
+    let own = client
+        .create_session(Some("made online"))
+        .await
+        .expect("a session");
     assert_eq!(own.display_id, "CH-000001");
     let balance = client.balance().await.expect("balance");
     let ledger_rows = pg_count(
@@ -270,7 +285,11 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
     let import = importer(&laptop).await;
     let status = import.status().await.expect("status");
     assert_eq!(
-        (status.sessions_left, status.projects_left, status.sessions_done),
+        (
+            status.sessions_left,
+            status.projects_left,
+            status.sessions_done
+        ),
         (SESSIONS as u64, PROJECTS as u64, 0)
     );
 
@@ -287,7 +306,10 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
         .expect_err("the network went down mid-import");
     assert_eq!(cut.code(), banter_core::ErrorCode::Offline, "{cut}");
     let total = (SESSIONS + PROJECTS) as u64;
-    assert_eq!(seen.first().copied(), Some(ImportProgress { done: 0, total }));
+    assert_eq!(
+        seen.first().copied(),
+        Some(ImportProgress { done: 0, total })
+    );
     assert!(seen.windows(2).all(|w| w[0].done < w[1].done), "{seen:?}");
     let halfway = import.status().await.expect("status");
     let done = halfway.sessions_done as i64;
@@ -323,9 +345,8 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
     // Back online: the rest goes, the forgotten 40 are recognised.
     network.set_up(true);
     let report = import.run(|_| {}).await.expect("resumed");
-    let per_session_messages = |range: std::ops::RangeInclusive<i64>| -> u64 {
-        range.map(|n| (1 + n % 3) as u64).sum()
-    };
+    let per_session_messages =
+        |range: std::ops::RangeInclusive<i64>| -> u64 { range.map(|n| (1 + n % 3) as u64).sum() };
     assert_eq!(
         report.imported,
         ImportCounts {
@@ -384,10 +405,9 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
     let local = local_conversations(&laptop).await;
     assert_eq!(local.len() as i64, SESSIONS);
     assert_eq!(imported_conversations(&pool, &user).await, local);
-    let stopped = on_server(
-        "SELECT COUNT(*) FROM chat_messages WHERE user_id = $1 AND status = 'stopped'",
-    )
-    .await;
+    let stopped =
+        on_server("SELECT COUNT(*) FROM chat_messages WHERE user_id = $1 AND status = 'stopped'")
+            .await;
     assert_eq!(stopped, 1);
     // Message counts and activity times follow the messages.
     assert_eq!(
@@ -403,8 +423,18 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
         .await
         .expect("an imported project");
     assert_eq!(
-        (project.name.as_str(), project.status, project.total_tasks, project.open_tasks),
-        ("laptop project 3", banter_core::projects::ProjectStatus::Archived, 4, 3)
+        (
+            project.name.as_str(),
+            project.status,
+            project.total_tasks,
+            project.open_tasks
+        ),
+        (
+            "laptop project 3",
+            banter_core::projects::ProjectStatus::Archived,
+            4,
+            3
+        )
     );
 
     // No credit moved: the balance and the ledger are as before.
@@ -416,7 +446,10 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
 
     // Complete: a re-import sends nothing and changes nothing.
     assert!(import.status().await.expect("status").is_complete());
-    assert_eq!(import.run(|_| {}).await.expect("again"), ImportReport::default());
+    assert_eq!(
+        import.run(|_| {}).await.expect("again"),
+        ImportReport::default()
+    );
     assert_eq!(
         on_server("SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1").await,
         SESSIONS + 1
@@ -498,15 +531,37 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         3_u64
     };
     let alice = sign_in_core(&laptop, &s.h.a.url).await;
-    let report = importer(&laptop).await.run(|_| {}).await.expect("alice's import");
+    let report = importer(&laptop)
+        .await
+        .run(|_| {})
+        .await
+        .expect("alice's import");
     assert_eq!(report.imported.sessions, small);
     alice.sign_out().await.expect("signed out");
     sign_in_core_as(&laptop, &s.h.a.url, Some("user-bob")).await;
     let for_bob = importer(&laptop).await;
     assert_eq!(for_bob.status().await.expect("status").sessions_left, small);
-    assert_eq!(for_bob.run(|_| {}).await.expect("bob's import").imported.sessions, small);
-    let bob = laptop.hosted().account().await.expect("settings").expect("bob");
-    let others = pg_count(&pool, "SELECT COUNT(*) FROM users WHERE id <> $1", &bob.user_id).await;
+    assert_eq!(
+        for_bob
+            .run(|_| {})
+            .await
+            .expect("bob's import")
+            .imported
+            .sessions,
+        small
+    );
+    let bob = laptop
+        .hosted()
+        .account()
+        .await
+        .expect("settings")
+        .expect("bob");
+    let others = pg_count(
+        &pool,
+        "SELECT COUNT(*) FROM users WHERE id <> $1",
+        &bob.user_id,
+    )
+    .await;
     assert_eq!(others, 1, "alice and bob only");
     for user in sqlx::query_scalar::<_, String>("SELECT id FROM users")
         .fetch_all(&pool)
@@ -514,7 +569,12 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         .expect("users")
     {
         assert_eq!(
-            pg_count(&pool, "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1", &user).await,
+            pg_count(
+                &pool,
+                "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1",
+                &user
+            )
+            .await,
             small as i64
         );
     }
@@ -523,15 +583,14 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
     // account creates its own records, never learns the other's ids.
     let carol = s.h.sign_in("carol", "carol's laptop").await;
     let token = carol.tokens.access_token.clone();
-    let alices_ids: BTreeSet<i64> = sqlx::query_scalar(
-        "SELECT record_id FROM imported_records WHERE user_id <> $1",
-    )
-    .bind(&bob.user_id)
-    .fetch_all(&pool)
-    .await
-    .expect("alice's keys")
-    .into_iter()
-    .collect();
+    let alices_ids: BTreeSet<i64> =
+        sqlx::query_scalar("SELECT record_id FROM imported_records WHERE user_id <> $1")
+            .bind(&bob.user_id)
+            .fetch_all(&pool)
+            .await
+            .expect("alice's keys")
+            .into_iter()
+            .collect();
     let batch = |source: &str, ids: &[i64]| {
         json!({
             "source": source,
@@ -550,20 +609,28 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         let h = &s.h;
         let token = token.clone();
         async move {
-            h.call(Method::POST, &h.b.url, "/v1/import/sessions", Some(&token), Some(body))
-                .await
+            h.call(
+                Method::POST,
+                &h.b.url,
+                "/v1/import/sessions",
+                Some(&token),
+                Some(body),
+            )
+            .await
         }
     };
     let (status, answer) = post(batch(laptop.user_id(), &[1, 2, 3])).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let units = answer["units"].as_array().expect("units");
     assert!(units.iter().all(|u| u["created"] == true), "{answer}");
-    let carols: BTreeSet<i64> = units.iter().map(|u| u["id"].as_i64().expect("id")).collect();
+    let carols: BTreeSet<i64> = units
+        .iter()
+        .map(|u| u["id"].as_i64().expect("id"))
+        .collect();
     assert!(carols.is_disjoint(&alices_ids));
     // Sent again, on the other instance: the same ids, nothing created.
-    let (status, again) = s
-        .h
-        .call(
+    let (status, again) =
+        s.h.call(
             Method::POST,
             &s.h.a.url,
             "/v1/import/sessions",
@@ -572,10 +639,25 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(again["units"].as_array().expect("units").iter().all(|u| u["created"] == false));
-    assert_eq!(again["units"], json!(units.iter().map(|u| json!({"localId": u["localId"], "id": u["id"], "created": false})).collect::<Vec<_>>()));
+    assert!(again["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .all(|u| u["created"] == false));
     assert_eq!(
-        pg_count(&pool, "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1", &carol.user_id).await,
+        again["units"],
+        json!(units
+            .iter()
+            .map(|u| json!({"localId": u["localId"], "id": u["id"], "created": false}))
+            .collect::<Vec<_>>())
+    );
+    assert_eq!(
+        pg_count(
+            &pool,
+            "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1",
+            &carol.user_id
+        )
+        .await,
         3
     );
 
@@ -585,24 +667,46 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         (batch("src", &[]), "sessions"),
         (batch("src", &[4, 4]), "localId"),
         (batch("src", &(1..=101).collect::<Vec<_>>()), "sessions"),
-        (json!({"source": "src", "sessions": [{"localId": 1}]}), "body"),
+        (
+            json!({"source": "src", "sessions": [{"localId": 1}]}),
+            "body",
+        ),
     ];
     for (body, field) in refused {
         let (status, error) = post(body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-        assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid_input"), Some(field)));
+        assert_eq!(
+            (error["code"].as_str(), error["field"].as_str()),
+            (Some("invalid_input"), Some(field))
+        );
     }
     let mut nul = batch("src", &[9]);
     nul["sessions"][0]["messages"][0]["content"] = json!("a\u{0}b");
     let (status, error) = post(nul).await;
-    assert_eq!((status, error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("content")));
-    let (status, error) = s
-        .h
-        .call(Method::POST, &s.h.a.url, "/v1/import/sessions", None, Some(batch("src", &[1])))
-        .await;
-    assert_eq!((status, error["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
     assert_eq!(
-        pg_count(&pool, "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1", &carol.user_id).await,
+        (status, error["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("content"))
+    );
+    let (status, error) =
+        s.h.call(
+            Method::POST,
+            &s.h.a.url,
+            "/v1/import/sessions",
+            None,
+            Some(batch("src", &[1])),
+        )
+        .await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("not_signed_in"))
+    );
+    assert_eq!(
+        pg_count(
+            &pool,
+            "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1",
+            &carol.user_id
+        )
+        .await,
         3
     );
 }

@@ -23,7 +23,8 @@ struct Imported {
 }
 
 /// Said with every import: the local ledger stays behind.
-const CREDITS_NOTE: &str = "local-mode credits are not transferred (they were never paid for); the import charged nothing";
+const CREDITS_NOTE: &str =
+    "local-mode credits are not transferred (they were never paid for); the import charged nothing";
 
 pub async fn run(core: &Core, remove_local: bool, out: &mut Output) -> Result<(), CliError> {
     let Some(import) = core.history_import().await? else {

@@ -300,8 +300,7 @@ fn fill<T: HasId>(page: Vec<Encoded<T>>) -> (Vec<Encoded<T>>, u64, i64) {
     let mut batch: Vec<Encoded<T>> = Vec::new();
     let (mut bytes, mut children, mut skipped, mut last) = (ENVELOPE_BYTES, 0, 0, 0);
     for encoded in page {
-        if encoded.bytes + ENVELOPE_BYTES > MAX_BATCH_BYTES
-            || encoded.children > MAX_BATCH_CHILDREN
+        if encoded.bytes + ENVELOPE_BYTES > MAX_BATCH_BYTES || encoded.children > MAX_BATCH_CHILDREN
         {
             tracing::warn!(
                 local_id = encoded.unit.id(),

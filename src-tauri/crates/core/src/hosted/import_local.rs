@@ -42,12 +42,11 @@ pub(super) struct Encoded<T> {
 }
 
 pub(super) fn encode<T: Serialize>(unit: T, children: usize) -> Result<Encoded<T>> {
-    let json = serde_json::to_vec(&unit).map_err(|e| {
-        crate::validate::ValidationError::Invalid {
+    let json =
+        serde_json::to_vec(&unit).map_err(|e| crate::validate::ValidationError::Invalid {
             field: "history",
             reason: format!("a local record cannot be written as JSON: {e}"),
-        }
-    })?;
+        })?;
     let digest = Sha256::digest(&json)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -192,17 +191,20 @@ impl LocalHistory {
         .await?;
         let mut by_session: HashMap<i64, Vec<MessageUnit>> = HashMap::new();
         for m in messages {
-            by_session.entry(m.session_id).or_default().push(MessageUnit {
-                role: m.role,
-                content: m.content,
-                status: m.status,
-                error: m.error,
-                tokens: m.tokens,
-                prompt_tokens: m.prompt_tokens,
-                reasoning_tokens: m.reasoning_tokens,
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-            });
+            by_session
+                .entry(m.session_id)
+                .or_default()
+                .push(MessageUnit {
+                    role: m.role,
+                    content: m.content,
+                    status: m.status,
+                    error: m.error,
+                    tokens: m.tokens,
+                    prompt_tokens: m.prompt_tokens,
+                    reasoning_tokens: m.reasoning_tokens,
+                    created_at: m.created_at,
+                    updated_at: m.updated_at,
+                });
         }
         Ok(rows
             .into_iter()

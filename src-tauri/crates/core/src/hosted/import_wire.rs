@@ -174,7 +174,11 @@ impl ProjectBatch {
             )?;
             for task in &project.tasks {
                 named("title", &task.title)?;
-                text("description", &task.description, Some(MAX_DESCRIPTION_CHARS))?;
+                text(
+                    "description",
+                    &task.description,
+                    Some(MAX_DESCRIPTION_CHARS),
+                )?;
             }
             for page in &project.pages {
                 text("url", &page.url, None)?;
@@ -190,7 +194,9 @@ impl ProjectBatch {
 fn check_source(source: &str) -> Result<(), ValidationError> {
     let shaped = !source.is_empty()
         && source.chars().count() <= MAX_SOURCE_CHARS
-        && source.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     if shaped {
         Ok(())
     } else {
@@ -204,7 +210,10 @@ fn check_source(source: &str) -> Result<(), ValidationError> {
 }
 
 /// 1 to [`MAX_BATCH_UNITS`] units with positive ids, none twice.
-fn check_units(ids: impl ExactSizeIterator<Item = i64>, field: &'static str) -> Result<(), ValidationError> {
+fn check_units(
+    ids: impl ExactSizeIterator<Item = i64>,
+    field: &'static str,
+) -> Result<(), ValidationError> {
     if ids.len() == 0 {
         return Err(ValidationError::Empty { field });
     }
@@ -374,7 +383,12 @@ mod tests {
         for role in [Role::User, Role::Assistant, Role::System] {
             assert_eq!(serde_json::to_value(role).unwrap(), stored::role(role));
         }
-        for p in [Priority::Low, Priority::Medium, Priority::High, Priority::Urgent] {
+        for p in [
+            Priority::Low,
+            Priority::Medium,
+            Priority::High,
+            Priority::Urgent,
+        ] {
             assert_eq!(serde_json::to_value(p).unwrap(), stored::priority(p));
         }
         for s in [TaskStatus::Todo, TaskStatus::InProgress, TaskStatus::Done] {

@@ -59,10 +59,10 @@ pub use client::HostedClient;
 pub use error::HostedError;
 pub use follow::{MAX_PAUSE, RECHECK_EVERY};
 pub use history::HostedHistory;
+pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
 pub use import::{
     HistoryImport, ImportCounts, ImportProgress, ImportReport, ImportStatus, RemovedLocal,
 };
-pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
 pub use outbox::Pushed;
 pub use replica::{Replica, ACCOUNTS_DIR};
 pub use replica_sync::Pulled;
