@@ -1,6 +1,6 @@
 //! The statements of an import (see [`super::import`]): one transaction per
 //! batch, one multi-row statement per table (`UNNEST` over arrays), and the
-//! batch's import keys (`imported_records`, `migrations/postgres/0009`)
+//! batch's import keys (`imported_records`, `migrations/postgres/0011`)
 //! written in that same transaction, so a batch is imported whole and once.
 //!
 //! Imports of one account take turns on a transaction-scoped advisory lock
