@@ -15,6 +15,11 @@ CREATE TABLE imported_records (
     -- The session's or project's id on the server (not a foreign key: the
     -- record may be deleted later, and the key still says "imported").
     record_id    BIGINT NOT NULL,
+    -- The unit's content digest as received the first time (core
+    -- `import_wire::digest`), answered with every later sending of the key:
+    -- the device compares it with its own copy before removing that copy,
+    -- so content the server never received is never deleted.
+    digest       TEXT COLLATE "C" NOT NULL,
     imported_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (user_id, source, kind, local_id)
 );

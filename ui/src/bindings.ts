@@ -859,17 +859,25 @@ export type ImportReport = {
 	 */
 	alreadyImported: ImportCounts,
 	/**
-	 *  Units too large for one request ([`MAX_BATCH_BYTES`] or
-	 *  [`MAX_BATCH_CHILDREN`]): not sent, left on this computer.
+	 *  Units that cannot be imported — too large for one request
+	 *  ([`MAX_BATCH_BYTES`] or [`MAX_BATCH_CHILDREN`]), or refused by the
+	 *  server's rules even after NUL characters were replaced: not sent,
+	 *  left on this computer, read again by the next run.
 	 */
-	tooLarge: number,
+	notImportable: number,
 };
 
 /**  Where an import stands, for an offer or a progress bar. */
 export type ImportStatus = {
-	/**  Conversations on this computer not imported into the account yet. */
+	/**
+	 *  Conversations on this computer not imported into the account yet
+	 *  (not counting those found not importable).
+	 */
 	sessionsLeft: number,
-	/**  Projects on this computer not imported into the account yet. */
+	/**
+	 *  Projects on this computer not imported into the account yet (not
+	 *  counting those found not importable).
+	 */
 	projectsLeft: number,
 	/**  Conversations and projects the account confirmed. */
 	sessionsDone: number,
@@ -1258,7 +1266,10 @@ export type ReconcileReport_Serialize = {
 export type RemovedLocal = {
 	sessions: number,
 	projects: number,
-	/**  Confirmed units changed here since they were sent: kept. */
+	/**
+	 *  Confirmed units that differ here from what the account holds
+	 *  (changed since it received them): kept.
+	 */
 	keptChanged: number,
 };
 

@@ -8,9 +8,13 @@
 //! two accounts.
 
 use banter_core::chat::ChatSession;
+use banter_core::hosted::import_wire::MAX_BATCH_CHILDREN;
 use banter_core::hosted::{HistoryImport, ImportCounts, ImportProgress, ImportReport};
 use banter_core::ids::RecordRef;
+use banter_core::validate::MAX_TITLE_CHARS;
 use banter_core::Core;
+use banter_core::ErrorCode;
+use banter_server::routes::import::IMPORT_LOCK_CLASS;
 use banter_tests::hosted::{sign_in_core, sign_in_core_as, Chatting};
 use banter_tests::Env;
 use chrono::{DateTime, Duration, Utc};
@@ -365,7 +369,7 @@ async fn a_thousand_sessions_import_completely_and_once_even_when_cut_off_and_re
             ..ImportCounts::default()
         }
     );
-    assert_eq!(report.too_large, 0);
+    assert_eq!(report.not_importable, 0);
 
     // Exactly once, on the server.
     assert_eq!(
@@ -648,7 +652,9 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         again["units"],
         json!(units
             .iter()
-            .map(|u| json!({"localId": u["localId"], "id": u["id"], "created": false}))
+            .map(|u| json!({
+                "localId": u["localId"], "id": u["id"], "created": false, "digest": u["digest"]
+            }))
             .collect::<Vec<_>>())
     );
     assert_eq!(
@@ -709,4 +715,293 @@ async fn another_accounts_import_never_mixes_and_bad_batches_are_refused() {
         .await,
         3
     );
+}
+
+/// Writes one local conversation per entry of `sessions` (its title and
+/// its messages' texts) into `core`'s own database; returns their ids.
+async fn local_sessions(core: &Core, sessions: &[(&str, Vec<String>)]) -> Vec<i64> {
+    let user = core.user_id().to_string();
+    let mut tx = core.db().begin_write().await.expect("write");
+    let mut ids = Vec::new();
+    for (n, (title, messages)) in sessions.iter().enumerate() {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+             VALUES (?, ?, ?, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')
+             RETURNING id",
+        )
+        .bind(&user)
+        .bind(format!("CH-{:06}", n + 1))
+        .bind(title)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("session");
+        for content in messages {
+            add_message(&mut tx, &user, id, content).await;
+        }
+        ids.push(id);
+    }
+    tx.commit().await.expect("commit");
+    ids
+}
+
+async fn add_message(tx: &mut sqlx::SqliteConnection, user: &str, session: i64, content: &str) {
+    sqlx::query(
+        "INSERT INTO chat_messages (session_id, user_id, role, content, credits_used, status,
+                                    created_at, updated_at)
+         VALUES (?, ?, 'user', ?, 0, 'complete', '2026-01-01T00:00:01.000000Z',
+                 '2026-01-01T00:00:01.000000Z')",
+    )
+    .bind(session)
+    .bind(user)
+    .bind(content)
+    .execute(tx)
+    .await
+    .expect("message");
+}
+
+/// The texts of the account's messages in the conversation imported from
+/// local id `local_id`, in order.
+async fn imported_texts(pool: &PgPool, user: &str, local_id: i64) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT m.content FROM imported_records k
+           JOIN chat_messages m ON m.session_id = k.record_id
+          WHERE k.user_id = $1 AND k.kind = 'session' AND k.local_id = $2
+          ORDER BY m.id",
+    )
+    .bind(user)
+    .bind(local_id)
+    .fetch_all(pool)
+    .await
+    .expect("imported messages")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn removal_keeps_what_changed_after_an_answer_was_lost_and_busy_turns_are_retried() {
+    let s = Chatting::start().await;
+    let pool = s.h.a.state.store.pool().clone();
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = env.open().await;
+    let hello = |n: i64| vec![format!("hello {n}")];
+    let ids = local_sessions(
+        &laptop,
+        &[("one", hello(1)), ("two", hello(2)), ("three", hello(3))],
+    )
+    .await;
+    sign_in_core(&laptop, &s.h.a.url).await;
+    let user = laptop
+        .hosted()
+        .account()
+        .await
+        .expect("settings")
+        .expect("signed in")
+        .user_id;
+    let import = importer(&laptop).await;
+
+    // Another import of the account holds its turn: the server answers
+    // `database_busy` at once (no connection waits), the client sends the
+    // batch again a few times, then gives up with that typed error.
+    let mut holder = pool.begin().await.expect("a transaction");
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(IMPORT_LOCK_CLASS)
+        .bind(&user)
+        .execute(&mut *holder)
+        .await
+        .expect("the account's import turn");
+    let busy = import.run(|_| {}).await.expect_err("the turn is held");
+    assert_eq!(busy.code(), ErrorCode::DatabaseBusy, "{busy}");
+    assert_eq!(
+        pg_count(
+            &pool,
+            "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1",
+            &user
+        )
+        .await,
+        0
+    );
+    // Released while the client waits between attempts: the import goes on.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        holder.rollback().await.expect("released");
+    });
+    let report = import.run(|_| {}).await.expect("imported after waiting");
+    release.await.expect("the holder");
+    assert_eq!(report.imported.sessions, 3);
+
+    // The server committed conversation "two", its answer was lost (this
+    // computer never recorded it), and then a message was added to it here.
+    sqlx::query("DELETE FROM import_progress WHERE kind = 'session' AND local_id = ?")
+        .bind(ids[1])
+        .execute(laptop.db().pool())
+        .await
+        .expect("forget");
+    {
+        let mut tx = laptop.db().begin_write().await.expect("write");
+        add_message(&mut tx, laptop.user_id(), ids[1], "added after the import").await;
+        tx.commit().await.expect("commit");
+    }
+    assert!(!import.status().await.expect("status").is_complete());
+
+    // Resumed: the server knows the key and creates nothing; it says what
+    // it holds (the first version), and that is what this computer records.
+    let resumed = import.run(|_| {}).await.expect("resumed");
+    assert_eq!(
+        (resumed.imported.sessions, resumed.already_imported.sessions),
+        (0, 1)
+    );
+    assert!(import.status().await.expect("status").is_complete());
+    assert_eq!(imported_texts(&pool, &user, ids[1]).await, ["hello 2"]);
+
+    // Removing: "one" and "three" go; "two" holds a message the account
+    // never received, so it stays, counted as changed.
+    let removed = import.remove_imported().await.expect("removed");
+    assert_eq!(
+        (removed.sessions, removed.projects, removed.kept_changed),
+        (2, 0, 1)
+    );
+    let left: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT s.id, (SELECT COUNT(*) FROM chat_messages m WHERE m.session_id = s.id)
+           FROM chat_sessions s",
+    )
+    .fetch_all(laptop.db().pool())
+    .await
+    .expect("local sessions");
+    assert_eq!(left, [(ids[1], 2)]);
+
+    // The answer names the server's digest, not an echo of what was sent.
+    let carol = s.h.sign_in("carol", "carol's laptop").await;
+    let body = |content: &str| {
+        json!({"source": "src", "sessions": [{
+            "localId": 1, "title": "x",
+            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
+            "messages": [{"role": "user", "content": content, "status": "complete",
+                          "error": null, "tokens": null, "promptTokens": null,
+                          "reasoningTokens": null, "createdAt": "2026-01-01T00:00:00Z",
+                          "updatedAt": "2026-01-01T00:00:00Z"}]}]})
+    };
+    let post = |body: Value| {
+        let h = &s.h;
+        let token = carol.tokens.access_token.clone();
+        async move {
+            h.call(
+                Method::POST,
+                &h.a.url,
+                "/v1/import/sessions",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, first) = post(body("first")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, second) = post(body("second")).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(second["units"][0]["created"], false);
+    assert_eq!(second["units"][0]["digest"], first["units"][0]["digest"]);
+    // While another import of carol's holds the turn: 409 `database_busy`.
+    let mut holder = pool.begin().await.expect("a transaction");
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(IMPORT_LOCK_CLASS)
+        .bind(&carol.user_id)
+        .execute(&mut *holder)
+        .await
+        .expect("carol's import turn");
+    let (status, error) = post(body("third")).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::CONFLICT, Some("database_busy")),
+        "{error}"
+    );
+    holder.rollback().await.expect("released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn records_the_server_would_refuse_are_repaired_or_left_here_without_blocking_the_rest() {
+    let s = Chatting::start().await;
+    let pool = s.h.a.state.store.pool().clone();
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = env.open().await;
+    let many: Vec<String> = (0..=MAX_BATCH_CHILDREN).map(|n| format!("m{n}")).collect();
+    let long_title = "t".repeat(MAX_TITLE_CHARS + 1);
+    let ids = local_sessions(
+        &laptop,
+        &[
+            ("plain", vec!["hi".into()]),
+            // The local schema holds a NUL; Postgres cannot.
+            ("with a NUL", vec!["before\0after".into()]),
+            // Longer than any title the server accepts.
+            (long_title.as_str(), vec!["long".into()]),
+            // More messages than one request carries.
+            ("huge", many),
+            ("after them", vec!["still imported".into()]),
+        ],
+    )
+    .await;
+    sign_in_core(&laptop, &s.h.a.url).await;
+    let user = laptop
+        .hosted()
+        .account()
+        .await
+        .expect("settings")
+        .expect("signed in")
+        .user_id;
+    let import = importer(&laptop).await;
+    assert_eq!(import.status().await.expect("status").sessions_left, 5);
+
+    let mut seen = Vec::new();
+    let report = import.run(|p| seen.push(p)).await.expect("imported");
+    assert_eq!(
+        (report.imported.sessions, report.not_importable),
+        (3, 2),
+        "{report:?}"
+    );
+    assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((5, 5)));
+    assert_eq!(
+        imported_texts(&pool, &user, ids[1]).await,
+        ["before\u{FFFD}after"]
+    );
+    assert_eq!(
+        imported_texts(&pool, &user, ids[4]).await,
+        ["still imported"]
+    );
+    // Complete without the two: the offer does not come back, a run sends
+    // nothing new and says again what stays here.
+    let status = import.status().await.expect("status");
+    assert!(status.is_complete(), "{status:?}");
+    assert_eq!(
+        import.run(|_| {}).await.expect("again"),
+        ImportReport {
+            not_importable: 2,
+            ..ImportReport::default()
+        }
+    );
+    assert_eq!(
+        pg_count(
+            &pool,
+            "SELECT COUNT(*) FROM chat_sessions WHERE user_id = $1",
+            &user
+        )
+        .await,
+        3
+    );
+
+    // Removing takes the three the account holds (the repaired one too:
+    // the account holds it as it would be sent now) and keeps the two.
+    let removed = import.remove_imported().await.expect("removed");
+    assert_eq!((removed.sessions, removed.kept_changed), (3, 0));
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM chat_sessions ORDER BY id")
+        .fetch_all(laptop.db().pool())
+        .await
+        .expect("local sessions");
+    assert_eq!(left, [ids[2], ids[3]]);
+
+    // Made importable here, it is sent by the next run.
+    sqlx::query("UPDATE chat_sessions SET title = 'shorter' WHERE id = ?")
+        .bind(ids[2])
+        .execute(laptop.db().pool())
+        .await
+        .expect("a local fix");
+    let report = import.run(|_| {}).await.expect("the fixed one");
+    assert_eq!((report.imported.sessions, report.not_importable), (1, 1));
+    assert_eq!(imported_texts(&pool, &user, ids[2]).await, ["long"]);
 }

@@ -26,11 +26,11 @@ describe("the import offer", () => {
   });
 
   it("reports what was imported, repeated and left", () => {
-    expect(reportText({ imported: counts(2, 1), alreadyImported: counts(0, 0), tooLarge: 0 })).toBe(
+    expect(reportText({ imported: counts(2, 1), alreadyImported: counts(0, 0), notImportable: 0 })).toBe(
       "Imported 2 conversations and 1 project.",
     );
-    expect(reportText({ imported: counts(1, 0), alreadyImported: counts(40, 0), tooLarge: 1 })).toBe(
-      "Imported 1 conversation and 0 projects. 40 records were already in the account. 1 record is too large and stayed here.",
+    expect(reportText({ imported: counts(1, 0), alreadyImported: counts(40, 0), notImportable: 1 })).toBe(
+      "Imported 1 conversation and 0 projects. 40 records were already in the account. 1 record cannot be imported and stayed here.",
     );
     expect(removedText({ sessions: 2, projects: 1, keptChanged: 1 })).toBe(
       "Removed 2 conversations and 1 project from this computer; the account keeps them. 1 record changed since the import stayed.",

@@ -36,7 +36,9 @@ export function reportText(report: ImportReport): string {
   const already = report.alreadyImported.sessions + report.alreadyImported.projects;
   const again = already > 0 ? ` ${plural(already, "record was", "records were")} already in the account.` : "";
   const left =
-    report.tooLarge > 0 ? ` ${plural(report.tooLarge, "record is", "records are")} too large and stayed here.` : "";
+    report.notImportable > 0
+      ? ` ${plural(report.notImportable, "record", "records")} cannot be imported and stayed here.`
+      : "";
   return done + again + left;
 }
 

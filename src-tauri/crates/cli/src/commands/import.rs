@@ -16,7 +16,8 @@ use serde::Serialize;
 struct Imported {
     #[serde(flatten)]
     report: ImportReport,
-    /// Nothing on this computer is left to import.
+    /// Nothing on this computer is left to import (records that cannot be
+    /// imported, `notImportable`, stay here and do not count).
     complete: bool,
     /// With `--remove-local` after a complete import.
     removed_local: Option<RemovedLocal>,
@@ -49,11 +50,11 @@ pub async fn run(core: &Core, remove_local: bool, out: &mut Output) -> Result<()
     out.emit(&view, |w| {
         writeln!(w, "imported: {}", counts(&report.imported))?;
         writeln!(w, "already imported: {}", counts(&report.already_imported))?;
-        if report.too_large > 0 {
+        if report.not_importable > 0 {
             writeln!(
                 w,
-                "not imported (too large for one request): {} — kept on this computer",
-                report.too_large
+                "cannot be imported (too large for one request, or refused by the server's rules): {} — kept on this computer",
+                report.not_importable
             )?;
         }
         if !complete {

@@ -32,6 +32,17 @@ async fn account_import_copies_local_history_once_and_says_so() {
     cli_json(d, &["projects", "new", "Trip"]).await;
     cli_json(d, &["tasks", "add", "PR-000001", "Book flights"]).await;
     cli_json(d, &["tasks", "add", "PR-000001", "Pack"]).await;
+    // One the server's rules refuse (a title longer than any it accepts,
+    // written straight into the local database, as an older version could
+    // have): it stays here, and the import is complete without it.
+    let too_long = "x".repeat(banter_core::validate::MAX_TITLE_CHARS + 1);
+    local_sql(
+        d,
+        "INSERT INTO chat_sessions (user_id, display_id, title, created_at, updated_at)
+         SELECT user_id, 'CH-000003', ?, created_at, updated_at FROM chat_sessions LIMIT 1",
+        &too_long,
+    )
+    .await;
 
     signed_in(d, &h.a.url).await;
     let imported = cli_json(d, &["account", "import"]).await;
@@ -41,7 +52,7 @@ async fn account_import_copies_local_history_once_and_says_so() {
         json!({
             "imported": {"sessions": 2, "messages": 0, "projects": 1, "tasks": 2, "pages": 0},
             "alreadyImported": zero,
-            "tooLarge": 0,
+            "notImportable": 1,
             "complete": true,
             "removedLocal": null,
         })
@@ -67,13 +78,20 @@ async fn account_import_copies_local_history_once_and_says_so() {
         [
             "imported: 0 conversations (0 messages), 0 projects (0 tasks, 0 saved pages)",
             "already imported: 0 conversations (0 messages), 0 projects (0 tasks, 0 saved pages)",
+            "cannot be imported (too large for one request, or refused by the server's rules): 1 — kept on this computer",
             "local-mode credits are not transferred (they were never paid for); the import charged nothing",
         ]
     );
     assert_eq!(pg_count(&h, "SELECT COUNT(*) FROM chat_sessions").await, 2);
 
-    // Removing what the account confirmed from this computer.
+    // Removing what the account confirmed from this computer: the import
+    // is complete although one record could not be imported.
     let removed = cli_json(d, &["account", "import", "--remove-local"]).await;
+    assert_eq!(
+        (&removed["complete"], &removed["notImportable"]),
+        (&json!(true), &json!(1)),
+        "{removed}"
+    );
     assert_eq!(
         removed["removedLocal"],
         json!({"sessions": 2, "projects": 1, "keptChanged": 0}),
@@ -83,5 +101,28 @@ async fn account_import_copies_local_history_once_and_says_so() {
     let out = cli_json(d, &["account", "logout"]).await;
     assert_eq!(out["signedOut"], Value::Bool(true));
     let local = cli_json(d, &["sessions", "list"]).await;
-    assert_eq!(local["sessions"], json!([]), "{local}");
+    let left: Vec<&str> = local["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| s["title"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(left, [too_long.as_str()], "{local}");
+}
+
+/// Runs `sql` (binding `value`) on the CLI's local database in `dir`.
+async fn local_sql(dir: &std::path::Path, sql: &str, value: &str) {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+    let mut db = SqliteConnectOptions::new()
+        .filename(dir.join("banter.db"))
+        .connect()
+        .await
+        .expect("the CLI's database");
+    sqlx::query(sql)
+        .bind(value)
+        .execute(&mut db)
+        .await
+        .expect("a local write");
+    db.close().await.expect("closed");
 }

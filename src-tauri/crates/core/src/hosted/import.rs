@@ -11,28 +11,44 @@
 //! confirmed it, so an import cut off anywhere resumes with the units not
 //! recorded, and one that completed finds nothing left to send.
 //!
+//! A unit the server would refuse is not sent (it would fail its batch on
+//! every attempt and block everything after it): each is checked here with
+//! the server's own rules ([`ImportUnit::check`]) after NUL characters are
+//! replaced, and one still refused, or too large for one request, is
+//! recorded as not importable, left on this computer and reported. It does
+//! not keep the import from being complete.
+//!
 //! Nothing local is deleted by importing. Afterwards the user may remove
 //! the imported units from this computer ([`HistoryImport::remove_imported`]):
-//! only those the server confirmed, and only while they are still as they
-//! were sent. Local-mode credits are not imported (they were never paid
+//! only those the server confirmed, and only while they are still as the
+//! server holds them (its digest, recorded from its answer). Local-mode credits are not imported (they were never paid
 //! for), and nothing is charged: the account's balance does not move.
 
 use super::client::HostedClient;
 use super::error::HostedError;
 use super::import_local::{encode, Encoded, LocalHistory, UnitKind};
 use super::import_wire::{
-    BatchAnswer, ProjectBatch, ProjectUnit, SessionBatch, SessionUnit, MAX_BATCH_BYTES,
-    MAX_BATCH_CHILDREN, MAX_BATCH_UNITS, TARGET_BATCH_BYTES,
+    BatchAnswer, ImportUnit, ProjectBatch, SessionBatch, MAX_BATCH_BYTES, MAX_BATCH_CHILDREN,
+    MAX_BATCH_UNITS, TARGET_BATCH_BYTES,
 };
 use super::HostedAccount;
 use crate::clock::SharedClock;
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use reqwest::Method;
 use serde::Serialize;
+use std::time::Duration;
 
 /// Room left in a request for what wraps the units (the source, brackets).
 const ENVELOPE_BYTES: usize = 1024;
+
+/// How many times a batch is sent while the server answers that another
+/// import into the account holds its turn (`database_busy`).
+const BUSY_ATTEMPTS: u32 = 5;
+
+/// The pause before sending a batch again after `database_busy`, times the
+/// attempts so far.
+const BUSY_PAUSE: Duration = Duration::from_millis(250);
 
 /// Counts of records, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, specta::Type)]
@@ -54,18 +70,22 @@ pub struct ImportReport {
     /// Sent again after an interruption and found imported by the server
     /// (nothing created twice).
     pub already_imported: ImportCounts,
-    /// Units too large for one request ([`MAX_BATCH_BYTES`] or
-    /// [`MAX_BATCH_CHILDREN`]): not sent, left on this computer.
-    pub too_large: u64,
+    /// Units that cannot be imported — too large for one request
+    /// ([`MAX_BATCH_BYTES`] or [`MAX_BATCH_CHILDREN`]), or refused by the
+    /// server's rules even after NUL characters were replaced: not sent,
+    /// left on this computer, read again by the next run.
+    pub not_importable: u64,
 }
 
 /// Where an import stands, for an offer or a progress bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportStatus {
-    /// Conversations on this computer not imported into the account yet.
+    /// Conversations on this computer not imported into the account yet
+    /// (not counting those found not importable).
     pub sessions_left: u64,
-    /// Projects on this computer not imported into the account yet.
+    /// Projects on this computer not imported into the account yet (not
+    /// counting those found not importable).
     pub projects_left: u64,
     /// Conversations and projects the account confirmed.
     pub sessions_done: u64,
@@ -93,7 +113,8 @@ pub struct ImportProgress {
 pub struct RemovedLocal {
     pub sessions: u64,
     pub projects: u64,
-    /// Confirmed units changed here since they were sent: kept.
+    /// Confirmed units that differ here from what the account holds
+    /// (changed since it received them): kept.
     pub kept_changed: u64,
 }
 
@@ -141,10 +162,10 @@ impl HistoryImport {
     /// server unreachable, a refusal), it keeps what was confirmed; run it
     /// again to go on. After a complete import it sends nothing.
     pub async fn run(&self, mut on_progress: impl FnMut(ImportProgress)) -> Result<ImportReport> {
-        let before = self.status().await?;
         let mut progress = ImportProgress {
             done: 0,
-            total: before.sessions_left + before.projects_left,
+            total: self.local.pending(UnitKind::Session).await?
+                + self.local.pending(UnitKind::Project).await?,
         };
         on_progress(progress);
         let mut report = ImportReport::default();
@@ -156,7 +177,7 @@ impl HistoryImport {
             sessions = report.imported.sessions,
             projects = report.imported.projects,
             already = report.already_imported.sessions + report.already_imported.projects,
-            too_large = report.too_large,
+            not_importable = report.not_importable,
             "local history imported"
         );
         Ok(report)
@@ -174,26 +195,19 @@ impl HistoryImport {
             if page.is_empty() {
                 return Ok(());
             }
-            let page = page
-                .into_iter()
-                .map(|s| {
-                    let children = s.messages.len();
-                    encode(s, children)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let (batch, skipped, last) = fill(page);
+            let (batch, last) = self.prepare(UnitKind::Session, page, report).await?;
             after = last;
-            report.too_large += skipped;
-            progress.done += skipped;
-            if batch.is_empty() {
+            progress.done += batch.skipped;
+            if batch.units.is_empty() {
                 continue;
             }
+            let batch = batch.units;
             let body = SessionBatch {
                 source: self.local.user_id.clone(),
                 sessions: batch.iter().map(|e| e.unit.clone()).collect(),
             };
             let answer = self.send("/v1/import/sessions", &body).await?;
-            let confirmed = confirm(&batch, &answer, |s: &SessionUnit| s.local_id)?;
+            let confirmed = confirm(&batch, &answer)?;
             self.local
                 .record(UnitKind::Session, &confirmed, self.clock.now())
                 .await?;
@@ -223,26 +237,19 @@ impl HistoryImport {
             if page.is_empty() {
                 return Ok(());
             }
-            let page = page
-                .into_iter()
-                .map(|p| {
-                    let children = p.tasks.len() + p.pages.len();
-                    encode(p, children)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let (batch, skipped, last) = fill(page);
+            let (batch, last) = self.prepare(UnitKind::Project, page, report).await?;
             after = last;
-            report.too_large += skipped;
-            progress.done += skipped;
-            if batch.is_empty() {
+            progress.done += batch.skipped;
+            if batch.units.is_empty() {
                 continue;
             }
+            let batch = batch.units;
             let body = ProjectBatch {
                 source: self.local.user_id.clone(),
                 projects: batch.iter().map(|e| e.unit.clone()).collect(),
             };
             let answer = self.send("/v1/import/projects", &body).await?;
-            let confirmed = confirm(&batch, &answer, |p: &ProjectUnit| p.local_id)?;
+            let confirmed = confirm(&batch, &answer)?;
             self.local
                 .record(UnitKind::Project, &confirmed, self.clock.now())
                 .await?;
@@ -261,15 +268,60 @@ impl HistoryImport {
         }
     }
 
+    /// Encodes a page of units read from the profile and takes the next
+    /// batch from its front ([`fill`]); the units passed over as not
+    /// importable are recorded as such and counted in `report`. Returns
+    /// the batch and the id the next page starts after.
+    async fn prepare<T: ImportUnit>(
+        &self,
+        kind: UnitKind,
+        page: Vec<T>,
+        report: &mut ImportReport,
+    ) -> Result<(Filled<T>, i64)> {
+        let page = page.into_iter().map(encode).collect::<Result<Vec<_>>>()?;
+        let (filled, passed_over, last) = fill(page);
+        self.local
+            .record_unimportable(kind, &passed_over, self.clock.now())
+            .await?;
+        report.not_importable += passed_over.len() as u64;
+        Ok((
+            Filled {
+                units: filled,
+                skipped: passed_over.len() as u64,
+            },
+            last,
+        ))
+    }
+
+    /// Sends one batch; while the server answers that another import into
+    /// the account holds its turn, sends it again after a pause (up to
+    /// [`BUSY_ATTEMPTS`] times).
     async fn send<B: Serialize>(&self, path: &str, body: &B) -> Result<BatchAnswer> {
         let url = self.client.transport().url(path, &[]);
-        Ok(self.client.send_json(Method::POST, url, body).await?)
+        let mut attempt = 1;
+        loop {
+            match self.client.send_json(Method::POST, url.clone(), body).await {
+                Err(e)
+                    if e.server_code() == Some(ErrorCode::DatabaseBusy)
+                        && attempt < BUSY_ATTEMPTS =>
+                {
+                    tracing::info!(
+                        attempt,
+                        "another import into the account is running; waiting"
+                    );
+                    tokio::time::sleep(BUSY_PAUSE * attempt).await;
+                    attempt += 1;
+                }
+                answer => return Ok(answer?),
+            }
+        }
     }
 
     /// Removes from this computer the conversations and projects the
-    /// account confirmed, each only if it is still as it was sent (one
-    /// changed here since is kept). Its import record stays, so it is not
-    /// offered again.
+    /// account confirmed, each only if it is still as the account holds it
+    /// (the server's digest): one changed here since — also one changed
+    /// after a batch whose answer was lost — is kept and counted. Its
+    /// import record stays, so it is not offered again.
     pub async fn remove_imported(&self) -> Result<RemovedLocal> {
         let mut removed = RemovedLocal::default();
         for kind in [UnitKind::Session, UnitKind::Project] {
@@ -292,23 +344,43 @@ impl HistoryImport {
     }
 }
 
+/// A batch taken from a page, and how many units of the page were passed
+/// over as not importable.
+struct Filled<T> {
+    units: Vec<Encoded<T>>,
+    skipped: u64,
+}
+
 /// Takes units from the front of `page` (sorted by id) while they fit one
-/// request. Returns the batch, how many units were passed over as too
-/// large for any request, and the id of the last unit taken or passed
-/// over (the next page starts after it).
-fn fill<T: HasId>(page: Vec<Encoded<T>>) -> (Vec<Encoded<T>>, u64, i64) {
+/// request. Returns the batch, the units passed over as not importable
+/// (too large for any request, or refused by the server's rules) with why,
+/// and the id of the last unit taken or passed over (the next page starts
+/// after it).
+fn fill<T: ImportUnit>(page: Vec<Encoded<T>>) -> (Vec<Encoded<T>>, Vec<(i64, String)>, i64) {
     let mut batch: Vec<Encoded<T>> = Vec::new();
-    let (mut bytes, mut children, mut skipped, mut last) = (ENVELOPE_BYTES, 0, 0, 0);
+    let mut passed_over = Vec::new();
+    let (mut bytes, mut children, mut last) = (ENVELOPE_BYTES, 0, 0);
     for encoded in page {
-        if encoded.bytes + ENVELOPE_BYTES > MAX_BATCH_BYTES || encoded.children > MAX_BATCH_CHILDREN
-        {
+        let too_large = encoded.bytes + ENVELOPE_BYTES > MAX_BATCH_BYTES
+            || encoded.children > MAX_BATCH_CHILDREN;
+        let refusal = if too_large {
+            Some(format!(
+                "too large for one request ({} bytes, {} records; at most {MAX_BATCH_BYTES} and {MAX_BATCH_CHILDREN})",
+                encoded.bytes, encoded.children
+            ))
+        } else {
+            encoded.refusal.clone()
+        };
+        if let Some(reason) = refusal {
+            // The reason names the rule, never the content.
             tracing::warn!(
-                local_id = encoded.unit.id(),
+                local_id = encoded.unit.local_id(),
                 bytes = encoded.bytes,
-                "a local record is too large to import; left on this computer"
+                %reason,
+                "a local record cannot be imported; left on this computer"
             );
-            skipped += 1;
-            last = encoded.unit.id();
+            last = encoded.unit.local_id();
+            passed_over.push((last, reason));
             continue;
         }
         let full = !batch.is_empty()
@@ -319,41 +391,25 @@ fn fill<T: HasId>(page: Vec<Encoded<T>>) -> (Vec<Encoded<T>>, u64, i64) {
         }
         bytes += encoded.bytes;
         children += encoded.children;
-        last = encoded.unit.id();
+        last = encoded.unit.local_id();
         batch.push(encoded);
     }
-    (batch, skipped, last)
-}
-
-/// A unit's local id.
-trait HasId {
-    fn id(&self) -> i64;
-}
-
-impl HasId for SessionUnit {
-    fn id(&self) -> i64 {
-        self.local_id
-    }
-}
-
-impl HasId for ProjectUnit {
-    fn id(&self) -> i64 {
-        self.local_id
-    }
+    (batch, passed_over, last)
 }
 
 /// The server's answer, checked to name every unit sent in order: `(local
-/// id, server id, digest)` for each.
-fn confirm<T>(
+/// id, server id, the server's digest)` for each. The server's digest is
+/// what is recorded: for a unit it had from an earlier batch it is what it
+/// received then, which removal compares with this computer's copy.
+fn confirm<T: ImportUnit>(
     batch: &[Encoded<T>],
     answer: &BatchAnswer,
-    local_id: impl Fn(&T) -> i64,
 ) -> Result<Vec<(i64, i64, String)>> {
     let matches = answer.units.len() == batch.len()
         && batch
             .iter()
             .zip(&answer.units)
-            .all(|(e, u)| local_id(&e.unit) == u.local_id);
+            .all(|(e, u)| e.unit.local_id() == u.local_id && !u.digest.is_empty());
     if !matches {
         return Err(HostedError::BadResponse(
             "the import answer does not name the records sent".into(),
@@ -363,6 +419,15 @@ fn confirm<T>(
     Ok(batch
         .iter()
         .zip(&answer.units)
-        .map(|(e, u)| (u.local_id, u.id, e.digest.clone()))
+        .map(|(e, u)| {
+            if u.digest != e.digest {
+                tracing::info!(
+                    local_id = u.local_id,
+                    created = u.created,
+                    "the account holds another version of this record (changed here since it was imported)"
+                );
+            }
+            (u.local_id, u.id, u.digest.clone())
+        })
         .collect())
 }

@@ -1,17 +1,18 @@
 //! The local side of an import (see [`super::import`]): reading the units
 //! not yet imported from the profile's own database (local mode's, never
 //! the account's copy), recording what the server confirmed in
-//! `import_progress` (`migrations/0011`), and removing confirmed units
-//! that are still as they were sent.
+//! `import_progress` (`migrations/0011`), the units it cannot import
+//! (`import_unimportable`), and removing confirmed units that are still as
+//! the account holds them.
 
-use super::import_wire::{MessageUnit, PageUnit, ProjectUnit, SessionUnit, TaskUnit};
+use super::import_wire::{
+    digest_json, ImportUnit, MessageUnit, PageUnit, ProjectUnit, SessionUnit, TaskUnit,
+};
 use crate::chat::{MessageStatus, Role};
 use crate::db::Db;
 use crate::error::Result;
 use crate::projects::{Priority, ProjectStatus, TaskStatus};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// What an import unit is: a session (with its messages) or a project
@@ -32,30 +33,32 @@ impl UnitKind {
     }
 }
 
-/// A unit as it will be sent: its JSON size and a digest of that JSON.
+/// A unit as it will be sent: made storable ([`ImportUnit::make_storable`]),
+/// its JSON size, the [`digest_json`] of that JSON, and why the server
+/// would refuse it, if it would.
 pub(super) struct Encoded<T> {
     pub unit: T,
     pub bytes: usize,
     pub digest: String,
     /// Its messages, or its tasks and pages.
     pub children: usize,
+    /// The server's rule it breaks ([`ImportUnit::check`]): not sent.
+    pub refusal: Option<String>,
 }
 
-pub(super) fn encode<T: Serialize>(unit: T, children: usize) -> Result<Encoded<T>> {
+pub(super) fn encode<T: ImportUnit>(mut unit: T) -> Result<Encoded<T>> {
+    unit.make_storable();
     let json =
         serde_json::to_vec(&unit).map_err(|e| crate::validate::ValidationError::Invalid {
             field: "history",
             reason: format!("a local record cannot be written as JSON: {e}"),
         })?;
-    let digest = Sha256::digest(&json)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     Ok(Encoded {
-        unit,
         bytes: json.len(),
-        digest,
-        children,
+        digest: digest_json(&json),
+        children: unit.children(),
+        refusal: unit.check().err().map(|e| e.to_string()),
+        unit,
     })
 }
 
@@ -127,16 +130,34 @@ fn id_list(ids: &[i64]) -> String {
 }
 
 impl LocalHistory {
-    /// How many units of `kind` are not imported into this account yet.
+    /// How many units of `kind` are left to import into this account: not
+    /// confirmed, and not found unimportable (those stay here and do not
+    /// keep the import from being complete).
     pub async fn left(&self, kind: UnitKind) -> Result<u64> {
+        self.count_unconfirmed(
+            kind,
+            "AND NOT EXISTS (SELECT 1 FROM import_unimportable u
+                              WHERE u.account = ?2 AND u.kind = ?3 AND u.local_id = r.id)",
+        )
+        .await
+    }
+
+    /// How many units of `kind` a run reads: every one not confirmed,
+    /// including those found unimportable before (checked again).
+    pub async fn pending(&self, kind: UnitKind) -> Result<u64> {
+        self.count_unconfirmed(kind, "").await
+    }
+
+    async fn count_unconfirmed(&self, kind: UnitKind, and: &str) -> Result<u64> {
         let table = match kind {
             UnitKind::Session => "chat_sessions",
             UnitKind::Project => "projects",
         };
         let sql = format!(
-            "SELECT COUNT(*) FROM {table} r WHERE r.user_id = ?
+            "SELECT COUNT(*) FROM {table} r WHERE r.user_id = ?1
                AND NOT EXISTS (SELECT 1 FROM import_progress p
-                                WHERE p.account = ? AND p.kind = ? AND p.local_id = r.id)"
+                                WHERE p.account = ?2 AND p.kind = ?3 AND p.local_id = r.id)
+               {and}"
         );
         let count: i64 = sqlx::query_scalar(&sql)
             .bind(&self.user_id)
@@ -294,7 +315,8 @@ impl LocalHistory {
             .collect())
     }
 
-    /// Records units the server confirmed: `(local id, server id, digest)`.
+    /// Records units the server confirmed: `(local id, server id, the
+    /// server's digest)`; one found unimportable before is no longer.
     pub async fn record(
         &self,
         kind: UnitKind,
@@ -317,6 +339,43 @@ impl LocalHistory {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(
+                "DELETE FROM import_unimportable WHERE account = ? AND kind = ? AND local_id = ?",
+            )
+            .bind(&self.account)
+            .bind(kind.as_str())
+            .bind(local_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Records units of `kind` this client cannot import: `(local id, why)`.
+    pub async fn record_unimportable(
+        &self,
+        kind: UnitKind,
+        units: &[(i64, String)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if units.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin_write().await?;
+        for (local_id, reason) in units {
+            sqlx::query(
+                "INSERT INTO import_unimportable (account, kind, local_id, reason, found_at)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (account, kind, local_id)
+                 DO UPDATE SET reason = excluded.reason, found_at = excluded.found_at",
+            )
+            .bind(&self.account)
+            .bind(kind.as_str())
+            .bind(local_id)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await
     }
@@ -333,7 +392,8 @@ impl LocalHistory {
         .await?)
     }
 
-    /// The unit `local_id` of `kind` as it is now, encoded (`None`: gone).
+    /// The digest of unit `local_id` of `kind` as it would be sent now
+    /// (`None`: gone).
     pub async fn encoded_now(&self, kind: UnitKind, local_id: i64) -> Result<Option<String>> {
         let digest = match kind {
             UnitKind::Session => {
@@ -347,10 +407,7 @@ impl LocalHistory {
                 .await?;
                 let units = self.with_messages(rows, &[local_id]).await?;
                 match units.into_iter().next() {
-                    Some(unit) => {
-                        let children = unit.messages.len();
-                        Some(encode(unit, children)?.digest)
-                    }
+                    Some(unit) => Some(encode(unit)?.digest),
                     None => None,
                 }
             }
@@ -365,10 +422,7 @@ impl LocalHistory {
                 .await?;
                 let units = self.with_children(rows, &[local_id]).await?;
                 match units.into_iter().next() {
-                    Some(unit) => {
-                        let children = unit.tasks.len() + unit.pages.len();
-                        Some(encode(unit, children)?.digest)
-                    }
+                    Some(unit) => Some(encode(unit)?.digest),
                     None => None,
                 }
             }

@@ -7,12 +7,20 @@
 //! key — the importing profile's id (`source`), the kind, and the unit's id
 //! in that profile's database (`localId`) — which the server keeps with the
 //! id it gave the unit, so a batch sent twice creates nothing twice.
+//!
+//! The rules a unit must meet ([`ImportUnit::check`]) live here once: the
+//! server applies them to every batch, and the client to every unit before
+//! sending, so one unit the server would refuse is left out and reported
+//! rather than failing its whole batch on every attempt. The content digest
+//! ([`digest`]) is computed the same way on both sides, so the server can
+//! say what it holds for a unit and the client compare it with what it has.
 
 use crate::chat::{MessageStatus, Role};
 use crate::projects::{Priority, ProjectStatus, TaskStatus};
 use crate::validate::{ValidationError, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
 /// The most units (sessions or projects) in one batch.
@@ -23,7 +31,10 @@ pub const MAX_BATCH_CHILDREN: usize = 10_000;
 /// [`TARGET_BATCH_BYTES`] and never sends a unit larger than this.
 pub const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
 /// The size a client fills a batch up to (one unit may exceed it alone).
-pub const TARGET_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// An import request has the client's ordinary whole-request timeout
+/// ([`super::REQUEST_TIMEOUT`]), which includes the upload: about 1 MB keeps a
+/// batch within it on a slow uplink (1 Mbit/s sends it in about 8 s).
+pub const TARGET_BATCH_BYTES: usize = 1024 * 1024;
 /// The longest `source` (a profile id is a 36-character UUID).
 pub const MAX_SOURCE_CHARS: usize = 64;
 
@@ -122,6 +133,10 @@ pub struct UnitAnswer {
     pub id: i64,
     /// `false`: an earlier batch had imported it already (nothing written).
     pub created: bool,
+    /// The [`digest`] of the unit as the server received it the first time
+    /// — what the account holds, which may differ from what was sent now
+    /// when the unit changed locally after a batch whose answer was lost.
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,18 +154,7 @@ impl SessionBatch {
         check_units(self.sessions.iter().map(|s| s.local_id), "sessions")?;
         let messages: usize = self.sessions.iter().map(|s| s.messages.len()).sum();
         at_most("messages", messages, MAX_BATCH_CHILDREN)?;
-        for session in &self.sessions {
-            if let Some(title) = &session.title {
-                text("title", title, Some(MAX_TITLE_CHARS))?;
-            }
-            for message in &session.messages {
-                text("content", &message.content, None)?;
-                if let Some(error) = &message.error {
-                    text("error", error, None)?;
-                }
-            }
-        }
-        Ok(())
+        self.sessions.iter().try_for_each(ImportUnit::check)
     }
 }
 
@@ -159,35 +163,128 @@ impl ProjectBatch {
     pub fn check(&self) -> Result<(), ValidationError> {
         check_source(&self.source)?;
         check_units(self.projects.iter().map(|p| p.local_id), "projects")?;
-        let children: usize = self
-            .projects
-            .iter()
-            .map(|p| p.tasks.len() + p.pages.len())
-            .sum();
+        let children: usize = self.projects.iter().map(ImportUnit::children).sum();
         at_most("tasks", children, MAX_BATCH_CHILDREN)?;
-        for project in &self.projects {
-            named("name", &project.name)?;
-            text(
-                "description",
-                &project.description,
-                Some(MAX_DESCRIPTION_CHARS),
-            )?;
-            for task in &project.tasks {
-                named("title", &task.title)?;
-                text(
-                    "description",
-                    &task.description,
-                    Some(MAX_DESCRIPTION_CHARS),
-                )?;
-            }
-            for page in &project.pages {
-                text("url", &page.url, None)?;
-                text("title", &page.title, None)?;
-                text("text", &page.text, None)?;
+        self.projects.iter().try_for_each(ImportUnit::check)
+    }
+}
+
+/// A session or a project as an import sends it.
+pub trait ImportUnit: Serialize {
+    /// Its id in the importing profile's database.
+    fn local_id(&self) -> i64;
+    /// Its messages, or its tasks and pages.
+    fn children(&self) -> usize;
+    /// The rules the server applies to each unit of a batch.
+    fn check(&self) -> Result<(), ValidationError>;
+    /// Replaces what the server's database cannot hold but the local one
+    /// can (a NUL character, [`storable`]) so the unit can be imported.
+    fn make_storable(&mut self);
+}
+
+impl ImportUnit for SessionUnit {
+    fn local_id(&self) -> i64 {
+        self.local_id
+    }
+
+    fn children(&self) -> usize {
+        self.messages.len()
+    }
+
+    fn check(&self) -> Result<(), ValidationError> {
+        if let Some(title) = &self.title {
+            text("title", title, Some(MAX_TITLE_CHARS))?;
+        }
+        for message in &self.messages {
+            text("content", &message.content, None)?;
+            if let Some(error) = &message.error {
+                text("error", error, None)?;
             }
         }
         Ok(())
     }
+
+    fn make_storable(&mut self) {
+        if let Some(title) = &mut self.title {
+            storable(title);
+        }
+        for message in &mut self.messages {
+            storable(&mut message.content);
+            if let Some(error) = &mut message.error {
+                storable(error);
+            }
+        }
+    }
+}
+
+impl ImportUnit for ProjectUnit {
+    fn local_id(&self) -> i64 {
+        self.local_id
+    }
+
+    fn children(&self) -> usize {
+        self.tasks.len() + self.pages.len()
+    }
+
+    fn check(&self) -> Result<(), ValidationError> {
+        named("name", &self.name)?;
+        text(
+            "description",
+            &self.description,
+            Some(MAX_DESCRIPTION_CHARS),
+        )?;
+        for task in &self.tasks {
+            named("title", &task.title)?;
+            text(
+                "description",
+                &task.description,
+                Some(MAX_DESCRIPTION_CHARS),
+            )?;
+        }
+        for page in &self.pages {
+            text("url", &page.url, None)?;
+            text("title", &page.title, None)?;
+            text("text", &page.text, None)?;
+        }
+        Ok(())
+    }
+
+    fn make_storable(&mut self) {
+        storable(&mut self.name);
+        storable(&mut self.description);
+        for task in &mut self.tasks {
+            storable(&mut task.title);
+            storable(&mut task.description);
+        }
+        for page in &mut self.pages {
+            storable(&mut page.url);
+            storable(&mut page.title);
+            storable(&mut page.text);
+        }
+    }
+}
+
+/// `value` with each NUL character (which SQLite's TEXT holds and
+/// Postgres' cannot) replaced by U+FFFD, the replacement character.
+pub fn storable(value: &mut String) {
+    if value.contains('\0') {
+        *value = value.replace('\0', "\u{FFFD}");
+    }
+}
+
+/// A unit's content digest: SHA-256 of its JSON, in hex. Both sides hash
+/// the same struct serialized by the same code, so a unit the server
+/// received unchanged has the digest the client computed before sending.
+pub fn digest<T: Serialize>(unit: &T) -> Result<String, serde_json::Error> {
+    Ok(digest_json(&serde_json::to_vec(unit)?))
+}
+
+/// [`digest`] of a unit's JSON already written.
+pub fn digest_json(json: &[u8]) -> String {
+    Sha256::digest(json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A profile id: letters, digits and dashes.
@@ -365,6 +462,39 @@ mod tests {
         let mut bad_source = batch(vec![session(1)]);
         bad_source.source = "a/b".into();
         assert_eq!(field(bad_source), "source");
+    }
+
+    #[test]
+    fn a_nul_is_made_storable_and_what_is_left_is_checked_per_unit() {
+        let mut nul = session(1);
+        nul.title = Some("a\0title".into());
+        nul.messages[0].content = "a\0b\0".into();
+        nul.messages[0].error = Some("\0".into());
+        assert_eq!(nul.check().unwrap_err().field(), "title");
+        nul.make_storable();
+        assert_eq!(nul.title.as_deref(), Some("a\u{FFFD}title"));
+        assert_eq!(nul.messages[0].content, "a\u{FFFD}b\u{FFFD}");
+        assert_eq!(nul.messages[0].error.as_deref(), Some("\u{FFFD}"));
+        assert!(nul.check().is_ok());
+        // Still too long after that: not importable, whatever is done here.
+        let mut long = session(2);
+        long.title = Some("\0".repeat(MAX_TITLE_CHARS + 1));
+        long.make_storable();
+        assert_eq!(long.check().unwrap_err().field(), "title");
+    }
+
+    #[test]
+    fn the_server_digests_what_it_received_as_the_client_digested_what_it_sent() {
+        let mut unit = session(3);
+        unit.messages[0].content = "é ✓ «quotes» \u{FFFD} \"\\ \n".into();
+        unit.messages[0].created_at += chrono::Duration::nanoseconds(123_456_789);
+        let sent = serde_json::to_vec(&unit).unwrap();
+        let received: SessionUnit = serde_json::from_slice(&sent).unwrap();
+        assert_eq!(digest(&received).unwrap(), digest_json(&sent));
+        let mut changed = received.clone();
+        changed.messages.push(changed.messages[0].clone());
+        assert_ne!(digest(&changed).unwrap(), digest_json(&sent));
+        assert_eq!(digest_json(&sent).len(), 64);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! `POST /v1/import/projects` (projects with their tasks and saved pages).
 //! A batch is checked whole before anything is written
 //! ([`SessionBatch::check`]), then written in one transaction with its
-//! import keys ([`super::import_rows`]): sent again, it answers the ids of
-//! the first time and creates nothing. Ids and display ids are the
+//! import keys ([`super::import_rows`]): sent again, it answers the ids and
+//! content digests of the first time and creates nothing. Ids and display ids are the
 //! account's; times, order and text are kept; nothing is charged.
 
 use super::import_rows;
@@ -16,6 +16,8 @@ use axum::extract::State;
 use axum::Json;
 use banter_core::hosted::import_wire::{BatchAnswer, ProjectBatch, SessionBatch, MAX_BATCH_BYTES};
 use banter_core::validate::ValidationError;
+
+pub use super::import_rows::IMPORT_LOCK_CLASS;
 
 /// The largest body the import routes read (see [`MAX_BATCH_BYTES`]).
 pub const MAX_IMPORT_BYTES: usize = MAX_BATCH_BYTES;

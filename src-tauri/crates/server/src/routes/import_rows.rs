@@ -5,23 +5,32 @@
 //!
 //! Imports of one account take turns on a transaction-scoped advisory lock
 //! ([`IMPORT_LOCK_CLASS`], the account): two devices sending the same batch
-//! at once would otherwise both find its keys missing. Only imports take
-//! it, first, so it adds no lock cycle: after it come the display-id
+//! at once would otherwise both find its keys missing. It is tried, never
+//! waited for (a waiter would hold a pooled connection for as long as the
+//! other batch takes): taken, the batch is answered `database_busy` (409),
+//! which the client sends again after a pause. Only imports take it,
+//! first, so it adds no lock cycle: after it come the display-id
 //! counter rows (as every new session or project takes them) and, at
 //! commit, the change feed's account lock (see `0006_change_feed.sql`).
 //! Nothing here touches the ledger: an import costs nothing.
 
+use crate::error::{HttpError, HttpResult};
 use banter_core::hosted::import_wire::{
-    stored, BatchAnswer, ChildCounts, ProjectBatch, SessionBatch, UnitAnswer,
+    digest, stored, BatchAnswer, ChildCounts, ImportUnit, ProjectBatch, SessionBatch, UnitAnswer,
 };
 use banter_core::ids::{display_id, IdKind};
+use banter_core::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 
-/// The advisory lock class of imports (`pg_advisory_xact_lock(class, key)`;
-/// the two-key form never meets sqlx's one-key migration lock).
-const IMPORT_LOCK_CLASS: i32 = 0x494d_5054; // "IMPT"
+/// The advisory lock class of imports (`pg_try_advisory_xact_lock(class,
+/// key)`, the key `hashtext` of the account; the two-key form never meets
+/// sqlx's one-key migration lock).
+pub const IMPORT_LOCK_CLASS: i32 = 0x494d_5054; // "IMPT"
+
+/// A unit's id in the account and its content digest.
+type Imported = (i64, String);
 
 /// Imports `batch` into `user_id`'s account at `now`.
 pub async fn import_sessions(
@@ -29,7 +38,7 @@ pub async fn import_sessions(
     user_id: &str,
     batch: &SessionBatch,
     now: DateTime<Utc>,
-) -> sqlx::Result<BatchAnswer> {
+) -> HttpResult<BatchAnswer> {
     let mut tx = pool.begin().await?;
     take_turn(&mut tx, user_id).await?;
     let local_ids: Vec<i64> = batch.sessions.iter().map(|s| s.local_id).collect();
@@ -58,10 +67,10 @@ pub async fn import_sessions(
         .bind(new.iter().map(|s| s.updated_at).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
-        ids = created_ids(rows, new.iter().map(|s| s.local_id), &displays)?;
+        ids = created_ids(rows, &new, &displays)?;
         let mut m = MessageColumns::default();
         for session in &new {
-            let Some(&session_id) = ids.get(&session.local_id) else {
+            let Some(&(session_id, _)) = ids.get(&session.local_id) else {
                 continue;
             };
             for message in &session.messages {
@@ -93,7 +102,7 @@ pub async fn import_projects(
     user_id: &str,
     batch: &ProjectBatch,
     now: DateTime<Utc>,
-) -> sqlx::Result<BatchAnswer> {
+) -> HttpResult<BatchAnswer> {
     let mut tx = pool.begin().await?;
     take_turn(&mut tx, user_id).await?;
     let local_ids: Vec<i64> = batch.projects.iter().map(|p| p.local_id).collect();
@@ -129,7 +138,7 @@ pub async fn import_projects(
         .bind(new.iter().map(|p| p.updated_at).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
-        ids = created_ids(rows, new.iter().map(|p| p.local_id), &displays)?;
+        ids = created_ids(rows, &new, &displays)?;
         created.tasks = insert_tasks(&mut tx, user_id, &new, &ids).await?;
         created.pages = insert_pages(&mut tx, user_id, &new, &ids).await?;
         remember(&mut tx, user_id, &batch.source, "project", &ids, now).await?;
@@ -141,33 +150,50 @@ pub async fn import_projects(
     })
 }
 
-/// Which new id each unit got: `rows` are the inserted `(id, display id)`,
-/// `displays` the display ids reserved for the units in `local_ids`' order.
-fn created_ids(
+/// Which new id each unit got, with its digest: `rows` are the inserted
+/// `(id, display id)`, `displays` the display ids reserved for `new` in
+/// its order.
+fn created_ids<T: ImportUnit>(
     rows: Vec<(i64, String)>,
-    local_ids: impl Iterator<Item = i64>,
+    new: &[&T],
     displays: &[String],
-) -> sqlx::Result<HashMap<i64, i64>> {
+) -> HttpResult<HashMap<i64, Imported>> {
     let by_display: HashMap<String, i64> = rows.into_iter().map(|(id, d)| (d, id)).collect();
-    let ids: HashMap<i64, i64> = local_ids
-        .zip(displays)
-        .filter_map(|(local_id, display)| Some((local_id, *by_display.get(display)?)))
-        .collect();
+    let mut ids = HashMap::new();
+    for (unit, display) in new.iter().zip(displays) {
+        let Some(&id) = by_display.get(display) else {
+            continue;
+        };
+        let digest = digest(unit).map_err(|e| {
+            sqlx::Error::Protocol(format!("an imported record cannot be digested: {e}"))
+        })?;
+        ids.insert(unit.local_id(), (id, digest));
+    }
     if ids.len() != displays.len() {
         return Err(sqlx::Error::Protocol(
             "an imported record's row did not come back from its insert".into(),
-        ));
+        )
+        .into());
     }
     Ok(ids)
 }
 
-async fn take_turn(tx: &mut PgConnection, user_id: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+/// Takes the account's import turn for this transaction, or answers
+/// `database_busy` when another import of the account holds it.
+async fn take_turn(tx: &mut PgConnection, user_id: &str) -> HttpResult<()> {
+    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
         .bind(IMPORT_LOCK_CLASS)
         .bind(user_id)
-        .execute(tx)
+        .fetch_one(tx)
         .await?;
-    Ok(())
+    if taken {
+        Ok(())
+    } else {
+        Err(HttpError::new(
+            ErrorCode::DatabaseBusy,
+            "another import into this account is being written; send the batch again shortly",
+        ))
+    }
 }
 
 /// The units of `local_ids` an earlier batch imported, with their ids.
@@ -177,9 +203,9 @@ async fn known_keys(
     source: &str,
     kind: &str,
     local_ids: &[i64],
-) -> sqlx::Result<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT local_id, record_id FROM imported_records
+) -> sqlx::Result<HashMap<i64, Imported>> {
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT local_id, record_id, digest FROM imported_records
           WHERE user_id = $1 AND source = $2 AND kind = $3 AND local_id = ANY($4)",
     )
     .bind(user_id)
@@ -188,7 +214,10 @@ async fn known_keys(
     .bind(local_ids)
     .fetch_all(tx)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|(local_id, id, digest)| (local_id, (id, digest)))
+        .collect())
 }
 
 /// Takes `count` display ids of `kind` at once: the counter moves by
@@ -215,48 +244,61 @@ async fn reserve(
         .collect())
 }
 
-/// Writes the import keys of the units just created.
+/// Writes the import keys of the units just created, with their digests.
 async fn remember(
     tx: &mut PgConnection,
     user_id: &str,
     source: &str,
     kind: &str,
-    ids: &HashMap<i64, i64>,
+    ids: &HashMap<i64, Imported>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    let (local, record): (Vec<i64>, Vec<i64>) = ids.iter().map(|(l, r)| (*l, *r)).unzip();
+    let mut local = Vec::with_capacity(ids.len());
+    let mut record = Vec::with_capacity(ids.len());
+    let mut digests = Vec::with_capacity(ids.len());
+    for (local_id, (id, digest)) in ids {
+        local.push(*local_id);
+        record.push(*id);
+        digests.push(digest.as_str());
+    }
     sqlx::query(
-        "INSERT INTO imported_records (user_id, source, kind, local_id, record_id, imported_at)
-         SELECT $1, $2, $3, l, r, $6 FROM UNNEST($4::bigint[], $5::bigint[]) AS x(l, r)",
+        "INSERT INTO imported_records (user_id, source, kind, local_id, record_id, digest,
+                                       imported_at)
+         SELECT $1, $2, $3, l, r, d, $7
+           FROM UNNEST($4::bigint[], $5::bigint[], $6::text[]) AS x(l, r, d)",
     )
     .bind(user_id)
     .bind(source)
     .bind(kind)
     .bind(local)
     .bind(record)
+    .bind(digests)
     .bind(now)
     .execute(tx)
     .await?;
     Ok(())
 }
 
+/// Every unit of the batch in its order: its id and digest, from the keys
+/// found (`created: false`) or just written.
 fn answer(
     local_ids: &[i64],
-    known: &HashMap<i64, i64>,
-    created: &HashMap<i64, i64>,
+    known: &HashMap<i64, Imported>,
+    created: &HashMap<i64, Imported>,
 ) -> Vec<UnitAnswer> {
     local_ids
         .iter()
         .filter_map(|local_id| {
-            let (id, created) = match (known.get(local_id), created.get(local_id)) {
-                (Some(id), _) => (*id, false),
-                (None, Some(id)) => (*id, true),
+            let ((id, digest), created) = match (known.get(local_id), created.get(local_id)) {
+                (Some(known), _) => (known, false),
+                (None, Some(new)) => (new, true),
                 (None, None) => return None,
             };
             Some(UnitAnswer {
                 local_id: *local_id,
-                id,
+                id: *id,
                 created,
+                digest: digest.clone(),
             })
         })
         .collect()
@@ -318,7 +360,7 @@ async fn insert_tasks(
     tx: &mut PgConnection,
     user_id: &str,
     new: &[&banter_core::hosted::import_wire::ProjectUnit],
-    ids: &HashMap<i64, i64>,
+    ids: &HashMap<i64, Imported>,
 ) -> sqlx::Result<u64> {
     let count: usize = new.iter().map(|p| p.tasks.len()).sum();
     if count == 0 {
@@ -334,7 +376,7 @@ async fn insert_tasks(
     let mut created_at = Vec::with_capacity(count);
     let mut updated_at = Vec::with_capacity(count);
     for p in new {
-        let Some(&project_id) = ids.get(&p.local_id) else {
+        let Some(&(project_id, _)) = ids.get(&p.local_id) else {
             continue;
         };
         for t in &p.tasks {
@@ -376,7 +418,7 @@ async fn insert_pages(
     tx: &mut PgConnection,
     user_id: &str,
     new: &[&banter_core::hosted::import_wire::ProjectUnit],
-    ids: &HashMap<i64, i64>,
+    ids: &HashMap<i64, Imported>,
 ) -> sqlx::Result<u64> {
     let mut project = Vec::new();
     let mut url = Vec::new();
@@ -384,7 +426,7 @@ async fn insert_pages(
     let mut text = Vec::new();
     let mut fetched_at = Vec::new();
     for p in new {
-        let Some(&project_id) = ids.get(&p.local_id) else {
+        let Some(&(project_id, _)) = ids.get(&p.local_id) else {
             continue;
         };
         for page in &p.pages {
