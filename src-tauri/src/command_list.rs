@@ -21,6 +21,7 @@ macro_rules! app_commands {
                 sign_out,
                 sign_out_other_devices,
             ],
+            import: [import_status, import_local_history, remove_imported_history],
             credits: [get_credits, get_costs, ledger_history],
             sessions: [
                 list_sessions,

@@ -24,6 +24,15 @@ export const commands = {
 	signOut: (hereOnly: boolean) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out", { hereOnly })),
 	/**  Signs every other device of the account out; returns how many. */
 	signOutOtherDevices: () => typedError<number, ApiError_Serialize>(__TAURI_INVOKE("sign_out_other_devices")),
+	/**  What is left to import; `None` in local mode. */
+	importStatus: () => typedError<ImportStatus | null, ApiError_Serialize>(__TAURI_INVOKE("import_status")),
+	/**
+	 *  Imports what is left, telling `on_progress` after each confirmed batch.
+	 *  Cut off (offline), it keeps what was confirmed; calling it again goes on.
+	 */
+	importLocalHistory: (onProgress: Channel<ImportProgress>) => typedError<ImportReport, ApiError_Serialize>(__TAURI_INVOKE("import_local_history", { onProgress })),
+	/**  Removes from this computer what the account confirmed and is unchanged. */
+	removeImportedHistory: () => typedError<RemovedLocal, ApiError_Serialize>(__TAURI_INVOKE("remove_imported_history")),
 	/**  The current balance (a due monthly reset is applied first). */
 	getCredits: () => typedError<Balance_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_credits")),
 	/**  What each action costs and when the balance counts as low. */
@@ -864,6 +873,59 @@ export type HostedAccount_Serialize = {
 	signedInAt: string,
 };
 
+/**  Counts of records, by kind. */
+export type ImportCounts = {
+	sessions: number,
+	messages: number,
+	projects: number,
+	tasks: number,
+	pages: number,
+};
+
+/**
+ *  How far a running import is: units (conversations and projects)
+ *  confirmed out of those it set out to send.
+ */
+export type ImportProgress = {
+	done: number,
+	total: number,
+};
+
+/**  What an import did. */
+export type ImportReport = {
+	/**  Created in the account by this run. */
+	imported: ImportCounts,
+	/**
+	 *  Sent again after an interruption and found imported by the server
+	 *  (nothing created twice).
+	 */
+	alreadyImported: ImportCounts,
+	/**
+	 *  Units that cannot be imported — too large for one request
+	 *  ([`MAX_BATCH_BYTES`] or [`MAX_BATCH_CHILDREN`]), or refused by the
+	 *  server's rules even after NUL characters were replaced: not sent,
+	 *  left on this computer, read again by the next run.
+	 */
+	notImportable: number,
+};
+
+/**  Where an import stands, for an offer or a progress bar. */
+export type ImportStatus = {
+	/**
+	 *  Conversations on this computer not imported into the account yet
+	 *  (not counting those found not importable).
+	 */
+	sessionsLeft: number,
+	/**
+	 *  Projects on this computer not imported into the account yet (not
+	 *  counting those found not importable).
+	 */
+	projectsLeft: number,
+	/**  Conversations and projects the account confirmed. */
+	sessionsDone: number,
+	projectsDone: number,
+};
+
 /**
  *  What is going on that a restart would interrupt. The UI shows it beside
  *  the install button; the install command checks it itself.
@@ -1244,6 +1306,17 @@ export type ReconcileReport_Serialize = {
 	proUntil: string | null,
 	/**  Checkouts still waiting for a payment to show up. */
 	pending: PendingCheckout[],
+};
+
+/**  What [`HistoryImport::remove_imported`] removed from this computer. */
+export type RemovedLocal = {
+	sessions: number,
+	projects: number,
+	/**
+	 *  Confirmed units that differ here from what the account holds
+	 *  (changed since it received them): kept.
+	 */
+	keptChanged: number,
 };
 
 export type Role = "user" | "assistant" | "system";

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod chat;
 pub mod credits;
+pub mod import;
 pub mod links;
 pub mod projects;
 pub mod purchases;

@@ -11,6 +11,7 @@ mod chat_store;
 mod db_files;
 mod hosted_client;
 mod idempotency;
+mod import_history;
 mod key_scope;
 mod ledger_race;
 mod migrations;

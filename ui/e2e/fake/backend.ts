@@ -350,6 +350,12 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       return fail("not_signed_in", "the fake core is never signed in");
     case "cancel_sign_in":
       return null;
+    // Local mode: nothing to import into.
+    case "import_status":
+      return null;
+    case "import_local_history":
+    case "remove_imported_history":
+      return fail("not_signed_in", "the fake core is never signed in");
     case "get_credits":
       return balance();
     case "get_costs":

@@ -10,6 +10,7 @@ import {
   type DomainEvent,
   type ErrorCode,
   type ExportFormat,
+  type ImportProgress,
   type MainScreen,
   type NewTask_Deserialize,
   type ProjectUpdate_Deserialize,
@@ -92,6 +93,13 @@ export const api = {
   listDevices: () => unwrap(commands.listDevices()),
   signOut: (hereOnly = false) => unwrap(commands.signOut(hereOnly)),
   signOutOtherDevices: () => unwrap(commands.signOutOtherDevices()),
+  importStatus: () => unwrap(commands.importStatus()),
+  importLocalHistory: (onProgress: (progress: ImportProgress) => void) => {
+    const ch = new Channel<ImportProgress>();
+    ch.onmessage = onProgress;
+    return unwrap(commands.importLocalHistory(ch));
+  },
+  removeImportedHistory: () => unwrap(commands.removeImportedHistory()),
   getCredits: () => unwrap(commands.getCredits()),
   getCosts: () => unwrap(commands.getCosts()),
   ledgerHistory: (before: number | null, limit: number | null) => unwrap(commands.ledgerHistory(before, limit)),

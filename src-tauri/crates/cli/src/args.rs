@@ -94,6 +94,15 @@ pub enum AccountCommand {
     },
     /// Show which server and account this profile is signed in to
     Status,
+    /// Import this computer's local-mode conversations and projects into
+    /// the account (once; an interrupted import resumes). Local-mode
+    /// credits are not transferred, and nothing is charged
+    Import {
+        /// After a complete import, remove from this computer what the
+        /// account confirmed (records changed here since are kept)
+        #[arg(long)]
+        remove_local: bool,
+    },
     /// Sign this device out on the server and remove its tokens here
     Logout {
         /// Only on this computer, when the server cannot be reached: the

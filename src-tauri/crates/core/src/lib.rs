@@ -243,6 +243,22 @@ impl Core {
         &self.hosted
     }
 
+    /// Importing this profile's local-mode history into the account it is
+    /// signed in to; `None` in local mode.
+    pub async fn history_import(&self) -> Result<Option<hosted::HistoryImport>> {
+        let Some(account) = self.hosted.account().await? else {
+            return Ok(None);
+        };
+        let client = self.hosted.client_for(&account)?;
+        Ok(Some(hosted::HistoryImport::new(
+            self.db.clone(),
+            self.profile.id.clone(),
+            &account,
+            client,
+            self.clock.clone(),
+        )))
+    }
+
     /// Typed settings (the chat model, …).
     pub fn settings(&self) -> &settings::Settings {
         &self.settings

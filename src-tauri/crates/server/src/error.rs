@@ -106,9 +106,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::HttpError => StatusCode::BAD_GATEWAY,
         ErrorCode::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::IdempotencyConflict | ErrorCode::JobInProgress | ErrorCode::SessionBusy => {
-            StatusCode::CONFLICT
-        }
+        // `database_busy`: another import into the account holds its turn
+        // (`routes/import_rows.rs`); the client sends the batch again.
+        ErrorCode::IdempotencyConflict
+        | ErrorCode::JobInProgress
+        | ErrorCode::SessionBusy
+        | ErrorCode::DatabaseBusy => StatusCode::CONFLICT,
         ErrorCode::ServerNotReady
         | ErrorCode::BillingNotConfigured
         | ErrorCode::ProviderNotConfigured => StatusCode::SERVICE_UNAVAILABLE,

@@ -88,6 +88,16 @@ pub fn router(state: AppState) -> Router {
             get(routes::projects::get_page).delete(routes::projects::delete_page),
         )
         .route("/v1/scrape", post(routes::paid_jobs::scrape))
+        .route(
+            "/v1/import/sessions",
+            post(routes::import::sessions)
+                .layer(DefaultBodyLimit::max(routes::import::MAX_IMPORT_BYTES)),
+        )
+        .route(
+            "/v1/import/projects",
+            post(routes::import::projects)
+                .layer(DefaultBodyLimit::max(routes::import::MAX_IMPORT_BYTES)),
+        )
         .route("/v1/purchases/checkout", post(routes::purchases::checkout))
         .route("/v1/purchases/pending", get(routes::purchases::pending))
         .route("/v1/purchases/refresh", post(routes::purchases::refresh))

@@ -1,4 +1,4 @@
-//! `account login | status | logout`: this profile signed in to a Banter
+//! `account login | status | logout` (`account import` is [`super::import`]): this profile signed in to a Banter
 //! server (hosted mode). Login prints the sign-in page on a line of its own
 //! (with `--json`, a `{"signInUrl": …}` line), opens the browser unless
 //! `--no-browser`, and waits for the browser to come back to the loopback
@@ -28,6 +28,9 @@ pub async fn run(core: &Core, cmd: AccountCommand, out: &mut Output) -> Result<(
     match cmd {
         AccountCommand::Login { server, no_browser } => login(core, &server, no_browser, out).await,
         AccountCommand::Status => status(core, out).await,
+        AccountCommand::Import { remove_local } => {
+            super::import::run(core, remove_local, out).await
+        }
         AccountCommand::Logout { here_only } => logout(core, here_only, out).await,
     }
 }

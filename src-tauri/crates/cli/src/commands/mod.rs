@@ -13,6 +13,7 @@ mod billing;
 mod chat;
 mod credits;
 mod generate;
+mod import;
 mod ledger;
 mod profile;
 mod project_store;

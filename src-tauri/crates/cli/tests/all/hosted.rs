@@ -30,7 +30,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Where the keyring files the CLI's tokens (see `SecretName::HostedTokens`).
 const KEYRING_SERVICE: &str = "app.banter.desktop";
 
-async fn oidc() -> OidcServer {
+pub(super) async fn oidc() -> OidcServer {
     start_oidc(
         OidcConfig {
             default_user: Some("user-alice".into()),
@@ -44,7 +44,7 @@ async fn oidc() -> OidcServer {
 
 /// Two server instances signing in at `oidc`, their clock at the real now
 /// (the provider's ID tokens carry real times).
-async fn servers(oidc: &OidcServer) -> Hosted {
+pub(super) async fn servers(oidc: &OidcServer) -> Hosted {
     servers_with(oidc, Parts::default()).await
 }
 
@@ -106,14 +106,14 @@ fn cli(dir: &Path) -> Command {
     cmd
 }
 
-async fn run_cli(dir: &Path, args: &[&str]) -> Output {
+pub(super) async fn run_cli(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = cli(dir);
     cmd.args(args);
     super::common::run(cmd).await
 }
 
 /// Runs `args` with `--json` and returns the parsed stdout of a success.
-async fn cli_json(dir: &Path, args: &[&str]) -> Value {
+pub(super) async fn cli_json(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     json(ok(&run_cli(dir, &all).await))
@@ -207,7 +207,7 @@ async fn shown_contents(dir: &Path, id: &str) -> Vec<String> {
 }
 
 /// Signs the CLI in to `server`; returns `account status --json`.
-async fn signed_in(dir: &Path, server: &str) -> Value {
+pub(super) async fn signed_in(dir: &Path, server: &str) -> Value {
     let out = login(dir, server).await;
     let stdout = String::from_utf8_lossy(ok(&out)).to_string();
     assert!(stdout.contains("signed in to"), "{stdout}");

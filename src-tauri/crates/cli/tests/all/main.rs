@@ -11,4 +11,5 @@ mod cli;
 mod generate_scrape;
 mod hosted;
 mod idempotency;
+mod import;
 mod inert_output;

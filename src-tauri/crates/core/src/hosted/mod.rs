@@ -18,6 +18,9 @@
 //! - [`changes`]: the account's change feed on the server; [`sync`] pulls
 //!   it into the copy ([`replica_sync`]); [`follow`] keeps pulling while
 //!   the app runs; [`outbox`]: edits made offline, sent when online;
+//! - [`import`]: this computer's local-mode history imported into the
+//!   account, once ([`import_local`] its local side, [`import_wire`] the
+//!   batches on the wire);
 //! - [`http`]: the server's origin, no redirects, timeouts, typed errors
 //!   ([`error`]).
 
@@ -32,6 +35,9 @@ mod error;
 mod follow;
 mod history;
 mod http;
+mod import;
+mod import_local;
+pub mod import_wire;
 mod ledger;
 mod outbox;
 mod outbox_projects;
@@ -57,6 +63,9 @@ pub use error::HostedError;
 pub use follow::{MAX_PAUSE, RECHECK_EVERY};
 pub use history::HostedHistory;
 pub use http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, STREAM_IDLE_TIMEOUT};
+pub use import::{
+    HistoryImport, ImportCounts, ImportProgress, ImportReport, ImportStatus, RemovedLocal,
+};
 pub use outbox::Pushed;
 pub use replica::{Replica, ACCOUNTS_DIR};
 pub use replica_sync::Pulled;

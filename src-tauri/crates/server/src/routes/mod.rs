@@ -6,6 +6,8 @@ pub mod account;
 pub mod changes;
 pub mod chat;
 pub mod credits;
+pub mod import;
+mod import_rows;
 pub mod paid_jobs;
 pub mod projects;
 pub mod purchases;
