@@ -1476,7 +1476,7 @@ export type TaskUpdate_Serialize = {
 	 *  `Some(None)` clears the due date: in JSON, `"dueDate": null` clears
 	 *  it and a missing `dueDate` leaves it as it is.
 	 */
-	dueDate?: string | null,
+	dueDate?: string,
 };
 
 export type Task_Deserialize = {
