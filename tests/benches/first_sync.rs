@@ -38,11 +38,7 @@ async fn bench() -> anyhow::Result<()> {
     let first_env = Env::new("2026-03-10T12:00:00Z");
     let first = first_env.open().await;
     sign_in_core(&first, &s.h.a.url).await;
-    let account = first
-        .hosted()
-        .account()
-        .await?
-        .context("signed in")?;
+    let account = first.hosted().account().await?.context("signed in")?;
     fill(&s, &account.user_id, &account.device_id).await?;
 
     let (mut device, mut floor, mut changes) = (Vec::new(), Vec::new(), 0);
@@ -53,7 +49,9 @@ async fn bench() -> anyhow::Result<()> {
         let started = Instant::now();
         let (mut after, mut read) = (0_i64, 0_usize);
         loop {
-            let page = client.changes(after, banter_core::hosted::CHANGES_PAGE).await?;
+            let page = client
+                .changes(after, banter_core::hosted::CHANGES_PAGE)
+                .await?;
             read += page.changes.len();
             let moved = page.cursor > after;
             after = page.cursor.max(after);

@@ -19,9 +19,11 @@ export const commands = {
 	/**
 	 *  Signs this device out on the server and forgets it here; back to local
 	 *  mode, whose data was never touched. `here_only` forgets it on this
-	 *  computer without telling the server (which cannot be reached).
+	 *  computer without telling the server (which cannot be reached); `copy`
+	 *  says whether this computer's copy of the account's history stays for
+	 *  the next sign-in of the same account.
 	 */
-	signOut: (hereOnly: boolean) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out", { hereOnly })),
+	signOut: (hereOnly: boolean, copy: AtSignOut) => typedError<null, ApiError_Serialize>(__TAURI_INVOKE("sign_out", { hereOnly, copy })),
 	/**  Signs every other device of the account out; returns how many. */
 	signOutOtherDevices: () => typedError<number, ApiError_Serialize>(__TAURI_INVOKE("sign_out_other_devices")),
 	/**  What is left to import; `None` in local mode. */
@@ -230,6 +232,14 @@ export type ApiError_Serialize = {
 	available?: number,
 	field?: string,
 };
+
+/**
+ *  What signing out does with this computer's copy of the account's
+ *  history: remove it (the default: nothing of the account stays), or
+ *  keep it for the next sign-in of the same account, which then pulls
+ *  only what changed.
+ */
+export type AtSignOut = "remove_copy" | "keep_copy";
 
 /**  An Azure OpenAI deployment. */
 export type AzureConfig = AzureConfig_Serialize | AzureConfig_Deserialize;

@@ -6,7 +6,7 @@
 use crate::events::AccountChanged;
 use crate::hosted;
 use crate::state::AppCore;
-use banter_core::hosted::{Device, HostedAccount};
+use banter_core::hosted::{AtSignOut, Device, HostedAccount};
 use banter_core::{ApiError, ErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -80,19 +80,22 @@ pub async fn list_devices(core: State<'_, AppCore>) -> Result<Vec<Device>, ApiEr
 
 /// Signs this device out on the server and forgets it here; back to local
 /// mode, whose data was never touched. `here_only` forgets it on this
-/// computer without telling the server (which cannot be reached).
+/// computer without telling the server (which cannot be reached); `copy`
+/// says whether this computer's copy of the account's history stays for
+/// the next sign-in of the same account.
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_out(
     app: AppHandle,
     core: State<'_, AppCore>,
     here_only: bool,
+    copy: AtSignOut,
 ) -> Result<(), ApiError> {
     let client = signed_in_client(core.get()?).await?;
     if here_only {
-        client.sign_out_here_only().await;
+        client.sign_out_here_only_with(copy).await;
     } else {
-        client.sign_out().await?;
+        client.sign_out_with(copy).await?;
     }
     AccountChanged::signed_out().announce(&app);
     Ok(())

@@ -642,3 +642,62 @@ async fn a_creation_key_makes_its_record_once() {
         1
     );
 }
+
+/// Signing out can keep this computer's copy: signed in as someone else,
+/// that copy is neither shown nor removed (each account has its own), and
+/// the same account signed in again goes on from it (its cursor kept). By
+/// default a sign-out removes the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_copy_kept_at_sign_out_serves_the_same_account_again_and_never_another() {
+    use banter_core::hosted::AtSignOut;
+    let s = Chatting::start().await;
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let core = env.open().await;
+    let copies = || {
+        std::fs::read_dir(env.data_dir().join(ACCOUNTS_DIR))
+            .map(|dir| {
+                dir.filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    sign_in_core(&core, &s.h.a.url).await;
+    let alice = history(&core).await;
+    alice.create_session(Some("Alice's")).await.expect("made");
+    let cursor = alice.pull().await.expect("pulled").cursor;
+    alice
+        .client()
+        .sign_out_with(AtSignOut::KeepCopy)
+        .await
+        .expect("signed out");
+    assert_eq!(copies(), 1, "kept");
+
+    sign_in_core_as(&core, &s.h.b.url, Some("user-bob")).await;
+    let bob = history(&core).await;
+    bob.pull().await.expect("bob pulls");
+    let his = bob
+        .copy()
+        .expect("his copy")
+        .chat()
+        .list_sessions(None, None)
+        .await
+        .expect("listed");
+    assert!(his.sessions.is_empty(), "none of alice's: {his:?}");
+    assert_eq!(copies(), 2, "alice's kept beside his");
+    bob.client().sign_out().await.expect("signed out");
+    assert_eq!(copies(), 1, "his removed, hers kept");
+
+    sign_in_core(&core, &s.h.a.url).await;
+    let again = history(&core).await;
+    let copy = again.copy().expect("her copy");
+    assert_eq!(
+        copy.cursor().await.expect("cursor"),
+        cursor,
+        "went on from it"
+    );
+    let held = copy.chat().list_sessions(None, None).await.expect("listed");
+    assert_eq!(held.sessions.len(), 1);
+    assert_eq!(held.sessions[0].title.as_deref(), Some("Alice's"));
+    again.client().sign_out().await.expect("signed out");
+    assert_eq!(copies(), 0, "removed by default");
+}

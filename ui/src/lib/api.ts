@@ -20,6 +20,7 @@ import {
   type AccountChanged,
   type ProviderSettingsInput,
   type SendMessageRequest,
+  type AtSignOut,
 } from "../bindings";
 
 /** A command answered with an `ApiError`; `code` is what the UI branches on. */
@@ -91,7 +92,7 @@ export const api = {
   beginSignIn: (server: string) => unwrap(commands.beginSignIn(server)),
   cancelSignIn: () => unwrap(commands.cancelSignIn()),
   listDevices: () => unwrap(commands.listDevices()),
-  signOut: (hereOnly = false) => unwrap(commands.signOut(hereOnly)),
+  signOut: (hereOnly = false, copy: AtSignOut = "remove_copy") => unwrap(commands.signOut(hereOnly, copy)),
   signOutOtherDevices: () => unwrap(commands.signOutOtherDevices()),
   importStatus: () => unwrap(commands.importStatus()),
   importLocalHistory: (onProgress: (progress: ImportProgress) => void) => {

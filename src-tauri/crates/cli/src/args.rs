@@ -109,6 +109,10 @@ pub enum AccountCommand {
         /// server lists the device until another one signs it out
         #[arg(long)]
         here_only: bool,
+        /// Keep this computer's copy of the account's history for the next
+        /// sign-in of the same account (by default it is removed)
+        #[arg(long)]
+        keep_copy: bool,
     },
 }
 

@@ -7,7 +7,7 @@
 use crate::args::AccountCommand;
 use crate::error::CliError;
 use crate::output::{fields, when, Output};
-use banter_core::hosted::HostedAccount;
+use banter_core::hosted::{AtSignOut, HostedAccount};
 use banter_core::Core;
 use serde::Serialize;
 use std::time::Duration;
@@ -31,7 +31,10 @@ pub async fn run(core: &Core, cmd: AccountCommand, out: &mut Output) -> Result<(
         AccountCommand::Import { remove_local } => {
             super::import::run(core, remove_local, out).await
         }
-        AccountCommand::Logout { here_only } => logout(core, here_only, out).await,
+        AccountCommand::Logout {
+            here_only,
+            keep_copy,
+        } => logout(core, here_only, keep_copy, out).await,
     }
 }
 
@@ -107,14 +110,24 @@ async fn status(core: &Core, out: &mut Output) -> Result<(), CliError> {
     })
 }
 
-async fn logout(core: &Core, here_only: bool, out: &mut Output) -> Result<(), CliError> {
+async fn logout(
+    core: &Core,
+    here_only: bool,
+    keep_copy: bool,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let copy = if keep_copy {
+        AtSignOut::KeepCopy
+    } else {
+        AtSignOut::RemoveCopy
+    };
     let Some(client) = core.hosted().current().await? else {
         return out.emit(&serde_json::json!({ "signedOut": false }), |w| {
             writeln!(w, "not signed in (local mode)")
         });
     };
     if here_only {
-        client.sign_out_here_only().await;
+        client.sign_out_here_only_with(copy).await;
         return out.emit(
             &serde_json::json!({ "signedOut": true, "server": client.server(), "hereOnly": true }),
             |w| {
@@ -122,7 +135,7 @@ async fn logout(core: &Core, here_only: bool, out: &mut Output) -> Result<(), Cl
             },
         );
     }
-    client.sign_out().await?;
+    client.sign_out_with(copy).await?;
     out.emit(
         &serde_json::json!({ "signedOut": true, "server": client.server() }),
         |w| writeln!(w, "signed out of {}", client.server()),

@@ -4,6 +4,7 @@
 use super::client::{Call, HostedClient};
 use super::error::HostedError;
 use super::http::Server;
+use super::replica::AtSignOut;
 use super::types::{Account, Device, SignedOutCount};
 use crate::billing::checkouts::PendingCheckout;
 use crate::billing::{Checkout, Product, ReconcileReport};
@@ -177,7 +178,13 @@ impl HostedClient {
     /// until it is signed out from another one, but nobody on this computer
     /// holds its tokens any more.
     pub async fn sign_out_here_only(&self) {
-        self.forget_here().await;
+        self.forget_here(AtSignOut::RemoveCopy).await;
+    }
+
+    /// [`Self::sign_out_here_only`], with this computer's copy of the
+    /// account's history left as `copy` says.
+    pub async fn sign_out_here_only_with(&self, copy: AtSignOut) {
+        self.forget_here(copy).await;
     }
 
     /// Signs this device out on the server, then forgets it here. A device
@@ -185,6 +192,12 @@ impl HostedClient {
     /// cannot be reached nothing is forgotten (so it can be tried again, or
     /// [`Self::sign_out_here_only`] chosen).
     pub async fn sign_out(&self) -> Result<()> {
+        self.sign_out_with(AtSignOut::RemoveCopy).await
+    }
+
+    /// [`Self::sign_out`], with this computer's copy of the account's
+    /// history left as `copy` says.
+    pub async fn sign_out_with(&self, copy: AtSignOut) -> Result<()> {
         let server = self.transport();
         let result = self
             .authorized(|token| async move { sign_out_device(server, &token).await })
@@ -195,7 +208,7 @@ impl HostedClient {
             Err(HostedError::NotSignedIn(_)) => {}
             Err(e) => return Err(e),
         }
-        self.forget_here().await;
+        self.forget_here(copy).await;
         Ok(())
     }
 }

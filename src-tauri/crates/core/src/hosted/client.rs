@@ -12,6 +12,7 @@
 use super::error::HostedError;
 use super::http::Server;
 use super::reachability::Reachability;
+use super::replica::AtSignOut;
 use super::replica::Shelf;
 use super::tokens::{DeviceTokens, TokenSlot};
 use super::types::TokenAnswer;
@@ -317,7 +318,8 @@ impl HostedClient {
         }
         let code = error.code;
         let message = error.message.clone();
-        self.forget_here().await;
+        // A device signed out elsewhere (lost, say) keeps nothing.
+        self.forget_here(AtSignOut::RemoveCopy).await;
         Err(HostedError::SignedOut {
             code,
             server: self.server.origin(),
@@ -329,7 +331,7 @@ impl HostedClient {
     /// history from this computer (a device signed out from elsewhere may
     /// be a lost one). Failures are logged: the server no longer honours
     /// the tokens either way.
-    pub(super) async fn forget_here(&self) {
+    pub(super) async fn forget_here(&self, copy: AtSignOut) {
         *self.tokens.lock().await = None;
         if let Err(error) = self.slot.clear() {
             tracing::warn!(%error, "could not remove the server tokens from the keyring");
@@ -338,7 +340,10 @@ impl HostedClient {
             tracing::warn!(%error, "could not clear the sign-in from settings");
         }
         if let Some((shelf, dir)) = &self.copy {
-            shelf.remove(dir).await;
+            match copy {
+                AtSignOut::RemoveCopy => shelf.remove(dir).await,
+                AtSignOut::KeepCopy => shelf.keep(dir).await,
+            }
         }
     }
 }

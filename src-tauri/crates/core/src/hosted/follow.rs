@@ -63,7 +63,7 @@ impl HostedAccounts {
                 Err(_) => false,
             };
             if gone {
-                self.copies.remove(&followed).await;
+                self.copies.remove_unless_kept(&followed).await;
             }
             match stopped {
                 Stopped::SignInChanged => pause = FIRST_PAUSE,

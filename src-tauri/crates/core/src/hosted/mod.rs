@@ -67,6 +67,7 @@ pub use import::{
     HistoryImport, ImportCounts, ImportProgress, ImportReport, ImportStatus, RemovedLocal,
 };
 pub use outbox::Pushed;
+pub use replica::AtSignOut;
 pub use replica::{Replica, ACCOUNTS_DIR};
 pub use replica_sync::Pulled;
 pub use sign_in::{PendingSignIn, SignedIn};

@@ -31,6 +31,22 @@ use tokio::sync::Mutex;
 pub const ACCOUNTS_DIR: &str = "accounts";
 /// The copy's database file inside its account's directory.
 const COPY_FILE: &str = "history.db";
+/// Beside it, when the user signed out and chose to keep the copy: the
+/// shelf then leaves it alone until the same account signs in again (and
+/// uses it) — it is never opened for another account (each account has
+/// its own directory).
+const KEPT_FILE: &str = "kept-after-sign-out";
+
+/// What signing out does with this computer's copy of the account's
+/// history: remove it (the default: nothing of the account stays), or
+/// keep it for the next sign-in of the same account, which then pulls
+/// only what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum AtSignOut {
+    RemoveCopy,
+    KeepCopy,
+}
 
 /// One account's copy of its history on this computer.
 #[derive(Debug, Clone)]
@@ -88,6 +104,9 @@ impl Shelf {
         }
         let keep = self.dir_of(account);
         remove_others(&self.dir, &keep).await;
+        // Signed in again: the copy is in use, and the next sign-out
+        // decides anew.
+        remove_file(&keep.join(KEPT_FILE)).await;
         let copy = Replica::open(&self.dir, account, clock).await?;
         *open = Some((account.clone(), copy.clone()));
         Ok(copy)
@@ -104,16 +123,51 @@ impl Shelf {
         }
         remove_dir(dir).await;
     }
+
+    /// Closes the copy in `dir` and marks it kept (see [`KEPT_FILE`]).
+    pub(crate) async fn keep(&self, dir: &Path) {
+        let mut open = self.open.lock().await;
+        if open.as_ref().is_some_and(|(_, copy)| copy.dir() == dir) {
+            if let Some((_, copy)) = open.take() {
+                copy.close().await;
+            }
+        }
+        if let Err(error) = tokio::fs::write(dir.join(KEPT_FILE), b"").await {
+            tracing::warn!(%error, "could not mark the copy of an account's history as kept; it goes at the next sign-in");
+        }
+    }
+
+    /// Removes the copy in `dir` unless it was kept at a sign-out.
+    pub(crate) async fn remove_unless_kept(&self, dir: &Path) {
+        if !is_kept(dir).await {
+            self.remove(dir).await;
+        }
+    }
 }
 
-/// Removes every directory under `shelf` but `keep`.
+async fn is_kept(dir: &Path) -> bool {
+    tokio::fs::try_exists(dir.join(KEPT_FILE))
+        .await
+        .unwrap_or(false)
+}
+
+async fn remove_file(path: &Path) {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => tracing::warn!(%error, "could not unmark a kept copy"),
+    }
+}
+
+/// Removes every directory under `shelf` but `keep` and the copies kept at
+/// a sign-out.
 async fn remove_others(shelf: &Path, keep: &Path) {
     let Ok(mut entries) = tokio::fs::read_dir(shelf).await else {
         return;
     };
     while let Ok(Some(entry)) = entries.next_entry().await {
         let path = entry.path();
-        if path != keep && path.is_dir() {
+        if path != keep && path.is_dir() && !is_kept(&path).await {
             remove_dir(&path).await;
         }
     }
