@@ -58,9 +58,9 @@ pub(crate) fn refresh_lock_path(run_dir: &Path) -> PathBuf {
 }
 
 /// Takes the lock at `path`, waiting for another process to release it.
-/// Without it (the file cannot be opened) refreshes still take turns
-/// within this process.
-async fn lock_file(path: Option<PathBuf>) -> Option<File> {
+/// Without it (the file cannot be opened) the callers still take turns
+/// within this process (each holds an in-process lock too).
+pub(super) async fn lock_file(path: Option<PathBuf>) -> Option<File> {
     let path = path?;
     let locked = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
         if let Some(dir) = path.parent() {
@@ -78,11 +78,11 @@ async fn lock_file(path: Option<PathBuf>) -> Option<File> {
     match locked {
         Ok(Ok(file)) => Some(file),
         Ok(Err(error)) => {
-            tracing::warn!(%error, "cannot lock the refresh lock file; refreshing without it");
+            tracing::warn!(%error, "cannot lock a lock file; taking turns within this process only");
             None
         }
         Err(error) => {
-            tracing::warn!(%error, "the refresh lock task failed; refreshing without it");
+            tracing::warn!(%error, "a lock file task failed; taking turns within this process only");
             None
         }
     }

@@ -244,7 +244,7 @@ impl HostedHistory {
         let Some(copy) = &self.copy else {
             return Ok(call().await?);
         };
-        let _one_at_a_time = copy.sync_lock.lock().await;
+        let _one_at_a_time = copy.sync_turn().await;
         let pushed = self.push_locked(copy).await?;
         if !pushed.refused.is_empty() {
             self.client.announce(DomainEvent::Synced {

@@ -279,7 +279,7 @@ impl HostedHistory {
         let Some(copy) = self.copy() else {
             return Ok(Pushed::default());
         };
-        let _one_at_a_time = copy.sync_lock.lock().await;
+        let _one_at_a_time = copy.sync_turn().await;
         self.push_locked(copy).await
     }
 

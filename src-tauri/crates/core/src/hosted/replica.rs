@@ -31,6 +31,15 @@ use tokio::sync::Mutex;
 pub const ACCOUNTS_DIR: &str = "accounts";
 /// The copy's database file inside its account's directory.
 const COPY_FILE: &str = "history.db";
+/// Beside it, the file processes lock for their turn at syncing it
+/// ([`Replica::sync_turn`]).
+const SYNC_LOCK_FILE: &str = "sync.lock";
+
+/// One turn at pushing and pulling a copy (see [`Replica::sync_turn`]).
+pub(super) struct SyncTurn<'a> {
+    _here: tokio::sync::MutexGuard<'a, ()>,
+    _across: Option<std::fs::File>,
+}
 /// Beside it, when the user signed out and chose to keep the copy: the
 /// shelf then leaves it alone until the same account signs in again (and
 /// uses it) — it is never opened for another account (each account has
@@ -58,8 +67,9 @@ pub struct Replica {
     pub(super) clock: SharedClock,
     /// Held across a push and a pull (or a push and the edit after it),
     /// so this process never sends the queue twice at once nor applies
-    /// two pulls out of order (see [`super::outbox`], [`super::sync`]).
-    pub(super) sync_lock: Arc<Mutex<()>>,
+    /// two pulls out of order (see [`super::outbox`], [`super::sync`]);
+    /// [`Self::sync_turn`] adds the lock file other processes take.
+    sync_lock: Arc<Mutex<()>>,
     dir: PathBuf,
 }
 
@@ -246,6 +256,20 @@ impl Replica {
     /// False once a sign-out removed the copy's files.
     pub(crate) fn exists(&self) -> bool {
         self.db.path().exists()
+    }
+
+    /// A turn at pushing and pulling this copy, among this process's tasks
+    /// and every process of the profile (the app and `banter-cli` can run
+    /// at once): without it two could send the same queued edit, or one
+    /// send an edit naming a record made offline that the other has just
+    /// given its server id. Held until the returned guard is dropped.
+    pub(super) async fn sync_turn(&self) -> SyncTurn<'_> {
+        let here = self.sync_lock.lock().await;
+        let across = super::client::lock_file(Some(self.dir.join(SYNC_LOCK_FILE))).await;
+        SyncTurn {
+            _here: here,
+            _across: across,
+        }
     }
 
     /// Reading the copy: the core's own listing, search and export.

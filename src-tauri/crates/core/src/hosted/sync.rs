@@ -40,7 +40,7 @@ impl HostedHistory {
                 ),
             }));
         };
-        let _one_at_a_time = copy.sync_lock.lock().await;
+        let _one_at_a_time = copy.sync_turn().await;
         let pushed = match self.push_locked(copy).await {
             Ok(pushed) => pushed,
             Err(Error::Hosted(offline @ HostedError::Offline { .. })) => return Err(offline.into()),
