@@ -56,6 +56,17 @@ pub struct Hosted {
     pub b: Instance,
     pub clock: ManualClock,
     pub http: reqwest::Client,
+    /// Set by [`Self::following_real_time`].
+    real_time: Option<AbortOnDrop>,
+}
+
+/// A task stopped when its owner is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Hosted {
@@ -116,7 +127,9 @@ impl Hosted {
             )),
             ..parts
         };
-        Self::start_with(&chrono::Utc::now().to_rfc3339(), parts).await
+        Self::start_with(&chrono::Utc::now().to_rfc3339(), parts)
+            .await
+            .following_real_time()
     }
 
     /// [`Self::start`] with purchases going to the (mock) Autumn at `url`.
@@ -192,7 +205,30 @@ impl Hosted {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("http client"),
+            real_time: None,
         }
+    }
+
+    /// Keeps the instances' clock from falling behind the real time (it
+    /// still moves on when a test advances it, and never goes back). For
+    /// servers that accounts sign in to through the mock provider: its ID
+    /// tokens carry the real time, which the server checks against its own
+    /// within `banter_core::account::id_token::CLOCK_LEEWAY`, so a clock frozen at the
+    /// start would refuse every sign-in made after a slow setup.
+    pub fn following_real_time(mut self) -> Self {
+        use banter_core::clock::Clock as _;
+        let clock = self.clock.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let now = chrono::Utc::now();
+                if clock.now() < now {
+                    clock.set(now);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        });
+        self.real_time = Some(AbortOnDrop(task));
+        self
     }
 
     /// Both instances say they are alive at the clock's time (as their

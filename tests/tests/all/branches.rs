@@ -520,7 +520,11 @@ async fn a_linear_history_from_before_branches_migrates_unchanged() {
     }
 
     let core = env.open().await;
-    assert_eq!(core.db().migration().applied.first(), Some(&10), "branches applied");
+    assert_eq!(
+        core.db().migration().applied.first(),
+        Some(&10),
+        "branches applied"
+    );
     let chat = core.chat();
     let page = chat
         .list_messages(&RecordRef::Id(1), None, None)

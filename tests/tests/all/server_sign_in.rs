@@ -36,6 +36,7 @@ async fn hosted(mock: &OidcServer) -> Hosted {
         mock.client_id(),
     )
     .await
+    .following_real_time()
 }
 
 /// The client's start: the server names the provider; the client discovers

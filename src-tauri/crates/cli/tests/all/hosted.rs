@@ -61,7 +61,9 @@ async fn servers_with(oidc: &OidcServer, mut parts: Parts) -> Hosted {
         .expect("test Postgres")
         .fresh_database()
         .expect("a fresh database");
-    Hosted::on_database(&database, &chrono::Utc::now().to_rfc3339(), parts).await
+    Hosted::on_database(&database, &chrono::Utc::now().to_rfc3339(), parts)
+        .await
+        .following_real_time()
 }
 
 /// Two instances answering chat with the mock's `deployment`.
