@@ -215,14 +215,23 @@ impl Hosted {
     /// tokens carry the real time, which the server checks against its own
     /// within `banter_core::account::id_token::CLOCK_LEEWAY`, so a clock frozen at the
     /// start would refuse every sign-in made after a slow setup.
+    /// Both instances beat at each step, so the time going by never makes
+    /// one look gone to the other.
     pub fn following_real_time(mut self) -> Self {
-        use banter_core::clock::Clock as _;
         let clock = self.clock.clone();
+        let states = [self.a.state.clone(), self.b.state.clone()];
         let task = tokio::spawn(async move {
             loop {
-                let now = chrono::Utc::now();
-                if clock.now() < now {
-                    clock.set(now);
+                clock.set_at_least(chrono::Utc::now());
+                for state in &states {
+                    let beat = banter_server::instances::beat(
+                        state.store.pool(),
+                        &state.instance,
+                        state.clock.now(),
+                    );
+                    if let Err(error) = beat.await {
+                        eprintln!("a test instance's heartbeat failed: {error}");
+                    }
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             }

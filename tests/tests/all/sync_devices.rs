@@ -698,6 +698,28 @@ async fn a_copy_kept_at_sign_out_serves_the_same_account_again_and_never_another
     let held = copy.chat().list_sessions(None, None).await.expect("listed");
     assert_eq!(held.sessions.len(), 1);
     assert_eq!(held.sessions[0].title.as_deref(), Some("Alice's"));
+    let marks = walk_files(&env.data_dir().join(ACCOUNTS_DIR));
+    assert!(
+        marks.iter().all(|f| !f.ends_with("kept-after-sign-out")),
+        "in use again, no longer marked kept: {marks:?}"
+    );
     again.client().sign_out().await.expect("signed out");
     assert_eq!(copies(), 0, "removed by default");
+}
+
+/// Every file under `dir`, recursively.
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk_files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }

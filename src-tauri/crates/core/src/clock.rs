@@ -33,6 +33,15 @@ impl ManualClock {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
 
+    /// Moves the clock to `at` if it is behind it (never back), in one step:
+    /// an [`Self::advance`] meanwhile is never lost.
+    pub fn set_at_least(&self, at: DateTime<Utc>) {
+        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if *now < at {
+            *now = at;
+        }
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *now += by;

@@ -198,6 +198,10 @@ impl HostedClient {
     /// [`Self::sign_out`], with this computer's copy of the account's
     /// history left as `copy` says.
     pub async fn sign_out_with(&self, copy: AtSignOut) -> Result<()> {
+        let keep = copy == AtSignOut::KeepCopy;
+        if keep {
+            self.mark_copy_kept(true).await;
+        }
         let server = self.transport();
         let result = self
             .authorized(|token| async move { sign_out_device(server, &token).await })
@@ -206,7 +210,12 @@ impl HostedClient {
             Ok(_) => {}
             Err(HostedError::SignedOut { .. }) => {}
             Err(HostedError::NotSignedIn(_)) => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                if keep {
+                    self.mark_copy_kept(false).await;
+                }
+                return Err(e);
+            }
         }
         self.forget_here(copy).await;
         Ok(())

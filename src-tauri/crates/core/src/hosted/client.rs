@@ -58,9 +58,9 @@ pub(crate) fn refresh_lock_path(run_dir: &Path) -> PathBuf {
 }
 
 /// Takes the lock at `path`, waiting for another process to release it.
-/// Without it (the file cannot be opened) the callers still take turns
-/// within this process (each holds an in-process lock too).
-pub(super) async fn lock_file(path: Option<PathBuf>) -> Option<File> {
+/// Without it (the file cannot be opened) refreshes still take turns
+/// within this process.
+async fn lock_file(path: Option<PathBuf>) -> Option<File> {
     let path = path?;
     let locked = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
         if let Some(dir) = path.parent() {
@@ -78,11 +78,11 @@ pub(super) async fn lock_file(path: Option<PathBuf>) -> Option<File> {
     match locked {
         Ok(Ok(file)) => Some(file),
         Ok(Err(error)) => {
-            tracing::warn!(%error, "cannot lock a lock file; taking turns within this process only");
+            tracing::warn!(%error, "cannot lock the refresh lock file; refreshing without it");
             None
         }
         Err(error) => {
-            tracing::warn!(%error, "a lock file task failed; taking turns within this process only");
+            tracing::warn!(%error, "the refresh lock task failed; refreshing without it");
             None
         }
     }
@@ -318,8 +318,12 @@ impl HostedClient {
         }
         let code = error.code;
         let message = error.message.clone();
-        // A device signed out elsewhere (lost, say) keeps nothing.
-        self.forget_here(AtSignOut::RemoveCopy).await;
+        // A device signed out elsewhere (lost, say) keeps nothing — but a
+        // copy the user chose to keep at a sign-out under way stays.
+        self.forget_sign_in().await;
+        if let Some((shelf, dir)) = &self.copy {
+            shelf.remove_unless_kept(dir).await;
+        }
         Err(HostedError::SignedOut {
             code,
             server: self.server.origin(),
@@ -332,18 +336,37 @@ impl HostedClient {
     /// be a lost one). Failures are logged: the server no longer honours
     /// the tokens either way.
     pub(super) async fn forget_here(&self, copy: AtSignOut) {
-        *self.tokens.lock().await = None;
-        if let Err(error) = self.slot.clear() {
-            tracing::warn!(%error, "could not remove the server tokens from the keyring");
-        }
-        if let Err(error) = self.settings.clear_hosted_account().await {
-            tracing::warn!(%error, "could not clear the sign-in from settings");
-        }
+        self.forget_sign_in().await;
         if let Some((shelf, dir)) = &self.copy {
             match copy {
                 AtSignOut::RemoveCopy => shelf.remove(dir).await,
                 AtSignOut::KeepCopy => shelf.keep(dir).await,
             }
+        }
+    }
+
+    /// The tokens and the sign-in go from this computer. The tokens stay
+    /// locked until the keyring no longer holds them, so no clone of this
+    /// client reads them back meanwhile.
+    async fn forget_sign_in(&self) {
+        let mut tokens = self.tokens.lock().await;
+        *tokens = None;
+        if let Err(error) = self.slot.clear() {
+            tracing::warn!(%error, "could not remove the server tokens from the keyring");
+        }
+        drop(tokens);
+        if let Err(error) = self.settings.clear_hosted_account().await {
+            tracing::warn!(%error, "could not clear the sign-in from settings");
+        }
+    }
+
+    /// Marks this computer's copy as kept (`true`, before a sign-out that
+    /// keeps it: whatever signs the device out first — that sign-out, a
+    /// concurrent call the server refuses, the app's follower — then leaves
+    /// the copy) or not (the sign-out did not happen).
+    pub(super) async fn mark_copy_kept(&self, kept: bool) {
+        if let Some((shelf, dir)) = &self.copy {
+            shelf.mark_kept(dir, kept).await;
         }
     }
 }

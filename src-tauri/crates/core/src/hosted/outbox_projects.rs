@@ -210,11 +210,16 @@ impl Replica {
     /// [`Self::settle_project`] for a task.
     pub(super) async fn settle_task(&self, local: i64, made: &Task) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("DELETE FROM tasks WHERE id = ?")
+        let held = sqlx::query("DELETE FROM tasks WHERE id = ?")
             .bind(local)
             .execute(&mut *tx)
-            .await?;
-        put_task(&mut tx, &self.user_id, made).await?;
+            .await?
+            .rows_affected();
+        // Deleted here meanwhile: its queued delete follows; the row stays
+        // gone until then.
+        if held > 0 {
+            put_task(&mut tx, &self.user_id, made).await?;
+        }
         renumber_queued(&mut tx, Made::Task, local, made.id).await?;
         remember_settled(&mut tx, Made::Task, local, made.id, self.clock.now()).await?;
         tx.commit().await
@@ -233,12 +238,19 @@ impl Replica {
         let Some(local) = local else {
             return record.clone();
         };
-        let found: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(settled_key(made, local))
-            .fetch_optional(self.db.pool())
-            .await
-            .ok()
-            .flatten();
+        let found: Option<String> = match sqlx::query_scalar(
+            "SELECT value FROM settings WHERE key = ?",
+        )
+        .bind(settled_key(made, local))
+        .fetch_optional(self.db.pool())
+        .await
+        {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "could not read which server id a record made offline became");
+                None
+            }
+        };
         match found.and_then(|id| id.parse().ok()) {
             Some(id) => RecordRef::Id(id),
             None => record.clone(),

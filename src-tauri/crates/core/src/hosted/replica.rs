@@ -35,6 +35,51 @@ const COPY_FILE: &str = "history.db";
 /// ([`Replica::sync_turn`]).
 const SYNC_LOCK_FILE: &str = "sync.lock";
 
+/// How long a turn at syncing waits for another process before going on
+/// without the lock file (with a warning): another process holds it at
+/// most across a push's requests, each bounded by the request timeout.
+const SYNC_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Between two tries of the lock file.
+const SYNC_TURN_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Takes the lock file at `path` (see [`Replica::sync_turn`]), polling so
+/// that a caller that stops waiting (a command's catch-up running out of
+/// time) leaves nothing behind. `None` when the copy's directory is gone
+/// (it was removed: nothing to sync) or the wait ran out.
+async fn lock_sync_file(path: &Path) -> Option<std::fs::File> {
+    let file = match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(error) => {
+            tracing::warn!(%error, "cannot open the copy's sync lock; taking turns within this process only");
+            return None;
+        }
+    };
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Some(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < SYNC_TURN_WAIT => {
+                tokio::time::sleep(SYNC_TURN_POLL).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tracing::warn!(
+                    "another process kept the copy's sync lock too long; syncing without it"
+                );
+                return None;
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                tracing::warn!(%error, "cannot lock the copy's sync lock; taking turns within this process only");
+                return None;
+            }
+        }
+    }
+}
+
 /// One turn at pushing and pulling a copy (see [`Replica::sync_turn`]).
 pub(super) struct SyncTurn<'a> {
     _here: tokio::sync::MutexGuard<'a, ()>,
@@ -142,8 +187,20 @@ impl Shelf {
                 copy.close().await;
             }
         }
-        if let Err(error) = tokio::fs::write(dir.join(KEPT_FILE), b"").await {
-            tracing::warn!(%error, "could not mark the copy of an account's history as kept; it goes at the next sign-in");
+        drop(open);
+        self.mark_kept(dir, true).await;
+    }
+
+    /// Writes (`true`) or removes the [`KEPT_FILE`] mark of the copy in
+    /// `dir`.
+    pub(crate) async fn mark_kept(&self, dir: &Path, kept: bool) {
+        let mark = dir.join(KEPT_FILE);
+        if kept {
+            if let Err(error) = tokio::fs::write(&mark, b"").await {
+                tracing::warn!(%error, "could not mark the copy of an account's history as kept; it goes at the next sign-in");
+            }
+        } else {
+            remove_file(&mark).await;
         }
     }
 
@@ -155,10 +212,12 @@ impl Shelf {
     }
 }
 
+/// A mark that cannot be read counts as there: a copy is never removed
+/// because of a doubt.
 async fn is_kept(dir: &Path) -> bool {
     tokio::fs::try_exists(dir.join(KEPT_FILE))
         .await
-        .unwrap_or(false)
+        .unwrap_or(true)
 }
 
 async fn remove_file(path: &Path) {
@@ -265,7 +324,7 @@ impl Replica {
     /// given its server id. Held until the returned guard is dropped.
     pub(super) async fn sync_turn(&self) -> SyncTurn<'_> {
         let here = self.sync_lock.lock().await;
-        let across = super::client::lock_file(Some(self.dir.join(SYNC_LOCK_FILE))).await;
+        let across = lock_sync_file(&self.dir.join(SYNC_LOCK_FILE)).await;
         SyncTurn {
             _here: here,
             _across: across,

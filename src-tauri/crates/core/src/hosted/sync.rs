@@ -44,6 +44,13 @@ impl HostedHistory {
         let pushed = match self.push_locked(copy).await {
             Ok(pushed) => pushed,
             Err(Error::Hosted(offline @ HostedError::Offline { .. })) => return Err(offline.into()),
+            // Signed out (the copy is gone with the sign-in): nothing to
+            // pull into, and the caller must hear it.
+            Err(
+                signed_out @ Error::Hosted(
+                    HostedError::SignedOut { .. } | HostedError::NotSignedIn(_),
+                ),
+            ) => return Err(signed_out),
             // A queued edit the server fails on (not refuses) stays queued
             // for the next push; the account's changes still come in.
             Err(error) => {
