@@ -834,6 +834,98 @@ async fn a_change_cannot_become_visible_before_one_with_a_smaller_position() {
     );
 }
 
+/// A writer leaves its account to be woken and the instances announce it
+/// after the commit: while one account's transaction is still open its
+/// wake is invisible and blocks no announcer (another account's change is
+/// announced meanwhile); once it commits, its subscriber wakes, and
+/// nothing is left waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wakes_are_announced_after_the_writers_commit_and_never_wait_for_it() {
+    let h = Hosted::start("2026-03-10T12:00:00Z").await;
+    let alice = h.sign_in("alice", "laptop").await;
+    let bob = h.sign_in("bob", "desktop").await;
+    let (ta, tb) = (
+        alice.tokens.access_token.as_str(),
+        bob.tokens.access_token.as_str(),
+    );
+    let project = ok(
+        &h,
+        Method::POST,
+        &h.a.url,
+        "/v1/projects",
+        ta,
+        Some(json!({"name": "Plans"})),
+    )
+    .await;
+    let (_, alice_at) = pull_all(&h, &h.b.url, ta, 0, 500).await;
+    let (_, bob_at) = pull_all(&h, &h.b.url, tb, 0, 500).await;
+    let mut alices = subscribe(&h, &h.b.url, ta, alice_at).await;
+    let mut bobs = subscribe(&h, &h.b.url, tb, bob_at).await;
+    assert_eq!(
+        next_changed(&mut alices, PROPAGATION_BOUND).await,
+        Some(alice_at)
+    );
+    assert_eq!(
+        next_changed(&mut bobs, PROPAGATION_BOUND).await,
+        Some(bob_at)
+    );
+
+    // Alice's change holds its feed row and wake row, uncommitted.
+    let mut holding = h.a.state.store.pool().begin().await.unwrap();
+    sqlx::query("UPDATE projects SET name = 'Plans, renamed' WHERE id = $1")
+        .bind(project["id"].as_i64().unwrap())
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    // A round taken now does not wait for it.
+    let round = tokio::time::timeout(
+        PROPAGATION_BOUND,
+        banter_server::changes::wakes::announce_once(h.b.state.store.pool()),
+    )
+    .await
+    .expect("an announcer never waits for a writer");
+    round.unwrap();
+    // Bob's change is announced meanwhile; Alice's subscriber hears nothing.
+    ok(
+        &h,
+        Method::POST,
+        &h.b.url,
+        "/v1/projects",
+        tb,
+        Some(json!({"name": "Bob's"})),
+    )
+    .await;
+    let bob_woken = next_changed(&mut bobs, PROPAGATION_BOUND).await;
+    assert!(bob_woken.is_some_and(|p| p > bob_at), "{bob_woken:?}");
+    assert_eq!(
+        next_changed(&mut alices, Duration::from_millis(300)).await,
+        None
+    );
+
+    holding.commit().await.unwrap();
+    let alice_woken = next_changed(&mut alices, PROPAGATION_BOUND).await;
+    assert!(alice_woken.is_some_and(|p| p > alice_at), "{alice_woken:?}");
+    let (changes, _) = pull_all(&h, &h.b.url, ta, alice_at, 500).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["record"]["name"], "Plans, renamed");
+    let deadline = Instant::now() + PROPAGATION_BOUND;
+    loop {
+        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM account_change_wakes")
+            .fetch_one(h.a.state.store.pool())
+            .await
+            .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{waiting} wakes left waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A transaction that changed two accounts' records could take their
 /// positions in either order and deadlock another doing the same: the
 /// database refuses it at commit, and nothing of it is kept.

@@ -122,6 +122,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listening = tokio::spawn(listener::listen(state.clone()));
+    let state_pool = state.store.pool().clone();
+    let announcing = tokio::spawn(changes::wakes::announce(state_pool.clone()));
     let (replies, claims, grace) = (
         state.replies.clone(),
         state.claims.clone(),
@@ -162,5 +164,11 @@ pub async fn serve(
     replies.wait().await;
     stopper.abort();
     listening.abort();
+    // The last replies' changes are announced before this instance goes
+    // (another instance would, too, at its next round).
+    announcing.abort();
+    if let Err(error) = changes::wakes::announce_once(&state_pool).await {
+        tracing::warn!(%error, "could not announce the last changes");
+    }
     served
 }

@@ -1,8 +1,8 @@
 //! The instance's one Postgres listener: a single pooled connection that
 //! LISTENs on every channel the instances talk on, for as long as the
 //! instance runs — stop requests for replies streaming here
-//! (`instances::request_stop`) and accounts whose records changed (the
-//! change feed's triggers). One connection, however many subscribers:
+//! (`instances::request_stop`) and accounts whose records changed (announced
+//! by `changes::wakes`). One connection, however many subscribers:
 //! the pool is small on purpose (`config::DEFAULT_MAX_CONNECTIONS`).
 //!
 //! Notifications are not queued for a listener that is away: after its

@@ -7,17 +7,19 @@
 //!
 //! Devices pull what came after their cursor ([`feed`]) and, while online,
 //! stay subscribed to be told when there is more ([`hub`] in memory, woken
-//! through Postgres by the instance's listener, `crate::listener`).
+//! through Postgres by the instance's listener, `crate::listener`, after an
+//! instance announced the account, [`wakes`]).
 
 pub mod feed;
 pub mod hub;
 mod records;
+pub mod wakes;
 
 pub use feed::{Change, ChangeKind, ChangeOp, ChangePage, Record};
 pub use hub::{ChangeHub, Subscription};
 
-/// The channel every commit that changed an account's records notifies,
-/// once per transaction, with the payload `<position>:<user id>`: the first
-/// position the transaction took (the feed is past it; a pull after the
+/// The channel accounts whose records changed are announced on ([`wakes`]),
+/// with the payload `<position>:<user id>`: the first position of the last
+/// transaction that changed them (the feed is past it; a pull after the
 /// client's cursor gets the whole transaction). Never any content.
 pub const CHANNEL: &str = "account_changes";
