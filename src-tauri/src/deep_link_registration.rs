@@ -27,7 +27,12 @@ pub fn registers_at_runtime(bundle: Option<&BundleType>) -> bool {
 
 /// Registers the scheme for a binary no installer registered it for
 /// (Linux and Windows; macOS only ever takes it from `Info.plist`).
-pub fn register_if_uninstalled(app: &tauri::App) {
+///
+/// On a blocking thread, not at start-up's pace: on Linux the plugin runs
+/// `update-desktop-database` and `xdg-mime` (a shell script) at every
+/// call, even when the handler's `.desktop` file is already as it should be
+/// (that file itself is only rewritten when it differs).
+pub fn register_if_uninstalled(app: &tauri::AppHandle) {
     let bundle = tauri::utils::platform::bundle_type();
     if !registers_at_runtime(bundle.as_ref()) {
         tracing::debug!(?bundle, "banter:// is registered by the installer");
@@ -36,9 +41,12 @@ pub fn register_if_uninstalled(app: &tauri::App) {
     #[cfg(any(target_os = "linux", windows))]
     {
         use tauri_plugin_deep_link::DeepLinkExt;
-        if let Err(error) = app.deep_link().register_all() {
-            tracing::info!(%error, "could not register the banter:// scheme");
-        }
+        let app = app.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            if let Err(error) = app.deep_link().register_all() {
+                tracing::info!(%error, "could not register the banter:// scheme");
+            }
+        });
     }
     #[cfg(not(any(target_os = "linux", windows)))]
     let _ = app;
