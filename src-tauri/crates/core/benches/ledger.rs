@@ -186,5 +186,103 @@ fn floor(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, spends, floor);
+/// Rounds of [`alternating_ratio`]; spends per contender per round.
+const ROUNDS: usize = 9;
+const SPENDS_PER_ROUND: u64 = 800;
+
+/// Banter ÷ floor measured side by side: rounds alternate a block of
+/// Banter's spends and a block of floor transactions (the order flips each
+/// round), so load from outside the benchmark falls on both alike; prints
+/// the median time per spend of each and the ratio of throughputs, one
+/// writer and [`TASKS`] tasks. (Criterion's groups above run one after the
+/// other, minutes apart, which on a shared machine can move a ratio by
+/// half.)
+fn alternating_ratio(_: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let core = rt.block_on(funded_core(dir.path()));
+    let conn = Arc::new(tokio::sync::Mutex::new(
+        rt.block_on(floor_connection(dir.path())),
+    ));
+    for tasks in [1, TASKS] {
+        let (mut banter, mut floor) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let banter_block = || {
+                timed(&rt, tasks, {
+                    let core = core.clone();
+                    move || {
+                        let core = core.clone();
+                        async move {
+                            core.ledger().spend(request(&core)).await.expect("spend");
+                        }
+                    }
+                })
+            };
+            let floor_block = || {
+                timed(&rt, tasks, {
+                    let conn = conn.clone();
+                    move || {
+                        let conn = conn.clone();
+                        async move { floor_spend(&mut *conn.lock().await).await }
+                    }
+                })
+            };
+            if round % 2 == 0 {
+                banter.push(banter_block());
+                floor.push(floor_block());
+            } else {
+                floor.push(floor_block());
+                banter.push(banter_block());
+            }
+        }
+        let (banter, floor) = (median(banter), median(floor));
+        println!(
+            "alternating, {tasks} task(s), {ROUNDS} rounds of {SPENDS_PER_ROUND}: Banter {banter:.1} µs/spend, \
+             floor {floor:.1} µs/transaction, Banter ÷ floor throughput {:.2}",
+            floor / banter
+        );
+    }
+    rt.block_on(async {
+        core.ledger()
+            .verify(core.user_id())
+            .await
+            .expect("ledger adds up after the benchmark");
+    });
+}
+
+/// Microseconds per operation for [`SPENDS_PER_ROUND`] operations split
+/// over `tasks` tasks.
+fn timed<F, Fut>(rt: &tokio::runtime::Runtime, tasks: u64, op: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let op = op.clone();
+                tokio::spawn(async move {
+                    for _ in 0..SPENDS_PER_ROUND / tasks {
+                        op().await;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.expect("task");
+        }
+        start.elapsed().as_secs_f64() * 1e6 / (SPENDS_PER_ROUND / tasks * tasks) as f64
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+criterion_group!(benches, spends, floor, alternating_ratio);
 criterion_main!(benches);
