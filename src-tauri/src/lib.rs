@@ -64,7 +64,10 @@ pub fn run() -> anyhow::Result<()> {
         .setup(move |app| {
             specta.mount_events(app);
             app.manage(state::AppCore::new(app.handle().clone()));
-            tauri::async_runtime::spawn(start_with_core(app.handle().clone()));
+            let shortcut_changes = shortcut::Changes::default();
+            let first_turn = shortcut_changes.first_turn();
+            app.manage(shortcut_changes);
+            tauri::async_runtime::spawn(start_with_core(app.handle().clone(), first_turn));
             app.manage(window_scope::QuickChatSessions::default());
             app.manage(updates::ServerReplies::default());
             deep_link::setup(app);
@@ -81,7 +84,14 @@ pub fn run() -> anyhow::Result<()> {
 /// Opens the core, then starts what needs it: signed-in changes from other
 /// devices come in (announced as `synced`), and the saved quick-chat
 /// shortcut is registered.
-async fn start_with_core(app: tauri::AppHandle) {
+///
+/// `shortcut_turn` is held until the saved shortcut is registered, so a new
+/// one chosen meanwhile replaces it instead of joining it.
+async fn start_with_core(
+    app: tauri::AppHandle,
+    shortcut_turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+) {
+    let _turn = shortcut_turn;
     let state = app.state::<state::AppCore>();
     let Ok(core) = state.get().await else { return };
     tauri::async_runtime::spawn(core.hosted().clone().follow());

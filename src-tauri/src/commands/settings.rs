@@ -5,7 +5,7 @@ use crate::shortcut;
 use crate::state::AppCore;
 use banter_core::model_settings::{ConnectionCheck, ProviderSettings, ProviderSettingsInput};
 use banter_core::ApiError;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 #[tauri::command]
 #[specta::specta]
@@ -43,6 +43,8 @@ pub async fn set_shortcut(
     core: State<'_, AppCore>,
     shortcut: String,
 ) -> Result<String, ApiError> {
+    let changes = app.state::<shortcut::Changes>();
+    let _turn = changes.turn().await;
     let core = core.get().await?;
     let old = core.settings().quick_chat_shortcut().await?;
     shortcut::replace(&app, &old, shortcut.trim())?;

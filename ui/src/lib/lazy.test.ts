@@ -13,4 +13,16 @@ describe("lazy", () => {
     expect([a, b, await load()]).toEqual(["the screen", "the screen", "the screen"]);
     expect(imports).toBe(1);
   });
+
+  it("tries again after a failed import", async () => {
+    let imports = 0;
+    const load = lazy(async () => {
+      imports += 1;
+      if (imports === 1) throw new Error("chunk missing");
+      return { default: "the screen" };
+    });
+    await expect(load()).rejects.toThrow("chunk missing");
+    expect(await load()).toBe("the screen");
+    expect(imports).toBe(2);
+  });
 });
