@@ -27,7 +27,7 @@ const PENDING_POLL: Duration = Duration::from_secs(10);
 /// pending, so a lost return link loses no credits.
 pub fn setup(app: &tauri::App) {
     let handle = app.handle().clone();
-    deep_link_registration::register_if_uninstalled(app);
+    deep_link_registration::register_if_uninstalled(&handle);
     {
         let handle = handle.clone();
         app.deep_link().on_open_url(move |event| {
@@ -65,7 +65,7 @@ fn handle_link(app: &AppHandle, raw: &str) {
 /// does), and the UI hears how it went.
 async fn finish_sign_in(app: &AppHandle, answer: AuthorizationResponse) {
     let state = app.state::<AppCore>();
-    let result = match state.get() {
+    let result = match state.get().await {
         Ok(core) => core
             .hosted()
             .complete_app_sign_in(answer, &device_name("Banter"))
@@ -86,21 +86,21 @@ async fn finish_sign_in(app: &AppHandle, answer: AuthorizationResponse) {
 /// A purchase return: the local core reconciles with Autumn, or — signed
 /// in — the server is asked to.
 fn check_purchase(app: &AppHandle, raw: &str) {
-    // A burst of the same link (double clicks) runs one check; the core's
-    // claim is released when the check ends, however it ends.
-    let check = match app.state::<AppCore>().get() {
-        Ok(core) => match core.billing().begin_link_check() {
-            Some(check) => Ok(check),
-            None => {
-                tracing::info!("a purchase check is already running");
-                return;
-            }
-        },
-        Err(error) => Err(error),
-    };
     let app = app.clone();
     let raw = raw.to_string();
     tauri::async_runtime::spawn(async move {
+        // A burst of the same link (double clicks) runs one check; the core's
+        // claim is released when the check ends, however it ends.
+        let check = match app.state::<AppCore>().get().await {
+            Ok(core) => match core.billing().begin_link_check() {
+                Some(check) => Ok(check),
+                None => {
+                    tracing::info!("a purchase check is already running");
+                    return;
+                }
+            },
+            Err(error) => Err(error),
+        };
         let _ = PurchaseCheck::checking().emit(&app);
         let result = match check {
             Ok(check) => match hosted_client(&app).await {
@@ -130,14 +130,14 @@ fn check_purchase(app: &AppHandle, raw: &str) {
 
 async fn hosted_client(app: &AppHandle) -> Result<Option<HostedClient>, ApiError> {
     let state = app.state::<AppCore>();
-    hosted::signed_in(state.get()?).await
+    hosted::signed_in(state.get().await?).await
 }
 
 async fn reconcile_while_pending(app: AppHandle) {
     let mut first = true;
     loop {
         let state = app.state::<AppCore>();
-        let Ok(core) = state.get() else { return };
+        let Ok(core) = state.get().await else { return };
         if !core.billing().is_configured() {
             return;
         }

@@ -57,23 +57,17 @@ pub fn run() -> anyhow::Result<()> {
         .plugin(tauri_plugin_store::Builder::default().build())
         .invoke_handler(specta.invoke_handler())
         .on_window_event(windows::on_window_event)
+        // The main window (tauri.conf.json) already exists, but nothing of it
+        // is drawn until this returns: the main thread serves the page. So
+        // only cheap, synchronous set-up runs here; the core opens on the
+        // async runtime meanwhile (`state.rs`), and what needs it follows.
         .setup(move |app| {
             specta.mount_events(app);
-            let core = state::AppCore::open();
-            if let Ok(core) = core.get() {
-                events::forward(app.handle().clone(), core);
-                // Signed in, changes made on other devices come into this
-                // computer's copy while the app runs (announced as `synced`).
-                tauri::async_runtime::spawn(core.hosted().clone().follow());
-                let saved = tauri::async_runtime::block_on(core.settings().quick_chat_shortcut());
-                match saved {
-                    Ok(shortcut) => shortcut::register_saved(app.handle(), &shortcut),
-                    Err(error) => {
-                        tracing::warn!(code = %error.code(), "quick-chat shortcut unreadable")
-                    }
-                }
-            }
-            app.manage(core);
+            app.manage(state::AppCore::new(app.handle().clone()));
+            let shortcut_changes = shortcut::Changes::default();
+            let first_turn = shortcut_changes.first_turn();
+            app.manage(shortcut_changes);
+            tauri::async_runtime::spawn(start_with_core(app.handle().clone(), first_turn));
             app.manage(window_scope::QuickChatSessions::default());
             app.manage(updates::ServerReplies::default());
             deep_link::setup(app);
@@ -85,6 +79,26 @@ pub fn run() -> anyhow::Result<()> {
         .run(tauri::generate_context!())
         .inspect_err(|error| tracing::error!(%error, "Banter stopped with an error"))
         .context("running the Banter app")
+}
+
+/// Opens the core, then starts what needs it: signed-in changes from other
+/// devices come in (announced as `synced`), and the saved quick-chat
+/// shortcut is registered.
+///
+/// `shortcut_turn` is held until the saved shortcut is registered, so a new
+/// one chosen meanwhile replaces it instead of joining it.
+async fn start_with_core(
+    app: tauri::AppHandle,
+    shortcut_turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+) {
+    let _turn = shortcut_turn;
+    let state = app.state::<state::AppCore>();
+    let Ok(core) = state.get().await else { return };
+    tauri::async_runtime::spawn(core.hosted().clone().follow());
+    match core.settings().quick_chat_shortcut().await {
+        Ok(shortcut) => shortcut::register_saved(&app, &shortcut),
+        Err(error) => tracing::warn!(code = %error.code(), "quick-chat shortcut unreadable"),
+    }
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level.

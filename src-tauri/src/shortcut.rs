@@ -17,6 +17,24 @@ pub fn plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
         .build()
 }
 
+/// One change of the registered shortcut at a time (app state): the saved
+/// one is registered once the core opens, and a change asked for meanwhile
+/// must come after it, or both would stay registered.
+#[derive(Debug, Default)]
+pub struct Changes(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+impl Changes {
+    /// Waits for the changes before this one; hold the guard throughout.
+    pub async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.0.clone().lock_owned().await
+    }
+
+    /// The first turn, taken before anything else can ask (at set-up).
+    pub fn first_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        self.0.clone().try_lock_owned().ok()
+    }
+}
+
 /// Registers the saved shortcut at start-up; a failure (taken by another
 /// app, no display) is logged, and the tray still opens quick chat.
 pub fn register_saved(app: &AppHandle, shortcut: &str) {

@@ -30,7 +30,7 @@ pub struct AccountStatus {
 #[tauri::command]
 #[specta::specta]
 pub async fn account_status(core: State<'_, AppCore>) -> Result<AccountStatus, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     Ok(AccountStatus {
         account: core.hosted().account().await?,
         signing_in: core.hosted().app_sign_in_pending(),
@@ -50,11 +50,18 @@ pub async fn begin_sign_in(
     core: State<'_, AppCore>,
     server: String,
 ) -> Result<(), ApiError> {
-    let page = core.get()?.hosted().begin_app_sign_in(&server).await?;
+    let page = core
+        .get()
+        .await?
+        .hosted()
+        .begin_app_sign_in(&server)
+        .await?;
     app.opener()
         .open_url(page.as_str(), None::<&str>)
         .map_err(|e| {
-            core.get().map(|c| c.hosted().cancel_app_sign_in()).ok();
+            if let Some(Ok(core)) = core.ready() {
+                core.hosted().cancel_app_sign_in();
+            }
             ApiError::new(
                 ErrorCode::OpenFailed,
                 format!("could not open the sign-in page: {e}"),
@@ -66,7 +73,10 @@ pub async fn begin_sign_in(
 #[tauri::command]
 #[specta::specta]
 pub fn cancel_sign_in(core: State<'_, AppCore>) -> Result<(), ApiError> {
-    core.get()?.hosted().cancel_app_sign_in();
+    // A sign-in can only have begun once the core was open.
+    if let Some(core) = core.ready() {
+        core?.hosted().cancel_app_sign_in();
+    }
     Ok(())
 }
 
@@ -74,7 +84,7 @@ pub fn cancel_sign_in(core: State<'_, AppCore>) -> Result<(), ApiError> {
 #[tauri::command]
 #[specta::specta]
 pub async fn list_devices(core: State<'_, AppCore>) -> Result<Vec<Device>, ApiError> {
-    let client = signed_in_client(core.get()?).await?;
+    let client = signed_in_client(core.get().await?).await?;
     Ok(client.devices().await?)
 }
 
@@ -91,7 +101,7 @@ pub async fn sign_out(
     here_only: bool,
     copy: AtSignOut,
 ) -> Result<(), ApiError> {
-    let client = signed_in_client(core.get()?).await?;
+    let client = signed_in_client(core.get().await?).await?;
     if here_only {
         client.sign_out_here_only_with(copy).await;
     } else {
@@ -105,7 +115,7 @@ pub async fn sign_out(
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_out_other_devices(core: State<'_, AppCore>) -> Result<u32, ApiError> {
-    let client = signed_in_client(core.get()?).await?;
+    let client = signed_in_client(core.get().await?).await?;
     let count = client.sign_out_others().await?;
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }

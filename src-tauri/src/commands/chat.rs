@@ -78,7 +78,7 @@ pub async fn send_message(
         ));
     }
     let listener = listener(&window, scope.inner(), on_event);
-    let core = core.get()?;
+    let core = core.get().await?;
     let outcome = match hosted::history(core).await? {
         Some(history) => {
             let send = HostedSend {
@@ -120,7 +120,7 @@ pub async fn stop_reply(
     session_id: i64,
 ) -> Result<bool, ApiError> {
     scope.check(window.label(), session_id)?;
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::signed_in(core).await? {
         Some(client) => Ok(client.stop(&session_id.to_string()).await?),
         None => Ok(core.chat_engine().stop_reply(session_id)),
@@ -142,7 +142,7 @@ pub async fn regenerate_reply(
 ) -> Result<SendResult, ApiError> {
     scope.check(window.label(), session_id)?;
     let listener = listener(&window, scope.inner(), on_event);
-    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     let outcome = match hosted::history(core).await? {
         Some(history) => {
             let relay = listener.relay_through(core.events().clone());

@@ -11,7 +11,7 @@ use tauri::State;
 #[tauri::command]
 #[specta::specta]
 pub async fn get_credits(core: State<'_, AppCore>) -> Result<Balance, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::signed_in(core).await? {
         Some(client) => Ok(client.balance().await?),
         None => Ok(core.balance().await?),
@@ -33,7 +33,7 @@ pub async fn ledger_history(
     before: Option<i64>,
     limit: Option<u32>,
 ) -> Result<LedgerPage, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::signed_in(core).await? {
         Some(client) => Ok(client.ledger(before, limit).await?),
         None => Ok(core

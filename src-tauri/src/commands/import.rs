@@ -20,7 +20,7 @@ async fn importer(core: &Core) -> Result<banter_core::hosted::HistoryImport, Api
 #[tauri::command]
 #[specta::specta]
 pub async fn import_status(core: State<'_, AppCore>) -> Result<Option<ImportStatus>, ApiError> {
-    let Some(import) = core.get()?.history_import().await? else {
+    let Some(import) = core.get().await?.history_import().await? else {
         return Ok(None);
     };
     Ok(Some(import.status().await?))
@@ -34,7 +34,7 @@ pub async fn import_local_history(
     core: State<'_, AppCore>,
     on_progress: Channel<ImportProgress>,
 ) -> Result<ImportReport, ApiError> {
-    let import = importer(core.get()?).await?;
+    let import = importer(core.get().await?).await?;
     Ok(import
         .run(|progress| {
             // A window that closed stops hearing; the import goes on.
@@ -47,6 +47,6 @@ pub async fn import_local_history(
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_imported_history(core: State<'_, AppCore>) -> Result<RemovedLocal, ApiError> {
-    let import = importer(core.get()?).await?;
+    let import = importer(core.get().await?).await?;
     Ok(import.remove_imported().await?)
 }

@@ -36,7 +36,7 @@ pub async fn list_projects(
     core: State<'_, AppCore>,
     include_archived: bool,
 ) -> Result<Vec<Project>, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::projects(core).await? {
         Some(account) => Ok(account.list(include_archived).await?),
         None => Ok(core
@@ -52,7 +52,7 @@ pub async fn get_project(
     core: State<'_, AppCore>,
     project_id: i64,
 ) -> Result<ProjectDetail, ApiError> {
-    let (core, id) = (core.get()?, RecordRef::Id(project_id));
+    let (core, id) = (core.get().await?, RecordRef::Id(project_id));
     let tasks_of = TaskFilter {
         project: Some(id.clone()),
         ..TaskFilter::default()
@@ -84,7 +84,7 @@ pub async fn create_project(
     name: String,
     description: String,
 ) -> Result<Project, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::projects(core).await? {
         Some(account) => Ok(account.create_project(&name, &description).await?),
         None => Ok(core.projects().create_project(&name, &description).await?),
@@ -98,7 +98,7 @@ pub async fn update_project(
     project_id: i64,
     update: ProjectUpdate,
 ) -> Result<Project, ApiError> {
-    let (core, id) = (core.get()?, RecordRef::Id(project_id));
+    let (core, id) = (core.get().await?, RecordRef::Id(project_id));
     match hosted::projects(core).await? {
         Some(account) => Ok(account.update_project(&id, &update).await?),
         None => Ok(core.projects().update_project(&id, update).await?),
@@ -113,7 +113,7 @@ pub async fn set_project_archived(
     project_id: i64,
     archived: bool,
 ) -> Result<Project, ApiError> {
-    let (core, id) = (core.get()?, RecordRef::Id(project_id));
+    let (core, id) = (core.get().await?, RecordRef::Id(project_id));
     match hosted::projects(core).await? {
         Some(account) => Ok(account.set_archived(&id, archived).await?),
         None => Ok(core.projects().set_archived(&id, archived).await?),
@@ -128,7 +128,7 @@ pub async fn list_tasks(
     project_id: Option<i64>,
     open_only: bool,
 ) -> Result<Vec<Task>, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     let filter = TaskFilter {
         project: project_id.map(RecordRef::Id),
         status: None,
@@ -147,7 +147,7 @@ pub async fn add_task(
     project_id: i64,
     task: NewTask,
 ) -> Result<Task, ApiError> {
-    let (core, project) = (core.get()?, RecordRef::Id(project_id));
+    let (core, project) = (core.get().await?, RecordRef::Id(project_id));
     match hosted::projects(core).await? {
         Some(account) => Ok(account.add_task(&project, &task).await?),
         None => Ok(core.projects().add_task(&project, task).await?),
@@ -161,7 +161,7 @@ pub async fn update_task(
     task_id: i64,
     update: TaskUpdate,
 ) -> Result<Task, ApiError> {
-    let (core, task) = (core.get()?, RecordRef::Id(task_id));
+    let (core, task) = (core.get().await?, RecordRef::Id(task_id));
     match hosted::projects(core).await? {
         Some(account) => Ok(account.update_task(&task, &update).await?),
         None => Ok(core.projects().update_task(&task, update).await?),
@@ -171,7 +171,7 @@ pub async fn update_task(
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_task(core: State<'_, AppCore>, task_id: i64) -> Result<(), ApiError> {
-    let (core, task) = (core.get()?, RecordRef::Id(task_id));
+    let (core, task) = (core.get().await?, RecordRef::Id(task_id));
     match hosted::projects(core).await? {
         Some(account) => Ok(account.delete_task(&task).await?),
         None => Ok(core.projects().delete_task(&task).await?),
@@ -188,7 +188,7 @@ pub async fn generate_project(
     prompt: String,
     idempotency_key: Option<String>,
 ) -> Result<GeneratedProject, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     if let Some(client) = hosted::signed_in(core).await? {
         let generated = client.generate(&prompt, idempotency_key.as_deref()).await?;
         announce_spend(core, &client, &generated.spend, generated.replayed).await;
@@ -214,7 +214,7 @@ pub async fn scrape_url(
     project_id: Option<i64>,
     idempotency_key: Option<String>,
 ) -> Result<ScrapeResult, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     let project = project_id.map(RecordRef::Id);
     if let Some(client) = hosted::signed_in(core).await? {
         let scraped = client

@@ -29,7 +29,7 @@ pub fn list_products() -> Result<Vec<ProductInfo>, ApiError> {
 #[tauri::command]
 #[specta::specta]
 pub async fn purchase_status(core: State<'_, AppCore>) -> Result<PurchaseStatus, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     if let Some(client) = hosted::signed_in(core).await? {
         // The server holds the Autumn key; whether it sells is its answer.
         return Ok(PurchaseStatus {
@@ -52,7 +52,7 @@ pub async fn start_checkout(
     core: State<'_, AppCore>,
     product: Product,
 ) -> Result<Checkout, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     let checkout = match hosted::signed_in(core).await? {
         Some(client) => client.checkout(product).await?,
         None => core.billing().checkout(product).await?,
@@ -72,7 +72,7 @@ pub async fn start_checkout(
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_purchases(core: State<'_, AppCore>) -> Result<ReconcileReport, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::signed_in(core).await? {
         Some(client) => Ok(client.refresh_purchases().await?),
         None => Ok(core.billing().reconcile().await?),

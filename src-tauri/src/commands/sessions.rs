@@ -18,7 +18,7 @@ pub async fn list_sessions(
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> Result<SessionPage, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::history(core).await? {
         Some(history) => Ok(history.sessions(cursor.as_deref(), limit).await?),
         None => Ok(core.chat().list_sessions(cursor.as_deref(), limit).await?),
@@ -32,7 +32,7 @@ pub async fn rename_session(
     session_id: i64,
     title: String,
 ) -> Result<ChatSession, ApiError> {
-    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     match hosted::history(core).await? {
         Some(history) => Ok(history.rename(&session, &title).await?),
         None => Ok(core.chat().rename_session(&session, &title).await?),
@@ -49,7 +49,7 @@ pub async fn switch_branch(
     session_id: i64,
     message_id: i64,
 ) -> Result<ChatSession, ApiError> {
-    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     match hosted::history(core).await? {
         Some(history) => Ok(history.switch_branch(&session, message_id).await?),
         None => Ok(core.chat().switch_branch(&session, message_id).await?),
@@ -63,7 +63,7 @@ pub async fn delete_session(
     core: State<'_, AppCore>,
     session_id: i64,
 ) -> Result<ChatSession, ApiError> {
-    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     match hosted::history(core).await? {
         Some(history) => Ok(history.delete(&session).await?),
         None => Ok(core.chat().delete_session(&session).await?),
@@ -84,7 +84,7 @@ pub async fn list_messages(
     limit: Option<u32>,
 ) -> Result<MessagePage, ApiError> {
     scope.check(window.label(), session_id)?;
-    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     if let Some(history) = hosted::history(core).await? {
         return Ok(history.messages(&session, before, limit).await?);
     }
@@ -100,7 +100,7 @@ pub async fn search_messages(
     query: String,
     limit: Option<u32>,
 ) -> Result<Vec<SearchHit>, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     match hosted::history(core).await? {
         Some(history) => Ok(history.search(&query, limit).await?),
         None => Ok(core.chat().search(&query, limit).await?),
@@ -116,7 +116,7 @@ pub async fn save_export(
     session_id: i64,
     format: ExportFormat,
 ) -> Result<String, ApiError> {
-    let (core, session) = (core.get()?, RecordRef::Id(session_id));
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     let file = match hosted::history(core).await? {
         Some(history) => history.export(&session, format).await?,
         None => core.chat().export(&session, format).await?,

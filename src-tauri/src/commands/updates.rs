@@ -30,7 +30,7 @@ pub async fn update_blockers(
     core: State<'_, AppCore>,
     relayed: State<'_, ServerReplies>,
 ) -> Result<InstallBlockers, ApiError> {
-    current_blockers(core.get()?, &relayed).await
+    current_blockers(core.get().await?, &relayed).await
 }
 
 /// Downloads `version` (the one [`check_for_update`] offered), verifies it
@@ -45,7 +45,7 @@ pub async fn install_update(
     relayed: State<'_, ServerReplies>,
     version: String,
 ) -> Result<(), ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     may_install(current_blockers(core, &relayed).await?)?;
     let update = match checker(&app)?.check().await? {
         CheckOutcome::Offered(offer, update) if offer.version == version => update,

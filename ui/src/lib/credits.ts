@@ -99,3 +99,13 @@ export function shortDate(iso: string): string {
   if (Number.isNaN(date.getTime())) return "";
   return date.toLocaleDateString("en-US", { month: "short", day: "numeric", year: "numeric", timeZone: "UTC" });
 }
+
+/** The `performance` mark set when a window first shows a balance: how
+ * `make bench-app` (tests/e2e/bench_app.py) times "the balance on screen"
+ * from the page's own clock, without polling the page while it starts. */
+export const BALANCE_SHOWN_MARK = "banter:balance-shown";
+
+/** Sets [`BALANCE_SHOWN_MARK`] once per page. */
+export function markBalanceShown(): void {
+  if (performance.getEntriesByName(BALANCE_SHOWN_MARK).length === 0) performance.mark(BALANCE_SHOWN_MARK);
+}

@@ -8,20 +8,20 @@ mod migrate;
 pub mod paths;
 pub mod postgres;
 mod write_lock;
+mod writer;
 
 use crate::clock::SharedClock;
 use crate::error::ErrorCode;
 use crate::error::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Sqlite, SqlitePool};
 use std::io::Read;
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use write_lock::WriterSlot;
 pub use write_lock::WRITE_LOCK_TARGET;
+pub use writer::WriteTx;
+use writer::Writer;
 
 pub use files::{BACKUPS_KEPT, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE};
 pub use migrate::MigrationReport;
@@ -32,7 +32,7 @@ pub use migrate::MigrationReport;
 /// (another program holding the file, a stuck disk). Documented in
 /// `docs/architecture.md`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections per process; SQLite serialises writers anyway.
+/// Read connections per process (writes have their own, see [`writer`]).
 const MAX_CONNECTIONS: u32 = 8;
 /// The first bytes of every SQLite 3 database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -85,9 +85,10 @@ pub struct Db {
     pool: SqlitePool,
     path: PathBuf,
     migration: MigrationReport,
-    /// One writer at a time within this process: waiters queue here (tokio's
-    /// mutex is first come, first served) before taking [`Self::writer_slot`].
-    write_lock: Arc<Mutex<()>>,
+    /// The writers' own connection, one writer at a time within this
+    /// process: waiters queue here (first come, first served) before taking
+    /// [`Self::writer_slot`].
+    writer: Writer,
     /// One writer at a time across processes (the app and any number of CLI
     /// runs): a kernel file lock that wakes a waiter as soon as it is free,
     /// instead of SQLite's busy handler, which sleeps up to 100 ms between
@@ -119,6 +120,7 @@ impl Db {
         // mode, so making the database private makes them private too.
         files::make_private_file(path)?;
         let sidecars = Sidecars::before_open(path);
+        let writer = Writer::new(options.clone());
         let pool = match SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             // Connections are never retired, so the first one stays open for
@@ -146,13 +148,13 @@ impl Db {
             pool,
             path: path.to_path_buf(),
             migration: MigrationReport::default(),
-            write_lock: Arc::new(Mutex::new(())),
+            writer,
             writer_slot: WriterSlot::beside(path),
         };
         match migrate::run(&db, clock).await {
             Ok(report) => db.migration = report,
             Err(error) => {
-                db.pool.close().await;
+                db.close_connections().await;
                 sidecars.remove_new();
                 return Err(error);
             }
@@ -183,20 +185,16 @@ impl Db {
     /// took is logged at debug level under [`WRITE_LOCK_TARGET`].
     pub async fn begin_write(&self) -> Result<WriteTx> {
         let asked = std::time::Instant::now();
-        let guard = self.write_lock.clone().lock_owned().await;
+        let turn = self.writer.turn().await;
         let slot = self.writer_slot.take().await?;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = turn.begin(slot).await?;
         let waited = asked.elapsed();
         tracing::debug!(
             target: WRITE_LOCK_TARGET,
             wait_us = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
             "write lock taken"
         );
-        Ok(WriteTx {
-            tx,
-            _slot: slot,
-            _guard: guard,
-        })
+        Ok(tx)
     }
 
     /// Runs one write statement through the writers' queue, as its own
@@ -249,37 +247,15 @@ impl Db {
         {
             tracing::warn!(%error, "could not checkpoint the database before closing");
         }
-        self.pool.close().await;
+        self.close_connections().await;
         drop(open_lock);
     }
-}
 
-/// A write transaction holding this process's writer slot. It derefs to the
-/// connection; dropping it without `commit` rolls back.
-pub struct WriteTx {
-    // Field order is drop order: the transaction ends (or its rollback is
-    // queued) before the slot and the in-process queue are released.
-    tx: Transaction<'static, Sqlite>,
-    _slot: write_lock::SlotGuard,
-    _guard: OwnedMutexGuard<()>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
-    }
-}
-
-impl Deref for WriteTx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        &self.tx
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
+    /// Closes the writer connection and the read pool, without the
+    /// checkpoint of [`Self::close`] (for a database about to be removed).
+    pub async fn close_connections(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
     }
 }
 

@@ -344,7 +344,7 @@ impl Replica {
 
     /// Closes the copy's database (before its files are removed).
     pub(crate) async fn close(&self) {
-        self.db.pool().close().await;
+        self.db.close_connections().await;
     }
 
     /// Keeps a page of sessions the server listed after `cursor` (only
