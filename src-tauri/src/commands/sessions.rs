@@ -46,9 +46,12 @@ pub async fn rename_session(
 #[specta::specta]
 pub async fn switch_branch(
     core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
     session_id: i64,
     message_id: i64,
 ) -> Result<ChatSession, ApiError> {
+    scope.check(window.label(), session_id)?;
     let (core, session) = (core.get().await?, RecordRef::Id(session_id));
     match hosted::history(core).await? {
         Some(history) => Ok(history.switch_branch(&session, message_id).await?),

@@ -119,6 +119,23 @@ describe("the quick-chat window within its capability", () => {
     expect(ipc.calls).toEqual(["get_credits", "get_costs", "new_idempotency_key", "send_message", "stop_reply", "list_messages"]);
   });
 
+  it("switches between versions of a message (edited in the main window)", async () => {
+    ipc.answer = async (cmd, args) => {
+      if (cmd === "switch_branch") {
+        expect(args).toEqual({ sessionId: 7, messageId: 3 });
+        return { id: 7, displayId: "CH-000007", title: "hi", createdAt: "", updatedAt: "", messageCount: 2, activeLeafId: 4 };
+      }
+      if (cmd === "list_messages") return { messages: [msg(3, "user", "hi again"), msg(4, "assistant", "hello")], olderCursor: null, branches: [] };
+      return Promise.reject(`unscripted ${cmd}`);
+    };
+    const chat = new Conversation(frames());
+    chat.sessionId = 7;
+    await chat.switchTo(3);
+    expect(ipc.denied).toEqual([]);
+    expect(ipc.calls).toEqual(["switch_branch", "list_messages"]);
+    expect(chat.messages.map((m) => m.id)).toEqual([3, 4]);
+  });
+
   it("opens a reply's link and shows Pricing in the main window", async () => {
     ipc.answer = async (cmd) => (cmd === "open_link" || cmd === "show_main_screen" ? null : Promise.reject(`unscripted ${cmd}`));
     await api.openLink("https://example.com/docs");
