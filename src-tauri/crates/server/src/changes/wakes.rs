@@ -20,8 +20,14 @@ pub const WAKE_INTERVAL: Duration = Duration::from_millis(20);
 /// further rounds at once.
 pub const WAKES_PER_ROUND: i64 = 1000;
 
+/// How long to wait after a failed round (Postgres away): the listener
+/// catches up on its own once the connection is back, so nothing is lost
+/// by waiting, and the log is not flooded.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// Until the process ends: announce the waiting accounts every
-/// [`WAKE_INTERVAL`]. A failed round is logged and tried again at the next.
+/// [`WAKE_INTERVAL`]. A failed round is logged and tried again after
+/// [`RETRY_AFTER`].
 pub async fn announce(pool: PgPool) {
     let mut ticks = tokio::time::interval(WAKE_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -33,6 +39,7 @@ pub async fn announce(pool: PgPool) {
                 Ok(_) => break,
                 Err(error) => {
                     tracing::warn!(%error, "could not announce the accounts' changes");
+                    tokio::time::sleep(RETRY_AFTER).await;
                     break;
                 }
             }
