@@ -7,6 +7,7 @@ use super::rows::{
     path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
     StrandedReply,
 };
+use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -145,6 +146,28 @@ impl ChatRows for SqliteConnection {
             .await?)
     }
 
+    async fn set_session_settings(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+        settings: &SessionSettings,
+    ) -> Result<Option<ChatSession>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "UPDATE chat_sessions SET system_prompt = ?, reasoning_effort = ?
+              WHERE user_id = ? AND (id = ? OR display_id = ?)
+              RETURNING {SESSION_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(settings.system_prompt.as_deref())
+            .bind(settings.reasoning_effort)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?)
+    }
+
     async fn delete_session(
         &mut self,
         user_id: &str,
@@ -179,7 +202,7 @@ impl ChatRows for SqliteConnection {
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
             "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
-                    s.active_leaf_id
+                    s.active_leaf_id, s.system_prompt, s.reasoning_effort
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id

@@ -306,6 +306,8 @@ mod tests {
             updated_at: at,
             message_count: 1,
             active_leaf_id: Some(11),
+            system_prompt: None,
+            reasoning_effort: None,
         };
         let ended = reply(MessageStatus::Complete, "Lisbon in May");
         copy.apply(

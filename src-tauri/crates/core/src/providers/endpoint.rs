@@ -32,6 +32,9 @@ pub(super) struct Endpoint {
     pub length_cap: LengthCap,
     pub default_cap: Option<u32>,
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Whether the model reasons (o-series): only then is a request's own
+    /// [`ChatRequest::reasoning_effort`] sent.
+    pub reasons: bool,
     pub streams: bool,
     /// Whether `response_format: json_schema` is accepted (structured outputs).
     pub json_schema: bool,
@@ -78,7 +81,10 @@ impl CompletionsProvider {
             }),
             max_completion_tokens: cap.filter(|_| e.length_cap == LengthCap::MaxCompletionTokens),
             max_tokens: cap.filter(|_| e.length_cap == LengthCap::MaxTokens),
-            reasoning_effort: e.reasoning_effort,
+            reasoning_effort: request
+                .reasoning_effort
+                .filter(|_| e.reasons)
+                .or(e.reasoning_effort),
             response_format: request
                 .response_format
                 .as_ref()

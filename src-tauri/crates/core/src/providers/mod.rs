@@ -56,6 +56,9 @@ pub struct ChatRequest {
     pub max_completion_tokens: Option<u32>,
     /// Structured output; `None` (chat) sends no `response_format` at all.
     pub response_format: Option<ResponseFormat>,
+    /// The effort this request asks for (a chat's own setting); `None`
+    /// keeps the deployment's. Only reasoning deployments are sent one.
+    pub reasoning_effort: Option<ReasoningEffort>,
 }
 
 /// Asks the model for output of a fixed shape (OpenAI structured outputs).
