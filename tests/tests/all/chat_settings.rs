@@ -231,3 +231,68 @@ async fn sessions_from_before_settings_migrate_to_the_defaults() {
         .await;
     assert!(refused.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personas_are_saved_by_name_and_a_chat_started_from_one_keeps_its_settings() {
+    use banter_core::personas::NewPersona;
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let mock = mock().await;
+    let core = env.open().await;
+    use_mock_model(&core, &mock.base_url(), "o3-mini");
+    let saved = core
+        .save_persona(NewPersona {
+            name: " Pirate ".into(),
+            prompt: "You are a pirate.".into(),
+            reasoning_effort: Some(ReasoningEffort::High),
+        })
+        .await
+        .unwrap();
+    assert_eq!(saved.name, "Pirate");
+    // The same name in another case replaces it.
+    core.save_persona(NewPersona {
+        name: "pirate".into(),
+        prompt: "You are a pirate. Answer in one line.".into(),
+        reasoning_effort: None,
+    })
+    .await
+    .unwrap();
+    core.save_persona(NewPersona {
+        name: "Analyst".into(),
+        prompt: "Be precise.".into(),
+        reasoning_effort: Some(ReasoningEffort::Low),
+    })
+    .await
+    .unwrap();
+    let names: Vec<String> = core
+        .personas()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["Analyst", "pirate"]);
+
+    let persona = core.persona("PIRATE").await.unwrap();
+    let id = new_session(&core, persona.settings()).await;
+    send_text(&core, id, "hello").await.unwrap();
+    assert_eq!(
+        first_message(&last(&mock)),
+        json!({"role": "developer", "content": "You are a pirate. Answer in one line."})
+    );
+    core.delete_persona("Pirate").await.unwrap();
+    let kept = core.chat().get_session(&RecordRef::Id(id)).await.unwrap();
+    assert_eq!(kept.settings(), pirate(None));
+
+    let gone = core.persona("pirate").await.unwrap_err();
+    assert_eq!(gone.code(), ErrorCode::NotFound);
+    let blank = core
+        .save_persona(NewPersona {
+            name: "Empty".into(),
+            prompt: "   ".into(),
+            reasoning_effort: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(blank.code(), ErrorCode::InvalidInput);
+    assert_eq!(core.personas().await.unwrap().len(), 1);
+}
