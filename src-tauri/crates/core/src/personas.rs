@@ -58,7 +58,7 @@ impl Core {
         );
         Ok(sqlx::query_as(&sql)
             .bind(self.user_id())
-            .fetch_all(self.db().pool())
+            .fetch_all(self.db.pool())
             .await?)
     }
 
@@ -68,7 +68,7 @@ impl Core {
         sqlx::query_as(&sql)
             .bind(self.user_id())
             .bind(name.trim())
-            .fetch_optional(self.db().pool())
+            .fetch_optional(self.db.pool())
             .await?
             .ok_or_else(|| Error::not_found("persona", name.trim()))
     }
@@ -79,7 +79,7 @@ impl Core {
     pub async fn save_persona(&self, persona: NewPersona) -> Result<Persona> {
         let name = required_text("name", &persona.name, MAX_PERSONA_NAME_CHARS)?;
         let prompt = required_text("prompt", &persona.prompt, MAX_SYSTEM_PROMPT_CHARS)?;
-        let now = self.clock().now();
+        let now = self.clock.now();
         let sql = format!(
             "INSERT INTO personas (user_id, name, prompt, reasoning_effort, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?)
@@ -88,7 +88,7 @@ impl Core {
                  updated_at = excluded.updated_at
              RETURNING {PERSONA_COLUMNS}"
         );
-        let mut tx = self.db().begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let saved: Persona = sqlx::query_as(&sql)
             .bind(self.user_id())
             .bind(&name)
@@ -108,7 +108,7 @@ impl Core {
         let sql = format!(
             "DELETE FROM personas WHERE user_id = ? AND name = ? RETURNING {PERSONA_COLUMNS}"
         );
-        let mut tx = self.db().begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let deleted: Option<Persona> = sqlx::query_as(&sql)
             .bind(self.user_id())
             .bind(name.trim())
