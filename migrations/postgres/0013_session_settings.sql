@@ -6,3 +6,10 @@
 ALTER TABLE chat_sessions ADD COLUMN system_prompt TEXT;
 ALTER TABLE chat_sessions ADD COLUMN reasoning_effort TEXT
     CHECK (reasoning_effort IN ('low', 'medium', 'high'));
+
+-- Which model (its deployment or model name) and which effort answered a
+-- reply, written when the reply ends with text; NULL for user messages,
+-- replies that failed, and replies from before.
+ALTER TABLE chat_messages ADD COLUMN model TEXT;
+ALTER TABLE chat_messages ADD COLUMN reasoning_effort TEXT
+    CHECK (reasoning_effort IN ('low', 'medium', 'high'));

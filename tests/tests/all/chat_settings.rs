@@ -68,6 +68,20 @@ async fn a_session_remembers_its_prompt_and_effort_and_sends_them_to_an_o_series
     let out = send_text(&core, id, "hello").await.unwrap();
     assert_eq!(out.reply.content, "Mock reply to: hello");
     assert_eq!(out.session.settings(), pirate(Some(ReasoningEffort::High)));
+    // The reply records who answered it, and with which effort.
+    assert_eq!(out.reply.model.as_deref(), Some("o3-mini"));
+    assert_eq!(out.reply.reasoning_effort, Some(ReasoningEffort::High));
+    assert_eq!(out.user_message.model, None);
+    let page = core
+        .chat()
+        .list_messages(&RecordRef::Id(id), None, None)
+        .await
+        .unwrap();
+    let stored = page.messages.last().unwrap();
+    assert_eq!(
+        (stored.model.as_deref(), stored.reasoning_effort),
+        (Some("o3-mini"), Some(ReasoningEffort::High))
+    );
     let sent = last(&mock);
     assert_eq!(
         sent.path, "/openai/deployments/o3-mini/chat/completions",
@@ -90,6 +104,8 @@ async fn a_session_remembers_its_prompt_and_effort_and_sends_them_to_an_o_series
         json!({"role": "developer", "content": DEVELOPER_PROMPT})
     );
     assert!(sent.body.get("reasoning_effort").is_none(), "{}", sent.body);
+    assert_eq!(other.reply.model.as_deref(), Some("o3-mini"));
+    assert_eq!(other.reply.reasoning_effort, None);
 
     // Changed settings reach the next send in the first chat; the history
     // goes with it.
@@ -124,6 +140,11 @@ async fn a_gpt_deployment_gets_the_prompt_as_system_and_no_effort() {
     assert_eq!(out.reply.content, "Mock reply to: hello");
     let sent = last(&mock);
     assert_eq!(sent.path, "/openai/deployments/gpt-4o/chat/completions");
+    assert_eq!(out.reply.model.as_deref(), Some("gpt-4o"));
+    assert_eq!(
+        out.reply.reasoning_effort, None,
+        "a gpt deployment is sent no effort"
+    );
     assert_eq!(
         first_message(&sent),
         json!({"role": "system", "content": "You are a pirate. Answer in one line."})
@@ -142,6 +163,7 @@ async fn a_deployment_that_cannot_stream_is_asked_whole_with_the_effort() {
     assert_eq!(out.reply.content, "Mock reply to: think hard");
     let sent = last(&mock);
     assert_eq!(sent.body["stream"], json!(false));
+    assert_eq!(out.reply.reasoning_effort, Some(ReasoningEffort::Medium));
     assert_eq!(sent.body["reasoning_effort"], json!("medium"));
     assert_eq!(first_message(&sent)["role"], json!("developer"));
 }

@@ -94,6 +94,19 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
         .await
         .expect("the copy has the session");
     assert_eq!(held.settings(), stored);
+    // And the reply, with the model and effort that wrote it.
+    let messages = copy
+        .chat()
+        .list_messages(&RecordRef::Id(session.id), None, None)
+        .await
+        .expect("the copy's messages")
+        .messages;
+    let reply = messages.last().expect("the reply");
+    assert_eq!(reply.id, sent.reply.id);
+    assert_eq!(
+        (reply.model.as_deref(), reply.reasoning_effort),
+        (Some("o3-mini"), Some(ReasoningEffort::High))
+    );
 
     // The desktop clears the prompt and lowers the effort; its next send
     // and the laptop's copy follow.

@@ -124,6 +124,15 @@ pub struct ChatMessage {
     /// message sent again, a regenerated reply.
     #[serde(default)]
     pub parent_id: Option<i64>,
+    /// The deployment or model that wrote a reply ("o3-mini"); `None` for
+    /// user messages and replies that ended without text.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub model: Option<String>,
+    /// The reasoning effort the reply was asked with, if one was sent.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub reasoning_effort: Option<crate::providers::ReasoningEffort>,
 }
 
 /// One page of sessions, most recently active first.
@@ -183,7 +192,8 @@ pub const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at
      active_leaf_id, system_prompt, reasoning_effort";
 /// The columns of a [`ChatMessage`], in its field order.
 pub const MESSAGE_COLUMNS: &str =
-    "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at, parent_id";
+    "id, session_id, role, content, tokens, credits_used, status, error, \
+     created_at, updated_at, parent_id, model, reasoning_effort";
 
 fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)

@@ -20,7 +20,8 @@ use sqlx::PgConnection;
 
 /// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
 const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id,
+        m.model, m.reasoning_effort
    FROM chat_messages m";
 
 /// The session's active leaf, `$1` its id: the newest message when none is
@@ -71,8 +72,8 @@ struct FinishedRow {
     session_updated_at: DateTime<Utc>,
     message_count: i64,
     active_leaf_id: Option<i64>,
-    system_prompt: Option<String>,
-    reasoning_effort: Option<crate::providers::ReasoningEffort>,
+    session_system_prompt: Option<String>,
+    session_reasoning_effort: Option<crate::providers::ReasoningEffort>,
     #[sqlx(flatten)]
     usage: Usage,
 }
@@ -491,12 +492,15 @@ impl ChatRows for PgConnection {
             "{DROP_CHUNKS}, m AS (
                  UPDATE chat_messages
                     SET content = $2, status = $3, tokens = $4, prompt_tokens = $5,
-                        reasoning_tokens = $6, error = $7, stream_owner = NULL, updated_at = $8
+                        reasoning_tokens = $6, error = $7, stream_owner = NULL, updated_at = $8,
+                        model = $10, reasoning_effort = $11
                   WHERE id = $1 AND status = 'streaming'
               RETURNING {MESSAGE_COLUMNS})
              SELECT m.*, s.display_id, s.title, s.created_at AS session_created_at,
                     s.updated_at AS session_updated_at, s.message_count, s.active_leaf_id,
-                    s.system_prompt, s.reasoning_effort, u.free_remaining, u.purchased_remaining, u.credits_total,
+                    s.system_prompt AS session_system_prompt,
+                    s.reasoning_effort AS session_reasoning_effort,
+                    u.free_remaining, u.purchased_remaining, u.credits_total,
                     u.last_credit_reset, u.pro_until
                FROM m JOIN chat_sessions s ON s.id = m.session_id
                       JOIN user_usage u ON u.user_id = $9"
@@ -511,6 +515,8 @@ impl ChatRows for PgConnection {
             .bind(end.error)
             .bind(now)
             .bind(user_id)
+            .bind(end.model)
+            .bind(end.reasoning_effort)
             .fetch_optional(self)
             .await?
             .ok_or_else(|| Error::not_found("streaming reply", id))?;
@@ -522,8 +528,8 @@ impl ChatRows for PgConnection {
             updated_at: row.session_updated_at,
             message_count: row.message_count,
             active_leaf_id: row.active_leaf_id,
-            system_prompt: row.system_prompt,
-            reasoning_effort: row.reasoning_effort,
+            system_prompt: row.session_system_prompt,
+            reasoning_effort: row.session_reasoning_effort,
         };
         Ok(FinishedReply {
             reply: row.reply,

@@ -18,7 +18,8 @@ use sqlx::SqliteConnection;
 
 /// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
 const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id,
+        m.model, m.reasoning_effort
    FROM chat_messages m";
 
 /// The session's active leaf, `?1` its id: the newest message when none is
@@ -366,7 +367,7 @@ impl ChatRows for SqliteConnection {
         let ended = sqlx::query(
             "UPDATE chat_messages
                 SET content = ?, status = ?, tokens = ?, prompt_tokens = ?, reasoning_tokens = ?,
-                    error = ?, stream_owner = NULL, updated_at = ?
+                    error = ?, stream_owner = NULL, updated_at = ?, model = ?, reasoning_effort = ?
               WHERE id = ? AND status = 'streaming'",
         )
         .bind(end.content)
@@ -376,6 +377,8 @@ impl ChatRows for SqliteConnection {
         .bind(end.usage.map(|u| u.reasoning_tokens))
         .bind(end.error)
         .bind(now)
+        .bind(end.model)
+        .bind(end.reasoning_effort)
         .bind(id)
         .execute(&mut *self)
         .await?;

@@ -522,11 +522,13 @@ pub(super) async fn put_message(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO chat_messages (id, session_id, user_id, role, content, tokens, credits_used,
-                                    status, error, created_at, updated_at, parent_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    status, error, created_at, updated_at, parent_id, model,
+                                    reasoning_effort)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET content = excluded.content, tokens = excluded.tokens,
              credits_used = excluded.credits_used, status = excluded.status,
-             error = excluded.error, updated_at = excluded.updated_at
+             error = excluded.error, updated_at = excluded.updated_at, model = excluded.model,
+             reasoning_effort = excluded.reasoning_effort
            WHERE excluded.status <> 'streaming' OR chat_messages.status = 'streaming'",
     )
     .bind(message.id)
@@ -541,6 +543,8 @@ pub(super) async fn put_message(
     .bind(message.created_at)
     .bind(message.updated_at)
     .bind(message.parent_id)
+    .bind(&message.model)
+    .bind(message.reasoning_effort)
     .execute(&mut *conn)
     .await?;
     Ok(())

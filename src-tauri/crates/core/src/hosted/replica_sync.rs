@@ -281,6 +281,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             parent_id: None,
+            model: Some("o3-mini".into()),
+            reasoning_effort: None,
         }
     }
 

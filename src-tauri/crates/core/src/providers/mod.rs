@@ -139,6 +139,18 @@ pub trait ChatProvider: Send + Sync + std::fmt::Debug {
     /// A label for the UI and logs (e.g. "Azure OpenAI · o3-mini"); no secrets.
     fn label(&self) -> String;
 
+    /// The deployment or model name a reply is stored with ("o3-mini");
+    /// no secrets.
+    fn model_name(&self) -> String {
+        self.label()
+    }
+
+    /// The reasoning effort `request` is sent with, if any: what a reply
+    /// records it was asked with.
+    fn effort_for(&self, _request: &ChatRequest) -> Option<ReasoningEffort> {
+        None
+    }
+
     /// Whether requests may carry a JSON-schema `response_format`. Callers
     /// that ask for structured output fall back to instructions otherwise
     /// (and when the deployment refuses the field anyway).
