@@ -73,6 +73,8 @@ describe("chat settings and personas", () => {
     await page.getByTestId("send").click();
     await page.getByTestId("typing-indicator").waitFor({ state: "detached" });
     expect((await calls(page, "send_message"))[0].request.sessionId).toBe(1);
+    // The reply says which model and effort wrote it.
+    expect(await page.getByTestId("message-model").allInnerTexts()).toEqual(["o3-mini · High effort"]);
 
     // Back to Banter's prompt with a low effort.
     await button.click();

@@ -359,6 +359,13 @@ export type ChatMessage_Deserialize = {
 	 *  message sent again, a regenerated reply.
 	 */
 	parentId?: number | null,
+	/**
+	 *  The deployment or model that wrote a reply ("o3-mini"); `None` for
+	 *  user messages and replies that ended without text.
+	 */
+	model?: string | null,
+	/**  The reasoning effort the reply was asked with, if one was sent. */
+	reasoningEffort?: ReasoningEffort | null,
 };
 
 export type ChatMessage_Serialize = {
@@ -378,6 +385,13 @@ export type ChatMessage_Serialize = {
 	 *  message sent again, a regenerated reply.
 	 */
 	parentId: number | null,
+	/**
+	 *  The deployment or model that wrote a reply ("o3-mini"); `None` for
+	 *  user messages and replies that ended without text.
+	 */
+	model: string | null,
+	/**  The reasoning effort the reply was asked with, if one was sent. */
+	reasoningEffort: ReasoningEffort | null,
 };
 
 export type ChatSession = ChatSession_Serialize | ChatSession_Deserialize;

@@ -109,6 +109,8 @@ const state = {
   personas: (seed.personas ?? []).map((p) => ({ ...p, reasoningEffort: p.reasoningEffort ?? null, createdAt: "2026-11-24T18:00:00Z",
     updatedAt: "2026-11-24T18:00:00Z" })) as Persona[],
 };
+/** The deployment the fake's replies come from (a fixture). */
+const FAKE_MODEL = "o3-mini";
 // The fake's prices and threshold (fixtures); every rule below uses these.
 const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
 const LOW = COSTS.lowBalanceThreshold;
@@ -162,7 +164,7 @@ function addMessage(sessionId: number, role: Role, content: string, status: Mess
   const s = state.sessions.find((x) => x.id === sessionId)!;
   const m: Message = { id: state.nextMessage++, sessionId, role, content, tokens: status === "streaming" ? null : Math.ceil(content.length / 4),
     creditsUsed: role === "user" ? charged : 0, status, error: null, createdAt: t, updatedAt: t,
-    parentId: parentId === undefined ? (s.activeLeafId ?? null) : parentId };
+    parentId: parentId === undefined ? (s.activeLeafId ?? null) : parentId, model: null, reasoningEffort: null };
   state.messages.push(m);
   s.activeLeafId = m.id;
   s.messageCount = activePath(s).length;
@@ -291,6 +293,10 @@ async function stream(sessionId: number, send: (m: unknown) => void, reply: Mess
   }
   reply.status = status;
   reply.tokens = Math.ceil(reply.content.length / 4);
+  // Who answered, as the core records it (the fake's model is a fixture).
+  const session = state.sessions.find((x) => x.id === sessionId);
+  reply.model = reply.content ? FAKE_MODEL : null;
+  reply.reasoningEffort = reply.content ? (session?.reasoningEffort ?? null) : null;
   await both({ type: "reply_finished", sessionId, messageId: reply.id, status, tokens: reply.tokens });
   state.streaming.delete(sessionId);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { draftFromPersona, draftOf, effortLabel, settingsOf, settingsSummary } from "./chatSettings";
+import { messageModel } from "./messageDetails";
 
 describe("chat settings", () => {
   it("drafts a session's settings, blanks for the defaults", () => {
@@ -27,5 +28,13 @@ describe("chat settings", () => {
     expect(settingsSummary({ systemPrompt: null, reasoningEffort: "low" })).toBe("Effort: Low");
     expect(effortLabel(null)).toBe("Model default");
     expect(effortLabel("medium")).toBe("Medium");
+  });
+
+  it("names the model and effort that wrote a reply, and nothing else", () => {
+    expect(messageModel({ role: "assistant", model: "o3-mini", reasoningEffort: "high" })).toBe("o3-mini · High effort");
+    expect(messageModel({ role: "assistant", model: "gpt-4o", reasoningEffort: null })).toBe("gpt-4o");
+    expect(messageModel({ role: "assistant", model: null, reasoningEffort: null })).toBeNull();
+    expect(messageModel({ role: "assistant" } as never)).toBeNull();
+    expect(messageModel({ role: "user", model: "o3-mini", reasoningEffort: "low" })).toBeNull();
   });
 });
