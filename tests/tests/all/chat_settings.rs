@@ -38,12 +38,12 @@ fn first_message(request: &RecordedRequest) -> Value {
 }
 
 async fn new_session(core: &Core, settings: SessionSettings) -> i64 {
-    let session = core.chat().create_session(None).await.unwrap();
+    let session = core.chat().create_session(None).await.expect("a session");
     let set = core
         .chat()
         .set_session_settings(&RecordRef::Id(session.id), settings.clone())
         .await
-        .unwrap();
+        .expect("settings saved");
     assert_eq!(set.settings(), settings);
     session.id
 }
