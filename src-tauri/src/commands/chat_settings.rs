@@ -25,20 +25,39 @@ pub async fn set_session_settings(
     let settings = settings.checked().map_err(banter_core::Error::from)?;
     match hosted::history(core).await? {
         Some(history) => {
-            let id = match session_id {
-                Some(id) => id,
-                None => history.create_session(None).await?.id,
+            let Some(id) = session_id else {
+                let id = RecordRef::Id(history.create_session(None).await?.id);
+                let set = history.set_settings(&id, settings).await;
+                if set.is_err() {
+                    // Nothing to keep: the chat was started only for them.
+                    discarded(history.delete(&id).await.map(drop));
+                }
+                return Ok(set?);
             };
             Ok(history.set_settings(&RecordRef::Id(id), settings).await?)
         }
         None => {
             let chat = core.chat();
-            let id = match session_id {
-                Some(id) => id,
-                None => chat.create_session(None).await?.id,
+            let Some(id) = session_id else {
+                let id = RecordRef::Id(chat.create_session(None).await?.id);
+                let set = chat.set_session_settings(&id, settings).await;
+                if set.is_err() {
+                    discarded(chat.delete_session(&id).await.map(drop));
+                }
+                return Ok(set?);
             };
-            Ok(chat.set_session_settings(&RecordRef::Id(id), settings).await?)
+            Ok(chat
+                .set_session_settings(&RecordRef::Id(id), settings)
+                .await?)
         }
+    }
+}
+
+/// Logs a chat started for settings that could not be removed again (an
+/// empty chat left behind is harmless).
+fn discarded(removed: Result<(), banter_core::Error>) {
+    if let Err(error) = removed {
+        tracing::warn!(code = %error.code(), "could not remove an empty chat");
     }
 }
 
