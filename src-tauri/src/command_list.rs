@@ -33,6 +33,7 @@ macro_rules! app_commands {
                 save_export,
             ],
             chat: [send_message, stop_reply, regenerate_reply, new_idempotency_key],
+            chat_settings: [set_session_settings, list_personas, save_persona, delete_persona],
             settings: [
                 get_provider_settings,
                 save_provider_settings,

@@ -80,6 +80,17 @@ export const commands = {
 	 *  so the repeat is never charged twice.
 	 */
 	newIdempotencyKey: () => __TAURI_INVOKE<string>("new_idempotency_key"),
+	/**
+	 *  Replaces the settings of session `session_id`; with none, starts a new
+	 *  (empty) session with them: a chat started from a persona.
+	 */
+	setSessionSettings: (sessionId: number | null, settings: SessionSettings_Deserialize) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("set_session_settings", { sessionId, settings })),
+	/**  This computer's personas, by name. */
+	listPersonas: () => typedError<Persona_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_personas")),
+	/**  Saves a persona (one of the same name, ignoring case, is replaced). */
+	savePersona: (persona: NewPersona_Deserialize) => typedError<Persona_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_persona", { persona })),
+	/**  Deletes a persona; chats started from it keep their settings. */
+	deletePersona: (name: string) => typedError<Persona_Serialize, ApiError_Serialize>(__TAURI_INVOKE("delete_persona", { name })),
 	getProviderSettings: () => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_provider_settings")),
 	saveProviderSettings: (input: ProviderSettingsInput_Deserialize) => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_provider_settings", { input })),
 	/**  A one-line request to the model in use (costs no credits). */
@@ -348,6 +359,13 @@ export type ChatMessage_Deserialize = {
 	 *  message sent again, a regenerated reply.
 	 */
 	parentId?: number | null,
+	/**
+	 *  The deployment or model that wrote a reply ("o3-mini"); `None` for
+	 *  user messages and replies that ended without text.
+	 */
+	model?: string | null,
+	/**  The reasoning effort the reply was asked with, if one was sent. */
+	reasoningEffort?: ReasoningEffort | null,
 };
 
 export type ChatMessage_Serialize = {
@@ -367,6 +385,13 @@ export type ChatMessage_Serialize = {
 	 *  message sent again, a regenerated reply.
 	 */
 	parentId: number | null,
+	/**
+	 *  The deployment or model that wrote a reply ("o3-mini"); `None` for
+	 *  user messages and replies that ended without text.
+	 */
+	model: string | null,
+	/**  The reasoning effort the reply was asked with, if one was sent. */
+	reasoningEffort: ReasoningEffort | null,
 };
 
 export type ChatSession = ChatSession_Serialize | ChatSession_Deserialize;
@@ -385,6 +410,14 @@ export type ChatSession_Deserialize = {
 	 *  shows and the model is sent. `None` before the first message.
 	 */
 	activeLeafId?: number | null,
+	/**
+	 *  This chat's instructions in place of the app's (see
+	 *  [`SessionSettings`]); `None` sends the app's. Read by every query
+	 *  of [`SESSION_COLUMNS`]; a narrower one leaves it `None`.
+	 */
+	systemPrompt?: string | null,
+	/**  The effort asked of an o-series deployment; `None` keeps its own. */
+	reasoningEffort?: ReasoningEffort | null,
 };
 
 export type ChatSession_Serialize = {
@@ -401,6 +434,14 @@ export type ChatSession_Serialize = {
 	 *  shows and the model is sent. `None` before the first message.
 	 */
 	activeLeafId: number | null,
+	/**
+	 *  This chat's instructions in place of the app's (see
+	 *  [`SessionSettings`]); `None` sends the app's. Read by every query
+	 *  of [`SESSION_COLUMNS`]; a narrower one leaves it `None`.
+	 */
+	systemPrompt: string | null,
+	/**  The effort asked of an o-series deployment; `None` keeps its own. */
+	reasoningEffort: ReasoningEffort | null,
 };
 
 /**  An opened checkout. */
@@ -1079,6 +1120,23 @@ export type ModelFamily =
 /**  The tray's "New chat": the main window opens an empty chat. */
 export type NewChatRequested = null;
 
+/**  What saving a persona takes. */
+export type NewPersona = NewPersona_Serialize | NewPersona_Deserialize;
+
+/**  What saving a persona takes. */
+export type NewPersona_Deserialize = {
+	name: string,
+	prompt: string,
+	reasoningEffort?: ReasoningEffort | null,
+};
+
+/**  What saving a persona takes. */
+export type NewPersona_Serialize = {
+	name: string,
+	prompt: string,
+	reasoningEffort: ReasoningEffort | null,
+};
+
 /**  Fields for a new task; `None` takes the default. */
 export type NewTask = NewTask_Serialize | NewTask_Deserialize;
 
@@ -1110,6 +1168,29 @@ export type PendingCheckout = {
 	reference: string,
 	product: string,
 	createdAt: string,
+};
+
+/**  A saved persona. */
+export type Persona = Persona_Serialize | Persona_Deserialize;
+
+/**  A saved persona. */
+export type Persona_Deserialize = {
+	/**  Unique in the profile, ignoring case. */
+	name: string,
+	prompt: string,
+	reasoningEffort?: ReasoningEffort | null,
+	createdAt: string,
+	updatedAt: string,
+};
+
+/**  A saved persona. */
+export type Persona_Serialize = {
+	/**  Unique in the profile, ignoring case. */
+	name: string,
+	prompt: string,
+	reasoningEffort: ReasoningEffort | null,
+	createdAt: string,
+	updatedAt: string,
 };
 
 export type Priority = "low" | "medium" | "high" | "urgent";
@@ -1298,6 +1379,10 @@ export type PurchaseStatus = {
 	pending: PendingCheckout[],
 };
 
+/**
+ *  How long an o-series model thinks before it answers (`reasoning_effort`).
+ *  Stored as text on a session that asks for its own (see `chat::settings`).
+ */
 export type ReasoningEffort = "low" | "medium" | "high";
 
 export type ReconcileReport = ReconcileReport_Serialize | ReconcileReport_Deserialize;
@@ -1454,6 +1539,31 @@ export type SessionPage_Serialize = {
 	sessions: ChatSession_Serialize[],
 	/**  Pass back to get the next page; `None` on the last page. */
 	nextCursor: string | null,
+};
+
+/**  What a chat asks of the model beside its messages. */
+export type SessionSettings = SessionSettings_Serialize | SessionSettings_Deserialize;
+
+/**  What a chat asks of the model beside its messages. */
+export type SessionSettings_Deserialize = {
+	/**
+	 *  Sent as the instructions (`developer` for o-series, `system`
+	 *  elsewhere) in place of the app's; `None` sends the app's.
+	 */
+	systemPrompt?: string | null,
+	/**  `None` keeps the deployment's own effort. */
+	reasoningEffort?: ReasoningEffort | null,
+};
+
+/**  What a chat asks of the model beside its messages. */
+export type SessionSettings_Serialize = {
+	/**
+	 *  Sent as the instructions (`developer` for o-series, `system`
+	 *  elsewhere) in place of the app's; `None` sends the app's.
+	 */
+	systemPrompt: string | null,
+	/**  `None` keeps the deployment's own effort. */
+	reasoningEffort: ReasoningEffort | null,
 };
 
 export type Task = Task_Serialize | Task_Deserialize;

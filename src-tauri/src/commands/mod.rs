@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod chat;
+pub mod chat_settings;
 pub mod credits;
 pub mod import;
 pub mod links;

@@ -324,6 +324,8 @@ async fn a_streaming_replys_text_lives_in_postgres_for_every_instance() {
         tokens: 4,
         usage: None,
         error: None,
+        model: Some("o3-mini"),
+        reasoning_effort: None,
     };
     let finished = conn
         .finish_reply(&alice.user_id, reply.id, &end, now)

@@ -24,6 +24,7 @@ import type {
   Product,
   ProductInfo_Serialize,
   Project as ProjectView,
+  Persona_Serialize as Persona,
   ProjectSource,
   Role,
   Task_Serialize,
@@ -37,6 +38,8 @@ type Session = ChatSession_Serialize;
 type Ledger = LedgerEntry_Serialize;
 export type Seed = {
   balance?: number;
+  /** Saved personas (this computer's). */
+  personas?: { name: string; prompt: string; reasoningEffort?: Persona["reasoningEffort"] }[];
   sessions?: { title: string | null; messages: { role: Role; content: string }[] }[];
   /** Characters per delta and the pause between deltas. */
   chunk?: number;
@@ -103,7 +106,11 @@ const state = {
   update: seed.update ?? null as Seed["update"] | null,
   /** What install_update installed (the real app would restart into it). */
   installed: null as string | null,
+  personas: (seed.personas ?? []).map((p) => ({ ...p, reasoningEffort: p.reasoningEffort ?? null, createdAt: "2026-11-24T18:00:00Z",
+    updatedAt: "2026-11-24T18:00:00Z" })) as Persona[],
 };
+/** The deployment the fake's replies come from (a fixture). */
+const FAKE_MODEL = "o3-mini";
 // The fake's prices and threshold (fixtures); every rule below uses these.
 const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
 const LOW = COSTS.lowBalanceThreshold;
@@ -141,7 +148,8 @@ function ledger(kind: EntryKind, action: Action | null, amount: number, referenc
 function newSession(title: string | null): Session {
   const id = state.nextSession++;
   const t = now();
-  const s: Session = { id, displayId: `CH-${String(id).padStart(6, "0")}`, title, createdAt: t, updatedAt: t, messageCount: 0, activeLeafId: null };
+  const s: Session = { id, displayId: `CH-${String(id).padStart(6, "0")}`, title, createdAt: t, updatedAt: t, messageCount: 0, activeLeafId: null,
+    systemPrompt: null, reasoningEffort: null };
   state.sessions.push(s);
   return s;
 }
@@ -156,7 +164,7 @@ function addMessage(sessionId: number, role: Role, content: string, status: Mess
   const s = state.sessions.find((x) => x.id === sessionId)!;
   const m: Message = { id: state.nextMessage++, sessionId, role, content, tokens: status === "streaming" ? null : Math.ceil(content.length / 4),
     creditsUsed: role === "user" ? charged : 0, status, error: null, createdAt: t, updatedAt: t,
-    parentId: parentId === undefined ? (s.activeLeafId ?? null) : parentId };
+    parentId: parentId === undefined ? (s.activeLeafId ?? null) : parentId, model: null, reasoningEffort: null };
   state.messages.push(m);
   s.activeLeafId = m.id;
   s.messageCount = activePath(s).length;
@@ -285,6 +293,10 @@ async function stream(sessionId: number, send: (m: unknown) => void, reply: Mess
   }
   reply.status = status;
   reply.tokens = Math.ceil(reply.content.length / 4);
+  // Who answered, as the core records it (the fake's model is a fixture).
+  const session = state.sessions.find((x) => x.id === sessionId);
+  reply.model = reply.content ? FAKE_MODEL : null;
+  reply.reasoningEffort = reply.content ? (session?.reasoningEffort ?? null) : null;
   await both({ type: "reply_finished", sessionId, messageId: reply.id, status, tokens: reply.tokens });
   state.streaming.delete(sessionId);
 }
@@ -399,6 +411,33 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       session.activeLeafId = leaf.id;
       session.messageCount = activePath(session).length;
       return session;
+    }
+    // A chat's settings, kept on its session (a new one without an id); the
+    // core's rule that a blank prompt is the app's own is followed here.
+    case "set_session_settings": {
+      const session = args.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === args.sessionId);
+      if (!session) return fail("not_found", "No such session");
+      const prompt = String(args.settings.systemPrompt ?? "").trim();
+      session.systemPrompt = prompt === "" ? null : prompt;
+      session.reasoningEffort = args.settings.reasoningEffort ?? null;
+      // A copy, as IPC would send: the app never holds the fake's own rows.
+      return { ...session };
+    }
+    case "list_personas":
+      return [...state.personas].sort((a, b) => a.name.localeCompare(b.name));
+    case "save_persona": {
+      const { name, prompt, reasoningEffort } = args.persona;
+      if (!String(name).trim() || !String(prompt).trim()) return fail("invalid_input", "name and prompt are required", { field: "name" });
+      const t = now();
+      const p: Persona = { name: String(name).trim(), prompt: String(prompt).trim(), reasoningEffort: reasoningEffort ?? null, createdAt: t, updatedAt: t };
+      state.personas = state.personas.filter((x) => x.name.toLowerCase() !== p.name.toLowerCase()).concat(p);
+      return p;
+    }
+    case "delete_persona": {
+      const p = state.personas.find((x) => x.name.toLowerCase() === String(args.name).trim().toLowerCase());
+      if (!p) return fail("not_found", "No such persona");
+      state.personas = state.personas.filter((x) => x !== p);
+      return p;
     }
     case "search_messages": {
       const q = String(args.query).trim();

@@ -20,6 +20,8 @@ import {
   type AccountChanged,
   type ProviderSettingsInput,
   type SendMessageRequest,
+  type SessionSettings_Deserialize,
+  type NewPersona_Deserialize,
   type AtSignOut,
 } from "../bindings";
 
@@ -118,6 +120,11 @@ export const api = {
   newIdempotencyKey: () => commands.newIdempotencyKey(),
   regenerateReply: (sessionId: number, includeContext: boolean, onEvent: (event: DomainEvent) => void) =>
     unwrap(commands.regenerateReply(sessionId, includeContext, channel(onEvent))),
+  setSessionSettings: (sessionId: number | null, settings: SessionSettings_Deserialize) =>
+    unwrap(commands.setSessionSettings(sessionId, settings)),
+  listPersonas: () => unwrap(commands.listPersonas()),
+  savePersona: (persona: NewPersona_Deserialize) => unwrap(commands.savePersona(persona)),
+  deletePersona: (name: string) => unwrap(commands.deletePersona(name)),
   getProviderSettings: () => unwrap(commands.getProviderSettings()),
   saveProviderSettings: (input: ProviderSettingsInput) => unwrap(commands.saveProviderSettings(input)),
   testConnection: () => unwrap(commands.testConnection()),

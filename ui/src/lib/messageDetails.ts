@@ -2,6 +2,7 @@
 // charged. Every figure is the core's, from the message itself (`createdAt`,
 // `tokens`, `creditsUsed`) and the balance's Pro flag; nothing is computed.
 import type { ChatMessage } from "../bindings";
+import { effortLabel } from "./chatSettings";
 
 /** "14:05" for today, "Nov 24, 14:05" before (`timeZone` for tests; the viewer's otherwise). */
 export function messageTime(iso: string, now: Date = new Date(), timeZone?: string): string {
@@ -41,6 +42,12 @@ export function messageCharge(message: Pick<ChatMessage, "id" | "role" | "credit
   const n = message.creditsUsed;
   if (n > 0) return `${n.toLocaleString("en-US")} ${n === 1 ? "credit" : "credits"}`;
   return pro ? "Included in Pro" : "No charge";
+}
+
+/** Who wrote a reply and with which effort: "o3-mini · High effort"; null when the core did not record it. */
+export function messageModel(message: Pick<ChatMessage, "role" | "model" | "reasoningEffort">): string | null {
+  if (message.role !== "assistant" || !message.model) return null;
+  return message.reasoningEffort ? `${message.model} · ${effortLabel(message.reasoningEffort)} effort` : message.model;
 }
 
 /** The last finished reply with text (Ctrl/Cmd+Shift+C copies it); one still being written is passed over. */

@@ -5,6 +5,7 @@
 use banter_core::chat::MAX_PAGE;
 use banter_core::db::paths::DATA_DIR_ENV;
 use banter_core::projects::{Priority, TaskStatus};
+use banter_core::providers::ReasoningEffort;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -58,6 +59,10 @@ pub enum Command {
     Tasks(TasksCommand),
     /// Send a message and stream the reply (model from AZURE_OPENAI_* variables)
     Chat(ChatArgs),
+    /// Saved personas (a system prompt and effort) to start chats from, on
+    /// this computer
+    #[command(subcommand)]
+    Personas(PersonasCommand),
     /// Describe a project; the model creates it with its tasks (15 credits)
     Generate(GenerateArgs),
     /// Save a web page's title and main text on a project (5 credits)
@@ -152,8 +157,54 @@ pub struct ChatArgs {
     /// id, from `sessions show`): the conversation branches there
     #[arg(long, value_name = "MESSAGE_ID", conflicts_with = "new")]
     pub edit: Option<i64>,
+    /// This chat's system prompt in place of the app's; the chat keeps it
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["persona", "edit"])]
+    pub system: Option<String>,
+    /// Take the system prompt (and effort) of a saved persona (see `personas`)
+    #[arg(long, value_name = "NAME", conflicts_with = "edit")]
+    pub persona: Option<String>,
+    /// How hard an o-series model thinks; the chat keeps it
+    #[arg(long, value_enum, conflicts_with = "edit")]
+    pub effort: Option<Effort>,
     /// The message
     pub message: String,
+}
+
+/// A reasoning effort (`reasoning_effort` of o-series models).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Effort {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<Effort> for ReasoningEffort {
+    fn from(effort: Effort) -> Self {
+        match effort {
+            Effort::Low => Self::Low,
+            Effort::Medium => Self::Medium,
+            Effort::High => Self::High,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonasCommand {
+    /// List the saved personas
+    List,
+    /// Save a persona (one of the same name is replaced)
+    Save {
+        /// Its name (ignoring case)
+        name: String,
+        /// The system prompt a chat started from it gets
+        #[arg(long, value_name = "TEXT")]
+        prompt: String,
+        /// Its reasoning effort [default: the model's own]
+        #[arg(long, value_enum)]
+        effort: Option<Effort>,
+    },
+    /// Delete a persona; chats started from it keep their prompt
+    Delete { name: String },
 }
 
 #[derive(Debug, Args)]

@@ -183,6 +183,7 @@ async fn chunk_overhead() {
         }],
         max_completion_tokens: None,
         response_format: None,
+        reasoning_effort: None,
     };
     let mut stream = provider.stream_chat(request).await.expect("stream");
     let mut parsed = Vec::new();

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod ledger;
 mod liveness;
 pub mod model_settings;
+pub mod personas;
 pub mod projects;
 pub mod providers;
 pub mod scrape;

@@ -184,6 +184,7 @@ impl Core {
             }],
             max_completion_tokens: None,
             response_format: None,
+            reasoning_effort: None,
         };
         let started = Instant::now();
         let mut stream = provider.stream_chat(request).await?;

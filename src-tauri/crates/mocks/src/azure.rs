@@ -395,8 +395,8 @@ async fn complete(
         .into_response()
 }
 
-/// What real Azure refuses: malformed messages, and on reasoning deployments
-/// the sampling parameters and `max_tokens`.
+/// What real Azure refuses: malformed messages, on reasoning deployments
+/// the sampling parameters and `max_tokens`, and elsewhere `reasoning_effort`.
 fn invalid(body: &Value, deployment: &str) -> Option<Response> {
     let messages = body["messages"].as_array();
     let ok = messages.is_some_and(|m| {
@@ -433,6 +433,9 @@ fn invalid(body: &Value, deployment: &str) -> Option<Response> {
                 ));
             }
         }
+    } else if !body["reasoning_effort"].is_null() {
+        // A chat deployment does not reason: the effort is refused.
+        return Some(errors::unsupported_parameter("reasoning_effort"));
     }
     None
 }

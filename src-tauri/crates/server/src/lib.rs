@@ -17,7 +17,7 @@ pub mod routes;
 pub mod state;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::serve::ListenerExt;
 use axum::Router;
 use state::AppState;
@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/sessions/{id}/export", get(routes::sessions::export))
         .route("/v1/sessions/{id}/branch", post(routes::sessions::branch))
+        .route(
+            "/v1/sessions/{id}/settings",
+            put(routes::sessions::settings),
+        )
         .route("/v1/chat/send", post(routes::chat::send))
         .route("/v1/chat/regenerate", post(routes::chat::regenerate))
         .route("/v1/chat/stop", post(routes::chat::stop))

@@ -47,7 +47,10 @@ pub async fn run(
         .as_deref()
         .map(|id| record(IdKind::ChatSession, id, hosted.is_some()))
         .transpose()?;
+    let target = super::chat_settings::apply(core, hosted.as_ref(), session, &args).await?;
+    let session = target.session;
     let stream_text = !out.is_json();
+    let history = hosted.clone();
     let (printer, result) = match hosted {
         Some(history) => {
             let printer = Printer::new(
@@ -84,6 +87,9 @@ pub async fn run(
             (printer, result.map_err(CliError::from))
         }
     };
+    if let (Err(_), Some(started)) = (&result, &target.started) {
+        super::chat_settings::discard_if_empty(core, history.as_ref(), started).await;
+    }
     printer.finish()?;
     let outcome: SendOutcome = result?;
     let balance = &outcome.balance;

@@ -11,10 +11,12 @@
 mod account;
 mod billing;
 mod chat;
+mod chat_settings;
 mod credits;
 mod generate;
 mod import;
 mod ledger;
+mod personas;
 mod profile;
 mod project_store;
 mod projects;
@@ -44,6 +46,7 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         }
         Command::Tasks(cmd) => tasks::run(core, account_projects(core).await?, cmd, out).await,
         Command::Chat(args) => chat::run(core, history(core).await?, args, out).await,
+        Command::Personas(cmd) => personas::run(core, cmd, out).await,
         Command::Generate(args) => generate::run(core, hosted(core).await?, args, out).await,
         Command::Scrape(args) => scrape::run(core, hosted(core).await?, args, out).await,
         Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
@@ -61,7 +64,7 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
 fn catches_up_first(command: &Command) -> bool {
     !matches!(
         command,
-        Command::Profile | Command::Account(_) | Command::Sync
+        Command::Profile | Command::Account(_) | Command::Sync | Command::Personas(_)
     )
 }
 

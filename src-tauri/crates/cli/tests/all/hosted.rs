@@ -67,7 +67,7 @@ async fn servers_with(oidc: &OidcServer, mut parts: Parts) -> Hosted {
 }
 
 /// Two instances answering chat with the mock's `deployment`.
-async fn chatting(oidc: &OidcServer, azure: &MockServer, deployment: &str) -> Hosted {
+pub(super) async fn chatting(oidc: &OidcServer, azure: &MockServer, deployment: &str) -> Hosted {
     let config = banter_tests::mock_azure_config(&azure.base_url(), deployment, true);
     let model = providers::build(&config, Some(Secret::new("test-key"))).expect("the mock model");
     servers_with(
@@ -80,7 +80,7 @@ async fn chatting(oidc: &OidcServer, azure: &MockServer, deployment: &str) -> Ho
     .await
 }
 
-async fn azure(slow_ms: u64) -> MockServer {
+pub(super) async fn azure(slow_ms: u64) -> MockServer {
     banter_mocks::start(MockConfig {
         slow_ms,
         ..MockConfig::default()

@@ -7,6 +7,7 @@ mod common;
 mod billing;
 mod branches;
 mod chat;
+mod chat_settings;
 mod cli;
 mod generate_scrape;
 mod hosted;

@@ -294,7 +294,9 @@ impl<S: ChatBackend> ChatEngine<S> {
             Ok(context) => context,
             Err(error) => return Err(turn.fail_unasked(error).await),
         };
-        let prompt = build_request(paid.history, content, context, None);
+        // The chat's settings as read when the send began.
+        let settings = asked.session.settings();
+        let prompt = build_request(paid.history, content, context, None, &settings);
         turn.answer(provider, prompt, stop).await
     }
 }

@@ -17,6 +17,7 @@ mod replies;
 pub mod rows;
 mod search;
 mod sessions;
+mod settings;
 mod sqlite_rows;
 mod stream;
 mod title;
@@ -36,6 +37,7 @@ pub(crate) use replies::recover_interrupted;
 pub use replies::recover_stranded;
 pub use replies::ReplyEnd;
 pub use search::{SearchHit, MATCH_END, MATCH_START, MAX_QUERY_CHARS};
+pub use settings::{SessionSettings, MAX_SYSTEM_PROMPT_CHARS};
 pub(crate) use sqlite_rows::recount_active_path;
 pub use stream::{BATCH_INTERVAL, BATCH_TOKENS};
 
@@ -67,6 +69,16 @@ pub struct ChatSession {
     /// shows and the model is sent. `None` before the first message.
     #[serde(default)]
     pub active_leaf_id: Option<i64>,
+    /// This chat's instructions in place of the app's (see
+    /// [`SessionSettings`]); `None` sends the app's. Read by every query
+    /// of [`SESSION_COLUMNS`]; a narrower one leaves it `None`.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub system_prompt: Option<String>,
+    /// The effort asked of an o-series deployment; `None` keeps its own.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub reasoning_effort: Option<crate::providers::ReasoningEffort>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
@@ -112,6 +124,15 @@ pub struct ChatMessage {
     /// message sent again, a regenerated reply.
     #[serde(default)]
     pub parent_id: Option<i64>,
+    /// The deployment or model that wrote a reply ("o3-mini"); `None` for
+    /// user messages and replies that ended without text.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub model: Option<String>,
+    /// The reasoning effort the reply was asked with, if one was sent.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub reasoning_effort: Option<crate::providers::ReasoningEffort>,
 }
 
 /// One page of sessions, most recently active first.
@@ -167,11 +188,12 @@ impl<S: ChatBackend> ChatStore<S> {
 
 /// The columns of a [`ChatSession`], in its field order (also the server's
 /// change feed reads sessions with them).
-pub const SESSION_COLUMNS: &str =
-    "id, display_id, title, created_at, updated_at, message_count, active_leaf_id";
+pub const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at, message_count, \
+     active_leaf_id, system_prompt, reasoning_effort";
 /// The columns of a [`ChatMessage`], in its field order.
 pub const MESSAGE_COLUMNS: &str =
-    "id, session_id, role, content, tokens, credits_used, status, error, created_at, updated_at, parent_id";
+    "id, session_id, role, content, tokens, credits_used, status, error, \
+     created_at, updated_at, parent_id, model, reasoning_effort";
 
 fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)

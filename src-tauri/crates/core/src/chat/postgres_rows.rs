@@ -9,6 +9,7 @@ use super::rows::{
     path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
     StrandedReply,
 };
+use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::postgres::PgStore;
 use crate::error::{Error, Result};
@@ -19,7 +20,8 @@ use sqlx::PgConnection;
 
 /// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
 const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id,
+        m.model, m.reasoning_effort
    FROM chat_messages m";
 
 /// The session's active leaf, `$1` its id: the newest message when none is
@@ -70,6 +72,8 @@ struct FinishedRow {
     session_updated_at: DateTime<Utc>,
     message_count: i64,
     active_leaf_id: Option<i64>,
+    session_system_prompt: Option<String>,
+    session_reasoning_effort: Option<crate::providers::ReasoningEffort>,
     #[sqlx(flatten)]
     usage: Usage,
 }
@@ -197,6 +201,28 @@ impl ChatRows for PgConnection {
             .await?)
     }
 
+    async fn set_session_settings(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+        settings: &SessionSettings,
+    ) -> Result<Option<ChatSession>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "UPDATE chat_sessions SET system_prompt = $1, reasoning_effort = $2
+              WHERE user_id = $3 AND (id = $4 OR display_id = $5)
+              RETURNING {SESSION_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(settings.system_prompt.as_deref())
+            .bind(settings.reasoning_effort)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?)
+    }
+
     async fn delete_session(
         &mut self,
         user_id: &str,
@@ -233,7 +259,7 @@ impl ChatRows for PgConnection {
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
             "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
-                    s.active_leaf_id
+                    s.active_leaf_id, s.system_prompt, s.reasoning_effort
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
@@ -466,11 +492,14 @@ impl ChatRows for PgConnection {
             "{DROP_CHUNKS}, m AS (
                  UPDATE chat_messages
                     SET content = $2, status = $3, tokens = $4, prompt_tokens = $5,
-                        reasoning_tokens = $6, error = $7, stream_owner = NULL, updated_at = $8
+                        reasoning_tokens = $6, error = $7, stream_owner = NULL, updated_at = $8,
+                        model = $10, reasoning_effort = $11
                   WHERE id = $1 AND status = 'streaming'
               RETURNING {MESSAGE_COLUMNS})
              SELECT m.*, s.display_id, s.title, s.created_at AS session_created_at,
                     s.updated_at AS session_updated_at, s.message_count, s.active_leaf_id,
+                    s.system_prompt AS session_system_prompt,
+                    s.reasoning_effort AS session_reasoning_effort,
                     u.free_remaining, u.purchased_remaining, u.credits_total,
                     u.last_credit_reset, u.pro_until
                FROM m JOIN chat_sessions s ON s.id = m.session_id
@@ -486,6 +515,8 @@ impl ChatRows for PgConnection {
             .bind(end.error)
             .bind(now)
             .bind(user_id)
+            .bind(end.model)
+            .bind(end.reasoning_effort)
             .fetch_optional(self)
             .await?
             .ok_or_else(|| Error::not_found("streaming reply", id))?;
@@ -497,6 +528,8 @@ impl ChatRows for PgConnection {
             updated_at: row.session_updated_at,
             message_count: row.message_count,
             active_leaf_id: row.active_leaf_id,
+            system_prompt: row.session_system_prompt,
+            reasoning_effort: row.session_reasoning_effort,
         };
         Ok(FinishedReply {
             reply: row.reply,

@@ -1,8 +1,9 @@
-//! What the model is sent for a reply: the developer prompt (with the
-//! user's projects and tasks when context is on), the last messages of the
-//! conversation, and the new message.
+//! What the model is sent for a reply: the developer prompt (the chat's own
+//! or the app's, with the user's projects and tasks when context is on), the
+//! last messages of the conversation, and the new message; with the chat's
+//! reasoning effort.
 
-use super::Role;
+use super::{Role, SessionSettings};
 use crate::providers::{ChatRequest, PromptMessage, PromptRole};
 
 /// How many earlier messages go with each new one.
@@ -23,11 +24,16 @@ pub(crate) fn build_request(
     new_message: &str,
     context: Option<String>,
     max_completion_tokens: Option<u32>,
+    settings: &SessionSettings,
 ) -> ChatRequest {
     history.reverse();
+    let instructions = settings
+        .system_prompt
+        .as_deref()
+        .unwrap_or(DEVELOPER_PROMPT);
     let developer = match context {
-        Some(block) => format!("{DEVELOPER_PROMPT}\n\n{block}"),
-        None => DEVELOPER_PROMPT.to_string(),
+        Some(block) => format!("{instructions}\n\n{block}"),
+        None => instructions.to_string(),
     };
     let mut messages = vec![PromptMessage {
         role: PromptRole::Developer,
@@ -49,5 +55,49 @@ pub(crate) fn build_request(
         messages,
         max_completion_tokens,
         response_format: None,
+        reasoning_effort: settings.reasoning_effort,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ReasoningEffort;
+
+    fn instructions(request: &ChatRequest) -> &str {
+        assert_eq!(request.messages[0].role, PromptRole::Developer);
+        &request.messages[0].content
+    }
+
+    #[test]
+    fn without_settings_the_apps_prompt_and_no_effort_go() {
+        let request = build_request(vec![], "hi", None, None, &SessionSettings::default());
+        assert_eq!(instructions(&request), DEVELOPER_PROMPT);
+        assert_eq!(request.reasoning_effort, None);
+    }
+
+    #[test]
+    fn a_chats_prompt_replaces_the_apps_and_keeps_the_context_and_effort() {
+        let settings = SessionSettings {
+            system_prompt: Some("You are a pirate.".into()),
+            reasoning_effort: Some(ReasoningEffort::Low),
+        };
+        let history = vec![
+            (Role::Assistant, "Ahoy".into()),
+            (Role::User, "hello".into()),
+        ];
+        let request = build_request(history, "hi", Some("Projects: x".into()), None, &settings);
+        assert_eq!(instructions(&request), "You are a pirate.\n\nProjects: x");
+        assert_eq!(request.reasoning_effort, Some(ReasoningEffort::Low));
+        let roles: Vec<_> = request.messages.iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            [
+                PromptRole::Developer,
+                PromptRole::User,
+                PromptRole::Assistant,
+                PromptRole::User
+            ]
+        );
     }
 }

@@ -25,6 +25,10 @@ pub struct ReplyEnd<'a> {
     pub tokens: i64,
     pub usage: Option<TokenUsage>,
     pub error: Option<&'a str>,
+    /// The deployment or model that wrote it, and the effort it was asked
+    /// with (see [`ChatMessage::model`]).
+    pub model: Option<&'a str>,
+    pub reasoning_effort: Option<crate::providers::ReasoningEffort>,
 }
 
 impl<S: ChatBackend> ChatStore<S> {

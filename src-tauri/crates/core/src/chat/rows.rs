@@ -7,6 +7,7 @@
 use super::journal::Journals;
 use super::messages::NewMessage;
 use super::replies::ReplyEnd;
+use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
@@ -129,6 +130,14 @@ pub trait ChatRows: LedgerRows {
         session: &RecordRef,
         title: &str,
         now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
+
+    /// Stores a chat's (checked) settings; `None` if it is not the user's.
+    fn set_session_settings(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+        settings: &SessionSettings,
     ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
 
     fn delete_session(

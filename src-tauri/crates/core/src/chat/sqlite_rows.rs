@@ -7,6 +7,7 @@ use super::rows::{
     path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
     StrandedReply,
 };
+use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -17,7 +18,8 @@ use sqlx::SqliteConnection;
 
 /// The message columns of [`ChatMessage`], for queries over `chat_messages m`.
 const MESSAGE_SELECT: &str = "SELECT m.id, m.session_id, m.role, m.content,
-        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id
+        m.tokens, m.credits_used, m.status, m.error, m.created_at, m.updated_at, m.parent_id,
+        m.model, m.reasoning_effort
    FROM chat_messages m";
 
 /// The session's active leaf, `?1` its id: the newest message when none is
@@ -145,6 +147,28 @@ impl ChatRows for SqliteConnection {
             .await?)
     }
 
+    async fn set_session_settings(
+        &mut self,
+        user_id: &str,
+        session: &RecordRef,
+        settings: &SessionSettings,
+    ) -> Result<Option<ChatSession>> {
+        let (id, display) = session.binds();
+        let sql = format!(
+            "UPDATE chat_sessions SET system_prompt = ?, reasoning_effort = ?
+              WHERE user_id = ? AND (id = ? OR display_id = ?)
+              RETURNING {SESSION_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(settings.system_prompt.as_deref())
+            .bind(settings.reasoning_effort)
+            .bind(user_id)
+            .bind(id)
+            .bind(display)
+            .fetch_optional(self)
+            .await?)
+    }
+
     async fn delete_session(
         &mut self,
         user_id: &str,
@@ -179,7 +203,7 @@ impl ChatRows for SqliteConnection {
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
             "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
-                    s.active_leaf_id
+                    s.active_leaf_id, s.system_prompt, s.reasoning_effort
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
@@ -343,7 +367,7 @@ impl ChatRows for SqliteConnection {
         let ended = sqlx::query(
             "UPDATE chat_messages
                 SET content = ?, status = ?, tokens = ?, prompt_tokens = ?, reasoning_tokens = ?,
-                    error = ?, stream_owner = NULL, updated_at = ?
+                    error = ?, stream_owner = NULL, updated_at = ?, model = ?, reasoning_effort = ?
               WHERE id = ? AND status = 'streaming'",
         )
         .bind(end.content)
@@ -353,6 +377,8 @@ impl ChatRows for SqliteConnection {
         .bind(end.usage.map(|u| u.reasoning_tokens))
         .bind(end.error)
         .bind(now)
+        .bind(end.model)
+        .bind(end.reasoning_effort)
         .bind(id)
         .execute(&mut *self)
         .await?;

@@ -21,6 +21,12 @@ use crate::tokens;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+/// Which model a reply is asked of, and with which effort (stored on it).
+struct Answerer {
+    model: String,
+    effort: Option<crate::providers::ReasoningEffort>,
+}
+
 /// A paid exchange: the user's message and the reply row opened for it.
 pub(super) struct Turn<'a, S: ChatBackend> {
     pub store: &'a ChatStore<S>,
@@ -41,6 +47,10 @@ impl<S: ChatBackend> Turn<'_, S> {
         prompt: ChatRequest,
         mut stop: watch::Receiver<bool>,
     ) -> Result<SendOutcome> {
+        let answered_by = Answerer {
+            model: provider.model_name(),
+            effort: provider.effort_for(&prompt),
+        };
         let opened = tokio::select! {
             opened = provider.stream_chat(prompt) => Some(opened),
             _ = stop.changed() => None,
@@ -73,11 +83,11 @@ impl<S: ChatBackend> Turn<'_, S> {
                 }
             };
         }
-        self.finish(streamed).await
+        self.finish(streamed, answered_by).await
     }
 
-    /// The reply has text: it is kept, with how it ended.
-    async fn finish(self, streamed: Streamed) -> Result<SendOutcome> {
+    /// The reply has text: it is kept, with how it ended and who wrote it.
+    async fn finish(self, streamed: Streamed, answered_by: Answerer) -> Result<SendOutcome> {
         let status = if streamed.error.is_some() {
             MessageStatus::Error
         } else if streamed.stopped {
@@ -97,6 +107,8 @@ impl<S: ChatBackend> Turn<'_, S> {
             tokens,
             usage: streamed.usage,
             error: error.as_deref(),
+            model: Some(&answered_by.model),
+            reasoning_effort: answered_by.effort,
         };
         let ended = self.store.finish_reply(self.reply.id, end).await?;
         self.announce_unsaid(streamed.unsaid);

@@ -94,6 +94,17 @@ impl HostedClient {
         self.send_json(Method::PATCH, url, &Rename { title }).await
     }
 
+    /// Replaces a chat's settings on the server
+    /// (`PUT /v1/sessions/{id}/settings`, see `ChatStore::set_session_settings`).
+    pub async fn set_session_settings(
+        &self,
+        id: &RecordRef,
+        settings: &crate::chat::SessionSettings,
+    ) -> Result<ChatSession> {
+        let url = self.session_url(id, Some("settings"));
+        self.send_json(Method::PUT, url, settings).await
+    }
+
     /// Makes the path through `message_id` the session's active branch
     /// (`POST /v1/sessions/{id}/branch`, see `ChatStore::switch_branch`).
     pub async fn switch_branch(&self, id: &RecordRef, message_id: i64) -> Result<ChatSession> {

@@ -328,6 +328,23 @@ impl HostedHistory {
         Ok(switched)
     }
 
+    /// Replaces a chat's settings (system prompt, reasoning effort) on the
+    /// server and keeps the session in the copy. Like a branch switch, it
+    /// decides what the next paid send is asked, so it is the server's:
+    /// refused as `offline` when it cannot be reached.
+    pub async fn set_settings(
+        &self,
+        session: &RecordRef,
+        settings: crate::chat::SessionSettings,
+    ) -> Result<ChatSession> {
+        let settings = settings.checked()?;
+        let changed = self.client.set_session_settings(session, &settings).await?;
+        if let Some(copy) = &self.copy {
+            keep(copy.keep_session(&changed).await);
+        }
+        Ok(changed)
+    }
+
     /// Answers from the copy; when there is no copy, or it does not hold
     /// what was asked for, the `offline` error says why rather than "not
     /// found".

@@ -488,11 +488,12 @@ pub(super) async fn put_session(
         .await?;
     sqlx::query(
         "INSERT INTO chat_sessions (id, user_id, display_id, title, created_at, updated_at,
-                                    message_count, active_leaf_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                    message_count, active_leaf_id, system_prompt, reasoning_effort)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET display_id = excluded.display_id, title = excluded.title,
              created_at = excluded.created_at, updated_at = excluded.updated_at,
-             message_count = excluded.message_count, active_leaf_id = excluded.active_leaf_id",
+             message_count = excluded.message_count, active_leaf_id = excluded.active_leaf_id,
+             system_prompt = excluded.system_prompt, reasoning_effort = excluded.reasoning_effort",
     )
     .bind(session.id)
     .bind(user_id)
@@ -502,6 +503,8 @@ pub(super) async fn put_session(
     .bind(session.updated_at)
     .bind(session.message_count)
     .bind(session.active_leaf_id)
+    .bind(&session.system_prompt)
+    .bind(session.reasoning_effort)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -519,11 +522,13 @@ pub(super) async fn put_message(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO chat_messages (id, session_id, user_id, role, content, tokens, credits_used,
-                                    status, error, created_at, updated_at, parent_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    status, error, created_at, updated_at, parent_id, model,
+                                    reasoning_effort)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET content = excluded.content, tokens = excluded.tokens,
              credits_used = excluded.credits_used, status = excluded.status,
-             error = excluded.error, updated_at = excluded.updated_at
+             error = excluded.error, updated_at = excluded.updated_at, model = excluded.model,
+             reasoning_effort = excluded.reasoning_effort
            WHERE excluded.status <> 'streaming' OR chat_messages.status = 'streaming'",
     )
     .bind(message.id)
@@ -538,6 +543,8 @@ pub(super) async fn put_message(
     .bind(message.created_at)
     .bind(message.updated_at)
     .bind(message.parent_id)
+    .bind(&message.model)
+    .bind(message.reasoning_effort)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -281,6 +281,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             parent_id: None,
+            model: Some("o3-mini".into()),
+            reasoning_effort: None,
         }
     }
 
@@ -306,6 +308,8 @@ mod tests {
             updated_at: at,
             message_count: 1,
             active_leaf_id: Some(11),
+            system_prompt: None,
+            reasoning_effort: None,
         };
         let ended = reply(MessageStatus::Complete, "Lisbon in May");
         copy.apply(

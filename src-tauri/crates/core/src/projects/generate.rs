@@ -198,6 +198,7 @@ impl<S: ProjectBackend> ProjectGenerator<S> {
             messages: messages.to_vec(),
             max_completion_tokens: None,
             response_format: structured.then(plan::response_format),
+            reasoning_effort: None,
         };
         let mut stream = provider.stream_chat(request).await?;
         let mut answer = Answer {

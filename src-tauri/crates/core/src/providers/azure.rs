@@ -37,6 +37,7 @@ pub(super) fn endpoint(config: &AzureConfig, key: Secret) -> Endpoint {
         } else {
             None
         },
+        reasons: o_series,
         streams: config.streams,
         json_schema: structured_outputs(config.api_version.as_deref()),
         label: format!("Azure OpenAI · {}", config.deployment),
@@ -87,6 +88,7 @@ mod tests {
             ],
             max_completion_tokens: None,
             response_format: None,
+            reasoning_effort: None,
         }
     }
 
@@ -143,6 +145,28 @@ mod tests {
                 "max_tokens": 8000
             })
         );
+    }
+
+    #[test]
+    fn a_chats_own_effort_overrides_the_deployments_on_o_series_only() {
+        let mut asked = request();
+        asked.reasoning_effort = Some(ReasoningEffort::High);
+        let o = endpoint(&config(None, ModelFamily::OSeries), Secret::new("k"));
+        let o = CompletionsProvider::new(o, Timeouts::default()).unwrap();
+        assert_eq!(o.body(&asked)["reasoning_effort"], json!("high"));
+        assert_eq!(o.body(&request())["reasoning_effort"], json!("medium"));
+        let gpt = endpoint(&config(None, ModelFamily::Gpt), Secret::new("k"));
+        let gpt = CompletionsProvider::new(gpt, Timeouts::default()).unwrap();
+        assert!(gpt.body(&asked).get("reasoning_effort").is_none());
+    }
+
+    #[test]
+    fn efforts_parse_from_their_names_only() {
+        for effort in ReasoningEffort::ALL {
+            assert_eq!(effort.as_str().parse::<ReasoningEffort>().unwrap(), effort);
+        }
+        assert!("extreme".parse::<ReasoningEffort>().is_err());
+        assert!("".parse::<ReasoningEffort>().is_err());
     }
 
     #[test]

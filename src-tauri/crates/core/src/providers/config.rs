@@ -45,12 +45,44 @@ pub enum ModelFamily {
     Gpt,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+/// How long an o-series model thinks before it answers (`reasoning_effort`).
+/// Stored as text on a session that asks for its own (see `chat::settings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ReasoningEffort {
     Low,
     Medium,
     High,
+}
+
+impl ReasoningEffort {
+    /// Every effort, in increasing order.
+    pub const ALL: [Self; 3] = [Self::Low, Self::Medium, Self::High];
+
+    /// The wire and storage name: `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// Parses `low`, `medium` or `high` (a flag, a setting).
+impl std::str::FromStr for ReasoningEffort {
+    type Err = super::ProviderError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s.trim())
+            .ok_or_else(|| {
+                super::ProviderError::NotConfigured(format!(
+                    "reasoning effort {s:?} is not valid; use low, medium or high"
+                ))
+            })
+    }
 }
 
 /// An Azure OpenAI deployment.

@@ -32,6 +32,9 @@ pub(super) struct Endpoint {
     pub length_cap: LengthCap,
     pub default_cap: Option<u32>,
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Whether the model reasons (o-series): only then is a request's own
+    /// [`ChatRequest::reasoning_effort`] sent.
+    pub reasons: bool,
     pub streams: bool,
     /// Whether `response_format: json_schema` is accepted (structured outputs).
     pub json_schema: bool,
@@ -78,7 +81,7 @@ impl CompletionsProvider {
             }),
             max_completion_tokens: cap.filter(|_| e.length_cap == LengthCap::MaxCompletionTokens),
             max_tokens: cap.filter(|_| e.length_cap == LengthCap::MaxTokens),
-            reasoning_effort: e.reasoning_effort,
+            reasoning_effort: self.effort(request),
             response_format: request
                 .response_format
                 .as_ref()
@@ -86,6 +89,16 @@ impl CompletionsProvider {
                 .map(super::ResponseFormat::to_wire),
         };
         serde_json::to_value(body).unwrap_or_default()
+    }
+
+    /// The effort sent with `request`: the request's own on a reasoning
+    /// model, else the deployment's.
+    fn effort(&self, request: &ChatRequest) -> Option<ReasoningEffort> {
+        let e = &self.endpoint;
+        request
+            .reasoning_effort
+            .filter(|_| e.reasons)
+            .or(e.reasoning_effort)
     }
 
     async fn open(&self, request: ChatRequest) -> Result<EventStream, ProviderError> {
@@ -149,5 +162,13 @@ impl ChatProvider for CompletionsProvider {
 
     fn supports_json_schema(&self) -> bool {
         self.endpoint.json_schema
+    }
+
+    fn model_name(&self) -> String {
+        self.endpoint.deployment.clone()
+    }
+
+    fn effort_for(&self, request: &ChatRequest) -> Option<ReasoningEffort> {
+        self.effort(request)
     }
 }

@@ -56,6 +56,9 @@ pub struct ChatRequest {
     pub max_completion_tokens: Option<u32>,
     /// Structured output; `None` (chat) sends no `response_format` at all.
     pub response_format: Option<ResponseFormat>,
+    /// The effort this request asks for (a chat's own setting); `None`
+    /// keeps the deployment's. Only reasoning deployments are sent one.
+    pub reasoning_effort: Option<ReasoningEffort>,
 }
 
 /// Asks the model for output of a fixed shape (OpenAI structured outputs).
@@ -135,6 +138,18 @@ pub trait ChatProvider: Send + Sync + std::fmt::Debug {
 
     /// A label for the UI and logs (e.g. "Azure OpenAI · o3-mini"); no secrets.
     fn label(&self) -> String;
+
+    /// The deployment or model name a reply is stored with ("o3-mini");
+    /// no secrets.
+    fn model_name(&self) -> String {
+        self.label()
+    }
+
+    /// The reasoning effort `request` is sent with, if any: what a reply
+    /// records it was asked with.
+    fn effort_for(&self, _request: &ChatRequest) -> Option<ReasoningEffort> {
+        None
+    }
 
     /// Whether requests may carry a JSON-schema `response_format`. Callers
     /// that ask for structured output fall back to instructions otherwise

@@ -19,6 +19,7 @@ pub(super) fn endpoint(config: &OpenAiCompatConfig, key: Option<Secret>) -> Endp
         length_cap: LengthCap::MaxTokens,
         default_cap: None,
         reasoning_effort: None,
+        reasons: false,
         streams: config.streams,
         // Ollama and llama.cpp's server take a JSON-schema response format.
         json_schema: true,

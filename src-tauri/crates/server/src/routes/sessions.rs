@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use banter_core::chat::{
     ChatSession, ChatStore, ExportFormat, ExportedFile, MessagePage, PgJournal, SessionPage,
+    SessionSettings,
 };
 use banter_core::db::postgres::PgStore;
 use banter_core::ids::{IdKind, RecordRef};
@@ -94,6 +95,21 @@ pub async fn delete(
 ) -> HttpResult<Json<ChatSession>> {
     let chat = chat_for(&state, &caller);
     Ok(Json(chat.delete_session(&session_ref(&id)?).await?))
+}
+
+/// `PUT /v1/sessions/{id}/settings`: the chat's system prompt and
+/// reasoning effort (the core's `set_session_settings`); the next send on
+/// any device uses them, and the change feed carries the session.
+pub async fn settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<SessionSettings>,
+) -> HttpResult<Json<ChatSession>> {
+    let session = chat_for(&state, &caller)
+        .set_session_settings(&session_ref(&id)?, body)
+        .await?;
+    Ok(Json(session))
 }
 
 #[derive(Debug, Deserialize)]

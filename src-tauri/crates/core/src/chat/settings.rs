@@ -1,0 +1,114 @@
+//! A chat's own settings, kept on its session: the system prompt sent
+//! instead of the app's default instructions ([`super::DEVELOPER_PROMPT`]),
+//! and the reasoning effort asked of an o-series deployment. Both are
+//! optional; `None` keeps the default. On the server they are columns of
+//! the session like its title, so a change reaches the account's other
+//! devices through the change feed.
+
+use super::rows::{ChatBackend, ChatRows};
+use super::{ChatSession, ChatStore};
+use crate::error::{Error, Result};
+use crate::ids::RecordRef;
+use crate::providers::ReasoningEffort;
+use crate::validate::{optional_text, ValidationError};
+use serde::{Deserialize, Serialize};
+
+/// The longest system prompt a chat keeps, in characters.
+pub const MAX_SYSTEM_PROMPT_CHARS: usize = 8_000;
+
+/// What a chat asks of the model beside its messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSettings {
+    /// Sent as the instructions (`developer` for o-series, `system`
+    /// elsewhere) in place of the app's; `None` sends the app's.
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+    /// `None` keeps the deployment's own effort.
+    #[serde(default)]
+    pub reasoning_effort: Option<ReasoningEffort>,
+}
+
+impl SessionSettings {
+    /// The settings as stored: the prompt trimmed, a blank one is no prompt
+    /// (the default), one longer than [`MAX_SYSTEM_PROMPT_CHARS`] refused.
+    pub fn checked(self) -> Result<Self, ValidationError> {
+        let system_prompt = match self.system_prompt {
+            Some(prompt) => Some(optional_text(
+                "system prompt",
+                &prompt,
+                MAX_SYSTEM_PROMPT_CHARS,
+            )?)
+            .filter(|p| !p.is_empty()),
+            None => None,
+        };
+        Ok(Self {
+            system_prompt,
+            reasoning_effort: self.reasoning_effort,
+        })
+    }
+}
+
+impl ChatSession {
+    /// This chat's settings.
+    pub fn settings(&self) -> SessionSettings {
+        SessionSettings {
+            system_prompt: self.system_prompt.clone(),
+            reasoning_effort: self.reasoning_effort,
+        }
+    }
+}
+
+impl<S: ChatBackend> ChatStore<S> {
+    /// Replaces the settings of `session`; the next send uses them. The
+    /// session keeps its place in the list (its `updated_at` is activity).
+    pub async fn set_session_settings(
+        &self,
+        session: &RecordRef,
+        settings: SessionSettings,
+    ) -> Result<ChatSession> {
+        let settings = settings.checked()?;
+        let mut tx = self.db.begin_write().await?;
+        let changed = tx
+            .set_session_settings(&self.user_id, session, &settings)
+            .await?;
+        S::commit(tx).await?;
+        changed.ok_or_else(|| Error::not_found("chat session", session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blank_prompt_is_the_default_and_a_long_one_is_refused() {
+        let blank = SessionSettings {
+            system_prompt: Some("  \n ".into()),
+            reasoning_effort: Some(ReasoningEffort::High),
+        };
+        assert_eq!(
+            blank.checked().unwrap(),
+            SessionSettings {
+                system_prompt: None,
+                reasoning_effort: Some(ReasoningEffort::High),
+            }
+        );
+        let trimmed = SessionSettings {
+            system_prompt: Some("  Be terse. ".into()),
+            reasoning_effort: None,
+        };
+        assert_eq!(
+            trimmed.checked().unwrap().system_prompt.as_deref(),
+            Some("Be terse.")
+        );
+        let long = SessionSettings {
+            system_prompt: Some("x".repeat(MAX_SYSTEM_PROMPT_CHARS + 1)),
+            reasoning_effort: None,
+        };
+        assert!(matches!(
+            long.checked(),
+            Err(ValidationError::TooLong { .. })
+        ));
+    }
+}
