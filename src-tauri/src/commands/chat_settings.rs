@@ -20,7 +20,7 @@ pub async fn set_session_settings(
     session_id: Option<i64>,
     settings: SessionSettings,
 ) -> Result<ChatSession, ApiError> {
-    let core = core.get()?;
+    let core = core.get().await?;
     // Refused before a session is started for it.
     let settings = settings.checked().map_err(banter_core::Error::from)?;
     match hosted::history(core).await? {
@@ -65,7 +65,7 @@ fn discarded(removed: Result<(), banter_core::Error>) {
 #[tauri::command]
 #[specta::specta]
 pub async fn list_personas(core: State<'_, AppCore>) -> Result<Vec<Persona>, ApiError> {
-    Ok(core.get()?.personas().await?)
+    Ok(core.get().await?.personas().await?)
 }
 
 /// Saves a persona (one of the same name, ignoring case, is replaced).
@@ -75,12 +75,12 @@ pub async fn save_persona(
     core: State<'_, AppCore>,
     persona: NewPersona,
 ) -> Result<Persona, ApiError> {
-    Ok(core.get()?.save_persona(persona).await?)
+    Ok(core.get().await?.save_persona(persona).await?)
 }
 
 /// Deletes a persona; chats started from it keep their settings.
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_persona(core: State<'_, AppCore>, name: String) -> Result<Persona, ApiError> {
-    Ok(core.get()?.delete_persona(&name).await?)
+    Ok(core.get().await?.delete_persona(&name).await?)
 }
