@@ -25,6 +25,7 @@ macro_rules! app_commands {
             credits: [get_credits, get_costs, ledger_history],
             sessions: [
                 list_sessions,
+                get_session,
                 rename_session,
                 switch_branch,
                 delete_session,

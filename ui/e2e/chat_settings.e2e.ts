@@ -85,6 +85,18 @@ describe("chat settings and personas", () => {
     await expect.poll(() => button.innerText()).toBe("Effort: Low");
     expect((await calls(page, "set_session_settings"))[1]).toEqual({ sessionId: 1, settings: { systemPrompt: null, reasoningEffort: "low" } });
 
+    // Changed on another device since the list was read: the dialog shows
+    // the chat as it is now, and saving keeps what it did not change.
+    await page.evaluate(() => {
+      const session = (window as any).__fake.state.sessions.find((x: { id: number }) => x.id === 1);
+      session.systemPrompt = "Answer in French.";
+    });
+    await button.click();
+    await expect.poll(() => dialog.getByTestId("system-prompt").inputValue()).toBe("Answer in French.");
+    await dialog.getByTestId("effort-pick").selectOption("medium");
+    await dialog.getByTestId("save-chat-settings").click();
+    expect((await calls(page, "set_session_settings"))[2]).toEqual({ sessionId: 1, settings: { systemPrompt: "Answer in French.", reasoningEffort: "medium" } });
+
     // At 390 px the button keeps only its icon.
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByTestId("drawer-toggle").waitFor();

@@ -42,6 +42,12 @@ export const commands = {
 	/**  Ledger rows, newest first, before row `before`. */
 	ledgerHistory: (before: number | null, limit: number | null) => typedError<LedgerPage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("ledger_history", { before, limit })),
 	listSessions: (cursor: string | null, limit: number | null) => typedError<SessionPage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_sessions", { cursor, limit })),
+	/**
+	 *  One session as it is now (its title, count and settings): the main
+	 *  window reads it before showing a chat's settings, which the list may
+	 *  not hold (a chat opened from search) or hold as it was.
+	 */
+	getSession: (sessionId: number) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_session", { sessionId })),
 	renameSession: (sessionId: number, title: string) => typedError<ChatSession_Serialize, ApiError_Serialize>(__TAURI_INVOKE("rename_session", { sessionId, title })),
 	/**
 	 *  Switches the session to the branch through `message_id` (another

@@ -39,6 +39,22 @@ pub async fn rename_session(
     }
 }
 
+/// One session as it is now (its title, count and settings): the main
+/// window reads it before showing a chat's settings, which the list may
+/// not hold (a chat opened from search) or hold as it was.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_session(
+    core: State<'_, AppCore>,
+    session_id: i64,
+) -> Result<ChatSession, ApiError> {
+    let (core, session) = (core.get().await?, RecordRef::Id(session_id));
+    match hosted::history(core).await? {
+        Some(history) => Ok(history.session(&session).await?),
+        None => Ok(core.chat().get_session(&session).await?),
+    }
+}
+
 /// Switches the session to the branch through `message_id` (another
 /// version of an edited message or a regenerated reply): the conversation
 /// shown, and sent to the model next, runs through it.

@@ -89,7 +89,7 @@ async fn a_session_remembers_its_prompt_and_effort_and_sends_them_to_an_o_series
     );
     assert_eq!(
         first_message(&sent),
-        json!({"role": "developer", "content": "You are a pirate. Answer in one line."})
+        json!({"role": "developer", "content": "Formatting re-enabled. You are a pirate. Answer in one line."})
     );
     assert_eq!(sent.body["reasoning_effort"], json!("high"));
     assert_eq!(sent.body["messages"].as_array().unwrap().len(), 2);
@@ -147,7 +147,7 @@ async fn a_gpt_deployment_gets_the_prompt_as_system_and_no_effort() {
     );
     assert_eq!(
         first_message(&sent),
-        json!({"role": "system", "content": "You are a pirate. Answer in one line."})
+        json!({"role": "system", "content": "Formatting re-enabled. You are a pirate. Answer in one line."})
     );
     assert!(sent.body.get("reasoning_effort").is_none(), "{}", sent.body);
 }
@@ -299,7 +299,7 @@ async fn personas_are_saved_by_name_and_a_chat_started_from_one_keeps_its_settin
     send_text(&core, id, "hello").await.unwrap();
     assert_eq!(
         first_message(&last(&mock)),
-        json!({"role": "developer", "content": "You are a pirate. Answer in one line."})
+        json!({"role": "developer", "content": "Formatting re-enabled. You are a pirate. Answer in one line."})
     );
     core.delete_persona("Pirate").await.unwrap();
     let kept = core.chat().get_session(&RecordRef::Id(id)).await.unwrap();

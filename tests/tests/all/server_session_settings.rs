@@ -70,6 +70,19 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
     };
     assert_eq!(set.settings(), stored);
 
+    // The settings alone reach the desktop's copy (before any send moves
+    // the session again).
+    let pulled = on_desktop.pull().await.expect("pulled");
+    assert!(pulled.sessions.contains(&session.id), "{pulled:?}");
+    let early = on_desktop
+        .copy()
+        .expect("the desktop's copy")
+        .chat()
+        .get_session(&RecordRef::Id(session.id))
+        .await
+        .expect("the copy has the session");
+    assert_eq!(early.settings(), stored);
+
     // The server sends them with the laptop's message.
     let sent = on_laptop
         .send(send(session.id, "hello"), |_| {})
@@ -80,7 +93,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
     assert_eq!(wire.path, "/openai/deployments/o3-mini/chat/completions");
     assert_eq!(
         wire.body["messages"][0],
-        json!({"role": "developer", "content": "You are a pirate."})
+        json!({"role": "developer", "content": "Formatting re-enabled. You are a pirate."})
     );
     assert_eq!(wire.body["reasoning_effort"], json!("high"));
 

@@ -401,6 +401,11 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const page = all.slice(-limit);
       return { messages: page, olderCursor: all.length > page.length ? page[0].id : null, branches: branchesOf(page) };
     }
+    case "get_session": {
+      const session = state.sessions.find((x) => x.id === args.sessionId);
+      if (!session) return fail("not_found", "No such session");
+      return { ...session };
+    }
     case "switch_branch": {
       const session = state.sessions.find((x) => x.id === args.sessionId);
       const target = state.messages.find((m) => m.id === args.messageId && m.sessionId === args.sessionId);

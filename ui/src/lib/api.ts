@@ -109,6 +109,7 @@ export const api = {
   listSessions: (cursor: string | null, limit: number | null) => unwrap(commands.listSessions(cursor, limit)),
   renameSession: (sessionId: number, title: string) => unwrap(commands.renameSession(sessionId, title)),
   switchBranch: (sessionId: number, messageId: number) => unwrap(commands.switchBranch(sessionId, messageId)),
+  getSession: (sessionId: number) => unwrap(commands.getSession(sessionId)),
   deleteSession: (sessionId: number) => unwrap(commands.deleteSession(sessionId)),
   listMessages: (sessionId: number, before: number | null, limit: number | null) =>
     unwrap(commands.listMessages(sessionId, before, limit)),

@@ -8,7 +8,7 @@
 use crate::chat::{SessionSettings, MAX_SYSTEM_PROMPT_CHARS};
 use crate::error::{Error, Result};
 use crate::providers::ReasoningEffort;
-use crate::validate::required_text;
+use crate::validate::{required_line, required_text};
 use crate::Core;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ impl Core {
     /// Its prompt follows a chat's rules ([`SessionSettings::checked`]) and
     /// may not be blank: a persona without a prompt would be the default.
     pub async fn save_persona(&self, persona: NewPersona) -> Result<Persona> {
-        let name = required_text("name", &persona.name, MAX_PERSONA_NAME_CHARS)?;
+        let name = required_line("name", &persona.name, MAX_PERSONA_NAME_CHARS)?;
         let prompt = required_text("prompt", &persona.prompt, MAX_SYSTEM_PROMPT_CHARS)?;
         let now = self.clock.now();
         let sql = format!(

@@ -56,7 +56,31 @@ pub fn optional_text(
     if actual > max {
         return Err(ValidationError::TooLong { field, max, actual });
     }
+    // Postgres cannot store it in text, and no one types it.
+    if trimmed.contains('\0') {
+        return Err(ValidationError::Invalid {
+            field,
+            reason: "it contains a NUL character".into(),
+        });
+    }
     Ok(trimmed.to_string())
+}
+
+/// [`required_text`] on one line: no line breaks, tabs or other control
+/// characters (a name shown in lists and menus).
+pub fn required_line(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
+    let text = required_text(field, value, max)?;
+    if text.chars().any(char::is_control) {
+        return Err(ValidationError::Invalid {
+            field,
+            reason: "it must be one line without control characters".into(),
+        });
+    }
+    Ok(text)
 }
 
 /// Longest link the app opens in the system browser.
@@ -122,6 +146,28 @@ mod tests {
         // Characters, not bytes: five two-byte characters fit in five.
         assert!(required_text("title", "ééééé", 5).is_ok());
         assert_eq!(optional_text("description", "  ", 5).unwrap(), "");
+    }
+
+    #[test]
+    fn nul_is_refused_everywhere_and_lines_stay_lines() {
+        assert!(matches!(
+            optional_text("system prompt", "be\0 brief", 50),
+            Err(ValidationError::Invalid {
+                field: "system prompt",
+                ..
+            })
+        ));
+        assert!(required_text("message", "two\nlines\tand a tab", 50).is_ok());
+        assert_eq!(required_line("name", "  Pirate  ", 20).unwrap(), "Pirate");
+        for bad in ["Pi\nrate", "Pi\trate", "Pi\u{7}rate", "Pi\u{85}rate"] {
+            assert!(
+                matches!(
+                    required_line("name", bad, 20),
+                    Err(ValidationError::Invalid { .. })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

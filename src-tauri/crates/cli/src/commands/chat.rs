@@ -47,6 +47,10 @@ pub async fn run(
         .as_deref()
         .map(|id| record(IdKind::ChatSession, id, hosted.is_some()))
         .transpose()?;
+    if hosted.is_none() {
+        // Before a session is started for the chat's settings.
+        core.use_configured_provider().await?;
+    }
     let target = super::chat_settings::apply(core, hosted.as_ref(), session, &args).await?;
     let session = target.session;
     let stream_text = !out.is_json();
@@ -55,7 +59,7 @@ pub async fn run(
         Some(history) => {
             let printer = Printer::new(
                 Stopper::Hosted {
-                    server: history.client().clone(),
+                    server: Box::new(history.client().clone()),
                     session: session.clone(),
                 },
                 stream_text,
@@ -73,7 +77,6 @@ pub async fn run(
             (printer, result.map_err(CliError::from))
         }
         None => {
-            core.use_configured_provider().await?;
             let request = SendRequest {
                 session,
                 content: args.message,
@@ -81,14 +84,19 @@ pub async fn run(
                 idempotency_key: args.idempotency_key,
                 edit_of: args.edit,
             };
-            let printer = Printer::new(Stopper::Local(core.chat_engine().clone()), stream_text);
+            let printer = Printer::new(
+                Stopper::Local(Box::new(core.chat_engine().clone())),
+                stream_text,
+            );
             let send = core.chat_engine().send_to(request, printer.listener());
             let result = until_done(send, &printer).await;
             (printer, result.map_err(CliError::from))
         }
     };
-    if let (Err(_), Some(started)) = (&result, &target.started) {
-        super::chat_settings::discard_if_empty(core, history.as_ref(), started).await;
+    if let (Err(error), Some(started)) = (&result, &target.started) {
+        if super::chat_settings::refused_before_anything_was_kept(error) {
+            super::chat_settings::discard_if_empty(core, history.as_ref(), started).await;
+        }
     }
     printer.finish()?;
     let outcome: SendOutcome = result?;
@@ -134,9 +142,10 @@ async fn until_done<T>(send: impl std::future::Future<Output = T>, printer: &Pri
 /// Who stops a reply: the local engine, or the server.
 #[derive(Clone)]
 enum Stopper {
-    Local(ChatEngine),
+    Local(Box<ChatEngine>),
     Hosted {
-        server: HostedClient,
+        /// Boxed, as the engine: both are large and cloned rarely.
+        server: Box<HostedClient>,
         /// The session named on the command line, if any.
         session: Option<RecordRef>,
     },
@@ -211,7 +220,7 @@ impl Printer {
                 engine.stop_reply(session_id);
             }
             Stopper::Hosted { server, session } => {
-                let server = server.clone();
+                let server = (**server).clone();
                 let named = session.as_ref().map(ToString::to_string);
                 tokio::spawn(async move {
                     let stopped = match named {

@@ -40,7 +40,12 @@ pub async fn apply(
     };
     let (current, started) = match &session {
         Some(id) => (get(core, hosted, id).await?, false),
-        None => (create(core, hosted).await?, true),
+        None => match paid_with_key(core, hosted, args.idempotency_key.as_deref()).await? {
+            // A retry of a send that was paid: the same chat again, so the
+            // send replays instead of conflicting with its own key.
+            Some(earlier) => (earlier, false),
+            None => (create(core, hosted).await?, true),
+        },
     };
     let id = RecordRef::Id(current.id);
     let mut settings = current.settings();
@@ -64,6 +69,41 @@ pub async fn apply(
         session: Some(id.clone()),
         started: started.then_some(id),
     })
+}
+
+/// The chat a send with `key` was paid in, when a retry names no chat.
+/// Signed in, the server is the one that knows, and it is asked only
+/// through the send itself: a chat's settings with a key need `--session`.
+async fn paid_with_key(
+    core: &Core,
+    hosted: Option<&HostedHistory>,
+    key: Option<&str>,
+) -> Result<Option<ChatSession>, CliError> {
+    match (key, hosted) {
+        (None, _) => Ok(None),
+        (Some(key), None) => Ok(core.chat().session_paid_with(key).await?),
+        (Some(_), Some(_)) => Err(CliError::Usage(
+            "--idempotency-key with --system, --persona or --effort needs --session \
+             when signed in (a retry must reach the same chat)"
+                .into(),
+        )),
+    }
+}
+
+/// Whether a failed send is one refused before anything of it was kept
+/// anywhere (bad input, no credits, no model): only then is a session
+/// started for it removed. After any other failure — the network or the
+/// server gone mid-send — the send may have been kept and paid on the
+/// server while this device's copy does not show it yet.
+pub fn refused_before_anything_was_kept(error: &CliError) -> bool {
+    use banter_core::ErrorCode;
+    matches!(
+        error.to_api().code,
+        ErrorCode::InvalidInput
+            | ErrorCode::InsufficientCredits
+            | ErrorCode::ProviderNotConfigured
+            | ErrorCode::IdempotencyConflict
+    )
 }
 
 /// Removes a session started for a send that kept nothing in it. Best

@@ -67,7 +67,7 @@ async fn chat_flags_set_the_chats_prompt_and_effort_and_the_chat_keeps_them() {
     assert_eq!(
         last_sent(&mock),
         (
-            json!({"role": "developer", "content": "You are a pirate."}),
+            json!({"role": "developer", "content": "Formatting re-enabled. You are a pirate."}),
             json!("high")
         )
     );
@@ -84,7 +84,7 @@ async fn chat_flags_set_the_chats_prompt_and_effort_and_the_chat_keeps_them() {
     assert_eq!(
         last_sent(&mock),
         (
-            json!({"role": "developer", "content": "You are a pirate."}),
+            json!({"role": "developer", "content": "Formatting re-enabled. You are a pirate."}),
             json!("low")
         )
     );
@@ -121,7 +121,7 @@ async fn chat_flags_set_the_chats_prompt_and_effort_and_the_chat_keeps_them() {
     assert_eq!(
         last_sent(&mock),
         (
-            json!({"role": "system", "content": "Be terse."}),
+            json!({"role": "system", "content": "Formatting re-enabled. Be terse."}),
             Value::Null
         )
     );
@@ -228,7 +228,7 @@ async fn signed_in_the_chats_settings_are_the_servers() {
     assert_eq!(
         last_sent(&azure),
         (
-            json!({"role": "developer", "content": "You are a pirate."}),
+            json!({"role": "developer", "content": "Formatting re-enabled. You are a pirate."}),
             json!("medium")
         )
     );
@@ -258,7 +258,7 @@ async fn signed_in_the_chats_settings_are_the_servers() {
     assert_eq!(
         last_sent(&azure),
         (
-            json!({"role": "developer", "content": "Be kind."}),
+            json!({"role": "developer", "content": "Formatting re-enabled. Be kind."}),
             json!("medium")
         )
     );

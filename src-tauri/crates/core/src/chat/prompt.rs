@@ -9,8 +9,12 @@ use crate::providers::{ChatRequest, PromptMessage, PromptRole};
 /// How many earlier messages go with each new one.
 pub const HISTORY_MESSAGES: i64 = 10;
 
-/// The app's instructions. "Formatting re-enabled" turns Markdown back on
-/// for o-series models, which avoid it by default.
+/// Turns Markdown back on for o1 and o3-mini, which avoid it by default
+/// (Azure's reasoning-model docs): the first words of every developer
+/// message, the app's or a chat's own.
+pub const FORMATTING_ON: &str = "Formatting re-enabled.";
+
+/// The app's instructions (they start with [`FORMATTING_ON`]).
 pub const DEVELOPER_PROMPT: &str =
     "Formatting re-enabled. You are Banter, a helpful assistant in a \
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
@@ -27,10 +31,11 @@ pub(crate) fn build_request(
     settings: &SessionSettings,
 ) -> ChatRequest {
     history.reverse();
-    let instructions = settings
-        .system_prompt
-        .as_deref()
-        .unwrap_or(DEVELOPER_PROMPT);
+    let instructions = match settings.system_prompt.as_deref() {
+        None => DEVELOPER_PROMPT.to_string(),
+        Some(own) if own.starts_with(FORMATTING_ON) => own.to_string(),
+        Some(own) => format!("{FORMATTING_ON} {own}"),
+    };
     let developer = match context {
         Some(block) => format!("{instructions}\n\n{block}"),
         None => instructions.to_string(),
@@ -87,7 +92,17 @@ mod tests {
             (Role::User, "hello".into()),
         ];
         let request = build_request(history, "hi", Some("Projects: x".into()), None, &settings);
-        assert_eq!(instructions(&request), "You are a pirate.\n\nProjects: x");
+        // A prompt that turns formatting on itself is sent as it is.
+        let own = SessionSettings {
+            system_prompt: Some(format!("{FORMATTING_ON} Be brief.")),
+            reasoning_effort: None,
+        };
+        let plain = build_request(vec![], "hi", None, None, &own);
+        assert_eq!(instructions(&plain), format!("{FORMATTING_ON} Be brief."));
+        assert_eq!(
+            instructions(&request),
+            format!("{FORMATTING_ON} You are a pirate.\n\nProjects: x")
+        );
         assert_eq!(request.reasoning_effort, Some(ReasoningEffort::Low));
         let roles: Vec<_> = request.messages.iter().map(|m| m.role).collect();
         assert_eq!(
