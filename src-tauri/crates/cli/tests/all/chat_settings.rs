@@ -263,3 +263,35 @@ async fn signed_in_the_chats_settings_are_the_servers() {
         )
     );
 }
+
+/// A retry of `chat --system … --idempotency-key K` with no `--session`
+/// reaches the chat the first try paid in and replays it: no second chat,
+/// no second charge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_key_with_settings_replays_in_the_same_chat() {
+    let mock = mock().await;
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let args = [
+        "chat",
+        "--system",
+        "Be brief.",
+        "--idempotency-key",
+        "retry-me-1",
+        "hello",
+    ];
+    let first = cli_json(d, &mock, "o3-mini", &args).await;
+    let again = cli_json(d, &mock, "o3-mini", &args).await;
+    assert_eq!(first["replayed"], false);
+    assert_eq!(again["replayed"], true, "{again}");
+    assert_eq!(again["session"], first["session"]);
+    assert_eq!(again["balance"], first["balance"]);
+    assert_eq!(mock.requests().len(), 1, "the model was asked once");
+    let listed = cli_json(d, &mock, "o3-mini", &["sessions", "list"]).await;
+    let sessions = listed
+        .get("sessions")
+        .and_then(Value::as_array)
+        .or_else(|| listed.as_array())
+        .map(Vec::len);
+    assert_eq!(sessions, Some(1), "{listed}");
+}
