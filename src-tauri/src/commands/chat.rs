@@ -101,6 +101,7 @@ pub async fn send_message(
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
                 edit_of: request.edit_of,
+                attachments: Vec::new(),
             };
             core.chat_engine().send_to(send, listener).await?
         }

@@ -77,6 +77,7 @@ pub async fn run(
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
                 edit_of: args.edit,
+                attachments: Vec::new(),
             };
             let printer = Printer::new(Stopper::Local(core.chat_engine().clone()), stream_text);
             let send = core.chat_engine().send_to(request, printer.listener());

@@ -13,6 +13,7 @@ use super::paying::{PaidTurn, Payment};
 use super::prompt::build_request;
 use super::rows::{ChatBackend, Owners};
 use super::turn::Turn;
+use super::attachments::{self, Attachment};
 use super::{ChatMessage, ChatSession, ChatStore};
 use crate::context::{ContextSource, CONTEXT_TOKEN_BUDGET};
 use crate::db::Db;
@@ -21,7 +22,6 @@ use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
 use crate::providers::{ActiveModel, ChatProvider};
-use crate::tokens;
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -44,6 +44,9 @@ pub struct SendRequest {
     /// active path), in its session (`session`, if given, must be that
     /// one). `None`: after the active path's last message.
     pub edit_of: Option<i64>,
+    /// Files sent with the message, checked ([`Attachment::new`]); checked
+    /// again against the model and the token budget before anything is paid.
+    pub attachments: Vec<Attachment>,
 }
 
 /// What a send produced (the server sends it as a stream's last event).
@@ -128,6 +131,13 @@ impl<S: ChatBackend> ChatEngine<S> {
     ) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
         let provider = self.model.require()?;
+        // Refused before anything is paid or a session started.
+        let tokens = attachments::check_for_send(
+            &content,
+            &request.attachments,
+            provider.supports_vision(),
+            &provider.label(),
+        )?;
         // An edit goes to the session of the message it edits.
         let named = match (request.session, request.edit_of) {
             (None, Some(edited)) => Some(RecordRef::Id(
@@ -164,9 +174,11 @@ impl<S: ChatBackend> ChatEngine<S> {
             owners,
             include_context: request.include_context,
             listener,
+            attachments: request.attachments,
+            regenerating: false,
         };
         let sent = self
-            .send_in(turn, &content, &key, edit_of.as_ref(), provider)
+            .send_in(turn, &content, tokens, &key, edit_of.as_ref(), provider)
             .await;
         if started && sent.is_err() {
             self.store.discard_if_empty(session_id).await;
@@ -178,16 +190,18 @@ impl<S: ChatBackend> ChatEngine<S> {
         &self,
         asked: Asked,
         content: &str,
+        tokens: i64,
         key: &str,
         edit_of: Option<&ChatMessage>,
         provider: Arc<dyn ChatProvider>,
     ) -> Result<SendOutcome> {
         let (claim, stop) = self.claims.claim(&asked.session, &asked.owners).await?;
-        // Counted before paying: the first count in a process loads the
-        // tokenizer, far too slow to do while holding the write lock.
+        // Counted before paying (with the attachments' text): the first
+        // count in a process loads the tokenizer, far too slow to do while
+        // holding the write lock.
         let payment = Payment::Message {
             content,
-            tokens: tokens::count(content),
+            tokens,
             key,
             edit_of,
         };
@@ -223,6 +237,14 @@ impl<S: ChatBackend> ChatEngine<S> {
         let (claim, stop) = self.claims.claim(&session, &owners).await?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
         let content = user_message.content.clone();
+        // The message's files go again; the model may have changed since.
+        let attachments = self.store.attachments_of(user_message.id).await?;
+        attachments::check_for_send(
+            &content,
+            &attachments,
+            provider.supports_vision(),
+            &provider.label(),
+        )?;
         let payment = Payment::Regeneration { user_message };
         let paid = self
             .store
@@ -233,6 +255,8 @@ impl<S: ChatBackend> ChatEngine<S> {
             owners,
             include_context,
             listener,
+            attachments,
+            regenerating: true,
         };
         let session_id = asked.session.id;
         let outcome = self.answer(asked, paid, &content, provider, stop).await;
@@ -294,7 +318,22 @@ impl<S: ChatBackend> ChatEngine<S> {
             Ok(context) => context,
             Err(error) => return Err(turn.fail_unasked(error).await),
         };
-        let prompt = build_request(paid.history, content, context, None);
+        // A regeneration's are stored already; a new message's are stored
+        // now (an edit's version has its own copy).
+        if !asked.attachments.is_empty() && !asked.regenerating {
+            let saved = self
+                .store
+                .save_attachments(turn.user_message.id, &asked.attachments)
+                .await;
+            if let Err(error) = saved {
+                return Err(turn.fail_unasked(error).await);
+            }
+        }
+        let text = attachments::prompt_text(content, &asked.attachments);
+        let mut prompt = build_request(paid.history, &text, context, None);
+        if let Some(last) = prompt.messages.last_mut() {
+            last.images = attachments::image_urls(&asked.attachments);
+        }
         turn.answer(provider, prompt, stop).await
     }
 }
@@ -317,4 +356,8 @@ struct Asked {
     owners: Owners,
     include_context: bool,
     listener: ReplyListener,
+    /// The files of the user message, sent with it to the model.
+    attachments: Vec<Attachment>,
+    /// A regeneration: the user message and its files are stored already.
+    regenerating: bool,
 }

@@ -1,6 +1,8 @@
 //! Chat sessions and their messages: the rows and their invariants
 //! ([`ChatStore`]) and sending to a model ([`ChatEngine`]).
 
+mod attachment_rows;
+pub mod attachments;
 mod branches;
 mod claims;
 mod engine;
@@ -22,6 +24,7 @@ mod stream;
 mod title;
 mod turn;
 
+pub use attachments::{Attachment, AttachmentError, AttachmentInfo, AttachmentKind};
 pub use branches::Branch;
 pub use claims::{Claims, Liveness, LivenessFuture};
 pub use engine::{ChatEngine, SendOutcome, SendRequest};

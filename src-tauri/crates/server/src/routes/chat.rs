@@ -74,6 +74,7 @@ pub async fn send(
         include_context: body.include_context,
         idempotency_key: body.idempotency_key,
         edit_of: body.edit_of,
+        attachments: Vec::new(),
     };
     refuse_when_shutting_down(&state)?;
     let engine = engine_for(&state, &caller);
