@@ -87,6 +87,7 @@ pub async fn send_message(
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
                 edit_of: request.edit_of,
+                attachments: Vec::new(),
             };
             let relay = listener.relay_through(core.events().clone());
             let _counted = relayed.begin();

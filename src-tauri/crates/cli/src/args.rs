@@ -152,6 +152,10 @@ pub struct ChatArgs {
     /// id, from `sessions show`): the conversation branches there
     #[arg(long, value_name = "MESSAGE_ID", conflicts_with = "new")]
     pub edit: Option<i64>,
+    /// Send this file with the message (repeatable): a text or code file,
+    /// or a PNG, JPEG, GIF or WebP image for a vision-capable model
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attach: Vec<std::path::PathBuf>,
     /// The message
     pub message: String,
 }

@@ -59,7 +59,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/sessions/{id}/export", get(routes::sessions::export))
         .route("/v1/sessions/{id}/branch", post(routes::sessions::branch))
-        .route("/v1/chat/send", post(routes::chat::send))
+        .route(
+            "/v1/chat/send",
+            post(routes::chat::send).layer(DefaultBodyLimit::max(routes::chat::MAX_SEND_BYTES)),
+        )
+        .route(
+            "/v1/attachments/{id}",
+            get(routes::sessions::attachment),
+        )
         .route("/v1/chat/regenerate", post(routes::chat::regenerate))
         .route("/v1/chat/stop", post(routes::chat::stop))
         .route(

@@ -13,7 +13,9 @@ use crate::args::ChatArgs;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::terminal::{cell, text};
-use banter_core::chat::{ChatEngine, ReplyListener, SendOutcome, SendRequest, MAX_PAGE};
+use banter_core::chat::{
+    Attachment, ChatEngine, ReplyListener, SendOutcome, SendRequest, MAX_PAGE,
+};
 use banter_core::events::DomainEvent;
 use banter_core::hosted::{HostedClient, HostedHistory, HostedSend};
 use banter_core::ids::{IdKind, RecordRef};
@@ -47,6 +49,12 @@ pub async fn run(
         .as_deref()
         .map(|id| record(IdKind::ChatSession, id, hosted.is_some()))
         .transpose()?;
+    // Read and checked before anything is sent or paid for.
+    let attachments = args
+        .attach
+        .iter()
+        .map(|path| Attachment::read_file(path).map_err(banter_core::Error::from))
+        .collect::<Result<Vec<_>, _>>()?;
     let stream_text = !out.is_json();
     let (printer, result) = match hosted {
         Some(history) => {
@@ -63,6 +71,7 @@ pub async fn run(
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
                 edit_of: args.edit,
+                attachments,
             };
             let listener = printer.clone();
             let send = history.send(request, move |event| listener.on_event(event));
@@ -77,7 +86,7 @@ pub async fn run(
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
                 edit_of: args.edit,
-                attachments: Vec::new(),
+                attachments,
             };
             let printer = Printer::new(Stopper::Local(core.chat_engine().clone()), stream_text);
             let send = core.chat_engine().send_to(request, printer.listener());

@@ -4,7 +4,8 @@
 //!
 //! Everything is checked before anything is paid for: the count
 //! ([`MAX_ATTACHMENTS`]), each file's size ([`MAX_TEXT_ATTACHMENT_BYTES`],
-//! [`MAX_IMAGE_ATTACHMENT_BYTES`]), that a text file is text and an image is
+//! [`MAX_IMAGE_ATTACHMENT_BYTES`]) and their sum
+//! ([`MAX_MESSAGE_ATTACHMENT_BYTES`]), that a text file is text and an image is
 //! one of [`IMAGE_TYPES`] (by its magic bytes, never by its name), that the
 //! model can see when images are attached, and that the message with its
 //! text files fits [`ATTACHMENT_TOKEN_BUDGET`]. A refused send charges
@@ -23,6 +24,9 @@ pub const MAX_TEXT_ATTACHMENT_BYTES: usize = 256 * 1024;
 /// Largest image, in bytes (Azure takes up to 20 MB; a chat rarely needs
 /// more than a screenshot's worth, and the bytes are stored with the message).
 pub const MAX_IMAGE_ATTACHMENT_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes all files of one message may hold together (what a hosted
+/// send uploads at most, before base64).
+pub const MAX_MESSAGE_ATTACHMENT_BYTES: usize = 8 * 1024 * 1024;
 /// Most tokens a message and its text files may take together, so the
 /// conversation before it and the reply still fit the model's window.
 pub const ATTACHMENT_TOKEN_BUDGET: i64 = 32_000;
@@ -230,6 +234,15 @@ pub fn check_for_send(
             max: MAX_ATTACHMENTS,
         });
     }
+    let bytes: usize = attachments.iter().map(|a| a.data.len()).sum();
+    if bytes > MAX_MESSAGE_ATTACHMENT_BYTES {
+        return Err(AttachmentError::TooLarge {
+            name: "the attached files".into(),
+            what: "set of files for one message",
+            size: bytes,
+            max: MAX_MESSAGE_ATTACHMENT_BYTES,
+        });
+    }
     if !vision && attachments.iter().any(|a| a.kind == AttachmentKind::Image) {
         return Err(AttachmentError::ModelCannotSee {
             model: model.to_string(),
@@ -385,6 +398,11 @@ mod tests {
         let many = vec![small; MAX_ATTACHMENTS + 1];
         let error = check_for_send("hi", &many, false, "m").unwrap_err();
         assert_eq!(error.code(), ErrorCode::TooManyAttachments);
+        let mut image = PNG.to_vec();
+        image.resize(MAX_IMAGE_ATTACHMENT_BYTES, 0);
+        let image = Attachment::new("big.png", image).unwrap();
+        let error = check_for_send("hi", &[image.clone(), image.clone(), image], true, "m");
+        assert_eq!(error.unwrap_err().code(), ErrorCode::AttachmentTooLarge);
     }
 
     #[test]

@@ -137,6 +137,10 @@ pub struct MessagePage {
     /// The page's messages that have other versions, with all of them.
     #[serde(default)]
     pub branches: Vec<Branch>,
+    /// The files the page's messages carry (without their bytes), by
+    /// message then order.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInfo>,
 }
 
 /// Sessions and messages of one user, on the desktop's SQLite (the
