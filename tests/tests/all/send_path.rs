@@ -30,7 +30,6 @@ fn new_session(text: &str, key: Option<&str>) -> SendRequest {
         edit_of: None,
         attachments: Vec::new(),
     }
-    attachments: Vec::new(),,
 }
 
 /// Every session of the profile as (message count, title).
