@@ -91,6 +91,51 @@ pub async fn list_messages(
     Ok(core.chat().list_messages(&session, before, limit).await?)
 }
 
+/// A file sent with a message, for the message list (an image's
+/// thumbnail): its bytes as a `data:` URL the view's CSP allows.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentData {
+    pub name: String,
+    pub mime: String,
+    pub data_url: String,
+}
+
+/// One attachment of a message of `session_id` (the window's scope covers
+/// the session; locally the core checks the attachment is in it, signed in
+/// the server checks it is the account's).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_attachment(
+    core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
+    session_id: i64,
+    attachment_id: i64,
+) -> Result<AttachmentData, ApiError> {
+    scope.check(window.label(), session_id)?;
+    let core = core.get()?;
+    let attachment = match hosted::history(core).await? {
+        Some(history) => history
+            .client()
+            .attachment(attachment_id)
+            .await
+            .map_err(banter_core::Error::from)?,
+        None => {
+            let (session, attachment) = core.chat().attachment(attachment_id).await?;
+            if session != session_id {
+                return Err(banter_core::Error::not_found("attachment", attachment_id).into());
+            }
+            attachment
+        }
+    };
+    Ok(AttachmentData {
+        data_url: attachment.data_url(),
+        name: attachment.name,
+        mime: attachment.mime,
+    })
+}
+
 /// Full-text search over every message (signed in: the conversations this
 /// computer holds a copy of).
 #[tauri::command]

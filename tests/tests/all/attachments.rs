@@ -134,7 +134,12 @@ async fn a_text_file_goes_in_the_prompt_and_its_tokens_are_counted() {
         (info.message_id, info.name.as_str(), info.kind, info.size_bytes),
         (out.user_message.id, "add.rs", AttachmentKind::Text, code.len() as i64)
     );
-    assert_eq!(chat.core.chat().attachment(info.id).await.unwrap(), file);
+    assert_eq!(
+        chat.core.chat().attachment(info.id).await.unwrap(),
+        (out.session.id, file)
+    );
+    let missing = chat.core.chat().attachment(info.id + 100).await.unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 // One open conversation: its messages (paged), the reply streaming into it,
 // and the send / stop / regenerate actions. Used by the chat screen and the
 // quick-chat window alike.
-import type { ApiError, Branch, ChatMessage, DomainEvent, ErrorCode, MessagePage, SendResult } from "../bindings";
+import type { ApiError, AttachmentInfo, AttachmentUpload, Branch, ChatMessage, DomainEvent, ErrorCode, MessagePage, SendResult } from "../bindings";
 import { api, ApiFailure, asApiError } from "./api";
 import { FrameBatcher, isReplyEvent, reduceReply, type Scheduler } from "./streaming";
 
@@ -31,7 +31,12 @@ export type SendHooks = {
 };
 
 /** Errors raised before anything was saved: the draft goes back to the input. */
-const NOTHING_SAVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["insufficient_credits", "session_busy", "invalid_input", "provider_not_configured"]);
+const NOTHING_SAVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "insufficient_credits", "session_busy", "invalid_input", "provider_not_configured",
+  // Attachments are checked before anything is paid or saved.
+  "too_many_attachments", "attachment_too_large", "attachment_not_text", "attachment_unsupported",
+  "attachment_over_budget", "model_cannot_see", "attachment_unreadable",
+]);
 
 /** A failed send; `saved` says whether the message was kept (so the draft can be cleared). */
 export class SendFailure extends ApiFailure {
@@ -48,6 +53,8 @@ export class Conversation {
   messages = $state.raw<ChatMessage[]>([]);
   /** Messages shown that have other versions (edits sent again, regenerated replies). */
   branches = $state.raw<Branch[]>([]);
+  /** The files the shown messages carry (without their bytes). */
+  attachments = $state.raw<AttachmentInfo[]>([]);
   olderCursor = $state<number | null>(null);
   /** False after jumping to an older message: newer ones are not loaded. */
   atLatest = $state(true);
@@ -95,6 +102,7 @@ export class Conversation {
     this.error = null;
     this.messages = [];
     this.branches = [];
+    this.attachments = [];
     this.editingId = null;
     this.olderCursor = null;
     this.atLatest = true;
@@ -106,6 +114,7 @@ export class Conversation {
       if (seq !== this.loadSeq) return;
       this.messages = page.messages;
       this.branches = page.branches ?? [];
+      this.attachments = page.attachments ?? [];
       this.olderCursor = page.olderCursor ?? null;
       // A page ending at the jump target may not reach the newest message.
       this.atLatest = jumpTo === null;
@@ -181,6 +190,9 @@ export class Conversation {
     const fresh = page.branches ?? [];
     const ids = new Set(fresh.map((b) => b.messageId));
     this.branches = [...this.branches.filter((b) => !ids.has(b.messageId)), ...fresh];
+    // Attachments of the page's messages, replacing what was known of them.
+    const shown = new Set(page.messages.map((m) => m.id));
+    this.attachments = [...this.attachments.filter((a) => !shown.has(a.messageId)), ...(page.attachments ?? [])];
   }
 
   /** Opens the editor on the last message the user sent (the Up arrow); false when there is none. */
@@ -215,7 +227,8 @@ export class Conversation {
    * Sends a message; resolves with the result, or rejects with an
    * `ApiFailure` after restoring the list (the caller restores the draft).
    */
-  async send(content: string, includeContext: boolean, hooks: SendHooks = {}, editOf: number | null = null): Promise<SendResult> {
+  async send(content: string, includeContext: boolean, hooks: SendHooks = {}, editOf: number | null = null,
+    attachments: AttachmentUpload[] = []): Promise<SendResult> {
     if (!this.atLatest) await this.reloadLatest();
     const seq = this.loadSeq;
     const startedIn = this.sessionId;
@@ -242,7 +255,7 @@ export class Conversation {
     }
     try {
       const result = await api.sendMessage(
-        { sessionId: startedIn, content, includeContext, idempotencyKey: key, editOf },
+        { sessionId: startedIn, content, includeContext, idempotencyKey: key, editOf, attachments },
         (event) => {
           if (seq !== this.loadSeq) return;
           if (event.type === "reply_started" && !started) {
@@ -256,7 +269,8 @@ export class Conversation {
       this.unsettled = null;
       if (seq === this.loadSeq) {
         this.settle(result, temp.id);
-        if (editOf !== null) await this.refreshLatest(result.session.id, true);
+        // The page lists what the stored message carries.
+        if (editOf !== null || attachments.length > 0) await this.refreshLatest(result.session.id, true);
       }
       hooks.onResult?.(result);
       return result;

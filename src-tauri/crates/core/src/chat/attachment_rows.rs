@@ -224,15 +224,17 @@ impl<S: super::rows::ChatBackend> super::ChatStore<S> {
     }
 
     /// One of the user's attachments with its bytes (an image to show, a
-    /// file to save); another user's is not found.
-    pub async fn attachment(&self, attachment_id: i64) -> Result<Attachment> {
+    /// file to save), and the id of the session it is in; another user's is
+    /// not found.
+    pub async fn attachment(&self, attachment_id: i64) -> Result<(i64, Attachment)> {
         let found = self.db.read().await?.attachment(attachment_id).await?;
         let not_found = || crate::error::Error::not_found("attachment", attachment_id);
         let (message_id, attachment) = found.ok_or_else(not_found)?;
-        self.session_of_message(message_id)
+        let session = self
+            .session_of_message(message_id)
             .await
             .map_err(|_| not_found())?;
-        Ok(attachment)
+        Ok((session.id, attachment))
     }
 
     /// The attachments of one of the user's messages, with their bytes.

@@ -165,5 +165,5 @@ pub async fn attachment(
         })
     })?;
     let chat = chat_for(&state, &caller);
-    Ok(Json(chat.attachment(id).await?))
+    Ok(Json(chat.attachment(id).await?.1))
 }
