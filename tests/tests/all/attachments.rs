@@ -131,14 +131,29 @@ async fn a_text_file_goes_in_the_prompt_and_its_tokens_are_counted() {
     assert_eq!(page.attachments.len(), 1);
     let info = &page.attachments[0];
     assert_eq!(
-        (info.message_id, info.name.as_str(), info.kind, info.size_bytes),
-        (out.user_message.id, "add.rs", AttachmentKind::Text, code.len() as i64)
+        (
+            info.message_id,
+            info.name.as_str(),
+            info.kind,
+            info.size_bytes
+        ),
+        (
+            out.user_message.id,
+            "add.rs",
+            AttachmentKind::Text,
+            code.len() as i64
+        )
     );
     assert_eq!(
         chat.core.chat().attachment(info.id).await.unwrap(),
         (out.session.id, file)
     );
-    let missing = chat.core.chat().attachment(info.id + 100).await.unwrap_err();
+    let missing = chat
+        .core
+        .chat()
+        .attachment(info.id + 100)
+        .await
+        .unwrap_err();
     assert_eq!(missing.code(), ErrorCode::NotFound);
 }
 
@@ -176,7 +191,10 @@ async fn an_image_for_a_model_that_cannot_see_is_refused_before_anything_is_paid
     let chat = chat_with("o3-mini", false).await;
     let refused = chat.send("what is this?", vec![png()]).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::ModelCannotSee);
-    assert!(refused.to_string().contains("cannot see images"), "{refused}");
+    assert!(
+        refused.to_string().contains("cannot see images"),
+        "{refused}"
+    );
     assert_eq!(chat.balance().await, 100);
     assert_eq!(count_rows(&chat.core, "chat_messages").await, 0);
     assert!(chat.mock.requests().is_empty());
@@ -217,7 +235,10 @@ async fn an_image_goes_to_a_vision_model_as_an_image_url_part() {
         .await
         .expect("regenerated");
     assert_eq!(again.reply.content, out.reply.content);
-    assert_eq!(chat.last_user_message_sent()["content"][1]["image_url"]["url"], PNG_DATA_URL);
+    assert_eq!(
+        chat.last_user_message_sent()["content"][1]["image_url"]["url"],
+        PNG_DATA_URL
+    );
     assert_eq!(chat.balance().await, 94);
 
     // The export names them in Markdown and carries them in JSON.
@@ -227,7 +248,12 @@ async fn an_image_goes_to_a_vision_model_as_an_image_url_part() {
         .export(&RecordRef::Id(out.session.id), ExportFormat::Markdown)
         .await
         .unwrap();
-    assert!(md.content.contains("- 📎 `pixel.png` (image/png, 67 bytes)"), "{}", md.content);
+    assert!(
+        md.content
+            .contains("- 📎 `pixel.png` (image/png, 67 bytes)"),
+        "{}",
+        md.content
+    );
     assert!(md.content.contains("- 📎 `note.md`"));
     let json: Value = serde_json::from_str(
         &chat
@@ -249,7 +275,10 @@ async fn an_image_goes_to_a_vision_model_as_an_image_url_part() {
     assert_eq!(user["attachments"][0]["name"], "pixel.png");
     assert_eq!(user["attachments"][0]["kind"], "image");
     assert_eq!(
-        format!("data:image/png;base64,{}", user["attachments"][0]["data"].as_str().unwrap()),
+        format!(
+            "data:image/png;base64,{}",
+            user["attachments"][0]["data"].as_str().unwrap()
+        ),
         PNG_DATA_URL
     );
     assert_eq!(user["attachments"][1]["mime"], "text/plain; charset=utf-8");
@@ -309,7 +338,10 @@ async fn hosted_attachments_are_uploaded_with_the_send_and_seen_on_the_other_dev
         .unwrap()
         .clone();
     assert_eq!(user["content"][1]["image_url"]["url"], PNG_DATA_URL);
-    assert!(user["content"][0]["text"].as_str().unwrap().contains("buy milk"));
+    assert!(user["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("buy milk"));
 
     // The other device, through the other instance, lists them with the
     // message and fetches their bytes.

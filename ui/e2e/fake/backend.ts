@@ -446,7 +446,7 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const req = args.request;
       if (req.sessionId != null && state.streaming.has(req.sessionId)) return fail("session_busy", "A reply is streaming");
       // As the core: attachments are checked before anything is paid.
-      const files = (req.attachments ?? []).map(sniff);
+      const files = ((req.attachments ?? []) as AttachmentUpload[]).map(sniff);
       if (files.some((f) => f === null)) return fail("attachment_not_text", "That file is not a text file");
       if (!state.vision && files.some((f) => f!.kind === "image")) {
         return fail("model_cannot_see", "Fake model cannot see images; choose a vision-capable model or remove the image");

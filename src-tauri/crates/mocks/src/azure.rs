@@ -404,7 +404,8 @@ fn invalid(body: &Value, deployment: &str) -> Option<Response> {
         !m.is_empty()
             && m.iter().all(|m| {
                 m["role"].is_string()
-                    && (m["content"].is_string() || (m["role"] == "user" && m["content"].is_array()))
+                    && (m["content"].is_string()
+                        || (m["role"] == "user" && m["content"].is_array()))
             })
     });
     if !ok {
@@ -419,7 +420,11 @@ fn invalid(body: &Value, deployment: &str) -> Option<Response> {
         .flatten()
         .find_map(|m| content::problem(&m["content"]))
     {
-        return Some(errors::invalid_request("messages", "invalid_value", &problem));
+        return Some(errors::invalid_request(
+            "messages",
+            "invalid_value",
+            &problem,
+        ));
     }
     if content::has_images(body) && !sees_images(deployment) {
         return Some(errors::invalid_request(

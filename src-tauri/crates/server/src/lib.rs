@@ -63,10 +63,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/chat/send",
             post(routes::chat::send).layer(DefaultBodyLimit::max(routes::chat::MAX_SEND_BYTES)),
         )
-        .route(
-            "/v1/attachments/{id}",
-            get(routes::sessions::attachment),
-        )
+        .route("/v1/attachments/{id}", get(routes::sessions::attachment))
         .route("/v1/chat/regenerate", post(routes::chat::regenerate))
         .route("/v1/chat/stop", post(routes::chat::stop))
         .route(

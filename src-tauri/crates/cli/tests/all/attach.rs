@@ -46,7 +46,11 @@ async fn attach_sends_a_file_and_an_image_for_one_paid_action() {
         .arg("--attach")
         .arg(&image);
     let out = run(cmd).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result = common::json(&out.stdout);
     assert_eq!(result["creditsUsed"], 3);
     assert_eq!(result["balance"], 97);
@@ -60,9 +64,17 @@ async fn attach_sends_a_file_and_an_image_for_one_paid_action() {
 
     let requests = mock.requests();
     assert_eq!(requests.len(), 1);
-    let user = requests[0].body["messages"].as_array().unwrap().last().unwrap().clone();
+    let user = requests[0].body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     let text = user["content"][0]["text"].as_str().unwrap();
-    assert!(text.starts_with("review this\n\nAttached file `lib.rs`:"), "{text}");
+    assert!(
+        text.starts_with("review this\n\nAttached file `lib.rs`:"),
+        "{text}"
+    );
     assert!(text.contains("pub fn answer() -> u8 { 42 }"));
     assert_eq!(user["content"][1]["type"], "image_url");
     assert!(user["content"][1]["image_url"]["url"]
@@ -103,12 +115,17 @@ async fn refused_attachments_cost_nothing_and_send_nothing() {
     let cases = [
         (image.clone(), ErrorCode::ModelCannotSee),
         (binary, ErrorCode::AttachmentNotText),
-        (files.path().join("missing.md"), ErrorCode::AttachmentUnreadable),
+        (
+            files.path().join("missing.md"),
+            ErrorCode::AttachmentUnreadable,
+        ),
     ];
     for (file, code) in cases {
         // Not marked vision-capable: the default.
         let mut cmd = cli(dir.path(), &mock, "gpt-4o");
-        cmd.args(["--json", "chat", "look"]).arg("--attach").arg(&file);
+        cmd.args(["--json", "chat", "look"])
+            .arg("--attach")
+            .arg(&file);
         let out = run(cmd).await;
         assert_eq!(out.status.code(), Some(1), "{code:?} is the user's to fix");
         let err: Value = serde_json::from_slice(&out.stderr).unwrap();

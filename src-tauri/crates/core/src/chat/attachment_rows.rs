@@ -216,11 +216,7 @@ impl<S: super::rows::ChatBackend> super::ChatStore<S> {
     /// What the messages `message_ids` (the user's, read from their rows)
     /// carry, without the bytes.
     pub async fn attachment_infos(&self, message_ids: &[i64]) -> Result<Vec<AttachmentInfo>> {
-        self.db
-            .read()
-            .await?
-            .attachment_infos(message_ids)
-            .await
+        self.db.read().await?.attachment_infos(message_ids).await
     }
 
     /// One of the user's attachments with its bytes (an image to show, a

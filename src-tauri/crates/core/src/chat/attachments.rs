@@ -100,7 +100,9 @@ pub enum AttachmentError {
     NotText { name: String },
     #[error("{name} is a {mime} image; only PNG, JPEG, GIF and WebP images can be attached")]
     UnsupportedImage { name: String, mime: String },
-    #[error("the message and its files come to {tokens} tokens; at most {budget} fit in one message")]
+    #[error(
+        "the message and its files come to {tokens} tokens; at most {budget} fit in one message"
+    )]
     OverBudget { tokens: i64, budget: i64 },
     #[error("{model} cannot see images; choose a vision-capable model or remove the image")]
     ModelCannotSee { model: String },
@@ -129,7 +131,9 @@ impl Attachment {
     /// [`MAX_TEXT_ATTACHMENT_BYTES`]).
     pub fn new(name: &str, data: Vec<u8>) -> Result<Self, AttachmentError> {
         let name = clean_name(name);
-        if let Some(kind) = infer::get(&data).filter(|k| k.matcher_type() == infer::MatcherType::Image) {
+        if let Some(kind) =
+            infer::get(&data).filter(|k| k.matcher_type() == infer::MatcherType::Image)
+        {
             let mime = kind.mime_type();
             if !IMAGE_TYPES.contains(&mime) {
                 return Err(AttachmentError::UnsupportedImage {
@@ -215,7 +219,8 @@ impl Attachment {
     /// Prompt tokens of a text file as [`prompt_text`] shows it; 0 for an
     /// image (the provider prices images itself).
     pub fn tokens(&self) -> i64 {
-        self.text().map_or(0, |text| tokens::count(&file_block(&self.name, text)))
+        self.text()
+            .map_or(0, |text| tokens::count(&file_block(&self.name, text)))
     }
 }
 
@@ -360,10 +365,18 @@ mod tests {
     #[test]
     fn images_by_magic_bytes_not_names() {
         let png = Attachment::new("photo.txt", PNG.to_vec()).unwrap();
-        assert_eq!((png.kind, png.mime.as_str()), (AttachmentKind::Image, "image/png"));
-        assert!(png.data_url().starts_with("data:image/png;base64,iVBORw0KGgo"));
+        assert_eq!(
+            (png.kind, png.mime.as_str()),
+            (AttachmentKind::Image, "image/png")
+        );
+        assert!(png
+            .data_url()
+            .starts_with("data:image/png;base64,iVBORw0KGgo"));
         assert_eq!(png.tokens(), 0);
-        let bmp = Attachment::new("x.bmp", b"BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00".to_vec());
+        let bmp = Attachment::new(
+            "x.bmp",
+            b"BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00".to_vec(),
+        );
         assert_eq!(bmp.unwrap_err().code(), ErrorCode::AttachmentUnsupported);
     }
 
@@ -380,7 +393,12 @@ mod tests {
     #[test]
     fn images_need_a_model_that_can_see() {
         let png = Attachment::new("p.png", PNG.to_vec()).unwrap();
-        let refused = check_for_send("what is this?", std::slice::from_ref(&png), false, "o3-mini");
+        let refused = check_for_send(
+            "what is this?",
+            std::slice::from_ref(&png),
+            false,
+            "o3-mini",
+        );
         let error = refused.unwrap_err();
         assert_eq!(error.code(), ErrorCode::ModelCannotSee);
         assert!(error.to_string().contains("o3-mini cannot see images"));

@@ -7,13 +7,13 @@
 //! ([`Turn::answer`]: stream, save, announce, end). A session the send
 //! started is removed again if the send fails before anything is kept.
 
+use super::attachments::{self, Attachment};
 use super::claims::Claims;
 use super::listener::{Announcer, ReplyListener};
 use super::paying::{PaidTurn, Payment};
 use super::prompt::build_request;
 use super::rows::{ChatBackend, Owners};
 use super::turn::Turn;
-use super::attachments::{self, Attachment};
 use super::{ChatMessage, ChatSession, ChatStore};
 use crate::context::{ContextSource, CONTEXT_TOKEN_BUDGET};
 use crate::db::Db;

@@ -1,8 +1,8 @@
 //! A whole session as a Markdown or JSON document, for the user to keep.
 
+use super::attachments::{Attachment, AttachmentInfo};
 use super::branches::Tree;
 use super::rows::ChatBackend;
-use super::attachments::{Attachment, AttachmentInfo};
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
@@ -165,7 +165,14 @@ fn markdown(
         let files: Vec<String> = attachments
             .iter()
             .filter(|a| a.message_id == m.id)
-            .map(|a| format!("- 📎 `{}` ({}, {} bytes)", a.name.replace('`', "'"), a.mime, a.size_bytes))
+            .map(|a| {
+                format!(
+                    "- 📎 `{}` ({}, {} bytes)",
+                    a.name.replace('`', "'"),
+                    a.mime,
+                    a.size_bytes
+                )
+            })
             .collect();
         if !files.is_empty() {
             out.push_str(&format!("\nAttached:\n{}\n", files.join("\n")));

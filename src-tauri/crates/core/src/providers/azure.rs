@@ -136,13 +136,16 @@ mod tests {
     fn images_go_as_content_parts_after_the_text() {
         let mut c = config(None, ModelFamily::Gpt);
         c.vision = true;
-        let provider = CompletionsProvider::new(endpoint(&c, Secret::new("k")), Timeouts::default())
-            .unwrap();
+        let provider =
+            CompletionsProvider::new(endpoint(&c, Secret::new("k")), Timeouts::default()).unwrap();
         assert!(crate::providers::ChatProvider::supports_vision(&provider));
         let mut asked = request();
         asked.messages[1].images = vec!["data:image/png;base64,iVBORw0KGgo=".into()];
         let body = provider.body(&asked);
-        assert_eq!(body["messages"][0], json!({"role": "system", "content": "Be brief."}));
+        assert_eq!(
+            body["messages"][0],
+            json!({"role": "system", "content": "Be brief."})
+        );
         assert_eq!(
             body["messages"][1],
             json!({"role": "user", "content": [

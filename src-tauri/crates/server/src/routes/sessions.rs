@@ -9,7 +9,8 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use banter_core::chat::{
-    Attachment, ChatSession, ChatStore, ExportFormat, ExportedFile, MessagePage, PgJournal, SessionPage,
+    Attachment, ChatSession, ChatStore, ExportFormat, ExportedFile, MessagePage, PgJournal,
+    SessionPage,
 };
 use banter_core::db::postgres::PgStore;
 use banter_core::ids::{IdKind, RecordRef};
