@@ -7,6 +7,7 @@ use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// The JSON export's format tag. Version 2 holds the whole tree of
@@ -95,9 +96,8 @@ impl<S: ChatBackend> ChatStore<S> {
             ExportFormat::Json => {
                 let mut files: HashMap<i64, Vec<Attachment>> = HashMap::new();
                 for info in &infos {
-                    if !files.contains_key(&info.message_id) {
-                        let of = self.attachments_of(info.message_id).await?;
-                        files.insert(info.message_id, of);
+                    if let Entry::Vacant(slot) = files.entry(info.message_id) {
+                        slot.insert(self.attachments_of(info.message_id).await?);
                     }
                 }
                 let tree = SessionTree {
