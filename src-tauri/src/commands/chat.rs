@@ -51,19 +51,11 @@ pub struct AttachmentUpload {
 
 /// The uploads as checked attachments; a bad one refuses the send.
 fn checked(uploads: Vec<AttachmentUpload>) -> Result<Vec<Attachment>, ApiError> {
-    use base64::Engine as _;
     uploads
         .into_iter()
         .map(|upload| {
-            let data = base64::engine::general_purpose::STANDARD
-                .decode(upload.data_base64.as_bytes())
-                .map_err(|_| {
-                    ApiError::new(
-                        banter_core::ErrorCode::InvalidInput,
-                        format!("{} did not arrive whole; attach it again", upload.name),
-                    )
-                })?;
-            Attachment::new(&upload.name, data).map_err(|e| banter_core::Error::from(e).to_api())
+            Attachment::from_base64(&upload.name, &upload.data_base64)
+                .map_err(|e| banter_core::Error::from(e).to_api())
         })
         .collect()
 }

@@ -175,6 +175,18 @@ impl Attachment {
         })
     }
 
+    /// [`Self::new`] for bytes that came as standard base64 (the app's
+    /// composer); bytes that do not decode are `Unreadable`.
+    pub fn from_base64(name: &str, data: &str) -> Result<Self, AttachmentError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .map_err(|_| AttachmentError::Unreadable {
+                name: clean_name(name),
+                reason: "it did not arrive whole; attach it again".into(),
+            })?;
+        Self::new(name, bytes)
+    }
+
     /// Reads and checks the file at `path`, refusing one larger than any
     /// attachment may be before reading it.
     pub fn read_file(path: &Path) -> Result<Self, AttachmentError> {
@@ -431,6 +443,9 @@ mod tests {
         assert_eq!(json["data"], "IyBoaQ==");
         let back: Attachment = serde_json::from_value(json).unwrap();
         assert_eq!(back, a);
+        assert_eq!(Attachment::from_base64("note.md", "IyBoaQ==").unwrap(), a);
+        let broken = Attachment::from_base64("note.md", "IyBo*Q==").unwrap_err();
+        assert_eq!(broken.code(), ErrorCode::AttachmentUnreadable);
         assert!(!format!("{a:?}").contains("hi"));
     }
 }
