@@ -443,7 +443,11 @@ mod tests {
         assert_eq!(json["data"], "IyBoaQ==");
         let back: Attachment = serde_json::from_value(json).unwrap();
         assert_eq!(back, a);
-        assert_eq!(Attachment::from_base64("note.md", "IyBoaQ==").unwrap(), a);
+        let decoded = Attachment::from_base64("note.md", "IyBoaQ==").unwrap();
+        assert_eq!(
+            (decoded.name.as_str(), decoded.data),
+            ("note.md", a.data.clone())
+        );
         let broken = Attachment::from_base64("note.md", "IyBo*Q==").unwrap_err();
         assert_eq!(broken.code(), ErrorCode::AttachmentUnreadable);
         assert!(!format!("{a:?}").contains("hi"));
