@@ -116,11 +116,7 @@ pub async fn get_attachment(
     scope.check(window.label(), session_id)?;
     let core = core.get()?;
     let attachment = match hosted::history(core).await? {
-        Some(history) => history
-            .client()
-            .attachment(attachment_id)
-            .await
-            .map_err(banter_core::Error::from)?,
+        Some(history) => history.attachment(attachment_id).await?,
         None => {
             let (session, attachment) = core.chat().attachment(attachment_id).await?;
             if session != session_id {

@@ -6,7 +6,8 @@
 //! session or request; attachments are stored beside the message, listed
 //! with its page, sent again on regeneration and carried by the export. In
 //! hosted mode the server takes them with the send, stores them, sends them
-//! to its model, and another device sees them.
+//! to its model, and another device sees them (and keeps them in its copy
+//! for offline reading).
 
 use banter_core::chat::attachments::MAX_TEXT_ATTACHMENT_BYTES;
 use banter_core::chat::{Attachment, AttachmentKind, ExportFormat, SendOutcome, SendRequest};
@@ -369,6 +370,28 @@ async fn hosted_attachments_are_uploaded_with_the_send_and_seen_on_the_other_dev
     assert_eq!(text, file);
     let credits = on_desktop.client().balance().await.expect("balance");
     assert_eq!(credits.remaining, 97, "one paid action");
+
+    // The desktop's copy follows the feed; reading the page online keeps
+    // the files too, under the server's ids, so they show offline.
+    on_desktop.pull().await.expect("pulled");
+    on_desktop
+        .messages(&RecordRef::Id(sent.session.id), None, None)
+        .await
+        .expect("messages");
+    let copy = on_desktop.copy().expect("a copy").chat();
+    let offline = copy
+        .list_messages(&RecordRef::Id(sent.session.id), None, None)
+        .await
+        .expect("the copy holds the session");
+    assert_eq!(offline.attachments, page.attachments);
+    assert_eq!(
+        copy.attachment(page.attachments[0].id).await.unwrap(),
+        (sent.session.id, png())
+    );
+    assert_eq!(
+        on_desktop.attachment(page.attachments[1].id).await.unwrap(),
+        file
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
