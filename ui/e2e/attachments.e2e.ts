@@ -76,7 +76,8 @@ describe("attachments", () => {
   });
 
   it("refuses a dropped image for a model that cannot see, charging nothing and keeping the draft", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat" });
+    // At phone width: the composer's paperclip, chips and drop all work narrow.
+    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat", viewport: { width: 390, height: 800 } });
     await page.getByTestId("composer-input").waitFor();
     // Drop an image on the composer, paste a text file into the input.
     await page.evaluate((png) => {
@@ -104,7 +105,7 @@ describe("attachments", () => {
     await replyDone(page);
     expect(await page.getByTestId("attachment-chip").innerText()).toContain("main.rs");
     expect(await balance(page)).toBe(97);
-    await page.screenshot({ path: join(screenshotDir, "attachments-refused-then-sent-1280.png") });
+    await page.screenshot({ path: join(screenshotDir, "attachments-refused-then-sent-390.png") });
     await context.close();
   });
 });
