@@ -422,3 +422,43 @@ async fn the_server_checks_uploads_again() {
     assert_eq!(credits.remaining, 100, "nothing charged");
     assert!(s.azure.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_is_bound_to_the_files_it_was_sent_with() {
+    let chat = chat_with("o3-mini", false).await;
+    let send = |name: &str, text: &[u8]| SendRequest {
+        session: None,
+        content: "read this".into(),
+        include_context: false,
+        idempotency_key: Some("key-with-files".into()),
+        edit_of: None,
+        attachments: vec![Attachment::new(name, text.to_vec()).unwrap()],
+    };
+    let first = chat
+        .core
+        .chat_engine()
+        .send(send("a.txt", b"one"))
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    // The same send again: the first exchange, charged once.
+    let again = chat
+        .core
+        .chat_engine()
+        .send(send("a.txt", b"one"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.user_message.id, first.user_message.id);
+    // The same key and text with another file: refused, nothing charged.
+    let other = chat
+        .core
+        .chat_engine()
+        .send(send("a.txt", b"two"))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), ErrorCode::IdempotencyConflict);
+    assert_eq!(chat.balance().await, 97);
+    assert_eq!(count_rows(&chat.core, "message_attachments").await, 1);
+    assert_eq!(chat.mock.requests().len(), 1);
+}

@@ -291,6 +291,24 @@ pub fn prompt_text(content: &str, attachments: &[Attachment]) -> String {
     text
 }
 
+/// SHA-256 (hex) over the files' names and bytes, in order, each field
+/// length-prefixed; `None` without files. Binds an idempotency key to the
+/// files it was first sent with.
+pub fn digest(attachments: &[Attachment]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if attachments.is_empty() {
+        return None;
+    }
+    let mut hash = Sha256::new();
+    for a in attachments {
+        for field in [a.name.as_bytes(), &a.data] {
+            hash.update((field.len() as u64).to_be_bytes());
+            hash.update(field);
+        }
+    }
+    Some(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// The images of `attachments` as `data:` URLs, in order.
 pub fn image_urls(attachments: &[Attachment]) -> Vec<String> {
     attachments

@@ -199,11 +199,13 @@ impl<S: ChatBackend> ChatEngine<S> {
         // Counted before paying (with the attachments' text): the first
         // count in a process loads the tokenizer, far too slow to do while
         // holding the write lock.
+        let files = attachments::digest(&asked.attachments);
         let payment = Payment::Message {
             content,
             tokens,
             key,
             edit_of,
+            files: files.as_deref(),
         };
         let paid = self
             .store

@@ -29,6 +29,8 @@ pub(crate) enum Payment<'a> {
         tokens: i64,
         key: &'a str,
         edit_of: Option<&'a ChatMessage>,
+        /// The digest of the files sent with it (bound to the key too).
+        files: Option<&'a str>,
     },
     /// Another reply to `user_message`; the key is fresh, as there is no
     /// retry of a regeneration to recognise.
@@ -72,6 +74,7 @@ impl<S: ChatBackend> ChatStore<S> {
             content: &content,
             key: idempotency_key,
             edit_of: None,
+            files: None,
         };
         let paid = self.pay_for_turn(&session, payment, None).await?;
         Ok((paid.user_message, paid.spend))
@@ -101,11 +104,18 @@ impl<S: ChatBackend> ChatStore<S> {
                 tokens,
                 key,
                 edit_of,
+                files,
             } => (
                 key.to_string(),
-                Some(match edit_of {
-                    Some(edited) => Fingerprint::chat_edit(session_id, edited.id, content),
-                    None => Fingerprint::chat_message(session_id, content),
+                Some(match (edit_of, files) {
+                    (edited, Some(files)) => Fingerprint::chat_with_files(
+                        session_id,
+                        edited.map(|m| m.id),
+                        content,
+                        files,
+                    ),
+                    (Some(edited), None) => Fingerprint::chat_edit(session_id, edited.id, content),
+                    (None, None) => Fingerprint::chat_message(session_id, content),
                 }),
                 Asked::NewMessage {
                     content: content.to_string(),
