@@ -48,6 +48,11 @@ export class SendFailure extends ApiFailure {
   }
 }
 
+/** The same files, in the same order (names and bytes). */
+export function sameFiles(a: readonly AttachmentUpload[], b: readonly AttachmentUpload[]): boolean {
+  return a.length === b.length && a.every((f, i) => f.name === b[i].name && f.dataBase64 === b[i].dataBase64);
+}
+
 export class Conversation {
   sessionId = $state<number | null>(null);
   messages = $state.raw<ChatMessage[]>([]);
@@ -77,7 +82,7 @@ export class Conversation {
    * into the same session again carries the same key and is never charged
    * twice — the first exchange comes back instead.
    */
-  private unsettled: { sessionId: number | null; content: string; key: string } | null = null;
+  private unsettled: { sessionId: number | null; content: string; attachments: AttachmentUpload[]; key: string } | null = null;
 
   constructor(schedule?: Scheduler) {
     this.batcher = new FrameBatcher((events) => this.commit(events), schedule);
@@ -247,7 +252,7 @@ export class Conversation {
     let saved = false;
     let key: string;
     try {
-      key = await this.keyFor(startedIn, content);
+      key = await this.keyFor(startedIn, content, attachments);
     } catch (e) {
       this.messages = before;
       this.sending = false;
@@ -275,7 +280,7 @@ export class Conversation {
       hooks.onResult?.(result);
       return result;
     } catch (e) {
-      this.unsettled = started ? null : { sessionId: startedIn, content, key };
+      this.unsettled = started ? null : { sessionId: startedIn, content, attachments, key };
       if (seq === this.loadSeq) {
         this.batcher.flush();
         if (!started || NOTHING_SAVED.has(asApiError(e).code)) {
@@ -297,11 +302,12 @@ export class Conversation {
    * The key of a send: the unsettled one's when this is the same send
    * again, else a fresh one from the core (its one generator makes keys).
    */
-  private async keyFor(sessionId: number | null, content: string): Promise<string> {
+  private async keyFor(sessionId: number | null, content: string, attachments: AttachmentUpload[] = []): Promise<string> {
     const last = this.unsettled;
     // The core trims a message before it is priced and stored: text that
     // differs only around its ends is the same send.
-    if (last && last.sessionId === sessionId && last.content.trim() === content.trim()) return last.key;
+    // The core binds a key to the files too: other files are another send.
+    if (last && last.sessionId === sessionId && last.content.trim() === content.trim() && sameFiles(last.attachments, attachments)) return last.key;
     return api.newIdempotencyKey();
   }
 
