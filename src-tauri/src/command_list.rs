@@ -30,6 +30,7 @@ macro_rules! app_commands {
                 switch_branch,
                 delete_session,
                 list_messages,
+                get_attachment,
                 search_messages,
                 save_export,
             ],

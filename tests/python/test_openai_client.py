@@ -116,3 +116,55 @@ def test_reasoning_deployments_refuse_max_tokens(mock_url):
         model="gpt-4o", messages=MESSAGES, max_tokens=10, temperature=0.2
     )
     assert reply.choices[0].message.content == "Mock reply to: hello"
+
+
+PNG_DATA_URL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGMAAQAABQAB"
+    "DQottAAAAABJRU5ErkJggg=="
+)
+
+
+def test_an_image_content_part_to_a_vision_deployment(mock_url):
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "what is this?"},
+                {"type": "image_url", "image_url": {"url": PNG_DATA_URL}},
+            ],
+        },
+    ]
+    stream = client(mock_url).chat.completions.create(
+        model="gpt-4o-vision",
+        messages=messages,
+        stream=True,
+        stream_options={"include_usage": True},
+        max_tokens=500,
+    )
+    text, usage = "", None
+    for chunk in stream:
+        for choice in chunk.choices:
+            if choice.delta and choice.delta.content:
+                text += choice.delta.content
+        if chunk.usage:
+            usage = chunk.usage
+    assert text == "Mock reply to: what is this? [image/png image, 67 bytes]"
+    assert usage is not None and usage.prompt_tokens > 85
+    sent = logged(mock_url, "gpt-4o-vision")[-1]["body"]["messages"][1]["content"]
+    assert sent[1] == {"type": "image_url", "image_url": {"url": PNG_DATA_URL}}
+
+
+def test_an_image_for_a_text_only_deployment_is_a_bad_request(mock_url):
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "see?"},
+                {"type": "image_url", "image_url": {"url": PNG_DATA_URL}},
+            ],
+        }
+    ]
+    with pytest.raises(openai.BadRequestError) as err:
+        client(mock_url).chat.completions.create(model="o3-mini", messages=messages)
+    assert "image_url is only supported by certain models" in str(err.value)

@@ -526,11 +526,19 @@ pub struct Chatting {
 
 impl Chatting {
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// [`Self::start`] with the model marked vision-capable (`vision`).
+    pub async fn start_with(vision: bool) -> Self {
         let oidc = oidc_signing_in_alice().await;
         let azure = banter_mocks::azure::start(banter_mocks::azure::MockConfig::default())
             .await
             .expect("mock Azure");
-        let config = crate::mock_azure_config(&azure.base_url(), "gpt-4o", true);
+        let mut config = crate::mock_azure_config(&azure.base_url(), "gpt-4o", true);
+        if let banter_core::providers::ProviderConfig::Azure(azure) = &mut config {
+            azure.vision = vision;
+        }
         let model = banter_core::providers::build(&config, Some(Secret::new("test-key")))
             .expect("the mock model");
         let parts = Parts {

@@ -263,6 +263,7 @@ pub fn mock_azure_config(mock_base_url: &str, deployment: &str, streams: bool) -
         streams,
         reasoning_effort: None,
         max_completion_tokens: None,
+        vision: false,
     })
 }
 
@@ -319,6 +320,7 @@ pub async fn send_text(
             include_context: false,
             idempotency_key: None,
             edit_of: None,
+            attachments: Vec::new(),
         })
         .await
 }

@@ -64,6 +64,13 @@ export const commands = {
 	 */
 	listMessages: (sessionId: number, before: number | null, limit: number | null) => typedError<MessagePage_Serialize, ApiError_Serialize>(__TAURI_INVOKE("list_messages", { sessionId, before, limit })),
 	/**
+	 *  One attachment of a message of `session_id` (the window's scope covers
+	 *  the session; the attachment must be in it, as the local store or the
+	 *  account's copy says; the main window may also ask the server, which
+	 *  checks it is the account's).
+	 */
+	getAttachment: (sessionId: number, attachmentId: number) => typedError<AttachmentData, ApiError_Serialize>(__TAURI_INVOKE("get_attachment", { sessionId, attachmentId })),
+	/**
 	 *  Full-text search over every message (signed in: the conversations this
 	 *  computer holds a copy of).
 	 */
@@ -258,6 +265,41 @@ export type ApiError_Serialize = {
  */
 export type AtSignOut = "remove_copy" | "keep_copy";
 
+/**
+ *  A file sent with a message, for the message list (an image's
+ *  thumbnail): its bytes as a `data:` URL the view's CSP allows.
+ */
+export type AttachmentData = {
+	name: string,
+	mime: string,
+	dataUrl: string,
+};
+
+/**  A stored attachment as lists show it (without its bytes). */
+export type AttachmentInfo = {
+	id: number,
+	messageId: number,
+	name: string,
+	kind: AttachmentKind,
+	mime: string,
+	sizeBytes: number,
+	/**  Prompt tokens of a text file (0 for an image). */
+	tokens: number,
+};
+
+/**  What kind of file an attachment is. */
+export type AttachmentKind = 
+/**  UTF-8 text or code, shown to the model as text. */
+"text" | 
+/**  An image, shown to a vision deployment as an `image_url` part. */
+"image";
+
+/**  A file from the composer: its name and its bytes in standard base64. */
+export type AttachmentUpload = {
+	name: string,
+	dataBase64: string,
+};
+
 /**  An Azure OpenAI deployment. */
 export type AzureConfig = AzureConfig_Serialize | AzureConfig_Deserialize;
 
@@ -276,6 +318,11 @@ export type AzureConfig_Deserialize = {
 	streams: boolean,
 	reasoningEffort?: ReasoningEffort | null,
 	maxCompletionTokens?: number | null,
+	/**
+	 *  Whether the deployment takes images (gpt-4o, gpt-4.1, o3, o4-mini…);
+	 *  images are refused before sending to one that does not.
+	 */
+	vision?: boolean,
 };
 
 /**  An Azure OpenAI deployment. */
@@ -293,6 +340,11 @@ export type AzureConfig_Serialize = {
 	streams: boolean,
 	reasoningEffort: ReasoningEffort | null,
 	maxCompletionTokens: number | null,
+	/**
+	 *  Whether the deployment takes images (gpt-4o, gpt-4.1, o3, o4-mini…);
+	 *  images are refused before sending to one that does not.
+	 */
+	vision: boolean,
 };
 
 /**  The balance as the UI shows it. */
@@ -683,6 +735,20 @@ export type ErrorCode =
 "session_busy" | 
 /**  A reply's text could not be written to its journal on disk. */
 "reply_not_saved" | 
+/**  A message carries more files than one message may. */
+"too_many_attachments" | 
+/**  An attached file is larger than its kind may be. */
+"attachment_too_large" | 
+/**  An attached file is neither UTF-8 text nor a supported image. */
+"attachment_not_text" | 
+/**  An attached image is of a type vision models do not take. */
+"attachment_unsupported" | 
+/**  A message with its text files is too many tokens for one message. */
+"attachment_over_budget" | 
+/**  Images were attached for a model that is not marked vision-capable. */
+"model_cannot_see" | 
+/**  An attached file could not be read from disk. */
+"attachment_unreadable" | 
 /**  A stored setting cannot be read back. */
 "setting_corrupt" | 
 /**  The OS keyring cannot be reached to read or store an API key. */
@@ -1087,6 +1153,11 @@ export type MessagePage_Deserialize = {
 	olderCursor?: number | null,
 	/**  The page's messages that have other versions, with all of them. */
 	branches?: Branch[],
+	/**
+	 *  The files the page's messages carry (without their bytes), by
+	 *  message then order.
+	 */
+	attachments?: AttachmentInfo[],
 };
 
 /**
@@ -1099,6 +1170,11 @@ export type MessagePage_Serialize = {
 	olderCursor: number | null,
 	/**  The page's messages that have other versions, with all of them. */
 	branches: Branch[],
+	/**
+	 *  The files the page's messages carry (without their bytes), by
+	 *  message then order.
+	 */
+	attachments: AttachmentInfo[],
 };
 
 /**  Where a message is in its life: assistant replies start `streaming`. */
@@ -1163,11 +1239,26 @@ export type NewTask_Serialize = {
 };
 
 /**  An OpenAI-compatible server (Ollama, llama.cpp server, LM Studio). */
-export type OpenAiCompatConfig = {
+export type OpenAiCompatConfig = OpenAiCompatConfig_Serialize | OpenAiCompatConfig_Deserialize;
+
+/**  An OpenAI-compatible server (Ollama, llama.cpp server, LM Studio). */
+export type OpenAiCompatConfig_Deserialize = {
 	/**  e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended. */
 	baseUrl: string,
 	model: string,
 	streams: boolean,
+	/**  Whether the model takes images (e.g. llava, gemma3 on Ollama). */
+	vision?: boolean,
+};
+
+/**  An OpenAI-compatible server (Ollama, llama.cpp server, LM Studio). */
+export type OpenAiCompatConfig_Serialize = {
+	/**  e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended. */
+	baseUrl: string,
+	model: string,
+	streams: boolean,
+	/**  Whether the model takes images (e.g. llava, gemma3 on Ollama). */
+	vision: boolean,
 };
 
 export type PendingCheckout = {
@@ -1302,13 +1393,13 @@ export type ProviderConfig_Deserialize = {
 	kind: "azure",
 } & AzureConfig_Deserialize | {
 	kind: "open_ai_compatible",
-} & OpenAiCompatConfig;
+} & OpenAiCompatConfig_Deserialize;
 
 export type ProviderConfig_Serialize = {
 	kind: "azure",
 } & AzureConfig_Serialize | {
 	kind: "open_ai_compatible",
-} & OpenAiCompatConfig;
+} & OpenAiCompatConfig_Serialize;
 
 export type ProviderSettings = ProviderSettings_Serialize | ProviderSettings_Deserialize;
 
@@ -1497,6 +1588,11 @@ export type SendMessageRequest_Deserialize = {
 	 *  continues the conversation.
 	 */
 	editOf?: number | null,
+	/**
+	 *  Files sent with the message; the core checks each (type by its
+	 *  bytes, size, the model's vision, the token budget) before paying.
+	 */
+	attachments?: AttachmentUpload[],
 };
 
 export type SendMessageRequest_Serialize = {
@@ -1512,6 +1608,11 @@ export type SendMessageRequest_Serialize = {
 	 *  continues the conversation.
 	 */
 	editOf: number | null,
+	/**
+	 *  Files sent with the message; the core checks each (type by its
+	 *  bytes, size, the model's vision, the token budget) before paying.
+	 */
+	attachments: AttachmentUpload[],
 };
 
 export type SendResult = SendResult_Serialize | SendResult_Deserialize;

@@ -9,7 +9,9 @@ use crate::hosted;
 use crate::state::AppCore;
 use crate::updates::ServerReplies;
 use crate::window_scope::QuickChatSessions;
-use banter_core::chat::{ChatMessage, ChatSession, ReplyListener, SendOutcome, SendRequest};
+use banter_core::chat::{
+    Attachment, AttachmentError, ChatMessage, ChatSession, ReplyListener, SendOutcome, SendRequest,
+};
 use banter_core::events::DomainEvent;
 use banter_core::hosted::HostedSend;
 use banter_core::ids::RecordRef;
@@ -33,6 +35,34 @@ pub struct SendMessageRequest {
     /// continues the conversation.
     #[serde(default)]
     pub edit_of: Option<i64>,
+    /// Files sent with the message; the core checks each (type by its
+    /// bytes, size, the model's vision, the token budget) before paying.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentUpload>,
+}
+
+/// A file from the composer: its name and its bytes in standard base64.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentUpload {
+    pub name: String,
+    pub data_base64: String,
+}
+
+/// The uploads as checked attachments; a bad one refuses the send.
+fn checked(uploads: Vec<AttachmentUpload>) -> Result<Vec<Attachment>, ApiError> {
+    // Counted before any is decoded.
+    let max = banter_core::chat::attachments::MAX_ATTACHMENTS;
+    if uploads.len() > max {
+        return Err(banter_core::Error::from(AttachmentError::TooMany { max }).to_api());
+    }
+    uploads
+        .into_iter()
+        .map(|upload| {
+            Attachment::from_base64(&upload.name, &upload.data_base64)
+                .map_err(|e| banter_core::Error::from(e).to_api())
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -77,6 +107,7 @@ pub async fn send_message(
             "an edited message is sent in the session it belongs to",
         ));
     }
+    let attachments = checked(request.attachments)?;
     let listener = listener(&window, scope.inner(), on_event);
     let core = core.get().await?;
     let outcome = match hosted::history(core).await? {
@@ -87,6 +118,7 @@ pub async fn send_message(
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
                 edit_of: request.edit_of,
+                attachments,
             };
             let relay = listener.relay_through(core.events().clone());
             let _counted = relayed.begin();
@@ -101,6 +133,7 @@ pub async fn send_message(
                 include_context: request.include_context,
                 idempotency_key: request.idempotency_key,
                 edit_of: request.edit_of,
+                attachments,
             };
             core.chat_engine().send_to(send, listener).await?
         }

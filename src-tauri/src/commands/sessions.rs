@@ -110,6 +110,54 @@ pub async fn list_messages(
     Ok(core.chat().list_messages(&session, before, limit).await?)
 }
 
+/// A file sent with a message, for the message list (an image's
+/// thumbnail): its bytes as a `data:` URL the view's CSP allows.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentData {
+    pub name: String,
+    pub mime: String,
+    pub data_url: String,
+}
+
+/// One attachment of a message of `session_id` (the window's scope covers
+/// the session; the attachment must be in it, as the local store or the
+/// account's copy says; the main window may also ask the server, which
+/// checks it is the account's).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_attachment(
+    core: State<'_, AppCore>,
+    scope: State<'_, QuickChatSessions>,
+    window: Window,
+    session_id: i64,
+    attachment_id: i64,
+) -> Result<AttachmentData, ApiError> {
+    scope.check(window.label(), session_id)?;
+    let core = core.get().await?;
+    let attachment = match hosted::history(core).await? {
+        // Quick chat only from the copy, where the session is checked.
+        Some(history) => {
+            let main_window = window.label() != crate::windows::QUICK_CHAT;
+            history
+                .attachment(session_id, attachment_id, main_window)
+                .await?
+        }
+        None => {
+            let (session, attachment) = core.chat().attachment(attachment_id).await?;
+            if session != session_id {
+                return Err(banter_core::Error::not_found("attachment", attachment_id).into());
+            }
+            attachment
+        }
+    };
+    Ok(AttachmentData {
+        data_url: attachment.data_url(),
+        name: attachment.name,
+        mime: attachment.mime,
+    })
+}
+
 /// Full-text search over every message (signed in: the conversations this
 /// computer holds a copy of).
 #[tauri::command]

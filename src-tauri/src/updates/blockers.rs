@@ -92,6 +92,7 @@ mod tests {
             streams: true,
             reasoning_effort: None,
             max_completion_tokens: None,
+            vision: false,
         });
         let provider = providers::build(&config, Some(Secret::new("test-key"))).unwrap();
         core.chat_engine().set_provider(Some(provider));
@@ -113,6 +114,7 @@ mod tests {
                         include_context: false,
                         idempotency_key: None,
                         edit_of: None,
+                        attachments: Vec::new(),
                     })
                     .await
             })

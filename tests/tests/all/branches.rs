@@ -50,6 +50,7 @@ impl Chat {
                 include_context: false,
                 idempotency_key: key.map(str::to_string),
                 edit_of,
+                attachments: Vec::new(),
             })
             .await
     }

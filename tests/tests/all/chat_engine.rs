@@ -60,6 +60,7 @@ impl Chat {
                 include_context: false,
                 idempotency_key: None,
                 edit_of: None,
+                attachments: Vec::new(),
             })
             .await
     }
@@ -284,6 +285,7 @@ async fn context_is_sent_only_when_asked() {
             include_context: true,
             idempotency_key: None,
             edit_of: None,
+            attachments: Vec::new(),
         })
         .await
         .unwrap();
@@ -409,6 +411,7 @@ async fn a_failed_regeneration_keeps_the_old_reply_and_is_refunded() {
         streams: true,
         reasoning_effort: None,
         max_completion_tokens: None,
+        vision: false,
     });
     chat.core.chat_engine().set_provider(Some(
         providers::build(&broken, Some(Secret::new("test-key"))).unwrap(),
@@ -516,6 +519,7 @@ async fn the_model_can_come_from_settings_and_a_damaged_setting_is_reported() {
         streams: true,
         reasoning_effort: None,
         max_completion_tokens: None,
+        vision: false,
     });
     assert_eq!(
         core.settings().set_provider(&bad).await.unwrap_err().code(),
@@ -525,6 +529,7 @@ async fn the_model_can_come_from_settings_and_a_damaged_setting_is_reported() {
         base_url: "http://127.0.0.1:11434/v1".into(),
         model: "llama3".into(),
         streams: true,
+        vision: false,
     });
     core.settings().set_provider(&good).await.unwrap();
     assert_eq!(core.settings().provider().await.unwrap(), Some(good));

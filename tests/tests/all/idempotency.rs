@@ -355,6 +355,7 @@ async fn a_sent_chat_key_replays_the_exchange_and_refuses_another_message() {
         include_context: false,
         idempotency_key: Some("send-bound".into()),
         edit_of: None,
+        attachments: Vec::new(),
     };
 
     let first = core.chat_engine().send(send("What is 2+2?")).await.unwrap();

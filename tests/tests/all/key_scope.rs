@@ -35,6 +35,7 @@ fn compat(base_url: &str) -> ProviderConfig {
         base_url: base_url.into(),
         model: "gpt-4o-mini".into(),
         streams: true,
+        vision: false,
     })
 }
 

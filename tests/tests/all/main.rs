@@ -4,6 +4,7 @@
 //! signal handlers, a global tracing subscriber), so they can share a process.
 
 mod app_sign_in;
+mod attachments;
 mod bad_input;
 mod branches;
 mod chat_engine;

@@ -127,6 +127,7 @@ async fn the_connection_check_reports_provider_errors_by_code() {
                 base_url: "ftp://localhost".into(),
                 model: "llama3".into(),
                 streams: true,
+                vision: false,
             }),
             api_key: None,
             clear_key: false,

@@ -88,6 +88,7 @@ async fn chat_generation_and_scraping_race_for_the_last_20_credits() {
                     include_context: false,
                     idempotency_key: None,
                     edit_of: None,
+                    attachments: Vec::new(),
                 })
                 .await;
             judge(Action::ChatMessage, sent.map(|o| o.spend))

@@ -28,6 +28,7 @@ fn new_session(text: &str, key: Option<&str>) -> SendRequest {
         include_context: false,
         idempotency_key: key.map(str::to_string),
         edit_of: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -19,6 +19,7 @@ fn send(session: Option<i64>, content: &str, edit_of: Option<i64>) -> HostedSend
         include_context: false,
         idempotency_key: None,
         edit_of,
+        attachments: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ fn send(session: i64, content: &str) -> HostedSend {
         include_context: false,
         idempotency_key: None,
         edit_of: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -27,6 +27,7 @@ fn send(session: Option<i64>, content: &str) -> HostedSend {
         include_context: false,
         idempotency_key: None,
         edit_of: None,
+        attachments: Vec::new(),
     }
 }
 

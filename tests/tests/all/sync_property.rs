@@ -135,6 +135,7 @@ async fn run(seed: u64, devices: &mut [Device]) -> Result<(), String> {
                             include_context: false,
                             idempotency_key: None,
                             edit_of: None,
+                            attachments: Vec::new(),
                         },
                         |_| {},
                     )

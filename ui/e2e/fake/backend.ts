@@ -9,6 +9,8 @@
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type {
   Action,
+  AttachmentInfo,
+  AttachmentUpload,
   Balance_Serialize,
   Band,
   ChatMessage_Serialize,
@@ -51,6 +53,8 @@ export type Seed = {
   /** Checkouts already waiting for a payment. */
   pending?: { product: Product }[];
   pro?: { until: string };
+  /** The model takes images (default false: an image is refused with `model_cannot_see`). */
+  vision?: boolean;
   /** A newer version the update server offers (none by default). */
   update?: { version: string; notes?: string | null; date?: string | null };
   projects?: {
@@ -108,6 +112,9 @@ const state = {
   installed: null as string | null,
   personas: (seed.personas ?? []).map((p) => ({ ...p, reasoningEffort: p.reasoningEffort ?? null, createdAt: "2026-11-24T18:00:00Z",
     updatedAt: "2026-11-24T18:00:00Z" })) as Persona[],
+  vision: seed.vision ?? false,
+  attachments: [] as (AttachmentInfo & { dataUrl: string })[],
+  nextAttachment: 1,
 };
 /** The deployment the fake's replies come from (a fixture). */
 const FAKE_MODEL = "o3-mini";
@@ -170,6 +177,22 @@ function addMessage(sessionId: number, role: Role, content: string, status: Mess
   s.messageCount = activePath(s).length;
   s.updatedAt = t;
   return m;
+}
+
+/** An upload as the core would store it (PNG by its magic bytes, else UTF-8 text without NUL); null when refused. */
+function sniff(upload: AttachmentUpload): Omit<AttachmentInfo & { dataUrl: string }, "id" | "messageId"> | null {
+  const bytes = Uint8Array.from(atob(upload.dataBase64), (c) => c.charCodeAt(0));
+  const png = [0x89, 0x50, 0x4e, 0x47].every((b, i) => bytes[i] === b);
+  if (png) {
+    return { name: upload.name, kind: "image", mime: "image/png", sizeBytes: bytes.length, tokens: 0, dataUrl: `data:image/png;base64,${upload.dataBase64}` };
+  }
+  if (bytes.includes(0)) return null;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { name: upload.name, kind: "text", mime: "text/plain; charset=utf-8", sizeBytes: bytes.length, tokens: Math.ceil(text.length / 4), dataUrl: "" };
+  } catch {
+    return null;
+  }
 }
 
 /** The session's active path, first message first. */
@@ -399,7 +422,15 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const all = activePath(session).filter((m) => args.before == null || m.id < args.before);
       const limit = args.limit ?? 50;
       const page = all.slice(-limit);
-      return { messages: page, olderCursor: all.length > page.length ? page[0].id : null, branches: branchesOf(page) };
+      const ids = new Set(page.map((m) => m.id));
+      const attachments = state.attachments.filter((a) => ids.has(a.messageId)).map(({ dataUrl: _, ...info }) => info);
+      return { messages: page, olderCursor: all.length > page.length ? page[0].id : null, branches: branchesOf(page), attachments };
+    }
+    case "get_attachment": {
+      const a = state.attachments.find((x) => x.id === args.attachmentId);
+      const m = a && state.messages.find((x) => x.id === a.messageId && x.sessionId === args.sessionId);
+      if (!a || !m) return fail("not_found", "No such attachment");
+      return { name: a.name, mime: a.mime, dataUrl: a.dataUrl };
     }
     case "get_session": {
       const session = state.sessions.find((x) => x.id === args.sessionId);
@@ -458,12 +489,19 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     case "send_message": {
       const req = args.request;
       if (req.sessionId != null && state.streaming.has(req.sessionId)) return fail("session_busy", "A reply is streaming");
+      // As the core: attachments are checked before anything is paid.
+      const files = ((req.attachments ?? []) as AttachmentUpload[]).map(sniff);
+      if (files.some((f) => f === null)) return fail("attachment_not_text", "That file is not a text file");
+      if (!state.vision && files.some((f) => f!.kind === "image")) {
+        return fail("model_cannot_see", "Fake model cannot see images; choose a vision-capable model or remove the image");
+      }
       const charged = await spend();
       const session = req.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === req.sessionId)!;
       if (!session.title) session.title = req.content.slice(0, 40);
       const edited = req.editOf == null ? undefined : state.messages.find((m) => m.id === req.editOf && m.sessionId === session.id);
       if (req.editOf != null && (!edited || edited.role !== "user")) return fail("not_found", "No such message of yours in this session");
       const user = addMessage(session.id, "user", req.content, "complete", charged, edited ? edited.parentId : undefined);
+      for (const f of files) state.attachments.push({ ...f!, id: state.nextAttachment++, messageId: user.id });
       const reply = addMessage(session.id, "assistant", "", "streaming");
       await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content));
       return { session, userMessage: user, reply, balance: balance() };

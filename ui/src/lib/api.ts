@@ -113,6 +113,7 @@ export const api = {
   deleteSession: (sessionId: number) => unwrap(commands.deleteSession(sessionId)),
   listMessages: (sessionId: number, before: number | null, limit: number | null) =>
     unwrap(commands.listMessages(sessionId, before, limit)),
+  getAttachment: (sessionId: number, attachmentId: number) => unwrap(commands.getAttachment(sessionId, attachmentId)),
   searchMessages: (query: string, limit: number | null) => unwrap(commands.searchMessages(query, limit)),
   saveExport: (sessionId: number, format: ExportFormat) => unwrap(commands.saveExport(sessionId, format)),
   sendMessage: (request: SendMessageRequest, onEvent: (event: DomainEvent) => void) =>

@@ -1,7 +1,7 @@
 // One open conversation: its messages (paged), the reply streaming into it,
 // and the send / stop / regenerate actions. Used by the chat screen and the
 // quick-chat window alike.
-import type { ApiError, Branch, ChatMessage, DomainEvent, ErrorCode, MessagePage, SendResult } from "../bindings";
+import type { ApiError, AttachmentInfo, AttachmentUpload, Branch, ChatMessage, DomainEvent, ErrorCode, MessagePage, SendResult } from "../bindings";
 import { api, ApiFailure, asApiError } from "./api";
 import { FrameBatcher, isReplyEvent, reduceReply, type Scheduler } from "./streaming";
 
@@ -31,7 +31,12 @@ export type SendHooks = {
 };
 
 /** Errors raised before anything was saved: the draft goes back to the input. */
-const NOTHING_SAVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["insufficient_credits", "session_busy", "invalid_input", "provider_not_configured"]);
+const NOTHING_SAVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "insufficient_credits", "session_busy", "invalid_input", "provider_not_configured",
+  // Attachments are checked before anything is paid or saved.
+  "too_many_attachments", "attachment_too_large", "attachment_not_text", "attachment_unsupported",
+  "attachment_over_budget", "model_cannot_see", "attachment_unreadable",
+]);
 
 /** A failed send; `saved` says whether the message was kept (so the draft can be cleared). */
 export class SendFailure extends ApiFailure {
@@ -43,11 +48,18 @@ export class SendFailure extends ApiFailure {
   }
 }
 
+/** The same files, in the same order (names and bytes). */
+export function sameFiles(a: readonly AttachmentUpload[], b: readonly AttachmentUpload[]): boolean {
+  return a.length === b.length && a.every((f, i) => f.name === b[i].name && f.dataBase64 === b[i].dataBase64);
+}
+
 export class Conversation {
   sessionId = $state<number | null>(null);
   messages = $state.raw<ChatMessage[]>([]);
   /** Messages shown that have other versions (edits sent again, regenerated replies). */
   branches = $state.raw<Branch[]>([]);
+  /** The files the shown messages carry (without their bytes). */
+  attachments = $state.raw<AttachmentInfo[]>([]);
   olderCursor = $state<number | null>(null);
   /** False after jumping to an older message: newer ones are not loaded. */
   atLatest = $state(true);
@@ -70,7 +82,7 @@ export class Conversation {
    * into the same session again carries the same key and is never charged
    * twice — the first exchange comes back instead.
    */
-  private unsettled: { sessionId: number | null; content: string; key: string } | null = null;
+  private unsettled: { sessionId: number | null; content: string; attachments: AttachmentUpload[]; key: string } | null = null;
 
   constructor(schedule?: Scheduler) {
     this.batcher = new FrameBatcher((events) => this.commit(events), schedule);
@@ -95,6 +107,7 @@ export class Conversation {
     this.error = null;
     this.messages = [];
     this.branches = [];
+    this.attachments = [];
     this.editingId = null;
     this.olderCursor = null;
     this.atLatest = true;
@@ -106,6 +119,7 @@ export class Conversation {
       if (seq !== this.loadSeq) return;
       this.messages = page.messages;
       this.branches = page.branches ?? [];
+      this.attachments = page.attachments ?? [];
       this.olderCursor = page.olderCursor ?? null;
       // A page ending at the jump target may not reach the newest message.
       this.atLatest = jumpTo === null;
@@ -181,6 +195,9 @@ export class Conversation {
     const fresh = page.branches ?? [];
     const ids = new Set(fresh.map((b) => b.messageId));
     this.branches = [...this.branches.filter((b) => !ids.has(b.messageId)), ...fresh];
+    // Attachments of the page's messages, replacing what was known of them.
+    const shown = new Set(page.messages.map((m) => m.id));
+    this.attachments = [...this.attachments.filter((a) => !shown.has(a.messageId)), ...(page.attachments ?? [])];
   }
 
   /** Opens the editor on the last message the user sent (the Up arrow); false when there is none. */
@@ -215,7 +232,8 @@ export class Conversation {
    * Sends a message; resolves with the result, or rejects with an
    * `ApiFailure` after restoring the list (the caller restores the draft).
    */
-  async send(content: string, includeContext: boolean, hooks: SendHooks = {}, editOf: number | null = null): Promise<SendResult> {
+  async send(content: string, includeContext: boolean, hooks: SendHooks = {}, editOf: number | null = null,
+    attachments: AttachmentUpload[] = []): Promise<SendResult> {
     if (!this.atLatest) await this.reloadLatest();
     const seq = this.loadSeq;
     const startedIn = this.sessionId;
@@ -234,7 +252,7 @@ export class Conversation {
     let saved = false;
     let key: string;
     try {
-      key = await this.keyFor(startedIn, content);
+      key = await this.keyFor(startedIn, content, attachments);
     } catch (e) {
       this.messages = before;
       this.sending = false;
@@ -242,7 +260,7 @@ export class Conversation {
     }
     try {
       const result = await api.sendMessage(
-        { sessionId: startedIn, content, includeContext, idempotencyKey: key, editOf },
+        { sessionId: startedIn, content, includeContext, idempotencyKey: key, editOf, attachments },
         (event) => {
           if (seq !== this.loadSeq) return;
           if (event.type === "reply_started" && !started) {
@@ -256,12 +274,13 @@ export class Conversation {
       this.unsettled = null;
       if (seq === this.loadSeq) {
         this.settle(result, temp.id);
-        if (editOf !== null) await this.refreshLatest(result.session.id, true);
+        // The page lists what the stored message carries.
+        if (editOf !== null || attachments.length > 0) await this.refreshLatest(result.session.id, true);
       }
       hooks.onResult?.(result);
       return result;
     } catch (e) {
-      this.unsettled = started ? null : { sessionId: startedIn, content, key };
+      this.unsettled = started ? null : { sessionId: startedIn, content, attachments, key };
       if (seq === this.loadSeq) {
         this.batcher.flush();
         if (!started || NOTHING_SAVED.has(asApiError(e).code)) {
@@ -283,11 +302,12 @@ export class Conversation {
    * The key of a send: the unsettled one's when this is the same send
    * again, else a fresh one from the core (its one generator makes keys).
    */
-  private async keyFor(sessionId: number | null, content: string): Promise<string> {
+  private async keyFor(sessionId: number | null, content: string, attachments: AttachmentUpload[] = []): Promise<string> {
     const last = this.unsettled;
     // The core trims a message before it is priced and stored: text that
     // differs only around its ends is the same send.
-    if (last && last.sessionId === sessionId && last.content.trim() === content.trim()) return last.key;
+    // The core binds a key to the files too: other files are another send.
+    if (last && last.sessionId === sessionId && last.content.trim() === content.trim() && sameFiles(last.attachments, attachments)) return last.key;
     return api.newIdempotencyKey();
   }
 

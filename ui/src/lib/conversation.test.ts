@@ -155,6 +155,35 @@ describe("conversation", () => {
     expect(keys()[2]).not.toBe(keys()[0]);
   });
 
+  it("sends files with the message, keeping the key only for the same files", async () => {
+    const chat = new Conversation(manualFrames().schedule);
+    await chat.open(null);
+    const calls = () => mock.sendMessage.mock.calls.map((call) => call[0]);
+    const note = { name: "a.txt", dataBase64: "b25l" };
+    mock.sendMessage.mockRejectedValue(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("read", false, {}, null, [note])).rejects.toMatchObject({ code: "offline" });
+    await expect(chat.send("read", false, {}, null, [{ ...note }])).rejects.toMatchObject({ code: "offline" });
+    // Other bytes under the same name are another send: the core would refuse the old key.
+    await expect(chat.send("read", false, {}, null, [{ name: "a.txt", dataBase64: "dHdv" }])).rejects.toMatchObject({ code: "offline" });
+    expect(calls().map((c) => c.attachments)).toEqual([[note], [note], [{ name: "a.txt", dataBase64: "dHdv" }]]);
+    expect(calls()[1].idempotencyKey).toBe(calls()[0].idempotencyKey);
+    expect(calls()[2].idempotencyKey).not.toBe(calls()[0].idempotencyKey);
+  });
+
+  it("keeps the files of the page's messages, replacing what an older read said", async () => {
+    const info = (id: number, messageId: number) => ({ id, messageId, name: `f${id}`, kind: "text" as const, mime: "text/plain", sizeBytes: 1, tokens: 1 });
+    mock.listMessages
+      .mockResolvedValueOnce({ messages: [msg(51, "user", "b"), msg(52, "assistant", "c")], olderCursor: 51, attachments: [info(1, 51)] })
+      .mockResolvedValueOnce({ messages: [msg(49, "user", "a"), msg(50, "assistant", "a")], olderCursor: null, attachments: [info(2, 49)] });
+    const chat = new Conversation(manualFrames().schedule);
+    await chat.open(7);
+    expect(chat.attachments.map((a) => a.id)).toEqual([1]);
+    await chat.loadOlder();
+    expect(chat.attachments.map((a) => a.id).sort()).toEqual([1, 2]);
+    await chat.open(null);
+    expect(chat.attachments).toEqual([]);
+  });
+
   it("applies other windows' events only when it is not sending itself", async () => {
     mock.listMessages.mockResolvedValueOnce({ messages: [msg(1, "user", "a")], olderCursor: null });
     const frames = manualFrames();

@@ -1,5 +1,6 @@
 // The main window's open conversation and the send flow shared by the chat
 // screen and the dashboard's Quick Chat card.
+import type { AttachmentUpload } from "../bindings";
 import { asApiError } from "./api";
 import { Conversation, SendFailure } from "./conversation.svelte";
 import { credits } from "./credits.svelte";
@@ -27,12 +28,12 @@ export function reportError(e: unknown): void {
 }
 
 /** Sends from the main window; false when the draft should stay in the input. */
-export async function sendFromMain(text: string, includeContext: boolean): Promise<boolean> {
+export async function sendFromMain(text: string, includeContext: boolean, attachments: AttachmentUpload[] = []): Promise<boolean> {
   if (!credits.affordsChat()) return false;
   try {
     const result = await mainChat.send(text, includeContext, {
       onSession: (id) => router.go(chatHref(id)),
-    });
+    }, null, attachments);
     credits.set(result.balance);
     sessions.upsert(result.session);
     return true;

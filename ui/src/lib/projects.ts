@@ -77,6 +77,13 @@ const GENERATION_TEXT: Record<ErrorCode, string | null> = {
   // Chat (core)
   session_busy: CORE_MESSAGE,
   reply_not_saved: CORE_MESSAGE,
+  too_many_attachments: CORE_MESSAGE,
+  attachment_too_large: CORE_MESSAGE,
+  attachment_not_text: CORE_MESSAGE,
+  attachment_unsupported: CORE_MESSAGE,
+  attachment_over_budget: CORE_MESSAGE,
+  model_cannot_see: CORE_MESSAGE,
+  attachment_unreadable: CORE_MESSAGE,
   // Settings and secrets (core)
   setting_corrupt: CORE_MESSAGE,
   keyring_unavailable: CORE_MESSAGE,
@@ -190,6 +197,13 @@ const SCRAPE_TEXT: Record<ErrorCode, string | null> = {
   // Chat (core)
   session_busy: CORE_MESSAGE,
   reply_not_saved: CORE_MESSAGE,
+  too_many_attachments: CORE_MESSAGE,
+  attachment_too_large: CORE_MESSAGE,
+  attachment_not_text: CORE_MESSAGE,
+  attachment_unsupported: CORE_MESSAGE,
+  attachment_over_budget: CORE_MESSAGE,
+  model_cannot_see: CORE_MESSAGE,
+  attachment_unreadable: CORE_MESSAGE,
   // Settings and secrets (core)
   setting_corrupt: CORE_MESSAGE,
   keyring_unavailable: CORE_MESSAGE,

@@ -48,6 +48,13 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   // Chat (core)
   session_busy: toast("A reply is still being written in this chat. Stop it or wait for it to finish."),
   reply_not_saved: CORE_MESSAGE,
+  too_many_attachments: CORE_MESSAGE,
+  attachment_too_large: CORE_MESSAGE,
+  attachment_not_text: CORE_MESSAGE,
+  attachment_unsupported: CORE_MESSAGE,
+  attachment_over_budget: CORE_MESSAGE,
+  model_cannot_see: CORE_MESSAGE,
+  attachment_unreadable: CORE_MESSAGE,
   // Settings and secrets (core)
   setting_corrupt: CORE_MESSAGE,
   keyring_unavailable: toast("The system keyring is not available, so the API key could not be read."),

@@ -166,6 +166,10 @@ pub struct ChatArgs {
     /// How hard an o-series model thinks; the chat keeps it
     #[arg(long, value_enum, conflicts_with = "edit")]
     pub effort: Option<Effort>,
+    /// Send this file with the message (repeatable): a text or code file,
+    /// or a PNG, JPEG, GIF or WebP image for a vision-capable model
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attach: Vec<std::path::PathBuf>,
     /// The message
     pub message: String,
 }

@@ -172,6 +172,7 @@ async fn chunk_overhead() {
         base_url: url,
         model: "bench".into(),
         streams: true,
+        vision: false,
     });
     let provider = providers::build(&config, None).expect("provider");
 
@@ -180,6 +181,7 @@ async fn chunk_overhead() {
         messages: vec![PromptMessage {
             role: PromptRole::User,
             content: "go".into(),
+            images: Vec::new(),
         }],
         max_completion_tokens: None,
         response_format: None,
@@ -211,6 +213,7 @@ async fn chunk_overhead() {
         include_context: false,
         idempotency_key: None,
         edit_of: None,
+        attachments: Vec::new(),
     });
     tokio::pin!(send);
     let mut batched = Vec::new();
@@ -249,6 +252,7 @@ fn azure(url: &str, deployment: &str) -> ProviderConfig {
         streams: true,
         reasoning_effort: None,
         max_completion_tokens: None,
+        vision: false,
     })
 }
 
@@ -306,6 +310,7 @@ async fn time_to_last_token(url: &str) {
                 include_context: false,
                 idempotency_key: None,
                 edit_of: None,
+                attachments: Vec::new(),
             })
             .await
             .expect("send");
@@ -387,6 +392,7 @@ async fn bytes_for_send(url: &str, words: u32) -> SendWrites {
             include_context: false,
             idempotency_key: None,
             edit_of: None,
+            attachments: Vec::new(),
         })
         .await
         .expect("send");

@@ -187,6 +187,7 @@ async fn child_banter(sends: usize) {
             include_context: false,
             idempotency_key: None,
             edit_of: None,
+            attachments: Vec::new(),
         };
         if let Err(e) = core.chat_engine().send(request).await {
             println!("failed {}", e.code());

@@ -31,6 +31,8 @@ pub enum Error {
     #[error(transparent)]
     Chat(#[from] ChatError),
     #[error(transparent)]
+    Attachment(#[from] crate::chat::AttachmentError),
+    #[error(transparent)]
     Journal(#[from] crate::chat::JournalError),
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
@@ -70,6 +72,7 @@ impl Error {
             Self::Invalid(_) => ErrorCode::InvalidInput,
             Self::Provider(e) => e.code(),
             Self::Chat(e) => e.code(),
+            Self::Attachment(e) => e.code(),
             Self::Journal(e) => e.code(),
             Self::Settings(e) => e.code(),
             Self::Secret(e) => e.code(),
@@ -96,7 +99,7 @@ impl Error {
         match self {
             Self::Db(e) => e.is_user_error(),
             Self::Ledger(e) => e.is_user_error(),
-            Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) => true,
+            Self::Invalid(_) | Self::NotFound { .. } | Self::Chat(_) | Self::Attachment(_) => true,
             // The disk's fault (full, read-only, removed): not the user's input.
             Self::Journal(_) => false,
             Self::Provider(e) => e.is_user_error(),
@@ -288,6 +291,34 @@ mod tests {
         (
             ErrorCode::ReplyNotSaved,
             r#"{"code":"reply_not_saved","message":"m"}"#,
+        ),
+        (
+            ErrorCode::TooManyAttachments,
+            r#"{"code":"too_many_attachments","message":"m"}"#,
+        ),
+        (
+            ErrorCode::AttachmentTooLarge,
+            r#"{"code":"attachment_too_large","message":"m"}"#,
+        ),
+        (
+            ErrorCode::AttachmentNotText,
+            r#"{"code":"attachment_not_text","message":"m"}"#,
+        ),
+        (
+            ErrorCode::AttachmentUnsupported,
+            r#"{"code":"attachment_unsupported","message":"m"}"#,
+        ),
+        (
+            ErrorCode::AttachmentOverBudget,
+            r#"{"code":"attachment_over_budget","message":"m"}"#,
+        ),
+        (
+            ErrorCode::ModelCannotSee,
+            r#"{"code":"model_cannot_see","message":"m"}"#,
+        ),
+        (
+            ErrorCode::AttachmentUnreadable,
+            r#"{"code":"attachment_unreadable","message":"m"}"#,
         ),
         (
             ErrorCode::SettingCorrupt,

@@ -109,6 +109,20 @@ error_codes! {
     SessionBusy => "session_busy",
     /// A reply's text could not be written to its journal on disk.
     ReplyNotSaved => "reply_not_saved",
+    /// A message carries more files than one message may.
+    TooManyAttachments => "too_many_attachments",
+    /// An attached file is larger than its kind may be.
+    AttachmentTooLarge => "attachment_too_large",
+    /// An attached file is neither UTF-8 text nor a supported image.
+    AttachmentNotText => "attachment_not_text",
+    /// An attached image is of a type vision models do not take.
+    AttachmentUnsupported => "attachment_unsupported",
+    /// A message with its text files is too many tokens for one message.
+    AttachmentOverBudget => "attachment_over_budget",
+    /// Images were attached for a model that is not marked vision-capable.
+    ModelCannotSee => "model_cannot_see",
+    /// An attached file could not be read from disk.
+    AttachmentUnreadable => "attachment_unreadable",
 
     // ----- Settings and secrets (core) -----
     /// A stored setting cannot be read back.

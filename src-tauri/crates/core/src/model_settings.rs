@@ -181,6 +181,7 @@ impl Core {
             messages: vec![PromptMessage {
                 role: PromptRole::User,
                 content: "Reply with the single word: ok".into(),
+                images: Vec::new(),
             }],
             max_completion_tokens: None,
             response_format: None,

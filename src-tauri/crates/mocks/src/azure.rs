@@ -2,15 +2,16 @@
 //! OpenAI `/v1` and OpenAI-compatible paths).
 //!
 //! The deployment name picks a behaviour (see [`Scenario`]); replies are
-//! deterministic (`Mock reply to: <your message>`), and every request is
+//! deterministic (`Mock reply to: <your message>`, with a note per attached
+//! image, see [`crate::content`]), and every request is
 //! logged — without its key — at `GET /__mock/requests` and through
 //! [`MockServer::requests`]. Requests with a `response_format` (or a
 //! `[[project…]]` directive) get a project plan as JSON instead; see
 //! [`crate::project`] for the scripted variants.
 
-use crate::scenario::{is_reasoning, Scenario};
+use crate::scenario::{is_reasoning, sees_images, Scenario};
 use crate::stream::{self, Step, Wire};
-use crate::{errors, project, reply};
+use crate::{content, errors, project, reply};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -401,14 +402,35 @@ fn invalid(body: &Value, deployment: &str) -> Option<Response> {
     let messages = body["messages"].as_array();
     let ok = messages.is_some_and(|m| {
         !m.is_empty()
-            && m.iter()
-                .all(|m| m["role"].is_string() && m["content"].is_string())
+            && m.iter().all(|m| {
+                m["role"].is_string()
+                    && (m["content"].is_string()
+                        || (m["role"] == "user" && m["content"].is_array()))
+            })
     });
     if !ok {
         return Some(errors::invalid_request(
             "messages",
             "invalid_request_error",
             "'messages' must be a non-empty array of {role, content}.",
+        ));
+    }
+    if let Some(problem) = messages
+        .into_iter()
+        .flatten()
+        .find_map(|m| content::problem(&m["content"]))
+    {
+        return Some(errors::invalid_request(
+            "messages",
+            "invalid_value",
+            &problem,
+        ));
+    }
+    if content::has_images(body) && !sees_images(deployment) {
+        return Some(errors::invalid_request(
+            "messages",
+            "invalid_value",
+            "Invalid content type. image_url is only supported by certain models.",
         ));
     }
     if is_reasoning(deployment) {

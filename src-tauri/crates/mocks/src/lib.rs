@@ -10,7 +10,7 @@
 //! - [`site`]: web pages for the scraping tests.
 //! - [`scenario`], [`stream`], [`reply`], [`project`], [`errors`]: how the
 //!   chat mock picks a behaviour, streams, words replies, plans projects and
-//!   shapes Azure's error bodies.
+//!   shapes Azure's error bodies; [`content`]: text and image content parts.
 //! - [`process`]: the start-up the mock binaries share.
 //! - [`gateway`]: a TCP gateway that can be taken down and brought back
 //!   (a device losing its network).
@@ -20,6 +20,7 @@
 
 pub mod autumn;
 pub mod azure;
+pub mod content;
 pub mod errors;
 pub mod gateway;
 pub mod oidc;

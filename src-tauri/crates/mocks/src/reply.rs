@@ -3,14 +3,21 @@
 
 use serde_json::Value;
 
-/// The text of the last user message.
+/// The text of the last user message, with a note per image it carries
+/// (`[image/png image, 67 bytes]`), so tests see what arrived.
 pub fn last_user_message(body: &Value) -> String {
-    body["messages"]
+    let Some(content) = body["messages"]
         .as_array()
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or("")
-        .to_string()
+        .map(|m| &m["content"])
+    else {
+        return String::new();
+    };
+    let mut text = crate::content::text(content);
+    for image in crate::content::images(content) {
+        text.push_str(&format!(" [{} image, {} bytes]", image.mime, image.bytes));
+    }
+    text
 }
 
 /// The reply as chunks of one word each (with the space after it).
@@ -64,9 +71,11 @@ pub fn prompt_tokens(body: &Value) -> u64 {
         messages
             .iter()
             .map(|m| {
-                m["content"]
-                    .as_str()
-                    .map_or(0, |c| c.split_whitespace().count() as u64)
+                crate::content::text(&m["content"])
+                    .split_whitespace()
+                    .count() as u64
+                    // Azure prices a low-detail image at 85 tokens.
+                    + 85 * crate::content::images(&m["content"]).len() as u64
                     + 4
             })
             .sum()

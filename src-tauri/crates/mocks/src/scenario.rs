@@ -54,6 +54,14 @@ pub fn is_reasoning(deployment: &str) -> bool {
     !(d.contains("gpt-4o") || d.contains("gpt-4.1"))
 }
 
+/// Deployments that take images: gpt-4o, gpt-4.1, o1, o3 and o4-mini do;
+/// o1-mini and o3-mini (text only) do not, and neither does a name with
+/// `text-only` in it.
+pub fn sees_images(deployment: &str) -> bool {
+    let d = deployment.to_ascii_lowercase();
+    !(d.contains("o1-mini") || d.contains("o3-mini") || d.contains("text-only"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

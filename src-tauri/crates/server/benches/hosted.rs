@@ -115,6 +115,7 @@ async fn instance(database: &str, name: &str, mock_url: &str) -> anyhow::Result<
         streams: true,
         reasoning_effort: None,
         max_completion_tokens: None,
+        vision: false,
     });
     let model = providers::build(&config, Some(Secret::new("test-key")))?;
     let state =

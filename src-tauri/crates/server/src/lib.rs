@@ -63,7 +63,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/sessions/{id}/settings",
             put(routes::sessions::settings),
         )
-        .route("/v1/chat/send", post(routes::chat::send))
+        .route(
+            "/v1/chat/send",
+            post(routes::chat::send).layer(DefaultBodyLimit::max(routes::chat::MAX_SEND_BYTES)),
+        )
+        .route("/v1/attachments/{id}", get(routes::sessions::attachment))
         .route("/v1/chat/regenerate", post(routes::chat::regenerate))
         .route("/v1/chat/stop", post(routes::chat::stop))
         .route(

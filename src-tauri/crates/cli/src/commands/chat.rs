@@ -13,7 +13,9 @@ use crate::args::ChatArgs;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::terminal::{cell, text};
-use banter_core::chat::{ChatEngine, ReplyListener, SendOutcome, SendRequest, MAX_PAGE};
+use banter_core::chat::{
+    Attachment, ChatEngine, ReplyListener, SendOutcome, SendRequest, MAX_PAGE,
+};
 use banter_core::events::DomainEvent;
 use banter_core::hosted::{HostedClient, HostedHistory, HostedSend};
 use banter_core::ids::{IdKind, RecordRef};
@@ -47,6 +49,12 @@ pub async fn run(
         .as_deref()
         .map(|id| record(IdKind::ChatSession, id, hosted.is_some()))
         .transpose()?;
+    // Read and checked before anything is sent or paid for.
+    let attachments = args
+        .attach
+        .iter()
+        .map(|path| Attachment::read_file(path).map_err(banter_core::Error::from))
+        .collect::<Result<Vec<_>, _>>()?;
     if hosted.is_none() {
         // Before a session is started for the chat's settings.
         core.use_configured_provider().await?;
@@ -70,6 +78,7 @@ pub async fn run(
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
                 edit_of: args.edit,
+                attachments,
             };
             let listener = printer.clone();
             let send = history.send(request, move |event| listener.on_event(event));
@@ -83,6 +92,7 @@ pub async fn run(
                 include_context: args.context,
                 idempotency_key: args.idempotency_key,
                 edit_of: args.edit,
+                attachments,
             };
             let printer = Printer::new(
                 Stopper::Local(Box::new(core.chat_engine().clone())),

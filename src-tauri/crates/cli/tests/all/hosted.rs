@@ -1409,3 +1409,54 @@ async fn sync_without_a_sign_in_says_how_to_sign_in() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chat_attach_uploads_files_to_the_server() {
+    let oidc = oidc().await;
+    let azure = azure(0).await;
+    let h = chatting(&oidc, &azure, "o3-mini").await;
+    let dir = TempDir::new().unwrap();
+    signed_in(dir.path(), &h.a.url).await;
+    let files = TempDir::new().unwrap();
+    let notes = files.path().join("notes.txt");
+    std::fs::write(&notes, "Lisbon, Porto, Faro\n").unwrap();
+    let png = files.path().join("map.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+
+    // The server's model cannot see: the image is refused there, for nothing.
+    let png_arg = png.to_str().unwrap();
+    let refused = fails(
+        &run_cli(
+            dir.path(),
+            &["--json", "chat", "--attach", png_arg, "where?"],
+        )
+        .await,
+        1,
+    );
+    assert_eq!(refused["code"], "model_cannot_see", "{refused}");
+
+    let notes_arg = notes.to_str().unwrap();
+    let sent = cli_json(dir.path(), &["chat", "--attach", notes_arg, "plan it"]).await;
+    assert_eq!(
+        sent["balance"], 97,
+        "one paid action, the refusal cost nothing"
+    );
+    let asked = azure.requests().last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(asked.contains("Attached file `notes.txt`:"), "{asked}");
+    assert!(asked.contains("Lisbon, Porto, Faro"), "{asked}");
+    // Stored by the server, beside the message.
+    let rows = pg_count(
+        &h,
+        "SELECT COUNT(*) FROM message_attachments WHERE name = $1",
+        "notes.txt",
+    )
+    .await;
+    assert_eq!(rows, 1);
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod attach;
 mod billing;
 mod branches;
 mod chat;

@@ -7,6 +7,7 @@
 //! ([`Turn::answer`]: stream, save, announce, end). A session the send
 //! started is removed again if the send fails before anything is kept.
 
+use super::attachments::{self, Attachment};
 use super::claims::Claims;
 use super::listener::{Announcer, ReplyListener};
 use super::paying::{PaidTurn, Payment};
@@ -21,7 +22,6 @@ use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
 use crate::providers::{ActiveModel, ChatProvider};
-use crate::tokens;
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -44,6 +44,9 @@ pub struct SendRequest {
     /// active path), in its session (`session`, if given, must be that
     /// one). `None`: after the active path's last message.
     pub edit_of: Option<i64>,
+    /// Files sent with the message, checked ([`Attachment::new`]); checked
+    /// again against the model and the token budget before anything is paid.
+    pub attachments: Vec<Attachment>,
 }
 
 /// What a send produced (the server sends it as a stream's last event).
@@ -128,6 +131,13 @@ impl<S: ChatBackend> ChatEngine<S> {
     ) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
         let provider = self.model.require()?;
+        // Refused before anything is paid or a session started.
+        let tokens = attachments::check_for_send(
+            &content,
+            &request.attachments,
+            provider.supports_vision(),
+            &provider.label(),
+        )?;
         // An edit goes to the session of the message it edits.
         let named = match (request.session, request.edit_of) {
             (None, Some(edited)) => Some(RecordRef::Id(
@@ -164,9 +174,10 @@ impl<S: ChatBackend> ChatEngine<S> {
             owners,
             include_context: request.include_context,
             listener,
+            attachments: request.attachments,
         };
         let sent = self
-            .send_in(turn, &content, &key, edit_of.as_ref(), provider)
+            .send_in(turn, &content, tokens, &key, edit_of.as_ref(), provider)
             .await;
         if started && sent.is_err() {
             self.store.discard_if_empty(session_id).await;
@@ -178,18 +189,23 @@ impl<S: ChatBackend> ChatEngine<S> {
         &self,
         asked: Asked,
         content: &str,
+        tokens: i64,
         key: &str,
         edit_of: Option<&ChatMessage>,
         provider: Arc<dyn ChatProvider>,
     ) -> Result<SendOutcome> {
         let (claim, stop) = self.claims.claim(&asked.session, &asked.owners).await?;
-        // Counted before paying: the first count in a process loads the
-        // tokenizer, far too slow to do while holding the write lock.
+        // Counted before paying (with the attachments' text): the first
+        // count in a process loads the tokenizer, far too slow to do while
+        // holding the write lock.
+        let files = attachments::digest(&asked.attachments);
         let payment = Payment::Message {
             content,
-            tokens: tokens::count(content),
+            tokens,
             key,
             edit_of,
+            files: files.as_deref(),
+            attachments: &asked.attachments,
         };
         let paid = self
             .store
@@ -223,6 +239,14 @@ impl<S: ChatBackend> ChatEngine<S> {
         let (claim, stop) = self.claims.claim(&session, &owners).await?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
         let content = user_message.content.clone();
+        // The message's files go again; the model may have changed since.
+        let attachments = self.store.attachments_of(user_message.id).await?;
+        attachments::check_for_send(
+            &content,
+            &attachments,
+            provider.supports_vision(),
+            &provider.label(),
+        )?;
         let payment = Payment::Regeneration { user_message };
         let paid = self
             .store
@@ -233,6 +257,7 @@ impl<S: ChatBackend> ChatEngine<S> {
             owners,
             include_context,
             listener,
+            attachments,
         };
         let session_id = asked.session.id;
         let outcome = self.answer(asked, paid, &content, provider, stop).await;
@@ -296,7 +321,13 @@ impl<S: ChatBackend> ChatEngine<S> {
         };
         // The chat's settings as read when the send began.
         let settings = asked.session.settings();
-        let prompt = build_request(paid.history, content, context, None, &settings);
+        // The files were stored with the message, in the paying transaction
+        // (a regeneration's, with the message it answers).
+        let text = attachments::prompt_text(content, &asked.attachments);
+        let mut prompt = build_request(paid.history, &text, context, None, &settings);
+        if let Some(last) = prompt.messages.last_mut() {
+            last.images = attachments::image_urls(&asked.attachments);
+        }
         turn.answer(provider, prompt, stop).await
     }
 }
@@ -319,4 +350,6 @@ struct Asked {
     owners: Owners,
     include_context: bool,
     listener: ReplyListener,
+    /// The files of the user message, sent with it to the model.
+    attachments: Vec<Attachment>,
 }

@@ -1,11 +1,13 @@
 //! A whole session as a Markdown or JSON document, for the user to keep.
 
+use super::attachments::{Attachment, AttachmentInfo};
 use super::branches::Tree;
 use super::rows::ChatBackend;
 use super::{ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::Result;
 use crate::ids::RecordRef;
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// The JSON export's format tag. Version 2 holds the whole tree of
@@ -54,6 +56,9 @@ pub struct TreeMessage {
     pub message: ChatMessage,
     /// On the active path: part of the conversation as it is shown.
     pub active: bool,
+    /// The files sent with the message, bytes in base64 (`data`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl<S: ChatBackend> ChatStore<S> {
@@ -71,6 +76,8 @@ impl<S: ChatBackend> ChatStore<S> {
             .filter(|&leaf| tree.contains(leaf))
             .or_else(|| messages.last().map(|m| m.id));
         let path = tree.path_to(leaf);
+        let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+        let infos = self.attachment_infos(&ids).await?;
         let (content, extension) = match format {
             ExportFormat::Markdown => {
                 let by_id: HashMap<i64, &ChatMessage> =
@@ -84,15 +91,22 @@ impl<S: ChatBackend> ChatStore<S> {
                         (m, (at + 1, versions.len()))
                     })
                     .collect();
-                (markdown(&session, &shown), "md")
+                (markdown(&session, &shown, &infos), "md")
             }
             ExportFormat::Json => {
+                let mut files: HashMap<i64, Vec<Attachment>> = HashMap::new();
+                for info in &infos {
+                    if let Entry::Vacant(slot) = files.entry(info.message_id) {
+                        slot.insert(self.attachments_of(info.message_id).await?);
+                    }
+                }
                 let tree = SessionTree {
                     messages: messages
                         .iter()
                         .map(|message| TreeMessage {
                             message: message.clone(),
                             active: path.contains(&message.id),
+                            attachments: files.remove(&message.id).unwrap_or_default(),
                         })
                         .collect(),
                     session: session.clone(),
@@ -117,8 +131,13 @@ impl<S: ChatBackend> ChatStore<S> {
     }
 }
 
-/// The conversation, each message with its version (`n` of `total`).
-fn markdown(session: &ChatSession, messages: &[(&ChatMessage, (usize, usize))]) -> String {
+/// The conversation, each message with its version (`n` of `total`) and
+/// the files it carried (named; their contents are in the JSON export).
+fn markdown(
+    session: &ChatSession,
+    messages: &[(&ChatMessage, (usize, usize))],
+    attachments: &[AttachmentInfo],
+) -> String {
     let title = session.title.as_deref().unwrap_or("Untitled chat");
     let mut out = format!(
         "# {title}\n\n_{} · {} messages · exported from Banter_\n",
@@ -143,6 +162,21 @@ fn markdown(session: &ChatSession, messages: &[(&ChatMessage, (usize, usize))]) 
             m.created_at.format("%Y-%m-%d %H:%M UTC"),
             m.content.trim_end()
         ));
+        let files: Vec<String> = attachments
+            .iter()
+            .filter(|a| a.message_id == m.id)
+            .map(|a| {
+                format!(
+                    "- 📎 `{}` ({}, {} bytes)",
+                    a.name.replace('`', "'"),
+                    a.mime,
+                    a.size_bytes
+                )
+            })
+            .collect();
+        if !files.is_empty() {
+            out.push_str(&format!("\nAttached:\n{}\n", files.join("\n")));
+        }
     }
     out
 }

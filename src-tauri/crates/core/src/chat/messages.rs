@@ -64,10 +64,13 @@ impl<S: ChatBackend> ChatStore<S> {
         };
         messages.reverse();
         let branches = self.branches_among(session.id, &messages).await?;
+        let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+        let attachments = self.attachment_infos(&ids).await?;
         Ok(MessagePage {
             messages,
             older_cursor,
             branches,
+            attachments,
         })
     }
 }

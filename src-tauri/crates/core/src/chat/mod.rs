@@ -1,6 +1,8 @@
 //! Chat sessions and their messages: the rows and their invariants
 //! ([`ChatStore`]) and sending to a model ([`ChatEngine`]).
 
+mod attachment_rows;
+pub mod attachments;
 mod branches;
 mod claims;
 mod engine;
@@ -23,6 +25,7 @@ mod stream;
 mod title;
 mod turn;
 
+pub use attachments::{Attachment, AttachmentError, AttachmentInfo, AttachmentKind};
 pub use branches::Branch;
 pub use claims::{Claims, Liveness, LivenessFuture};
 pub use engine::{ChatEngine, SendOutcome, SendRequest};
@@ -155,6 +158,10 @@ pub struct MessagePage {
     /// The page's messages that have other versions, with all of them.
     #[serde(default)]
     pub branches: Vec<Branch>,
+    /// The files the page's messages carry (without their bytes), by
+    /// message then order.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInfo>,
 }
 
 /// Sessions and messages of one user, on the desktop's SQLite (the

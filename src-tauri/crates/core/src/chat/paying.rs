@@ -7,6 +7,7 @@
 //! protocol (`Ledger::pay`), so a crash can never leave a charge without the
 //! rows recovery looks for, and a retried key finds the first exchange.
 
+use super::attachments::Attachment;
 use super::claims::{busy, ReplyWriter};
 use super::messages::NewMessage;
 use super::prompt::HISTORY_MESSAGES;
@@ -29,6 +30,11 @@ pub(crate) enum Payment<'a> {
         tokens: i64,
         key: &'a str,
         edit_of: Option<&'a ChatMessage>,
+        /// The digest of the files sent with it (bound to the key too).
+        files: Option<&'a str>,
+        /// The files themselves, stored with the message in the paying
+        /// transaction (a paid message never lacks its files).
+        attachments: &'a [Attachment],
     },
     /// Another reply to `user_message`; the key is fresh, as there is no
     /// retry of a regeneration to recognise.
@@ -72,6 +78,8 @@ impl<S: ChatBackend> ChatStore<S> {
             content: &content,
             key: idempotency_key,
             edit_of: None,
+            files: None,
+            attachments: &[],
         };
         let paid = self.pay_for_turn(&session, payment, None).await?;
         Ok((paid.user_message, paid.spend))
@@ -101,15 +109,24 @@ impl<S: ChatBackend> ChatStore<S> {
                 tokens,
                 key,
                 edit_of,
+                files,
+                attachments,
             } => (
                 key.to_string(),
-                Some(match edit_of {
-                    Some(edited) => Fingerprint::chat_edit(session_id, edited.id, content),
-                    None => Fingerprint::chat_message(session_id, content),
+                Some(match (edit_of, files) {
+                    (edited, Some(files)) => Fingerprint::chat_with_files(
+                        session_id,
+                        edited.map(|m| m.id),
+                        content,
+                        files,
+                    ),
+                    (Some(edited), None) => Fingerprint::chat_edit(session_id, edited.id, content),
+                    (None, None) => Fingerprint::chat_message(session_id, content),
                 }),
                 Asked::NewMessage {
                     content: content.to_string(),
                     tokens,
+                    attachments: attachments.to_vec(),
                     end: match edit_of {
                         Some(edited) => HistoryEnd::At(edited.parent_id),
                         None => HistoryEnd::ActiveLeaf,
@@ -180,6 +197,7 @@ enum Asked {
     NewMessage {
         content: String,
         tokens: i64,
+        attachments: Vec<Attachment>,
         /// Where the path the message follows ends.
         end: HistoryEnd,
     },
@@ -237,10 +255,13 @@ impl TurnRows<'_> {
         parent: Option<i64>,
         writer: Option<ReplyWriter>,
     ) -> Result<(ChatMessage, Option<ChatMessage>)> {
-        let (content, tokens) = match asked {
+        let (content, tokens, attachments) = match asked {
             Asked::NewMessage {
-                content, tokens, ..
-            } => (content, tokens),
+                content,
+                tokens,
+                attachments,
+                ..
+            } => (content, tokens, attachments),
             Asked::AnotherReply(earlier) => {
                 let reply = match writer {
                     Some(writer) => Some(
@@ -271,19 +292,24 @@ impl TurnRows<'_> {
             at: self.now,
         };
         let title = title_from_message(&content);
-        match writer {
+        let (message, reply) = match writer {
             Some(writer) => {
                 let (message, reply) = conn
                     .insert_exchange(self.user_id, message, Some(&title), writer.owner())
                     .await?;
-                Ok((message, Some(reply)))
+                (message, Some(reply))
             }
-            None => Ok((
+            None => (
                 conn.insert_message(self.user_id, message, Some(&title))
                     .await?,
                 None,
-            )),
+            ),
+        };
+        if !attachments.is_empty() {
+            conn.insert_attachments(message.id, &attachments, self.now)
+                .await?;
         }
+        Ok((message, reply))
     }
 }
 

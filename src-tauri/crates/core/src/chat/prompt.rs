@@ -43,6 +43,7 @@ pub(crate) fn build_request(
     let mut messages = vec![PromptMessage {
         role: PromptRole::Developer,
         content: developer,
+        images: Vec::new(),
     }];
     messages.extend(history.into_iter().map(|(role, content)| PromptMessage {
         role: if role == Role::User {
@@ -51,10 +52,12 @@ pub(crate) fn build_request(
             PromptRole::Assistant
         },
         content,
+        images: Vec::new(),
     }));
     messages.push(PromptMessage {
         role: PromptRole::User,
         content: new_message.to_string(),
+        images: Vec::new(),
     });
     ChatRequest {
         messages,

@@ -86,7 +86,7 @@ pub struct FinishedReply {
 
 /// The statements on sessions and messages. Methods that take a `user_id`
 /// only ever see that user's rows.
-pub trait ChatRows: LedgerRows {
+pub trait ChatRows: LedgerRows + super::attachment_rows::AttachmentRows {
     /// A new session with the next display id of the user's sequence. One
     /// statement on Postgres (see `LedgerStore::begin_single_write`).
     fn create_session(

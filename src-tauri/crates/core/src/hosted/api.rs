@@ -151,6 +151,13 @@ impl HostedClient {
         self.get(url).await
     }
 
+    /// One of the account's attachments with its bytes (a file or image
+    /// sent with a message, from this device or another).
+    pub async fn attachment(&self, id: i64) -> Result<crate::chat::Attachment> {
+        let url = self.url(&format!("/v1/attachments/{id}"), &[]);
+        self.get(url).await
+    }
+
     /// Opens a checkout on the server (which holds the Autumn key).
     pub async fn checkout(&self, product: Product) -> Result<Checkout> {
         #[derive(Serialize)]

@@ -43,6 +43,9 @@ pub struct HostedSend {
     /// Send as another version of this user message (see
     /// `chat::SendRequest::edit_of`).
     pub edit_of: Option<i64>,
+    /// Files uploaded with the message; the server checks them again and
+    /// stores them beside it (see `chat::SendRequest::attachments`).
+    pub attachments: Vec<crate::chat::Attachment>,
 }
 
 #[derive(Serialize)]
@@ -54,6 +57,8 @@ struct SendBody<'a> {
     idempotency_key: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     edit_of: Option<i64>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    attachments: &'a [crate::chat::Attachment],
 }
 
 impl HostedClient {
@@ -72,6 +77,7 @@ impl HostedClient {
             include_context: request.include_context,
             idempotency_key: &key,
             edit_of: request.edit_of,
+            attachments: &request.attachments,
         };
         let response = self
             .open(Call {

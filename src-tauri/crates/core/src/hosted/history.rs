@@ -19,7 +19,8 @@ use super::client::HostedClient;
 use super::error::HostedError;
 use super::replica::Replica;
 use crate::chat::{
-    ChatSession, ExportFormat, ExportedFile, MessagePage, SearchHit, SendOutcome, SessionPage,
+    Attachment, ChatSession, ExportFormat, ExportedFile, MessagePage, SearchHit, SendOutcome,
+    SessionPage,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::DomainEvent;
@@ -147,6 +148,7 @@ impl HostedHistory {
             Ok((row, page)) => {
                 if let Some(copy) = &self.copy {
                     keep(copy.keep_messages(&row, before, &page).await);
+                    self.keep_attachments(copy, &page).await;
                 }
                 Ok(page)
             }
@@ -170,6 +172,65 @@ impl HostedHistory {
                 Err(e.into())
             }
         }
+    }
+
+    /// Keeps the page's attachments the copy does not hold yet (their bytes
+    /// fetched once; attachments never change), so the conversation shows
+    /// them offline too. Best effort: a file that cannot be fetched now is
+    /// fetched the next time the page is read.
+    async fn keep_attachments(&self, copy: &Replica, page: &MessagePage) {
+        if page.attachments.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = page.attachments.iter().map(|a| a.id).collect();
+        let held = match copy.held_attachments(&ids).await {
+            Ok(held) => held,
+            Err(error) => return keep(Err(error)),
+        };
+        for (i, info) in page.attachments.iter().enumerate() {
+            if held.contains(&info.id) {
+                continue;
+            }
+            // Its place among its message's files (the page lists them in order).
+            let position = page.attachments[..i]
+                .iter()
+                .filter(|a| a.message_id == info.message_id)
+                .count();
+            match self.client.attachment(info.id).await {
+                Ok(attachment) => {
+                    let position = i64::try_from(position).unwrap_or(i64::MAX);
+                    keep(copy.keep_attachment(info, position, &attachment).await);
+                }
+                Err(error) => keep(Err(error.into())),
+            }
+        }
+    }
+
+    /// One of the account's attachments with its bytes: from the copy when
+    /// it holds it (attachments never change), else from the server.
+    ///
+    /// `session_id` is the session the caller says it is in: the copy's
+    /// answer is checked against it. The server checks only that it is the
+    /// account's, so it is asked only when `server_may_answer` (a window
+    /// that may read every conversation).
+    pub async fn attachment(
+        &self,
+        session_id: i64,
+        id: i64,
+        server_may_answer: bool,
+    ) -> Result<Attachment> {
+        if let Some(copy) = &self.copy {
+            if let Ok((session, attachment)) = copy.chat().attachment(id).await {
+                if session == session_id {
+                    return Ok(attachment);
+                }
+                return Err(crate::error::Error::not_found("attachment", id));
+            }
+        }
+        if !server_may_answer {
+            return Err(crate::error::Error::not_found("attachment", id));
+        }
+        Ok(self.client.attachment(id).await?)
     }
 
     /// A session as a Markdown or JSON file, from the server; from the

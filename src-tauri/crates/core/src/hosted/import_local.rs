@@ -430,6 +430,19 @@ impl LocalHistory {
         Ok(digest)
     }
 
+    /// Whether a message of local session `local_id` has attachments.
+    async fn session_has_files(&self, local_id: i64) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM message_attachments a
+                              JOIN chat_messages m ON m.id = a.message_id
+                             WHERE m.session_id = ? AND m.user_id = ?)",
+        )
+        .bind(local_id)
+        .bind(&self.user_id)
+        .fetch_one(self.db.pool())
+        .await?)
+    }
+
     /// Deletes the local unit `local_id` of `kind` if its digest is still
     /// `digest` (checked and deleted in one write transaction); true when
     /// it was deleted.
@@ -443,6 +456,11 @@ impl LocalHistory {
         // check and the delete.
         let mut tx = self.db.begin_write().await?;
         if self.encoded_now(kind, local_id).await?.as_deref() != Some(digest) {
+            return Ok(false);
+        }
+        // The import does not carry a message's files yet: a conversation
+        // with files stays on this computer, whole, after its text went up.
+        if kind == UnitKind::Session && self.session_has_files(local_id).await? {
             return Ok(false);
         }
         let sql = match kind {

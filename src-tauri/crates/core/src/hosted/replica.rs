@@ -12,7 +12,10 @@
 //! server's, so cursors handed out online keep working offline.
 
 use super::accounts::HostedAccount;
-use crate::chat::{ChatMessage, ChatSession, ChatStore, MessagePage, ReplyJournal, SessionPage};
+use crate::chat::{
+    Attachment, AttachmentInfo, ChatMessage, ChatSession, ChatStore, MessagePage, ReplyJournal,
+    SessionPage,
+};
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::error::Result;
@@ -455,6 +458,51 @@ impl Replica {
             put_message(&mut tx, &self.user_id, message).await?;
         }
         put_session(&mut tx, &self.user_id, session).await?;
+        tx.commit().await
+    }
+
+    /// Which of `ids` (attachments the server listed) the copy holds.
+    pub async fn held_attachments(&self, ids: &[i64]) -> Result<HashSet<i64>> {
+        let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        let held: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM message_attachments WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(held.into_iter().collect())
+    }
+
+    /// Keeps one attachment (bytes and all) under the server's id, so an
+    /// id handed out online names it offline too; nothing when the copy
+    /// does not hold its message (yet) or holds the attachment already.
+    /// `position` is its place among its message's files.
+    pub async fn keep_attachment(
+        &self,
+        info: &AttachmentInfo,
+        position: i64,
+        attachment: &Attachment,
+    ) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO message_attachments
+               (id, message_id, position, name, kind, mime, size_bytes, tokens, data, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+              WHERE EXISTS (SELECT 1 FROM chat_messages WHERE id = ?2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(info.id)
+        .bind(info.message_id)
+        .bind(position)
+        .bind(&attachment.name)
+        .bind(attachment.kind)
+        .bind(&attachment.mime)
+        .bind(info.size_bytes)
+        .bind(info.tokens)
+        .bind(&attachment.data)
+        .bind(self.clock.now())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 

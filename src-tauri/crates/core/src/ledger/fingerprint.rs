@@ -42,6 +42,24 @@ impl Fingerprint {
         )
     }
 
+    /// A chat message (or, with `edited`, an edit) that carries files: as
+    /// [`Self::chat_message`] / [`Self::chat_edit`], and the digest of the
+    /// files (`chat::attachments::digest`), so a key reused with other files
+    /// is a conflict, not a replay.
+    pub fn chat_with_files(
+        session_id: i64,
+        edited: Option<i64>,
+        content: &str,
+        files: &str,
+    ) -> Self {
+        let edited = edited.map_or_else(String::new, |e| format!("edit:{e}"));
+        let files = format!("files:{files}");
+        Self::of(
+            Action::ChatMessage,
+            &[&session_id.to_string(), content, &edited, &files],
+        )
+    }
+
     /// An AI project generation: the trimmed description.
     pub fn project_generation(prompt: &str) -> Self {
         Self::of(Action::ProjectGeneration, &[prompt])

@@ -175,10 +175,12 @@ impl<S: ProjectBackend> ProjectGenerator<S> {
         messages.push(PromptMessage {
             role: PromptRole::Assistant,
             content: first.text,
+            images: Vec::new(),
         });
         messages.push(PromptMessage {
             role: PromptRole::User,
             content: plan::repair_request(&error),
+            images: Vec::new(),
         });
         let second = self.call(&*provider, &messages, structured).await?;
         plan::parse(&second.text, second.finish.as_ref())
@@ -288,10 +290,12 @@ fn first_messages(prompt: &str, today: chrono::NaiveDate, structured: bool) -> V
         PromptMessage {
             role: PromptRole::Developer,
             content: plan::instructions(today, structured),
+            images: Vec::new(),
         },
         PromptMessage {
             role: PromptRole::User,
             content: prompt.to_string(),
+            images: Vec::new(),
         },
     ]
 }

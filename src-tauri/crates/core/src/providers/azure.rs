@@ -40,6 +40,7 @@ pub(super) fn endpoint(config: &AzureConfig, key: Secret) -> Endpoint {
         reasons: o_series,
         streams: config.streams,
         json_schema: structured_outputs(config.api_version.as_deref()),
+        vision: config.vision,
         label: format!("Azure OpenAI · {}", config.deployment),
         deployment: config.deployment.clone(),
     }
@@ -71,6 +72,7 @@ mod tests {
             streams: true,
             reasoning_effort: Some(ReasoningEffort::Medium),
             max_completion_tokens: Some(8000),
+            vision: false,
         }
     }
 
@@ -80,10 +82,12 @@ mod tests {
                 PromptMessage {
                     role: PromptRole::Developer,
                     content: "Be brief.".into(),
+                    images: Vec::new(),
                 },
                 PromptMessage {
                     role: PromptRole::User,
                     content: "hi".into(),
+                    images: Vec::new(),
                 },
             ],
             max_completion_tokens: None,
@@ -127,6 +131,29 @@ mod tests {
                 "max_completion_tokens": 8000,
                 "reasoning_effort": "medium"
             })
+        );
+    }
+
+    #[test]
+    fn images_go_as_content_parts_after_the_text() {
+        let mut c = config(None, ModelFamily::Gpt);
+        c.vision = true;
+        let provider =
+            CompletionsProvider::new(endpoint(&c, Secret::new("k")), Timeouts::default()).unwrap();
+        assert!(crate::providers::ChatProvider::supports_vision(&provider));
+        let mut asked = request();
+        asked.messages[1].images = vec!["data:image/png;base64,iVBORw0KGgo=".into()];
+        let body = provider.body(&asked);
+        assert_eq!(
+            body["messages"][0],
+            json!({"role": "system", "content": "Be brief."})
+        );
+        assert_eq!(
+            body["messages"][1],
+            json!({"role": "user", "content": [
+                {"type": "text", "text": "hi"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+            ]})
         );
     }
 

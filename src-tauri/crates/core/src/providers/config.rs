@@ -100,6 +100,10 @@ pub struct AzureConfig {
     pub streams: bool,
     pub reasoning_effort: Option<ReasoningEffort>,
     pub max_completion_tokens: Option<u32>,
+    /// Whether the deployment takes images (gpt-4o, gpt-4.1, o3, o4-mini…);
+    /// images are refused before sending to one that does not.
+    #[serde(default)]
+    pub vision: bool,
 }
 
 /// An OpenAI-compatible server (Ollama, llama.cpp server, LM Studio).
@@ -110,6 +114,9 @@ pub struct OpenAiCompatConfig {
     pub base_url: String,
     pub model: String,
     pub streams: bool,
+    /// Whether the model takes images (e.g. llava, gemma3 on Ollama).
+    #[serde(default)]
+    pub vision: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -128,6 +135,8 @@ pub const ENV_API_VERSION: &str = "AZURE_OPENAI_API_VERSION";
 pub const ENV_FAMILY: &str = "BANTER_AZURE_MODEL_FAMILY";
 /// `false` for deployments that do not stream (o1).
 pub const ENV_STREAM: &str = "BANTER_AZURE_STREAM";
+/// `true` for deployments that take images (see [`AzureConfig::vision`]).
+pub const ENV_VISION: &str = "BANTER_AZURE_VISION";
 
 impl AzureConfig {
     /// The deployment named by `AZURE_OPENAI_ENDPOINT` and
@@ -158,6 +167,11 @@ impl AzureConfig {
             Some("false") | Some("0") => false,
             Some(other) => return Err(bad(ENV_STREAM, other, "true or false")),
         };
+        let vision = match var(ENV_VISION).as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(bad(ENV_VISION, other, "true or false")),
+        };
         Ok(Some(Self {
             endpoint,
             deployment,
@@ -166,6 +180,7 @@ impl AzureConfig {
             streams,
             reasoning_effort: None,
             max_completion_tokens: None,
+            vision,
         }))
     }
 }

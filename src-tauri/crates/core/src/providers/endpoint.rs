@@ -3,7 +3,9 @@
 //! shape, which an [`Endpoint`] describes.
 
 use super::http::{Http, Timeouts};
-use super::wire::{finish_reason, Completion, RequestBody, StreamOptions, WireMessage};
+use super::wire::{
+    finish_reason, Completion, RequestBody, StreamOptions, WireContent, WireMessage,
+};
 use super::{
     sse, ChatProvider, ChatRequest, EventStream, PromptRole, ProviderError, ProviderEvent,
     ProviderFuture, ReasoningEffort, Secret, TokenUsage,
@@ -38,6 +40,8 @@ pub(super) struct Endpoint {
     pub streams: bool,
     /// Whether `response_format: json_schema` is accepted (structured outputs).
     pub json_schema: bool,
+    /// Whether images may be sent (the config's `vision`).
+    pub vision: bool,
     pub label: String,
     /// Named in "deployment not found".
     pub deployment: String,
@@ -72,7 +76,7 @@ impl CompletionsProvider {
                         PromptRole::User => "user",
                         PromptRole::Assistant => "assistant",
                     },
-                    content: &m.content,
+                    content: WireContent::of(&m.content, &m.images),
                 })
                 .collect(),
             stream: e.streams,
@@ -170,5 +174,9 @@ impl ChatProvider for CompletionsProvider {
 
     fn effort_for(&self, request: &ChatRequest) -> Option<ReasoningEffort> {
         self.effort(request)
+    }
+
+    fn supports_vision(&self) -> bool {
+        self.endpoint.vision
     }
 }

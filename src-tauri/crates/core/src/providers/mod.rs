@@ -46,6 +46,10 @@ pub enum PromptRole {
 pub struct PromptMessage {
     pub role: PromptRole,
     pub content: String,
+    /// Images shown with a user message, as `data:` URLs: the message is
+    /// then sent as content parts (its text, then one `image_url` each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
 }
 
 /// What is sent to the model for one reply.
@@ -155,6 +159,11 @@ pub trait ChatProvider: Send + Sync + std::fmt::Debug {
     /// that ask for structured output fall back to instructions otherwise
     /// (and when the deployment refuses the field anyway).
     fn supports_json_schema(&self) -> bool {
+        false
+    }
+
+    /// Whether requests may carry images (the model config's `vision`).
+    fn supports_vision(&self) -> bool {
         false
     }
 }

@@ -23,6 +23,7 @@ pub(super) fn endpoint(config: &OpenAiCompatConfig, key: Option<Secret>) -> Endp
         streams: config.streams,
         // Ollama and llama.cpp's server take a JSON-schema response format.
         json_schema: true,
+        vision: config.vision,
         label: format!("{} · {}", base, config.model),
         deployment: config.model.clone(),
     }
@@ -38,6 +39,7 @@ mod tests {
             base_url: "http://127.0.0.1:11434/v1/".into(),
             model: "llama3".into(),
             streams: true,
+            vision: false,
         };
         let e = endpoint(&c, Some(Secret::new("k")));
         assert_eq!(e.url, "http://127.0.0.1:11434/v1/chat/completions");

@@ -26,7 +26,43 @@ pub(super) struct RequestBody<'a> {
 #[derive(Debug, Serialize)]
 pub(super) struct WireMessage<'a> {
     pub role: &'static str,
-    pub content: &'a str,
+    pub content: WireContent<'a>,
+}
+
+/// A message's `content`: plain text, or (with images) an array of parts.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(super) enum WireContent<'a> {
+    Text(&'a str),
+    Parts(Vec<WirePart<'a>>),
+}
+
+/// `{"type":"text","text":…}` or `{"type":"image_url","image_url":{"url":…}}`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(super) enum WirePart<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: ImageUrl<'a> },
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct ImageUrl<'a> {
+    /// A `data:image/…;base64,…` URL: the image travels inside the request.
+    pub url: &'a str,
+}
+
+impl<'a> WireContent<'a> {
+    /// Text alone, or the text followed by the images.
+    pub fn of(text: &'a str, images: &'a [String]) -> Self {
+        if images.is_empty() {
+            return Self::Text(text);
+        }
+        let mut parts = vec![WirePart::Text { text }];
+        parts.extend(images.iter().map(|url| WirePart::ImageUrl {
+            image_url: ImageUrl { url },
+        }));
+        Self::Parts(parts)
+    }
 }
 
 #[derive(Debug, Serialize)]

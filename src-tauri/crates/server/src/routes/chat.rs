@@ -14,7 +14,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use banter_core::chat::{ChatEngine, SendRequest};
+use banter_core::chat::{attachments, Attachment, ChatEngine, SendRequest};
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::ErrorCode;
@@ -60,7 +60,17 @@ pub struct SendBody {
     pub idempotency_key: Option<String>,
     /// Send as another version of this user message (its row id).
     pub edit_of: Option<i64>,
+    /// Files sent with the message. Only their names and bytes are taken:
+    /// each is checked again here ([`Attachment::new`]), whatever kind or
+    /// type the client said it was.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
+
+/// The largest `POST /v1/chat/send` body: every file a message may carry,
+/// in base64, with room for the message and the JSON around them.
+pub const MAX_SEND_BYTES: usize =
+    attachments::MAX_MESSAGE_ATTACHMENT_BYTES / 3 * 4 + 4 + 1024 * 1024;
 
 /// `POST /v1/chat/send`.
 pub async fn send(
@@ -68,12 +78,19 @@ pub async fn send(
     caller: Caller,
     Json(body): Json<SendBody>,
 ) -> HttpResult<Response> {
+    let attachments = body
+        .attachments
+        .into_iter()
+        .map(|a| Attachment::new(&a.name, a.data))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(banter_core::Error::from)?;
     let request = SendRequest {
         session: body.session.as_deref().map(session_ref).transpose()?,
         content: body.content,
         include_context: body.include_context,
         idempotency_key: body.idempotency_key,
         edit_of: body.edit_of,
+        attachments,
     };
     refuse_when_shutting_down(&state)?;
     let engine = engine_for(&state, &caller);

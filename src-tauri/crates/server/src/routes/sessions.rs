@@ -9,8 +9,8 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use banter_core::chat::{
-    ChatSession, ChatStore, ExportFormat, ExportedFile, MessagePage, PgJournal, SessionPage,
-    SessionSettings,
+    Attachment, ChatSession, ChatStore, ExportFormat, ExportedFile, MessagePage, PgJournal,
+    SessionPage, SessionSettings,
 };
 use banter_core::db::postgres::PgStore;
 use banter_core::ids::{IdKind, RecordRef};
@@ -165,4 +165,21 @@ pub async fn export(
 ) -> HttpResult<Json<ExportedFile>> {
     let chat = chat_for(&state, &caller);
     Ok(Json(chat.export(&session_ref(&id)?, q.format).await?))
+}
+
+/// `GET /v1/attachments/{id}`: one of the caller's attachments with its
+/// bytes (base64 in `data`), for a device showing a message sent elsewhere.
+pub async fn attachment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Attachment>> {
+    let id: i64 = id.parse().map_err(|_| {
+        banter_core::Error::from(banter_core::validate::ValidationError::Invalid {
+            field: "id",
+            reason: "an attachment id is a number".into(),
+        })
+    })?;
+    let chat = chat_for(&state, &caller);
+    Ok(Json(chat.attachment(id).await?.1))
 }

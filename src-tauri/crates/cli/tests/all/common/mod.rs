@@ -19,7 +19,8 @@ pub fn cli(dir: &Path, mock: &MockServer, deployment: &str) -> Command {
         .env("AZURE_OPENAI_KEY", "test-key")
         .env("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
         .env_remove("BANTER_AZURE_MODEL_FAMILY")
-        .env_remove("BANTER_AZURE_STREAM");
+        .env_remove("BANTER_AZURE_STREAM")
+        .env_remove("BANTER_AZURE_VISION");
     cmd
 }
 
