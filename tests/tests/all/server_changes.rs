@@ -757,6 +757,28 @@ async fn a_shutdown_ends_change_streams() {
 /// meanwhile misses neither. (The first transaction takes its position
 /// early with `SET CONSTRAINTS … IMMEDIATE`, which runs its deferred
 /// triggers then instead of at commit.)
+/// Renames `project` in a transaction left open with its feed's note taken
+/// now (its constraints made immediate): the change holds its position,
+/// its feed row and its wake row until the transaction commits.
+async fn rename_and_hold(
+    h: &Hosted,
+    project: &Value,
+    name: &str,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holding = h.a.state.store.pool().begin().await.unwrap();
+    sqlx::query("UPDATE projects SET name = $2 WHERE id = $1")
+        .bind(project["id"].as_i64().unwrap())
+        .bind(name)
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    holding
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_change_cannot_become_visible_before_one_with_a_smaller_position() {
     let h = Hosted::start("2026-03-10T12:00:00Z").await;
@@ -782,16 +804,7 @@ async fn a_change_cannot_become_visible_before_one_with_a_smaller_position() {
     .await;
     let (_, cursor) = pull_all(&h, &h.a.url, &t, 0, 500).await;
 
-    let mut holding = h.a.state.store.pool().begin().await.unwrap();
-    sqlx::query("UPDATE projects SET name = 'First, renamed' WHERE id = $1")
-        .bind(first["id"].as_i64().unwrap())
-        .execute(&mut *holding)
-        .await
-        .unwrap();
-    sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
-        .execute(&mut *holding)
-        .await
-        .unwrap();
+    let holding = rename_and_hold(&h, &first, "First, renamed").await;
     let h = Arc::new(h);
     let later = {
         let (h, t, path) = (
@@ -871,16 +884,7 @@ async fn wakes_are_announced_after_the_writers_commit_and_never_wait_for_it() {
     );
 
     // Alice's change holds its feed row and wake row, uncommitted.
-    let mut holding = h.a.state.store.pool().begin().await.unwrap();
-    sqlx::query("UPDATE projects SET name = 'Plans, renamed' WHERE id = $1")
-        .bind(project["id"].as_i64().unwrap())
-        .execute(&mut *holding)
-        .await
-        .unwrap();
-    sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
-        .execute(&mut *holding)
-        .await
-        .unwrap();
+    let holding = rename_and_hold(&h, &project, "Plans, renamed").await;
     // A round taken now does not wait for it.
     let round = tokio::time::timeout(
         PROPAGATION_BOUND,
