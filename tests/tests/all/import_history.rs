@@ -1005,3 +1005,52 @@ async fn records_the_server_would_refuse_are_repaired_or_left_here_without_block
     assert_eq!((report.imported.sessions, report.not_importable), (1, 1));
     assert_eq!(imported_texts(&pool, &user, ids[2]).await, ["long"]);
 }
+
+/// The import carries a conversation's text, not yet its files: removing
+/// what was imported keeps a conversation with files on this computer,
+/// whole, and counts it as kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn removal_keeps_a_conversation_whose_files_were_not_imported() {
+    let s = Chatting::start().await;
+    let env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = env.open().await;
+    let ids = local_sessions(
+        &laptop,
+        &[
+            ("plain", vec!["hello".to_string()]),
+            ("with a file", vec!["see the notes".to_string()]),
+        ],
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO message_attachments
+            (message_id, position, name, kind, mime, size_bytes, tokens, data, created_at)
+         SELECT id, 0, 'notes.md', 'text', 'text/markdown', 6, 2, x'2320686921', created_at
+           FROM chat_messages WHERE session_id = ?",
+    )
+    .bind(ids[1])
+    .execute(laptop.db().pool())
+    .await
+    .expect("a file on the second conversation");
+    sign_in_core(&laptop, &s.h.a.url).await;
+    let import = importer(&laptop).await;
+    let done = import.run(|_| {}).await.expect("imported");
+    assert_eq!(done.imported.sessions, 2);
+
+    let removed = import.remove_imported().await.expect("removed");
+    assert_eq!(
+        (removed.sessions, removed.kept_changed),
+        (1, 1),
+        "{removed:?}"
+    );
+    let left: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT s.id, (SELECT COUNT(*) FROM message_attachments a
+                         JOIN chat_messages m ON m.id = a.message_id
+                        WHERE m.session_id = s.id)
+           FROM chat_sessions s",
+    )
+    .fetch_all(laptop.db().pool())
+    .await
+    .expect("local sessions");
+    assert_eq!(left, [(ids[1], 1)]);
+}
