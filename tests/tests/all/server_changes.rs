@@ -765,17 +765,17 @@ async fn rename_and_hold(
     project: &Value,
     name: &str,
 ) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut holding = h.a.state.store.pool().begin().await.unwrap();
+    let mut holding = h.a.state.store.pool().begin().await.expect("a transaction");
     sqlx::query("UPDATE projects SET name = $2 WHERE id = $1")
-        .bind(project["id"].as_i64().unwrap())
+        .bind(project["id"].as_i64().expect("a project id"))
         .bind(name)
         .execute(&mut *holding)
         .await
-        .unwrap();
+        .expect("renamed");
     sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
         .execute(&mut *holding)
         .await
-        .unwrap();
+        .expect("the feed's note taken now");
     holding
 }
 
