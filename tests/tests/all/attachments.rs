@@ -16,7 +16,7 @@ use banter_core::ids::RecordRef;
 use banter_core::providers::{self, ProviderConfig, Secret};
 use banter_core::{Core, Error, ErrorCode};
 use banter_mocks::{MockConfig, MockServer};
-use banter_tests::hosted::{sign_in_core, Chatting};
+use banter_tests::hosted::{sign_in_core, sign_in_core_as, Chatting};
 use banter_tests::{count_rows, mock_azure_config, Env};
 use serde_json::{json, Value};
 
@@ -474,4 +474,49 @@ async fn an_idempotency_key_is_bound_to_the_files_it_was_sent_with() {
     assert_eq!(chat.balance().await, 97);
     assert_eq!(count_rows(&chat.core, "message_attachments").await, 1);
     assert_eq!(chat.mock.requests().len(), 1);
+}
+
+/// An attachment is the account's: another account naming its id gets
+/// `not_found` from the server, and so does its owner for an id that does
+/// not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_account_cannot_read_an_attachment_by_its_id() {
+    let s = Chatting::start_with(true).await;
+    let (_env_a, _alice_core, alices) = device(&s.h.a.url).await;
+    let bob_env = Env::new("2026-03-10T12:00:00Z");
+    let bob_core = bob_env.open().await;
+    let bobs = sign_in_core_as(&bob_core, &s.h.b.url, Some("user-bob")).await;
+
+    let sent = alices
+        .send(
+            HostedSend {
+                session: None,
+                content: "my notes".into(),
+                include_context: false,
+                idempotency_key: None,
+                edit_of: None,
+                attachments: vec![Attachment::new("notes.txt", b"secret plans".to_vec()).unwrap()],
+            },
+            |_| {},
+        )
+        .await
+        .expect("sent");
+    let page = alices
+        .client()
+        .messages(&RecordRef::Id(sent.session.id), None, None)
+        .await
+        .expect("alice's page");
+    let id = page.attachments[0].id;
+    assert_eq!(
+        alices.client().attachment(id).await.expect("hers").data,
+        b"secret plans"
+    );
+    let refused = bobs.attachment(id).await.expect_err("not bob's");
+    assert_eq!(Error::from(refused).code(), ErrorCode::NotFound);
+    let missing = alices
+        .client()
+        .attachment(id + 1000)
+        .await
+        .expect_err("none");
+    assert_eq!(Error::from(missing).code(), ErrorCode::NotFound);
 }
