@@ -187,6 +187,26 @@ pub async fn new_raw_db(path: &Path) -> SqliteConnection {
         .expect("create a scratch SQLite database")
 }
 
+/// Builds the local schema as it was before migration `version` (which
+/// must exist): every migration in `migrations/` older than it, run on
+/// `conn`. For tests that migrate data an older app left.
+pub async fn migrate_before(conn: &mut SqliteConnection, version: i64) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let mut before = sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .expect("the migrations");
+    assert!(before.migrations.iter().any(|m| m.version == version));
+    before.migrations = std::borrow::Cow::Owned(
+        before
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect(),
+    );
+    before.run(&mut *conn).await.expect("the old schema");
+}
+
 /// Copies the database at `src` to `dst` as one self-contained WAL-mode file
 /// with no `-wal`/`-shm` beside it and no connection left open on it
 /// (`VACUUM INTO`, then a raw connection that is the file's only user).

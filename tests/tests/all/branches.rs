@@ -11,7 +11,7 @@ use banter_core::ids::RecordRef;
 use banter_core::ledger::EntryKind;
 use banter_core::{Core, Error, ErrorCode};
 use banter_mocks::{MockConfig, MockServer};
-use banter_tests::{new_raw_db, rows_of_kind, use_mock_model, Env};
+use banter_tests::{migrate_before, new_raw_db, rows_of_kind, use_mock_model, Env};
 use serde_json::Value;
 
 struct Chat {
@@ -450,31 +450,13 @@ async fn a_regeneration_that_fails_shows_the_earlier_reply_again() {
     assert_eq!(chat.balance().await, 97, "refunded");
 }
 
-/// The migrations before branches (`migrations/0010_message_branches.sql`).
-async fn migrate_before_branches(conn: &mut sqlx::SqliteConnection) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut before = sqlx::migrate::Migrator::new(dir.as_path())
-        .await
-        .expect("the migrations");
-    let branches = 10;
-    assert!(before.migrations.iter().any(|m| m.version == branches));
-    before.migrations = std::borrow::Cow::Owned(
-        before
-            .migrations
-            .iter()
-            .filter(|m| m.version < branches)
-            .cloned()
-            .collect(),
-    );
-    before.run(&mut *conn).await.expect("the old schema");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_linear_history_from_before_branches_migrates_unchanged() {
     let env = Env::new("2026-03-10T09:00:00Z");
     {
         let mut conn = new_raw_db(&env.db_path()).await;
-        migrate_before_branches(&mut conn).await;
+        // The schema before `migrations/0010_message_branches.sql`.
+        migrate_before(&mut conn, 10).await;
         let now = "2026-03-10T08:00:00Z";
         sqlx::query("INSERT INTO users (id, display_name, created_at) VALUES ('u1', 'Old', ?1)")
             .bind(now)

@@ -9,7 +9,7 @@ use banter_core::ids::RecordRef;
 use banter_core::providers::ReasoningEffort;
 use banter_core::{Core, ErrorCode};
 use banter_mocks::{MockConfig, MockServer, RecordedRequest};
-use banter_tests::{new_raw_db, send_text, use_mock_model, Env};
+use banter_tests::{migrate_before, new_raw_db, send_text, use_mock_model, Env};
 use serde_json::{json, Value};
 
 async fn mock() -> MockServer {
@@ -193,31 +193,13 @@ async fn bad_settings_are_refused_and_change_nothing() {
     assert_eq!(missing.code(), ErrorCode::NotFound);
 }
 
-/// The migrations before chat settings (`migrations/0012_session_settings.sql`).
-async fn migrate_before_settings(conn: &mut sqlx::SqliteConnection) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut before = sqlx::migrate::Migrator::new(dir.as_path())
-        .await
-        .expect("the migrations");
-    let settings = 12;
-    assert!(before.migrations.iter().any(|m| m.version == settings));
-    before.migrations = std::borrow::Cow::Owned(
-        before
-            .migrations
-            .iter()
-            .filter(|m| m.version < settings)
-            .cloned()
-            .collect(),
-    );
-    before.run(&mut *conn).await.expect("the old schema");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_from_before_settings_migrate_to_the_defaults() {
     let env = Env::new("2026-03-10T09:00:00Z");
     {
         let mut conn = new_raw_db(&env.db_path()).await;
-        migrate_before_settings(&mut conn).await;
+        // The schema before `migrations/0012_session_settings.sql`.
+        migrate_before(&mut conn, 12).await;
         let now = "2026-03-10T08:00:00Z";
         sqlx::query("INSERT INTO users (id, display_name, created_at) VALUES ('u1', 'Old', ?1)")
             .bind(now)
