@@ -43,6 +43,13 @@ macro_rules! app_commands {
                 get_shortcut,
                 set_shortcut,
             ],
+            models: [
+                list_models,
+                configured_models,
+                save_model,
+                delete_model,
+                set_default_model,
+            ],
             links: [open_link],
             windows: [open_quick_chat, show_main_screen],
             purchases: [list_products, purchase_status, start_checkout, sync_purchases],

@@ -371,6 +371,8 @@ pub struct Parts {
     pub webhooks: Option<WebhookSecret>,
     pub sign_in: Option<SignInProvider>,
     pub model: Option<Arc<dyn ChatProvider>>,
+    /// Named models (beside or instead of `model`), the first the default.
+    pub models: Vec<(String, Arc<dyn ChatProvider>)>,
     pub grace: Option<std::time::Duration>,
     pub scrape_network: Option<Network>,
 }
@@ -382,6 +384,17 @@ async fn instance(database_url: &str, clock: SharedClock, name: &str, parts: Par
     let mut state = AppState::new(store, clock, format!("test-{name}"), sign_in);
     if let Some(model) = parts.model {
         state = state.with_model(model);
+    }
+    if !parts.models.is_empty() {
+        let models = parts
+            .models
+            .into_iter()
+            .map(|(name, provider)| banter_core::providers::NamedModel {
+                name,
+                provider: Ok(provider),
+            })
+            .collect();
+        state = state.with_models(models, None);
     }
     if let Some(grace) = parts.grace {
         state = state.with_shutdown_grace(grace);

@@ -106,11 +106,23 @@ export const commands = {
 	deletePersona: (name: string) => typedError<Persona_Serialize, ApiError_Serialize>(__TAURI_INVOKE("delete_persona", { name })),
 	getProviderSettings: () => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("get_provider_settings")),
 	saveProviderSettings: (input: ProviderSettingsInput_Deserialize) => typedError<ProviderSettings_Serialize, ApiError_Serialize>(__TAURI_INVOKE("save_provider_settings", { input })),
-	/**  A one-line request to the model in use (costs no credits). */
-	testConnection: () => typedError<ConnectionCheck, ApiError_Serialize>(__TAURI_INVOKE("test_connection")),
+	/**
+	 *  A one-line request to the model called `name`, or the default
+	 *  (costs no credits).
+	 */
+	testConnection: (name: string | null) => typedError<ConnectionCheck, ApiError_Serialize>(__TAURI_INVOKE("test_connection", { name })),
 	getShortcut: () => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("get_shortcut")),
 	/**  Registers the new quick-chat shortcut with the OS first, then saves it. */
 	setShortcut: (shortcut: string) => typedError<string, ApiError_Serialize>(__TAURI_INVOKE("set_shortcut", { shortcut })),
+	/**  The models a chat can be answered by, the default marked. */
+	listModels: () => typedError<ModelSummary_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("list_models")),
+	/**  This computer's models as Settings shows them (local mode's models). */
+	configuredModels: () => typedError<ConfiguredModel_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("configured_models")),
+	/**  Adds a model, or changes one (`previous_name`; a rename moves its chats). */
+	saveModel: (input: ModelInput_Deserialize) => typedError<ConfiguredModel_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("save_model", { input })),
+	/**  Removes a model; its chats are answered by the default from then on. */
+	deleteModel: (name: string) => typedError<ConfiguredModel_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("delete_model", { name })),
+	setDefaultModel: (name: string) => typedError<ConfiguredModel_Serialize[], ApiError_Serialize>(__TAURI_INVOKE("set_default_model", { name })),
 	/**
 	 *  Opens an http, https or mailto link in the system's default app; any
 	 *  other scheme (`javascript:`, `file:`, `banter:`…) is refused.
@@ -476,6 +488,11 @@ export type ChatSession_Deserialize = {
 	systemPrompt?: string | null,
 	/**  The effort asked of an o-series deployment; `None` keeps its own. */
 	reasoningEffort?: ReasoningEffort | null,
+	/**
+	 *  The configured model this chat is answered by (its name in the
+	 *  [`crate::providers::ModelCatalog`]); `None`: the default model.
+	 */
+	model?: string | null,
 };
 
 export type ChatSession_Serialize = {
@@ -500,6 +517,11 @@ export type ChatSession_Serialize = {
 	systemPrompt: string | null,
 	/**  The effort asked of an o-series deployment; `None` keeps its own. */
 	reasoningEffort: ReasoningEffort | null,
+	/**
+	 *  The configured model this chat is answered by (its name in the
+	 *  [`crate::providers::ModelCatalog`]); `None`: the default model.
+	 */
+	model: string | null,
 };
 
 /**  An opened checkout. */
@@ -525,6 +547,44 @@ export type Checkout_Serialize = {
 export type ConfigSource = 
 /**  `AZURE_OPENAI_*` variables; they override saved settings. */
 "environment" | "settings" | "none";
+
+/**
+ *  One model as Settings shows it: what the picker shows, plus how it is
+ *  called and whether a key is stored for it (never the key).
+ */
+export type ConfiguredModel = ConfiguredModel_Serialize | ConfiguredModel_Deserialize;
+
+/**
+ *  One model as Settings shows it: what the picker shows, plus how it is
+ *  called and whether a key is stored for it (never the key).
+ */
+export type ConfiguredModel_Deserialize = {
+	summary: ModelSummary_Deserialize,
+	config: ProviderConfig_Deserialize,
+	keyConfigured: boolean,
+	keySource: KeySource,
+	/**
+	 *  Set by `AZURE_OPENAI_*`: shown, not editable here, and the default
+	 *  while the variables are set.
+	 */
+	fromEnvironment: boolean,
+};
+
+/**
+ *  One model as Settings shows it: what the picker shows, plus how it is
+ *  called and whether a key is stored for it (never the key).
+ */
+export type ConfiguredModel_Serialize = {
+	summary: ModelSummary_Serialize,
+	config: ProviderConfig_Serialize,
+	keyConfigured: boolean,
+	keySource: KeySource,
+	/**
+	 *  Set by `AZURE_OPENAI_*`: shown, not editable here, and the default
+	 *  while the variables are set.
+	 */
+	fromEnvironment: boolean,
+};
 
 /**  A successful connection check. */
 export type ConnectionCheck = {
@@ -708,6 +768,8 @@ export type ErrorCode =
 "ledger_inconsistent" | 
 /**  No chat model (endpoint, deployment or key) is configured yet. */
 "provider_not_configured" | 
+/**  A chat names a model that is not configured (any more). */
+"model_not_found" | 
 /**  The provider refused the API key. */
 "unauthorized" | 
 /**  The provider has no deployment or model of the configured name. */
@@ -1199,6 +1261,102 @@ export type ModelFamily =
 /**  gpt-4o, gpt-4.1…: `system` role. */
 "gpt";
 
+/**  A model Settings adds or changes. */
+export type ModelInput = ModelInput_Serialize | ModelInput_Deserialize;
+
+/**  A model Settings adds or changes. */
+export type ModelInput_Deserialize = {
+	name: string,
+	/**
+	 *  The name of the model being edited (a new name renames it, and its
+	 *  chats follow); `None` adds a model.
+	 */
+	previousName?: string | null,
+	config: ProviderConfig_Deserialize,
+	/**
+	 *  A new key for the keyring slot of this model's endpoint; `None`
+	 *  keeps the stored one.
+	 */
+	apiKey?: string | null,
+	/**  Removes the key stored for this model's endpoint. */
+	clearKey: boolean,
+	makeDefault: boolean,
+};
+
+/**  A model Settings adds or changes. */
+export type ModelInput_Serialize = {
+	name: string,
+	/**
+	 *  The name of the model being edited (a new name renames it, and its
+	 *  chats follow); `None` adds a model.
+	 */
+	previousName: string | null,
+	config: ProviderConfig_Serialize,
+	/**
+	 *  A new key for the keyring slot of this model's endpoint; `None`
+	 *  keeps the stored one.
+	 */
+	apiKey: string | null,
+	/**  Removes the key stored for this model's endpoint. */
+	clearKey: boolean,
+	makeDefault: boolean,
+};
+
+/**  One model as a picker shows it: no endpoint, no key. */
+export type ModelSummary = ModelSummary_Serialize | ModelSummary_Deserialize;
+
+/**  One model as a picker shows it: no endpoint, no key. */
+export type ModelSummary_Deserialize = {
+	/**  The name chats remember it by ("o3-mini", "Local llama"). */
+	name: string,
+	/**
+	 *  Provider and deployment, e.g. "Azure OpenAI · o3-mini"; `None` for
+	 *  a model that cannot be built.
+	 */
+	label?: string | null,
+	isDefault: boolean,
+	/**
+	 *  Whether reasoning effort applies (o-series): the effort control is
+	 *  offered only then.
+	 */
+	reasons: boolean,
+	/**  Whether image attachments may be sent to it. */
+	vision: boolean,
+	/**  Whether replies stream in (an o1 deployment answers whole). */
+	streams: boolean,
+	/**
+	 *  Why it cannot answer now (no key, a refused endpoint); `None` when
+	 *  it can.
+	 */
+	problem?: string | null,
+};
+
+/**  One model as a picker shows it: no endpoint, no key. */
+export type ModelSummary_Serialize = {
+	/**  The name chats remember it by ("o3-mini", "Local llama"). */
+	name: string,
+	/**
+	 *  Provider and deployment, e.g. "Azure OpenAI · o3-mini"; `None` for
+	 *  a model that cannot be built.
+	 */
+	label: string | null,
+	isDefault: boolean,
+	/**
+	 *  Whether reasoning effort applies (o-series): the effort control is
+	 *  offered only then.
+	 */
+	reasons: boolean,
+	/**  Whether image attachments may be sent to it. */
+	vision: boolean,
+	/**  Whether replies stream in (an o1 deployment answers whole). */
+	streams: boolean,
+	/**
+	 *  Why it cannot answer now (no key, a refused endpoint); `None` when
+	 *  it can.
+	 */
+	problem: string | null,
+};
+
 /**  The tray's "New chat": the main window opens an empty chat. */
 export type NewChatRequested = null;
 
@@ -1660,6 +1818,13 @@ export type SessionSettings_Deserialize = {
 	systemPrompt?: string | null,
 	/**  `None` keeps the deployment's own effort. */
 	reasoningEffort?: ReasoningEffort | null,
+	/**
+	 *  The configured model's name; `None` is the default model. Whether
+	 *  it names a configured model is checked by the door that sets it
+	 *  ([`crate::providers::ModelCatalog::check_name`]): the store cannot
+	 *  know the models.
+	 */
+	model?: string | null,
 };
 
 /**  What a chat asks of the model beside its messages. */
@@ -1671,6 +1836,13 @@ export type SessionSettings_Serialize = {
 	systemPrompt: string | null,
 	/**  `None` keeps the deployment's own effort. */
 	reasoningEffort: ReasoningEffort | null,
+	/**
+	 *  The configured model's name; `None` is the default model. Whether
+	 *  it names a configured model is checked by the door that sets it
+	 *  ([`crate::providers::ModelCatalog::check_name`]): the store cannot
+	 *  know the models.
+	 */
+	model: string | null,
 };
 
 export type Task = Task_Serialize | Task_Deserialize;

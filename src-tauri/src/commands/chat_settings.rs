@@ -37,6 +37,7 @@ pub async fn set_session_settings(
             Ok(history.set_settings(&RecordRef::Id(id), settings).await?)
         }
         None => {
+            core.check_session_model(&settings).await?;
             let chat = core.chat();
             let Some(id) = session_id else {
                 let id = RecordRef::Id(chat.create_session(None).await?.id);

@@ -8,6 +8,7 @@ pub mod chat_settings;
 pub mod credits;
 pub mod import;
 pub mod links;
+pub mod models;
 pub mod projects;
 pub mod purchases;
 pub mod sessions;

@@ -22,11 +22,15 @@ pub async fn save_provider_settings(
     Ok(core.get().await?.save_provider_settings(input).await?)
 }
 
-/// A one-line request to the model in use (costs no credits).
+/// A one-line request to the model called `name`, or the default
+/// (costs no credits).
 #[tauri::command]
 #[specta::specta]
-pub async fn test_connection(core: State<'_, AppCore>) -> Result<ConnectionCheck, ApiError> {
-    Ok(core.get().await?.check_connection().await?)
+pub async fn test_connection(
+    core: State<'_, AppCore>,
+    name: Option<String>,
+) -> Result<ConnectionCheck, ApiError> {
+    Ok(core.get().await?.check_connection(name.as_deref()).await?)
 }
 
 #[tauri::command]

@@ -25,6 +25,7 @@ fn pirate(effort: Option<ReasoningEffort>) -> SessionSettings {
     SessionSettings {
         system_prompt: Some("You are a pirate. Answer in one line.".into()),
         reasoning_effort: effort,
+        model: None,
     }
 }
 
@@ -115,6 +116,7 @@ async fn a_session_remembers_its_prompt_and_effort_and_sends_them_to_an_o_series
             SessionSettings {
                 system_prompt: None,
                 reasoning_effort: Some(ReasoningEffort::Low),
+                model: None,
             },
         )
         .await
@@ -176,6 +178,7 @@ async fn bad_settings_are_refused_and_change_nothing() {
     let too_long = SessionSettings {
         system_prompt: Some("x".repeat(MAX_SYSTEM_PROMPT_CHARS + 1)),
         reasoning_effort: Some(ReasoningEffort::High),
+        model: None,
     };
     let error = core
         .chat()

@@ -111,7 +111,7 @@ async fn a_provider_redirect_to_another_host_is_not_followed_and_the_send_is_ref
     );
 
     // The connection check says the same, and still nothing reaches it.
-    let err = core.check_connection().await.unwrap_err();
+    let err = core.check_connection(None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ProviderRedirected);
     assert!(elsewhere.requests().is_empty());
 }
@@ -195,7 +195,7 @@ async fn a_new_host_asks_for_its_key_again() {
     let shown = core.provider_settings().await.unwrap();
     assert!(!shown.key_configured, "{shown:?}");
     assert_eq!(shown.label, None, "no usable model without a key");
-    let err = core.check_connection().await.unwrap_err();
+    let err = core.check_connection(None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ProviderNotConfigured);
     assert!(moved.requests().is_empty());
 
@@ -208,7 +208,7 @@ async fn a_new_host_asks_for_its_key_again() {
     .await
     .unwrap();
     assert!(core.provider_settings().await.unwrap().key_configured);
-    core.check_connection().await.unwrap();
+    core.check_connection(None).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -326,7 +326,7 @@ async fn a_key_saved_before_binding_moves_to_the_saved_endpoint() {
             .map(|k| k.expose().to_string()),
         Some(AZURE_KEY.to_string())
     );
-    core.check_connection().await.unwrap();
+    core.check_connection(None).await.unwrap();
 
     // Bound now: another endpoint does not get it.
     let other = mock_with_key(AZURE_KEY).await;

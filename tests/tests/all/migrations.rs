@@ -10,8 +10,8 @@ use sqlx::Connection;
 use std::collections::BTreeSet;
 
 /// The migration versions this build ships (`migrations/0001_foundation.sql`,
-/// `migrations/0002_chat_streaming.sql`, `migrations/0003_reply_journal.sql`, `migrations/0004_message_search.sql`, `migrations/0005_project_jobs_and_sources.sql`, `migrations/0006_purchases.sql`, `migrations/0007_request_fingerprints.sql`, `migrations/0008_sync_outbox.sql`, `migrations/0009_creation_keys.sql`, `migrations/0010_message_branches.sql`, `migrations/0011_import_progress.sql`, `migrations/0012_session_settings.sql`, `migrations/0013_message_attachments.sql`).
-const KNOWN: [i64; 13] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+/// `migrations/0002_chat_streaming.sql`, `migrations/0003_reply_journal.sql`, `migrations/0004_message_search.sql`, `migrations/0005_project_jobs_and_sources.sql`, `migrations/0006_purchases.sql`, `migrations/0007_request_fingerprints.sql`, `migrations/0008_sync_outbox.sql`, `migrations/0009_creation_keys.sql`, `migrations/0010_message_branches.sql`, `migrations/0011_import_progress.sql`, `migrations/0012_session_settings.sql`, `migrations/0013_message_attachments.sql`, `migrations/0014_session_model.sql`).
+const KNOWN: [i64; 14] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_fresh_database_is_migrated_without_a_backup() {

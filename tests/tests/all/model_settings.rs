@@ -31,7 +31,7 @@ async fn a_saved_model_and_key_are_used_and_the_key_never_comes_back() {
     assert_eq!(none.source, ConfigSource::None);
     assert!(!none.key_configured);
     assert_eq!(none.label, None);
-    let err = core.check_connection().await.unwrap_err();
+    let err = core.check_connection(None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ProviderNotConfigured);
 
     // A wrong key: saved, then the check says unauthorized.
@@ -46,7 +46,7 @@ async fn a_saved_model_and_key_are_used_and_the_key_never_comes_back() {
     assert_eq!(saved.source, ConfigSource::Settings);
     assert!(saved.key_configured);
     assert_eq!(saved.key_source, KeySource::Keyring);
-    let err = core.check_connection().await.unwrap_err();
+    let err = core.check_connection(None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Unauthorized);
 
     // The right key; `None` later keeps it.
@@ -67,7 +67,7 @@ async fn a_saved_model_and_key_are_used_and_the_key_never_comes_back() {
         .unwrap();
     assert!(kept.key_configured);
     assert_eq!(kept.label.as_deref(), Some("Azure OpenAI · o3-mini"));
-    let check = core.check_connection().await.unwrap();
+    let check = core.check_connection(None).await.unwrap();
     assert_eq!(check.label, "Azure OpenAI · o3-mini");
     assert_eq!(
         env.secrets
@@ -101,7 +101,7 @@ async fn the_connection_check_reports_provider_errors_by_code() {
     })
     .await
     .unwrap();
-    let err = core.check_connection().await.unwrap_err();
+    let err = core.check_connection(None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::DeploymentNotFound);
 
     // Clearing the key: an Azure model without a key is not usable.
@@ -116,7 +116,7 @@ async fn the_connection_check_reports_provider_errors_by_code() {
     assert!(!cleared.key_configured);
     assert_eq!(cleared.label, None);
     assert_eq!(
-        core.check_connection().await.unwrap_err().code(),
+        core.check_connection(None).await.unwrap_err().code(),
         ErrorCode::ProviderNotConfigured
     );
 

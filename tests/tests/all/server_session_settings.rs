@@ -60,6 +60,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
     let pirate = SessionSettings {
         system_prompt: Some("  You are a pirate.  ".into()),
         reasoning_effort: Some(ReasoningEffort::High),
+        model: None,
     };
     let set = on_laptop
         .set_settings(&RecordRef::Id(session.id), pirate)
@@ -68,6 +69,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
     let stored = SessionSettings {
         system_prompt: Some("You are a pirate.".into()),
         reasoning_effort: Some(ReasoningEffort::High),
+        model: None,
     };
     assert_eq!(set.settings(), stored);
 
@@ -127,6 +129,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
     let lowered = SessionSettings {
         system_prompt: None,
         reasoning_effort: Some(ReasoningEffort::Low),
+        model: None,
     };
     on_desktop
         .set_settings(&RecordRef::Id(session.id), lowered.clone())
@@ -160,6 +163,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
             &SessionSettings {
                 system_prompt: Some("x".repeat(banter_core::chat::MAX_SYSTEM_PROMPT_CHARS + 1)),
                 reasoning_effort: None,
+                model: None,
             },
         )
         .await

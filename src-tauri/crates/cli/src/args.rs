@@ -63,6 +63,10 @@ pub enum Command {
     /// this computer
     #[command(subcommand)]
     Personas(PersonasCommand),
+    /// The chat models a chat can be answered by (`chat --model NAME`):
+    /// this computer's, or the server's when signed in
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Describe a project; the model creates it with its tasks (15 credits)
     Generate(GenerateArgs),
     /// Save a web page's title and main text on a project (5 credits)
@@ -166,6 +170,10 @@ pub struct ChatArgs {
     /// How hard an o-series model thinks; the chat keeps it
     #[arg(long, value_enum, conflicts_with = "edit")]
     pub effort: Option<Effort>,
+    /// Answer with this configured model (see `models list`); the chat
+    /// keeps it
+    #[arg(long, value_name = "NAME", conflicts_with = "edit")]
+    pub model: Option<String>,
     /// Send this file with the message (repeatable): a text or code file,
     /// or a PNG, JPEG, GIF or WebP image for a vision-capable model
     #[arg(long = "attach", value_name = "FILE")]
@@ -190,6 +198,60 @@ impl From<Effort> for ReasoningEffort {
             Effort::High => Self::High,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the models, the default marked
+    List,
+    /// Add a model, or change the one of this name (this computer's)
+    Add(ModelArgs),
+    /// Make a model the default (new chats, chats naming no model, projects)
+    Default { name: String },
+    /// Remove a model; its chats are answered by the default from then on
+    Remove { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// The name chats remember it by
+    pub name: String,
+    /// An Azure OpenAI resource, https://NAME.openai.azure.com
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "base_url",
+        conflicts_with = "base_url"
+    )]
+    pub azure_endpoint: Option<String>,
+    /// The Azure deployment
+    #[arg(long, requires = "azure_endpoint")]
+    pub deployment: Option<String>,
+    /// The Azure API version (the classic URL form); none uses the v1 form
+    #[arg(long, requires = "azure_endpoint")]
+    pub api_version: Option<String>,
+    /// The deployment runs a GPT model (system role) rather than an
+    /// o-series one (developer role, reasoning effort)
+    #[arg(long, requires = "azure_endpoint")]
+    pub gpt: bool,
+    /// An OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The model the OpenAI-compatible server runs
+    #[arg(long = "model-id", value_name = "ID", requires = "base_url")]
+    pub model_id: Option<String>,
+    /// The model answers whole instead of streaming (o1)
+    #[arg(long)]
+    pub no_stream: bool,
+    /// The model can see images
+    #[arg(long)]
+    pub vision: bool,
+    /// Read the endpoint's API key from stdin (one line) into the keyring
+    #[arg(long)]
+    pub key_stdin: bool,
+    /// Make it the default model
+    #[arg(long)]
+    pub default: bool,
 }
 
 #[derive(Debug, Subcommand)]

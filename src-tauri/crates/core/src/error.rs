@@ -251,6 +251,10 @@ mod tests {
             r#"{"code":"provider_not_configured","message":"m"}"#,
         ),
         (
+            ErrorCode::ModelNotFound,
+            r#"{"code":"model_not_found","message":"m"}"#,
+        ),
+        (
             ErrorCode::Unauthorized,
             r#"{"code":"unauthorized","message":"m"}"#,
         ),

@@ -82,6 +82,8 @@ error_codes! {
     // ----- Model provider (core) -----
     /// No chat model (endpoint, deployment or key) is configured yet.
     ProviderNotConfigured => "provider_not_configured",
+    /// A chat names a model that is not configured (any more).
+    ModelNotFound => "model_not_found",
     /// The provider refused the API key.
     Unauthorized => "unauthorized",
     /// The provider has no deployment or model of the configured name.

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod ledger;
 mod liveness;
 pub mod model_settings;
+pub mod models;
 pub mod personas;
 pub mod projects;
 pub mod providers;
@@ -69,7 +70,7 @@ pub struct Core {
     chat: ChatStore,
     projects: ProjectStore,
     engine: ChatEngine,
-    model: providers::ActiveModel,
+    model: providers::ModelCatalog,
     generator: ProjectGenerator,
     scraper: scrape::Scraper,
     settings: settings::Settings,
@@ -130,7 +131,7 @@ impl Core {
             profile.id.clone(),
             owner.id().to_string(),
         );
-        let model = providers::ActiveModel::default();
+        let model = providers::ModelCatalog::default();
         let refresh_lock = hosted::refresh_lock_path(&run_dir);
         let liveness = liveness::ProcessLiveness::new(owner, run_dir);
         let engine = ChatEngine::new(
@@ -265,29 +266,23 @@ impl Core {
         &self.settings
     }
 
-    /// Uses the configured chat model: the Azure deployment named by the
-    /// environment (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`,
-    /// optional `AZURE_OPENAI_API_VERSION`) if set, else the one saved in
-    /// settings. The key is the one stored for that endpoint in the OS
-    /// keyring, else (Azure only) `AZURE_OPENAI_KEY`. Errors if there is
-    /// none, or if a setting is damaged.
+    /// Uses the configured chat models (see [`models`]): the Azure
+    /// deployment named by the environment (`AZURE_OPENAI_ENDPOINT`,
+    /// `AZURE_OPENAI_DEPLOYMENT`, optional `AZURE_OPENAI_API_VERSION`) as
+    /// the default if set, and the models saved in Settings. Each key is
+    /// the one stored for its endpoint in the OS keyring, else (Azure only)
+    /// `AZURE_OPENAI_KEY`. Errors if the default model cannot answer (none
+    /// configured, no key), or if a setting is damaged; the other models
+    /// are in place all the same.
     pub async fn use_configured_provider(&self) -> Result<()> {
-        let config = match providers::AzureConfig::from_env()? {
-            Some(azure) => providers::ProviderConfig::Azure(azure),
-            None => {
-                let saved = self.settings.provider().await?.ok_or_else(|| {
-                    providers::ProviderError::NotConfigured(
-                        "choose a model in Settings, or set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_KEY"
-                            .into(),
-                    )
-                })?;
-                self.adopt_legacy_provider_key(&saved);
-                saved
-            }
-        };
-        let (key, _) = self.provider_key(Some(&config));
-        let provider = providers::build(&config, key)?;
-        self.model.set(Some(provider));
+        self.use_model(None).await
+    }
+
+    /// [`Self::use_configured_provider`], checking that the model called
+    /// `name` (the default for `None`) can answer.
+    pub async fn use_model(&self, name: Option<&str>) -> Result<()> {
+        self.load_models().await?;
+        self.model.require_named(name)?;
         Ok(())
     }
 

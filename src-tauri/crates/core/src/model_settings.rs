@@ -8,6 +8,7 @@ use crate::providers::{
     Secret,
 };
 use crate::secrets::SecretName;
+use crate::settings::SavedModel;
 use crate::Core;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -121,20 +122,17 @@ impl Core {
         }
     }
 
-    /// The configuration in force and where it came from.
+    /// The default model's configuration and where it came from.
     pub async fn provider_settings(&self) -> Result<ProviderSettings> {
-        let (source, config) = match providers::AzureConfig::from_env()? {
-            Some(azure) => (
-                ConfigSource::Environment,
-                Some(ProviderConfig::Azure(azure)),
-            ),
-            None => match self.settings.provider().await? {
-                Some(saved) => {
-                    self.adopt_legacy_provider_key(&saved);
-                    (ConfigSource::Settings, Some(saved))
-                }
-                None => (ConfigSource::None, None),
-            },
+        let configured = self.load_models().await?;
+        let default = self.model.default_name();
+        let in_force = configured
+            .into_iter()
+            .find(|(m, _)| Some(&m.name) == default.as_ref());
+        let (source, config) = match in_force {
+            Some((model, true)) => (ConfigSource::Environment, Some(model.config)),
+            Some((model, false)) => (ConfigSource::Settings, Some(model.config)),
+            None => (ConfigSource::None, None),
         };
         let (key, key_source) = self.provider_key(config.as_ref());
         Ok(ProviderSettings {
@@ -146,37 +144,39 @@ impl Core {
         })
     }
 
-    /// Saves the model (and the key, to the keyring slot of this model's
-    /// endpoint: a new host starts with no key), then switches to what
-    /// is now in force. A model that cannot be built yet (no key) is saved
-    /// and reported by the next send or check, not here.
+    /// Saves the default model's configuration (adding it, named by its
+    /// deployment, when none is saved) and the key, to the keyring slot of
+    /// this model's endpoint (a new host starts with no key). A model that
+    /// cannot be built yet (no key) is saved and reported by the next send
+    /// or check, not here.
     pub async fn save_provider_settings(
         &self,
         input: ProviderSettingsInput,
     ) -> Result<ProviderSettings> {
-        self.settings.set_provider(&input.config).await?;
-        // The key belongs to this endpoint only; another host has its own.
-        let slot = SecretName::provider_key(&input.config)?;
-        if input.clear_key {
-            self.secrets.delete(slot.clone())?;
+        let mut saved = self.settings.models().await?;
+        let default = saved
+            .default
+            .clone()
+            .filter(|d| saved.models.iter().any(|m| &m.name == d))
+            .or_else(|| saved.models.first().map(|m| m.name.clone()));
+        match default.and_then(|d| saved.models.iter_mut().find(|m| m.name == d)) {
+            Some(model) => model.config = input.config.clone(),
+            None => saved.models.push(SavedModel {
+                name: crate::models::name_of(&input.config),
+                config: input.config.clone(),
+            }),
         }
-        if let Some(key) = input.api_key.as_deref().map(str::trim) {
-            if !key.is_empty() {
-                self.secrets.set(slot, &Secret::new(key))?;
-            }
-        }
-        if let Err(error) = self.use_configured_provider().await {
-            tracing::info!(code = %error.code(), "saved model is not usable yet");
-            self.model.set(None);
-        }
+        self.settings.set_models(&saved, None).await?;
+        self.store_model_key(&input.config, input.api_key.as_deref(), input.clear_key)?;
         self.provider_settings().await
     }
 
-    /// Sends a one-line request to the model in use and waits for its first
-    /// event. Costs no credits (it is a settings check, not a chat).
-    pub async fn check_connection(&self) -> Result<ConnectionCheck> {
-        self.use_configured_provider().await?;
-        let provider = self.model.require()?;
+    /// Sends a one-line request to the model called `name` (the default
+    /// for `None`) and waits for its first event. Costs no credits (it is a
+    /// settings check, not a chat).
+    pub async fn check_connection(&self, name: Option<&str>) -> Result<ConnectionCheck> {
+        self.load_models().await?;
+        let provider = self.model.require_named(name)?;
         let request = ChatRequest {
             messages: vec![PromptMessage {
                 role: PromptRole::User,

@@ -34,6 +34,7 @@ impl Persona {
         SessionSettings {
             system_prompt: Some(self.prompt.clone()),
             reasoning_effort: self.reasoning_effort,
+            model: None,
         }
     }
 }

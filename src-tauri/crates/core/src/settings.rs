@@ -9,16 +9,36 @@ use crate::error::Result;
 use crate::providers::{AzureConfig, ProviderConfig};
 use crate::validate::ValidationError;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The chat model configuration (provider, endpoint, deployment, family).
+/// The chat model configuration of versions with one model (provider,
+/// endpoint, deployment, family); read as the only model until [`MODELS`]
+/// is first saved.
 pub const PROVIDER: &str = "provider";
+/// The configured chat models by name, and the default ([`SavedModels`]).
+pub const MODELS: &str = "models";
 /// The global shortcut that shows the quick-chat window.
 pub const QUICK_CHAT_SHORTCUT: &str = "quick_chat_shortcut";
 pub const DEFAULT_QUICK_CHAT_SHORTCUT: &str = "CommandOrControl+Shift+Space";
 /// Which Banter server the profile is signed in to, as whom (no tokens:
 /// those are in the keyring).
 pub const HOSTED_ACCOUNT: &str = "hosted_account";
+
+/// One configured model: the name chats remember it by, and how to call it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedModel {
+    pub name: String,
+    pub config: ProviderConfig,
+}
+
+/// The models saved in Settings, in the order the picker shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedModels {
+    pub models: Vec<SavedModel>,
+    /// The default model's name; `None` (or a name not in `models`): the
+    /// first one.
+    pub default: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -81,6 +101,62 @@ impl Settings {
     /// The saved chat model, if any.
     pub async fn provider(&self) -> Result<Option<ProviderConfig>> {
         self.get(PROVIDER).await
+    }
+
+    /// The saved models: [`MODELS`], or, before it was ever saved, the one
+    /// model of [`PROVIDER`] under its deployment's name.
+    pub async fn models(&self) -> Result<SavedModels> {
+        if let Some(models) = self.get(MODELS).await? {
+            return Ok(models);
+        }
+        Ok(match self.provider().await? {
+            Some(config) => SavedModels {
+                models: vec![SavedModel {
+                    name: crate::models::name_of(&config),
+                    config,
+                }],
+                default: None,
+            },
+            None => SavedModels::default(),
+        })
+    }
+
+    /// Saves `models` (each checked as [`Self::set_provider`] checks one)
+    /// and, in the same transaction, moves the chats answered by a renamed
+    /// or removed model: `moved` is `(old name, new name)`, a new name of
+    /// `None` sending them to the default model.
+    pub async fn set_models(
+        &self,
+        models: &SavedModels,
+        moved: Option<(&str, Option<&str>)>,
+    ) -> Result<()> {
+        for model in &models.models {
+            validate_provider(&model.config)?;
+            crate::providers::check_endpoint(&model.config)?;
+        }
+        let json = serde_json::to_string(models).map_err(|e| ValidationError::Invalid {
+            field: "setting",
+            reason: e.to_string(),
+        })?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(MODELS)
+        .bind(json)
+        .bind(self.clock.now())
+        .execute(&mut *tx)
+        .await?;
+        if let Some((old, new)) = moved {
+            sqlx::query("UPDATE chat_sessions SET model = ? WHERE model = ?")
+                .bind(new)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Saves the chat model after checking it can be used.

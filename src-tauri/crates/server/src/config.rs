@@ -61,6 +61,11 @@ pub struct Config {
     /// (each process adds its own suffix); `server` if unset
     #[arg(long, env = "BANTER_INSTANCE_ID")]
     pub instance_id: Option<String>,
+    /// A JSON file listing the chat models beside the one `AZURE_OPENAI_*`
+    /// sets, each named and with the variable holding its key (see
+    /// `models.rs`)
+    #[arg(long, env = crate::models::ENV_MODELS_FILE)]
+    pub models_file: Option<std::path::PathBuf>,
 }
 
 impl Config {

@@ -115,7 +115,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::ServerNotReady
         | ErrorCode::BillingNotConfigured
         | ErrorCode::ProviderNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::InvalidInput | ErrorCode::InvalidAmount => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::InvalidInput | ErrorCode::InvalidAmount | ErrorCode::ModelNotFound => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         _ => StatusCode::BAD_REQUEST,
     }
 }

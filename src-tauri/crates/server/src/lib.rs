@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod instances;
 pub mod listener;
+pub mod models;
 pub mod routes;
 pub mod state;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             post(routes::account::sign_out_others),
         )
         .route("/v1/credits", get(routes::credits::balance))
+        .route("/v1/models", get(routes::models::list))
         .route("/v1/ledger", get(routes::credits::ledger))
         .route("/v1/changes", get(routes::changes::pull))
         .route("/v1/changes/stream", get(routes::changes::stream))

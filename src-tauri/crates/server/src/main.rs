@@ -9,7 +9,6 @@ use banter_core::billing::autumn::AutumnClient;
 use banter_core::billing::WebhookSecret;
 use banter_core::clock::{Clock, SystemClock};
 use banter_core::db::postgres::PgStore;
-use banter_core::providers::{self, azure_key_from_env, AzureConfig, ChatProvider, ProviderConfig};
 use banter_server::auth::sign_in::SignInProvider;
 use banter_server::config::Config;
 use banter_server::instances;
@@ -70,15 +69,20 @@ async fn main() -> anyhow::Result<()> {
         }
         None => tracing::warn!("AUTUMN_WEBHOOK_SECRET is not set: webhooks are refused"),
     }
-    match operator_model().context("AZURE_OPENAI_*")? {
-        Some(provider) => {
-            tracing::info!(model = provider.label(), "chat model configured");
-            state = state.with_model(provider);
-        }
-        None => tracing::warn!(
-            "AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_DEPLOYMENT are not set: chat is refused"
-        ),
+    let (models, default) =
+        banter_server::models::operator_models(config.models_file.as_deref(), &|name| {
+            std::env::var(name).ok()
+        })
+        .context("the chat models")?;
+    if models.is_empty() {
+        tracing::warn!(
+            "neither AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_DEPLOYMENT nor BANTER_MODELS_FILE is set: chat is refused"
+        );
     }
+    for model in &models {
+        tracing::info!(name = model.name, "chat model configured");
+    }
+    state = state.with_models(models, default);
     if let Some(secs) = config.shutdown_grace_secs {
         state = state.with_shutdown_grace(std::time::Duration::from_secs(secs));
     }
@@ -92,16 +96,6 @@ async fn main() -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("banter-server stopped");
     Ok(())
-}
-
-/// The operator's model from the same `AZURE_OPENAI_*` variables the
-/// desktop reads (the key from `AZURE_OPENAI_KEY`); `None` when unset.
-fn operator_model() -> anyhow::Result<Option<Arc<dyn ChatProvider>>> {
-    let Some(azure) = AzureConfig::from_env()? else {
-        return Ok(None);
-    };
-    let provider = providers::build(&ProviderConfig::Azure(azure), azure_key_from_env())?;
-    Ok(Some(provider))
 }
 
 /// SIGTERM (what an orchestrator sends) or Ctrl-C.

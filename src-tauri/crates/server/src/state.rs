@@ -11,7 +11,7 @@ use banter_core::clock::SharedClock;
 use banter_core::db::postgres::PgStore;
 use banter_core::events::EventBus;
 use banter_core::ledger::Ledger;
-use banter_core::providers::{ActiveModel, ChatProvider};
+use banter_core::providers::{ChatProvider, ModelCatalog, NamedModel};
 use banter_core::scrape::Network;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,9 +36,10 @@ pub struct AppState {
     pub webhooks: Option<Arc<WebhookVerifier>>,
     /// The OpenID Connect provider accounts sign in with.
     pub sign_in: SignInProvider,
-    /// The operator's chat model, for chat and project generation (unset:
-    /// both are refused as `provider_not_configured`).
-    pub model: ActiveModel,
+    /// The operator's chat models, for chat (a chat's own, or the default)
+    /// and project generation (the default); none configured: both are
+    /// refused as `provider_not_configured`.
+    pub model: ModelCatalog,
     /// The sessions this instance is answering in, with their stop switches.
     pub claims: Claims,
     /// Every reply this instance is streaming, so a shutdown can wait for them.
@@ -73,7 +74,7 @@ impl AppState {
             autumn: None,
             webhooks: None,
             sign_in,
-            model: ActiveModel::default(),
+            model: ModelCatalog::default(),
             claims: Claims::new(Arc::new(liveness)),
             replies: TaskTracker::new(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
@@ -83,9 +84,17 @@ impl AppState {
         }
     }
 
-    /// Replies and generation are answered by `provider` (the operator's model).
+    /// Replies and generation are answered by `provider` (the operator's
+    /// one model).
     pub fn with_model(self, provider: Arc<dyn ChatProvider>) -> Self {
         self.model.set(Some(provider));
+        self
+    }
+
+    /// Chats are answered by the model they name among `models`, the rest
+    /// (and generation) by `default` (the first when `None`).
+    pub fn with_models(self, models: Vec<NamedModel>, default: Option<String>) -> Self {
+        self.model.replace(models, default);
         self
     }
 

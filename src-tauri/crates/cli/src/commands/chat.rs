@@ -57,7 +57,7 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()?;
     if hosted.is_none() {
         // Before a session is started for the chat's settings.
-        core.use_configured_provider().await?;
+        core.use_model(args.model.as_deref()).await?;
     }
     let target = super::chat_settings::apply(core, hosted.as_ref(), session, &args).await?;
     let session = target.session;

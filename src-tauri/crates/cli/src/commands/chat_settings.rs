@@ -1,4 +1,4 @@
-//! `chat --system TEXT | --persona NAME` and `--effort`: the chat's own
+//! `chat --system TEXT | --persona NAME`, `--effort` and `--model`: the chat's own
 //! settings, stored on its session before the message is sent (so the
 //! chat keeps them for later sends, on every device when signed in). The
 //! flags given replace those settings; the others stay as the session has
@@ -27,7 +27,11 @@ pub async fn apply(
     session: Option<RecordRef>,
     args: &ChatArgs,
 ) -> Result<Target, CliError> {
-    if args.system.is_none() && args.persona.is_none() && args.effort.is_none() {
+    if args.system.is_none()
+        && args.persona.is_none()
+        && args.effort.is_none()
+        && args.model.is_none()
+    {
         return Ok(Target {
             session,
             started: None,
@@ -50,7 +54,14 @@ pub async fn apply(
     let id = RecordRef::Id(current.id);
     let mut settings = current.settings();
     if let Some(persona) = &persona {
-        settings = persona.settings();
+        // A persona is a prompt and an effort; the chat keeps its model.
+        settings = SessionSettings {
+            model: settings.model,
+            ..persona.settings()
+        };
+    }
+    if let Some(model) = &args.model {
+        settings.model = Some(model.clone());
     }
     if let Some(prompt) = &args.system {
         settings.system_prompt = Some(prompt.clone());
@@ -83,7 +94,7 @@ async fn paid_with_key(
         (None, _) => Ok(None),
         (Some(key), None) => Ok(core.chat().session_paid_with(key).await?),
         (Some(_), Some(_)) => Err(CliError::Usage(
-            "--idempotency-key with --system, --persona or --effort needs --session \
+            "--idempotency-key with --system, --persona, --effort or --model needs --session \
              when signed in (a retry must reach the same chat)"
                 .into(),
         )),
@@ -102,6 +113,7 @@ pub fn refused_before_anything_was_kept(error: &CliError) -> bool {
         ErrorCode::InvalidInput
             | ErrorCode::InsufficientCredits
             | ErrorCode::ProviderNotConfigured
+            | ErrorCode::ModelNotFound
             | ErrorCode::IdempotencyConflict
     )
 }
@@ -147,6 +159,9 @@ async fn set(
 ) -> Result<ChatSession, CliError> {
     Ok(match hosted {
         Some(history) => history.set_settings(id, settings).await?,
-        None => core.chat().set_session_settings(id, settings).await?,
+        None => {
+            core.check_session_model(&settings).await?;
+            core.chat().set_session_settings(id, settings).await?
+        }
     })
 }

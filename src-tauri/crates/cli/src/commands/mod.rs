@@ -16,6 +16,7 @@ mod credits;
 mod generate;
 mod import;
 mod ledger;
+mod models;
 mod personas;
 mod profile;
 mod project_store;
@@ -47,6 +48,7 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
         Command::Tasks(cmd) => tasks::run(core, account_projects(core).await?, cmd, out).await,
         Command::Chat(args) => chat::run(core, history(core).await?, args, out).await,
         Command::Personas(cmd) => personas::run(core, cmd, out).await,
+        Command::Models(cmd) => models::run(core, hosted(core).await?, cmd, out).await,
         Command::Generate(args) => generate::run(core, hosted(core).await?, args, out).await,
         Command::Scrape(args) => scrape::run(core, hosted(core).await?, args, out).await,
         Command::Buy(args) => billing::buy(core, hosted(core).await?, args, out).await,
@@ -64,7 +66,11 @@ pub async fn run(core: &Core, command: Command, out: &mut Output) -> Result<(), 
 fn catches_up_first(command: &Command) -> bool {
     !matches!(
         command,
-        Command::Profile | Command::Account(_) | Command::Sync | Command::Personas(_)
+        Command::Profile
+            | Command::Account(_)
+            | Command::Sync
+            | Command::Personas(_)
+            | Command::Models(_)
     )
 }
 

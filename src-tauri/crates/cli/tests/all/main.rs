@@ -15,3 +15,4 @@ mod hosted;
 mod idempotency;
 mod import;
 mod inert_output;
+mod models;

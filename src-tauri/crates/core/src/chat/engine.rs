@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
-use crate::providers::{ActiveModel, ChatProvider};
+use crate::providers::{ChatProvider, ModelCatalog};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -72,7 +72,7 @@ pub struct ChatEngine<S: ChatBackend = Db> {
     store: ChatStore<S>,
     context: Arc<dyn ContextSource>,
     events: EventBus,
-    model: ActiveModel,
+    model: ModelCatalog,
     claims: Claims,
 }
 
@@ -84,7 +84,7 @@ impl<S: ChatBackend> ChatEngine<S> {
         store: ChatStore<S>,
         context: Arc<dyn ContextSource>,
         events: EventBus,
-        model: ActiveModel,
+        model: ModelCatalog,
         claims: Claims,
     ) -> Self {
         Self {
@@ -101,7 +101,12 @@ impl<S: ChatBackend> ChatEngine<S> {
         self.model.set(provider);
     }
 
-    /// The model's label, if one is set.
+    /// The models this engine answers with (a chat's own, or the default).
+    pub fn models(&self) -> &ModelCatalog {
+        &self.model
+    }
+
+    /// The default model's label, if it can answer.
     pub fn provider_label(&self) -> Option<String> {
         self.model.label()
     }
@@ -130,14 +135,6 @@ impl<S: ChatBackend> ChatEngine<S> {
         listener: ReplyListener,
     ) -> Result<SendOutcome> {
         let content = required_text("message", &request.content, MAX_MESSAGE_CHARS)?;
-        let provider = self.model.require()?;
-        // Refused before anything is paid or a session started.
-        let tokens = attachments::check_for_send(
-            &content,
-            &request.attachments,
-            provider.supports_vision(),
-            &provider.label(),
-        )?;
         // An edit goes to the session of the message it edits.
         let named = match (request.session, request.edit_of) {
             (None, Some(edited)) => Some(RecordRef::Id(
@@ -152,17 +149,30 @@ impl<S: ChatBackend> ChatEngine<S> {
         };
         let key = crate::idempotency::key_or_new(request.idempotency_key);
         // The session, and the writers of its streaming replies: a session
-        // started here has none.
-        let (session, owners, started) = match (named, earlier) {
-            (Some(session), _) => {
-                let (session, owners) = self.store.get_session_and_owners(&session).await?;
-                (session, owners, false)
-            }
+        // started here has none (and is started only once the model and
+        // the files are accepted).
+        let existing = match (named, earlier) {
+            (Some(session), _) => Some(self.store.get_session_and_owners(&session).await?),
             (None, Some(earlier)) => {
                 let owners = self.store.stream_owners(earlier.id).await?;
-                (earlier, owners, false)
+                Some((earlier, owners))
             }
-            (None, None) => (self.store.create_session(None).await?, Vec::new(), true),
+            (None, None) => None,
+        };
+        // The chat's own model, or the default; refused before anything is
+        // paid or a session started.
+        let provider = self
+            .model
+            .require_named(existing.as_ref().and_then(|(s, _)| s.model.as_deref()))?;
+        let tokens = attachments::check_for_send(
+            &content,
+            &request.attachments,
+            provider.supports_vision(),
+            &provider.label(),
+        )?;
+        let (session, owners, started) = match existing {
+            Some((session, owners)) => (session, owners, false),
+            None => (self.store.create_session(None).await?, Vec::new(), true),
         };
         let session_id = session.id;
         let edit_of = match request.edit_of {
@@ -234,8 +244,8 @@ impl<S: ChatBackend> ChatEngine<S> {
         include_context: bool,
         listener: ReplyListener,
     ) -> Result<SendOutcome> {
-        let provider = self.model.require()?;
         let (session, owners) = self.store.get_session_and_owners(session).await?;
+        let provider = self.model.require_named(session.model.as_deref())?;
         let (claim, stop) = self.claims.claim(&session, &owners).await?;
         let (user_message, previous) = self.store.last_exchange(session.id).await?;
         let content = user_message.content.clone();

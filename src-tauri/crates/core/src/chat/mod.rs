@@ -82,6 +82,11 @@ pub struct ChatSession {
     #[serde(default)]
     #[sqlx(default)]
     pub reasoning_effort: Option<crate::providers::ReasoningEffort>,
+    /// The configured model this chat is answered by (its name in the
+    /// [`crate::providers::ModelCatalog`]); `None`: the default model.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, specta::Type)]
@@ -196,7 +201,7 @@ impl<S: ChatBackend> ChatStore<S> {
 /// The columns of a [`ChatSession`], in its field order (also the server's
 /// change feed reads sessions with them).
 pub const SESSION_COLUMNS: &str = "id, display_id, title, created_at, updated_at, message_count, \
-     active_leaf_id, system_prompt, reasoning_effort";
+     active_leaf_id, system_prompt, reasoning_effort, model";
 /// The columns of a [`ChatMessage`], in its field order.
 pub const MESSAGE_COLUMNS: &str =
     "id, session_id, role, content, tokens, credits_used, status, error, \

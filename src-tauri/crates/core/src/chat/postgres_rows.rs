@@ -74,6 +74,7 @@ struct FinishedRow {
     active_leaf_id: Option<i64>,
     session_system_prompt: Option<String>,
     session_reasoning_effort: Option<crate::providers::ReasoningEffort>,
+    session_model: Option<String>,
     #[sqlx(flatten)]
     usage: Usage,
 }
@@ -209,13 +210,14 @@ impl ChatRows for PgConnection {
     ) -> Result<Option<ChatSession>> {
         let (id, display) = session.binds();
         let sql = format!(
-            "UPDATE chat_sessions SET system_prompt = $1, reasoning_effort = $2
-              WHERE user_id = $3 AND (id = $4 OR display_id = $5)
+            "UPDATE chat_sessions SET system_prompt = $1, reasoning_effort = $2, model = $3
+              WHERE user_id = $4 AND (id = $5 OR display_id = $6)
               RETURNING {SESSION_COLUMNS}"
         );
         Ok(sqlx::query_as(&sql)
             .bind(settings.system_prompt.as_deref())
             .bind(settings.reasoning_effort)
+            .bind(settings.model.as_deref())
             .bind(user_id)
             .bind(id)
             .bind(display)
@@ -259,7 +261,7 @@ impl ChatRows for PgConnection {
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
             "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
-                    s.active_leaf_id, s.system_prompt, s.reasoning_effort
+                    s.active_leaf_id, s.system_prompt, s.reasoning_effort, s.model
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id
@@ -499,7 +501,7 @@ impl ChatRows for PgConnection {
              SELECT m.*, s.display_id, s.title, s.created_at AS session_created_at,
                     s.updated_at AS session_updated_at, s.message_count, s.active_leaf_id,
                     s.system_prompt AS session_system_prompt,
-                    s.reasoning_effort AS session_reasoning_effort,
+                    s.reasoning_effort AS session_reasoning_effort, s.model AS session_model,
                     u.free_remaining, u.purchased_remaining, u.credits_total,
                     u.last_credit_reset, u.pro_until
                FROM m JOIN chat_sessions s ON s.id = m.session_id
@@ -530,6 +532,7 @@ impl ChatRows for PgConnection {
             active_leaf_id: row.active_leaf_id,
             system_prompt: row.session_system_prompt,
             reasoning_effort: row.session_reasoning_effort,
+            model: row.session_model,
         };
         Ok(FinishedReply {
             reply: row.reply,

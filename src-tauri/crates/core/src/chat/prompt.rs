@@ -89,6 +89,7 @@ mod tests {
         let settings = SessionSettings {
             system_prompt: Some("You are a pirate.".into()),
             reasoning_effort: Some(ReasoningEffort::Low),
+            model: None,
         };
         let history = vec![
             (Role::Assistant, "Ahoy".into()),
@@ -99,6 +100,7 @@ mod tests {
         let own = SessionSettings {
             system_prompt: Some(format!("{FORMATTING_ON} Be brief.")),
             reasoning_effort: None,
+            model: None,
         };
         let plain = build_request(vec![], "hi", None, None, &own);
         assert_eq!(instructions(&plain), format!("{FORMATTING_ON} Be brief."));

@@ -1,7 +1,8 @@
-//! A chat's own settings, kept on its session: the system prompt sent
-//! instead of the app's default instructions ([`super::DEVELOPER_PROMPT`]),
-//! and the reasoning effort asked of an o-series deployment. Both are
-//! optional; `None` keeps the default. On the server they are columns of
+//! A chat's own settings, kept on its session: the model that answers it
+//! (a name in the [`crate::providers::ModelCatalog`]), the system prompt
+//! sent instead of the app's default instructions
+//! ([`super::DEVELOPER_PROMPT`]), and the reasoning effort asked of an
+//! o-series deployment. Each is optional; `None` keeps the default. On the server they are columns of
 //! the session like its title, so a change reaches the account's other
 //! devices through the change feed.
 
@@ -27,11 +28,19 @@ pub struct SessionSettings {
     /// `None` keeps the deployment's own effort.
     #[serde(default)]
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// The configured model's name; `None` is the default model. Whether
+    /// it names a configured model is checked by the door that sets it
+    /// ([`crate::providers::ModelCatalog::check_name`]): the store cannot
+    /// know the models.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 impl SessionSettings {
     /// The settings as stored: the prompt trimmed, a blank one is no prompt
-    /// (the default), one longer than [`MAX_SYSTEM_PROMPT_CHARS`] refused.
+    /// (the default), one longer than [`MAX_SYSTEM_PROMPT_CHARS`] refused;
+    /// the model's name checked like a configured one's
+    /// ([`crate::providers::catalog::checked_model_name`]).
     pub fn checked(self) -> Result<Self, ValidationError> {
         let system_prompt = match self.system_prompt {
             Some(prompt) => Some(optional_text(
@@ -42,9 +51,15 @@ impl SessionSettings {
             .filter(|p| !p.is_empty()),
             None => None,
         };
+        let model = self
+            .model
+            .as_deref()
+            .map(crate::providers::catalog::checked_model_name)
+            .transpose()?;
         Ok(Self {
             system_prompt,
             reasoning_effort: self.reasoning_effort,
+            model,
         })
     }
 }
@@ -55,6 +70,7 @@ impl ChatSession {
         SessionSettings {
             system_prompt: self.system_prompt.clone(),
             reasoning_effort: self.reasoning_effort,
+            model: self.model.clone(),
         }
     }
 }
@@ -86,17 +102,20 @@ mod tests {
         let blank = SessionSettings {
             system_prompt: Some("  \n ".into()),
             reasoning_effort: Some(ReasoningEffort::High),
+            model: None,
         };
         assert_eq!(
             blank.checked().unwrap(),
             SessionSettings {
                 system_prompt: None,
                 reasoning_effort: Some(ReasoningEffort::High),
+                model: None,
             }
         );
         let trimmed = SessionSettings {
             system_prompt: Some("  Be terse. ".into()),
             reasoning_effort: None,
+            model: None,
         };
         assert_eq!(
             trimmed.checked().unwrap().system_prompt.as_deref(),
@@ -105,6 +124,7 @@ mod tests {
         let long = SessionSettings {
             system_prompt: Some("x".repeat(MAX_SYSTEM_PROMPT_CHARS + 1)),
             reasoning_effort: None,
+            model: None,
         };
         assert!(matches!(
             long.checked(),

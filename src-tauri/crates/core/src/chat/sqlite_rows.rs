@@ -155,13 +155,14 @@ impl ChatRows for SqliteConnection {
     ) -> Result<Option<ChatSession>> {
         let (id, display) = session.binds();
         let sql = format!(
-            "UPDATE chat_sessions SET system_prompt = ?, reasoning_effort = ?
+            "UPDATE chat_sessions SET system_prompt = ?, reasoning_effort = ?, model = ?
               WHERE user_id = ? AND (id = ? OR display_id = ?)
               RETURNING {SESSION_COLUMNS}"
         );
         Ok(sqlx::query_as(&sql)
             .bind(settings.system_prompt.as_deref())
             .bind(settings.reasoning_effort)
+            .bind(settings.model.as_deref())
             .bind(user_id)
             .bind(id)
             .bind(display)
@@ -203,7 +204,7 @@ impl ChatRows for SqliteConnection {
     ) -> Result<Option<ChatSession>> {
         Ok(sqlx::query_as(
             "SELECT s.id, s.display_id, s.title, s.created_at, s.updated_at, s.message_count,
-                    s.active_leaf_id, s.system_prompt, s.reasoning_effort
+                    s.active_leaf_id, s.system_prompt, s.reasoning_effort, s.model
                FROM credit_transactions t
                JOIN chat_messages m ON m.spend_id = t.id AND m.role = 'user'
                JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = t.user_id

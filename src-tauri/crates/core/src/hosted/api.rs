@@ -51,6 +51,11 @@ impl HostedClient {
         self.get(self.url("/v1/devices", &[])).await
     }
 
+    /// The operator's chat models (`GET /v1/models`), as a picker shows them.
+    pub async fn models(&self) -> Result<Vec<crate::providers::ModelSummary>> {
+        self.get(self.url("/v1/models", &[])).await
+    }
+
     /// The account's balance (a due monthly reset is applied by the server).
     pub async fn balance(&self) -> Result<Balance> {
         self.get(self.url("/v1/credits", &[])).await

@@ -536,12 +536,14 @@ pub(super) async fn put_session(
         .await?;
     sqlx::query(
         "INSERT INTO chat_sessions (id, user_id, display_id, title, created_at, updated_at,
-                                    message_count, active_leaf_id, system_prompt, reasoning_effort)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    message_count, active_leaf_id, system_prompt, reasoning_effort,
+                                    model)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET display_id = excluded.display_id, title = excluded.title,
              created_at = excluded.created_at, updated_at = excluded.updated_at,
              message_count = excluded.message_count, active_leaf_id = excluded.active_leaf_id,
-             system_prompt = excluded.system_prompt, reasoning_effort = excluded.reasoning_effort",
+             system_prompt = excluded.system_prompt, reasoning_effort = excluded.reasoning_effort,
+             model = excluded.model",
     )
     .bind(session.id)
     .bind(user_id)
@@ -553,6 +555,7 @@ pub(super) async fn put_session(
     .bind(session.active_leaf_id)
     .bind(&session.system_prompt)
     .bind(session.reasoning_effort)
+    .bind(&session.model)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -310,6 +310,7 @@ mod tests {
             active_leaf_id: Some(11),
             system_prompt: None,
             reasoning_effort: None,
+            model: None,
         };
         let ended = reply(MessageStatus::Complete, "Lisbon in May");
         copy.apply(

@@ -18,8 +18,8 @@ use crate::ids::RecordRef;
 use crate::jobs::{Job, JobError, JobStatus, Jobs, Opened};
 use crate::ledger::{Fingerprint, LedgerEntry};
 use crate::providers::{
-    ActiveModel, ChatProvider, ChatRequest, FinishReason, PromptMessage, PromptRole, ProviderError,
-    ProviderEvent,
+    ChatProvider, ChatRequest, FinishReason, ModelCatalog, PromptMessage, PromptRole,
+    ProviderError, ProviderEvent,
 };
 use crate::validate::required_text;
 use futures_util::StreamExt;
@@ -85,7 +85,7 @@ pub struct GeneratedProject {
 /// default) or the server's Postgres. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ProjectGenerator<S: ProjectBackend = Db> {
-    model: ActiveModel,
+    model: ModelCatalog,
     projects: ProjectStore<S>,
     jobs: Jobs<S>,
 }
@@ -97,7 +97,7 @@ struct Answer {
 }
 
 impl<S: ProjectBackend> ProjectGenerator<S> {
-    pub fn new(model: ActiveModel, projects: ProjectStore<S>, jobs: Jobs<S>) -> Self {
+    pub fn new(model: ModelCatalog, projects: ProjectStore<S>, jobs: Jobs<S>) -> Self {
         Self {
             model,
             projects,

@@ -179,4 +179,12 @@ impl ChatProvider for CompletionsProvider {
     fn supports_vision(&self) -> bool {
         self.endpoint.vision
     }
+
+    fn reasons(&self) -> bool {
+        self.endpoint.reasons
+    }
+
+    fn streams(&self) -> bool {
+        self.endpoint.streams
+    }
 }

@@ -7,6 +7,9 @@ use std::time::Duration;
 pub enum ProviderError {
     #[error("no chat model is configured: {0}")]
     NotConfigured(String),
+    /// A chat names a model that is not (or no longer) configured.
+    #[error("no model called {name:?} is configured; choose another in the model picker")]
+    UnknownModel { name: String },
     #[error("the provider rejected the API key (check the key and the endpoint)")]
     Unauthorized,
     #[error("the deployment {deployment:?} does not exist on this resource")]
@@ -37,6 +40,7 @@ impl ProviderError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::NotConfigured(_) => ErrorCode::ProviderNotConfigured,
+            Self::UnknownModel { .. } => ErrorCode::ModelNotFound,
             Self::Unauthorized => ErrorCode::Unauthorized,
             Self::DeploymentNotFound { .. } => ErrorCode::DeploymentNotFound,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
@@ -63,6 +67,7 @@ impl ProviderError {
         matches!(
             self,
             Self::NotConfigured(_)
+                | Self::UnknownModel { .. }
                 | Self::Unauthorized
                 | Self::DeploymentNotFound { .. }
                 | Self::ContentFiltered { .. }

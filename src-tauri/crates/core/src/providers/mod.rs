@@ -7,8 +7,8 @@
 //! layer decides what the user is charged. A deployment that does not stream
 //! yields its whole reply as one `Delta`, through the same events.
 
-mod active;
 mod azure;
+pub mod catalog;
 pub mod config;
 mod endpoint;
 mod error;
@@ -18,7 +18,7 @@ mod retry;
 mod sse;
 mod wire;
 
-pub use active::ActiveModel;
+pub use catalog::{ModelCatalog, ModelSummary, NamedModel};
 pub use config::{
     azure_key_from_env, AzureConfig, ModelFamily, OpenAiCompatConfig, ProviderConfig,
     ReasoningEffort, Secret,
@@ -165,6 +165,17 @@ pub trait ChatProvider: Send + Sync + std::fmt::Debug {
     /// Whether requests may carry images (the model config's `vision`).
     fn supports_vision(&self) -> bool {
         false
+    }
+
+    /// Whether the model reasons (o-series), so a chat's reasoning effort
+    /// is sent to it.
+    fn reasons(&self) -> bool {
+        false
+    }
+
+    /// Whether replies stream in; `false` (o1) sends each reply whole.
+    fn streams(&self) -> bool {
+        true
     }
 }
 

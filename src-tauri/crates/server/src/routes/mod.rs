@@ -8,6 +8,7 @@ pub mod chat;
 pub mod credits;
 pub mod import;
 mod import_rows;
+pub mod models;
 pub mod paid_jobs;
 pub mod projects;
 pub mod purchases;

@@ -97,15 +97,23 @@ pub async fn delete(
     Ok(Json(chat.delete_session(&session_ref(&id)?).await?))
 }
 
-/// `PUT /v1/sessions/{id}/settings`: the chat's system prompt and
+/// `PUT /v1/sessions/{id}/settings`: the chat's model, system prompt and
 /// reasoning effort (the core's `set_session_settings`); the next send on
-/// any device uses them, and the change feed carries the session.
+/// any device uses them, and the change feed carries the session. A model
+/// the operator has not configured is refused (`model_not_found`).
 pub async fn settings(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<SessionSettings>,
 ) -> HttpResult<Json<ChatSession>> {
+    let body = body.checked().map_err(banter_core::Error::from)?;
+    if let Some(model) = &body.model {
+        state
+            .model
+            .check_name(model)
+            .map_err(banter_core::Error::from)?;
+    }
     let session = chat_for(&state, &caller)
         .set_session_settings(&session_ref(&id)?, body)
         .await?;

@@ -1,0 +1,148 @@
+//! The operator's named models in hosted mode: a device lists them
+//! (`GET /v1/models`, names and abilities, never an endpoint or a key), sets
+//! a chat to one (`PUT /v1/sessions/{id}/settings`), and the server answers
+//! that chat with it, checked on the wire at two mock Azure servers with
+//! different keys; another device's copy learns the chat's model from the
+//! change feed; a name the operator has not configured is refused and
+//! changes nothing.
+
+use banter_core::chat::SessionSettings;
+use banter_core::hosted::{HostedHistory, HostedSend};
+use banter_core::ids::RecordRef;
+use banter_core::providers::{ChatProvider, Secret};
+use banter_core::{Core, ErrorCode};
+use banter_mocks::azure::{MockConfig, MockServer};
+use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
+use banter_tests::Env;
+use std::sync::Arc;
+
+async fn history(core: &Core) -> HostedHistory {
+    core.hosted()
+        .history()
+        .await
+        .expect("settings")
+        .expect("signed in")
+}
+
+async fn mock_with_key(key: &str) -> MockServer {
+    banter_mocks::azure::start(MockConfig {
+        api_key: key.to_string(),
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock Azure")
+}
+
+fn model_at(mock: &MockServer, deployment: &str, key: &str) -> Arc<dyn ChatProvider> {
+    let config = banter_tests::mock_azure_config(&mock.base_url(), deployment, true);
+    banter_core::providers::build(&config, Some(Secret::new(key))).expect("the mock model")
+}
+
+fn send(session: i64, content: &str) -> HostedSend {
+    HostedSend {
+        session: Some(RecordRef::Id(session)),
+        content: content.to_string(),
+        include_context: false,
+        idempotency_key: None,
+        edit_of: None,
+        attachments: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_chat_set_to_one_of_the_operators_models_is_answered_by_it_on_every_device() {
+    let oidc = oidc_signing_in_alice().await;
+    let east = mock_with_key("east-key").await;
+    let west = mock_with_key("west-key").await;
+    let parts = Parts {
+        models: vec![
+            ("Reasoner".into(), model_at(&east, "o3-mini", "east-key")),
+            ("Writer".into(), model_at(&west, "gpt-4o", "west-key")),
+        ],
+        ..Parts::default()
+    };
+    let h = Hosted::signing_in_through_with(&oidc, parts).await;
+    let laptop_env = Env::new("2026-03-10T12:00:00Z");
+    let laptop = laptop_env.open().await;
+    sign_in_core(&laptop, &h.a.url).await;
+    let desktop_env = Env::new("2026-03-10T12:00:00Z");
+    let desktop = desktop_env.open().await;
+    sign_in_core(&desktop, &h.b.url).await;
+    let (on_laptop, on_desktop) = (history(&laptop).await, history(&desktop).await);
+
+    // Listed by name with what each takes, the first the default; the
+    // answer names no endpoint and no key.
+    let listed = on_laptop.client().models().await.expect("the models");
+    let shown: Vec<_> = listed
+        .iter()
+        .map(|m| (m.name.as_str(), m.is_default, m.reasons))
+        .collect();
+    assert_eq!(shown, [("Reasoner", true, true), ("Writer", false, false)]);
+    let raw = serde_json::to_string(&listed).unwrap();
+    for secret in [east.base_url(), west.base_url(), "east-key".into()] {
+        assert!(!raw.contains(&secret), "{raw}");
+    }
+
+    let session = on_laptop.create_session(None).await.expect("a session");
+    let writer = SessionSettings {
+        model: Some("Writer".into()),
+        ..SessionSettings::default()
+    };
+    let set = on_laptop
+        .set_settings(&RecordRef::Id(session.id), writer.clone())
+        .await
+        .expect("set to Writer");
+    assert_eq!(set.model.as_deref(), Some("Writer"));
+
+    // Sent through the other instance: answered by Writer, with its key.
+    let sent = on_desktop
+        .send(send(session.id, "a haiku"), |_| {})
+        .await
+        .expect("sent");
+    assert_eq!(sent.reply.model.as_deref(), Some("gpt-4o"));
+    let at_west = west.requests();
+    assert_eq!(at_west.len(), 1);
+    assert!(at_west[0].auth_ok);
+    assert_eq!(at_west[0].body["messages"][0]["role"], "system");
+    assert!(east.requests().is_empty());
+
+    // The desktop's copy holds the chat's model.
+    on_desktop.pull().await.expect("pulled");
+    let held = on_desktop
+        .copy()
+        .expect("the desktop's copy")
+        .chat()
+        .get_session(&RecordRef::Id(session.id))
+        .await
+        .expect("held");
+    assert_eq!(held.settings(), writer);
+
+    // Another chat, naming no model, is answered by the default.
+    let other = on_laptop.create_session(None).await.expect("another");
+    let plain = on_laptop
+        .send(send(other.id, "a proof"), |_| {})
+        .await
+        .expect("sent");
+    assert_eq!(plain.reply.model.as_deref(), Some("o3-mini"));
+    assert_eq!(east.requests().len(), 1);
+
+    // A name the operator has not configured: refused, nothing changes.
+    let error = on_laptop
+        .client()
+        .set_session_settings(
+            &RecordRef::Id(session.id),
+            &SessionSettings {
+                model: Some("Nowhere".into()),
+                ..SessionSettings::default()
+            },
+        )
+        .await
+        .expect_err("not configured");
+    assert_eq!(error.code(), ErrorCode::ModelNotFound);
+    let still = on_laptop
+        .client()
+        .session(&RecordRef::Id(session.id))
+        .await
+        .expect("read back");
+    assert_eq!(still.settings(), writer);
+}
