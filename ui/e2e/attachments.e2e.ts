@@ -111,16 +111,19 @@ describe("attachments", () => {
 
   it("turns on the model's vision in Settings and saves it with the model", async () => {
     const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings" });
+    await page.getByRole("button", { name: "Edit o3-mini" }).click();
     const vision = page.getByTestId("model-vision");
     await vision.waitFor();
     expect(await vision.isChecked()).toBe(false);
     await vision.check();
-    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByTestId("model-dialog").getByRole("button", { name: "Save", exact: true }).click();
     await expect
       .poll(() =>
-        page.evaluate(() => (window as any).__fake.calls("save_provider_settings").map((c: any) => c.args.input.config.vision)),
+        page.evaluate(() => (window as any).__fake.calls("save_model").map((c: any) => [c.args.input.previousName, c.args.input.config.vision])),
       )
-      .toEqual([true]);
+      .toEqual([["o3-mini", true]]);
+    // The picker's list says so too: images may go to it now.
+    expect(await page.evaluate(() => (window as any).__fake.state.models[0].config.vision)).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -65,7 +65,7 @@ describe("chat settings and personas", () => {
     await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/chat/1");
     await expect.poll(() => button.innerText()).toBe("Own prompt · Effort: High");
     expect(await calls(page, "set_session_settings")).toEqual([
-      { sessionId: null, settings: { systemPrompt: "You are a pirate.", reasoningEffort: "high" } },
+      { sessionId: null, settings: { systemPrompt: "You are a pirate.", reasoningEffort: "high", model: null } },
     ]);
 
     // The next send goes into that chat.
@@ -83,7 +83,7 @@ describe("chat settings and personas", () => {
     await dialog.getByTestId("effort-pick").selectOption("low");
     await dialog.getByTestId("save-chat-settings").click();
     await expect.poll(() => button.innerText()).toBe("Effort: Low");
-    expect((await calls(page, "set_session_settings"))[1]).toEqual({ sessionId: 1, settings: { systemPrompt: null, reasoningEffort: "low" } });
+    expect((await calls(page, "set_session_settings"))[1]).toEqual({ sessionId: 1, settings: { systemPrompt: null, reasoningEffort: "low", model: null } });
 
     // Changed on another device since the list was read: the dialog shows
     // the chat as it is now, and saving keeps what it did not change.
@@ -95,7 +95,7 @@ describe("chat settings and personas", () => {
     await expect.poll(() => dialog.getByTestId("system-prompt").inputValue()).toBe("Answer in French.");
     await dialog.getByTestId("effort-pick").selectOption("medium");
     await dialog.getByTestId("save-chat-settings").click();
-    expect((await calls(page, "set_session_settings"))[2]).toEqual({ sessionId: 1, settings: { systemPrompt: "Answer in French.", reasoningEffort: "medium" } });
+    expect((await calls(page, "set_session_settings"))[2]).toEqual({ sessionId: 1, settings: { systemPrompt: "Answer in French.", reasoningEffort: "medium", model: null } });
 
     // At 390 px the button keeps only its icon.
     await page.setViewportSize({ width: 390, height: 800 });

@@ -267,7 +267,7 @@ describe("dark mode", () => {
     },
     { name: "chat-new", hash: "#/chat", ready: (p) => p.getByTestId("empty-state").waitFor() },
     { name: "credits", hash: "#/credits", ready: (p) => p.getByTestId("ledger-row").first().waitFor() },
-    { name: "settings", hash: "#/settings", ready: (p) => p.getByTestId("key-status").getByText("Key configured").waitFor() },
+    { name: "settings", hash: "#/settings", ready: (p) => p.getByTestId("key-status").getByText("A key is stored").waitFor() },
     { name: "pricing", hash: "#/pricing", ready: (p) => p.getByTestId("product").first().waitFor() },
     { name: "projects", hash: "#/projects", ready: (p) => p.getByTestId("project-row").first().waitFor() },
     { name: "project", hash: "#/projects/1", ready: (p) => p.getByTestId("task-row").first().waitFor() },

@@ -76,6 +76,8 @@ pub fn configured_endpoint(config: &tauri::Config) -> Option<String> {
 pub struct UpdateChecker<R: Runtime> {
     app: AppHandle<R>,
     manifest: tauri::Url,
+    /// The installed app an update replaces; `None`: this executable.
+    installed: Option<std::path::PathBuf>,
 }
 
 impl<R: Runtime> UpdateChecker<R> {
@@ -91,7 +93,15 @@ impl<R: Runtime> UpdateChecker<R> {
         Ok(Self {
             app: app.clone(),
             manifest: checked_url(manifest)?,
+            installed: None,
         })
+    }
+
+    /// Installs over `executable` instead of this process's own file (the
+    /// tests install into a copy, never over the test binary).
+    pub fn replacing(mut self, executable: std::path::PathBuf) -> Self {
+        self.installed = Some(executable);
+        self
     }
 
     /// Asks the manifest. A newer version is offered only if its artifact
@@ -99,9 +109,11 @@ impl<R: Runtime> UpdateChecker<R> {
     pub async fn check(&self) -> Result<CheckOutcome, UpdateError> {
         let seen = Arc::new(Mutex::new(None::<String>));
         let seen_in = seen.clone();
-        let updater = self
-            .app
-            .updater_builder()
+        let mut builder = self.app.updater_builder();
+        if let Some(installed) = &self.installed {
+            builder = builder.executable_path(installed);
+        }
+        let updater = builder
             .endpoints(vec![self.manifest.clone()])
             .and_then(|builder| {
                 builder

@@ -134,6 +134,94 @@ async fn a_correctly_signed_newer_version_is_offered_and_its_artifact_verifies()
     assert_eq!(download_verified(&update).await.unwrap(), ARTIFACT);
 }
 
+/// An executable as the updater's format check sees one: a full ELF
+/// header's worth of bytes starting with the ELF magic.
+fn elf(text: &str) -> Vec<u8> {
+    let mut bytes = format!("\x7fELF {text}").into_bytes();
+    bytes.resize(64, 0);
+    bytes
+}
+
+/// Every file under `dir` and its bytes, to compare before and after.
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correctly_signed_newer_version_replaces_the_app_and_leaves_its_data_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    // The installed app (an AppImage is replaced in place) and a profile
+    // with a real database beside it, as a user's would be.
+    let installed_dir = tempfile::tempdir().unwrap();
+    let installed = installed_dir.path().join("Banter.AppImage");
+    std::fs::write(&installed, elf("Banter 0.1.0")).unwrap();
+    std::fs::set_permissions(&installed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let options = || banter_core::CoreOptions {
+        data_dir: Some(data.path().to_path_buf()),
+        clock: None,
+        secrets: Some(Arc::new(banter_core::secrets::MemorySecrets::default())),
+    };
+    let core = banter_core::Core::open(options()).await.unwrap();
+    let session = core.chat().create_session(Some("Kept")).await.unwrap();
+    let balance = core.balance().await.unwrap();
+    core.close().await;
+    let before = snapshot(data.path());
+
+    let keys = keypair();
+    let app = app(&public_key(&keys));
+    let new = elf("Banter 0.2.0");
+    let manifest = serve("0.2.0", signature(&keys, &new, "0.2.0"), new.clone()).await;
+    let checker = UpdateChecker::new(app.handle(), &manifest)
+        .unwrap()
+        .replacing(installed.clone());
+    let CheckOutcome::Offered(offer, update) = checker.check().await.unwrap() else {
+        panic!("a newer version must be offered");
+    };
+    assert_eq!(offer.version, "0.2.0");
+    let bytes = download_verified(&update).await.unwrap();
+
+    // Bytes that are not what was signed are refused at install too, and
+    // leave the app as it was.
+    let mut tampered = bytes.clone();
+    tampered[40] ^= 1;
+    let error = install_verified(&update, &tampered).unwrap_err();
+    assert_eq!(error.code().as_str(), "update_bad_signature", "{error}");
+    assert_eq!(std::fs::read(&installed).unwrap(), elf("Banter 0.1.0"));
+
+    let update = *update;
+    tokio::task::spawn_blocking(move || install_verified(&update, &bytes))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        new,
+        "the app is replaced"
+    );
+    let mode = std::fs::metadata(&installed).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "still executable: {mode:o}");
+
+    // The data is untouched, and the next start opens it as usual.
+    assert_eq!(snapshot(data.path()), before);
+    let core = banter_core::Core::open(options()).await.unwrap();
+    let kept = core
+        .chat()
+        .get_session(&banter_core::ids::RecordRef::Id(session.id))
+        .await
+        .unwrap();
+    assert_eq!(kept.title.as_deref(), Some("Kept"));
+    assert_eq!(core.balance().await.unwrap(), balance);
+    core.close().await;
+}
+
 #[tokio::test]
 async fn a_tampered_artifact_is_refused() {
     let keys = keypair();

@@ -15,16 +15,20 @@ import type {
   Band,
   ChatMessage_Serialize,
   ChatSession_Serialize,
+  ConfiguredModel_Serialize,
   Costs,
   EntryKind,
   InstallBlockers,
   LedgerEntry_Serialize,
   MainScreen,
   MessageStatus,
+  ModelInput_Deserialize,
+  ModelSummary_Serialize,
   PendingCheckout,
   Priority,
   Product,
   ProductInfo_Serialize,
+  ProviderConfig_Serialize,
   Project as ProjectView,
   Persona_Serialize as Persona,
   ProjectSource,
@@ -42,7 +46,8 @@ export type Seed = {
   balance?: number;
   /** Saved personas (this computer's). */
   personas?: { name: string; prompt: string; reasoningEffort?: Persona["reasoningEffort"] }[];
-  sessions?: { title: string | null; messages: { role: Role; content: string }[] }[];
+  /** `model`: the chat's own model (default: none, the default model answers). */
+  sessions?: { title: string | null; messages: { role: Role; content: string }[]; model?: string | null }[];
   /** Characters per delta and the pause between deltas. */
   chunk?: number;
   delayMs?: number;
@@ -53,8 +58,18 @@ export type Seed = {
   /** Checkouts already waiting for a payment. */
   pending?: { product: Product }[];
   pro?: { until: string };
-  /** The model takes images (default false: an image is refused with `model_cannot_see`). */
+  /** The default model takes images (default false: an image is refused with `model_cannot_see`). */
   vision?: boolean;
+  /**
+   * This computer's models, in order (default: one Azure o3-mini deployment,
+   * the default, its key stored). `key`: a key is stored for its endpoint;
+   * `environment`: set by `AZURE_OPENAI_*` (the default then, read-only).
+   */
+  models?: { name: string; config: ProviderConfig_Serialize; key?: boolean; environment?: boolean }[];
+  /** The default model's name (default: the first). */
+  defaultModel?: string;
+  /** Signed in to a server offering `models` (the operator's; the picker and Settings show them). */
+  account?: { server: string; displayName: string; models: ModelSummary_Serialize[] };
   /** A newer version the update server offers (none by default). */
   update?: { version: string; notes?: string | null; date?: string | null };
   projects?: {
@@ -67,6 +82,8 @@ type Project = Omit<ProjectView, "openTasks" | "totalTasks">;
 type Task = Omit<Task_Serialize, "projectDisplayId">;
 type Source = ProjectSource;
 type Channel = { id: number };
+/** A configured model as the fake keeps it. */
+type FakeModel = { name: string; config: ProviderConfig_Serialize; environment: boolean };
 
 const seed: Seed = (window as unknown as { __FAKE_SEED__?: Seed }).__FAKE_SEED__ ?? {};
 const T0 = Date.parse("2026-11-25T09:00:00Z");
@@ -112,12 +129,18 @@ const state = {
   installed: null as string | null,
   personas: (seed.personas ?? []).map((p) => ({ ...p, reasoningEffort: p.reasoningEffort ?? null, createdAt: "2026-11-24T18:00:00Z",
     updatedAt: "2026-11-24T18:00:00Z" })) as Persona[],
-  vision: seed.vision ?? false,
+  models: (seed.models ?? [{ name: "o3-mini", config: {
+    kind: "azure", endpoint: "https://example.openai.azure.com", deployment: "o3-mini", apiVersion: null, family: "o_series", streams: true,
+    reasoningEffort: "medium", maxCompletionTokens: null, vision: seed.vision ?? false,
+  } as ProviderConfig_Serialize, key: true }]).map((m) => ({ name: m.name, config: m.config, environment: m.environment ?? false })) as FakeModel[],
+  defaultModel: seed.defaultModel ?? null as string | null,
+  /** The endpoints a key is stored for (the core keeps one per endpoint). */
+  modelKeys: new Set<string>(),
   attachments: [] as (AttachmentInfo & { dataUrl: string })[],
   nextAttachment: 1,
 };
-/** The deployment the fake's replies come from (a fixture). */
-const FAKE_MODEL = "o3-mini";
+for (const m of seed.models ?? []) if (m.key) state.modelKeys.add(endpointOf(m.config));
+if (!seed.models) state.modelKeys.add(endpointOf(state.models[0].config));
 // The fake's prices and threshold (fixtures); every rule below uses these.
 const COSTS: Costs = { chatMessage: 3, projectGeneration: 15, urlScrape: 5, lowBalanceThreshold: 20 };
 const LOW = COSTS.lowBalanceThreshold;
@@ -130,6 +153,91 @@ const PRODUCTS: ProductInfo_Serialize[] = [
 ];
 for (const p of seed.pending ?? []) {
   state.pending.push({ reference: `ref_${state.nextRef++}`, product: p.product, createdAt: "2026-11-24T18:00:00Z" });
+}
+
+/** The endpoint a model's key is stored for. */
+function endpointOf(config: ProviderConfig_Serialize): string {
+  return (config.kind === "azure" ? config.endpoint : config.baseUrl).trim().replace(/\/+$/, "");
+}
+/** The deployment or model id a reply is stored with. */
+function modelIdOf(config: ProviderConfig_Serialize): string {
+  return config.kind === "azure" ? config.deployment : config.model;
+}
+/** The default: the environment's model while it is set, else the chosen one, else the first (as the core falls back). */
+function defaultModelName(): string | null {
+  const env = state.models.find((m) => m.environment);
+  if (env) return env.name;
+  if (state.defaultModel !== null && state.models.some((m) => m.name === state.defaultModel)) return state.defaultModel;
+  return state.models[0]?.name ?? null;
+}
+/** A model as the picker shows it; an Azure model without a key cannot answer (as the core builds it). */
+function summaryOf(m: FakeModel): ModelSummary_Serialize {
+  const c = m.config;
+  const isDefault = m.name === defaultModelName();
+  if (c.kind === "azure" && !state.modelKeys.has(endpointOf(c))) {
+    return { name: m.name, label: null, isDefault, reasons: false, vision: false, streams: true,
+      problem: "no chat model is configured: no API key for this endpoint (add it in Settings)" };
+  }
+  const label = c.kind === "azure" ? `Azure OpenAI · ${c.deployment}` : `${endpointOf(c)} · ${c.model}`;
+  return { name: m.name, label, isDefault, reasons: c.kind === "azure" && c.family === "o_series", vision: c.vision, streams: c.streams, problem: null };
+}
+/** The models a chat can be answered by: the server's when signed in, else this computer's. */
+function modelChoices(): ModelSummary_Serialize[] {
+  return seed.account ? seed.account.models : state.models.map(summaryOf);
+}
+function configuredModels(): ConfiguredModel_Serialize[] {
+  return state.models.map((m) => {
+    const key = state.modelKeys.has(endpointOf(m.config));
+    return { summary: summaryOf(m), config: m.config, keyConfigured: key, keySource: key ? (m.environment ? "environment" : "keyring") : "none",
+      fromEnvironment: m.environment };
+  });
+}
+const modelNotFound = (name: string) => fail("model_not_found", `no model called "${name}" is configured; choose another in the model picker`);
+/**
+ * The model that answers `session` (its own, else the default) and the id
+ * its replies are stored with, or the core's refusal, before anything is paid.
+ */
+function answeringModel(session: Session | undefined): Promise<{ summary: ModelSummary_Serialize; id: string }> {
+  const choices = modelChoices();
+  const name = session?.model ?? choices.find((m) => m.isDefault)?.name ?? choices[0]?.name ?? null;
+  if (name === null) return fail("provider_not_configured", "no chat model is configured: set an Azure OpenAI deployment in Settings or the environment");
+  const summary = choices.find((m) => m.name === name);
+  if (!summary) return modelNotFound(name);
+  if (summary.problem) return fail("provider_not_configured", summary.problem);
+  const local = state.models.find((m) => m.name === name);
+  return Promise.resolve({ summary, id: seed.account ? name : modelIdOf(local!.config) });
+}
+/** Saves a model as the core checks it (names, endpoints), moving a renamed model's chats. */
+function saveModel(input: ModelInput_Deserialize): Promise<ConfiguredModel_Serialize[]> {
+  const name = String(input.name).trim();
+  const invalid = (field: string, message: string) => fail("invalid_input", message, { field });
+  if (!name) return invalid("model name", "model name must not be empty");
+  if (name.length > 64) return invalid("model name", "model name is longer than 64 characters");
+  const previous = input.previousName ?? null;
+  if (state.models.some((m) => m.environment && (m.name === name || m.name === previous))) {
+    return invalid("model name", `"${name}" is set by the environment (AZURE_OPENAI_*); change it there or choose another name`);
+  }
+  if (state.models.some((m) => m.name === name && m.name !== previous)) return invalid("model name", `another model is already called "${name}"`);
+  const c = input.config as ProviderConfig_Serialize;
+  if (c.kind === "azure" && !/^https:\/\/\S+$/.test(c.endpoint.trim())) return invalid("endpoint", "endpoint must be an https:// URL");
+  if (c.kind === "open_ai_compatible" && !/^https?:\/\/\S+$/.test(c.baseUrl.trim())) return invalid("base_url", "base URL must be an http:// or https:// URL");
+  const config = { ...c, vision: c.vision ?? false } as ProviderConfig_Serialize;
+  if (previous !== null) {
+    const model = state.models.find((m) => m.name === previous);
+    if (!model) return fail("not_found", `model ${previous} not found`);
+    model.name = name;
+    model.config = config;
+    if (previous !== name) {
+      for (const s of state.sessions) if (s.model === previous) s.model = name;
+      if (state.defaultModel === previous) state.defaultModel = name;
+    }
+  } else {
+    state.models.push({ name, config, environment: false });
+  }
+  if (input.makeDefault) state.defaultModel = name;
+  if (input.clearKey) state.modelKeys.delete(endpointOf(config));
+  if (input.apiKey?.trim()) state.modelKeys.add(endpointOf(config));
+  return Promise.resolve(configuredModels());
 }
 
 function updateBlockers(): InstallBlockers {
@@ -156,7 +264,7 @@ function newSession(title: string | null): Session {
   const id = state.nextSession++;
   const t = now();
   const s: Session = { id, displayId: `CH-${String(id).padStart(6, "0")}`, title, createdAt: t, updatedAt: t, messageCount: 0, activeLeafId: null,
-    systemPrompt: null, reasoningEffort: null };
+    systemPrompt: null, reasoningEffort: null, model: null };
   state.sessions.push(s);
   return s;
 }
@@ -252,6 +360,7 @@ for (const sp of seed.projects ?? []) {
 ledger("monthly_reset", null, state.remaining, null);
 for (const s of seed.sessions ?? []) {
   const session = newSession(s.title);
+  session.model = s.model ?? null;
   for (const m of s.messages) addMessage(session.id, m.role, m.content);
 }
 
@@ -294,7 +403,7 @@ function defaultReply(content: string): string {
   return `You asked: **${content.slice(0, 60)}**\n\nHere is a short answer with a list:\n\n- first point\n- second point\n\n\`\`\`js\nconsole.log("hello");\n\`\`\`\n\nThat is all.`;
 }
 
-async function stream(sessionId: number, send: (m: unknown) => void, reply: Message, text: string) {
+async function stream(sessionId: number, send: (m: unknown) => void, reply: Message, text: string, modelId: string) {
   const control = { stop: false };
   state.streaming.set(sessionId, control);
   const both = async (ev: object) => {
@@ -316,9 +425,9 @@ async function stream(sessionId: number, send: (m: unknown) => void, reply: Mess
   }
   reply.status = status;
   reply.tokens = Math.ceil(reply.content.length / 4);
-  // Who answered, as the core records it (the fake's model is a fixture).
+  // Who answered, as the core records it: the chat's model's deployment or model id.
   const session = state.sessions.find((x) => x.id === sessionId);
-  reply.model = reply.content ? FAKE_MODEL : null;
+  reply.model = reply.content ? modelId : null;
   reply.reasoningEffort = reply.content ? (session?.reasoningEffort ?? null) : null;
   await both({ type: "reply_finished", sessionId, messageId: reply.id, status, tokens: reply.tokens });
   state.streaming.delete(sessionId);
@@ -376,10 +485,17 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
   switch (cmd) {
     // Local mode: these tests never sign in (the real app's sign-in is
     // driven over WebDriver against a real server).
-    case "account_status":
-      return { account: null, signingIn: false, suggestedServer: null };
-    case "begin_sign_in":
+    case "account_status": {
+      const a = seed.account;
+      return {
+        account: a ? { server: a.server, userId: "user-1", displayName: a.displayName, email: null, deviceId: "device-1", signedInAt: "2026-11-24T18:00:00Z" } : null,
+        signingIn: false, suggestedServer: null,
+      };
+    }
     case "list_devices":
+      if (seed.account) return [];
+      return fail("not_signed_in", "the fake core is not signed in");
+    case "begin_sign_in":
     case "sign_out":
     case "sign_out_other_devices":
       return fail("not_signed_in", "the fake core is never signed in");
@@ -451,11 +567,15 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
     // A chat's settings, kept on its session (a new one without an id); the
     // core's rule that a blank prompt is the app's own is followed here.
     case "set_session_settings": {
+      // A model that is not configured is refused before a chat is started or changed.
+      const model = args.settings.model ?? null;
+      if (model !== null && !modelChoices().some((m) => m.name === model)) return modelNotFound(model);
       const session = args.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === args.sessionId);
       if (!session) return fail("not_found", "No such session");
       const prompt = String(args.settings.systemPrompt ?? "").trim();
       session.systemPrompt = prompt === "" ? null : prompt;
       session.reasoningEffort = args.settings.reasoningEffort ?? null;
+      session.model = model;
       // A copy, as IPC would send: the app never holds the fake's own rows.
       return { ...session };
     }
@@ -492,28 +612,32 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       // As the core: attachments are checked before anything is paid.
       const files = ((req.attachments ?? []) as AttachmentUpload[]).map(sniff);
       if (files.some((f) => f === null)) return fail("attachment_not_text", "That file is not a text file");
-      if (!state.vision && files.some((f) => f!.kind === "image")) {
-        return fail("model_cannot_see", "Fake model cannot see images; choose a vision-capable model or remove the image");
+      // The chat's own model, else the default; refused before anything is paid.
+      const existing = req.sessionId == null ? undefined : state.sessions.find((x) => x.id === req.sessionId);
+      const model = await answeringModel(existing);
+      if (!model.summary.vision && files.some((f) => f!.kind === "image")) {
+        return fail("model_cannot_see", `${model.summary.label ?? model.summary.name} cannot see images; choose a vision-capable model or remove the image`);
       }
       const charged = await spend();
-      const session = req.sessionId == null ? newSession(null) : state.sessions.find((x) => x.id === req.sessionId)!;
+      const session = existing ?? newSession(null);
       if (!session.title) session.title = req.content.slice(0, 40);
       const edited = req.editOf == null ? undefined : state.messages.find((m) => m.id === req.editOf && m.sessionId === session.id);
       if (req.editOf != null && (!edited || edited.role !== "user")) return fail("not_found", "No such message of yours in this session");
       const user = addMessage(session.id, "user", req.content, "complete", charged, edited ? edited.parentId : undefined);
       for (const f of files) state.attachments.push({ ...f!, id: state.nextAttachment++, messageId: user.id });
       const reply = addMessage(session.id, "assistant", "", "streaming");
-      await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content));
+      await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? defaultReply(req.content), model.id);
       return { session, userMessage: user, reply, balance: balance() };
     }
     case "regenerate_reply": {
-      await spend();
       const session = state.sessions.find((x) => x.id === args.sessionId)!;
+      const model = await answeringModel(session);
+      await spend();
       // The old reply stays, as another version of the new one.
       const path = activePath(session);
       const user = [...path].reverse().find((m) => m.role === "user")!;
       const reply = addMessage(session.id, "assistant", "", "streaming", 0, user.id);
-      await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? "A regenerated answer.");
+      await stream(session.id, channelSender(args.onEvent), reply, state.replies.shift() ?? "A regenerated answer.", model.id);
       return { session, userMessage: user, reply, balance: balance() };
     }
     case "new_idempotency_key":
@@ -528,17 +652,48 @@ async function handle(cmd: string, args: Record<string, any>): Promise<unknown> 
       const page = all.slice(0, args.limit ?? 50);
       return { entries: page, olderCursor: all.length > page.length ? page[page.length - 1].id : null };
     }
-    case "get_provider_settings":
-      return {
-        source: "settings",
-        config: { kind: "azure", endpoint: "https://example.openai.azure.com", deployment: "o3-mini", apiVersion: null,
-          family: "o_series", streams: true, reasoningEffort: "medium", maxCompletionTokens: null },
-        keyConfigured: true, keySource: "keyring", label: "Azure OpenAI · o3-mini",
-      };
-    case "save_provider_settings":
-      return { source: "settings", config: args.input.config, keyConfigured: true, keySource: "keyring", label: "Azure OpenAI" };
-    case "test_connection":
-      return { label: "Azure OpenAI · o3-mini", latencyMs: 412 };
+    // The single-model commands: the default model (the UI no longer uses them).
+    case "get_provider_settings": {
+      const m = state.models.find((x) => x.name === defaultModelName());
+      const key = m ? state.modelKeys.has(endpointOf(m.config)) : false;
+      return { source: m?.environment ? "environment" : m ? "settings" : "none", config: m?.config ?? null, keyConfigured: key,
+        keySource: key ? "keyring" : "none", label: m ? summaryOf(m).label : null };
+    }
+    case "save_provider_settings": {
+      const m = state.models.find((x) => x.name === defaultModelName());
+      if (m) m.config = args.input.config;
+      else state.models.push({ name: modelIdOf(args.input.config), config: args.input.config, environment: false });
+      return handle("get_provider_settings", {});
+    }
+    case "test_connection": {
+      const name = args.name ?? defaultModelName();
+      if (name === null) return fail("provider_not_configured", "no chat model is configured");
+      const m = state.models.find((x) => x.name === name);
+      if (!m) return modelNotFound(name);
+      const summary = summaryOf(m);
+      if (summary.problem) return fail("provider_not_configured", summary.problem);
+      return { label: summary.label, latencyMs: 412 };
+    }
+    case "list_models":
+      return modelChoices();
+    case "configured_models":
+      return configuredModels();
+    case "save_model":
+      return saveModel(args.input);
+    // Removing a model sends its chats to the default (as the core does, in one transaction).
+    case "delete_model": {
+      const m = state.models.find((x) => x.name === args.name && !x.environment);
+      if (!m) return fail("not_found", `model ${args.name} not found`);
+      state.models = state.models.filter((x) => x !== m);
+      for (const s of state.sessions) if (s.model === m.name) s.model = null;
+      if (state.defaultModel === m.name) state.defaultModel = null;
+      return configuredModels();
+    }
+    case "set_default_model": {
+      if (!state.models.some((x) => x.name === args.name && !x.environment)) return fail("not_found", `model ${args.name} not found`);
+      state.defaultModel = args.name;
+      return configuredModels();
+    }
     case "get_shortcut":
       return state.shortcut;
     case "set_shortcut":

@@ -19,6 +19,7 @@ import {
   type PurchaseCheck,
   type AccountChanged,
   type ProviderSettingsInput,
+  type ModelInput_Deserialize,
   type SendMessageRequest,
   type SessionSettings_Deserialize,
   type NewPersona_Deserialize,
@@ -127,9 +128,19 @@ export const api = {
   listPersonas: () => unwrap(commands.listPersonas()),
   savePersona: (persona: NewPersona_Deserialize) => unwrap(commands.savePersona(persona)),
   deletePersona: (name: string) => unwrap(commands.deletePersona(name)),
+  // The single-model commands edit the default model; Settings now edits
+  // the list of models (below). Kept: every command has its wrapper here.
   getProviderSettings: () => unwrap(commands.getProviderSettings()),
   saveProviderSettings: (input: ProviderSettingsInput) => unwrap(commands.saveProviderSettings(input)),
-  testConnection: () => unwrap(commands.testConnection()),
+  /** A one-line request to the model called `name` (null: the default). */
+  testConnection: (name: string | null) => unwrap(commands.testConnection(name)),
+  /** The models a chat can be answered by (the server's when signed in). */
+  listModels: () => unwrap(commands.listModels()),
+  /** This computer's models, as Settings edits them. */
+  configuredModels: () => unwrap(commands.configuredModels()),
+  saveModel: (input: ModelInput_Deserialize) => unwrap(commands.saveModel(input)),
+  deleteModel: (name: string) => unwrap(commands.deleteModel(name)),
+  setDefaultModel: (name: string) => unwrap(commands.setDefaultModel(name)),
   getShortcut: () => unwrap(commands.getShortcut()),
   setShortcut: (shortcut: string) => unwrap(commands.setShortcut(shortcut)),
   openLink: (url: string) => unwrap(commands.openLink(url)),

@@ -33,6 +33,8 @@ export type SendHooks = {
 /** Errors raised before anything was saved: the draft goes back to the input. */
 const NOTHING_SAVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "insufficient_credits", "session_busy", "invalid_input", "provider_not_configured",
+  // The chat's model is refused (gone from the list) before anything is paid.
+  "model_not_found",
   // Attachments are checked before anything is paid or saved.
   "too_many_attachments", "attachment_too_large", "attachment_not_text", "attachment_unsupported",
   "attachment_over_budget", "model_cannot_see", "attachment_unreadable",

@@ -64,6 +64,7 @@ const GENERATION_TEXT: Record<ErrorCode, string | null> = {
   ledger_inconsistent: CORE_MESSAGE,
   // Model provider (core)
   provider_not_configured: "No AI model is set up yet. Add one in Settings.",
+  model_not_found: CORE_MESSAGE,
   unauthorized: "The AI provider refused the API key. Check it in Settings.",
   deployment_not_found: CORE_MESSAGE,
   rate_limited: "The AI provider is busy (rate limited). Try again in a moment.",
@@ -184,6 +185,7 @@ const SCRAPE_TEXT: Record<ErrorCode, string | null> = {
   ledger_inconsistent: CORE_MESSAGE,
   // Model provider (core)
   provider_not_configured: "No AI model is set up yet. Add one in Settings.",
+  model_not_found: CORE_MESSAGE,
   unauthorized: "The AI provider refused the API key. Check it in Settings.",
   deployment_not_found: CORE_MESSAGE,
   rate_limited: "The AI provider is busy (rate limited). Try again in a moment.",

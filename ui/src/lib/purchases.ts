@@ -59,6 +59,7 @@ const CHECKOUT_TEXT: Record<ErrorCode, string | null> = {
   ledger_inconsistent: CORE_MESSAGE,
   // Model provider (core)
   provider_not_configured: CORE_MESSAGE,
+  model_not_found: CORE_MESSAGE,
   unauthorized: CORE_MESSAGE,
   deployment_not_found: CORE_MESSAGE,
   rate_limited: CORE_MESSAGE,

@@ -37,4 +37,13 @@ describe("send errors", () => {
     expect(sendErrorAction(err("bad_response", "odd answer"))).toEqual({ kind: "toast", text: "odd answer" });
     expect(sendErrorAction(err("something_new" as ErrorCode, "later"))).toEqual({ kind: "toast", text: "later" });
   });
+
+  it("names the model a chat has lost and points at the picker", () => {
+    const gone = sendErrorAction(err("model_not_found", 'no model called "Local llama" is configured; choose another in the model picker'));
+    expect(gone).toEqual({
+      kind: "toast",
+      text: 'No model called "Local llama" is configured any more. Choose another model for this chat in the model picker beside the message box.',
+    });
+    expect(sendErrorAction(err("model_not_found", "unquoted"))).toMatchObject({ text: expect.stringMatching(/^This chat's model is not configured any more\. Choose another model/) });
+  });
 });

@@ -9,13 +9,22 @@ const FATAL: SendErrorAction = { kind: "fatal" };
 /** Toast the core's own message. */
 const CORE_MESSAGE = null;
 const toast = (text: string): SendErrorAction => ({ kind: "toast", text });
+/** Words that depend on the error (a name it carries). */
+type FromError = (error: ApiError) => SendErrorAction;
+
+/** The chat names a model that is gone: which one (from the core's message, when it quotes it), and what to do. */
+export function modelNotFoundText(error: Pick<ApiError, "message">): string {
+  const name = /"([^"]+)"/.exec(error.message)?.[1];
+  const what = name ? `No model called "${name}" is configured any more.` : "This chat's model is not configured any more.";
+  return `${what} Choose another model for this chat in the model picker beside the message box.`;
+}
 
 /**
  * Every code the core can send, and what a failed send does with it. Typed
  * over the whole `ErrorCode` union, so a new code fails the type check here
  * until someone decides how a send shows it.
  */
-const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
+const SEND_ERRORS: Record<ErrorCode, SendErrorAction | FromError | typeof CORE_MESSAGE> = {
   // Input and lookups (core)
   invalid_input: CORE_MESSAGE,
   not_found: CORE_MESSAGE,
@@ -35,6 +44,7 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
   ledger_inconsistent: CORE_MESSAGE,
   // Model provider (core)
   provider_not_configured: toast("No AI model is set up yet. Add one in Settings."),
+  model_not_found: (error) => toast(modelNotFoundText(error)),
   unauthorized: toast("The AI provider refused the API key. Check it in Settings."),
   deployment_not_found: toast("The AI provider does not know that deployment or model. Check Settings."),
   rate_limited: toast("The AI provider is busy (rate limited). Try again in a moment."),
@@ -135,5 +145,7 @@ const SEND_ERRORS: Record<ErrorCode, SendErrorAction | typeof CORE_MESSAGE> = {
 };
 
 export function sendErrorAction(error: ApiError): SendErrorAction {
-  return SEND_ERRORS[error.code] ?? toast(error.message);
+  const action = SEND_ERRORS[error.code];
+  if (typeof action === "function") return action(error);
+  return action ?? toast(error.message);
 }

@@ -65,8 +65,9 @@ pub fn name_of(config: &ProviderConfig) -> String {
     name.chars().take(MAX_MODEL_NAME_CHARS).collect()
 }
 
-/// The model `AZURE_OPENAI_*` sets, if they are set.
-fn environment_model() -> Result<Option<SavedModel>> {
+/// The model `AZURE_OPENAI_*` sets, if they are set, named by
+/// [`ENV_MODEL_NAME`] or its deployment (the desktop's and the server's).
+pub fn environment_model() -> Result<Option<SavedModel>> {
     let Some(azure) = providers::AzureConfig::from_env()? else {
         return Ok(None);
     };

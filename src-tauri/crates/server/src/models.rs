@@ -17,11 +17,10 @@
 //!                   "model": "llama3.1", "streams": true } } ] }
 //! ```
 
-use banter_core::models::name_of;
+use banter_core::models::environment_model;
 use banter_core::providers::catalog::checked_model_name;
-use banter_core::providers::{
-    self, azure_key_from_env, AzureConfig, NamedModel, ProviderConfig, Secret,
-};
+use banter_core::providers::{self, azure_key_from_env, NamedModel, ProviderConfig, Secret};
+use banter_core::settings::SavedModel;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -68,11 +67,8 @@ pub fn operator_models(
 ) -> Result<(Vec<NamedModel>, Option<String>), ModelsError> {
     let mut models = Vec::new();
     let mut default = None;
-    let environment =
-        AzureConfig::from_env().map_err(|e| ModelsError::Environment(e.to_string()))?;
-    if let Some(azure) = environment {
-        let config = ProviderConfig::Azure(azure);
-        let name = name_of(&config);
+    let environment = environment_model().map_err(|e| ModelsError::Environment(e.to_string()))?;
+    if let Some(SavedModel { name, config }) = environment {
         let provider = providers::build(&config, azure_key_from_env())
             .map_err(|e| ModelsError::Environment(e.to_string()))?;
         default = Some(name.clone());
