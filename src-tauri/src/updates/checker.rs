@@ -99,6 +99,7 @@ impl<R: Runtime> UpdateChecker<R> {
 
     /// Installs over `executable` instead of this process's own file (the
     /// tests install into a copy, never over the test binary).
+    #[cfg(test)]
     pub fn replacing(mut self, executable: std::path::PathBuf) -> Self {
         self.installed = Some(executable);
         self
