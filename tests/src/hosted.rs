@@ -371,7 +371,7 @@ pub struct Parts {
     pub webhooks: Option<WebhookSecret>,
     pub sign_in: Option<SignInProvider>,
     pub model: Option<Arc<dyn ChatProvider>>,
-    /// Named models (beside or instead of `model`), the first the default.
+    /// Named models, the first the default; set, they replace `model`.
     pub models: Vec<(String, Arc<dyn ChatProvider>)>,
     pub grace: Option<std::time::Duration>,
     pub scrape_network: Option<Network>,

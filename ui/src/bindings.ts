@@ -1310,8 +1310,8 @@ export type ModelSummary_Deserialize = {
 	/**  The name chats remember it by ("o3-mini", "Local llama"). */
 	name: string,
 	/**
-	 *  Provider and deployment, e.g. "Azure OpenAI · o3-mini"; `None` for
-	 *  a model that cannot be built.
+	 *  Provider kind and model, e.g. "Azure OpenAI · o3-mini" (never the
+	 *  endpoint's address); `None` for a model that cannot be built.
 	 */
 	label?: string | null,
 	isDefault: boolean,
@@ -1336,8 +1336,8 @@ export type ModelSummary_Serialize = {
 	/**  The name chats remember it by ("o3-mini", "Local llama"). */
 	name: string,
 	/**
-	 *  Provider and deployment, e.g. "Azure OpenAI · o3-mini"; `None` for
-	 *  a model that cannot be built.
+	 *  Provider kind and model, e.g. "Azure OpenAI · o3-mini" (never the
+	 *  endpoint's address); `None` for a model that cannot be built.
 	 */
 	label: string | null,
 	isDefault: boolean,

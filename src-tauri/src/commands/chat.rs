@@ -127,6 +127,7 @@ pub async fn send_message(
             outcome
         }
         None => {
+            refresh_models(core).await;
             let send = SendRequest {
                 session: request.session_id.map(RecordRef::Id),
                 content: request.content,
@@ -185,6 +186,7 @@ pub async fn regenerate_reply(
             outcome
         }
         None => {
+            refresh_models(core).await;
             core.chat_engine()
                 .regenerate_to(&session, include_context, listener)
                 .await?
@@ -228,4 +230,13 @@ fn listener(
             tracing::debug!(%error, "the window that sent this message is gone");
         }
     })
+}
+
+/// Picks up models changed by another process on this profile (e.g.
+/// `banter-cli models add`) before a local send; a damaged setting is logged
+/// and the models in hand are used (the send says if the chat's is gone).
+async fn refresh_models(core: &banter_core::Core) {
+    if let Err(error) = core.refresh_models().await {
+        tracing::warn!(code = %error.code(), "could not reread the models");
+    }
 }

@@ -37,8 +37,13 @@ pub async fn set_session_settings(
             Ok(history.set_settings(&RecordRef::Id(id), settings).await?)
         }
         None => {
-            core.check_session_model(&settings).await?;
             let chat = core.chat();
+            let current = match session_id {
+                Some(id) => chat.get_session(&RecordRef::Id(id)).await?.model,
+                None => None,
+            };
+            core.check_session_model(current.as_deref(), &settings)
+                .await?;
             let Some(id) = session_id else {
                 let id = RecordRef::Id(chat.create_session(None).await?.id);
                 let set = chat.set_session_settings(&id, settings).await;

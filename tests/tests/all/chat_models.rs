@@ -52,7 +52,9 @@ async fn chat_on(core: &Core, model: Option<&str>) -> i64 {
         model: model.map(str::to_string),
         ..SessionSettings::default()
     };
-    core.check_session_model(&settings).await.expect("a model");
+    core.check_session_model(None, &settings)
+        .await
+        .expect("a model");
     core.chat()
         .set_session_settings(&RecordRef::Id(session.id), settings)
         .await
@@ -249,7 +251,10 @@ async fn a_model_that_is_not_configured_or_cannot_answer_is_refused_and_charges_
         ..SessionSettings::default()
     };
     assert_eq!(
-        core.check_session_model(&unknown).await.unwrap_err().code(),
+        core.check_session_model(None, &unknown)
+            .await
+            .unwrap_err()
+            .code(),
         ErrorCode::ModelNotFound
     );
 
@@ -271,13 +276,10 @@ async fn a_model_that_is_not_configured_or_cannot_answer_is_refused_and_charges_
     // A chat naming a model removed behind its back (another process, an
     // edited profile) is told which, not answered by another model.
     core.settings()
-        .set_models(
-            &banter_core::settings::SavedModels {
-                models: Vec::new(),
-                default: None,
-            },
-            None,
-        )
+        .update_models(|saved| {
+            saved.models.clear();
+            Ok(None)
+        })
         .await
         .unwrap();
     core.use_configured_provider().await.unwrap_err();
@@ -347,4 +349,102 @@ async fn the_model_of_a_one_model_profile_becomes_the_default_of_the_list() {
     let chat = chat_on(&core, None).await;
     let out = send_text(&core, chat, "hi").await.unwrap();
     assert_eq!(out.reply.model.as_deref(), Some("o3-mini"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_saved_by_another_process_is_picked_up_and_a_paid_retry_replays_without_its_model()
+{
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let mock = mock_with_key("test-key").await;
+    let core = env.open().await;
+    core.save_model(input(
+        "Reasoner",
+        mock_azure_config(&mock.base_url(), "o3-mini", true),
+        Some("test-key"),
+    ))
+    .await
+    .expect("a model");
+    // Another process on this profile (`banter-cli models add`) adds one:
+    // written to the setting directly, the catalogue here does not know it.
+    core.settings()
+        .update_models(|saved| {
+            saved.models.push(banter_core::settings::SavedModel {
+                name: "Writer".into(),
+                config: mock_azure_config(&mock.base_url(), "gpt-4o", true),
+            });
+            Ok(None)
+        })
+        .await
+        .unwrap();
+    let chat = chat_on_unchecked(&core, "Writer").await;
+    assert_eq!(
+        send_text(&core, chat, "early").await.unwrap_err().code(),
+        ErrorCode::ModelNotFound,
+        "not known here yet"
+    );
+    core.refresh_models().await.expect("reread");
+    let request = || banter_core::chat::SendRequest {
+        session: Some(RecordRef::Id(chat)),
+        content: "a haiku".into(),
+        include_context: false,
+        idempotency_key: Some("retry-key-1".into()),
+        edit_of: None,
+        attachments: Vec::new(),
+    };
+    let first = core.chat_engine().send(request()).await.expect("answered");
+    assert_eq!(first.reply.model.as_deref(), Some("gpt-4o"));
+    let balance = core.balance().await.unwrap().remaining;
+
+    // The model goes (removed elsewhere, its chats not moved): a retry of
+    // the paid send still gets its answer, and nothing is charged again.
+    core.settings()
+        .update_models(|saved| {
+            saved.models.retain(|m| m.name != "Writer");
+            Ok(None)
+        })
+        .await
+        .unwrap();
+    core.refresh_models().await.expect("reread");
+    let again = core.chat_engine().send(request()).await.expect("replayed");
+    assert!(again.replayed);
+    assert_eq!(again.reply.id, first.reply.id);
+    assert_eq!(core.balance().await.unwrap().remaining, balance);
+    // A new send in that chat is told its model is gone.
+    let refused = send_text(&core, chat, "new").await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ModelNotFound);
+    assert_eq!(core.balance().await.unwrap().remaining, balance);
+
+    // Its prompt can still change; only a new model is checked.
+    let kept = SessionSettings {
+        system_prompt: Some("Be brief.".into()),
+        model: Some("Writer".into()),
+        ..SessionSettings::default()
+    };
+    core.check_session_model(Some("Writer"), &kept)
+        .await
+        .expect("the chat's own model is not asked again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_changes_to_the_models_at_once_both_land() {
+    let env = Env::new("2026-03-10T09:00:00Z");
+    let mock = mock_with_key("test-key").await;
+    let core = env.open().await;
+    let saves = (0..6).map(|i| {
+        let core = core.clone();
+        let config = mock_azure_config(&mock.base_url(), &format!("d{i}"), true);
+        tokio::spawn(async move { core.save_model(input(&format!("M{i}"), config, None)).await })
+    });
+    for save in saves {
+        save.await.expect("task").expect("saved");
+    }
+    let mut listed: Vec<String> = core
+        .configured_models()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.summary.name)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ["M0", "M1", "M2", "M3", "M4", "M5"]);
 }

@@ -305,7 +305,8 @@ async fn a_key_saved_before_binding_moves_to_the_saved_endpoint() {
     let core = env.open().await;
     let mock = mock_with_key(AZURE_KEY).await;
     let config = mock_azure_config(&mock.base_url(), "o3-mini", true);
-    save(&core, config.clone(), None).await.unwrap();
+    // What that version saved: its one model, and the key unbound.
+    core.settings().set_provider(&config).await.unwrap();
     env.secrets
         .set(SecretName::LegacyProviderKey, &Secret::new(AZURE_KEY))
         .unwrap();

@@ -9,11 +9,13 @@
 use banter_core::chat::SessionSettings;
 use banter_core::hosted::{HostedHistory, HostedSend};
 use banter_core::ids::RecordRef;
-use banter_core::providers::{ChatProvider, Secret};
+use banter_core::providers::{ChatProvider, OpenAiCompatConfig, ProviderConfig, Secret};
+use banter_core::secrets::{SecretName, SecretStore};
 use banter_core::{Core, ErrorCode};
 use banter_mocks::azure::{MockConfig, MockServer};
 use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
 use banter_tests::Env;
+use serde_json::json;
 use std::sync::Arc;
 
 async fn history(core: &Core) -> HostedHistory {
@@ -38,6 +40,33 @@ fn model_at(mock: &MockServer, deployment: &str, key: &str) -> Arc<dyn ChatProvi
     banter_core::providers::build(&config, Some(Secret::new(key))).expect("the mock model")
 }
 
+/// An OpenAI-compatible model on the mock (no key: a local server's).
+fn compatible_at(mock: &MockServer, model: &str) -> Arc<dyn ChatProvider> {
+    let config = ProviderConfig::OpenAiCompatible(OpenAiCompatConfig {
+        base_url: format!("{}/openai/v1", mock.base_url()),
+        model: model.to_string(),
+        streams: true,
+        vision: false,
+    });
+    banter_core::providers::build(&config, None).expect("the compatible model")
+}
+
+/// The laptop's access token, from its (test) keyring: what an older
+/// client signed in on it would send.
+fn access_token(env: &Env, core: &Core, server: &str) -> String {
+    let slot = SecretName::HostedTokens {
+        origin: server.trim_end_matches('/').to_string(),
+        profile: core.user_id().to_string(),
+    };
+    let stored = env.secrets.get(slot).expect("keyring").expect("tokens");
+    let tokens: serde_json::Value = serde_json::from_str(stored.expose()).expect("JSON");
+    tokens["access_token"]
+        .as_str()
+        .or_else(|| tokens["accessToken"].as_str())
+        .expect("an access token")
+        .to_string()
+}
+
 fn send(session: i64, content: &str) -> HostedSend {
     HostedSend {
         session: Some(RecordRef::Id(session)),
@@ -58,6 +87,7 @@ async fn a_chat_set_to_one_of_the_operators_models_is_answered_by_it_on_every_de
         models: vec![
             ("Reasoner".into(), model_at(&east, "o3-mini", "east-key")),
             ("Writer".into(), model_at(&west, "gpt-4o", "west-key")),
+            ("Local".into(), compatible_at(&west, "llama3.1")),
         ],
         ..Parts::default()
     };
@@ -77,11 +107,27 @@ async fn a_chat_set_to_one_of_the_operators_models_is_answered_by_it_on_every_de
         .iter()
         .map(|m| (m.name.as_str(), m.is_default, m.reasons))
         .collect();
-    assert_eq!(shown, [("Reasoner", true, true), ("Writer", false, false)]);
+    assert_eq!(
+        shown,
+        [
+            ("Reasoner", true, true),
+            ("Writer", false, false),
+            ("Local", false, false)
+        ]
+    );
     let raw = serde_json::to_string(&listed).unwrap();
-    for secret in [east.base_url(), west.base_url(), "east-key".into()] {
+    for secret in [
+        east.base_url(),
+        west.base_url(),
+        "127.0.0.1".into(),
+        "east-key".into(),
+    ] {
         assert!(!raw.contains(&secret), "{raw}");
     }
+    assert_eq!(
+        listed[2].label.as_deref(),
+        Some("OpenAI-compatible · llama3.1")
+    );
 
     let session = on_laptop.create_session(None).await.expect("a session");
     let writer = SessionSettings {
@@ -125,6 +171,26 @@ async fn a_chat_set_to_one_of_the_operators_models_is_answered_by_it_on_every_de
         .expect("sent");
     assert_eq!(plain.reply.model.as_deref(), Some("o3-mini"));
     assert_eq!(east.requests().len(), 1);
+
+    // A client from before named models sends settings without a model:
+    // the chat keeps its own.
+    let token = access_token(&laptop_env, &laptop, &h.a.url);
+    let (status, kept) = h
+        .call(
+            reqwest::Method::PUT,
+            &h.a.url,
+            &format!("/v1/sessions/{}/settings", session.id),
+            Some(&token),
+            Some(json!({"systemPrompt": "Be brief.", "reasoningEffort": null})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{kept}");
+    assert_eq!(kept["model"], json!("Writer"), "{kept}");
+    assert_eq!(kept["systemPrompt"], json!("Be brief."), "{kept}");
+    let writer = SessionSettings {
+        system_prompt: Some("Be brief.".into()),
+        ..writer
+    };
 
     // A name the operator has not configured: refused, nothing changes.
     let error = on_laptop

@@ -71,6 +71,9 @@ pub struct Core {
     projects: ProjectStore,
     engine: ChatEngine,
     model: providers::ModelCatalog,
+    /// What the catalogue was last built from ([`models`]); the lock makes
+    /// rebuilds take turns, so an older read never replaces a newer one.
+    models_built: Arc<tokio::sync::Mutex<Option<String>>>,
     generator: ProjectGenerator,
     scraper: scrape::Scraper,
     settings: settings::Settings,
@@ -171,6 +174,7 @@ impl Core {
             projects,
             engine,
             model,
+            models_built: Arc::default(),
             generator,
             scraper,
             settings,

@@ -14,6 +14,15 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+/// Whether `slot` is the key slot of the Azure resource
+/// `AZURE_OPENAI_ENDPOINT` names (the one `AZURE_OPENAI_KEY` is for).
+fn is_environment_endpoint(slot: &SecretName) -> bool {
+    let Ok(Some(azure)) = providers::AzureConfig::from_env() else {
+        return false;
+    };
+    SecretName::provider_key(&ProviderConfig::Azure(azure)).is_ok_and(|env| &env == slot)
+}
+
 /// Where the configuration in force comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -66,8 +75,8 @@ pub struct ConnectionCheck {
 
 impl Core {
     /// The key for `config`'s endpoint: the keyring entry bound to that
-    /// endpoint (see [`SecretName::ProviderKey`]) first, then, for Azure
-    /// only, `AZURE_OPENAI_KEY`. No model, or an endpoint a key must not go
+    /// endpoint (see [`SecretName::ProviderKey`]) first, then, for the Azure
+    /// resource `AZURE_OPENAI_ENDPOINT` names only, `AZURE_OPENAI_KEY`. No model, or an endpoint a key must not go
     /// to, has no key. A keyring that cannot be reached is logged and skipped.
     pub(crate) fn provider_key(
         &self,
@@ -79,15 +88,18 @@ impl Core {
         let Ok(slot) = SecretName::provider_key(config) else {
             return (None, KeySource::None);
         };
-        match self.secrets.get(slot) {
+        match self.secrets.get(slot.clone()) {
             Ok(Some(key)) => return (Some(key), KeySource::Keyring),
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "keyring unavailable; using the environment"),
         }
-        // The Azure variable is never offered to an OpenAI-compatible server.
+        // `AZURE_OPENAI_KEY` belongs to `AZURE_OPENAI_ENDPOINT`: it is never
+        // offered to another Azure resource, nor to an OpenAI-compatible server.
         let env_key = match config {
-            ProviderConfig::Azure(_) => providers::azure_key_from_env(),
-            ProviderConfig::OpenAiCompatible(_) => None,
+            ProviderConfig::Azure(_) if is_environment_endpoint(&slot) => {
+                providers::azure_key_from_env()
+            }
+            _ => None,
         };
         match env_key {
             Some(key) => (Some(key), KeySource::Environment),
@@ -153,21 +165,25 @@ impl Core {
         &self,
         input: ProviderSettingsInput,
     ) -> Result<ProviderSettings> {
-        let mut saved = self.settings.models().await?;
-        let default = saved
-            .default
-            .clone()
-            .filter(|d| saved.models.iter().any(|m| &m.name == d))
-            .or_else(|| saved.models.first().map(|m| m.name.clone()));
-        match default.and_then(|d| saved.models.iter_mut().find(|m| m.name == d)) {
-            Some(model) => model.config = input.config.clone(),
-            None => saved.models.push(SavedModel {
-                name: crate::models::name_of(&input.config),
-                config: input.config.clone(),
-            }),
-        }
-        self.settings.set_models(&saved, None).await?;
+        crate::settings::check_model_config(&input.config)?;
         self.store_model_key(&input.config, input.api_key.as_deref(), input.clear_key)?;
+        self.settings
+            .update_models(|saved| {
+                let default = saved
+                    .default
+                    .clone()
+                    .filter(|d| saved.models.iter().any(|m| &m.name == d))
+                    .or_else(|| saved.models.first().map(|m| m.name.clone()));
+                match default.and_then(|d| saved.models.iter_mut().find(|m| m.name == d)) {
+                    Some(model) => model.config = input.config.clone(),
+                    None => saved.models.push(SavedModel {
+                        name: crate::models::name_of(&input.config),
+                        config: input.config.clone(),
+                    }),
+                }
+                Ok(None)
+            })
+            .await?;
         self.provider_settings().await
     }
 

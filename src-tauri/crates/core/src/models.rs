@@ -87,21 +87,72 @@ fn invalid(reason: String) -> Error {
     .into()
 }
 
+/// The environment's part of what the catalogue is built from (see
+/// [`Settings::models_stamp`](crate::settings::Settings::models_stamp)).
+fn environment_stamp() -> String {
+    [
+        providers::config::ENV_ENDPOINT,
+        providers::config::ENV_DEPLOYMENT,
+        providers::config::ENV_API_VERSION,
+        providers::config::ENV_FAMILY,
+        providers::config::ENV_STREAM,
+        providers::config::ENV_VISION,
+        ENV_MODEL_NAME,
+    ]
+    .iter()
+    .map(|name| std::env::var(name).unwrap_or_default())
+    .collect::<Vec<_>>()
+    .join("\u{1f}")
+}
+
 impl Core {
     /// Builds the catalogue chats are answered from: the environment's model
     /// first (the default while it is set), then the saved ones (one with
     /// the environment's name is hidden behind it). A model that cannot be
-    /// built (no key, say) stays listed with the reason.
+    /// built (no key, say) stays listed with the reason. Rebuilds take turns
+    /// (an older read never replaces a newer one).
     ///
     /// Returns the models it was built from, each with whether the
     /// environment set it.
     pub(crate) async fn load_models(&self) -> Result<Vec<(SavedModel, bool)>> {
-        let environment = environment_model()?;
-        let saved = self.settings.models().await?;
-        if let Some(first) = saved.models.first() {
-            // Versions with one model kept its key unbound to an endpoint.
-            self.adopt_legacy_provider_key(&first.config);
+        let mut built = self.models_built.lock().await;
+        let stamp = format!(
+            "{}\u{1e}{}",
+            self.settings.models_stamp().await?,
+            environment_stamp()
+        );
+        let configured = self.build_models().await?;
+        *built = Some(stamp);
+        Ok(configured)
+    }
+
+    /// Rebuilds the catalogue only if the saved models or the environment
+    /// changed since it was built (here or by another process on this
+    /// profile, e.g. `banter-cli models add` while the app is open). One
+    /// small read when nothing changed; a send calls it first.
+    pub async fn refresh_models(&self) -> Result<()> {
+        let mut built = self.models_built.lock().await;
+        let stamp = format!(
+            "{}\u{1e}{}",
+            self.settings.models_stamp().await?,
+            environment_stamp()
+        );
+        if built.as_deref() == Some(stamp.as_str()) {
+            return Ok(());
         }
+        self.build_models().await?;
+        *built = Some(stamp);
+        Ok(())
+    }
+
+    async fn build_models(&self) -> Result<Vec<(SavedModel, bool)>> {
+        let environment = environment_model()?;
+        // Versions with one model kept its key unbound to an endpoint; it
+        // belongs to the endpoint they saved (where they sent it).
+        if let Some(legacy) = self.settings.provider().await? {
+            self.adopt_legacy_provider_key(&legacy);
+        }
+        let saved = self.settings.models().await?;
         let default = match &environment {
             Some(env) => Some(env.name.clone()),
             None => saved.default.clone(),
@@ -161,59 +212,61 @@ impl Core {
             .collect())
     }
 
-    /// Adds or changes a model (and stores its key in its endpoint's
-    /// slot). A new name must be free; renaming moves the model's chats.
+    /// Adds or changes a model (and stores its key in its endpoint's slot
+    /// first, so a keyring failure saves nothing). A new name must be free;
+    /// renaming moves the model's chats.
     pub async fn save_model(&self, input: ModelInput) -> Result<Vec<ConfiguredModel>> {
         let name = checked_model_name(&input.name)?;
-        if environment_model()?.is_some_and(|env| {
-            env.name == name || input.previous_name.as_deref() == Some(env.name.as_str())
-        }) {
-            return Err(invalid(format!(
-                "{name:?} is set by the environment (AZURE_OPENAI_*); change it there or choose another name"
-            )));
-        }
-        let mut saved = self.settings.models().await?;
-        let taken = saved
-            .models
-            .iter()
-            .any(|m| m.name == name && input.previous_name.as_deref() != Some(name.as_str()));
-        if taken {
-            return Err(invalid(format!("another model is already called {name:?}")));
-        }
-        let mut moved = None;
-        match input.previous_name.as_deref() {
-            Some(previous) => {
-                let model = saved
-                    .models
-                    .iter_mut()
-                    .find(|m| m.name == previous)
-                    .ok_or_else(|| Error::not_found("model", previous))?;
-                model.name.clone_from(&name);
-                model.config = input.config.clone();
-                if previous != name {
-                    moved = Some((previous.to_string(), name.clone()));
-                    if saved.default.as_deref() == Some(previous) {
-                        saved.default = Some(name.clone());
-                    }
-                }
+        let environment = environment_model()?;
+        if let Some(env) = &environment {
+            if env.name == name || input.previous_name.as_deref() == Some(env.name.as_str()) {
+                return Err(invalid(format!(
+                    "{:?} is set by the environment (AZURE_OPENAI_*); change it there or choose another name",
+                    env.name
+                )));
             }
-            None => saved.models.push(SavedModel {
-                name: name.clone(),
-                config: input.config.clone(),
-            }),
+            if input.make_default {
+                return Err(env_is_default(&env.name));
+            }
         }
-        if input.make_default {
-            saved.default = Some(name.clone());
-        }
-        self.settings
-            .set_models(
-                &saved,
-                moved
-                    .as_ref()
-                    .map(|(old, new)| (old.as_str(), Some(new.as_str()))),
-            )
-            .await?;
+        crate::settings::check_model_config(&input.config)?;
         self.store_model_key(&input.config, input.api_key.as_deref(), input.clear_key)?;
+        self.settings
+            .update_models(|saved| {
+                let taken = saved.models.iter().any(|m| {
+                    m.name == name && input.previous_name.as_deref() != Some(name.as_str())
+                });
+                if taken {
+                    return Err(invalid(format!("another model is already called {name:?}")));
+                }
+                let mut moved = None;
+                match input.previous_name.as_deref() {
+                    Some(previous) => {
+                        let model = saved
+                            .models
+                            .iter_mut()
+                            .find(|m| m.name == previous)
+                            .ok_or_else(|| Error::not_found("model", previous))?;
+                        model.name.clone_from(&name);
+                        model.config = input.config.clone();
+                        if previous != name {
+                            moved = Some((previous.to_string(), Some(name.clone())));
+                            if saved.default.as_deref() == Some(previous) {
+                                saved.default = Some(name.clone());
+                            }
+                        }
+                    }
+                    None => saved.models.push(SavedModel {
+                        name: name.clone(),
+                        config: input.config.clone(),
+                    }),
+                }
+                if input.make_default {
+                    saved.default = Some(name.clone());
+                }
+                Ok(moved)
+            })
+            .await?;
         self.configured_models().await
     }
 
@@ -221,39 +274,58 @@ impl Core {
     /// from then on. The key stays in its endpoint's slot (another model
     /// may use the same endpoint).
     pub async fn delete_model(&self, name: &str) -> Result<Vec<ConfiguredModel>> {
-        let mut saved = self.settings.models().await?;
-        let before = saved.models.len();
-        saved.models.retain(|m| m.name != name);
-        if saved.models.len() == before {
-            return Err(Error::not_found("model", name));
-        }
-        if saved.default.as_deref() == Some(name) {
-            saved.default = None;
-        }
-        self.settings.set_models(&saved, Some((name, None))).await?;
+        self.settings
+            .update_models(|saved| {
+                let before = saved.models.len();
+                saved.models.retain(|m| m.name != name);
+                if saved.models.len() == before {
+                    return Err(Error::not_found("model", name));
+                }
+                if saved.default.as_deref() == Some(name) {
+                    saved.default = None;
+                }
+                Ok(Some((name.to_string(), None)))
+            })
+            .await?;
         self.configured_models().await
     }
 
     /// Makes a saved model the default (chats that name no model, new chats,
-    /// and project generation).
+    /// and project generation). Refused while the environment sets the
+    /// default.
     pub async fn set_default_model(&self, name: &str) -> Result<Vec<ConfiguredModel>> {
-        let mut saved = self.settings.models().await?;
-        if !saved.models.iter().any(|m| m.name == name) {
-            return Err(Error::not_found("model", name));
+        if let Some(env) = environment_model()? {
+            return Err(env_is_default(&env.name));
         }
-        saved.default = Some(name.to_string());
-        self.settings.set_models(&saved, None).await?;
+        self.settings
+            .update_models(|saved| {
+                if !saved.models.iter().any(|m| m.name == name) {
+                    return Err(Error::not_found("model", name));
+                }
+                saved.default = Some(name.to_string());
+                Ok(None)
+            })
+            .await?;
         self.configured_models().await
     }
 
     /// Refuses settings that name a model not configured on this computer
-    /// (`model_not_found`), before a chat is set to it.
-    pub async fn check_session_model(&self, settings: &SessionSettings) -> Result<()> {
-        if let Some(name) = &settings.model {
-            self.load_models().await?;
-            self.model.check_name(name)?;
+    /// (`model_not_found`), before a chat is set to it. A chat keeping the
+    /// model it has (`current`) is not asked again: its prompt or effort
+    /// can change although its model was removed meanwhile.
+    pub async fn check_session_model(
+        &self,
+        current: Option<&str>,
+        settings: &SessionSettings,
+    ) -> Result<()> {
+        match settings.model.as_deref() {
+            Some(name) if Some(name) != current => {
+                self.load_models().await?;
+                self.model.check_name(name)?;
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Stores (or removes) the key of `config`'s endpoint.
@@ -275,6 +347,16 @@ impl Core {
         }
         Ok(())
     }
+}
+
+fn env_is_default(name: &str) -> Error {
+    ValidationError::Invalid {
+        field: "default",
+        reason: format!(
+            "{name:?} (AZURE_OPENAI_*) is the default while those variables are set; unset them to choose another"
+        ),
+    }
+    .into()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::providers::{AzureConfig, ProviderConfig};
 use crate::validate::ValidationError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 /// The chat model configuration of versions with one model (provider,
 /// endpoint, deployment, family); read as the only model until [`MODELS`]
@@ -66,20 +67,8 @@ impl Settings {
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(self.db.pool())
-            .await?;
-        raw.map(|raw| {
-            serde_json::from_str(&raw).map_err(|e| {
-                SettingsError::Corrupt {
-                    key: key.to_string(),
-                    detail: e.to_string(),
-                }
-                .into()
-            })
-        })
-        .transpose()
+        let mut conn = self.db.pool().acquire().await?;
+        get_on(&mut conn, key).await
     }
 
     async fn set<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
@@ -106,39 +95,45 @@ impl Settings {
     /// The saved models: [`MODELS`], or, before it was ever saved, the one
     /// model of [`PROVIDER`] under its deployment's name.
     pub async fn models(&self) -> Result<SavedModels> {
-        if let Some(models) = self.get(MODELS).await? {
-            return Ok(models);
-        }
-        Ok(match self.provider().await? {
-            Some(config) => SavedModels {
-                models: vec![SavedModel {
-                    name: crate::models::name_of(&config),
-                    config,
-                }],
-                default: None,
-            },
-            None => SavedModels::default(),
-        })
+        let mut conn = self.db.pool().acquire().await?;
+        models_on(&mut conn).await
     }
 
-    /// Saves `models` (each checked as [`Self::set_provider`] checks one)
-    /// and, in the same transaction, moves the chats answered by a renamed
-    /// or removed model: `moved` is `(old name, new name)`, a new name of
-    /// `None` sending them to the default model.
-    pub async fn set_models(
-        &self,
-        models: &SavedModels,
-        moved: Option<(&str, Option<&str>)>,
-    ) -> Result<()> {
+    /// What changes whenever the saved models do (their stored text, a few
+    /// hundred bytes): a process compares it to rebuild its models only
+    /// after a change, made here or by another process on the same profile.
+    pub async fn models_stamp(&self) -> Result<String> {
+        let stamp: Option<String> = sqlx::query_scalar(
+            "SELECT group_concat(key || '=' || value, ';') FROM
+               (SELECT key, value FROM settings WHERE key IN (?, ?) ORDER BY key)",
+        )
+        .bind(MODELS)
+        .bind(PROVIDER)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(stamp.unwrap_or_default())
+    }
+
+    /// Changes the saved models in one write transaction: `change` gets the
+    /// list as it is inside the transaction (so two changes at once, from
+    /// this process or another, never lose one) and returns the chats to
+    /// move, `(old name, new name)`, a new name of `None` sending them to
+    /// the default model; they move in the same transaction. Every model is
+    /// checked as [`Self::set_provider`] checks one. Returns the list saved.
+    pub async fn update_models<F>(&self, change: F) -> Result<SavedModels>
+    where
+        F: FnOnce(&mut SavedModels) -> Result<Option<(String, Option<String>)>>,
+    {
+        let mut tx = self.db.begin_write().await?;
+        let mut models = models_on(&mut tx).await?;
+        let moved = change(&mut models)?;
         for model in &models.models {
-            validate_provider(&model.config)?;
-            crate::providers::check_endpoint(&model.config)?;
+            check_model_config(&model.config)?;
         }
-        let json = serde_json::to_string(models).map_err(|e| ValidationError::Invalid {
+        let json = serde_json::to_string(&models).map_err(|e| ValidationError::Invalid {
             field: "setting",
             reason: e.to_string(),
         })?;
-        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -156,7 +151,7 @@ impl Settings {
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(models)
     }
 
     /// Saves the chat model after checking it can be used.
@@ -213,6 +208,51 @@ impl Settings {
         self.db.write_one(delete).await?;
         Ok(())
     }
+}
+
+/// The setting `key` read on `conn`; a value that does not parse is
+/// `setting_corrupt`.
+async fn get_on<T: DeserializeOwned>(conn: &mut SqliteConnection, key: &str) -> Result<Option<T>> {
+    let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    raw.map(|raw| {
+        serde_json::from_str(&raw).map_err(|e| {
+            SettingsError::Corrupt {
+                key: key.to_string(),
+                detail: e.to_string(),
+            }
+            .into()
+        })
+    })
+    .transpose()
+}
+
+/// [`Settings::models`] read on `conn`.
+async fn models_on(conn: &mut SqliteConnection) -> Result<SavedModels> {
+    if let Some(models) = get_on(conn, MODELS).await? {
+        return Ok(models);
+    }
+    let legacy: Option<ProviderConfig> = get_on(conn, PROVIDER).await?;
+    Ok(match legacy {
+        Some(config) => SavedModels {
+            models: vec![SavedModel {
+                name: crate::models::name_of(&config),
+                config,
+            }],
+            default: None,
+        },
+        None => SavedModels::default(),
+    })
+}
+
+/// A model's configuration as it may be saved: an http(s) URL that is not
+/// plain http to another host, and a deployment or model name.
+pub(crate) fn check_model_config(config: &ProviderConfig) -> Result<()> {
+    validate_provider(config)?;
+    crate::providers::check_endpoint(config)?;
+    Ok(())
 }
 
 /// An http(s) base URL and a non-empty deployment or model name.

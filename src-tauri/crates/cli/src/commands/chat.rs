@@ -57,7 +57,12 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()?;
     if hosted.is_none() {
         // Before a session is started for the chat's settings.
-        core.use_model(args.model.as_deref()).await?;
+        // The chat's own model is the engine's to check (a chat naming
+        // another model needs no usable default).
+        match args.model.as_deref() {
+            Some(name) => core.use_model(Some(name)).await?,
+            None => core.refresh_models().await?,
+        }
     }
     let target = super::chat_settings::apply(core, hosted.as_ref(), session, &args).await?;
     let session = target.session;
@@ -104,7 +109,10 @@ pub async fn run(
         }
     };
     if let (Err(error), Some(started)) = (&result, &target.started) {
-        if super::chat_settings::refused_before_anything_was_kept(error) {
+        // Locally nothing can have been kept elsewhere, and only an empty
+        // chat is removed; signed in, only after a refusal the server made
+        // before keeping anything.
+        if history.is_none() || super::chat_settings::refused_before_anything_was_kept(error) {
             super::chat_settings::discard_if_empty(core, history.as_ref(), started).await;
         }
     }

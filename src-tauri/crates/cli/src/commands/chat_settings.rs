@@ -69,7 +69,7 @@ pub async fn apply(
     if let Some(effort) = args.effort {
         settings.reasoning_effort = Some(effort.into());
     }
-    let stored = set(core, hosted, &id, settings).await;
+    let stored = set(core, hosted, &id, current.model.as_deref(), settings).await;
     if let Err(error) = stored {
         if started {
             discard_if_empty(core, hosted, &id).await;
@@ -114,6 +114,13 @@ pub fn refused_before_anything_was_kept(error: &CliError) -> bool {
             | ErrorCode::InsufficientCredits
             | ErrorCode::ProviderNotConfigured
             | ErrorCode::ModelNotFound
+            | ErrorCode::ModelCannotSee
+            | ErrorCode::TooManyAttachments
+            | ErrorCode::AttachmentTooLarge
+            | ErrorCode::AttachmentNotText
+            | ErrorCode::AttachmentUnsupported
+            | ErrorCode::AttachmentOverBudget
+            | ErrorCode::AttachmentUnreadable
             | ErrorCode::IdempotencyConflict
     )
 }
@@ -151,16 +158,18 @@ async fn create(core: &Core, hosted: Option<&HostedHistory>) -> Result<ChatSessi
     })
 }
 
+/// Stores `settings` on the chat `id`, whose model is now `current`.
 async fn set(
     core: &Core,
     hosted: Option<&HostedHistory>,
     id: &RecordRef,
+    current: Option<&str>,
     settings: SessionSettings,
 ) -> Result<ChatSession, CliError> {
     Ok(match hosted {
         Some(history) => history.set_settings(id, settings).await?,
         None => {
-            core.check_session_model(&settings).await?;
+            core.check_session_model(current, &settings).await?;
             core.chat().set_session_settings(id, settings).await?
         }
     })

@@ -72,6 +72,25 @@ async fn a_chat_set_with_model_is_answered_by_that_model_and_keeps_it() {
         [("o3-mini".to_string(), true), ("Writer".to_string(), false)]
     );
     assert_eq!(added[1]["reasons"], json!(false), "{added}");
+    // While AZURE_OPENAI_* is set, its model is the default: said, not
+    // silently ignored.
+    let not_default = fails(
+        &run_cli(
+            d,
+            &mock,
+            "o3-mini",
+            &["--json", "models", "default", "Writer"],
+        )
+        .await,
+        1,
+    );
+    assert_eq!(not_default["code"], "invalid_input", "{not_default}");
+    assert!(
+        not_default["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("AZURE_OPENAI")),
+        "{not_default}"
+    );
 
     let first = cli_json(d, &mock, &["chat", "--model", "Writer", "a haiku"]).await;
     assert_eq!(first["reply"], "Mock reply to: a haiku");
@@ -113,6 +132,49 @@ async fn a_chat_set_with_model_is_answered_by_that_model_and_keeps_it() {
     assert_eq!(listed(&left), [("o3-mini".to_string(), true)]);
     cli_json(d, &mock, &["chat", "--session", &session, "still here"]).await;
     assert_eq!(last_deployment(&mock), "o3-mini");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_environments_key_never_goes_to_another_azure_resource() {
+    let elsewhere = mock().await;
+    let mock = mock().await;
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let added = cli_json(
+        d,
+        &mock,
+        &[
+            "models",
+            "add",
+            "West",
+            "--azure-endpoint",
+            &elsewhere.base_url(),
+            "--deployment",
+            "o3-mini",
+        ],
+    )
+    .await;
+    // AZURE_OPENAI_KEY is the environment endpoint's; West has none.
+    let west = &added[1];
+    assert_eq!(west["name"], "West", "{added}");
+    assert!(
+        west["problem"].as_str().is_some_and(|p| p.contains("key")),
+        "{added}"
+    );
+    let refused = fails(
+        &run_cli(
+            d,
+            &mock,
+            "o3-mini",
+            &["--json", "chat", "--model", "West", "hi"],
+        )
+        .await,
+        1,
+    );
+    assert_eq!(refused["code"], "provider_not_configured", "{refused}");
+    assert!(elsewhere.requests().is_empty(), "nothing reached West");
+    let sessions = cli_json(d, &mock, &["sessions", "list"]).await;
+    assert_eq!(sessions["sessions"], json!([]), "{sessions}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
-use crate::providers::{ChatProvider, ModelCatalog};
+use crate::providers::{ChatProvider, ModelCatalog, Refusing};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -147,6 +147,7 @@ impl<S: ChatBackend> ChatEngine<S> {
             (None, Some(key)) => self.store.session_paid_with(key).await?,
             _ => None,
         };
+        let callers_key = request.idempotency_key.is_some();
         let key = crate::idempotency::key_or_new(request.idempotency_key);
         // The session, and the writers of its streaming replies: a session
         // started here has none (and is started only once the model and
@@ -160,16 +161,34 @@ impl<S: ChatBackend> ChatEngine<S> {
             (None, None) => None,
         };
         // The chat's own model, or the default; refused before anything is
-        // paid or a session started.
-        let provider = self
+        // paid or a session started. A retry of a send already paid is
+        // answered from what was kept, whatever became of its model since
+        // (the refusal waits until the ledger says it is not a replay).
+        let provider = match self
             .model
-            .require_named(existing.as_ref().and_then(|(s, _)| s.model.as_deref()))?;
-        let tokens = attachments::check_for_send(
-            &content,
-            &request.attachments,
-            provider.supports_vision(),
-            &provider.label(),
-        )?;
+            .require_named(existing.as_ref().and_then(|(s, _)| s.model.as_deref()))
+        {
+            Ok(provider) => Ok(provider),
+            Err(error) if callers_key && self.store.session_paid_with(&key).await?.is_some() => {
+                Err(error)
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let (provider, tokens) = match provider {
+            Ok(provider) => {
+                let tokens = attachments::check_for_send(
+                    &content,
+                    &request.attachments,
+                    provider.supports_vision(),
+                    &provider.label(),
+                )?;
+                (provider, tokens)
+            }
+            // A replay sends nothing; should the ledger not replay it after
+            // all, the turn fails with this error and is refunded like any
+            // reply that could not start.
+            Err(error) => (Refusing::provider(error), 0),
+        };
         let (session, owners, started) = match existing {
             Some((session, owners)) => (session, owners, false),
             None => (self.store.create_session(None).await?, Vec::new(), true),

@@ -207,16 +207,19 @@ impl ChatRows for PgConnection {
         user_id: &str,
         session: &RecordRef,
         settings: &SessionSettings,
+        keep_model: bool,
     ) -> Result<Option<ChatSession>> {
         let (id, display) = session.binds();
         let sql = format!(
-            "UPDATE chat_sessions SET system_prompt = $1, reasoning_effort = $2, model = $3
-              WHERE user_id = $4 AND (id = $5 OR display_id = $6)
+            "UPDATE chat_sessions SET system_prompt = $1, reasoning_effort = $2,
+                    model = CASE WHEN $3 THEN model ELSE $4 END
+              WHERE user_id = $5 AND (id = $6 OR display_id = $7)
               RETURNING {SESSION_COLUMNS}"
         );
         Ok(sqlx::query_as(&sql)
             .bind(settings.system_prompt.as_deref())
             .bind(settings.reasoning_effort)
+            .bind(keep_model)
             .bind(settings.model.as_deref())
             .bind(user_id)
             .bind(id)

@@ -133,11 +133,14 @@ pub trait ChatRows: LedgerRows + super::attachment_rows::AttachmentRows {
     ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
 
     /// Stores a chat's (checked) settings; `None` if it is not the user's.
+    /// Replaces the session's settings; with `keep_model`, all but its
+    /// model (a caller that does not know of models).
     fn set_session_settings(
         &mut self,
         user_id: &str,
         session: &RecordRef,
         settings: &SessionSettings,
+        keep_model: bool,
     ) -> impl Future<Output = Result<Option<ChatSession>>> + Send;
 
     fn delete_session(

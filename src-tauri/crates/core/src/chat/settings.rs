@@ -83,10 +83,31 @@ impl<S: ChatBackend> ChatStore<S> {
         session: &RecordRef,
         settings: SessionSettings,
     ) -> Result<ChatSession> {
+        self.replace_session_settings(session, settings, false)
+            .await
+    }
+
+    /// [`Self::set_session_settings`] for a caller from before named models
+    /// (it sends no model): the session keeps its model, in the same
+    /// statement, so a model chosen meanwhile on another device is not lost.
+    pub async fn set_session_settings_keeping_model(
+        &self,
+        session: &RecordRef,
+        settings: SessionSettings,
+    ) -> Result<ChatSession> {
+        self.replace_session_settings(session, settings, true).await
+    }
+
+    async fn replace_session_settings(
+        &self,
+        session: &RecordRef,
+        settings: SessionSettings,
+        keep_model: bool,
+    ) -> Result<ChatSession> {
         let settings = settings.checked()?;
         let mut tx = self.db.begin_write().await?;
         let changed = tx
-            .set_session_settings(&self.user_id, session, &settings)
+            .set_session_settings(&self.user_id, session, &settings, keep_model)
             .await?;
         S::commit(tx).await?;
         changed.ok_or_else(|| Error::not_found("chat session", session))

@@ -152,16 +152,19 @@ impl ChatRows for SqliteConnection {
         user_id: &str,
         session: &RecordRef,
         settings: &SessionSettings,
+        keep_model: bool,
     ) -> Result<Option<ChatSession>> {
         let (id, display) = session.binds();
         let sql = format!(
-            "UPDATE chat_sessions SET system_prompt = ?, reasoning_effort = ?, model = ?
+            "UPDATE chat_sessions SET system_prompt = ?, reasoning_effort = ?,
+                    model = CASE WHEN ? THEN model ELSE ? END
               WHERE user_id = ? AND (id = ? OR display_id = ?)
               RETURNING {SESSION_COLUMNS}"
         );
         Ok(sqlx::query_as(&sql)
             .bind(settings.system_prompt.as_deref())
             .bind(settings.reasoning_effort)
+            .bind(keep_model)
             .bind(settings.model.as_deref())
             .bind(user_id)
             .bind(id)

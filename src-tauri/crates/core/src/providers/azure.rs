@@ -42,6 +42,7 @@ pub(super) fn endpoint(config: &AzureConfig, key: Secret) -> Endpoint {
         json_schema: structured_outputs(config.api_version.as_deref()),
         vision: config.vision,
         label: format!("Azure OpenAI · {}", config.deployment),
+        public_label: format!("Azure OpenAI · {}", config.deployment),
         deployment: config.deployment.clone(),
     }
 }

@@ -21,8 +21,8 @@ pub const MAX_MODEL_NAME_CHARS: usize = 64;
 pub struct ModelSummary {
     /// The name chats remember it by ("o3-mini", "Local llama").
     pub name: String,
-    /// Provider and deployment, e.g. "Azure OpenAI · o3-mini"; `None` for
-    /// a model that cannot be built.
+    /// Provider kind and model, e.g. "Azure OpenAI · o3-mini" (never the
+    /// endpoint's address); `None` for a model that cannot be built.
     pub label: Option<String>,
     pub is_default: bool,
     /// Whether reasoning effort applies (o-series): the effort control is
@@ -153,7 +153,7 @@ impl ModelCatalog {
                 match &m.provider {
                     Ok(p) => ModelSummary {
                         name: m.name.clone(),
-                        label: Some(p.label()),
+                        label: Some(p.public_label()),
                         is_default,
                         reasons: p.reasons(),
                         vision: p.supports_vision(),

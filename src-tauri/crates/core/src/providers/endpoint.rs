@@ -43,6 +43,8 @@ pub(super) struct Endpoint {
     /// Whether images may be sent (the config's `vision`).
     pub vision: bool,
     pub label: String,
+    /// [`Self::label`] without the endpoint's address (model lists).
+    pub public_label: String,
     /// Named in "deployment not found".
     pub deployment: String,
 }
@@ -162,6 +164,10 @@ impl ChatProvider for CompletionsProvider {
 
     fn label(&self) -> String {
         self.endpoint.label.clone()
+    }
+
+    fn public_label(&self) -> String {
+        self.endpoint.public_label.clone()
     }
 
     fn supports_json_schema(&self) -> bool {

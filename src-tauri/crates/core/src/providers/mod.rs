@@ -14,6 +14,7 @@ mod endpoint;
 mod error;
 mod http;
 mod openai_compat;
+mod refusing;
 mod retry;
 mod sse;
 mod wire;
@@ -25,6 +26,7 @@ pub use config::{
 };
 pub use error::ProviderError;
 pub use http::Timeouts;
+pub use refusing::Refusing;
 
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
@@ -142,6 +144,12 @@ pub trait ChatProvider: Send + Sync + std::fmt::Debug {
 
     /// A label for the UI and logs (e.g. "Azure OpenAI · o3-mini"); no secrets.
     fn label(&self) -> String;
+
+    /// The label model lists show (the server's `GET /v1/models`): the kind
+    /// and the model, never the endpoint's address.
+    fn public_label(&self) -> String {
+        self.label()
+    }
 
     /// The deployment or model name a reply is stored with ("o3-mini");
     /// no secrets.

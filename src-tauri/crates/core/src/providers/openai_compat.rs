@@ -25,6 +25,8 @@ pub(super) fn endpoint(config: &OpenAiCompatConfig, key: Option<Secret>) -> Endp
         json_schema: true,
         vision: config.vision,
         label: format!("{} · {}", base, config.model),
+        // The server's address stays out of what model lists show.
+        public_label: format!("OpenAI-compatible · {}", config.model),
         deployment: config.model.clone(),
     }
 }

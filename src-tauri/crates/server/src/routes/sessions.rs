@@ -14,6 +14,7 @@ use banter_core::chat::{
 };
 use banter_core::db::postgres::PgStore;
 use banter_core::ids::{IdKind, RecordRef};
+use banter_core::providers::ReasoningEffort;
 use serde::Deserialize;
 
 /// The caller's sessions and messages.
@@ -97,27 +98,72 @@ pub async fn delete(
     Ok(Json(chat.delete_session(&session_ref(&id)?).await?))
 }
 
+/// The body of `PUT /v1/sessions/{id}/settings`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsBody {
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+    #[serde(default)]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Absent: the chat keeps its model (clients from before named models
+    /// send none, and must not reset it); `null`: the default model; a
+    /// name: that model.
+    #[serde(default, deserialize_with = "present")]
+    pub model: Option<Option<String>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one stays
+/// `None` through `#[serde(default)]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// `PUT /v1/sessions/{id}/settings`: the chat's model, system prompt and
 /// reasoning effort (the core's `set_session_settings`); the next send on
 /// any device uses them, and the change feed carries the session. A model
-/// the operator has not configured is refused (`model_not_found`).
+/// the operator has not configured is refused (`model_not_found`), unless
+/// it is the one the chat already has (its prompt may change although its
+/// model was removed since).
 pub async fn settings(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<SessionSettings>,
+    Json(body): Json<SettingsBody>,
 ) -> HttpResult<Json<ChatSession>> {
-    let body = body.checked().map_err(banter_core::Error::from)?;
-    if let Some(model) = &body.model {
-        state
-            .model
-            .check_name(model)
-            .map_err(banter_core::Error::from)?;
+    let chat = chat_for(&state, &caller);
+    let session = session_ref(&id)?;
+    let Some(model) = body.model else {
+        let settings = SessionSettings {
+            system_prompt: body.system_prompt,
+            reasoning_effort: body.reasoning_effort,
+            model: None,
+        };
+        return Ok(Json(
+            chat.set_session_settings_keeping_model(&session, settings)
+                .await?,
+        ));
+    };
+    let settings = SessionSettings {
+        system_prompt: body.system_prompt,
+        reasoning_effort: body.reasoning_effort,
+        model,
     }
-    let session = chat_for(&state, &caller)
-        .set_session_settings(&session_ref(&id)?, body)
-        .await?;
-    Ok(Json(session))
+    .checked()
+    .map_err(banter_core::Error::from)?;
+    if let Some(model) = &settings.model {
+        if chat.get_session(&session).await?.model.as_ref() != Some(model) {
+            state
+                .model
+                .check_name(model)
+                .map_err(banter_core::Error::from)?;
+        }
+    }
+    Ok(Json(chat.set_session_settings(&session, settings).await?))
 }
 
 #[derive(Debug, Deserialize)]
