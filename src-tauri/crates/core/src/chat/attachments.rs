@@ -392,16 +392,20 @@ pub enum Carried {
 ///
 /// Text files go as their named blocks and images as image parts while
 /// they fit [`HISTORY_ATTACHMENT_TOKEN_BUDGET`] together (an image counted
-/// as [`IMAGE_TOKEN_ESTIMATE`]); past it the oldest are left out first,
-/// each replaced by a note naming it. They are counted newest first (with
-/// the tokenizer, as [`Attachment::tokens`] counts; the caller holds no
-/// write lock):
-/// the first that does not fit is left out with every older one, which
-/// are not counted at all. For a model that cannot see (`vision` false),
-/// every image is a note instead, counting nothing: the model may have
-/// changed since it was sent, and the send goes on without it.
+/// as [`IMAGE_TOKEN_ESTIMATE`]), and while the images' bytes fit
+/// [`MAX_MESSAGE_ATTACHMENT_BYTES`] (what one message may bring: providers
+/// cap a request's size, and a chat of many large photos must not grow
+/// past it and fail every later turn); past either, the oldest are left
+/// out first, each replaced by a note naming it. They are counted newest
+/// first (with the tokenizer, as [`Attachment::tokens`] counts; the caller
+/// holds no write lock): the first that does not fit is left out with
+/// every older one, which are not counted at all. For a model that cannot
+/// see (`vision` false), every image is a note instead, counting nothing:
+/// the model may have changed since it was sent, and the send goes on
+/// without it.
 pub fn carry_earlier(files: Vec<(i64, Attachment)>, vision: bool) -> Vec<(i64, Carried)> {
     let mut left = HISTORY_ATTACHMENT_TOKEN_BUDGET;
+    let mut bytes_left = MAX_MESSAGE_ATTACHMENT_BYTES;
     let mut full = false;
     let mut carried = Vec::with_capacity(files.len());
     for (message_id, file) in files.into_iter().rev() {
@@ -411,8 +415,11 @@ pub fn carry_earlier(files: Vec<(i64, Attachment)>, vision: bool) -> Vec<(i64, C
                 file.name
             )),
             _ if full => left_out(&file),
-            AttachmentKind::Image if IMAGE_TOKEN_ESTIMATE <= left => {
+            AttachmentKind::Image
+                if IMAGE_TOKEN_ESTIMATE <= left && file.data.len() <= bytes_left =>
+            {
                 left -= IMAGE_TOKEN_ESTIMATE;
+                bytes_left -= file.data.len();
                 Carried::Image(file.data_url())
             }
             AttachmentKind::Image => {
@@ -694,5 +701,19 @@ pub(crate) mod tests {
             ]
         );
         assert!(matches!(blind[2].1, Carried::Block(_)));
+
+        // Images whose bytes together pass what one message may bring: the
+        // oldest is left out, though their tokens would fit.
+        let mut large = PNG.to_vec();
+        large.resize(MAX_MESSAGE_ATTACHMENT_BYTES / 2, 0);
+        let large = Attachment::new("large.png", large).unwrap();
+        let photos = vec![(1, large.clone()), (2, large.clone()), (3, png.clone())];
+        assert!(3 * IMAGE_TOKEN_ESTIMATE <= HISTORY_ATTACHMENT_TOKEN_BUDGET);
+        let carried = carry_earlier(photos, true);
+        assert_eq!(
+            notes(&carried),
+            ["[image large.png left out: over the context budget]"]
+        );
+        assert_eq!(carried[1].1, Carried::Image(large.data_url()));
     }
 }
