@@ -708,7 +708,7 @@ pub(crate) mod tests {
         large.resize(MAX_MESSAGE_ATTACHMENT_BYTES / 2, 0);
         let large = Attachment::new("large.png", large).unwrap();
         let photos = vec![(1, large.clone()), (2, large.clone()), (3, png.clone())];
-        assert!(3 * IMAGE_TOKEN_ESTIMATE <= HISTORY_ATTACHMENT_TOKEN_BUDGET);
+        const { assert!(3 * IMAGE_TOKEN_ESTIMATE <= HISTORY_ATTACHMENT_TOKEN_BUDGET) };
         let carried = carry_earlier(photos, true);
         assert_eq!(
             notes(&carried),
