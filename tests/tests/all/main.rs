@@ -5,6 +5,7 @@
 
 mod app_sign_in;
 mod attachments;
+mod attachments_history;
 mod bad_input;
 mod branches;
 mod chat_engine;

@@ -41,6 +41,16 @@ pub trait AttachmentRows {
         &mut self,
         id: i64,
     ) -> impl Future<Output = Result<Option<(i64, Attachment)>>> + Send;
+
+    /// The attachments of those of `message_ids` that are `user_id`'s, with
+    /// their bytes and the message each belongs to, by message then
+    /// position: one statement however many messages are asked for (what
+    /// the history of a prompt carries).
+    fn attachments_of_messages(
+        &mut self,
+        user_id: &str,
+        message_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<(i64, Attachment)>>> + Send;
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,6 +71,11 @@ impl From<Row> for Attachment {
             data: row.data,
         }
     }
+}
+
+/// A row as the message it belongs to and the file.
+fn with_message(row: Row) -> (i64, Attachment) {
+    (row.message_id, Attachment::from(row))
 }
 
 fn as_i64(n: usize) -> i64 {
@@ -127,7 +142,30 @@ impl AttachmentRows for SqliteConnection {
         .bind(id)
         .fetch_optional(self)
         .await?;
-        Ok(row.map(|row| (row.message_id, Attachment::from(row))))
+        Ok(row.map(with_message))
+    }
+
+    async fn attachments_of_messages(
+        &mut self,
+        user_id: &str,
+        message_ids: &[i64],
+    ) -> Result<Vec<(i64, Attachment)>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids as one JSON array, as in `attachment_infos`.
+        let ids = serde_json::to_string(message_ids).unwrap_or_else(|_| "[]".into());
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.message_id, a.name, a.kind, a.mime, a.data
+               FROM message_attachments a JOIN chat_messages m ON m.id = a.message_id
+              WHERE a.message_id IN (SELECT value FROM json_each(?)) AND m.user_id = ?
+              ORDER BY a.message_id, a.position",
+        )
+        .bind(ids)
+        .bind(user_id)
+        .fetch_all(self)
+        .await?;
+        Ok(rows.into_iter().map(with_message).collect())
     }
 }
 
@@ -192,7 +230,28 @@ impl AttachmentRows for PgConnection {
         .bind(id)
         .fetch_optional(self)
         .await?;
-        Ok(row.map(|row| (row.message_id, Attachment::from(row))))
+        Ok(row.map(with_message))
+    }
+
+    async fn attachments_of_messages(
+        &mut self,
+        user_id: &str,
+        message_ids: &[i64],
+    ) -> Result<Vec<(i64, Attachment)>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.message_id, a.name, a.kind, a.mime, a.data
+               FROM message_attachments a JOIN chat_messages m ON m.id = a.message_id
+              WHERE a.message_id = ANY($1) AND m.user_id = $2
+              ORDER BY a.message_id, a.position",
+        )
+        .bind(message_ids)
+        .bind(user_id)
+        .fetch_all(self)
+        .await?;
+        Ok(rows.into_iter().map(with_message).collect())
     }
 }
 
@@ -220,5 +279,22 @@ impl<S: super::rows::ChatBackend> super::ChatStore<S> {
     /// The attachments of one of the user's messages, with their bytes.
     pub(crate) async fn attachments_of(&self, message_id: i64) -> Result<Vec<Attachment>> {
         self.db.read().await?.attachments_of(message_id).await
+    }
+
+    /// The attachments of the user's messages among `message_ids`, with
+    /// their bytes, each with the id of its message, by message then
+    /// position; another user's messages carry none. One statement on the
+    /// read pool, however many messages: what a prompt's history carries
+    /// (see `chat::prompt::with_files`), read after the turn is paid, never
+    /// inside the paying transaction.
+    pub async fn attachments_of_messages(
+        &self,
+        message_ids: &[i64],
+    ) -> Result<Vec<(i64, Attachment)>> {
+        self.db
+            .read()
+            .await?
+            .attachments_of_messages(&self.user_id, message_ids)
+            .await
     }
 }

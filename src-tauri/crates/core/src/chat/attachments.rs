@@ -10,6 +10,10 @@
 //! model can see when images are attached, and that the message with its
 //! text files fits [`ATTACHMENT_TOKEN_BUDGET`]. A refused send charges
 //! nothing and keeps nothing.
+//!
+//! Files stay in the conversation: each later turn's prompt carries the
+//! files of the earlier user messages in its history as they were sent,
+//! within [`HISTORY_ATTACHMENT_TOKEN_BUDGET`] (see [`carry_earlier`]).
 
 use crate::error::ErrorCode;
 use crate::tokens;
@@ -30,6 +34,26 @@ pub const MAX_MESSAGE_ATTACHMENT_BYTES: usize = 8 * 1024 * 1024;
 /// Most tokens a message and its text files may take together, so the
 /// conversation before it and the reply still fit the model's window.
 pub const ATTACHMENT_TOKEN_BUDGET: i64 = 32_000;
+/// Most tokens the files of the earlier messages a prompt carries (its
+/// history, `chat::HISTORY_MESSAGES` messages at most) may take together:
+/// as much again as the new message may bring ([`ATTACHMENT_TOKEN_BUDGET`]).
+/// With both full, files take 64,000 tokens: half the window of gpt-4o and
+/// o1-mini (128,000; o3-mini's is 200,000), leaving the other half for the
+/// instructions, the conversation's text and the reply. Over it, the oldest
+/// earlier files are left out first ([`carry_earlier`]); the new message's
+/// own files are never left out (they are refused before paying instead).
+pub const HISTORY_ATTACHMENT_TOKEN_BUDGET: i64 = ATTACHMENT_TOKEN_BUDGET;
+/// What one earlier image counts against [`HISTORY_ATTACHMENT_TOKEN_BUDGET`].
+/// The provider counts images itself, so this is an estimate, taken high.
+/// OpenAI's vision pricing ("Calculating costs" in the images and vision
+/// guide): a low-detail image costs 85 tokens; at high detail (which `auto`,
+/// what the app asks for by sending no `detail`, may choose) the image is
+/// fit in 2048 × 2048, its shorter side scaled to 768 px, and each 512 px
+/// tile adds 170: 765 for a square image (2 × 2 tiles), 1,105 for a 16:9
+/// screenshot (3 × 2), and at most 1,445 for 4 × 2 tiles (a 2048 × 768
+/// image). The most an image can cost is taken, so earlier images never
+/// take more of the window than the budget allows.
+pub const IMAGE_TOKEN_ESTIMATE: i64 = 85 + 4 * 2 * 170;
 /// Longest file name kept (longer ones are cut).
 pub const MAX_ATTACHMENT_NAME_CHARS: usize = 200;
 /// The image types vision deployments accept, as MIME types.
@@ -347,6 +371,93 @@ pub fn image_urls(attachments: &[Attachment]) -> Vec<String> {
         .collect()
 }
 
+/// How one file of an earlier message goes with it in a prompt (see
+/// [`carry_earlier`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carried {
+    /// A text file's named block, after the message's text (as
+    /// [`prompt_text`] puts it).
+    Block(String),
+    /// An image, as the `data:` URL of its content part.
+    Image(String),
+    /// One line in the file's place, after the message's text, naming a
+    /// file that is left out and why.
+    Note(String),
+}
+
+/// How the files of the earlier messages a prompt carries go with them.
+/// `files` are those messages' files, each with its message's id, oldest
+/// first (by message then position, as `ChatStore::attachments_of_messages`
+/// reads them); the answer is in the same order.
+///
+/// Text files go as their named blocks and images as image parts while
+/// they fit [`HISTORY_ATTACHMENT_TOKEN_BUDGET`] together (an image counted
+/// as [`IMAGE_TOKEN_ESTIMATE`]), and while the images' bytes fit
+/// [`MAX_MESSAGE_ATTACHMENT_BYTES`] (what one message may bring: providers
+/// cap a request's size, and a chat of many large photos must not grow
+/// past it and fail every later turn); past either, the oldest are left
+/// out first, each replaced by a note naming it. They are counted newest
+/// first (with the tokenizer, as [`Attachment::tokens`] counts; the caller
+/// holds no write lock): the first that does not fit is left out with
+/// every older one, which are not counted at all. For a model that cannot
+/// see (`vision` false), every image is a note instead, counting nothing:
+/// the model may have changed since it was sent, and the send goes on
+/// without it.
+pub fn carry_earlier(files: Vec<(i64, Attachment)>, vision: bool) -> Vec<(i64, Carried)> {
+    let mut left = HISTORY_ATTACHMENT_TOKEN_BUDGET;
+    let mut bytes_left = MAX_MESSAGE_ATTACHMENT_BYTES;
+    let mut full = false;
+    let mut carried = Vec::with_capacity(files.len());
+    for (message_id, file) in files.into_iter().rev() {
+        let shown = match file.kind {
+            AttachmentKind::Image if !vision => Carried::Note(format!(
+                "[image {} not shown: this model cannot see images]",
+                file.name
+            )),
+            _ if full => left_out(&file),
+            AttachmentKind::Image
+                if IMAGE_TOKEN_ESTIMATE <= left && file.data.len() <= bytes_left =>
+            {
+                left -= IMAGE_TOKEN_ESTIMATE;
+                bytes_left -= file.data.len();
+                Carried::Image(file.data_url())
+            }
+            AttachmentKind::Image => {
+                full = true;
+                left_out(&file)
+            }
+            AttachmentKind::Text => {
+                // Checked as UTF-8 when it was attached; a damaged row
+                // still goes, its damage marked, and is counted as it goes.
+                let block = file_block(&file.name, &String::from_utf8_lossy(&file.data));
+                let cost = tokens::count(&block);
+                if cost <= left {
+                    left -= cost;
+                    Carried::Block(block)
+                } else {
+                    full = true;
+                    left_out(&file)
+                }
+            }
+        };
+        carried.push((message_id, shown));
+    }
+    carried.reverse();
+    carried
+}
+
+/// The note in place of an earlier file the budget leaves out.
+fn left_out(file: &Attachment) -> Carried {
+    let what = match file.kind {
+        AttachmentKind::Text => "file",
+        AttachmentKind::Image => "image",
+    };
+    Carried::Note(format!(
+        "[{what} {} left out: over the context budget]",
+        file.name
+    ))
+}
+
 fn file_block(name: &str, text: &str) -> String {
     format!("Attached file `{name}`:\n````\n{text}\n````")
 }
@@ -385,7 +496,7 @@ mod base64_bytes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The smallest valid PNG (1×1, transparent).
@@ -498,5 +609,111 @@ mod tests {
         let broken = Attachment::from_base64("note.md", "IyBo*Q==").unwrap_err();
         assert_eq!(broken.code(), ErrorCode::AttachmentUnreadable);
         assert!(!format!("{a:?}").contains("hi"));
+    }
+
+    /// A text file of about `words` tokens.
+    fn words(name: &str, words: usize) -> Attachment {
+        Attachment::new(name, "token ".repeat(words).into_bytes()).unwrap()
+    }
+
+    fn notes(carried: &[(i64, Carried)]) -> Vec<&str> {
+        carried
+            .iter()
+            .filter_map(|(_, c)| match c {
+                Carried::Note(note) => Some(note.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn earlier_files_over_their_budget_are_left_out_oldest_first() {
+        // Three files of a third of the budget and a bit more: the newest
+        // two fit, the oldest does not, and neither does the smaller file
+        // before it (older files go first, whatever their size).
+        let third = usize::try_from(HISTORY_ATTACHMENT_TOKEN_BUDGET / 3).unwrap() + 100;
+        let files = vec![
+            (1, Attachment::new("tiny.txt", b"x".to_vec()).unwrap()),
+            (1, words("old.txt", third)),
+            (2, words("mid.txt", third)),
+            (3, words("new.txt", third)),
+        ];
+        let kept: i64 = files[2..].iter().map(|(_, f)| f.tokens()).sum();
+        assert!(kept <= HISTORY_ATTACHMENT_TOKEN_BUDGET);
+        assert!(kept + files[1].1.tokens() > HISTORY_ATTACHMENT_TOKEN_BUDGET);
+        let carried = carry_earlier(files.clone(), false);
+        let ids: Vec<_> = carried.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [1, 1, 2, 3], "in the order given");
+        assert_eq!(
+            notes(&carried),
+            [
+                "[file tiny.txt left out: over the context budget]",
+                "[file old.txt left out: over the context budget]"
+            ]
+        );
+        for (n, (_, file)) in files.iter().enumerate().skip(2) {
+            let text = file.text().unwrap();
+            assert_eq!(carried[n].1, Carried::Block(file_block(&file.name, text)));
+        }
+        // Well within the budget, every file goes.
+        let few = carry_earlier(files[..3].to_vec(), false);
+        assert!(few.iter().all(|(_, c)| matches!(c, Carried::Block(_))));
+    }
+
+    #[test]
+    fn earlier_images_count_against_the_budget_and_need_a_model_that_sees() {
+        let png = Attachment::new("p.png", PNG.to_vec()).unwrap();
+        // A newer file that leaves less than one image's estimate.
+        let mut fill = usize::try_from(HISTORY_ATTACHMENT_TOKEN_BUDGET).unwrap();
+        let big = loop {
+            let file = words("big.txt", fill);
+            let room = HISTORY_ATTACHMENT_TOKEN_BUDGET - file.tokens();
+            if (0..IMAGE_TOKEN_ESTIMATE).contains(&room) {
+                break file;
+            }
+            fill -= 50;
+        };
+        let files = vec![(1, png.clone()), (2, png.clone()), (3, big)];
+        let carried = carry_earlier(files.clone(), true);
+        assert_eq!(
+            notes(&carried),
+            [
+                "[image p.png left out: over the context budget]",
+                "[image p.png left out: over the context budget]"
+            ]
+        );
+        // Without the big file both images go, as image parts.
+        let images = carry_earlier(files[..2].to_vec(), true);
+        assert_eq!(
+            images.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
+            [
+                Carried::Image(png.data_url()),
+                Carried::Image(png.data_url())
+            ]
+        );
+        // To a model that cannot see, each image is a note, and costs nothing.
+        let blind = carry_earlier(files, false);
+        assert_eq!(
+            notes(&blind),
+            [
+                "[image p.png not shown: this model cannot see images]",
+                "[image p.png not shown: this model cannot see images]"
+            ]
+        );
+        assert!(matches!(blind[2].1, Carried::Block(_)));
+
+        // Images whose bytes together pass what one message may bring: the
+        // oldest is left out, though their tokens would fit.
+        let mut large = PNG.to_vec();
+        large.resize(MAX_MESSAGE_ATTACHMENT_BYTES / 2, 0);
+        let large = Attachment::new("large.png", large).unwrap();
+        let photos = vec![(1, large.clone()), (2, large.clone()), (3, png.clone())];
+        const { assert!(3 * IMAGE_TOKEN_ESTIMATE <= HISTORY_ATTACHMENT_TOKEN_BUDGET) };
+        let carried = carry_earlier(photos, true);
+        assert_eq!(
+            notes(&carried),
+            ["[image large.png left out: over the context budget]"]
+        );
+        assert_eq!(carried[1].1, Carried::Image(large.data_url()));
     }
 }

@@ -11,7 +11,7 @@ use super::attachments::{self, Attachment};
 use super::claims::Claims;
 use super::listener::{Announcer, ReplyListener};
 use super::paying::{PaidTurn, Payment};
-use super::prompt::build_request;
+use super::prompt::{build_request, file_carriers, with_files};
 use super::rows::{ChatBackend, Owners};
 use super::turn::Turn;
 use super::{ChatMessage, ChatSession, ChatStore};
@@ -43,6 +43,13 @@ pub struct SendRequest {
     /// of it: the conversation forks there, and the new version becomes the
     /// active path), in its session (`session`, if given, must be that
     /// one). `None`: after the active path's last message.
+    ///
+    /// The new version's files: an edit that brings no [`Self::attachments`]
+    /// keeps the edited message's (a user changing the text does not expect
+    /// the file to vanish): they are sent with it and stored again as its
+    /// own, in the paying transaction, checked against the model and the
+    /// budget as attached files are. An edit that brings attachments has
+    /// exactly those.
     pub edit_of: Option<i64>,
     /// Files sent with the message, checked ([`Attachment::new`]); checked
     /// again against the model and the token budget before anything is paid.
@@ -174,11 +181,27 @@ impl<S: ChatBackend> ChatEngine<S> {
             }
             Err(error) => return Err(error.into()),
         };
+        // An edit is always in a session that exists (the edited message's).
+        let edit_of = match (request.edit_of, &existing) {
+            (Some(id), Some((session, _))) => {
+                Some(self.store.editable_message(session.id, id).await?)
+            }
+            (Some(id), None) => return Err(Error::not_found("message in this session", id)),
+            (None, _) => None,
+        };
+        // An edit without files of its own keeps the edited message's (see
+        // `SendRequest::edit_of`).
+        let files = match &edit_of {
+            Some(edited) if request.attachments.is_empty() => {
+                self.store.attachments_of(edited.id).await?
+            }
+            _ => request.attachments,
+        };
         let (provider, tokens) = match provider {
             Ok(provider) => {
                 let tokens = attachments::check_for_send(
                     &content,
-                    &request.attachments,
+                    &files,
                     provider.supports_vision(),
                     &provider.label(),
                 )?;
@@ -194,16 +217,12 @@ impl<S: ChatBackend> ChatEngine<S> {
             None => (self.store.create_session(None).await?, Vec::new(), true),
         };
         let session_id = session.id;
-        let edit_of = match request.edit_of {
-            Some(id) => Some(self.store.editable_message(session_id, id).await?),
-            None => None,
-        };
         let turn = Asked {
             session,
             owners,
             include_context: request.include_context,
             listener,
-            attachments: request.attachments,
+            attachments: files,
         };
         let sent = self
             .send_in(turn, &content, tokens, &key, edit_of.as_ref(), provider)
@@ -348,12 +367,24 @@ impl<S: ChatBackend> ChatEngine<S> {
             Ok(context) => context,
             Err(error) => return Err(turn.fail_unasked(error).await),
         };
+        // The files of the earlier messages go with them: read on the read
+        // pool now the paying transaction is over, all in one statement,
+        // and counted before any write lock is taken again.
+        let earlier = match self
+            .store
+            .attachments_of_messages(&file_carriers(&paid.history))
+            .await
+        {
+            Ok(files) => files,
+            Err(error) => return Err(turn.fail_unasked(error).await),
+        };
+        let history = with_files(paid.history, earlier, provider.supports_vision());
         // The chat's settings as read when the send began.
         let settings = asked.session.settings();
         // The files were stored with the message, in the paying transaction
         // (a regeneration's, with the message it answers).
         let text = attachments::prompt_text(content, &asked.attachments);
-        let mut prompt = build_request(paid.history, &text, context, None, &settings);
+        let mut prompt = build_request(history, &text, context, None, &settings);
         if let Some(last) = prompt.messages.last_mut() {
             last.images = attachments::image_urls(&asked.attachments);
         }

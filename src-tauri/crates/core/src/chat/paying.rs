@@ -11,7 +11,7 @@ use super::attachments::Attachment;
 use super::claims::{busy, ReplyWriter};
 use super::messages::NewMessage;
 use super::prompt::HISTORY_MESSAGES;
-use super::rows::{ChatBackend, ChatRows, HistoryEnd};
+use super::rows::{ChatBackend, ChatRows, HistoryEnd, HistoryMessage};
 use super::{title_from_message, ChatMessage, ChatSession, ChatStore, MessageStatus, Role};
 use crate::error::{Error, Result};
 use crate::idempotency::new_key;
@@ -55,7 +55,8 @@ pub(crate) struct PaidTurn {
     /// The conversation before the user message (its path), newest first,
     /// as the model is shown it (`ChatRows::lock_for_reply`), read in the
     /// paying transaction before the reply was opened; empty on a replay.
-    pub history: Vec<(Role, String)>,
+    /// Their files are read after paying (see `ChatEngine::answer`).
+    pub history: Vec<HistoryMessage>,
 }
 
 impl<S: ChatBackend> ChatStore<S> {
@@ -206,7 +207,7 @@ enum Asked {
 
 /// The conversation before a turn's user message, newest first, and the
 /// message it ends at (the new message's parent).
-type Before = (Vec<(Role, String)>, Option<i64>);
+type Before = (Vec<HistoryMessage>, Option<i64>);
 
 /// The check a turn makes before paying: the session locked and the path
 /// the turn follows read (see `ChatRows::lock_for_reply`); a turn that

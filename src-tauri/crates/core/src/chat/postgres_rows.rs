@@ -6,8 +6,8 @@ use super::messages::NewMessage;
 use super::postgres_journal::PgJournal;
 use super::replies::ReplyEnd;
 use super::rows::{
-    path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
-    StrandedReply,
+    path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd,
+    HistoryMessage, Owners, StrandedReply,
 };
 use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
@@ -51,11 +51,13 @@ struct SessionOwnersRow {
 }
 
 /// The row [`ChatRows::lock_for_reply`] reads: the owners, and the history
-/// as two arrays in step (whether each message is the user's, its text).
+/// as three arrays in step (each message's id, whether it is the user's,
+/// its text).
 #[derive(sqlx::FromRow)]
 struct ForReplyRow {
     owners: Owners,
     leaf: Option<i64>,
+    ids: Vec<i64>,
     by_user: Vec<bool>,
     texts: Vec<String>,
 }
@@ -598,8 +600,9 @@ impl ChatRows for PgConnection {
         history_limit: i64,
     ) -> Result<ForReply> {
         // One statement (why that is safe: the trait's docs). The history
-        // comes as two arrays in step, newest first: whether each message
-        // is the user's (the others are the assistant's), and its text. A
+        // comes as three arrays in step, newest first: each message's id,
+        // whether it is the user's (the others are the assistant's), and
+        // its text. A
         // session that is gone has neither owners nor history.
         let (use_leaf, at) = match end {
             HistoryEnd::ActiveLeaf => (true, None),
@@ -617,6 +620,7 @@ impl ChatRows for PgConnection {
              SELECT ARRAY(SELECT stream_owner FROM chat_messages
                            WHERE session_id = s.id AND status = 'streaming') AS owners,
                     (SELECT id FROM start) AS leaf,
+                    ARRAY(SELECT id FROM history ORDER BY id DESC) AS ids,
                     ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC) AS by_user,
                     ARRAY(SELECT content FROM history ORDER BY id DESC) AS texts
                FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
@@ -632,16 +636,22 @@ impl ChatRows for PgConnection {
         let Some(ForReplyRow {
             owners,
             leaf,
+            ids,
             by_user,
             texts,
         }) = row
         else {
             return Ok(ForReply::default());
         };
-        let history = by_user
+        let history = ids
             .into_iter()
+            .zip(by_user)
             .zip(texts)
-            .map(|(user, text)| (if user { Role::User } else { Role::Assistant }, text))
+            .map(|((id, user), content)| HistoryMessage {
+                id,
+                role: if user { Role::User } else { Role::Assistant },
+                content,
+            })
             .collect();
         Ok(ForReply {
             owners,

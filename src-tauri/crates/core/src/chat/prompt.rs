@@ -1,10 +1,13 @@
 //! What the model is sent for a reply: the developer prompt (the chat's own
 //! or the app's, with the user's projects and tasks when context is on), the
-//! last messages of the conversation, and the new message; with the chat's
-//! reasoning effort.
+//! last messages of the conversation with the files they were sent with,
+//! and the new message; with the chat's reasoning effort.
 
+use super::attachments::{carry_earlier, Attachment, Carried};
+use super::rows::HistoryMessage;
 use super::{Role, SessionSettings};
 use crate::providers::{ChatRequest, PromptMessage, PromptRole};
+use std::collections::HashMap;
 
 /// How many earlier messages go with each new one.
 pub const HISTORY_MESSAGES: i64 = 10;
@@ -19,18 +22,70 @@ pub const DEVELOPER_PROMPT: &str =
     "Formatting re-enabled. You are Banter, a helpful assistant in a \
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
 
+/// The messages of `history` that may carry files (the user's): the ids
+/// their files are read by, all at once (`ChatStore::attachments_of_messages`).
+pub(crate) fn file_carriers(history: &[HistoryMessage]) -> Vec<i64> {
+    history
+        .iter()
+        .filter(|m| m.role == Role::User)
+        .map(|m| m.id)
+        .collect()
+}
+
+/// `history` (the conversation before the new message, newest first, as
+/// `ChatRows::lock_for_reply` reads it: user and assistant messages with
+/// text; failed and withdrawn (filtered) replies are not part of the
+/// conversation) as the model is shown it, oldest first. Each user message
+/// carries its files (`files`, each with its message's id, by message then
+/// position) as its own send did: text files as named blocks after its
+/// text, images as image parts, within the earlier files' budget and only
+/// to a model that can see (`vision`); see [`carry_earlier`].
+pub(crate) fn with_files(
+    history: Vec<HistoryMessage>,
+    files: Vec<(i64, Attachment)>,
+    vision: bool,
+) -> Vec<PromptMessage> {
+    let mut carried: HashMap<i64, Vec<Carried>> = HashMap::new();
+    for (message_id, shown) in carry_earlier(files, vision) {
+        carried.entry(message_id).or_default().push(shown);
+    }
+    history
+        .into_iter()
+        .rev()
+        .map(|message| {
+            let mut content = message.content;
+            let mut images = Vec::new();
+            for shown in carried.remove(&message.id).unwrap_or_default() {
+                match shown {
+                    Carried::Block(text) | Carried::Note(text) => {
+                        content.push_str("\n\n");
+                        content.push_str(&text);
+                    }
+                    Carried::Image(url) => images.push(url),
+                }
+            }
+            PromptMessage {
+                role: if message.role == Role::User {
+                    PromptRole::User
+                } else {
+                    PromptRole::Assistant
+                },
+                content,
+                images,
+            }
+        })
+        .collect()
+}
+
 /// Builds the request for a reply to `new_message`, after `history` (the
-/// conversation before it, newest first, as `ChatRows::lock_for_reply`
-/// reads it: user and assistant messages with text; failed and withdrawn
-/// (filtered) replies are not part of the conversation).
+/// conversation before it, oldest first, as [`with_files`] shows it).
 pub(crate) fn build_request(
-    mut history: Vec<(Role, String)>,
+    history: Vec<PromptMessage>,
     new_message: &str,
     context: Option<String>,
     max_completion_tokens: Option<u32>,
     settings: &SessionSettings,
 ) -> ChatRequest {
-    history.reverse();
     let instructions = match settings.system_prompt.as_deref() {
         None => DEVELOPER_PROMPT.to_string(),
         Some(own) if own.starts_with(FORMATTING_ON) => own.to_string(),
@@ -45,15 +100,7 @@ pub(crate) fn build_request(
         content: developer,
         images: Vec::new(),
     }];
-    messages.extend(history.into_iter().map(|(role, content)| PromptMessage {
-        role: if role == Role::User {
-            PromptRole::User
-        } else {
-            PromptRole::Assistant
-        },
-        content,
-        images: Vec::new(),
-    }));
+    messages.extend(history);
     messages.push(PromptMessage {
         role: PromptRole::User,
         content: new_message.to_string(),
@@ -71,6 +118,14 @@ pub(crate) fn build_request(
 mod tests {
     use super::*;
     use crate::providers::ReasoningEffort;
+
+    fn message(id: i64, role: Role, content: &str) -> HistoryMessage {
+        HistoryMessage {
+            id,
+            role,
+            content: content.into(),
+        }
+    }
 
     fn instructions(request: &ChatRequest) -> &str {
         assert_eq!(request.messages[0].role, PromptRole::Developer);
@@ -91,10 +146,14 @@ mod tests {
             reasoning_effort: Some(ReasoningEffort::Low),
             model: None,
         };
-        let history = vec![
-            (Role::Assistant, "Ahoy".into()),
-            (Role::User, "hello".into()),
-        ];
+        let history = with_files(
+            vec![
+                message(2, Role::Assistant, "Ahoy"),
+                message(1, Role::User, "hello"),
+            ],
+            Vec::new(),
+            false,
+        );
         let request = build_request(history, "hi", Some("Projects: x".into()), None, &settings);
         // A prompt that turns formatting on itself is sent as it is.
         let own = SessionSettings {
@@ -118,6 +177,58 @@ mod tests {
                 PromptRole::Assistant,
                 PromptRole::User
             ]
+        );
+    }
+
+    #[test]
+    fn earlier_user_messages_carry_their_files_as_they_were_sent() {
+        let png =
+            Attachment::new("pixel.png", crate::chat::attachments::tests::PNG.to_vec()).unwrap();
+        let note = Attachment::new("note.md", b"# blue".to_vec()).unwrap();
+        // Newest first, as the history is read; files by message, oldest first.
+        let history = vec![
+            message(4, Role::Assistant, "It is blue."),
+            message(3, Role::User, "and now?"),
+            message(2, Role::Assistant, "A pixel."),
+            message(1, Role::User, "what is this?"),
+        ];
+        let files = vec![(1, png.clone()), (1, note.clone())];
+        let seen = with_files(history.clone(), files.clone(), true);
+        let contents: Vec<_> = seen.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(
+            contents,
+            [
+                "what is this?\n\nAttached file `note.md`:\n````\n# blue\n````",
+                "A pixel.",
+                "and now?",
+                "It is blue."
+            ]
+        );
+        // The same text as the message's own send made of it.
+        assert_eq!(
+            seen[0].content,
+            crate::chat::attachments::prompt_text("what is this?", &[png.clone(), note])
+        );
+        assert_eq!(seen[0].images, [png.data_url()]);
+        assert!(seen[1..].iter().all(|m| m.images.is_empty()));
+        assert_eq!(
+            seen.iter().map(|m| m.role).collect::<Vec<_>>(),
+            [
+                PromptRole::User,
+                PromptRole::Assistant,
+                PromptRole::User,
+                PromptRole::Assistant
+            ]
+        );
+        assert_eq!(file_carriers(&history), [3, 1]);
+
+        // A model that cannot see gets a note in the image's place.
+        let blind = with_files(history, files, false);
+        assert!(blind[0].images.is_empty());
+        assert_eq!(
+            blind[0].content,
+            "what is this?\n\n[image pixel.png not shown: this model cannot see images]\n\n\
+             Attached file `note.md`:\n````\n# blue\n````"
         );
     }
 }

@@ -70,9 +70,19 @@ pub struct ForReply {
     /// asked for.
     pub leaf: Option<i64>,
     /// The conversation before the reply's user message (the path ending
-    /// at [`Self::leaf`]), newest first, as the model is shown it: user and assistant messages with text that
-    /// ended well or were cut (`complete`, `stopped`, `interrupted`).
-    pub history: Vec<(Role, String)>,
+    /// at [`Self::leaf`]), newest first, as the model is shown it: user and
+    /// assistant messages with text that ended well or were cut
+    /// (`complete`, `stopped`, `interrupted`).
+    pub history: Vec<HistoryMessage>,
+}
+
+/// One message of the conversation a prompt carries (see
+/// [`ForReply::history`]); its id finds the files it was sent with.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HistoryMessage {
+    pub id: i64,
+    pub role: Role,
+    pub content: String,
 }
 
 /// A reply as [`ChatRows::finish_reply`] left it, with its session and the

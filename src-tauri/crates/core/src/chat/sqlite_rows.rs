@@ -466,7 +466,7 @@ impl ChatRows for SqliteConnection {
         };
         let sql = format!(
             "WITH RECURSIVE {}
-             SELECT m.role, m.content FROM chat_messages m JOIN path ON path.id = m.id
+             SELECT m.id, m.role, m.content FROM chat_messages m JOIN path ON path.id = m.id
               WHERE m.session_id = ?2 AND m.role IN ('user', 'assistant') AND m.content != ''
                 AND m.status IN ('complete', 'stopped', 'interrupted')
               ORDER BY m.id DESC LIMIT ?3",
