@@ -3,7 +3,12 @@
 //! Beside them, the floor: the same two loops of a bare sqlx transaction
 //! (`BEGIN IMMEDIATE`, one `UPDATE`, one `INSERT`, `COMMIT`) on one held
 //! connection with the same pragmas — what a spend would cost with nothing
-//! of Banter's around it. Figures are recorded in docs/benchmarks.md.
+//! of Banter's around it. The alternating rounds add a third contender,
+//! Banter's own statements (the spend's read and ledger `INSERT`, with its
+//! trigger, indexes and checks) run bare on a held connection to Banter's
+//! database: it splits the gap into what SQLite spends on the ledger's
+//! invariants and what the core's code around them costs. Figures are
+//! recorded in docs/benchmarks.md.
 
 use banter_core::clock::SystemClock;
 use banter_core::ledger::{Action, SpendRequest};
@@ -186,6 +191,64 @@ fn floor(c: &mut Criterion) {
     group.finish();
 }
 
+/// A held connection to Banter's own database file (the bench profile's),
+/// opened with the core's pragmas, for [`statements_spend`].
+async fn statements_connection(dir: &std::path::Path) -> SqliteConnection {
+    SqliteConnectOptions::new()
+        .filename(dir.join("bench.db"))
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+        .disable_statement_logging()
+        .connect()
+        .await
+        .expect("open Banter's database")
+}
+
+/// One spend as the ledger's statements make it, with nothing of the core
+/// around them: `BEGIN IMMEDIATE`, the buckets read with the key lookup
+/// (`ledger/sqlite_rows.rs: load_for_change`), the ledger row inserted
+/// (its `AFTER INSERT` trigger moves the buckets and checks
+/// `balance_after`), `COMMIT`. Free credits first, as `ledger/ops.rs` takes
+/// them.
+async fn statements_spend(conn: &mut SqliteConnection, user_id: &str) {
+    let key = format!("statements-{}", NEXT_KEY.fetch_add(1, Ordering::Relaxed));
+    let cost = Action::ChatMessage.cost();
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+    let (free, purchased, _used_by, _fingerprint): (i64, i64, Option<i64>, Option<String>) =
+        sqlx::query_as(
+            "SELECT free_remaining, purchased_remaining,
+                    (SELECT id FROM credit_transactions WHERE idempotency_key = ?2),
+                    (SELECT request_fingerprint FROM credit_transactions WHERE idempotency_key = ?2)
+               FROM user_usage WHERE user_id = ?1",
+        )
+        .bind(user_id)
+        .bind(&key)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read");
+    let free_take = free.min(cost);
+    sqlx::query(
+        "INSERT INTO credit_transactions
+            (user_id, kind, action, amount, free_delta, purchased_delta, nominal_cost,
+             balance_after, reference, refund_of, idempotency_key, request_fingerprint, created_at)
+         VALUES (?, 'spend', 'chat_message', ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, ?)",
+    )
+    .bind(user_id)
+    .bind(-cost)
+    .bind(-free_take)
+    .bind(-(cost - free_take))
+    .bind(cost)
+    .bind(free + purchased - cost)
+    .bind(&key)
+    .bind(chrono::Utc::now())
+    .execute(&mut *tx)
+    .await
+    .expect("insert");
+    tx.commit().await.expect("commit");
+}
+
 /// Rounds of [`alternating_ratio`]; spends per contender per round.
 const ROUNDS: usize = 9;
 const SPENDS_PER_ROUND: u64 = 800;
@@ -220,8 +283,12 @@ fn alternating_ratio(_: &mut Criterion) {
     let conn = Arc::new(tokio::sync::Mutex::new(
         rt.block_on(floor_connection(dir.path())),
     ));
+    let own = Arc::new(tokio::sync::Mutex::new(
+        rt.block_on(statements_connection(dir.path())),
+    ));
+    let user_id: Arc<str> = Arc::from(core.user_id());
     for tasks in [1, TASKS] {
-        let (mut banter, mut floor) = (Vec::new(), Vec::new());
+        let (mut banter, mut floor, mut statements) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..ROUNDS {
             let banter_block = || {
                 timed(&rt, tasks, {
@@ -243,19 +310,44 @@ fn alternating_ratio(_: &mut Criterion) {
                     }
                 })
             };
-            if round % 2 == 0 {
-                banter.push(banter_block());
-                floor.push(floor_block());
-            } else {
-                floor.push(floor_block());
-                banter.push(banter_block());
+            let statements_block = || {
+                timed(&rt, tasks, {
+                    let own = own.clone();
+                    let user_id = user_id.clone();
+                    move || {
+                        let own = own.clone();
+                        let user_id = user_id.clone();
+                        async move { statements_spend(&mut *own.lock().await, &user_id).await }
+                    }
+                })
+            };
+            // Each contender first, middle and last in turn.
+            match round % 3 {
+                0 => {
+                    banter.push(banter_block());
+                    floor.push(floor_block());
+                    statements.push(statements_block());
+                }
+                1 => {
+                    floor.push(floor_block());
+                    statements.push(statements_block());
+                    banter.push(banter_block());
+                }
+                _ => {
+                    statements.push(statements_block());
+                    banter.push(banter_block());
+                    floor.push(floor_block());
+                }
             }
         }
-        let (banter, floor) = (median(banter), median(floor));
+        let (banter, floor, statements) = (median(banter), median(floor), median(statements));
         println!(
             "alternating, {tasks} task(s), {ROUNDS} rounds of {SPENDS_PER_ROUND}: Banter {banter:.1} µs/spend, \
-             floor {floor:.1} µs/transaction, Banter ÷ floor throughput {:.2}",
-            floor / banter
+             floor {floor:.1} µs/transaction, Banter ÷ floor throughput {:.2}; \
+             Banter's own statements bare {statements:.1} µs/spend, their ÷ floor {:.2}, Banter ÷ them {:.2}",
+            floor / banter,
+            floor / statements,
+            statements / banter
         );
     }
     rt.block_on(async {
