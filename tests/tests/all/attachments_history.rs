@@ -363,6 +363,45 @@ async fn an_edit_without_files_keeps_the_edited_messages_and_one_with_files_has_
     assert_eq!(chat.core.balance().await.unwrap().remaining, 91);
 }
 
+/// After a switch to a model that cannot see, an edit of a message with an
+/// image still goes (its text, and the image left on the earlier version),
+/// and a retry of a paid send whose image the model now refuses replays
+/// the earlier exchange instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_switch_to_a_blind_model_an_edit_goes_without_the_image_and_a_paid_retry_replays() {
+    let chat = chat_with("gpt-4o", true).await;
+    let keyed = |text: &str, key: &str| SendRequest {
+        session: None,
+        content: text.to_string(),
+        include_context: false,
+        idempotency_key: Some(key.to_string()),
+        edit_of: None,
+        attachments: vec![png()],
+    };
+    let first = chat.send_request(keyed("what is this?", "paid-once")).await;
+    let balance = chat.core.balance().await.unwrap().remaining;
+
+    chat.answer_with("o3-mini", false);
+    let again = chat.send_request(keyed("what is this?", "paid-once")).await;
+    assert!(again.replayed, "the paid send is replayed");
+    assert_eq!(again.reply.id, first.reply.id);
+    assert_eq!(chat.core.balance().await.unwrap().remaining, balance);
+
+    let edited = chat
+        .edit(first.user_message.id, "what is this, briefly?", Vec::new())
+        .await;
+    assert!(
+        chat.files_listed(first.session.id, edited.user_message.id)
+            .await
+            .is_empty(),
+        "the image stays on the first version"
+    );
+    assert_eq!(
+        chat.last_conversation(),
+        [json!({"role": "user", "content": "what is this, briefly?"})]
+    );
+}
+
 /// The history's files are read by one function, in one statement, for
 /// any number of messages (`ChatStore::attachments_of_messages`; the engine
 /// calls it once per turn). Counting the statements a turn runs would need

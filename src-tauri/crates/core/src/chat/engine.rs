@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::RecordRef;
 use crate::ledger::{Balance, LedgerEntry};
-use crate::providers::{ChatProvider, ModelCatalog, Refusing};
+use crate::providers::{ChatProvider, ModelCatalog, ProviderError, Refusing};
 use crate::validate::{required_text, MAX_MESSAGE_CHARS};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -47,9 +47,10 @@ pub struct SendRequest {
     /// The new version's files: an edit that brings no [`Self::attachments`]
     /// keeps the edited message's (a user changing the text does not expect
     /// the file to vanish): they are sent with it and stored again as its
-    /// own, in the paying transaction, checked against the model and the
-    /// budget as attached files are. An edit that brings attachments has
-    /// exactly those.
+    /// own, in the paying transaction, checked against the budget as
+    /// attached files are; their images only when the chat's model can see
+    /// (else they stay on the earlier version and the text goes alone). An
+    /// edit that brings attachments has exactly those.
     pub edit_of: Option<i64>,
     /// Files sent with the message, checked ([`Attachment::new`]); checked
     /// again against the model and the token budget before anything is paid.
@@ -167,20 +168,10 @@ impl<S: ChatBackend> ChatEngine<S> {
             }
             (None, None) => None,
         };
-        // The chat's own model, or the default; refused before anything is
-        // paid or a session started. A retry of a send already paid is
-        // answered from what was kept, whatever became of its model since
-        // (the refusal waits until the ledger says it is not a replay).
-        let provider = match self
+        // The chat's own model, or the default.
+        let provider = self
             .model
-            .require_named(existing.as_ref().and_then(|(s, _)| s.model.as_deref()))
-        {
-            Ok(provider) => Ok(provider),
-            Err(error) if callers_key && self.store.session_paid_with(&key).await?.is_some() => {
-                Err(error)
-            }
-            Err(error) => return Err(error.into()),
-        };
+            .require_named(existing.as_ref().and_then(|(s, _)| s.model.as_deref()));
         // An edit is always in a session that exists (the edited message's).
         let edit_of = match (request.edit_of, &existing) {
             (Some(id), Some((session, _))) => {
@@ -190,27 +181,44 @@ impl<S: ChatBackend> ChatEngine<S> {
             (None, _) => None,
         };
         // An edit without files of its own keeps the edited message's (see
-        // `SendRequest::edit_of`).
+        // `SendRequest::edit_of`); their images only for a model that sees
+        // (they stay on the earlier version), so the new text can always go.
         let files = match &edit_of {
             Some(edited) if request.attachments.is_empty() => {
-                self.store.attachments_of(edited.id).await?
+                let mut kept = self.store.attachments_of(edited.id).await?;
+                if provider.as_ref().is_ok_and(|p| !p.supports_vision()) {
+                    kept.retain(|f| f.kind != attachments::AttachmentKind::Image);
+                }
+                kept
             }
             _ => request.attachments,
         };
-        let (provider, tokens) = match provider {
-            Ok(provider) => {
-                let tokens = attachments::check_for_send(
-                    &content,
-                    &files,
-                    provider.supports_vision(),
-                    &provider.label(),
-                )?;
-                (provider, tokens)
+        // Refused before anything is paid or a session started. A retry of
+        // a send already paid is answered from what was kept, whatever
+        // became of its model since (the refusal waits until the ledger
+        // says it is not a replay).
+        let checked = provider.map_err(Error::from).and_then(|provider| {
+            let tokens = attachments::check_for_send(
+                &content,
+                &files,
+                provider.supports_vision(),
+                &provider.label(),
+            )?;
+            Ok((provider, tokens))
+        });
+        let (provider, tokens) = match checked {
+            Ok(checked) => checked,
+            // Should the ledger not replay it after all, the turn fails
+            // with this refusal and is refunded like any reply that could
+            // not start.
+            Err(error) if callers_key && self.store.session_paid_with(&key).await?.is_some() => {
+                let refusal = ProviderError::BadRequest {
+                    code: error.code().as_str().to_string(),
+                    message: error.to_string(),
+                };
+                (Refusing::provider(refusal), 0)
             }
-            // A replay sends nothing; should the ledger not replay it after
-            // all, the turn fails with this error and is refunded like any
-            // reply that could not start.
-            Err(error) => (Refusing::provider(error), 0),
+            Err(error) => return Err(error),
         };
         let (session, owners, started) = match existing {
             Some((session, owners)) => (session, owners, false),
