@@ -84,7 +84,7 @@ export class Conversation {
    * into the same session again carries the same key and is never charged
    * twice — the first exchange comes back instead.
    */
-  private unsettled: { sessionId: number | null; content: string; attachments: AttachmentUpload[]; key: string } | null = null;
+  private unsettled: { sessionId: number | null; content: string; attachments: AttachmentUpload[]; editOf: number | null; key: string } | null = null;
 
   constructor(schedule?: Scheduler) {
     this.batcher = new FrameBatcher((events) => this.commit(events), schedule);
@@ -254,7 +254,7 @@ export class Conversation {
     let saved = false;
     let key: string;
     try {
-      key = await this.keyFor(startedIn, content, attachments);
+      key = await this.keyFor(startedIn, content, attachments, editOf);
     } catch (e) {
       this.messages = before;
       this.sending = false;
@@ -282,7 +282,7 @@ export class Conversation {
       hooks.onResult?.(result);
       return result;
     } catch (e) {
-      this.unsettled = started ? null : { sessionId: startedIn, content, attachments, key };
+      this.unsettled = started ? null : { sessionId: startedIn, content, attachments, editOf, key };
       if (seq === this.loadSeq) {
         this.batcher.flush();
         if (!started || NOTHING_SAVED.has(asApiError(e).code)) {
@@ -304,12 +304,17 @@ export class Conversation {
    * The key of a send: the unsettled one's when this is the same send
    * again, else a fresh one from the core (its one generator makes keys).
    */
-  private async keyFor(sessionId: number | null, content: string, attachments: AttachmentUpload[] = []): Promise<string> {
+  private async keyFor(sessionId: number | null, content: string, attachments: AttachmentUpload[] = [], editOf: number | null = null): Promise<string> {
     const last = this.unsettled;
     // The core trims a message before it is priced and stored: text that
     // differs only around its ends is the same send.
-    // The core binds a key to the files too: other files are another send.
-    if (last && last.sessionId === sessionId && last.content.trim() === content.trim() && sameFiles(last.attachments, attachments)) return last.key;
+    // The core binds a key to the files and to the message an edit
+    // replaces too: other files, or an edit of another message (or none),
+    // are another send.
+    if (
+      last && last.sessionId === sessionId && last.editOf === editOf && last.content.trim() === content.trim() &&
+      sameFiles(last.attachments, attachments)
+    ) return last.key;
     return api.newIdempotencyKey();
   }
 

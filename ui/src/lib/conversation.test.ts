@@ -170,6 +170,19 @@ describe("conversation", () => {
     expect(calls()[2].idempotencyKey).not.toBe(calls()[0].idempotencyKey);
   });
 
+  it("gives an edit of the same text its own key: the core binds a key to the message it replaces", async () => {
+    const chat = new Conversation(manualFrames().schedule);
+    await chat.open(null);
+    const calls = () => mock.sendMessage.mock.calls.map((call) => call[0]);
+    mock.sendMessage.mockRejectedValue(new ApiFailure({ code: "offline", message: "away" }));
+    await expect(chat.send("hello", false)).rejects.toMatchObject({ code: "offline" });
+    await expect(chat.send("hello", false, {}, 41)).rejects.toMatchObject({ code: "offline" });
+    await expect(chat.send("hello", false, {}, 41)).rejects.toMatchObject({ code: "offline" });
+    expect(calls().map((c) => c.editOf)).toEqual([null, 41, 41]);
+    expect(calls()[1].idempotencyKey).not.toBe(calls()[0].idempotencyKey);
+    expect(calls()[2].idempotencyKey).toBe(calls()[1].idempotencyKey);
+  });
+
   it("keeps the files of the page's messages, replacing what an older read said", async () => {
     const info = (id: number, messageId: number) => ({ id, messageId, name: `f${id}`, kind: "text" as const, mime: "text/plain", sizeBytes: 1, tokens: 1 });
     mock.listMessages
