@@ -577,3 +577,25 @@ impl Chatting {
             .expect("gateway")
     }
 }
+
+/// The signed-in account's history on `core` (signed in by the test).
+pub async fn history(core: &banter_core::Core) -> banter_core::hosted::HostedHistory {
+    core.hosted()
+        .history()
+        .await
+        .expect("settings")
+        .expect("signed in")
+}
+
+/// A plain send of `content` into `session` through the server (no
+/// context, key or files).
+pub fn send_in(session: i64, content: &str) -> banter_core::hosted::HostedSend {
+    banter_core::hosted::HostedSend {
+        session: Some(banter_core::ids::RecordRef::Id(session)),
+        content: content.to_string(),
+        include_context: false,
+        idempotency_key: None,
+        edit_of: None,
+        attachments: Vec::new(),
+    }
+}

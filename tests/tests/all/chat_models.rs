@@ -45,6 +45,19 @@ fn names(models: &[ConfiguredModel]) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// Saves an Azure model on `mock`'s `deployment` under `name`, with `key`
+/// for its endpoint; returns the list as Settings shows it then.
+async fn save(
+    core: &Core,
+    name: &str,
+    mock: &MockServer,
+    deployment: &str,
+    key: Option<&str>,
+) -> banter_core::Result<Vec<ConfiguredModel>> {
+    let config = mock_azure_config(&mock.base_url(), deployment, true);
+    core.save_model(input(name, config, key)).await
+}
+
 /// A chat set to `model` (`None`: the default).
 async fn chat_on(core: &Core, model: Option<&str>) -> i64 {
     let session = core.chat().create_session(None).await.expect("a session");
@@ -77,19 +90,10 @@ async fn each_chat_is_answered_by_its_own_model_with_that_models_key() {
     let west = mock_with_key("west-key").await;
     let (reasoner, writer) = {
         let core = env.open().await;
-        core.save_model(input(
-            "Reasoner",
-            mock_azure_config(&east.base_url(), "o3-mini", true),
-            Some("east-key"),
-        ))
-        .await
-        .expect("first model");
-        let listed = core
-            .save_model(input(
-                "Writer",
-                mock_azure_config(&west.base_url(), "gpt-4o", true),
-                Some("west-key"),
-            ))
+        save(&core, "Reasoner", &east, "o3-mini", Some("east-key"))
+            .await
+            .expect("first model");
+        let listed = save(&core, "Writer", &west, "gpt-4o", Some("west-key"))
             .await
             .expect("second model");
         // The first one saved is the default until another is chosen.
@@ -216,20 +220,11 @@ async fn a_model_that_is_not_configured_or_cannot_answer_is_refused_and_charges_
     let mock = mock_with_key("test-key").await;
     let elsewhere = mock_with_key("other-key").await;
     let core = env.open().await;
-    core.save_model(input(
-        "Reasoner",
-        mock_azure_config(&mock.base_url(), "o3-mini", true),
-        Some("test-key"),
-    ))
-    .await
-    .expect("a model");
+    save(&core, "Reasoner", &mock, "o3-mini", Some("test-key"))
+        .await
+        .expect("a model");
     // Saved without a key for its endpoint: listed, with the reason.
-    let listed = core
-        .save_model(input(
-            "Keyless",
-            mock_azure_config(&elsewhere.base_url(), "o3-mini", true),
-            None,
-        ))
+    let listed = save(&core, "Keyless", &elsewhere, "o3-mini", None)
         .await
         .expect("saved all the same");
     let keyless = listed
@@ -286,13 +281,9 @@ async fn a_model_that_is_not_configured_or_cannot_answer_is_refused_and_charges_
     let gone = chat_on_unchecked(&core, "Reasoner").await;
     let refused = send_text(&core, gone, "hello").await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::ProviderNotConfigured);
-    core.save_model(input(
-        "Writer",
-        mock_azure_config(&mock.base_url(), "gpt-4o", true),
-        None,
-    ))
-    .await
-    .expect("another model");
+    save(&core, "Writer", &mock, "gpt-4o", None)
+        .await
+        .expect("another model");
     let refused = send_text(&core, gone, "hello").await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::ModelNotFound);
     assert!(refused.to_string().contains("Reasoner"), "{refused}");
@@ -357,13 +348,9 @@ async fn a_model_saved_by_another_process_is_picked_up_and_a_paid_retry_replays_
     let env = Env::new("2026-03-10T09:00:00Z");
     let mock = mock_with_key("test-key").await;
     let core = env.open().await;
-    core.save_model(input(
-        "Reasoner",
-        mock_azure_config(&mock.base_url(), "o3-mini", true),
-        Some("test-key"),
-    ))
-    .await
-    .expect("a model");
+    save(&core, "Reasoner", &mock, "o3-mini", Some("test-key"))
+        .await
+        .expect("a model");
     // Another process on this profile (`banter-cli models add`) adds one:
     // written to the setting directly, the catalogue here does not know it.
     core.settings()

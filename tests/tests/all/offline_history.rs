@@ -11,11 +11,11 @@
 
 use banter_core::chat::{ExportFormat, MessageStatus, Role};
 use banter_core::events::{DomainEvent, Subscription};
-use banter_core::hosted::{HostedHistory, HostedSend, Pushed, ACCOUNTS_DIR};
+use banter_core::hosted::{HostedSend, Pushed, ACCOUNTS_DIR};
 use banter_core::ids::RecordRef;
 use banter_core::{Core, ErrorCode};
 use banter_mocks::gateway::Gateway;
-use banter_tests::hosted::{sign_in_core, Chatting};
+use banter_tests::hosted::{history, sign_in_core, Chatting};
 use banter_tests::Env;
 
 fn message_cost() -> i64 {
@@ -41,14 +41,6 @@ fn reachability_events(events: &mut Subscription) -> Vec<bool> {
             _ => None,
         })
         .collect()
-}
-
-async fn history(core: &Core) -> HostedHistory {
-    core.hosted()
-        .history()
-        .await
-        .expect("settings")
-        .expect("signed in")
 }
 
 /// Two server instances answering with the mock model, a gateway in front

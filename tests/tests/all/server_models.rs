@@ -7,24 +7,15 @@
 //! changes nothing.
 
 use banter_core::chat::SessionSettings;
-use banter_core::hosted::{HostedHistory, HostedSend};
 use banter_core::ids::RecordRef;
 use banter_core::providers::{ChatProvider, OpenAiCompatConfig, ProviderConfig, Secret};
 use banter_core::secrets::{SecretName, SecretStore};
 use banter_core::{Core, ErrorCode};
 use banter_mocks::azure::{MockConfig, MockServer};
-use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
+use banter_tests::hosted::{history, oidc_signing_in_alice, send_in, sign_in_core, Hosted, Parts};
 use banter_tests::Env;
 use serde_json::json;
 use std::sync::Arc;
-
-async fn history(core: &Core) -> HostedHistory {
-    core.hosted()
-        .history()
-        .await
-        .expect("settings")
-        .expect("signed in")
-}
 
 async fn mock_with_key(key: &str) -> MockServer {
     banter_mocks::azure::start(MockConfig {
@@ -65,17 +56,6 @@ fn access_token(env: &Env, core: &Core, server: &str) -> String {
         .or_else(|| tokens["accessToken"].as_str())
         .expect("an access token")
         .to_string()
-}
-
-fn send(session: i64, content: &str) -> HostedSend {
-    HostedSend {
-        session: Some(RecordRef::Id(session)),
-        content: content.to_string(),
-        include_context: false,
-        idempotency_key: None,
-        edit_of: None,
-        attachments: Vec::new(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -142,7 +122,7 @@ async fn a_chat_set_to_one_of_the_operators_models_is_answered_by_it_on_every_de
 
     // Sent through the other instance: answered by Writer, with its key.
     let sent = on_desktop
-        .send(send(session.id, "a haiku"), |_| {})
+        .send(send_in(session.id, "a haiku"), |_| {})
         .await
         .expect("sent");
     assert_eq!(sent.reply.model.as_deref(), Some("gpt-4o"));
@@ -166,7 +146,7 @@ async fn a_chat_set_to_one_of_the_operators_models_is_answered_by_it_on_every_de
     // Another chat, naming no model, is answered by the default.
     let other = on_laptop.create_session(None).await.expect("another");
     let plain = on_laptop
-        .send(send(other.id, "a proof"), |_| {})
+        .send(send_in(other.id, "a proof"), |_| {})
         .await
         .expect("sent");
     assert_eq!(plain.reply.model.as_deref(), Some("o3-mini"));

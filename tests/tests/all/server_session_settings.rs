@@ -5,32 +5,12 @@
 //! device's copy, which can change them back.
 
 use banter_core::chat::{SessionSettings, DEVELOPER_PROMPT};
-use banter_core::hosted::{HostedHistory, HostedSend};
 use banter_core::ids::RecordRef;
 use banter_core::providers::{ReasoningEffort, Secret};
-use banter_core::{Core, ErrorCode};
-use banter_tests::hosted::{oidc_signing_in_alice, sign_in_core, Hosted, Parts};
+use banter_core::ErrorCode;
+use banter_tests::hosted::{history, oidc_signing_in_alice, send_in, sign_in_core, Hosted, Parts};
 use banter_tests::Env;
 use serde_json::json;
-
-async fn history(core: &Core) -> HostedHistory {
-    core.hosted()
-        .history()
-        .await
-        .expect("settings")
-        .expect("signed in")
-}
-
-fn send(session: i64, content: &str) -> HostedSend {
-    HostedSend {
-        session: Some(RecordRef::Id(session)),
-        content: content.to_string(),
-        include_context: false,
-        idempotency_key: None,
-        edit_of: None,
-        attachments: Vec::new(),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
@@ -88,7 +68,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
 
     // The server sends them with the laptop's message.
     let sent = on_laptop
-        .send(send(session.id, "hello"), |_| {})
+        .send(send_in(session.id, "hello"), |_| {})
         .await
         .expect("sent");
     assert_eq!(sent.reply.content, "Mock reply to: hello");
@@ -136,7 +116,7 @@ async fn a_chats_settings_are_used_by_the_server_and_reach_another_device() {
         .await
         .expect("changed");
     on_desktop
-        .send(send(session.id, "again"), |_| {})
+        .send(send_in(session.id, "again"), |_| {})
         .await
         .expect("sent again");
     let wire = azure.requests().last().cloned().expect("a request");

@@ -7,11 +7,11 @@
 
 use banter_core::chat::Role;
 use banter_core::events::DomainEvent;
-use banter_core::hosted::{HostedHistory, HostedSend, ACCOUNTS_DIR, RECHECK_EVERY};
+use banter_core::hosted::{HostedSend, ACCOUNTS_DIR, RECHECK_EVERY};
 use banter_core::ids::RecordRef;
 use banter_core::projects::NewTask;
 use banter_core::Core;
-use banter_tests::hosted::{sign_in_core, sign_in_core_as, Chatting};
+use banter_tests::hosted::{history, sign_in_core, sign_in_core_as, Chatting};
 use banter_tests::Env;
 use std::time::{Duration, Instant};
 
@@ -29,14 +29,6 @@ fn send(session: Option<i64>, content: &str) -> HostedSend {
         edit_of: None,
         attachments: Vec::new(),
     }
-}
-
-async fn history(core: &Core) -> HostedHistory {
-    core.hosted()
-        .history()
-        .await
-        .expect("settings")
-        .expect("signed in")
 }
 
 /// A device: a profile of its own, signed in through `server`.
