@@ -175,7 +175,9 @@ def sign_in(driver, stack: dict[str, str]) -> None:
 
 def sign_out(driver) -> None:
     open_settings(driver)
-    driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+    # The section shows the account once it has read it (later on a busy
+    # machine than the section itself).
+    wait_until("the sign-out button", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]")).click()
     wait_until("the sign-in form", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in-form]"))
 
 
