@@ -159,7 +159,7 @@ def project_names(driver) -> list[str]:
 def sign_in(driver, stack: dict[str, str]) -> None:
     """Signs in from Settings › Account through mock-oidc and the deep link."""
     open_settings(driver)
-    server = driver.find_element(By.CSS_SELECTOR, "[data-testid=server-url]")
+    server = wait_until("the sign-in form", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=server-url]"))
     assert server.get_attribute("value") == stack["BANTER_SERVER_URL"]
     driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
 

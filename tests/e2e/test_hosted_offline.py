@@ -83,7 +83,7 @@ def test_history_stays_readable_offline_and_sending_waits_for_the_server(tmp_pat
         # offers to forget the sign-in on this computer only.
         stack.network(False)
         open_settings(driver)
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+        wait_until("the sign-out button", lambda: driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]")).click()
         def offer():
             button = driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out-here-only]")
             return button if button.is_enabled() else None
