@@ -100,12 +100,14 @@ impl Settings {
     }
 
     /// What changes whenever the saved models do (their stored text, a few
-    /// hundred bytes): a process compares it to rebuild its models only
-    /// after a change, made here or by another process on the same profile.
+    /// hundred bytes, and when it was written: a save that leaves the text
+    /// as it was may have stored a key for it): a process compares it to
+    /// rebuild its models only after a change, made here or by another
+    /// process on the same profile.
     pub async fn models_stamp(&self) -> Result<String> {
         let stamp: Option<String> = sqlx::query_scalar(
-            "SELECT group_concat(key || '=' || value, ';') FROM
-               (SELECT key, value FROM settings WHERE key IN (?, ?) ORDER BY key)",
+            "SELECT group_concat(key || '=' || value || '@' || updated_at, ';') FROM
+               (SELECT key, value, updated_at FROM settings WHERE key IN (?, ?) ORDER BY key)",
         )
         .bind(MODELS)
         .bind(PROVIDER)
