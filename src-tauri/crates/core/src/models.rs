@@ -116,11 +116,7 @@ impl Core {
     /// environment set it.
     pub(crate) async fn load_models(&self) -> Result<Vec<(SavedModel, bool)>> {
         let mut built = self.models_built.lock().await;
-        let stamp = format!(
-            "{}\u{1e}{}",
-            self.settings.models_stamp().await?,
-            environment_stamp()
-        );
+        let stamp = self.models_stamp().await?;
         let configured = self.build_models().await?;
         *built = Some(stamp);
         Ok(configured)
@@ -132,17 +128,23 @@ impl Core {
     /// small read when nothing changed; a send calls it first.
     pub async fn refresh_models(&self) -> Result<()> {
         let mut built = self.models_built.lock().await;
-        let stamp = format!(
-            "{}\u{1e}{}",
-            self.settings.models_stamp().await?,
-            environment_stamp()
-        );
+        let stamp = self.models_stamp().await?;
         if built.as_deref() == Some(stamp.as_str()) {
             return Ok(());
         }
         self.build_models().await?;
         *built = Some(stamp);
         Ok(())
+    }
+
+    /// What the catalogue is built from, as its last build is remembered:
+    /// the saved models' stamp and the environment's variables.
+    async fn models_stamp(&self) -> Result<String> {
+        Ok(format!(
+            "{}\u{1e}{}",
+            self.settings.models_stamp().await?,
+            environment_stamp()
+        ))
     }
 
     async fn build_models(&self) -> Result<Vec<(SavedModel, bool)>> {

@@ -37,8 +37,8 @@ pub async fn run(
         (ModelsCommand::Add(args), _) => {
             let mut input = input(args)?;
             // A model of this name is changed rather than refused.
-            let existing = core.configured_models().await?;
-            if existing.iter().any(|m| m.summary.name == input.name.trim()) {
+            let saved = core.settings().models().await?;
+            if saved.models.iter().any(|m| m.name == input.name.trim()) {
                 input.previous_name = Some(input.name.trim().to_string());
             }
             summaries(core.save_model(input).await?)
