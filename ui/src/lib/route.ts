@@ -71,3 +71,11 @@ export function screenHref(route: Route): string | null {
       return null;
   }
 }
+
+/**
+ * Whether the page is the quick-chat window, which src-tauri/src/windows.rs
+ * opens on this page with `?window=quick` (`search` is `location.search`).
+ */
+export function isQuickWindow(search: string): boolean {
+  return new URLSearchParams(search).get("window") === "quick";
+}

@@ -1,0 +1,165 @@
+// index.html's static shell (#boot-shell): what the main window paints
+// before any of the app's code has loaded. It must sit exactly where the
+// real shell then draws the same things, at every width the app's media
+// queries tell apart, so the swap moves nothing; it must never show in the
+// quick-chat window, and must give way to the error when the window's code
+// cannot load. The built UI in Chromium against the fake core.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildFake, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
+
+let browser: Browser;
+let server: { url: string; close: () => Promise<void> };
+let fakePath: string;
+
+beforeAll(async () => {
+  await mkdir(screenshotDir, { recursive: true });
+  fakePath = await buildFake();
+  server = await serveDist();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Widths on each side of the app's breakpoints (640 and 900 px). */
+const WIDTHS = [1280, 800, 390] as const;
+
+/** Holds every request for a chunk named `chunk` unanswered, so the page stays as it was before that code. */
+const holding = (chunk: string) => async (context: BrowserContext) => {
+  await context.route(`**/assets/${chunk}-*.js`, () => {});
+};
+
+type Box = { x: number; y: number; width: number; height: number } | null;
+
+/** Each element's box (null when not drawn), and its text, under the same names for both shells. */
+async function layout(page: Page, selectors: Record<string, string>): Promise<Record<string, { box: Box; text: string }[]>> {
+  const out: Record<string, { box: Box; text: string }[]> = {};
+  for (const [name, selector] of Object.entries(selectors)) {
+    const found = page.locator(selector);
+    const items = [];
+    for (let i = 0; i < (await found.count()); i++) {
+      const element = found.nth(i);
+      const box = (await element.isVisible()) ? await element.boundingBox() : null;
+      items.push({ box, text: (await element.innerText()).replace(/\s+/g, " ").trim() });
+    }
+    out[name] = items;
+  }
+  return out;
+}
+
+const STATIC = {
+  navbar: "#boot-shell header.navbar",
+  toggle: "#boot-shell .boot-nav-toggle",
+  brand: "#boot-shell .brand",
+  nav: "#boot-shell .boot-nav-item",
+  heading: "#boot-shell .boot-dashboard h1",
+  quickTitle: "#boot-shell .boot-quick h2",
+  input: "#boot-shell .boot-field",
+  start: "#boot-shell .boot-start",
+};
+const REAL = {
+  navbar: "#app header.navbar",
+  toggle: "#app [data-testid=nav-toggle]",
+  brand: "#app .brand",
+  nav: "#app nav[aria-label=Main] .nav-item",
+  heading: "#app .dashboard h1",
+  quickTitle: "#app #quick-title",
+  input: "#app [data-testid=quick-input]",
+  start: "#app .quick-form button[type=submit]",
+};
+
+/** What carries the same words in both (the navbar's badge has a number only in the real one). */
+const LABELLED = new Set(["brand", "nav", "heading", "quickTitle", "start"]);
+
+/** Boxes equal to within a pixel (fonts round differently across elements). */
+function expectSameBox(actual: Box, expected: Box, what: string) {
+  if (expected === null || actual === null) {
+    expect(actual, what).toBe(expected);
+    return;
+  }
+  for (const key of ["x", "y", "width", "height"] as const) {
+    expect(Math.abs(actual[key] - expected[key]), `${what}: ${key} ${actual[key]} vs ${expected[key]}`).toBeLessThanOrEqual(1);
+  }
+}
+
+describe("the static shell", () => {
+  for (const width of WIDTHS) {
+    it(`sits where the real shell draws the same things at ${width} px, and is gone once it has`, async () => {
+      const viewport = { width, height: 800 };
+      const before = await openApp(browser, { url: server.url, fakePath, viewport, setup: holding("MainApp") });
+      await before.page.locator("#boot-shell").waitFor();
+      const drawn = await layout(before.page, STATIC);
+      await before.page.screenshot({ path: join(screenshotDir, `boot-shell-${width}.png`) });
+      expect(await before.page.locator("#app > *").count()).toBe(0);
+      await before.context.close();
+
+      const after = await openApp(browser, { url: server.url, fakePath, viewport });
+      await after.page.locator("[data-testid=quick-input]").waitFor();
+      expect(await after.page.locator("#boot-shell").count()).toBe(0);
+      const real = await layout(after.page, REAL);
+      expect(after.errors).toEqual([]);
+      await after.context.close();
+
+      for (const name of Object.keys(STATIC)) {
+        expect(drawn[name].length, `${name} count`).toBe(real[name].length);
+        expect(drawn[name].length, `${name} present`).toBeGreaterThan(0);
+        drawn[name].forEach((item, i) => {
+          expectSameBox(item.box, real[name][i].box, `${name}[${i}] at ${width} px`);
+          // The labels are the app's own words (icons are drawn as blocks).
+          if (item.box && LABELLED.has(name)) expect(item.text, `${name}[${i}] text`).toBe(real[name][i].text);
+        });
+      }
+      expect(drawn.input[0].text).toBe(await placeholderOf(width));
+    });
+  }
+
+  it("shows its dashboard only where the app opens on the dashboard", async () => {
+    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings", setup: holding("MainApp") });
+    await page.locator("#boot-shell header.navbar").waitFor();
+    expect(await page.locator("#boot-shell .boot-dashboard").isVisible()).toBe(false);
+    expect(await page.locator("#boot-shell .boot-nav-item.active").evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(
+      await page.locator("#boot-shell .boot-nav-item:not(.active)").first().evaluate((e) => getComputedStyle(e).backgroundColor),
+    );
+    await context.close();
+  });
+
+  it("never shows in the quick-chat window", async () => {
+    const { page, context } = await openApp(browser, { url: server.url, fakePath, path: "/?window=quick", hash: "", setup: holding("QuickApp") });
+    await page.waitForLoadState("load");
+    expect(await page.locator("#boot-shell").isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.documentElement.dataset.boot)).toBe("quick");
+    await context.close();
+  });
+
+  it("gives way to the error when the window's code cannot load", async () => {
+    const failing = async (context: BrowserContext) => {
+      await context.route("**/assets/MainApp-*.js", (route) => route.abort());
+    };
+    const { page, context } = await openApp(browser, { url: server.url, fakePath, setup: failing });
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").innerText()).toContain("could not be loaded");
+    expect(await page.locator("#boot-shell").count()).toBe(0);
+    await context.close();
+  });
+
+  it("is painted dark in a dark window", async () => {
+    const { page, context } = await openApp(browser, { url: server.url, fakePath, colorScheme: "dark", setup: holding("MainApp") });
+    await page.locator("#boot-shell").waitFor();
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe("rgb(13, 17, 23)");
+    await page.screenshot({ path: join(screenshotDir, "boot-shell-1280-dark.png") });
+    await context.close();
+  });
+});
+
+/** The real composer's placeholder, read from a page with the app loaded. */
+async function placeholderOf(width: number): Promise<string> {
+  const { page, context } = await openApp(browser, { url: server.url, fakePath, viewport: { width, height: 800 } });
+  const placeholder = await page.locator("[data-testid=quick-input]").getAttribute("placeholder");
+  await context.close();
+  return placeholder ?? "";
+}
