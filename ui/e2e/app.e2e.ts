@@ -1,15 +1,12 @@
 // Browser tests: the built UI in Chromium against the fake core
 // (e2e/fake/backend.ts). Screenshots of each screen go to target/screenshots/.
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import quickChatCapability from "../../src-tauri/capabilities/quick-chat.json";
-import { buildFake, distDir, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
-
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
+import { distDir, screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
 const WIDE = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -34,7 +31,7 @@ const HISTORY = {
 };
 
 async function open(opts: { seed?: object; viewport?: { width: number; height: number }; hash?: string; path?: string } = {}) {
-  return openApp(browser, { url: server.url, fakePath, ...opts });
+  return suite.open({ ...opts });
 }
 
 async function shot(page: Page, name: string) {
@@ -52,17 +49,7 @@ async function badge(page: Page) {
   return { text: (await el.textContent())?.trim(), band: await el.getAttribute("data-band") };
 }
 
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 describe("the built bundle", () => {
   it("does not ship the IPC mock", async () => {
@@ -245,7 +232,7 @@ describe("chat", () => {
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
     await reply.getByText("docs").click();
     await expect.poll(() => page.evaluate(() => (window as any).__fake.calls("open_link").map((c: any) => c.args.url))).toEqual(["https://example.com/docs"]);
-    expect(page.url()).toContain(server.url);
+    expect(page.url()).toContain(suite.server.url);
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
     await context.close();
   });
@@ -300,13 +287,13 @@ describe("chat", () => {
     const saved = () => page.evaluate(() => localStorage.getItem("fake-store:preferences.json") ?? "");
     await expect.poll(saved).toContain('"lastScreen":"#/projects"');
     // A start with no route: the last screen (its section, not the record).
-    await page.goto(`${server.url}/`);
+    await page.goto(`${suite.server.url}/`);
     await expect.poll(() => page.url()).toMatch(/#\/projects$/);
     // A start on a page stays there, and becomes the last screen (saved in
     // the background, like every preference: wait for it, as above).
-    await page.goto(`${server.url}/#/credits`);
+    await page.goto(`${suite.server.url}/#/credits`);
     await expect.poll(saved).toContain('"lastScreen":"#/credits"');
-    await page.goto(`${server.url}/`);
+    await page.goto(`${suite.server.url}/`);
     await expect.poll(() => page.url()).toMatch(/#\/credits$/);
     expect(errors).toEqual([]);
     await context.close();
@@ -639,25 +626,25 @@ describe("screens", () => {
       await page.getByText("Rust lifetimes").first().waitFor();
       await shot(page, `dashboard-${size}`);
       if (size === "390") {
-        await page.goto(`${server.url}/#/chat/1`);
+        await page.goto(`${suite.server.url}/#/chat/1`);
         await page.locator('[data-message-id="2"]').waitFor();
         await shot(page, "chat-390");
       }
-      await page.goto(`${server.url}/#/credits`);
+      await page.goto(`${suite.server.url}/#/credits`);
       await page.getByTestId("ledger-row").first().waitFor();
       expect(await page.getByTestId("next-reset").textContent()).toBe("Dec 1, 2026");
       await shot(page, `credits-${size}`);
-      await page.goto(`${server.url}/#/settings`);
+      await page.goto(`${suite.server.url}/#/settings`);
       await expect.poll(() => page.getByTestId("key-status").textContent()).toBe("A key is stored (in the system keyring)");
       await page.getByTestId("test-connection").click();
       await expect.poll(() => page.getByTestId("test-result").textContent()).toContain("412 ms");
       await shot(page, `settings-${size}`);
-      await page.goto(`${server.url}/#/pricing`);
+      await page.goto(`${suite.server.url}/#/pricing`);
       await page.getByTestId("product").first().waitFor();
       await shot(page, `pricing-${size}`);
-      await page.goto(`${server.url}/#/projects`);
+      await page.goto(`${suite.server.url}/#/projects`);
       await page.getByText("No projects yet.").first().waitFor();
-      await page.goto(`${server.url}/#/`);
+      await page.goto(`${suite.server.url}/#/`);
       await page.getByTestId("open-search").click();
       await page.getByTestId("search-dialog").getByRole("searchbox").fill("Lisbon");
       await page.getByTestId("search-hit").first().waitFor();

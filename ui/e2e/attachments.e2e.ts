@@ -5,30 +5,16 @@
 // attached by the paperclip, go with the send, and show as a chip and a
 // thumbnail; an image dropped for a model that cannot see is refused with
 // the core's message and given back with the draft.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
-
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
+import { describe, expect, it } from "vitest";
+import { screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
 /** The smallest valid PNG (1×1), base64. */
 const PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGMAAQAABQABDQottAAAAABJRU5ErkJggg==";
 
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 async function replyDone(page: Page) {
   await page.getByTestId("typing-indicator").waitFor();
@@ -39,7 +25,7 @@ const balance = (page: Page) => page.evaluate(() => (window as any).__fake.state
 
 describe("attachments", () => {
   it("attaches a file and an image with the paperclip and shows them with the message", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat", seed: { vision: true } });
+    const { page, context } = await suite.open({ hash: "#/chat", seed: { vision: true } });
     await page.getByTestId("attach-input").setInputFiles([
       { name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from("# Notes\nbuy milk\n") },
       { name: "pixel.png", mimeType: "image/png", buffer: Buffer.from(PNG_BASE64, "base64") },
@@ -77,7 +63,7 @@ describe("attachments", () => {
 
   it("refuses a dropped image for a model that cannot see, charging nothing and keeping the draft", async () => {
     // At phone width: the composer's paperclip, chips and drop all work narrow.
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat", viewport: { width: 390, height: 800 } });
+    const { page, context } = await suite.open({ hash: "#/chat", viewport: { width: 390, height: 800 } });
     await page.getByTestId("composer-input").waitFor();
     // Drop an image on the composer, paste a text file into the input.
     await page.evaluate((png) => {
@@ -110,7 +96,7 @@ describe("attachments", () => {
   });
 
   it("turns on the model's vision in Settings and saves it with the model", async () => {
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings" });
+    const { page, context, errors } = await suite.open({ hash: "#/settings" });
     await page.getByRole("button", { name: "Edit o3-mini" }).click();
     const vision = page.getByTestId("model-vision");
     await vision.waitFor();

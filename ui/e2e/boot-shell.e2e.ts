@@ -4,27 +4,13 @@
 // queries tell apart, so the swap moves nothing; it must never show in the
 // quick-chat window, and must give way to the error when the window's code
 // cannot load. The built UI in Chromium against the fake core.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
-
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 /** Widths on each side of the app's breakpoints (640 and 900 px). */
 const WIDTHS = [1280, 800, 390] as const;
@@ -91,14 +77,14 @@ describe("the static shell", () => {
   for (const width of WIDTHS) {
     it(`sits where the real shell draws the same things at ${width} px, and is gone once it has`, async () => {
       const viewport = { width, height: 800 };
-      const before = await openApp(browser, { url: server.url, fakePath, viewport, setup: holding("MainApp") });
+      const before = await suite.open({ viewport, setup: holding("MainApp") });
       await before.page.locator("#boot-shell").waitFor();
       const drawn = await layout(before.page, STATIC);
       await before.page.screenshot({ path: join(screenshotDir, `boot-shell-${width}.png`) });
       expect(await before.page.locator("#app > *").count()).toBe(0);
       await before.context.close();
 
-      const after = await openApp(browser, { url: server.url, fakePath, viewport });
+      const after = await suite.open({ viewport });
       await after.page.locator("[data-testid=quick-input]").waitFor();
       expect(await after.page.locator("#boot-shell").count()).toBe(0);
       const real = await layout(after.page, REAL);
@@ -119,7 +105,7 @@ describe("the static shell", () => {
   }
 
   it("shows its dashboard only where the app opens on the dashboard", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings", setup: holding("MainApp") });
+    const { page, context } = await suite.open({ hash: "#/settings", setup: holding("MainApp") });
     await page.locator("#boot-shell header.navbar").waitFor();
     expect(await page.locator("#boot-shell .boot-dashboard").isVisible()).toBe(false);
     expect(await page.locator("#boot-shell .boot-nav-item.active").evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(
@@ -129,7 +115,7 @@ describe("the static shell", () => {
   });
 
   it("never shows in the quick-chat window", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, path: "/?window=quick", hash: "", setup: holding("QuickApp") });
+    const { page, context } = await suite.open({ path: "/?window=quick", hash: "", setup: holding("QuickApp") });
     await page.waitForLoadState("load");
     expect(await page.locator("#boot-shell").isVisible()).toBe(false);
     expect(await page.evaluate(() => document.documentElement.dataset.boot)).toBe("quick");
@@ -140,7 +126,7 @@ describe("the static shell", () => {
     const failing = async (context: BrowserContext) => {
       await context.route("**/assets/MainApp-*.js", (route) => route.abort());
     };
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, setup: failing });
+    const { page, context } = await suite.open({ setup: failing });
     await page.getByRole("alert").waitFor();
     expect(await page.getByRole("alert").innerText()).toContain("could not be loaded");
     expect(await page.locator("#boot-shell").count()).toBe(0);
@@ -148,7 +134,7 @@ describe("the static shell", () => {
   });
 
   it("is painted dark in a dark window", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, colorScheme: "dark", setup: holding("MainApp") });
+    const { page, context } = await suite.open({ colorScheme: "dark", setup: holding("MainApp") });
     await page.locator("#boot-shell").waitFor();
     expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe("rgb(13, 17, 23)");
     await page.screenshot({ path: join(screenshotDir, "boot-shell-1280-dark.png") });
@@ -158,7 +144,7 @@ describe("the static shell", () => {
 
 /** The real composer's placeholder, read from a page with the app loaded. */
 async function placeholderOf(width: number): Promise<string> {
-  const { page, context } = await openApp(browser, { url: server.url, fakePath, viewport: { width, height: 800 } });
+  const { page, context } = await suite.open({ viewport: { width, height: 800 } });
   const placeholder = await page.locator("[data-testid=quick-input]").getAttribute("placeholder");
   await context.close();
   return placeholder ?? "";

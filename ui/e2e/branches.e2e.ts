@@ -3,15 +3,11 @@
 // does). Up in an empty composer edits the last message sent; sending the
 // edit makes a second version, shown as "‹ 2/2 ›"; the arrows switch back
 // and forth; regenerating keeps the old reply as another version.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
-
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
+import { describe, expect, it } from "vitest";
+import { screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
 const HISTORY = {
   sessions: [
@@ -25,17 +21,7 @@ const HISTORY = {
   ],
 };
 
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 async function replyDone(page: Page) {
   await page.getByTestId("typing-indicator").waitFor();
@@ -47,7 +33,7 @@ const labels = (page: Page) => page.getByTestId("version-label").allInnerTexts()
 
 describe("branches", () => {
   it("edits the last message with Up, and switches between its versions", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat/1", seed: HISTORY });
+    const { page, context } = await suite.open({ hash: "#/chat/1", seed: HISTORY });
     await page.locator('[data-message-id="2"]').waitFor();
     expect(await labels(page)).toEqual([]);
 
@@ -75,7 +61,7 @@ describe("branches", () => {
   });
 
   it("keeps the old reply as another version when regenerating, and Esc closes the editor", async () => {
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat/1", seed: HISTORY });
+    const { page, context } = await suite.open({ hash: "#/chat/1", seed: HISTORY });
     await page.locator('[data-message-id="2"]').waitFor();
     await page.getByTestId("regenerate").click();
     await replyDone(page);

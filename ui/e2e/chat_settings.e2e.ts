@@ -3,34 +3,20 @@
 // Settings starts a chat from the chat header with its prompt and effort;
 // the header shows what the chat uses, the next send goes into that chat,
 // and changing the settings is saved on the session.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, screenshotDir, serveDist } from "./harness.mjs";
+import { describe, expect, it } from "vitest";
+import { screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
-
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 const calls = (page: Page, cmd: string) =>
   page.evaluate((c) => (window as any).__fake.calls(c).map((call: { args: unknown }) => call.args), cmd);
 
 describe("chat settings and personas", () => {
   it("saves a persona in Settings and deletes it", async () => {
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings" });
+    const { page, context, errors } = await suite.open({ hash: "#/settings" });
     const section = page.getByTestId("personas");
     await section.waitFor();
     await page.getByTestId("persona-name").fill("Pirate");
@@ -51,7 +37,7 @@ describe("chat settings and personas", () => {
 
   it("starts a chat from a persona, sends in it, and changes its settings", async () => {
     const seed = { personas: [{ name: "Pirate", prompt: "You are a pirate.", reasoningEffort: "high" }] };
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat", seed });
+    const { page, context, errors } = await suite.open({ hash: "#/chat", seed });
     const button = page.getByTestId("chat-settings");
     await button.click();
     const dialog = page.getByTestId("chat-settings-dialog");

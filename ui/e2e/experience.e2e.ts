@@ -3,15 +3,11 @@
 // contrast), message details, stop, keyboard shortcuts, and the quick-chat
 // window's Buy more and links. The built UI in Chromium against the fake
 // core (e2e/fake/backend.ts).
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, openWindow, screenshotDir, serveDist } from "./harness.mjs";
-
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
+import { describe, expect, it } from "vitest";
+import { openWindow, screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
 const WIDE = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -69,7 +65,7 @@ const HISTORY = {
 };
 
 async function open(opts: { seed?: object; viewport?: { width: number; height: number }; hash?: string; path?: string; colorScheme?: Scheme } = {}) {
-  return openApp(browser, { url: server.url, fakePath, setup: recordCopies, ...opts });
+  return suite.open({ setup: recordCopies, ...opts });
 }
 
 /** Copies land in `window.__copied` (the headless clipboard is not the test's to read). */
@@ -168,17 +164,7 @@ function lowContrast(page: Page): Promise<string[]> {
   });
 }
 
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 describe("dark mode", () => {
   it("follows the system before the first paint, and Settings overrides it", async () => {
@@ -239,7 +225,7 @@ describe("dark mode", () => {
 
   it("the quick-chat window follows a choice made in the main window", async () => {
     const { page, context } = await open({ colorScheme: "light", hash: "#/settings" });
-    const quick = await openWindow(context, `${server.url}/?window=quick`);
+    const quick = await openWindow(context, `${suite.server.url}/?window=quick`);
     await quick.page.getByTestId("composer-input").waitFor();
     expect(await theme(quick.page)).toBe("light");
     await page.getByTestId("theme-dark").check();
@@ -392,7 +378,7 @@ describe("message details", () => {
     const sent = page.locator('[data-testid="message"].user').last();
     await expect.poll(() => sent.getByTestId("message-credits").textContent()).toBe("Included in Pro");
     expect(await page.evaluate(() => (window as any).__fake.state.remaining)).toBe(100);
-    await page.goto(`${server.url}/#/`);
+    await page.goto(`${suite.server.url}/#/`);
     await page.getByText("Starts a new chat · Included in Pro").waitFor();
     await context.close();
   });
@@ -436,7 +422,7 @@ describe("keyboard", () => {
     await page.keyboard.press("Escape");
     await expect.poll(() => sheet.isVisible()).toBe(false);
     // Settings has a way in for those who do not know the key.
-    await page.goto(`${server.url}/#/settings`);
+    await page.goto(`${suite.server.url}/#/settings`);
     await page.getByTestId("show-shortcuts").click();
     await sheet.getByText("Keyboard shortcuts").first().waitFor();
     expect(errors).toEqual([]);
@@ -483,7 +469,7 @@ describe("quick chat", () => {
     expect(errors).toEqual([]);
 
     // The main window, told by the shell, opens Pricing.
-    const main = await openWindow(context, `${server.url}/#/chat`);
+    const main = await openWindow(context, `${suite.server.url}/#/chat`);
     await main.page.getByTestId("composer-input").waitFor();
     await main.page.evaluate(() => (window as any).__fake.emitMainScreen("pricing"));
     await expect.poll(() => main.page.url()).toMatch(/#\/pricing$/);
@@ -506,7 +492,7 @@ describe("quick chat", () => {
     await page.waitForTimeout(200);
     expect((await calls(page, "open_link")).length).toBe(1);
     expect(await page.getByTestId("toast").count()).toBe(0);
-    expect(page.url()).toContain(server.url);
+    expect(page.url()).toContain(suite.server.url);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -5,27 +5,13 @@
 // Settings › AI models adds, edits, tests and removes models; the composer's
 // picker chooses a chat's model, which answers its sends and survives a
 // reload, a switch of chats and a change of the chat's settings.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, openWindow, screenshotDir, serveDist } from "./harness.mjs";
+import { describe, expect, it } from "vitest";
+import { openWindow, screenshotDir } from "./harness.mjs";
+import { browserSuite } from "./suite";
 
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
-
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 const calls = (page: Page, cmd: string) =>
   page.evaluate((c) => (window as any).__fake.calls(c).map((call: { args: unknown }) => call.args), cmd);
@@ -66,7 +52,7 @@ async function addLlama(page: Page) {
 
 describe("Settings › AI models", () => {
   it("adds a model, refuses a taken name by its field, makes it the default and back, tests it", async () => {
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings" });
+    const { page, context, errors } = await suite.open({ hash: "#/settings" });
     await row(page, "o3-mini").waitFor();
     expect(await defaultName(page)).toEqual(["o3-mini"]);
     expect(await row(page, "o3-mini").getByTestId("key-status").textContent()).toBe("A key is stored (in the system keyring)");
@@ -135,7 +121,7 @@ describe("Settings › AI models", () => {
       ],
       sessions: [{ title: "Llama chat", messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello" }] }],
     };
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings", seed });
+    const { page, context, errors } = await suite.open({ hash: "#/settings", seed });
     await page.evaluate(() => ((window as any).__fake.state.sessions[0].model = "Local llama"));
     const env = row(page, "o3-mini");
     await env.getByTestId("env-model").waitFor();
@@ -168,7 +154,7 @@ describe("Settings › AI models", () => {
         ],
       },
     };
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings", seed });
+    const { page, context, errors } = await suite.open({ hash: "#/settings", seed });
     const list = page.getByTestId("server-models");
     await list.waitFor();
     expect(await list.getByTestId("model-row").allInnerTexts()).toEqual([expect.stringContaining("gpt-4.1"), expect.stringContaining("o4-mini")]);
@@ -177,7 +163,7 @@ describe("Settings › AI models", () => {
     expect(await calls(page, "configured_models")).toEqual([]);
 
     // The picker offers the server's models.
-    await page.goto(`${server.url}/#/chat`);
+    await page.goto(`${suite.server.url}/#/chat`);
     await expect.poll(() => pickerText(page)).toBe("gpt-4.1 (default)");
     await page.getByTestId("model-picker").selectOption("o4-mini");
     await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/chat/1");
@@ -196,12 +182,12 @@ describe("the composer's model picker", () => {
       personas: [{ name: "Pirate", prompt: "You are a pirate.", reasoningEffort: "high" }],
       sessions: [{ title: "Older chat", messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello" }] }],
     };
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/settings", seed });
+    const { page, context, errors } = await suite.open({ hash: "#/settings", seed });
     await row(page, "o3-mini").waitFor();
     await addLlama(page);
 
     // A new chat: the default is shown; choosing Local llama starts the chat with it.
-    await page.goto(`${server.url}/#/chat`);
+    await page.goto(`${suite.server.url}/#/chat`);
     const picker = page.getByTestId("model-picker");
     await expect.poll(() => pickerText(page)).toBe("o3-mini (default)");
     expect(await picker.getAttribute("aria-label")).toBe("Model");
@@ -259,14 +245,14 @@ describe("the composer's model picker", () => {
     await expect.poll(async () => (await fakeSession(page, 2)).model).toBe("Local llama");
 
     // Removing the model puts its chats on the default.
-    await page.goto(`${server.url}/#/settings`);
+    await page.goto(`${suite.server.url}/#/settings`);
     await row(page, "Local llama").getByTestId("remove-model").click();
     const confirm = page.getByTestId("confirm-dialog");
     expect(await confirm.textContent()).toContain("Its chats will use the default model");
     await confirm.getByRole("button", { name: "Remove" }).click();
     await expect.poll(() => rowNames(page)).toEqual(["o3-mini"]);
     expect((await fakeSession(page, 2)).model).toBeNull();
-    await page.goto(`${server.url}/#/chat/2`);
+    await page.goto(`${suite.server.url}/#/chat/2`);
     await expect.poll(() => pickerText(page)).toBe("o3-mini (default)");
     expect(errors).toEqual([]);
     await context.close();
@@ -280,15 +266,15 @@ describe("the composer's model picker", () => {
         { title: "Default chat", messages: [{ role: "user", content: "Hey" }, { role: "assistant", content: "Hi there" }] },
       ],
     };
-    const { page, context, errors } = await openApp(browser, { url: server.url, fakePath, hash: "#/chat/1", seed });
+    const { page, context, errors } = await suite.open({ hash: "#/chat/1", seed });
     await expect.poll(() => pickerText(page)).toBe("Local llama");
     await page.reload();
     await expect.poll(() => pickerText(page)).toBe("Local llama");
-    await page.goto(`${server.url}/#/chat/2`);
+    await page.goto(`${suite.server.url}/#/chat/2`);
     await expect.poll(() => pickerText(page)).toBe("o3-mini (default)");
     await page.reload();
     await expect.poll(() => pickerText(page)).toBe("o3-mini (default)");
-    await page.goto(`${server.url}/#/chat/1`);
+    await page.goto(`${suite.server.url}/#/chat/1`);
     await expect.poll(() => pickerText(page)).toBe("Local llama");
     expect(errors).toEqual([]);
     await context.close();
@@ -302,9 +288,9 @@ describe("the composer's model picker", () => {
       ],
       sessions: [{ title: "Orphan", messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello" }] }],
     };
-    const { page, context } = await openApp(browser, { url: server.url, fakePath, hash: "#/", seed });
+    const { page, context } = await suite.open({ hash: "#/", seed });
     await page.evaluate(() => ((window as any).__fake.state.sessions[0].model = "Gone model"));
-    await page.goto(`${server.url}/#/chat/1`);
+    await page.goto(`${suite.server.url}/#/chat/1`);
     const picker = page.getByTestId("model-picker");
     await expect.poll(() => pickerText(page)).toBe("Gone model (not configured)");
     // A model without its key is listed, disabled, with the reason.
@@ -340,8 +326,8 @@ describe("the composer's model picker", () => {
       ],
     };
     for (const scheme of ["light", "dark"] as const) {
-      const { page, context, errors } = await openApp(browser, {
-        url: server.url, fakePath, hash: "#/chat", seed, viewport: { width: 390, height: 800 }, colorScheme: scheme,
+      const { page, context, errors } = await suite.open({
+        hash: "#/chat", seed, viewport: { width: 390, height: 800 }, colorScheme: scheme,
       });
       const picker = page.getByTestId("model-picker");
       await expect.poll(() => pickerText(page)).toBe("o3-mini (default)");
@@ -359,7 +345,7 @@ describe("the composer's model picker", () => {
       await page.screenshot({ path: join(screenshotDir, `models-picker-390-${scheme}.png`) });
 
       if (scheme === "light") {
-        const quick = await openWindow(context, `${server.url}/?window=quick`);
+        const quick = await openWindow(context, `${suite.server.url}/?window=quick`);
         await quick.page.getByTestId("composer-input").waitFor();
         expect(await quick.page.getByTestId("model-picker").count()).toBe(0);
         const used = await quick.page.evaluate(() => (window as any).__fake.calls().map((c: { cmd: string }) => c.cmd));

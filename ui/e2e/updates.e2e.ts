@@ -2,29 +2,16 @@
 // install refused (button disabled with the reason) while a checkout is
 // pending or a reply streams, and the install of the offered version.
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFake, launch, openApp, serveDist } from "./harness.mjs";
+import { describe, expect, it } from "vitest";
+import { browserSuite } from "./suite";
 
-let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
-let fakePath: string;
+const suite = browserSuite();
 
 const UPDATE = { version: "0.2.0", notes: "Faster replies.\nFixes the tray icon.", date: "2026-11-24T12:00:00Z" };
 
 async function open(seed: object, hash = "#/settings") {
-  return openApp(browser, { url: server.url, fakePath, seed, hash });
+  return suite.open({ seed, hash });
 }
-
-beforeAll(async () => {
-  fakePath = await buildFake();
-  server = await serveDist();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 describe("updates", () => {
   it("says up to date when nothing newer is offered", async () => {
