@@ -7,7 +7,7 @@
 //! them too; an edit without files keeps the edited message's, an edit with
 //! files has exactly those. The history's files are read in one statement,
 //! on SQLite and on the server's Postgres, where a follow-up carries them
-//! the same way.
+//! the same way; a history without files reads none.
 
 use banter_core::chat::attachments::{
     ATTACHMENT_TOKEN_BUDGET, HISTORY_ATTACHMENT_TOKEN_BUDGET, IMAGE_TOKEN_ESTIMATE,
@@ -445,6 +445,61 @@ async fn the_history_files_of_several_messages_come_from_one_call() {
         .await
         .expect("read")
         .is_empty());
+}
+
+/// Makes every read of `message_attachments` through the read pool fail:
+/// each of the pool's connections gets a temporary table of that name
+/// (SQLite looks in `temp` first), with none of its columns. The writer's
+/// connection, where a turn is paid and its history read (files probed),
+/// is another one and still sees the real table.
+async fn trap_attachment_reads(core: &Core) {
+    let pool = core.db().pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.expect("a read connection"));
+    }
+    for conn in &mut held {
+        sqlx::query("CREATE TEMP TABLE message_attachments (trap INTEGER)")
+            .execute(&mut **conn)
+            .await
+            .expect("trap");
+    }
+}
+
+/// A turn whose history has no files reads none: the history read while
+/// paying says which messages have files, and with none no read is made
+/// after paying (`ChatStore::attachments_of_messages` takes no connection).
+/// Shown with every read of the files through the read pool made to fail:
+/// turns in a chat without files go on; the first one whose history has a
+/// file does read it, and fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_whose_history_has_no_files_reads_none() {
+    let chat = chat_with("o3-mini", false).await;
+    trap_attachment_reads(&chat.core).await;
+    let first = chat.send(None, "hello", Vec::new()).await;
+    let session = Some(first.session.id);
+    chat.send(session, "and now?", Vec::new()).await;
+    chat.send(session, "once more", Vec::new()).await;
+    assert_eq!(chat.last_conversation().len(), 5);
+    // A message with files: its own are stored while paying, on the writer.
+    chat.send(session, "here is my list", vec![notes()]).await;
+    assert_eq!(chat.mock.requests().len(), 4);
+
+    // Now the history has a file: it is read, through the trapped pool.
+    let after = chat
+        .core
+        .chat_engine()
+        .send(SendRequest {
+            session: session.map(RecordRef::Id),
+            content: "what should I buy?".into(),
+            include_context: false,
+            idempotency_key: None,
+            edit_of: None,
+            attachments: Vec::new(),
+        })
+        .await;
+    assert!(after.is_err(), "the history's file was not read: {after:?}");
+    assert_eq!(chat.mock.requests().len(), 4);
 }
 
 async fn device(server: &str) -> (Env, Core, HostedHistory) {

@@ -287,10 +287,19 @@ impl<S: super::rows::ChatBackend> super::ChatStore<S> {
     /// read pool, however many messages: what a prompt's history carries
     /// (see `chat::prompt::with_files`), read after the turn is paid, never
     /// inside the paying transaction.
+    ///
+    /// No messages, no read: not even a connection is taken. The history
+    /// read while paying says which of its messages have files
+    /// (`chat::prompt::file_carriers`), and in nearly every turn none do,
+    /// so this early return spares the send a statement and a checkout of
+    /// the read pool (the hosted server's sends per second count them).
     pub async fn attachments_of_messages(
         &self,
         message_ids: &[i64],
     ) -> Result<Vec<(i64, Attachment)>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         self.db
             .read()
             .await?

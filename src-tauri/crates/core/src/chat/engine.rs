@@ -377,7 +377,9 @@ impl<S: ChatBackend> ChatEngine<S> {
         };
         // The files of the earlier messages go with them: read on the read
         // pool now the paying transaction is over, all in one statement,
-        // and counted before any write lock is taken again.
+        // and counted before any write lock is taken again; only those the
+        // history read says have files are asked for, and when none do,
+        // nothing is read (`ChatStore::attachments_of_messages`).
         let earlier = match self
             .store
             .attachments_of_messages(&file_carriers(&paid.history))

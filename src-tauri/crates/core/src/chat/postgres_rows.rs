@@ -7,7 +7,7 @@ use super::postgres_journal::PgJournal;
 use super::replies::ReplyEnd;
 use super::rows::{
     path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd,
-    HistoryMessage, Owners, StrandedReply,
+    HistoryMessage, Owners, StrandedReply, HAS_FILES,
 };
 use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
@@ -51,8 +51,8 @@ struct SessionOwnersRow {
 }
 
 /// The row [`ChatRows::lock_for_reply`] reads: the owners, and the history
-/// as three arrays in step (each message's id, whether it is the user's,
-/// its text).
+/// as four arrays in step (each message's id, whether it is the user's,
+/// its text, whether it has files).
 #[derive(sqlx::FromRow)]
 struct ForReplyRow {
     owners: Owners,
@@ -60,6 +60,7 @@ struct ForReplyRow {
     ids: Vec<i64>,
     by_user: Vec<bool>,
     texts: Vec<String>,
+    with_files: Vec<bool>,
 }
 
 /// The row [`ChatRows::finish_reply`] returns: the reply, its session's
@@ -600,9 +601,9 @@ impl ChatRows for PgConnection {
         history_limit: i64,
     ) -> Result<ForReply> {
         // One statement (why that is safe: the trait's docs). The history
-        // comes as three arrays in step, newest first: each message's id,
-        // whether it is the user's (the others are the assistant's), and
-        // its text. A
+        // comes as four arrays in step, newest first: each message's id,
+        // whether it is the user's (the others are the assistant's), its
+        // text, and whether it has files (`HistoryMessage::has_files`). A
         // session that is gone has neither owners nor history.
         let (use_leaf, at) = match end {
             HistoryEnd::ActiveLeaf => (true, None),
@@ -613,7 +614,8 @@ impl ChatRows for PgConnection {
                  SELECT CASE WHEN $4::bool THEN {ACTIVE_LEAF} ELSE $2::bigint END AS id),
              {},
              history AS (
-                 SELECT m.id, m.role, m.content FROM chat_messages m JOIN path ON path.id = m.id
+                 SELECT m.id, m.role, m.content, {HAS_FILES} AS has_files
+                   FROM chat_messages m JOIN path ON path.id = m.id
                   WHERE m.session_id = $1 AND m.role IN ('user', 'assistant')
                     AND m.content != '' AND m.status IN ('complete', 'stopped', 'interrupted')
                   ORDER BY m.id DESC LIMIT $3)
@@ -622,7 +624,8 @@ impl ChatRows for PgConnection {
                     (SELECT id FROM start) AS leaf,
                     ARRAY(SELECT id FROM history ORDER BY id DESC) AS ids,
                     ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC) AS by_user,
-                    ARRAY(SELECT content FROM history ORDER BY id DESC) AS texts
+                    ARRAY(SELECT content FROM history ORDER BY id DESC) AS texts,
+                    ARRAY(SELECT has_files FROM history ORDER BY id DESC) AS with_files
                FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
             path_cte("(SELECT id FROM start)")
         );
@@ -639,6 +642,7 @@ impl ChatRows for PgConnection {
             ids,
             by_user,
             texts,
+            with_files,
         }) = row
         else {
             return Ok(ForReply::default());
@@ -647,10 +651,12 @@ impl ChatRows for PgConnection {
             .into_iter()
             .zip(by_user)
             .zip(texts)
-            .map(|((id, user), content)| HistoryMessage {
+            .zip(with_files)
+            .map(|(((id, user), content), has_files)| HistoryMessage {
                 id,
                 role: if user { Role::User } else { Role::Assistant },
                 content,
+                has_files,
             })
             .collect();
         Ok(ForReply {

@@ -22,12 +22,14 @@ pub const DEVELOPER_PROMPT: &str =
     "Formatting re-enabled. You are Banter, a helpful assistant in a \
 desktop chat app. Answer clearly and concisely, and use Markdown for structure and code.";
 
-/// The messages of `history` that may carry files (the user's): the ids
-/// their files are read by, all at once (`ChatStore::attachments_of_messages`).
+/// The messages of `history` that carry files (the user's, as the history
+/// read says: [`HistoryMessage::has_files`]): the ids their files are read
+/// by, all at once (`ChatStore::attachments_of_messages`, which reads
+/// nothing when there are none — nearly every turn).
 pub(crate) fn file_carriers(history: &[HistoryMessage]) -> Vec<i64> {
     history
         .iter()
-        .filter(|m| m.role == Role::User)
+        .filter(|m| m.role == Role::User && m.has_files)
         .map(|m| m.id)
         .collect()
 }
@@ -124,7 +126,45 @@ mod tests {
             id,
             role,
             content: content.into(),
+            has_files: false,
         }
+    }
+
+    /// A user message sent with files.
+    fn with_attachments(id: i64, content: &str) -> HistoryMessage {
+        HistoryMessage {
+            has_files: true,
+            ..message(id, Role::User, content)
+        }
+    }
+
+    #[test]
+    fn only_user_messages_with_files_are_read_for_files() {
+        // A conversation without files: nothing to read.
+        let plain = vec![
+            message(4, Role::Assistant, "It is blue."),
+            message(3, Role::User, "and now?"),
+            message(2, Role::Assistant, "Hello."),
+            message(1, Role::User, "hi"),
+        ];
+        assert!(file_carriers(&plain).is_empty());
+        assert!(file_carriers(&[]).is_empty());
+        // Only the messages that have files, newest first as read.
+        let mixed = vec![
+            message(6, Role::Assistant, "Noted."),
+            with_attachments(5, "one more"),
+            message(4, Role::Assistant, "It is blue."),
+            message(3, Role::User, "and now?"),
+            message(2, Role::Assistant, "A pixel."),
+            with_attachments(1, "what is this?"),
+        ];
+        assert_eq!(file_carriers(&mixed), [5, 1]);
+        // An assistant's message never carries files, whatever it says.
+        let odd = vec![HistoryMessage {
+            has_files: true,
+            ..message(2, Role::Assistant, "A pixel.")
+        }];
+        assert!(file_carriers(&odd).is_empty());
     }
 
     fn instructions(request: &ChatRequest) -> &str {
@@ -190,7 +230,7 @@ mod tests {
             message(4, Role::Assistant, "It is blue."),
             message(3, Role::User, "and now?"),
             message(2, Role::Assistant, "A pixel."),
-            message(1, Role::User, "what is this?"),
+            with_attachments(1, "what is this?"),
         ];
         let files = vec![(1, png.clone()), (1, note.clone())];
         let seen = with_files(history.clone(), files.clone(), true);
@@ -220,7 +260,7 @@ mod tests {
                 PromptRole::Assistant
             ]
         );
-        assert_eq!(file_carriers(&history), [3, 1]);
+        assert_eq!(file_carriers(&history), [1]);
 
         // A model that cannot see gets a note in the image's place.
         let blind = with_files(history, files, false);

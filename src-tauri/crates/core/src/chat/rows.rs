@@ -50,6 +50,15 @@ pub(super) fn path_cte(start: &str) -> String {
     )
 }
 
+/// Whether history message `m` (an alias of `chat_messages`) is a user
+/// message with files ([`HistoryMessage::has_files`]), the same SQL on
+/// SQLite and Postgres: one probe of the unique index on
+/// `message_attachments (message_id, position)` per user message
+/// (migrations: SQLite 0013, Postgres 0014); an assistant's is never probed,
+/// as only user messages carry files.
+pub(super) const HAS_FILES: &str = "(m.role = 'user' AND EXISTS (
+         SELECT 1 FROM message_attachments a WHERE a.message_id = m.id))";
+
 /// The number of messages on the path ending at message `{start}` (an SQL
 /// expression): what `message_count` holds for the active leaf.
 pub(super) fn path_length(start: &str) -> String {
@@ -83,6 +92,11 @@ pub struct HistoryMessage {
     pub id: i64,
     pub role: Role,
     pub content: String,
+    /// Whether it is a user message with attachments, probed in the same
+    /// statement that reads it (by the `message_attachments` index on
+    /// `(message_id, position)`): a history with none reads no files at
+    /// all (`chat::prompt::file_carriers`).
+    pub has_files: bool,
 }
 
 /// A reply as [`ChatRows::finish_reply`] left it, with its session and the

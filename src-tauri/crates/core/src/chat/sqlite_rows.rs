@@ -5,7 +5,7 @@ use super::messages::NewMessage;
 use super::replies::ReplyEnd;
 use super::rows::{
     path_cte, path_length, ChatBackend, ChatRows, FinishedReply, ForReply, HistoryEnd, Owners,
-    StrandedReply,
+    StrandedReply, HAS_FILES,
 };
 use super::settings::SessionSettings;
 use super::{ChatMessage, ChatSession, MessageStatus, Role, MESSAGE_COLUMNS, SESSION_COLUMNS};
@@ -466,7 +466,8 @@ impl ChatRows for SqliteConnection {
         };
         let sql = format!(
             "WITH RECURSIVE {}
-             SELECT m.id, m.role, m.content FROM chat_messages m JOIN path ON path.id = m.id
+             SELECT m.id, m.role, m.content, {HAS_FILES} AS has_files
+               FROM chat_messages m JOIN path ON path.id = m.id
               WHERE m.session_id = ?2 AND m.role IN ('user', 'assistant') AND m.content != ''
                 AND m.status IN ('complete', 'stopped', 'interrupted')
               ORDER BY m.id DESC LIMIT ?3",
