@@ -23,6 +23,7 @@ mod window_scope;
 mod windows;
 
 use anyhow::Context;
+use std::time::Instant;
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
@@ -30,6 +31,9 @@ use tauri_plugin_window_state::StateFlags;
 /// the binary's edge: `main` reports it (with this context) and exits 1.
 pub fn run() -> anyhow::Result<()> {
     init_logging();
+    // Where start-up's time goes, logged at each step (`make bench-app`
+    // splits the first paint with these; docs/benchmarks.md).
+    let started = Instant::now();
     let specta = bindings::builder();
     tauri::Builder::default()
         // First, so a second launch (e.g. with a banter:// link) hands its
@@ -62,6 +66,10 @@ pub fn run() -> anyhow::Result<()> {
         // only cheap, synchronous set-up runs here; the core opens on the
         // async runtime meanwhile (`state.rs`), and what needs it follows.
         .setup(move |app| {
+            tracing::info!(
+                since_start_ms = started.elapsed().as_millis(),
+                "set-up begins"
+            );
             specta.mount_events(app);
             app.manage(state::AppCore::new(app.handle().clone()));
             let shortcut_changes = shortcut::Changes::default();
@@ -71,10 +79,24 @@ pub fn run() -> anyhow::Result<()> {
             app.manage(window_scope::QuickChatSessions::default());
             app.manage(updates::ServerReplies::default());
             deep_link::setup(app);
+            let tray_started = Instant::now();
             if let Err(error) = tray::create(app) {
                 tracing::warn!(%error, "no tray icon (the desktop has no tray)");
             }
+            tracing::info!(
+                since_start_ms = started.elapsed().as_millis(),
+                tray_ms = tray_started.elapsed().as_millis(),
+                "set-up done"
+            );
             Ok(())
+        })
+        .on_page_load(move |webview, payload| {
+            tracing::info!(
+                window = webview.label(),
+                event = ?payload.event(),
+                since_start_ms = started.elapsed().as_millis(),
+                "page load"
+            );
         })
         .run(tauri::generate_context!())
         .inspect_err(|error| tracing::error!(%error, "Banter stopped with an error"))
