@@ -31,8 +31,8 @@ use tauri_plugin_window_state::StateFlags;
 /// the binary's edge: `main` reports it (with this context) and exits 1.
 pub fn run() -> anyhow::Result<()> {
     init_logging();
-    // Where start-up's time goes, logged at each step (`make bench-app`
-    // splits the first paint with these; docs/benchmarks.md).
+    // Where start-up's time goes, logged at each step: read beside `make
+    // bench-app`'s figures to split the first paint (docs/benchmarks.md).
     let started = Instant::now();
     let specta = bindings::builder();
     tauri::Builder::default()

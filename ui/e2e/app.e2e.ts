@@ -2,7 +2,7 @@
 // (e2e/fake/backend.ts). Screenshots of each screen go to target/screenshots/.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import quickChatCapability from "../../src-tauri/capabilities/quick-chat.json";
 import { distDir, screenshotDir } from "./harness.mjs";

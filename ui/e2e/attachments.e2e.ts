@@ -6,7 +6,7 @@
 // thumbnail; an image dropped for a model that cannot see is refused with
 // the core's message and given back with the draft.
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { screenshotDir } from "./harness.mjs";
 import { browserSuite } from "./suite";

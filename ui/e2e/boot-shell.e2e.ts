@@ -47,6 +47,8 @@ const STATIC = {
   quickTitle: "#boot-shell .boot-quick h2",
   input: "#boot-shell .boot-field",
   start: "#boot-shell .boot-start",
+  price: "#boot-shell .boot-quick p.small",
+  subheadings: "#boot-shell .boot-quick h3",
 };
 const REAL = {
   navbar: "#app header.navbar",
@@ -57,10 +59,12 @@ const REAL = {
   quickTitle: "#app #quick-title",
   input: "#app [data-testid=quick-input]",
   start: "#app .quick-form button[type=submit]",
+  price: "#app .quick p.small",
+  subheadings: "#app .quick h3",
 };
 
 /** What carries the same words in both (the navbar's badge has a number only in the real one). */
-const LABELLED = new Set(["brand", "nav", "heading", "quickTitle", "start"]);
+const LABELLED = new Set(["brand", "nav", "heading", "quickTitle", "start", "subheadings"]);
 
 /** Boxes equal to within a pixel (fonts round differently across elements). */
 function expectSameBox(actual: Box, expected: Box, what: string) {
@@ -133,12 +137,55 @@ describe("the static shell", () => {
     await context.close();
   });
 
-  it("is painted dark in a dark window", async () => {
-    const { page, context } = await suite.open({ colorScheme: "dark", setup: holding("MainApp") });
-    await page.locator("#boot-shell").waitFor();
-    expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe("rgb(13, 17, 23)");
-    await page.screenshot({ path: join(screenshotDir, "boot-shell-1280-dark.png") });
+  it("gives way to the error when the window fails while it starts", async () => {
+    // The main window's start reads the system's colour scheme (theme.start
+    // in MainApp's onMount): make that throw.
+    const broken = async (context: BrowserContext) => {
+      await context.addInitScript(() => {
+        window.matchMedia = () => {
+          throw new Error("the window failed while starting");
+        };
+      });
+    };
+    const { page, context } = await suite.open({ setup: broken });
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").innerText()).toContain("the window failed while starting");
+    expect(await page.locator("#boot-shell").count()).toBe(0);
     await context.close();
+  });
+
+  it("is painted in the real shell's colours in a dark window", async () => {
+    const colours = (page: Page, selector: string) =>
+      page.locator(selector).first().evaluate((e) => {
+        const style = getComputedStyle(e);
+        return [style.backgroundColor, style.color, style.borderTopColor];
+      });
+    const before = await suite.open({ colorScheme: "dark", setup: holding("MainApp") });
+    await before.page.locator("#boot-shell").waitFor();
+    await before.page.screenshot({ path: join(screenshotDir, "boot-shell-1280-dark.png") });
+    const drawn = {
+      page: await before.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
+      navbar: await colours(before.page, STATIC.navbar),
+      nav: await colours(before.page, "#boot-shell .boot-nav"),
+      active: await colours(before.page, "#boot-shell .boot-nav-item.active"),
+      card: await colours(before.page, "#boot-shell .boot-quick"),
+      input: await colours(before.page, STATIC.input),
+    };
+    await before.context.close();
+    const after = await suite.open({ colorScheme: "dark" });
+    await after.page.locator(REAL.input).waitFor();
+    const real = {
+      page: await after.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
+      navbar: await colours(after.page, REAL.navbar),
+      nav: await colours(after.page, "#app nav[aria-label=Main]"),
+      active: await colours(after.page, "#app nav[aria-label=Main] .nav-item.active"),
+      card: await colours(after.page, "#app .quick"),
+      input: await colours(after.page, REAL.input),
+    };
+    await after.context.close();
+    expect(drawn.page).toBe("rgb(13, 17, 23)");
+    // The input's text colour differs by design: the shell draws the placeholder.
+    expect({ ...drawn, input: drawn.input.filter((_, i) => i !== 1) }).toEqual({ ...real, input: real.input.filter((_, i) => i !== 1) });
   });
 });
 

@@ -4,7 +4,7 @@
 // edit makes a second version, shown as "‹ 2/2 ›"; the arrows switch back
 // and forth; regenerating keeps the old reply as another version.
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { screenshotDir } from "./harness.mjs";
 import { browserSuite } from "./suite";

@@ -4,7 +4,7 @@
 // the header shows what the chat uses, the next send goes into that chat,
 // and changing the settings is saved on the session.
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { screenshotDir } from "./harness.mjs";
 import { browserSuite } from "./suite";

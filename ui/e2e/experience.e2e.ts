@@ -4,7 +4,7 @@
 // window's Buy more and links. The built UI in Chromium against the fake
 // core (e2e/fake/backend.ts).
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { openWindow, screenshotDir } from "./harness.mjs";
 import { browserSuite } from "./suite";

@@ -6,7 +6,7 @@
 // picker chooses a chat's model, which answers its sends and survives a
 // reload, a switch of chats and a change of the chat's settings.
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { openWindow, screenshotDir } from "./harness.mjs";
 import { browserSuite } from "./suite";

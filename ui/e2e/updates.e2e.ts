@@ -1,7 +1,6 @@
 // Browser test of Settings › Updates against the fake core: the offer, the
 // install refused (button disabled with the reason) while a checkout is
 // pending or a reply streams, and the install of the offered version.
-import type { Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { browserSuite } from "./suite";
 

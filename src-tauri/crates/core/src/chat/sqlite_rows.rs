@@ -464,13 +464,19 @@ impl ChatRows for SqliteConnection {
                     .flatten()
             }
         };
+        // Whether a message has files is asked only of the `history_limit`
+        // messages kept (the outer query), not of every message on a long
+        // chat's path while the write lock is held.
         let sql = format!(
-            "WITH RECURSIVE {}
+            "WITH RECURSIVE {},
+             recent AS (
+                 SELECT m.id, m.role, m.content
+                   FROM chat_messages m JOIN path ON path.id = m.id
+                  WHERE m.session_id = ?2 AND m.role IN ('user', 'assistant') AND m.content != ''
+                    AND m.status IN ('complete', 'stopped', 'interrupted')
+                  ORDER BY m.id DESC LIMIT ?3)
              SELECT m.id, m.role, m.content, {HAS_FILES} AS has_files
-               FROM chat_messages m JOIN path ON path.id = m.id
-              WHERE m.session_id = ?2 AND m.role IN ('user', 'assistant') AND m.content != ''
-                AND m.status IN ('complete', 'stopped', 'interrupted')
-              ORDER BY m.id DESC LIMIT ?3",
+               FROM recent m ORDER BY m.id DESC",
             path_cte("?1")
         );
         let history = sqlx::query_as(&sql)
