@@ -126,66 +126,64 @@ describe("the static shell", () => {
     await context.close();
   });
 
-  it("gives way to the error when the window's code cannot load", async () => {
-    const failing = async (context: BrowserContext) => {
-      await context.route("**/assets/MainApp-*.js", (route) => route.abort());
-    };
-    const { page, context } = await suite.open({ setup: failing });
+  /** Opens the main window with `setup` breaking its start; the error, not the shell, must be on screen. */
+  async function expectErrorInsteadOfShell(setup: (context: BrowserContext) => Promise<void>, message: string) {
+    const { page, context } = await suite.open({ setup });
     await page.getByRole("alert").waitFor();
-    expect(await page.getByRole("alert").innerText()).toContain("could not be loaded");
+    expect(await page.getByRole("alert").innerText()).toContain(message);
     expect(await page.locator("#boot-shell").count()).toBe(0);
     await context.close();
+  }
+
+  it("gives way to the error when the window's code cannot load", async () => {
+    await expectErrorInsteadOfShell(async (context) => {
+      await context.route("**/assets/MainApp-*.js", (route) => route.abort());
+    }, "could not be loaded");
   });
 
   it("gives way to the error when the window fails while it starts", async () => {
     // The main window's start reads the system's colour scheme (theme.start
     // in MainApp's onMount): make that throw.
-    const broken = async (context: BrowserContext) => {
+    await expectErrorInsteadOfShell(async (context) => {
       await context.addInitScript(() => {
         window.matchMedia = () => {
           throw new Error("the window failed while starting");
         };
       });
-    };
-    const { page, context } = await suite.open({ setup: broken });
-    await page.getByRole("alert").waitFor();
-    expect(await page.getByRole("alert").innerText()).toContain("the window failed while starting");
-    expect(await page.locator("#boot-shell").count()).toBe(0);
-    await context.close();
+    }, "the window failed while starting");
   });
 
   it("is painted in the real shell's colours in a dark window", async () => {
-    const colours = (page: Page, selector: string) =>
-      page.locator(selector).first().evaluate((e) => {
-        const style = getComputedStyle(e);
-        return [style.backgroundColor, style.color, style.borderTopColor];
-      });
+    /** The root, then the background, text and border colours of each part named in `parts`. */
+    const palette = (page: Page, parts: Record<string, string>) =>
+      page.evaluate((selectors) => {
+        const colours = (e: Element | null) => {
+          const style = e ? getComputedStyle(e) : null;
+          return style ? [style.backgroundColor, style.color, style.borderTopColor] : null;
+        };
+        const out: Record<string, (string | null)[] | null> = { page: colours(document.documentElement) };
+        for (const [name, selector] of Object.entries(selectors)) out[name] = colours(document.querySelector(selector));
+        return out;
+      }, parts);
     const before = await suite.open({ colorScheme: "dark", setup: holding("MainApp") });
     await before.page.locator("#boot-shell").waitFor();
     await before.page.screenshot({ path: join(screenshotDir, "boot-shell-1280-dark.png") });
-    const drawn = {
-      page: await before.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
-      navbar: await colours(before.page, STATIC.navbar),
-      nav: await colours(before.page, "#boot-shell .boot-nav"),
-      active: await colours(before.page, "#boot-shell .boot-nav-item.active"),
-      card: await colours(before.page, "#boot-shell .boot-quick"),
-      input: await colours(before.page, STATIC.input),
-    };
+    const drawn = await palette(before.page, {
+      navbar: STATIC.navbar, nav: "#boot-shell .boot-nav", active: "#boot-shell .boot-nav-item.active",
+      card: "#boot-shell .boot-quick", input: STATIC.input,
+    });
     await before.context.close();
     const after = await suite.open({ colorScheme: "dark" });
     await after.page.locator(REAL.input).waitFor();
-    const real = {
-      page: await after.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
-      navbar: await colours(after.page, REAL.navbar),
-      nav: await colours(after.page, "#app nav[aria-label=Main]"),
-      active: await colours(after.page, "#app nav[aria-label=Main] .nav-item.active"),
-      card: await colours(after.page, "#app .quick"),
-      input: await colours(after.page, REAL.input),
-    };
+    const real = await palette(after.page, {
+      navbar: REAL.navbar, nav: "#app nav[aria-label=Main]", active: "#app nav[aria-label=Main] .nav-item.active",
+      card: "#app .quick", input: REAL.input,
+    });
     await after.context.close();
-    expect(drawn.page).toBe("rgb(13, 17, 23)");
+    expect(drawn.page?.[0]).toBe("rgb(13, 17, 23)");
     // The input's text colour differs by design: the shell draws the placeholder.
-    expect({ ...drawn, input: drawn.input.filter((_, i) => i !== 1) }).toEqual({ ...real, input: real.input.filter((_, i) => i !== 1) });
+    const withoutText = (input: (string | null)[] | null) => input?.filter((_, i) => i !== 1);
+    expect({ ...drawn, input: withoutText(drawn.input) }).toEqual({ ...real, input: withoutText(real.input) });
   });
 });
 
