@@ -603,9 +603,12 @@ impl ChatRows for PgConnection {
         // One statement (why that is safe: the trait's docs). The history
         // comes as four arrays in step, newest first: each message's id,
         // whether it is the user's (the others are the assistant's), its
-        // text, and whether it has files (`HistoryMessage::has_files`,
-        // asked only of the messages kept, not of the whole path). A
-        // session that is gone has neither owners nor history.
+        // text, and whether it has files (`HistoryMessage::has_files`). The
+        // planner evaluates that probe after the sort and `LIMIT` (a
+        // subquery is costly enough to be postponed past them), so only the
+        // messages kept are probed; computing it in the arrays instead
+        // measured slower (docs/benchmarks.md). A session that is gone has
+        // neither owners nor history.
         let (use_leaf, at) = match end {
             HistoryEnd::ActiveLeaf => (true, None),
             HistoryEnd::At(at) => (false, at),
@@ -615,7 +618,7 @@ impl ChatRows for PgConnection {
                  SELECT CASE WHEN $4::bool THEN {ACTIVE_LEAF} ELSE $2::bigint END AS id),
              {},
              history AS (
-                 SELECT m.id, m.role, m.content
+                 SELECT m.id, m.role, m.content, {HAS_FILES} AS has_files
                    FROM chat_messages m JOIN path ON path.id = m.id
                   WHERE m.session_id = $1 AND m.role IN ('user', 'assistant')
                     AND m.content != '' AND m.status IN ('complete', 'stopped', 'interrupted')
@@ -626,7 +629,7 @@ impl ChatRows for PgConnection {
                     ARRAY(SELECT id FROM history ORDER BY id DESC) AS ids,
                     ARRAY(SELECT role = 'user' FROM history ORDER BY id DESC) AS by_user,
                     ARRAY(SELECT content FROM history ORDER BY id DESC) AS texts,
-                    ARRAY(SELECT {HAS_FILES} FROM history m ORDER BY m.id DESC) AS with_files
+                    ARRAY(SELECT has_files FROM history ORDER BY id DESC) AS with_files
                FROM chat_sessions s WHERE s.id = $1 FOR UPDATE",
             path_cte("(SELECT id FROM start)")
         );
